@@ -1,0 +1,8 @@
+//! The contract between the kernel, the partitions and the host tools.
+//!
+//! Everything here is plain data and `const`s with no dependencies, so the
+//! kernel, user-level code and xtask all compile the same definitions. It
+//! must never contain behaviour that only one side needs.
+#![no_std]
+
+pub mod log_stream;

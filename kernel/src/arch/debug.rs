@@ -1,0 +1,61 @@
+//! The link to whoever is watching: log records out, the boot command line
+//! in, and the exit status at the end of a run.
+//!
+//! On a board with [`DebugExit::Semihosting`] all three go through Arm
+//! semihosting (QEMU passes them to the host). On a board without a host,
+//! records are dropped, there is no command line, and exiting halts the
+//! CPU. Nothing here may allocate or take locks: the logger and the panic
+//! handler call it with interrupts off.
+
+use core::cell::UnsafeCell;
+
+use platform::{DebugExit, BOARD};
+use semihosting::io::{Stdout, Write as _};
+
+struct Console(UnsafeCell<Option<Stdout>>);
+
+// SAFETY: only `write_log` touches the handle, and it is only called by the
+// logger while it holds its critical section on a single core.
+unsafe impl Sync for Console {}
+
+static SEMIHOSTING_OUT: Console = Console(UnsafeCell::new(None));
+
+/// Writes one complete log record to the host.
+pub fn write_log(record: &[u8]) {
+    if BOARD.debug_exit != DebugExit::Semihosting {
+        return;
+    }
+    // SAFETY: see `Console`: the caller holds the logger's critical section.
+    let out = unsafe { &mut *SEMIHOSTING_OUT.0.get() };
+    if out.is_none() {
+        *out = semihosting::io::stdout().ok();
+    }
+    if let Some(out) = out {
+        let _ = out.write_all(record);
+    }
+}
+
+/// Reads the boot command line (QEMU's `-append`) into `buf`.
+pub fn command_line(buf: &mut [core::mem::MaybeUninit<u8>]) -> Option<&str> {
+    if BOARD.debug_exit != DebugExit::Semihosting {
+        return None;
+    }
+    let bytes = semihosting::sys::arm_compat::sys_get_cmdline_uninit(buf).ok()?;
+    core::str::from_utf8(bytes).ok()
+}
+
+/// Ends the run with `status`: the host sees it as the exit status.
+pub fn exit(status: i32) -> ! {
+    if BOARD.debug_exit == DebugExit::Semihosting {
+        semihosting::process::exit(status);
+    }
+    halt()
+}
+
+/// Stops this CPU for good.
+pub fn halt() -> ! {
+    super::cpu::disable_interrupts();
+    loop {
+        super::cpu::wait_for_interrupt();
+    }
+}

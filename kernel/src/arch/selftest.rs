@@ -1,0 +1,34 @@
+//! Deliberate faults for system tests, chosen at boot by the semihosting
+//! command line (`selftest=NAME`). Compiled only with the `selftests`
+//! feature; a production image has none of this.
+
+use crate::mm::layout;
+
+/// A kernel-half address that nothing maps: between the linear map of RAM
+/// and the device window.
+const UNMAPPED: usize = layout::DEVICE_VIRT_BASE - (16 << 20);
+
+/// Runs the self test `name`. Returns if `name` is unknown (after saying so).
+pub fn run(name: &str) {
+    defmt::warn!("selftest {=str}: starting", name);
+    match name {
+        "undefined-instruction" => {
+            // SAFETY: deliberately executes a permanently undefined
+            // instruction; the undefined-instruction vector reports it.
+            unsafe { core::arch::asm!("udf #0x42") };
+        }
+        "data-abort" => {
+            // SAFETY: deliberately reads an unmapped kernel address; the
+            // data abort vector reports it and never returns here.
+            let value = unsafe { core::ptr::read_volatile(UNMAPPED as *const u32) };
+            defmt::error!("selftest data-abort: read {=u32} without a fault", value);
+        }
+        "prefetch-abort" => {
+            // SAFETY: deliberately jumps to an unmapped address; the prefetch
+            // abort vector reports it and never returns here.
+            unsafe { core::arch::asm!("blx {0}", in(reg) UNMAPPED) };
+        }
+        "panic" => panic!("selftest panic requested"),
+        other => defmt::error!("selftest {=str}: no such self test", other),
+    }
+}

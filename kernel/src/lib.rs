@@ -1,0 +1,19 @@
+//! A capability separation kernel for ARMv7-A (Cortex-A9).
+//!
+//! The crate is split in two: a functional core that is plain Rust and runs
+//! under `cargo test` on the host (page-table encoding, the address-space
+//! layout, fault and exception decoding), and a thin `arch` shell that is
+//! compiled only for the target and is the only code that touches CP15,
+//! assembly or device registers. Nothing in the core may depend on `arch`.
+#![no_std]
+
+pub mod exception;
+pub mod fault;
+pub mod mm;
+
+#[cfg(target_os = "none")]
+pub mod arch;
+#[cfg(target_os = "none")]
+pub mod log;
+#[cfg(target_os = "none")]
+mod panic;

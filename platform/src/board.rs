@@ -1,0 +1,126 @@
+//! The description of one board: where RAM and devices are, and how to
+//! reach its console.
+//!
+//! A `Board` is pure data, usable in `const` context by the kernel (boot page
+//! tables) and at run time by xtask (QEMU arguments, link addresses). It must
+//! never contain code that touches hardware.
+
+/// A physical address range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// First byte.
+    pub base: usize,
+    /// Length in bytes.
+    pub size: usize,
+}
+
+impl Region {
+    /// One past the last byte.
+    pub const fn end(&self) -> usize {
+        self.base + self.size
+    }
+
+    /// Whether `addr` lies inside the region.
+    pub const fn contains(&self, addr: usize) -> bool {
+        addr >= self.base && addr - self.base < self.size
+    }
+}
+
+/// The UART the kernel writes its console to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleUart {
+    /// An Arm PL011 at this physical base, clocked at `clock_hz`.
+    Pl011 { base: usize, clock_hz: u32 },
+}
+
+impl ConsoleUart {
+    /// Physical base address of the UART's registers.
+    pub const fn base(&self) -> usize {
+        match *self {
+            ConsoleUart::Pl011 { base, .. } => base,
+        }
+    }
+}
+
+/// How the kernel ends a run and hands back an exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugExit {
+    /// Arm semihosting (QEMU, or a debugger that implements it): log frames
+    /// and the exit status go to the host.
+    Semihosting,
+    /// No host attached: the kernel halts the CPU.
+    Halt,
+}
+
+/// How QEMU emulates this board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QemuMachine {
+    /// The `-M` machine name.
+    pub machine: &'static str,
+    /// The `-cpu` model.
+    pub cpu: &'static str,
+    /// The `-m` memory size in MiB.
+    pub memory_mib: usize,
+}
+
+/// Everything the kernel and the build tools need to know about a board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// The name users pass to `--board`.
+    pub name: &'static str,
+    /// One-line description shown in listings.
+    pub description: &'static str,
+    /// All of RAM.
+    pub ram: Region,
+    /// Physical address the kernel image is loaded at (inside `ram`).
+    pub kernel_load: usize,
+    /// The console UART.
+    pub console: ConsoleUart,
+    /// Base of the Cortex-A9 MPCore private memory region (SCU, GIC CPU
+    /// interface, timers, GIC distributor).
+    pub mpcore_base: usize,
+    /// Clock of the private and global timers (PERIPHCLK), in Hz.
+    pub periph_clock_hz: u32,
+    /// 1 MiB-aligned physical sections holding every device the kernel
+    /// drives; the kernel maps each into its device window.
+    pub mmio_sections: &'static [usize],
+    /// How a run ends.
+    pub debug_exit: DebugExit,
+    /// QEMU emulation of this board, if any.
+    pub qemu: Option<QemuMachine>,
+}
+
+/// Offsets inside the Cortex-A9 MPCore private memory region (Cortex-A9
+/// MPCore TRM, "Private memory region").
+pub mod mpcore {
+    /// GIC CPU interface.
+    pub const GIC_CPU: usize = 0x100;
+    /// Global timer.
+    pub const GLOBAL_TIMER: usize = 0x200;
+    /// Private timer and watchdog.
+    pub const PRIVATE_TIMER: usize = 0x600;
+    /// GIC distributor.
+    pub const GIC_DISTRIBUTOR: usize = 0x1000;
+}
+
+impl Board {
+    /// Physical address of the GIC distributor.
+    pub const fn gic_distributor(&self) -> usize {
+        self.mpcore_base + mpcore::GIC_DISTRIBUTOR
+    }
+
+    /// Physical address of the GIC CPU interface.
+    pub const fn gic_cpu_interface(&self) -> usize {
+        self.mpcore_base + mpcore::GIC_CPU
+    }
+
+    /// Physical address of the private timer.
+    pub const fn private_timer(&self) -> usize {
+        self.mpcore_base + mpcore::PRIVATE_TIMER
+    }
+
+    /// Physical address of the global timer.
+    pub const fn global_timer(&self) -> usize {
+        self.mpcore_base + mpcore::GLOBAL_TIMER
+    }
+}

@@ -1,0 +1,19 @@
+//! The project's build tool as a library, so system tests drive QEMU and
+//! decode logs with exactly the code `cargo xtask` uses.
+//!
+//! One module per concern: finding a toolchain, building images, running
+//! QEMU, decoding the log stream, reading ELF symbols. Nothing here may
+//! exit the process or print to stdout on its own account except progress
+//! notes on stderr; the binary decides what users see.
+
+pub mod board;
+pub mod elf;
+pub mod error;
+pub mod image;
+pub mod logstream;
+pub mod qemu;
+pub mod session;
+pub mod toolchain;
+pub mod workspace;
+
+pub use error::Error;

@@ -1,0 +1,197 @@
+//! `cargo xtask`: build, boot, test and (later) benchmark the system.
+//!
+//! Each subcommand is a short function over the library; errors print as
+//! one `error:` line and a non-zero exit, never a backtrace.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use xtask::image::{KernelImage, Profile};
+use xtask::qemu::Outcome;
+use xtask::session::Boot;
+use xtask::toolchain::{self, Install, Toolchain};
+use xtask::{board, workspace, Error};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, boot and test the tmem separation kernel"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the kernel image for a board.
+    Build(Target),
+    /// Build and boot the default system in QEMU, showing its log live.
+    RunQemu(RunQemu),
+    /// Run every test: host tests, then system tests in QEMU.
+    Test(TestArgs),
+    /// List the supported boards.
+    Boards,
+}
+
+#[derive(Args)]
+struct Target {
+    /// Board to build for (`cargo xtask boards` lists them).
+    #[arg(long, default_value = board::DEFAULT_BOARD)]
+    board: String,
+    /// Build with optimisations.
+    #[arg(long)]
+    release: bool,
+}
+
+impl Target {
+    fn image(&self) -> Result<KernelImage, Error> {
+        let profile = if self.release {
+            Profile::Release
+        } else {
+            Profile::Debug
+        };
+        Ok(KernelImage::new(board::find(&self.board)?, profile))
+    }
+}
+
+#[derive(Args)]
+struct RunQemu {
+    #[command(flatten)]
+    target: Target,
+    /// Wait for gdb on this port (default 1234) before running.
+    #[arg(long, num_args = 0..=1, default_missing_value = "1234", value_name = "PORT")]
+    gdb: Option<u16>,
+    /// Kill QEMU after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u64>,
+    /// Extra QEMU arguments, after `--`.
+    #[arg(last = true)]
+    qemu_args: Vec<String>,
+}
+
+#[derive(Args)]
+struct TestArgs {
+    /// Only the host tests.
+    #[arg(long, conflicts_with = "system_only")]
+    host_only: bool,
+    /// Only the QEMU system tests.
+    #[arg(long)]
+    system_only: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Build(target) => build(&target),
+        Cmd::RunQemu(args) => run_qemu(&args),
+        Cmd::Test(args) => test(&args),
+        Cmd::Boards => {
+            for board in platform::boards::ALL {
+                let qemu = if board.qemu.is_some() { "qemu" } else { "" };
+                println!("{:<20} {:<5} {}", board.name, qemu, board.description);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error}");
+        ExitCode::FAILURE
+    })
+}
+
+fn toolchain() -> Result<Toolchain, Error> {
+    let toolchain = Toolchain::detect(Install::IfRoot)?;
+    eprintln!("{}", toolchain.describe());
+    Ok(toolchain)
+}
+
+fn build(target: &Target) -> Result<ExitCode, Error> {
+    let image = target.image()?;
+    let elf = image.build(&toolchain()?)?;
+    println!("{}", elf.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
+    let image = args.target.image()?;
+    if image.board.qemu.is_none() {
+        return Err(Error::NotEmulated(image.board.name.into()));
+    }
+    let toolchain = toolchain()?;
+    let qemu = toolchain::qemu(Install::IfRoot)?;
+    let elf = image.build(&toolchain)?;
+    if let Some(port) = args.gdb {
+        eprintln!(
+            "qemu: waiting for gdb; attach with:\n  gdb-multiarch -q {} -ex 'target remote localhost:{port}'",
+            elf.display()
+        );
+    }
+    let boot = Boot {
+        board: image.board,
+        kernel: &elf,
+        append: None,
+        name: format!("run-{}", image.board.name),
+        timeout: args.timeout.map(Duration::from_secs),
+        gdb_port: args.gdb,
+        extra: args.qemu_args.clone(),
+        quiet: false,
+    };
+    let report = boot.run(&qemu, |event| println!("{event}"))?;
+    eprintln!(
+        "qemu: console UART output is in {}",
+        report.uart_log.display()
+    );
+    Ok(match report.outcome {
+        Outcome::Exited(0) => ExitCode::SUCCESS,
+        Outcome::Exited(code) => {
+            eprintln!("qemu: the system exited with status {code}");
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        Outcome::Signalled => {
+            eprintln!("qemu: killed by a signal");
+            ExitCode::FAILURE
+        }
+        Outcome::TimedOut(limit) => {
+            eprintln!("qemu: still running after {}s; killed", limit.as_secs());
+            ExitCode::FAILURE
+        }
+    })
+}
+
+fn test(args: &TestArgs) -> Result<ExitCode, Error> {
+    if !args.system_only {
+        eprintln!("test: host tests");
+        cargo(
+            &["test", "--workspace", "--exclude", "system-tests"],
+            "host tests",
+        )?;
+    }
+    if !args.host_only {
+        // Provision everything up front so the system tests never install.
+        toolchain()?;
+        toolchain::qemu(Install::IfRoot)?;
+        eprintln!("test: system tests in QEMU");
+        cargo(&["test", "--package", "system-tests"], "system tests")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cargo(args: &[&str], what: &str) -> Result<(), Error> {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&program)
+        .args(args)
+        .current_dir(workspace::root())
+        .status()
+        .map_err(|source| Error::Spawn {
+            program: PathBuf::from(program).display().to_string(),
+            source,
+        })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::TestsFailed(format!("{what} failed")))
+    }
+}
