@@ -5,14 +5,13 @@
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use xtask::image::{KernelImage, Profile};
-use xtask::qemu::Outcome;
-use xtask::session::Boot;
-use xtask::toolchain::{self, Install, Toolchain};
+use xtask::toolchain::{Install, Toolchain};
 use xtask::{board, workspace, Error};
+
+mod cmd;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +31,8 @@ enum Cmd {
     RunQemu(RunQemu),
     /// Run every test: host tests, then system tests in QEMU.
     Test(TestArgs),
+    /// Check formatting and run clippy on host and target code.
+    Lint,
     /// List the supported boards.
     Boards,
 }
@@ -86,8 +87,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Build(target) => build(&target),
-        Cmd::RunQemu(args) => run_qemu(&args),
-        Cmd::Test(args) => test(&args),
+        Cmd::RunQemu(args) => cmd::run_qemu::run_qemu(&args),
+        Cmd::Test(args) => cmd::test::test(&args),
+        Cmd::Lint => cmd::lint::lint(),
         Cmd::Boards => {
             for board in platform::boards::ALL {
                 let qemu = if board.qemu.is_some() { "qemu" } else { "" };
@@ -102,7 +104,7 @@ fn main() -> ExitCode {
     })
 }
 
-fn toolchain() -> Result<Toolchain, Error> {
+pub(crate) fn toolchain() -> Result<Toolchain, Error> {
     let toolchain = Toolchain::detect(Install::IfRoot)?;
     eprintln!("{}", toolchain.describe());
     Ok(toolchain)
@@ -115,71 +117,8 @@ fn build(target: &Target) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
-    let image = args.target.image()?;
-    if image.board.qemu.is_none() {
-        return Err(Error::NotEmulated(image.board.name.into()));
-    }
-    let toolchain = toolchain()?;
-    let qemu = toolchain::qemu(Install::IfRoot)?;
-    let elf = image.build(&toolchain)?;
-    if let Some(port) = args.gdb {
-        eprintln!(
-            "qemu: waiting for gdb; attach with:\n  gdb-multiarch -q {} -ex 'target remote localhost:{port}'",
-            elf.display()
-        );
-    }
-    let boot = Boot {
-        board: image.board,
-        kernel: &elf,
-        append: None,
-        name: format!("run-{}", image.board.name),
-        timeout: args.timeout.map(Duration::from_secs),
-        gdb_port: args.gdb,
-        extra: args.qemu_args.clone(),
-        quiet: false,
-    };
-    let report = boot.run(&qemu, |event| println!("{event}"))?;
-    eprintln!(
-        "qemu: console UART output is in {}",
-        report.uart_log.display()
-    );
-    Ok(match report.outcome {
-        Outcome::Exited(0) => ExitCode::SUCCESS,
-        Outcome::Exited(code) => {
-            eprintln!("qemu: the system exited with status {code}");
-            ExitCode::from(u8::try_from(code).unwrap_or(1))
-        }
-        Outcome::Signalled => {
-            eprintln!("qemu: killed by a signal");
-            ExitCode::FAILURE
-        }
-        Outcome::TimedOut(limit) => {
-            eprintln!("qemu: still running after {}s; killed", limit.as_secs());
-            ExitCode::FAILURE
-        }
-    })
-}
-
-fn test(args: &TestArgs) -> Result<ExitCode, Error> {
-    if !args.system_only {
-        eprintln!("test: host tests");
-        cargo(
-            &["test", "--workspace", "--exclude", "system-tests"],
-            "host tests",
-        )?;
-    }
-    if !args.host_only {
-        // Provision everything up front so the system tests never install.
-        toolchain()?;
-        toolchain::qemu(Install::IfRoot)?;
-        eprintln!("test: system tests in QEMU");
-        cargo(&["test", "--package", "system-tests"], "system tests")?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn cargo(args: &[&str], what: &str) -> Result<(), Error> {
+/// Runs the host's cargo with `args` in the workspace root.
+pub(crate) fn cargo(args: &[&str], what: &str) -> Result<(), Error> {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&program)
         .args(args)

@@ -24,6 +24,9 @@ pub const TARGET: &str = "armv7a-none-eabi";
 /// Debian's rustc that ships with library sources.
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 /// Debian packages providing a build-std capable rustc.
+/// Debian's clippy for that rustc (package `rust-web-clippy`).
+const DEBIAN_CARGO_CLIPPY: &str = "/usr/bin/cargo-clippy";
+/// Debian packages providing a build-std capable rustc.
 const DEBIAN_RUST_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src"];
 
 /// How the standard library for the target is obtained.
@@ -108,7 +111,41 @@ impl Toolchain {
     pub fn cargo_build(&self, target_dir: &Path) -> Command {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.arg("build").arg("--target").arg(TARGET);
+        cmd.arg("build");
+        self.configure(&mut cmd, target_dir);
+        cmd
+    }
+
+    /// A `cargo clippy` for the target, with a clippy that matches this
+    /// toolchain's rustc: rustup's for a prebuilt target, Debian's
+    /// `rust-web-clippy` (installed if allowed) for Debian's rustc.
+    pub fn cargo_clippy(&self, target_dir: &Path, install: Install) -> Result<Command, Error> {
+        let mut cmd = if self.rustc == Path::new(DEBIAN_RUSTC) {
+            let clippy = Path::new(DEBIAN_CARGO_CLIPPY);
+            if !clippy.is_file() && install == Install::IfRoot && can_apt() {
+                eprintln!("toolchain: installing Debian's rust-web-clippy to lint target code");
+                apt_install(&["rust-web-clippy"])?;
+            }
+            if !clippy.is_file() {
+                return Err(Error::NoTargetToolchain(
+                    "no clippy for Debian's rustc: `apt-get install rust-web-clippy`".into(),
+                ));
+            }
+            let mut cmd = Command::new(clippy);
+            cmd.arg("clippy");
+            cmd
+        } else {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.arg("clippy");
+            cmd
+        };
+        self.configure(&mut cmd, target_dir);
+        Ok(cmd)
+    }
+
+    fn configure(&self, cmd: &mut Command, target_dir: &Path) {
+        cmd.arg("--target").arg(TARGET);
         if self.std == StdSource::BuildStd {
             cmd.args([
                 "-Z",
@@ -129,7 +166,6 @@ impl Toolchain {
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .env_remove("RUSTC_WORKSPACE_WRAPPER")
             .env_remove("RUSTC_WRAPPER");
-        cmd
     }
 }
 

@@ -100,7 +100,7 @@ pub fn build(
 }
 
 fn check(image: &ImageLayout) -> Result<(), LayoutError> {
-    let aligned = |a: usize| a % PAGE_SIZE == 0;
+    let aligned = |a: usize| a.is_multiple_of(PAGE_SIZE);
     let ranges = [&image.text, &image.rodata, &image.data];
     let ordered = image.text.start < image.text.end
         && image.text.end <= image.rodata.start

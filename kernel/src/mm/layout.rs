@@ -106,7 +106,7 @@ mod tests {
             assert!(board.ram.size <= RAM_VIRT_MAX, "{}", board.name);
             let base = kernel_link_base(board);
             assert!(
-                base >= RAM_VIRT_BASE && base < DEVICE_VIRT_BASE,
+                (RAM_VIRT_BASE..DEVICE_VIRT_BASE).contains(&base),
                 "{}",
                 board.name
             );

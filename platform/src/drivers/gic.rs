@@ -197,7 +197,6 @@ mod tests {
             UniqueMmioPointer::from(&mut *c),
         );
         assert_eq!(gic.lines(), 96);
-        drop(gic);
         assert_eq!(d.ctlr.0, 1);
         assert!(d.icenabler[..3].iter().all(|r| r.0 == u32::MAX));
         assert_eq!(d.icenabler[3].0, 0);
@@ -214,7 +213,6 @@ mod tests {
         gic.enable(29).unwrap();
         gic.enable(40).unwrap();
         assert_eq!(gic.enable(96), Err(GicError::NoSuchInterrupt(96)));
-        drop(gic);
         assert_eq!(d.isenabler[0].0, 1 << 29);
         assert_eq!(d.isenabler[1].0, 1 << 8);
         assert_eq!(d.ipriorityr[29].0, DEFAULT_PRIORITY);
@@ -231,7 +229,6 @@ mod tests {
             UniqueMmioPointer::from(&mut *c),
         );
         assert_eq!(gic.acknowledge(), None);
-        drop(gic);
         c.iar.0 = (1 << 10) | 29;
         let mut gic = Gic::new(
             UniqueMmioPointer::from(&mut *d),
@@ -240,7 +237,6 @@ mod tests {
         let irq = gic.acknowledge().unwrap();
         assert_eq!(irq.id(), 29);
         gic.end_of_interrupt(irq);
-        drop(gic);
         assert_eq!(c.eoir.0, (1 << 10) | 29);
     }
 }

@@ -59,7 +59,6 @@ mod tests {
         regs.counter_lo.0 = 5;
         let timer = GlobalTimer::new(UniqueMmioPointer::from(&mut regs));
         assert_eq!(timer.now(), (2 << 32) | 5);
-        drop(timer);
         assert_eq!(regs.control.0 & CONTROL_ENABLE, CONTROL_ENABLE);
     }
 }

@@ -130,7 +130,6 @@ mod tests {
         let mut regs = Registers::default();
         let mut uart = Pl011::new(UniqueMmioPointer::from(&mut regs), 24_000_000, 115_200);
         uart.write_byte(b'A');
-        drop(uart);
         assert_eq!(regs.ibrd.0, 13);
         assert_eq!(regs.fbrd.0, 1);
         assert_eq!(regs.lcr_h.0, LCR_H_WLEN_8 | LCR_H_FEN);

@@ -87,7 +87,6 @@ mod tests {
         let mut regs = Registers::default();
         let mut timer = PrivateTimer::new(UniqueMmioPointer::from(&mut regs));
         timer.start_periodic(1234);
-        drop(timer);
         assert_eq!(regs.load.0, 1234);
         assert_eq!(regs.control.0, 0b111);
     }
@@ -100,7 +99,6 @@ mod tests {
         // The fake has no write-1-to-clear behaviour: the 1 written to
         // clear the event stays visible, so an acknowledge sees it.
         assert!(timer.acknowledge());
-        drop(timer);
         assert_eq!(regs.control.0, 0);
         assert_eq!(regs.isr.0, ISR_EVENT);
     }

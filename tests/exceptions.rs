@@ -1,0 +1,75 @@
+//! Unexpected exceptions in the kernel are reported with their decoded
+//! cause, the mode, the pc and the fault address, and end the run with a
+//! non-zero status.
+
+use system_tests::{boot, hex_after, kernel_elf, Outcome, PANIC_EXIT_STATUS};
+
+/// The unmapped kernel address the self tests touch (layout: between the
+/// linear map of RAM and the device window at 0xF000_0000).
+const UNMAPPED: u64 = 0xEF00_0000;
+
+fn text_range() -> std::ops::Range<u64> {
+    let elf = kernel_elf();
+    elf.symbol("__text_start").unwrap()..elf.symbol("__text_end").unwrap()
+}
+
+#[test]
+fn undefined_instruction_reports_mode_and_pc_in_kernel_text() {
+    let report = boot("undef", Some("selftest=undefined-instruction"));
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(PANIC_EXIT_STATUS),
+        "{transcript}"
+    );
+    let line = report
+        .find("unexpected undefined instruction in svc mode")
+        .unwrap_or_else(|| panic!("{transcript}"));
+    let pc = hex_after(line, "at pc").unwrap();
+    assert!(
+        text_range().contains(&pc),
+        "pc {pc:#x} outside kernel text: {line}"
+    );
+    assert_eq!(pc % 4, 0, "{line}");
+}
+
+#[test]
+fn data_abort_is_decoded_with_address_and_access() {
+    let report = boot("dabt", Some("selftest=data-abort"));
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(PANIC_EXIT_STATUS),
+        "{transcript}"
+    );
+    assert!(
+        report.find("unexpected data abort in svc mode").is_some(),
+        "{transcript}"
+    );
+    let line = report
+        .find("translation fault (section) on read of address")
+        .unwrap_or_else(|| panic!("{transcript}"));
+    assert_eq!(hex_after(line, "of address"), Some(UNMAPPED), "{line}");
+    assert_eq!(hex_after(line, "dfsr"), Some(0x5), "{line}");
+}
+
+#[test]
+fn prefetch_abort_is_decoded_with_address() {
+    let report = boot("pabt", Some("selftest=prefetch-abort"));
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(PANIC_EXIT_STATUS),
+        "{transcript}"
+    );
+    let line = report
+        .find("translation fault (section) on execute of address")
+        .unwrap_or_else(|| panic!("{transcript}"));
+    assert_eq!(hex_after(line, "of address"), Some(UNMAPPED), "{line}");
+    let report_line = report.find("unexpected prefetch abort").unwrap();
+    assert_eq!(
+        hex_after(report_line, "at pc"),
+        Some(UNMAPPED),
+        "{report_line}"
+    );
+}

@@ -1,0 +1,92 @@
+//! Shared harness for the system tests: build a test image once per test
+//! binary, boot it in QEMU with a timeout, and hand back the decoded log.
+//!
+//! It never installs anything (`cargo xtask test` provisions first) and
+//! never retries: a run that hangs fails its test at the timeout.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use xtask::image::{KernelImage, Profile};
+use xtask::session::{Boot, BootReport};
+use xtask::toolchain::{self, Install, Toolchain};
+
+pub use xtask::elf::ElfInfo;
+pub use xtask::qemu::Outcome;
+
+/// Longest any single boot may take (wall clock) before it counts as hung.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Exit status of a kernel panic (kernel/src/panic.rs).
+pub const PANIC_EXIT_STATUS: i32 = 101;
+
+struct Built {
+    toolchain: Toolchain,
+    qemu: PathBuf,
+    elf: PathBuf,
+}
+
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let toolchain = Toolchain::detect(Install::Never)
+            .unwrap_or_else(|e| panic!("{e} (run the tests with `cargo xtask test`)"));
+        let qemu = toolchain::qemu(Install::Never)
+            .unwrap_or_else(|e| panic!("{e} (run the tests with `cargo xtask test`)"));
+        let image = KernelImage {
+            board: &platform::boards::VEXPRESS_A9,
+            profile: Profile::Debug,
+            selftests: true,
+        };
+        let elf = image.build(&toolchain).unwrap_or_else(|e| panic!("{e}"));
+        Built {
+            toolchain,
+            qemu,
+            elf,
+        }
+    })
+}
+
+/// The test image's ELF.
+pub fn kernel_elf() -> ElfInfo {
+    ElfInfo::read(&built().elf).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Boots the test kernel on vexpress-a9, with `append` as its command
+/// line, and returns what it logged. `name` names the run's files.
+pub fn boot(name: &str, append: Option<&str>) -> BootReport {
+    let built = built();
+    let _ = &built.toolchain;
+    let boot = Boot {
+        board: &platform::boards::VEXPRESS_A9,
+        kernel: &built.elf,
+        append: append.map(str::to_string),
+        name: format!("test-{name}"),
+        timeout: Some(BOOT_TIMEOUT),
+        gdb_port: None,
+        extra: Vec::new(),
+        quiet: true,
+    };
+    boot.run(&built.qemu, |_| {})
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Parses the first `0x...` hexadecimal number after `marker` in `text`.
+pub fn hex_after(text: &str, marker: &str) -> Option<u64> {
+    let rest = &text[text.find(marker)? + marker.len()..];
+    let digits = rest.trim_start().strip_prefix("0x")?;
+    let end = digits
+        .find(|c: char| !c.is_ascii_hexdigit())
+        .unwrap_or(digits.len());
+    u64::from_str_radix(&digits[..end], 16).ok()
+}
+
+/// Parses the first decimal number after `marker` in `text`.
+pub fn number_after(text: &str, marker: &str) -> Option<u64> {
+    let rest = text[text.find(marker)? + marker.len()..].trim_start();
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask lint`: `cargo fmt --check`, clippy on every host crate and
+//! target, and clippy on the kernel as built for the target (the `arch`
+//! code exists only there). Warnings are errors.
+
+use std::process::{ExitCode, Stdio};
+
+use xtask::image::KernelImage;
+use xtask::toolchain::Install;
+use xtask::{board, workspace, Error};
+
+pub fn lint() -> Result<ExitCode, Error> {
+    eprintln!("lint: formatting");
+    crate::cargo(&["fmt", "--all", "--", "--check"], "cargo fmt --check")?;
+    eprintln!("lint: clippy, host");
+    crate::cargo(
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        "clippy (host)",
+    )?;
+    let toolchain = crate::toolchain()?;
+    for board in platform::boards::ALL {
+        eprintln!("lint: clippy, kernel for {}", board.name);
+        let image = KernelImage::new(board, xtask::image::Profile::Debug);
+        let mut cmd =
+            toolchain.cargo_clippy(&workspace::target_dir().join("arm"), Install::IfRoot)?;
+        cmd.current_dir(workspace::root())
+            .args(["--package", "kernel", "--bins", "--features"])
+            .arg(format!("{},selftests", board::cargo_feature(image.board)))
+            .args(["--", "-D", "warnings"])
+            .stdin(Stdio::null());
+        let status = cmd.status().map_err(|source| Error::Spawn {
+            program: "cargo clippy".into(),
+            source,
+        })?;
+        if !status.success() {
+            return Err(Error::TestsFailed(format!(
+                "clippy (kernel, {})",
+                board.name
+            )));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

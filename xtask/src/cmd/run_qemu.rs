@@ -1,0 +1,58 @@
+//! `cargo xtask run-qemu`: build the default system, boot it, print its
+//! log as it arrives, and exit with the system's exit status.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use xtask::qemu::Outcome;
+use xtask::session::Boot;
+use xtask::toolchain::{self, Install};
+use xtask::Error;
+
+use crate::RunQemu;
+
+pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
+    let image = args.target.image()?;
+    if image.board.qemu.is_none() {
+        return Err(Error::NotEmulated(image.board.name.into()));
+    }
+    let toolchain = crate::toolchain()?;
+    let qemu = toolchain::qemu(Install::IfRoot)?;
+    let elf = image.build(&toolchain)?;
+    if let Some(port) = args.gdb {
+        eprintln!(
+            "qemu: waiting for gdb; attach with:\n  gdb-multiarch -q {} -ex 'target remote localhost:{port}'",
+            elf.display()
+        );
+    }
+    let boot = Boot {
+        board: image.board,
+        kernel: &elf,
+        append: None,
+        name: format!("run-{}", image.board.name),
+        timeout: args.timeout.map(Duration::from_secs),
+        gdb_port: args.gdb,
+        extra: args.qemu_args.clone(),
+        quiet: false,
+    };
+    let report = boot.run(&qemu, |event| println!("{event}"))?;
+    eprintln!(
+        "qemu: console UART output is in {}",
+        report.uart_log.display()
+    );
+    Ok(match report.outcome {
+        Outcome::Exited(0) => ExitCode::SUCCESS,
+        Outcome::Exited(code) => {
+            eprintln!("qemu: the system exited with status {code}");
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        Outcome::Signalled => {
+            eprintln!("qemu: killed by a signal");
+            ExitCode::FAILURE
+        }
+        Outcome::TimedOut(limit) => {
+            eprintln!("qemu: still running after {}s; killed", limit.as_secs());
+            ExitCode::FAILURE
+        }
+    })
+}
