@@ -7,9 +7,16 @@
 //! assembly or device registers. Nothing in the core may depend on `arch`.
 #![no_std]
 
+pub mod elf;
 pub mod exception;
 pub mod fault;
+pub mod machine;
 pub mod mm;
+pub mod partition;
+pub mod schedule;
+pub mod syscall;
+pub mod system;
+pub mod thread;
 
 #[cfg(target_os = "none")]
 pub mod arch;

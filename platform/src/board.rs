@@ -31,13 +31,18 @@ impl Region {
 pub enum ConsoleUart {
     /// An Arm PL011 at this physical base, clocked at `clock_hz`.
     Pl011 { base: usize, clock_hz: u32 },
+    /// A 16550-compatible UART with 32-bit registers at a 4-byte stride
+    /// (Tegra's UARTs), clocked at `clock_hz`. The kernel keeps the baud
+    /// rate the boot loader programmed; `clock_hz` is what a divisor would
+    /// be computed from.
+    Ns16550 { base: usize, clock_hz: u32 },
 }
 
 impl ConsoleUart {
     /// Physical base address of the UART's registers.
     pub const fn base(&self) -> usize {
         match *self {
-            ConsoleUart::Pl011 { base, .. } => base,
+            ConsoleUart::Pl011 { base, .. } | ConsoleUart::Ns16550 { base, .. } => base,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct QemuMachine {
 pub struct Board {
     /// The name users pass to `--board`.
     pub name: &'static str,
+    /// Other names `--board` accepts for this board (short names).
+    pub aliases: &'static [&'static str],
     /// One-line description shown in listings.
     pub description: &'static str,
     /// All of RAM.
@@ -76,11 +83,23 @@ pub struct Board {
     pub kernel_load: usize,
     /// The console UART.
     pub console: ConsoleUart,
+    /// What the board's documentation calls the console UART (`UARTD`),
+    /// so users know which connector to wire.
+    pub console_label: &'static str,
     /// Base of the Cortex-A9 MPCore private memory region (SCU, GIC CPU
     /// interface, timers, GIC distributor).
     pub mpcore_base: usize,
-    /// Clock of the private and global timers (PERIPHCLK), in Hz.
+    /// Clock of the private and global timers (PERIPHCLK), in Hz. On a
+    /// board with [`Board::us_timer`] this is only the nominal value: the
+    /// kernel measures the real one at boot.
     pub periph_clock_hz: u32,
+    /// Base of the Tegra legacy interrupt controller, whose per-CPU enable
+    /// bits gate every shared peripheral interrupt (GIC ID 32 and up)
+    /// before it reaches the GIC. `None` where there is no such thing.
+    pub legacy_ictlr: Option<usize>,
+    /// Physical address of a free-running 1 MHz microsecond counter (Tegra
+    /// TIMERUS), used to measure PERIPHCLK at boot. `None` if absent.
+    pub us_timer: Option<usize>,
     /// 1 MiB-aligned physical sections holding every device the kernel
     /// drives; the kernel maps each into its device window.
     pub mmio_sections: &'static [usize],
@@ -103,7 +122,55 @@ pub mod mpcore {
     pub const GIC_DISTRIBUTOR: usize = 0x1000;
 }
 
+/// Room the kernel image may need above its load address: a load address
+/// closer than this to the end of RAM is refused.
+pub const KERNEL_IMAGE_ROOM: usize = 16 << 20;
+
+/// Alignment a kernel load address must have (one small page).
+pub const KERNEL_LOAD_ALIGN: usize = 0x1000;
+
+/// Why an address cannot be where the kernel image is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelLoadError {
+    /// Not a multiple of [`KERNEL_LOAD_ALIGN`].
+    Unaligned,
+    /// Not inside the board's RAM.
+    OutsideRam,
+    /// Less than [`KERNEL_IMAGE_ROOM`] of RAM left above it.
+    TooCloseToEnd,
+}
+
+impl KernelLoadError {
+    /// One line saying what is wrong.
+    pub const fn describe(&self) -> &'static str {
+        match self {
+            KernelLoadError::Unaligned => "it is not 4 KiB aligned",
+            KernelLoadError::OutsideRam => "it is not inside the board's RAM",
+            KernelLoadError::TooCloseToEnd => "it leaves less than 16 MiB of RAM for the image",
+        }
+    }
+}
+
 impl Board {
+    /// Whether `name` is this board's name or one of its aliases.
+    pub fn is_called(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+
+    /// Checks that the kernel image can be loaded at physical address `pa`
+    /// on this board.
+    pub const fn check_kernel_load(&self, pa: usize) -> Result<(), KernelLoadError> {
+        if !pa.is_multiple_of(KERNEL_LOAD_ALIGN) {
+            Err(KernelLoadError::Unaligned)
+        } else if !self.ram.contains(pa) {
+            Err(KernelLoadError::OutsideRam)
+        } else if self.ram.end() - pa < KERNEL_IMAGE_ROOM {
+            Err(KernelLoadError::TooCloseToEnd)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Physical address of the GIC distributor.
     pub const fn gic_distributor(&self) -> usize {
         self.mpcore_base + mpcore::GIC_DISTRIBUTOR

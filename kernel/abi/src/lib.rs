@@ -5,4 +5,7 @@
 //! must never contain behaviour that only one side needs.
 #![no_std]
 
+pub mod exit;
 pub mod log_stream;
+pub mod syscall;
+pub mod user_layout;

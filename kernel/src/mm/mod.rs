@@ -4,10 +4,12 @@
 //! Everything here is plain computation over tables in memory; installing a
 //! table into the MMU is `arch`'s job and never happens here.
 
+pub mod boot_alloc;
 pub mod boot_table;
 pub mod descriptor;
 pub mod kernel_space;
 pub mod layout;
+pub mod user_space;
 
 /// Bytes in a small page.
 pub const PAGE_SIZE: usize = 4096;

@@ -8,6 +8,7 @@ use crate::board::{Board, ConsoleUart, DebugExit, QemuMachine, Region};
 /// timers at 100 MHz (one tick per 10 instructions under `-icount shift=0`).
 pub const VEXPRESS_A9: Board = Board {
     name: "vexpress-a9",
+    aliases: &[],
     description: "QEMU vexpress-a9 (Cortex-A9, 256 MiB)",
     ram: Region {
         base: 0x6000_0000,
@@ -18,8 +19,11 @@ pub const VEXPRESS_A9: Board = Board {
         base: 0x1000_9000,
         clock_hz: 24_000_000,
     },
+    console_label: "UART0",
     mpcore_base: 0x1E00_0000,
     periph_clock_hz: 100_000_000,
+    legacy_ictlr: None,
+    us_timer: None,
     mmio_sections: &[0x1000_0000, 0x1E00_0000],
     debug_exit: DebugExit::Semihosting,
     qemu: Some(QemuMachine {

@@ -1,0 +1,8 @@
+//! Exit statuses of a run, as the host sees them (QEMU's exit status).
+
+/// Every partition ended by itself (or there were none).
+pub const CLEAN: i32 = 0;
+/// The run ended, but at least one partition was stopped by a fault.
+pub const PARTITION_FAULT: i32 = 3;
+/// The kernel panicked.
+pub const KERNEL_PANIC: i32 = 101;

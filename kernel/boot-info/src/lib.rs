@@ -1,0 +1,297 @@
+//! The system image: what `xtask` compiles a system description into and
+//! what the kernel boots from.
+//!
+//! ```text
+//! "TMEMSYS\x01"  magic and format version (8 bytes)
+//! u32 LE         length of the boot-info table
+//! [..]           BootInfo, postcard-encoded
+//! [..]           partition ELF files, each at the offset its entry names
+//! ```
+//!
+//! The table is already validated by xtask, but the kernel treats it as
+//! untrusted bytes: [`SystemImage::parse`] checks the container, and the
+//! kernel checks every ELF it loads. Nothing here allocates unless the
+//! `alloc` feature (used by xtask only) is on.
+#![no_std]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+use heapless::{String, Vec};
+use serde::{Deserialize, Serialize};
+
+/// Magic and format version at the start of every system image.
+pub const MAGIC: [u8; 8] = *b"TMEMSYS\x01";
+/// The most partitions a system may have.
+pub const MAX_PARTITIONS: usize = 8;
+/// The most threads one partition may have.
+pub const MAX_THREADS: usize = 4;
+/// The most windows in a major frame.
+pub const MAX_WINDOWS: usize = 16;
+/// Longest partition, thread or system name.
+pub const MAX_NAME: usize = 24;
+
+/// A short name.
+pub type Name = String<MAX_NAME>;
+
+/// Everything the kernel needs to start a system.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootInfo {
+    /// The system's name (the description's file stem).
+    pub system: Name,
+    /// Partitions, in description order; their index is their identity.
+    pub partitions: Vec<PartitionInfo, MAX_PARTITIONS>,
+    /// The time-window schedule.
+    pub schedule: Schedule,
+}
+
+/// One partition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionInfo {
+    /// Name, for reports.
+    pub name: Name,
+    /// Bytes of memory, a multiple of 4 KiB, mapped from the partition's
+    /// base address: the ELF's segments, then the threads' stacks at the top.
+    pub memory_size: u32,
+    /// Where its ELF starts in the system image.
+    pub elf_offset: u32,
+    /// Length of its ELF.
+    pub elf_size: u32,
+    /// A word handed to every thread at start (r1), from the description.
+    pub argument: u32,
+    /// Threads, started in this order at the ELF's entry point.
+    pub threads: Vec<ThreadInfo, MAX_THREADS>,
+}
+
+/// One thread.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadInfo {
+    /// Name, for reports.
+    pub name: Name,
+    /// Higher runs first within the partition's windows.
+    pub priority: u8,
+    /// Stack bytes, a multiple of 4 KiB.
+    pub stack_size: u32,
+}
+
+/// The fixed cyclic schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Length of the major frame in milliseconds; windows sum to it.
+    pub major_frame_ms: u32,
+    /// The windows, in order.
+    pub windows: Vec<Window, MAX_WINDOWS>,
+    /// End the run after this many milliseconds even if partitions are
+    /// still running (0: run until every partition has ended).
+    pub stop_after_ms: u32,
+}
+
+/// A slice of the major frame that belongs to one partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// Index of the partition.
+    pub partition: u8,
+    /// Length in milliseconds.
+    pub duration_ms: u32,
+}
+
+/// Why a system image was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageError {
+    /// Too short, or the magic or version is wrong.
+    BadHeader,
+    /// The boot-info table does not decode.
+    BadTable,
+    /// A partition's ELF lies outside the image.
+    ElfOutOfBounds { partition: usize },
+}
+
+/// A parsed system image, borrowing the bytes it came from.
+#[derive(Debug)]
+pub struct SystemImage<'a> {
+    /// The decoded table.
+    pub info: BootInfo,
+    bytes: &'a [u8],
+}
+
+impl<'a> SystemImage<'a> {
+    /// Checks the container and decodes the table. An empty slice is a
+    /// valid image with no partitions (a kernel built without a system).
+    pub fn parse(bytes: &'a [u8]) -> Result<SystemImage<'a>, ImageError> {
+        if bytes.is_empty() {
+            return Ok(SystemImage {
+                info: BootInfo {
+                    system: Name::new(),
+                    partitions: Vec::new(),
+                    schedule: Schedule {
+                        major_frame_ms: 0,
+                        windows: Vec::new(),
+                        stop_after_ms: 0,
+                    },
+                },
+                bytes,
+            });
+        }
+        let header = bytes.get(..12).ok_or(ImageError::BadHeader)?;
+        if header[..8] != MAGIC {
+            return Err(ImageError::BadHeader);
+        }
+        let length = u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize;
+        let table = bytes
+            .get(12..12usize.checked_add(length).ok_or(ImageError::BadHeader)?)
+            .ok_or(ImageError::BadHeader)?;
+        let info: BootInfo = postcard::from_bytes(table).map_err(|_| ImageError::BadTable)?;
+        let image = SystemImage { info, bytes };
+        for index in 0..image.info.partitions.len() {
+            image.elf(index)?;
+        }
+        Ok(image)
+    }
+
+    /// The ELF of partition `index`.
+    pub fn elf(&self, index: usize) -> Result<&'a [u8], ImageError> {
+        let out = ImageError::ElfOutOfBounds { partition: index };
+        let p = self.info.partitions.get(index).ok_or(out)?;
+        let start = p.elf_offset as usize;
+        let end = start.checked_add(p.elf_size as usize).ok_or(out)?;
+        self.bytes.get(start..end).ok_or(out)
+    }
+}
+
+/// Builds a system image from a table (whose ELF offsets and sizes are
+/// filled in here) and one ELF per partition, in order.
+#[cfg(feature = "alloc")]
+pub fn build_image(
+    mut info: BootInfo,
+    elfs: &[alloc::vec::Vec<u8>],
+) -> Result<alloc::vec::Vec<u8>, postcard::Error> {
+    assert_eq!(info.partitions.len(), elfs.len(), "one ELF per partition");
+    // The table's length depends on the offsets it holds: encode with the
+    // final sizes, place, re-encode until the offsets stop moving.
+    for (p, elf) in info.partitions.iter_mut().zip(elfs) {
+        p.elf_size = elf.len() as u32;
+    }
+    let mut table = postcard::to_allocvec(&info)?;
+    loop {
+        let mut offset = align8(12 + table.len());
+        for (p, elf) in info.partitions.iter_mut().zip(elfs) {
+            p.elf_offset = offset as u32;
+            offset = align8(offset + elf.len());
+        }
+        let again = postcard::to_allocvec(&info)?;
+        if again.len() == table.len() {
+            table = again;
+            break;
+        }
+        table = again;
+    }
+    let mut image = alloc::vec::Vec::new();
+    image.extend_from_slice(&MAGIC);
+    image.extend_from_slice(&(table.len() as u32).to_le_bytes());
+    image.extend_from_slice(&table);
+    for (p, elf) in info.partitions.iter().zip(elfs) {
+        image.resize(p.elf_offset as usize, 0);
+        image.extend_from_slice(elf);
+    }
+    Ok(image)
+}
+
+#[cfg(feature = "alloc")]
+fn align8(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec;
+
+    fn name(s: &str) -> Name {
+        Name::try_from(s).unwrap()
+    }
+
+    fn info() -> BootInfo {
+        let thread = ThreadInfo {
+            name: name("main"),
+            priority: 1,
+            stack_size: 4096,
+        };
+        let partition = |n: &str| PartitionInfo {
+            name: name(n),
+            memory_size: 64 * 1024,
+            elf_offset: 0,
+            elf_size: 0,
+            argument: 7,
+            threads: Vec::from_slice(&[thread.clone()]).unwrap(),
+        };
+        BootInfo {
+            system: name("test"),
+            partitions: Vec::from_slice(&[partition("a"), partition("b")]).unwrap(),
+            schedule: Schedule {
+                major_frame_ms: 4,
+                windows: Vec::from_slice(&[
+                    Window {
+                        partition: 0,
+                        duration_ms: 1,
+                    },
+                    Window {
+                        partition: 1,
+                        duration_ms: 3,
+                    },
+                ])
+                .unwrap(),
+                stop_after_ms: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn round_trips_table_and_elfs() {
+        let elfs = vec![vec![1u8; 300], vec![2u8; 5]];
+        let bytes = build_image(info(), &elfs).unwrap();
+        let image = SystemImage::parse(&bytes).unwrap();
+        assert_eq!(image.info.system, "test");
+        assert_eq!(image.elf(0).unwrap(), &elfs[0][..]);
+        assert_eq!(image.elf(1).unwrap(), &elfs[1][..]);
+        assert_eq!(image.info.partitions[1].elf_offset % 8, 0);
+        assert_eq!(image.info.schedule.windows[1].duration_ms, 3);
+    }
+
+    #[test]
+    fn empty_image_has_no_partitions() {
+        let image = SystemImage::parse(&[]).unwrap();
+        assert!(image.info.partitions.is_empty());
+    }
+
+    #[test]
+    fn rejects_damaged_images() {
+        let elfs = vec![vec![1u8; 300], vec![2u8; 5]];
+        let bytes = build_image(info(), &elfs).unwrap();
+        assert_eq!(
+            SystemImage::parse(&bytes[..6]).unwrap_err(),
+            ImageError::BadHeader
+        );
+        let mut bad_magic = bytes.clone();
+        bad_magic[7] = 2;
+        assert_eq!(
+            SystemImage::parse(&bad_magic).unwrap_err(),
+            ImageError::BadHeader
+        );
+        let truncated = &bytes[..bytes.len() - 1];
+        assert_eq!(
+            SystemImage::parse(truncated).unwrap_err(),
+            ImageError::ElfOutOfBounds { partition: 1 }
+        );
+        let mut huge_length = bytes.clone();
+        huge_length[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            SystemImage::parse(&huge_length).unwrap_err(),
+            ImageError::BadHeader
+        );
+        let mut garbage_table = bytes;
+        garbage_table[12] = 0xFF;
+        garbage_table[13] = 0xFF;
+        assert!(SystemImage::parse(&garbage_table).is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! What the kernel core needs from the machine it runs on, as a trait, so
+//! the core's decisions run the same on the target and in host tests.
+//!
+//! The target implementation lives in `arch`; host tests use a fake that
+//! records. Implementations must never call back into the core.
+
+use kernel_abi::log_stream::Source;
+
+use crate::exception::ExceptionKind;
+use crate::fault::Fault;
+
+/// A fault a user thread took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserFault {
+    /// Which vector.
+    pub exception: ExceptionKind,
+    /// The faulting instruction.
+    pub pc: u32,
+    /// The decoded abort, for data and prefetch aborts.
+    pub fault: Option<Fault>,
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// Every partition finished or was stopped.
+    AllPartitionsEnded,
+    /// The description's `stop_after_ms` elapsed.
+    TimeLimit,
+}
+
+/// Something the kernel core reports as it happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A thread called `thread_exit`.
+    ThreadExited { partition: &'a str, thread: &'a str },
+    /// A partition's last thread exited.
+    PartitionFinished { partition: &'a str },
+    /// A partition was stopped because one of its threads faulted.
+    PartitionStopped {
+        partition: &'a str,
+        thread: &'a str,
+        fault: UserFault,
+    },
+    /// The run is over.
+    RunEnded { reason: EndReason, status: i32 },
+}
+
+/// The machine under the kernel core.
+pub trait Machine {
+    /// Microseconds since boot.
+    fn now_us(&self) -> u64;
+    /// Copies physical memory (RAM) at `pa` into `buf`.
+    fn read_phys(&self, pa: usize, buf: &mut [u8]);
+    /// Copies `data` to physical memory (RAM) at `pa`.
+    fn write_phys(&mut self, pa: usize, data: &[u8]);
+    /// Zeroes `len` bytes of physical memory (RAM) at `pa`.
+    fn zero_phys(&mut self, pa: usize, len: usize);
+    /// Emits one complete defmt frame as a record from `source`.
+    fn emit_log(&mut self, source: Source, frame: &[u8]);
+    /// Reports an event.
+    fn report(&mut self, event: Event<'_>);
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    /// A machine with a window of fake RAM that records what it is told.
+    pub(crate) struct FakeMachine {
+        pub base: usize,
+        pub memory: Vec<u8>,
+        pub now: u64,
+        pub logs: Vec<(Source, Vec<u8>)>,
+        pub events: Vec<String>,
+    }
+
+    impl FakeMachine {
+        pub fn new(base: usize, size: usize) -> FakeMachine {
+            FakeMachine {
+                base,
+                memory: std::vec![0; size],
+                now: 0,
+                logs: Vec::new(),
+                events: Vec::new(),
+            }
+        }
+
+        fn range(&self, pa: usize, len: usize) -> core::ops::Range<usize> {
+            let start = pa - self.base;
+            start..start + len
+        }
+    }
+
+    impl Machine for FakeMachine {
+        fn now_us(&self) -> u64 {
+            self.now
+        }
+        fn read_phys(&self, pa: usize, buf: &mut [u8]) {
+            buf.copy_from_slice(&self.memory[self.range(pa, buf.len())]);
+        }
+        fn write_phys(&mut self, pa: usize, data: &[u8]) {
+            let r = self.range(pa, data.len());
+            self.memory[r].copy_from_slice(data);
+        }
+        fn zero_phys(&mut self, pa: usize, len: usize) {
+            let r = self.range(pa, len);
+            self.memory[r].fill(0);
+        }
+        fn emit_log(&mut self, source: Source, frame: &[u8]) {
+            self.logs.push((source, frame.to_vec()));
+        }
+        fn report(&mut self, event: Event<'_>) {
+            self.events.push(std::format!("{event:?}").to_string());
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! A partition's address space (the table behind TTBR0): which virtual
+//! ranges it may touch, backed by which physical memory, with which rights.
+//!
+//! The region list is the truth: page tables are built from it, and every
+//! pointer a partition passes to the kernel is checked against it (and
+//! translated with it) rather than by walking hardware tables. Nothing
+//! here maps a page the region list does not name.
+
+use heapless::Vec;
+use kernel_abi::syscall::SyscallError;
+use kernel_abi::user_layout::{PAGE_SIZE, USER_TOP};
+
+use super::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
+use super::kernel_space::L2Table;
+use super::{L2_ENTRIES, SECTION_SIZE};
+
+/// The most regions one address space holds.
+pub const MAX_REGIONS: usize = 16;
+/// First-level entries of a TTBR0 table with TTBCR.N = 1 (2 GiB).
+pub const USER_L1_ENTRIES: usize = 2048;
+
+/// A TTBR0 first-level table: 8 KiB, aligned as TTBR0 requires with N = 1.
+#[repr(C, align(8192))]
+pub struct UserL1Table(pub [L1Entry; USER_L1_ENTRIES]);
+
+/// What a partition may do with a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rights {
+    /// Read and execute (text).
+    ReadExecute,
+    /// Read only (constants).
+    Read,
+    /// Read and write (data, stacks).
+    ReadWrite,
+}
+
+impl Rights {
+    const fn attributes(self) -> Attributes {
+        let (access, executable) = match self {
+            Rights::ReadExecute => (Access::UserReadOnly, true),
+            Rights::Read => (Access::UserReadOnly, false),
+            Rights::ReadWrite => (Access::UserReadWrite, false),
+        };
+        Attributes {
+            access,
+            memory: MemoryType::Normal,
+            executable,
+            global: false,
+        }
+    }
+}
+
+/// A page-aligned virtual range mapped to contiguous physical memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// First virtual address.
+    pub virt: u32,
+    /// Length in bytes (whole pages).
+    pub size: u32,
+    /// First physical address.
+    pub phys: usize,
+    /// Rights.
+    pub rights: Rights,
+}
+
+impl Region {
+    fn contains(&self, va: u32, len: u32) -> bool {
+        va >= self.virt && (va - self.virt) <= self.size && len <= self.size - (va - self.virt)
+    }
+}
+
+/// Why a region could not be added or tables not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpaceError {
+    /// Not page aligned, empty, or reaching past [`USER_TOP`].
+    BadRegion,
+    /// Overlaps a region already present.
+    Overlap,
+    /// More than [`MAX_REGIONS`].
+    TooManyRegions,
+    /// More second-level tables needed than provided.
+    TooFewPageTables { needed: usize, provided: usize },
+}
+
+/// How the kernel will use a user buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// The kernel reads it.
+    Read,
+    /// The kernel writes it.
+    Write,
+}
+
+/// A partition's regions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserSpace {
+    regions: Vec<Region, MAX_REGIONS>,
+}
+
+impl UserSpace {
+    /// An empty space.
+    pub fn new() -> UserSpace {
+        UserSpace::default()
+    }
+
+    /// The regions, in the order added.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Adds a region.
+    pub fn add(&mut self, region: Region) -> Result<(), SpaceError> {
+        let aligned = region.virt % PAGE_SIZE == 0
+            && region.size % PAGE_SIZE == 0
+            && region.phys % PAGE_SIZE as usize == 0;
+        let end = region.virt.checked_add(region.size);
+        if !aligned || region.size == 0 || end.is_none_or(|e| e > USER_TOP) {
+            return Err(SpaceError::BadRegion);
+        }
+        let end = region.virt + region.size;
+        if self
+            .regions
+            .iter()
+            .any(|r| region.virt < r.virt + r.size && r.virt < end)
+        {
+            return Err(SpaceError::Overlap);
+        }
+        self.regions
+            .push(region)
+            .map_err(|_| SpaceError::TooManyRegions)
+    }
+
+    /// Checks that `[va, va + len)` is memory the partition may access as
+    /// the kernel will `use` it, aligned to `align`, and returns the
+    /// physical address of `va`. The buffer must lie in one region.
+    pub fn check_buffer(
+        &self,
+        va: u32,
+        len: u32,
+        access: Use,
+        align: u32,
+    ) -> Result<usize, SyscallError> {
+        if va == 0 {
+            return Err(SyscallError::NullPointer);
+        }
+        if align > 1 && va % align != 0 {
+            return Err(SyscallError::Unaligned);
+        }
+        let last = va
+            .checked_add(len.saturating_sub(1))
+            .ok_or(SyscallError::KernelAddress)?;
+        if va >= USER_TOP || last >= USER_TOP {
+            return Err(SyscallError::KernelAddress);
+        }
+        let region = self
+            .regions
+            .iter()
+            .find(|r| r.contains(va, len))
+            .ok_or(SyscallError::Unmapped)?;
+        if access == Use::Write && region.rights != Rights::ReadWrite {
+            return Err(SyscallError::ReadOnly);
+        }
+        Ok(region.phys + (va - region.virt) as usize)
+    }
+
+    /// How many second-level tables [`build_tables`](Self::build_tables)
+    /// needs: one per megabyte any region touches.
+    pub fn tables_needed(&self) -> usize {
+        let mut sections: Vec<u32, { MAX_REGIONS * 4 }> = Vec::new();
+        let mut count = 0;
+        for r in &self.regions {
+            let mut s = r.virt / SECTION_SIZE as u32;
+            let last = (r.virt + r.size - 1) / SECTION_SIZE as u32;
+            while s <= last {
+                if !sections.contains(&s) {
+                    count += 1;
+                    let _ = sections.push(s);
+                }
+                s += 1;
+            }
+        }
+        count
+    }
+
+    /// Fills `l1` and as many tables of `l2` as needed (physically at
+    /// `l2_phys`, contiguous) with this space's mappings: small pages,
+    /// not global, user rights.
+    pub fn build_tables(
+        &self,
+        l1: &mut [L1Entry; USER_L1_ENTRIES],
+        l2: &mut [L2Table],
+        l2_phys: usize,
+    ) -> Result<usize, SpaceError> {
+        let needed = self.tables_needed();
+        if needed > l2.len() {
+            return Err(SpaceError::TooFewPageTables {
+                needed,
+                provided: l2.len(),
+            });
+        }
+        l1.fill(L1Entry::FAULT);
+        for table in l2.iter_mut().take(needed) {
+            table.fill(L2Entry::FAULT);
+        }
+        let mut used = 0;
+        for r in &self.regions {
+            let attrs = r.rights.attributes();
+            let mut offset = 0;
+            while offset < r.size {
+                let va = r.virt + offset;
+                let section = (va as usize) / SECTION_SIZE;
+                let table = match l1[section] {
+                    entry if entry == L1Entry::FAULT => {
+                        let index = used;
+                        used += 1;
+                        l1[section] =
+                            L1Entry::page_table(l2_phys + index * core::mem::size_of::<L2Table>());
+                        index
+                    }
+                    entry => {
+                        (entry.0 as usize & 0xFFFF_FC00).wrapping_sub(l2_phys)
+                            / core::mem::size_of::<L2Table>()
+                    }
+                };
+                let page = (va as usize / PAGE_SIZE as usize) % L2_ENTRIES;
+                l2[table][page] = L2Entry::small_page(r.phys + offset as usize, attrs);
+                offset += PAGE_SIZE;
+            }
+        }
+        Ok(used)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::mm::descriptor::{L1Kind, SmallPageBits};
+    use std::vec;
+
+    fn space() -> UserSpace {
+        let mut s = UserSpace::new();
+        s.add(Region {
+            virt: 0x10_0000,
+            size: 0x2000,
+            phys: 0x6100_0000,
+            rights: Rights::ReadExecute,
+        })
+        .unwrap();
+        s.add(Region {
+            virt: 0x10_2000,
+            size: 0x1000,
+            phys: 0x6100_2000,
+            rights: Rights::Read,
+        })
+        .unwrap();
+        s.add(Region {
+            virt: 0x1F_F000,
+            size: 0x2000,
+            phys: 0x6100_3000,
+            rights: Rights::ReadWrite,
+        })
+        .unwrap();
+        s
+    }
+
+    #[test]
+    fn rejects_bad_and_overlapping_regions() {
+        let mut s = space();
+        let r = |virt, size| Region {
+            virt,
+            size,
+            phys: 0x6200_0000,
+            rights: Rights::Read,
+        };
+        assert_eq!(s.add(r(0x10_1000, 0x1000)), Err(SpaceError::Overlap));
+        assert_eq!(s.add(r(0x30_0004, 0x1000)), Err(SpaceError::BadRegion));
+        assert_eq!(s.add(r(0x30_0000, 0)), Err(SpaceError::BadRegion));
+        assert_eq!(s.add(r(0x7FFF_F000, 0x2000)), Err(SpaceError::BadRegion));
+        assert_eq!(s.add(r(0xFFFF_F000, 0x2000)), Err(SpaceError::BadRegion));
+    }
+
+    #[test]
+    fn buffers_are_checked_for_every_kind_of_bad_pointer() {
+        let s = space();
+        assert_eq!(s.check_buffer(0x10_0010, 4, Use::Read, 1), Ok(0x6100_0010));
+        assert_eq!(s.check_buffer(0x20_0ff8, 8, Use::Write, 8), Ok(0x6100_4ff8));
+        assert_eq!(
+            s.check_buffer(0, 4, Use::Read, 1),
+            Err(SyscallError::NullPointer)
+        );
+        assert_eq!(
+            s.check_buffer(0x20_0004, 8, Use::Write, 8),
+            Err(SyscallError::Unaligned)
+        );
+        assert_eq!(
+            s.check_buffer(0xC000_0000, 4, Use::Read, 1),
+            Err(SyscallError::KernelAddress)
+        );
+        assert_eq!(
+            s.check_buffer(0x7FFF_FFFC, 8, Use::Read, 1),
+            Err(SyscallError::KernelAddress)
+        );
+        assert_eq!(
+            s.check_buffer(0xFFFF_FFFC, 8, Use::Read, 1),
+            Err(SyscallError::KernelAddress)
+        );
+        assert_eq!(
+            s.check_buffer(0x40_0000, 4, Use::Read, 1),
+            Err(SyscallError::Unmapped)
+        );
+        // Straddles two regions: text then rodata.
+        assert_eq!(
+            s.check_buffer(0x10_1ffc, 8, Use::Read, 1),
+            Err(SyscallError::Unmapped)
+        );
+        assert_eq!(
+            s.check_buffer(0x10_0000, 4, Use::Write, 1),
+            Err(SyscallError::ReadOnly)
+        );
+        assert_eq!(
+            s.check_buffer(0x10_2000, 4, Use::Write, 1),
+            Err(SyscallError::ReadOnly)
+        );
+        // The end of a region is fine; one byte past is not.
+        assert!(s.check_buffer(0x20_0000, 0x1000, Use::Write, 1).is_ok());
+        assert_eq!(
+            s.check_buffer(0x20_0000, 0x1001, Use::Write, 1),
+            Err(SyscallError::Unmapped)
+        );
+    }
+
+    #[test]
+    fn tables_map_exactly_the_regions_with_user_rights() {
+        let s = space();
+        assert_eq!(s.tables_needed(), 2);
+        let mut l1 = std::boxed::Box::new([L1Entry::FAULT; USER_L1_ENTRIES]);
+        let mut l2 = vec![[L2Entry::FAULT; L2_ENTRIES]; 2];
+        assert_eq!(s.build_tables(&mut l1, &mut l2, 0x6300_0000), Ok(2));
+        assert_eq!(l1[1].kind(), L1Kind::PageTable { table: 0x6300_0000 });
+        assert_eq!(l1[0].kind(), L1Kind::Fault, "nothing below USER_BASE");
+        let text = l2[0][0].bits();
+        assert!(text.contains(SmallPageBits::AP1 | SmallPageBits::AP2 | SmallPageBits::NG));
+        assert!(!text.contains(SmallPageBits::XN));
+        let rodata = l2[0][2].bits();
+        assert!(rodata.contains(SmallPageBits::XN | SmallPageBits::AP2));
+        assert_eq!(l2[0][3], L2Entry::FAULT);
+        let data = l2[0][0xFF].bits();
+        assert!(data.contains(SmallPageBits::XN | SmallPageBits::AP1));
+        assert!(!data.contains(SmallPageBits::AP2));
+        assert_eq!(l2[0][0xFF].page(), Some(0x6100_3000));
+        assert_eq!(l2[1][0].page(), Some(0x6100_4000));
+        let mapped: usize = l2
+            .iter()
+            .map(|t| t.iter().filter(|e| e.page().is_some()).count())
+            .sum();
+        assert_eq!(mapped, 5);
+        let mut too_few = vec![[L2Entry::FAULT; L2_ENTRIES]; 1];
+        assert_eq!(
+            s.build_tables(&mut l1, &mut too_few, 0),
+            Err(SpaceError::TooFewPageTables {
+                needed: 2,
+                provided: 1
+            })
+        );
+    }
+}

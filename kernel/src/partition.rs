@@ -1,0 +1,249 @@
+//! Partitions: an address space, its threads' stacks and its time, loaded
+//! from an ELF in the system image into memory of its own.
+//!
+//! Loading never trusts the image: the ELF is checked against the
+//! partition's memory, the stacks must fit above the ELF, and only the
+//! pages named by the resulting regions are ever mapped.
+
+use boot_info::{Name, PartitionInfo, MAX_THREADS};
+use heapless::Vec;
+use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE};
+
+use crate::elf::{Elf, ElfError};
+use crate::machine::Machine;
+use crate::mm::user_space::{Region, Rights, SpaceError, UserSpace};
+
+/// Where a partition is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartitionState {
+    /// At least one thread can still run.
+    Running,
+    /// Every thread exited.
+    Finished,
+    /// Stopped after a fault.
+    Stopped,
+}
+
+/// A partition.
+#[derive(Clone, Debug)]
+pub struct Partition {
+    /// Name, for reports.
+    pub name: Name,
+    /// Address-space identifier its mappings are tagged with.
+    pub asid: u8,
+    /// Its mappings.
+    pub space: UserSpace,
+    /// Physical address of its first-level table.
+    pub table: usize,
+    /// Life state.
+    pub state: PartitionState,
+    /// Ticks of its windows that have elapsed.
+    pub window_ticks: u64,
+    /// Ticks in which one of its threads was running when the tick came.
+    pub running_ticks: u64,
+}
+
+/// Why a partition could not be loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// Its ELF is unusable.
+    Elf(ElfError),
+    /// Its memory size is zero, unaligned or beyond user space.
+    BadMemorySize,
+    /// A stack size is zero or unaligned.
+    BadStackSize { thread: usize },
+    /// The stacks do not fit above the ELF's segments.
+    StacksDoNotFit,
+    /// Building its address space failed.
+    Space(SpaceError),
+}
+
+/// What loading produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// The mappings.
+    pub space: UserSpace,
+    /// The ELF's entry point.
+    pub entry: u32,
+    /// Each thread's initial stack pointer.
+    pub stack_tops: Vec<u32, MAX_THREADS>,
+}
+
+/// Loads `info`'s ELF into its memory at physical `phys` (`memory_size`
+/// bytes, all of which is zeroed first) and lays out its stacks: thread 0's
+/// at the top of the memory, each next one below a one-page guard gap.
+pub fn load(
+    info: &PartitionInfo,
+    elf_bytes: &[u8],
+    phys: usize,
+    machine: &mut impl Machine,
+) -> Result<Loaded, LoadError> {
+    let size = info.memory_size;
+    if size == 0
+        || size % PAGE_SIZE != 0
+        || USER_BASE
+            .checked_add(size)
+            .is_none_or(|end| end > kernel_abi::user_layout::USER_TOP)
+    {
+        return Err(LoadError::BadMemorySize);
+    }
+    let elf = Elf::parse(elf_bytes, USER_BASE, size).map_err(LoadError::Elf)?;
+    let phys_of = |va: u32| phys + (va - USER_BASE) as usize;
+
+    let mut space = UserSpace::new();
+    let mut stack_tops = Vec::new();
+    let mut top = USER_BASE + size;
+    for (index, thread) in info.threads.iter().enumerate() {
+        let stack = thread.stack_size;
+        if stack == 0 || stack % PAGE_SIZE != 0 {
+            return Err(LoadError::BadStackSize { thread: index });
+        }
+        let bottom = top
+            .checked_sub(stack)
+            .filter(|&b| b >= elf.end())
+            .ok_or(LoadError::StacksDoNotFit)?;
+        space
+            .add(Region {
+                virt: bottom,
+                size: stack,
+                phys: phys_of(bottom),
+                rights: Rights::ReadWrite,
+            })
+            .map_err(LoadError::Space)?;
+        // Cannot fail: there are at most MAX_THREADS threads.
+        let _ = stack_tops.push(top);
+        top = bottom.saturating_sub(PAGE_SIZE);
+    }
+
+    machine.zero_phys(phys, size as usize);
+    for segment in &elf.segments {
+        let rights = if segment.executable() {
+            Rights::ReadExecute
+        } else if segment.writable() {
+            Rights::ReadWrite
+        } else {
+            Rights::Read
+        };
+        let region = Region {
+            virt: segment.vaddr,
+            size: segment.page_end() - segment.vaddr,
+            phys: phys_of(segment.vaddr),
+            rights,
+        };
+        space.add(region).map_err(LoadError::Space)?;
+        let start = segment.offset as usize;
+        let bytes = &elf_bytes[start..start + segment.file_size as usize];
+        machine.write_phys(region.phys, bytes);
+    }
+    Ok(Loaded {
+        space,
+        entry: elf.entry,
+        stack_tops,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    extern crate std;
+    use super::*;
+    use crate::elf::tests::elf;
+    use crate::elf::{PF_R, PF_W, PF_X};
+    use crate::machine::tests::FakeMachine;
+    use boot_info::ThreadInfo;
+
+    pub(crate) fn info(memory_size: u32, stacks: &[u32]) -> PartitionInfo {
+        PartitionInfo {
+            name: Name::try_from("p").unwrap(),
+            memory_size,
+            elf_offset: 0,
+            elf_size: 0,
+            argument: 0,
+            threads: stacks
+                .iter()
+                .map(|&stack_size| ThreadInfo {
+                    name: Name::try_from("t").unwrap(),
+                    priority: 1,
+                    stack_size,
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn two_segment_elf() -> std::vec::Vec<u8> {
+        elf(
+            USER_BASE,
+            &[
+                (USER_BASE, &[0xE1, 0xA0, 0x00, 0x00], 4, PF_R | PF_X),
+                (USER_BASE + 0x1000, &[7, 7], 0x1800, PF_R | PF_W),
+            ],
+        )
+    }
+
+    #[test]
+    fn loads_segments_zeroes_bss_and_lays_out_guarded_stacks() {
+        let mut m = FakeMachine::new(0x6100_0000, 0x10_0000);
+        m.memory.fill(0xAA);
+        let loaded = load(
+            &info(0x10_000, &[0x2000, 0x1000]),
+            &two_segment_elf(),
+            0x6100_0000,
+            &mut m,
+        )
+        .unwrap();
+        assert_eq!(loaded.entry, USER_BASE);
+        assert_eq!(
+            loaded.stack_tops.as_slice(),
+            &[USER_BASE + 0x10_000, USER_BASE + 0xD000]
+        );
+        assert_eq!(&m.memory[..4], &[0xE1, 0xA0, 0, 0]);
+        assert_eq!(&m.memory[0x1000..0x1003], &[7, 7, 0]);
+        assert!(
+            m.memory[0x1002..0x10_000].iter().all(|&b| b == 0),
+            "bss and stacks zeroed"
+        );
+        assert_eq!(
+            m.memory[0x10_000], 0xAA,
+            "nothing beyond the partition touched"
+        );
+        let regions = loaded.space.regions();
+        assert_eq!(regions.len(), 4);
+        assert!(regions.iter().all(|r| r.virt >= USER_BASE));
+        // Guard page between the two stacks stays unmapped.
+        let guard = USER_BASE + 0xD000;
+        let read = crate::mm::user_space::Use::Read;
+        assert!(loaded.space.check_buffer(guard, 4, read, 1).is_err());
+        assert!(loaded.space.check_buffer(guard - 4, 4, read, 1).is_ok());
+        assert!(loaded
+            .space
+            .check_buffer(guard + 0x1000, 4, read, 1)
+            .is_ok());
+    }
+
+    #[test]
+    fn rejects_stacks_that_do_not_fit_and_bad_sizes() {
+        let mut m = FakeMachine::new(0x6100_0000, 0x10_0000);
+        let elf = two_segment_elf();
+        assert_eq!(
+            load(&info(0x4000, &[0x2000]), &elf, 0x6100_0000, &mut m),
+            Err(LoadError::StacksDoNotFit)
+        );
+        assert_eq!(
+            load(&info(0x10_000, &[0]), &elf, 0x6100_0000, &mut m),
+            Err(LoadError::BadStackSize { thread: 0 })
+        );
+        assert_eq!(
+            load(&info(0x10_001, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            Err(LoadError::BadMemorySize)
+        );
+        assert_eq!(
+            load(&info(0, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            Err(LoadError::BadMemorySize)
+        );
+        assert_eq!(
+            load(&info(0x1000, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            Err(LoadError::Elf(ElfError::OutsidePartition {
+                vaddr: USER_BASE + 0x1000
+            }))
+        );
+    }
+}

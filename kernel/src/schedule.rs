@@ -1,0 +1,129 @@
+//! The cyclic time-window schedule: a major frame of windows, each owned by
+//! one partition, repeated forever. Time is counted in kernel ticks of one
+//! millisecond.
+//!
+//! The schedule comes from the system image and is checked again here;
+//! it must never give a window to a partition that does not exist.
+
+use boot_info::{Schedule as ScheduleInfo, MAX_WINDOWS};
+use heapless::Vec;
+
+/// Why a schedule was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleError {
+    /// No windows, or a zero-length one.
+    Empty,
+    /// A window names a partition index that does not exist.
+    NoSuchPartition { window: usize },
+    /// The windows do not add up to the major frame.
+    WrongTotal {
+        windows_ms: u64,
+        major_frame_ms: u32,
+    },
+}
+
+/// A checked schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// End tick (exclusive, within the frame) and owner of each window.
+    ends: Vec<(u32, usize), MAX_WINDOWS>,
+    major_frame: u32,
+}
+
+impl Schedule {
+    /// Checks `info` against the number of partitions.
+    pub fn new(info: &ScheduleInfo, partitions: usize) -> Result<Schedule, ScheduleError> {
+        if info.windows.is_empty() || info.windows.iter().any(|w| w.duration_ms == 0) {
+            return Err(ScheduleError::Empty);
+        }
+        let mut ends = Vec::new();
+        let mut total: u64 = 0;
+        for (index, window) in info.windows.iter().enumerate() {
+            let partition = window.partition as usize;
+            if partition >= partitions {
+                return Err(ScheduleError::NoSuchPartition { window: index });
+            }
+            total += u64::from(window.duration_ms);
+            let end = u32::try_from(total).map_err(|_| ScheduleError::WrongTotal {
+                windows_ms: total,
+                major_frame_ms: info.major_frame_ms,
+            })?;
+            // Cannot fail: `ends` has the same capacity as `windows`.
+            let _ = ends.push((end, partition));
+        }
+        if total != u64::from(info.major_frame_ms) {
+            return Err(ScheduleError::WrongTotal {
+                windows_ms: total,
+                major_frame_ms: info.major_frame_ms,
+            });
+        }
+        Ok(Schedule {
+            ends,
+            major_frame: info.major_frame_ms,
+        })
+    }
+
+    /// The partition whose window contains tick `tick` (ticks since the
+    /// first major frame began).
+    pub fn owner_at(&self, tick: u64) -> usize {
+        let position = (tick % u64::from(self.major_frame)) as u32;
+        self.ends
+            .iter()
+            .find(|(end, _)| position < *end)
+            .map_or(self.ends[0].1, |(_, owner)| *owner)
+    }
+
+    /// Length of the major frame in ticks.
+    pub fn major_frame(&self) -> u32 {
+        self.major_frame
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use boot_info::Window;
+
+    fn info(windows: &[(u8, u32)], major: u32) -> ScheduleInfo {
+        ScheduleInfo {
+            major_frame_ms: major,
+            windows: windows
+                .iter()
+                .map(|&(partition, duration_ms)| Window {
+                    partition,
+                    duration_ms,
+                })
+                .collect(),
+            stop_after_ms: 0,
+        }
+    }
+
+    #[test]
+    fn owners_follow_the_windows_and_repeat() {
+        let s = Schedule::new(&info(&[(0, 1), (1, 3)], 4), 2).unwrap();
+        let owners: std::vec::Vec<_> = (0..9).map(|t| s.owner_at(t)).collect();
+        assert_eq!(owners, [0, 1, 1, 1, 0, 1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn rejects_bad_schedules() {
+        assert_eq!(Schedule::new(&info(&[], 4), 2), Err(ScheduleError::Empty));
+        assert_eq!(
+            Schedule::new(&info(&[(0, 0), (1, 4)], 4), 2),
+            Err(ScheduleError::Empty)
+        );
+        assert_eq!(
+            Schedule::new(&info(&[(0, 1), (2, 3)], 4), 2),
+            Err(ScheduleError::NoSuchPartition { window: 1 })
+        );
+        assert_eq!(
+            Schedule::new(&info(&[(0, 1), (1, 2)], 4), 2),
+            Err(ScheduleError::WrongTotal {
+                windows_ms: 3,
+                major_frame_ms: 4
+            })
+        );
+        assert!(Schedule::new(&info(&[(0, u32::MAX), (1, u32::MAX)], 4), 2).is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! Threads: a saved user register context and a place in the schedule.
+//!
+//! Floating point: partitions are built for the soft-float
+//! `armv7a-none-eabi` target and the kernel leaves VFP/NEON disabled
+//! (CPACR), so there is no FP state to save; a VFP instruction in a
+//! partition is an undefined instruction and stops that partition.
+
+use boot_info::Name;
+
+use crate::exception::TrapFrame;
+
+/// CPSR of a fresh user thread: User mode, ARM state, IRQs enabled, FIQs
+/// masked.
+pub const USER_PSR: u32 = 0x10 | (1 << 6);
+
+/// Where a thread is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadState {
+    /// Can run when its partition's window is active.
+    Ready,
+    /// Called `thread_exit`.
+    Exited,
+    /// Its partition was stopped.
+    Stopped,
+}
+
+/// A thread control block.
+#[derive(Clone, Debug)]
+pub struct Thread {
+    /// Name, for reports.
+    pub name: Name,
+    /// Index of its partition.
+    pub partition: usize,
+    /// Higher runs first.
+    pub priority: u8,
+    /// Life state.
+    pub state: ThreadState,
+    /// Saved registers while it is not running.
+    pub context: TrapFrame,
+}
+
+/// How a thread starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadStart {
+    /// Entry point.
+    pub entry: u32,
+    /// Initial stack pointer (top of its stack).
+    pub stack_top: u32,
+    /// `r0`: the thread's index in its partition.
+    pub index: u32,
+    /// `r1`: the partition's argument.
+    pub argument: u32,
+}
+
+impl Thread {
+    /// A ready thread that will start as `start` says.
+    pub fn new(name: Name, partition: usize, priority: u8, start: ThreadStart) -> Thread {
+        let mut context = TrapFrame {
+            sp_usr: start.stack_top,
+            pc: start.entry,
+            spsr: USER_PSR,
+            ..TrapFrame::default()
+        };
+        context.r[0] = start.index;
+        context.r[1] = start.argument;
+        Thread {
+            name,
+            partition,
+            priority,
+            state: ThreadState::Ready,
+            context,
+        }
+    }
+}
