@@ -1,0 +1,125 @@
+//! Objects: the pages of one (pool, object id), for flush-object,
+//! destroy-pool and migration.
+//!
+//! Each object with at least one page has an entry, found through a hash
+//! table on (pool, object id), holding a doubly linked list of its page
+//! records; each pool has a doubly linked list of its objects. So
+//! `flush_object` and `destroy_pool` cost O(1) per page removed, and adding
+//! or removing one page is O(1) expected. An entry must never outlive its
+//! last page, and never sit on the list of a pool it does not belong to.
+
+use crate::frames::FrameProvider;
+use crate::handle::ObjectId;
+use crate::hash_table::keyed_hash;
+use crate::slab::NIL;
+use crate::store::Store;
+
+/// One object with stored pages.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ObjectEntry {
+    pub(crate) pool: u32,
+    pub(crate) object: ObjectId,
+    pub(crate) first_page: u32,
+    pub(crate) pages: u32,
+    pub(crate) prev_in_pool: u32,
+    pub(crate) next_in_pool: u32,
+}
+
+impl<P: FrameProvider> Store<P> {
+    pub(crate) fn object_hash(&self, pool: u32, object: ObjectId) -> u64 {
+        let [a, b, c] = object.0;
+        keyed_hash(self.index_seed, &[u64::from(pool), a, b, c])
+    }
+
+    /// The entry of (`pool`, `object`): (table position, entry index).
+    pub(crate) fn find_object(&self, pool: u32, object: ObjectId) -> Option<(u32, u32)> {
+        let objects = &self.objects;
+        self.object_table
+            .find(self.object_hash(pool, object), |entry| {
+                let entry = &objects[entry];
+                entry.pool == pool && entry.object == object
+            })
+    }
+
+    /// Links page record `record` into its object, creating the object entry
+    /// if needed. Room was checked by the caller (objects <= records).
+    pub(crate) fn link_page(&mut self, record: u32) -> bool {
+        let key = self.records[record].key;
+        let entry = match self.find_object(key.pool, key.object) {
+            Some((_, entry)) => entry,
+            None => {
+                let Some(pool) = self.pools.get(key.pool) else {
+                    return false;
+                };
+                let first_object = pool.first_object;
+                let Ok(entry) = self.objects.insert(ObjectEntry {
+                    pool: key.pool,
+                    object: key.object,
+                    first_page: NIL,
+                    pages: 0,
+                    prev_in_pool: NIL,
+                    next_in_pool: first_object,
+                }) else {
+                    return false;
+                };
+                if !self
+                    .object_table
+                    .insert(self.object_hash(key.pool, key.object), entry)
+                {
+                    self.objects.remove(entry);
+                    return false;
+                }
+                if first_object != NIL {
+                    self.objects[first_object].prev_in_pool = entry;
+                }
+                self.pools[key.pool].first_object = entry;
+                entry
+            }
+        };
+        let first_page = self.objects[entry].first_page;
+        let page = &mut self.records[record];
+        page.object_entry = entry;
+        page.prev_in_object = NIL;
+        page.next_in_object = first_page;
+        if first_page != NIL {
+            self.records[first_page].prev_in_object = record;
+        }
+        let object = &mut self.objects[entry];
+        object.first_page = record;
+        object.pages += 1;
+        true
+    }
+
+    /// Unlinks page record `record` from its object, dropping the object
+    /// entry with its last page.
+    pub(crate) fn unlink_page(&mut self, record: u32) {
+        let page = self.records[record];
+        let entry = page.object_entry;
+        if page.prev_in_object != NIL {
+            self.records[page.prev_in_object].next_in_object = page.next_in_object;
+        } else {
+            self.objects[entry].first_page = page.next_in_object;
+        }
+        if page.next_in_object != NIL {
+            self.records[page.next_in_object].prev_in_object = page.prev_in_object;
+        }
+        let object = &mut self.objects[entry];
+        object.pages -= 1;
+        if object.pages > 0 {
+            return;
+        }
+        let object = *object;
+        if object.prev_in_pool != NIL {
+            self.objects[object.prev_in_pool].next_in_pool = object.next_in_pool;
+        } else if let Some(pool) = self.pools.get_mut(object.pool) {
+            pool.first_object = object.next_in_pool;
+        }
+        if object.next_in_pool != NIL {
+            self.objects[object.next_in_pool].prev_in_pool = object.prev_in_pool;
+        }
+        if let Some((position, _)) = self.find_object(object.pool, object.object) {
+            self.object_table.remove_at(position);
+        }
+        self.objects.remove(entry);
+    }
+}
