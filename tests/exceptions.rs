@@ -73,3 +73,20 @@ fn prefetch_abort_is_decoded_with_address() {
         "{report_line}"
     );
 }
+
+#[test]
+fn kernel_stack_overflow_hits_the_guard_page_and_is_reported() {
+    let report = boot("stack-overflow", Some("selftest=stack-overflow"));
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(PANIC_EXIT_STATUS),
+        "{transcript}"
+    );
+    let line = report
+        .find("kernel stack overflow")
+        .unwrap_or_else(|| panic!("{transcript}"));
+    let guard = kernel_elf().symbol("__svc_stack_guard").unwrap();
+    let address = hex_after(line, "data abort at").unwrap();
+    assert!((guard..guard + 4096).contains(&address), "{line}");
+}

@@ -122,4 +122,13 @@ unsafe impl defmt::Logger for KernelLogger {
     }
 }
 
+/// Writes one record from another source (a partition): its defmt frame,
+/// already encoded and terminated, behind the source byte.
+pub fn emit_record(source: Source, frame: &[u8]) {
+    critical_section::with(|_| {
+        arch::debug::write_log(&[source.to_byte()]);
+        arch::debug::write_log(frame);
+    });
+}
+
 defmt::timestamp!("{=u64:us}", arch::devices::uptime_us());

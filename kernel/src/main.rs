@@ -8,7 +8,7 @@
 
 #[cfg(target_os = "none")]
 mod image {
-    use kernel::arch::{cpu, debug, devices, mmu};
+    use kernel::arch::{cpu, debug, devices, mmu, running};
     use platform::BOARD;
 
     /// Ticks the boot run waits for before shutting down.
@@ -50,6 +50,13 @@ mod image {
             mmu.ttbcr,
             mmu.ttbr1
         );
+
+        if running::has_system() {
+            if let Err(error) = running::boot() {
+                panic!("cannot start the system: {:?}", error);
+            }
+            running::start();
+        }
 
         cpu::enable_interrupts();
         run_selftest();

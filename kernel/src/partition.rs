@@ -103,12 +103,12 @@ pub fn load(
             .filter(|&b| b >= elf.end())
             .ok_or(LoadError::StacksDoNotFit)?;
         space
-            .add(Region {
-                virt: bottom,
-                size: stack,
-                phys: phys_of(bottom),
-                rights: Rights::ReadWrite,
-            })
+            .add(Region::ram(
+                bottom,
+                stack,
+                phys_of(bottom),
+                Rights::ReadWrite,
+            ))
             .map_err(LoadError::Space)?;
         // Cannot fail: there are at most MAX_THREADS threads.
         let _ = stack_tops.push(top);
@@ -124,12 +124,12 @@ pub fn load(
         } else {
             Rights::Read
         };
-        let region = Region {
-            virt: segment.vaddr,
-            size: segment.page_end() - segment.vaddr,
-            phys: phys_of(segment.vaddr),
+        let region = Region::ram(
+            segment.vaddr,
+            segment.page_end() - segment.vaddr,
+            phys_of(segment.vaddr),
             rights,
-        };
+        );
         space.add(region).map_err(LoadError::Space)?;
         let start = segment.offset as usize;
         let bytes = &elf_bytes[start..start + segment.file_size as usize];

@@ -101,20 +101,10 @@ mod tests {
     fn setup() -> (UserSpace, FakeMachine) {
         let mut space = UserSpace::new();
         space
-            .add(Region {
-                virt: TEXT,
-                size: 0x1000,
-                phys: 0x6100_0000,
-                rights: Rights::ReadExecute,
-            })
+            .add(Region::ram(TEXT, 0x1000, 0x6100_0000, Rights::ReadExecute))
             .unwrap();
         space
-            .add(Region {
-                virt: DATA,
-                size: 0x1000,
-                phys: 0x6100_1000,
-                rights: Rights::ReadWrite,
-            })
+            .add(Region::ram(DATA, 0x1000, 0x6100_1000, Rights::ReadWrite))
             .unwrap();
         (space, FakeMachine::new(0x6100_0000, 0x2000))
     }

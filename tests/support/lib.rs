@@ -4,22 +4,25 @@
 //! It never installs anything (`cargo xtask test` provisions first) and
 //! never retries: a run that hangs fails its test at the timeout.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use xtask::image::{KernelImage, Profile};
 use xtask::session::{Boot, BootReport};
+use xtask::system::build_system;
 use xtask::toolchain::{self, Install, Toolchain};
 
+pub use kernel_abi::exit;
+pub use kernel_abi::log_stream::Source;
 pub use xtask::elf::ElfInfo;
 pub use xtask::qemu::Outcome;
 
 /// Longest any single boot may take (wall clock) before it counts as hung.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Exit status of a kernel panic (kernel/src/panic.rs).
-pub const PANIC_EXIT_STATUS: i32 = 101;
+/// Exit status of a kernel panic.
+pub const PANIC_EXIT_STATUS: i32 = exit::KERNEL_PANIC;
 
 struct Built {
     toolchain: Toolchain,
@@ -38,6 +41,7 @@ fn built() -> &'static Built {
             board: &platform::boards::VEXPRESS_A9,
             profile: Profile::Debug,
             selftests: true,
+            system: None,
         };
         let elf = image.build(&toolchain).unwrap_or_else(|e| panic!("{e}"));
         Built {
@@ -57,12 +61,48 @@ pub fn kernel_elf() -> ElfInfo {
 /// line, and returns what it logged. `name` names the run's files.
 pub fn boot(name: &str, append: Option<&str>) -> BootReport {
     let built = built();
-    let _ = &built.toolchain;
     let boot = Boot {
         board: &platform::boards::VEXPRESS_A9,
         kernel: &built.elf,
+        partitions: Vec::new(),
         append: append.map(str::to_string),
         name: format!("test-{name}"),
+        timeout: Some(BOOT_TIMEOUT),
+        gdb_port: None,
+        extra: Vec::new(),
+        quiet: true,
+    };
+    boot.run(&built.qemu, |_| {})
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Builds the system described in `tests/systems/NAME.toml` (or
+/// `systems/NAME.toml`), boots it, and returns what it logged.
+pub fn boot_system(name: &str) -> BootReport {
+    let built = built();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut file = root.join("systems").join(format!("{name}.toml"));
+    if !file.is_file() {
+        file = root.join("../systems").join(format!("{name}.toml"));
+    }
+    let system = build_system(
+        &built.toolchain,
+        &platform::boards::VEXPRESS_A9,
+        Profile::Debug,
+        &file,
+        false,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let boot = Boot {
+        board: &platform::boards::VEXPRESS_A9,
+        kernel: &system.kernel,
+        partitions: system
+            .partitions
+            .iter()
+            .map(|(_, elf)| elf.clone())
+            .collect(),
+        append: None,
+        name: format!("system-{name}"),
         timeout: Some(BOOT_TIMEOUT),
         gdb_port: None,
         extra: Vec::new(),

@@ -48,6 +48,37 @@ pub enum Error {
     /// Tests failed.
     #[error("{0}")]
     TestsFailed(String),
+    /// A Tegra-only command was given another board.
+    #[error("board `{name}` is not a Tegra 2 board; use one of: {tegra}")]
+    NotTegra { name: String, tegra: String },
+    /// `--load-addr` is not an address the board can load the kernel at.
+    #[error("load address {address} cannot be used on {board}: {reason}")]
+    BadLoadAddress {
+        board: String,
+        address: String,
+        reason: String,
+    },
+    /// A built image is not what the board's boot loader needs.
+    #[error("{path}: {reason}")]
+    BadImage { path: PathBuf, reason: String },
+    /// A delivery destination that must not be written to.
+    #[error("refusing to write to {path}: {reason}")]
+    UnsafeDestination { path: PathBuf, reason: String },
+    /// An external program the command needs is not installed.
+    #[error("`{program}` not found: {how}")]
+    ToolMissing { program: String, how: String },
+    /// An external program failed.
+    #[error("`{command}` failed ({status})")]
+    CommandFailed { command: String, status: String },
+    /// No Tegra device in USB recovery mode.
+    #[error("no Tegra20 in USB recovery mode (USB ID 0955:7820) is connected: hold the board's RECOVERY button while pressing RESET (or powering on), with its USB device port wired to this machine")]
+    NoRecoveryDevice,
+    /// A serial port could not be opened or read.
+    #[error("serial port {port}: {reason}")]
+    Serial { port: String, reason: String },
+    /// A system description was rejected.
+    #[error("{0}")]
+    Description(#[from] crate::system::DescriptionError),
 }
 
 impl Error {

@@ -41,7 +41,14 @@ pub struct KernelImage {
     pub profile: Profile,
     /// With boot-time self tests (test images only).
     pub selftests: bool,
+    /// The system image to embed, and the name it goes by; `None` boots no
+    /// partitions.
+    pub system: Option<(String, PathBuf)>,
 }
+
+/// Serialises image builds in this process: they share one cargo target
+/// directory and its output file.
+static BUILD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl KernelImage {
     /// The production image for `board`.
@@ -50,21 +57,26 @@ impl KernelImage {
             board,
             profile,
             selftests: false,
+            system: None,
         }
     }
 
-    /// Where the built ELF is copied to.
-    pub fn elf_path(&self) -> PathBuf {
-        let name = if self.selftests {
-            "kernel-selftests.elf"
-        } else {
-            "kernel.elf"
-        };
+    /// The directory this board and profile's images go to.
+    pub fn dir(&self) -> PathBuf {
         workspace::target_dir()
             .join("images")
             .join(self.board.name)
             .join(self.profile.dir())
-            .join(name)
+    }
+
+    /// Where the built ELF is copied to.
+    pub fn elf_path(&self) -> PathBuf {
+        let base = self
+            .system
+            .as_ref()
+            .map_or("kernel", |(name, _)| name.as_str());
+        let suffix = if self.selftests { "-selftests" } else { "" };
+        self.dir().join(format!("{base}{suffix}.elf"))
     }
 
     /// Builds the image and returns the path of its ELF.
@@ -86,6 +98,13 @@ impl KernelImage {
         if std::env::var_os("DEFMT_LOG").is_none() {
             cmd.env("DEFMT_LOG", "info");
         }
+        match &self.system {
+            Some((_, image)) => cmd.env("TMEM_SYSTEM_IMAGE", image),
+            None => cmd.env_remove("TMEM_SYSTEM_IMAGE"),
+        };
+        let _guard = BUILD_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let what = format!("the kernel for {}", self.board.name);
         let status = cmd.status().map_err(|source| Error::Spawn {
             program: "cargo".into(),

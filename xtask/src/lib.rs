@@ -7,13 +7,18 @@
 //! notes on stderr; the binary decides what users see.
 
 pub mod board;
+pub mod bootscript;
 pub mod elf;
 pub mod error;
+pub mod flash;
 pub mod image;
 pub mod logstream;
 pub mod qemu;
+pub mod rawbin;
 pub mod session;
+pub mod system;
 pub mod toolchain;
+pub mod uimage;
 pub mod workspace;
 
 pub use error::Error;

@@ -35,6 +35,11 @@ enum Cmd {
     Lint,
     /// List the supported boards.
     Boards,
+    /// Build for a Tegra 2 board and hand the image to U-Boot (SD card or
+    /// USB stick, TFTP, or USB recovery mode).
+    FlashTegra(cmd::flash_tegra::FlashTegraArgs),
+    /// Decode a board's console: live from a serial port, or a capture.
+    Monitor(cmd::monitor::MonitorArgs),
 }
 
 #[derive(Args)]
@@ -62,6 +67,9 @@ impl Target {
 struct RunQemu {
     #[command(flatten)]
     target: Target,
+    /// The system to boot: a name under systems/ or a description file.
+    #[arg(long, default_value = "default")]
+    system: String,
     /// Wait for gdb on this port (default 1234) before running.
     #[arg(long, num_args = 0..=1, default_missing_value = "1234", value_name = "PORT")]
     gdb: Option<u16>,
@@ -90,6 +98,8 @@ fn main() -> ExitCode {
         Cmd::RunQemu(args) => cmd::run_qemu::run_qemu(&args),
         Cmd::Test(args) => cmd::test::test(&args),
         Cmd::Lint => cmd::lint::lint(),
+        Cmd::FlashTegra(args) => cmd::flash_tegra::flash_tegra(&args),
+        Cmd::Monitor(args) => cmd::monitor::monitor(&args),
         Cmd::Boards => {
             for board in platform::boards::ALL {
                 let qemu = if board.qemu.is_some() { "qemu" } else { "" };

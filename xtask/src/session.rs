@@ -18,6 +18,8 @@ pub struct Boot<'a> {
     pub board: &'static Board,
     /// The kernel ELF.
     pub kernel: &'a Path,
+    /// Each partition's ELF, in partition order (for decoding their logs).
+    pub partitions: Vec<PathBuf>,
     /// The semihosting command line.
     pub append: Option<String>,
     /// A name for this run's files under `target/qemu/`.
@@ -64,6 +66,17 @@ impl BootReport {
         self.messages().into_iter().find(|m| m.contains(needle))
     }
 
+    /// The messages logged by `source`, in order.
+    pub fn messages_from(&self, source: Source) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                LogEvent::Line(line) if line.source == source => Some(line.message.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Everything, for a failing test's message.
     pub fn transcript(&self) -> String {
         let mut text = format!("outcome: {:?}\n", self.outcome);
@@ -94,6 +107,13 @@ impl Boot<'_> {
             .ok_or_else(|| Error::NotEmulated(self.board.name.to_string()))?;
         let mut decoder = LogDecoder::new();
         decoder.add_elf(Source::Kernel, self.kernel)?;
+        for (index, elf) in self.partitions.iter().enumerate() {
+            let index = u8::try_from(index).map_err(|_| Error::BadElf {
+                path: elf.clone(),
+                reason: "too many partitions for the log stream".into(),
+            })?;
+            decoder.add_elf(Source::Partition(index), elf)?;
+        }
         let uart_log = workspace::target_dir()
             .join("qemu")
             .join(format!("{}.uart.log", self.name));

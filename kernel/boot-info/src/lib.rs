@@ -30,6 +30,10 @@ pub const MAX_THREADS: usize = 4;
 pub const MAX_WINDOWS: usize = 16;
 /// Longest partition, thread or system name.
 pub const MAX_NAME: usize = 24;
+/// The most shared memory regions in a system.
+pub const MAX_SHARED: usize = 8;
+/// The most device regions in a system.
+pub const MAX_DEVICES: usize = 8;
 
 /// A short name.
 pub type Name = String<MAX_NAME>;
@@ -43,6 +47,47 @@ pub struct BootInfo {
     pub partitions: Vec<PartitionInfo, MAX_PARTITIONS>,
     /// The time-window schedule.
     pub schedule: Schedule,
+    /// Memory shared between partitions, mapped in each at boot.
+    pub shared: Vec<SharedRegion, MAX_SHARED>,
+    /// Device registers mapped into driver partitions.
+    pub devices: Vec<DeviceRegion, MAX_DEVICES>,
+}
+
+/// RAM the kernel allocates once and maps into several partitions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedRegion {
+    /// Name, for reports.
+    pub name: Name,
+    /// Bytes, a multiple of 4 KiB.
+    pub size: u32,
+    /// Where it appears in each partition that shares it.
+    pub mappings: Vec<SharedMapping, MAX_PARTITIONS>,
+}
+
+/// One partition's view of a shared region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedMapping {
+    /// Index of the partition.
+    pub partition: u8,
+    /// Virtual address (page aligned).
+    pub address: u32,
+    /// Whether the partition may write it.
+    pub writable: bool,
+}
+
+/// A device's registers, mapped into one partition as device memory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRegion {
+    /// Name, for reports.
+    pub name: Name,
+    /// Index of the partition.
+    pub partition: u8,
+    /// Physical address (page aligned).
+    pub physical: u32,
+    /// Bytes, a multiple of 4 KiB.
+    pub size: u32,
+    /// Virtual address in the partition (page aligned).
+    pub address: u32,
 }
 
 /// One partition.
@@ -128,6 +173,8 @@ impl<'a> SystemImage<'a> {
                         windows: Vec::new(),
                         stop_after_ms: 0,
                     },
+                    shared: Vec::new(),
+                    devices: Vec::new(),
                 },
                 bytes,
             });
@@ -243,6 +290,8 @@ mod tests {
                 .unwrap(),
                 stop_after_ms: 0,
             },
+            shared: Vec::new(),
+            devices: Vec::new(),
         }
     }
 

@@ -2,13 +2,18 @@
 //! in, and the exit status at the end of a run.
 //!
 //! On a board with [`DebugExit::Semihosting`] all three go through Arm
-//! semihosting (QEMU passes them to the host). On a board without a host,
-//! records are dropped, there is no command line, and exiting halts the
-//! CPU. Nothing here may allocate or take locks: the logger and the panic
-//! handler call it with interrupts off.
+//! semihosting (QEMU passes them to the host). On a board without a host
+//! (Tegra20), records go out on the console UART, there is no command
+//! line, and exiting halts the CPU. Records are self-delimiting (see
+//! `kernel_abi::log_stream`); on the UART each record's terminator is sent
+//! twice, so losing one of them costs no record, and any other lost byte
+//! costs at most the record it was in. Records written before the console
+//! is up are dropped. Nothing here may allocate or block on a lock: the
+//! logger and the panic handler call it with interrupts off.
 
 use core::cell::UnsafeCell;
 
+use kernel_abi::log_stream::TERMINATOR;
 use platform::{DebugExit, BOARD};
 use semihosting::io::{Stdout, Write as _};
 
@@ -20,9 +25,14 @@ unsafe impl Sync for Console {}
 
 static SEMIHOSTING_OUT: Console = Console(UnsafeCell::new(None));
 
-/// Writes one complete log record to the host.
+/// Writes log record bytes to the host: a whole record, or consecutive
+/// pieces of one.
 pub fn write_log(record: &[u8]) {
     if BOARD.debug_exit != DebugExit::Semihosting {
+        super::devices::console_write_raw(record);
+        if record.last() == Some(&TERMINATOR) {
+            super::devices::console_write_raw(&[TERMINATOR]);
+        }
         return;
     }
     // SAFETY: see `Console`: the caller holds the logger's critical section.
@@ -49,6 +59,7 @@ pub fn exit(status: i32) -> ! {
     if BOARD.debug_exit == DebugExit::Semihosting {
         semihosting::process::exit(status);
     }
+    super::devices::console_flush();
     halt()
 }
 

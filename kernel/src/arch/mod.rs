@@ -6,10 +6,14 @@
 //! here. Every `unsafe` block states why it is sound.
 
 pub mod boot;
+pub mod console;
 pub mod cpu;
 pub mod debug;
 pub mod devices;
+pub mod machine;
 pub mod mmu;
+pub mod running;
 #[cfg(feature = "selftests")]
 pub mod selftest;
+pub mod user;
 pub mod vectors;

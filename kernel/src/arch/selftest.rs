@@ -29,6 +29,17 @@ pub fn run(name: &str) {
             unsafe { core::arch::asm!("blx {0}", in(reg) UNMAPPED) };
         }
         "panic" => panic!("selftest panic requested"),
+        "stack-overflow" => {
+            let depth = recurse(0);
+            defmt::error!("selftest stack-overflow: returned from depth {=u32}", depth);
+        }
         other => defmt::error!("selftest {=str}: no such self test", other),
     }
+}
+
+/// Uses 1 KiB of stack per level, forever.
+#[inline(never)]
+fn recurse(depth: u32) -> u32 {
+    let frame = core::hint::black_box([depth; 256]);
+    recurse(depth + 1).wrapping_add(frame[255])
 }

@@ -5,15 +5,19 @@
 //! SPSR, then r0-r12, the SVC link register and the user sp/lr), calls
 //! [`exception_entry`] with it, and returns by restoring the frame. The
 //! per-mode stacks are therefore never used for frames. IRQs go to the
-//! device layer; anything else the kernel does not yet expect is reported
-//! with its decoded cause and ends in a panic.
+//! device layer (and ticks on to the scheduler), system calls and faults
+//! from user mode to the running system; anything else — an exception in
+//! the kernel itself — is reported with its decoded cause and ends in a
+//! panic.
 
 use aarch32_cpu::register::{Dfar, Dfsr, Ifar, Ifsr};
 
-use crate::exception::{ExceptionKind, TrapFrame, TRAP_FRAME_SIZE};
+use crate::exception::{ExceptionKind, Mode, TrapFrame, TRAP_FRAME_SIZE};
 use crate::fault::Fault;
+use crate::machine::UserFault;
 
-use super::devices;
+use super::devices::{self, Irq};
+use super::running;
 
 macro_rules! entry_stub {
     ($name:literal, $lr_adjust:literal, $vector:literal) => {
@@ -56,20 +60,47 @@ __vectors:
     b       __irq_entry
     b       __fiq_entry
 "#,
+    r#"
+    .global __exception_entry_start
+__exception_entry_start:
+    @ A data abort taken while an entry stub itself was storing a frame
+    @ means the kernel stack has run into its guard page: report that on
+    @ a stack of its own instead of faulting forever.
+    .global __dabt_entry
+__dabt_entry:
+    push    {{r0, r1}}
+    sub     r0, lr, #8
+    ldr     r1, =__exception_entry_start
+    cmp     r0, r1
+    blo     1f
+    ldr     r1, =__exception_entry_end
+    cmp     r0, r1
+    bhs     1f
+    cps     #0x13
+    ldr     sp, =__emergency_stack_top
+    b       kernel_stack_overflow
+1:  pop     {{r0, r1}}
+    b       __dabt_frame
+"#,
     entry_stub!("__undef_entry", "4", "1"),
     entry_stub!("__svc_entry", "0", "2"),
     entry_stub!("__pabt_entry", "4", "3"),
-    entry_stub!("__dabt_entry", "8", "4"),
+    entry_stub!("__dabt_frame", "8", "4"),
     entry_stub!("__irq_entry", "4", "6"),
     entry_stub!("__fiq_entry", "4", "7"),
     r#"
 __exception_common:
     bl      exception_entry
+    .global __exception_return
+__exception_return:
     ldmia   sp, {{sp, lr}}^
     nop
     add     sp, sp, #8
     pop     {{r0-r12, lr}}
     rfeia   sp!
+    .global __exception_entry_end
+__exception_entry_end:
+    .ltorg
 "#,
 );
 
@@ -78,11 +109,52 @@ const _: () = assert!(TRAP_FRAME_SIZE == 72, "entry code pushes 18 words");
 /// Rust side of every exception.
 #[no_mangle]
 extern "C" fn exception_entry(frame: &mut TrapFrame, vector: u32) {
-    match ExceptionKind::from_vector(vector) {
-        Some(ExceptionKind::Irq) => devices::handle_irq(),
-        Some(kind) => unexpected(kind, frame),
-        None => panic!("exception entry with unknown vector {}", vector),
+    let Some(kind) = ExceptionKind::from_vector(vector) else {
+        panic!("exception entry with unknown vector {}", vector);
+    };
+    let from_user = frame.interrupted_mode() == Mode::User;
+    match kind {
+        ExceptionKind::Irq => {
+            if devices::handle_irq() == Irq::Tick {
+                running::on_tick(frame);
+            }
+        }
+        ExceptionKind::SupervisorCall if from_user => running::on_syscall(frame),
+        ExceptionKind::Undefined | ExceptionKind::PrefetchAbort | ExceptionKind::DataAbort
+            if from_user =>
+        {
+            running::on_user_fault(frame, user_fault(kind, frame.pc));
+        }
+        _ => unexpected(kind, frame),
     }
+}
+
+/// The decoded cause of a user thread's fault.
+fn user_fault(kind: ExceptionKind, pc: u32) -> UserFault {
+    let fault = match kind {
+        ExceptionKind::DataAbort => {
+            Some(Fault::data_abort(Dfsr::read().raw_value(), Dfar::read().0))
+        }
+        ExceptionKind::PrefetchAbort => Some(Fault::prefetch_abort(
+            Ifsr::read().raw_value(),
+            Ifar::read().0,
+        )),
+        _ => None,
+    };
+    UserFault {
+        exception: kind,
+        pc,
+        fault,
+    }
+}
+
+/// The kernel stack overflowed into its guard page.
+#[no_mangle]
+extern "C" fn kernel_stack_overflow() -> ! {
+    panic!(
+        "kernel stack overflow (data abort at {:#x})",
+        Dfar::read().0
+    );
 }
 
 /// Reports an exception the kernel has no handler for, then panics.

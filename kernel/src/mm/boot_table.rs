@@ -2,7 +2,8 @@
 //!
 //! It maps RAM twice with sections — at its physical address, so the
 //! instructions right after the MMU switch keep running, and at
-//! [`layout::RAM_VIRT_BASE`], where the kernel is linked — plus the board's
+//! [`layout::RAM_VIRT_BASE`], where the kernel is linked (only the part the
+//! linear map holds, [`layout::mapped_ram_size`]) — plus the board's
 //! device sections in the device window. It is computed at compile time and
 //! replaced by the kernel space table as soon as the kernel runs at its
 //! linked address; it must never be used to run partitions.
@@ -56,5 +57,21 @@ mod tests {
         assert_eq!(at(0x1000_0000), L1Kind::Fault);
         let mapped = table.0.iter().filter(|e| e.kind() != L1Kind::Fault).count();
         assert_eq!(mapped, 256 + 256 + 2);
+    }
+
+    #[test]
+    fn a_1_gib_board_is_identity_mapped_whole_and_linearly_up_to_768_mib() {
+        let table = boot_table(&platform::boards::tegra20::HARMONY);
+        let at = |va: usize| table.0[va / SECTION_SIZE].kind();
+        assert_eq!(at(0x0000_0000), L1Kind::Section { base: 0 });
+        assert_eq!(at(0x3FF0_0000), L1Kind::Section { base: 0x3FF0_0000 });
+        assert_eq!(at(0xC100_0000), L1Kind::Section { base: 0x0100_0000 });
+        assert_eq!(at(0xEFF0_0000), L1Kind::Section { base: 0x2FF0_0000 });
+        assert_eq!(at(0xF000_0000), L1Kind::Section { base: 0x7000_0000 });
+        assert_eq!(at(0xF010_0000), L1Kind::Section { base: 0x5000_0000 });
+        assert_eq!(at(0xF020_0000), L1Kind::Section { base: 0x6000_0000 });
+        assert_eq!(at(0xF030_0000), L1Kind::Fault);
+        let mapped = table.0.iter().filter(|e| e.kind() != L1Kind::Fault).count();
+        assert_eq!(mapped, 1024 + 768 + 3);
     }
 }

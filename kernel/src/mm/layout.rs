@@ -3,9 +3,14 @@
 //! ```text
 //! 0x0000_0000 .. 0x8000_0000   partitions (TTBR0, TTBCR.N = 1)
 //! 0x8000_0000 .. 0xC000_0000   unused, faults
-//! 0xC000_0000 .. +RAM size     all of RAM, linearly (kernel image inside)
+//! 0xC000_0000 .. +RAM size     RAM, linearly (kernel image inside), at most
+//!                              the first 768 MiB of it
 //! 0xF000_0000 .. +16 MiB       device window: board MMIO sections, 1 MiB each
 //! ```
+//!
+//! The linear map holds at most [`RAM_VIRT_MAX`] (768 MiB). A board with
+//! more RAM (the 1 GiB Tegra boards) has only its first 768 MiB mapped;
+//! the rest is not used by the kernel (see [`mapped_ram_size`]).
 //!
 //! This file is also compiled into the kernel's build script to produce the
 //! linker's addresses, so it may use only `core` and `platform`; it must
@@ -33,10 +38,20 @@ pub const fn virt_offset(board: &Board) -> usize {
     RAM_VIRT_BASE.wrapping_sub(board.ram.base)
 }
 
+/// How many bytes of `board`'s RAM, from its first byte, the linear map
+/// covers: all of it, or [`RAM_VIRT_MAX`] if it has more.
+pub const fn mapped_ram_size(board: &Board) -> usize {
+    if board.ram.size < RAM_VIRT_MAX {
+        board.ram.size
+    } else {
+        RAM_VIRT_MAX
+    }
+}
+
 /// Kernel virtual address of physical RAM address `pa`, if it is RAM that
 /// the linear map covers.
 pub const fn ram_virt(board: &Board, pa: usize) -> Option<usize> {
-    if board.ram.contains(pa) && pa - board.ram.base < RAM_VIRT_MAX {
+    if pa >= board.ram.base && pa - board.ram.base < mapped_ram_size(board) {
         Some(pa.wrapping_add(virt_offset(board)))
     } else {
         None
@@ -45,12 +60,7 @@ pub const fn ram_virt(board: &Board, pa: usize) -> Option<usize> {
 
 /// Physical address of kernel virtual address `va` in the linear map.
 pub const fn ram_phys(board: &Board, va: usize) -> Option<usize> {
-    let mapped = if board.ram.size < RAM_VIRT_MAX {
-        board.ram.size
-    } else {
-        RAM_VIRT_MAX
-    };
-    if va >= RAM_VIRT_BASE && va - RAM_VIRT_BASE < mapped {
+    if va >= RAM_VIRT_BASE && va - RAM_VIRT_BASE < mapped_ram_size(board) {
         Some(va.wrapping_sub(virt_offset(board)))
     } else {
         None
@@ -73,13 +83,27 @@ pub const fn device_virt(board: &Board, pa: usize) -> Option<usize> {
 
 /// Virtual address the kernel image is linked at.
 pub const fn kernel_link_base(board: &Board) -> usize {
-    board.kernel_load.wrapping_add(virt_offset(board))
+    kernel_link_base_at(board, board.kernel_load)
+}
+
+/// Virtual address the kernel image is linked at when it is loaded at
+/// physical address `load` instead of the board's default.
+pub const fn kernel_link_base_at(board: &Board, load: usize) -> usize {
+    load.wrapping_add(virt_offset(board))
+}
+
+/// Whether an image loaded at `load` lies, with
+/// [`platform::board::KERNEL_IMAGE_ROOM`] above it, inside the linear map.
+pub const fn load_fits_linear_map(board: &Board, load: usize) -> bool {
+    load >= board.ram.base
+        && load - board.ram.base <= mapped_ram_size(board)
+        && mapped_ram_size(board) - (load - board.ram.base) >= platform::board::KERNEL_IMAGE_ROOM
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use platform::boards::{ALL, VEXPRESS_A9};
+    use platform::boards::{tegra20, ALL, VEXPRESS_A9};
 
     #[test]
     fn vexpress_addresses() {
@@ -103,14 +127,49 @@ mod tests {
                 "{}",
                 board.name
             );
-            assert!(board.ram.size <= RAM_VIRT_MAX, "{}", board.name);
+            // The image and the room it may grow into are linearly mapped,
+            // and the map never reaches the device window.
+            assert!(
+                load_fits_linear_map(board, board.kernel_load),
+                "{}",
+                board.name
+            );
+            assert!(mapped_ram_size(board) <= RAM_VIRT_MAX, "{}", board.name);
             let base = kernel_link_base(board);
             assert!(
                 (RAM_VIRT_BASE..DEVICE_VIRT_BASE).contains(&base),
                 "{}",
                 board.name
             );
+            let last = board.ram.base + mapped_ram_size(board) - 1;
+            assert!(ram_virt(board, last).is_some_and(|va| va < DEVICE_VIRT_BASE));
             assert!(device_virt(board, board.console.base()).is_some());
+            assert!(device_virt(board, board.gic_distributor()).is_some());
+            for device in [board.legacy_ictlr, board.us_timer].into_iter().flatten() {
+                assert!(device_virt(board, device).is_some(), "{}", board.name);
+            }
         }
+    }
+
+    #[test]
+    fn a_1_gib_board_maps_its_first_768_mib() {
+        let b = &tegra20::HARMONY;
+        assert_eq!(mapped_ram_size(b), 768 << 20);
+        assert_eq!(ram_virt(b, 0), Some(0xC000_0000));
+        assert_eq!(ram_virt(b, 0x2FFF_FFFF), Some(0xEFFF_FFFF));
+        assert_eq!(ram_virt(b, 0x3000_0000), None, "beyond the linear map");
+        assert_eq!(ram_virt(b, 0x4000_0000), None, "beyond RAM");
+        assert_eq!(ram_phys(b, 0xEFF0_0000), Some(0x2FF0_0000));
+        assert_eq!(ram_phys(b, 0xF000_0000), None);
+        assert_eq!(kernel_link_base(b), 0xC100_0000);
+        assert_eq!(device_virt(b, 0x7000_6300), Some(0xF000_6300));
+        assert_eq!(device_virt(b, 0x5004_1000), Some(0xF014_1000));
+        assert_eq!(device_virt(b, 0x6000_5010), Some(0xF020_5010));
+        assert!(load_fits_linear_map(b, 0x2EF0_0000));
+        assert!(!load_fits_linear_map(b, 0x2F10_0000));
+        let paz00 = &tegra20::PAZ00;
+        assert_eq!(mapped_ram_size(paz00), 512 << 20);
+        assert_eq!(ram_virt(paz00, 0x1FFF_FFFF), Some(0xDFFF_FFFF));
+        assert_eq!(ram_virt(paz00, 0x2000_0000), None);
     }
 }

@@ -50,6 +50,16 @@ impl Rights {
     }
 }
 
+/// What backs a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// RAM: cacheable, and the kernel may copy to and from it.
+    Ram,
+    /// Device registers: device memory, never executable, and never a
+    /// system-call buffer.
+    Device,
+}
+
 /// A page-aligned virtual range mapped to contiguous physical memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
@@ -61,9 +71,34 @@ pub struct Region {
     pub phys: usize,
     /// Rights.
     pub rights: Rights,
+    /// RAM or device.
+    pub backing: Backing,
 }
 
 impl Region {
+    /// RAM mapped with `rights`.
+    pub const fn ram(virt: u32, size: u32, phys: usize, rights: Rights) -> Region {
+        Region {
+            virt,
+            size,
+            phys,
+            rights,
+            backing: Backing::Ram,
+        }
+    }
+
+    fn attributes(&self) -> Attributes {
+        let attrs = self.rights.attributes();
+        match self.backing {
+            Backing::Ram => attrs,
+            Backing::Device => Attributes {
+                memory: MemoryType::Device,
+                executable: false,
+                ..attrs
+            },
+        }
+    }
+
     fn contains(&self, va: u32, len: u32) -> bool {
         va >= self.virt && (va - self.virt) <= self.size && len <= self.size - (va - self.virt)
     }
@@ -155,7 +190,7 @@ impl UserSpace {
         let region = self
             .regions
             .iter()
-            .find(|r| r.contains(va, len))
+            .find(|r| r.contains(va, len) && r.backing == Backing::Ram)
             .ok_or(SyscallError::Unmapped)?;
         if access == Use::Write && region.rights != Rights::ReadWrite {
             return Err(SyscallError::ReadOnly);
@@ -204,7 +239,7 @@ impl UserSpace {
         }
         let mut used = 0;
         for r in &self.regions {
-            let attrs = r.rights.attributes();
+            let attrs = r.attributes();
             let mut offset = 0;
             while offset < r.size {
                 let va = r.virt + offset;
@@ -240,26 +275,21 @@ mod tests {
 
     fn space() -> UserSpace {
         let mut s = UserSpace::new();
-        s.add(Region {
-            virt: 0x10_0000,
-            size: 0x2000,
-            phys: 0x6100_0000,
-            rights: Rights::ReadExecute,
-        })
+        s.add(Region::ram(
+            0x10_0000,
+            0x2000,
+            0x6100_0000,
+            Rights::ReadExecute,
+        ))
         .unwrap();
-        s.add(Region {
-            virt: 0x10_2000,
-            size: 0x1000,
-            phys: 0x6100_2000,
-            rights: Rights::Read,
-        })
-        .unwrap();
-        s.add(Region {
-            virt: 0x1F_F000,
-            size: 0x2000,
-            phys: 0x6100_3000,
-            rights: Rights::ReadWrite,
-        })
+        s.add(Region::ram(0x10_2000, 0x1000, 0x6100_2000, Rights::Read))
+            .unwrap();
+        s.add(Region::ram(
+            0x1F_F000,
+            0x2000,
+            0x6100_3000,
+            Rights::ReadWrite,
+        ))
         .unwrap();
         s
     }
@@ -267,12 +297,7 @@ mod tests {
     #[test]
     fn rejects_bad_and_overlapping_regions() {
         let mut s = space();
-        let r = |virt, size| Region {
-            virt,
-            size,
-            phys: 0x6200_0000,
-            rights: Rights::Read,
-        };
+        let r = |virt, size| Region::ram(virt, size, 0x6200_0000, Rights::Read);
         assert_eq!(s.add(r(0x10_1000, 0x1000)), Err(SpaceError::Overlap));
         assert_eq!(s.add(r(0x30_0004, 0x1000)), Err(SpaceError::BadRegion));
         assert_eq!(s.add(r(0x30_0000, 0)), Err(SpaceError::BadRegion));
@@ -328,6 +353,28 @@ mod tests {
             s.check_buffer(0x20_0000, 0x1001, Use::Write, 1),
             Err(SyscallError::Unmapped)
         );
+    }
+
+    #[test]
+    fn device_regions_are_device_memory_and_never_syscall_buffers() {
+        let mut s = space();
+        let device = Region {
+            backing: Backing::Device,
+            ..Region::ram(0x4000_0000, 0x1000, 0x1000_9000, Rights::ReadWrite)
+        };
+        s.add(device).unwrap();
+        assert_eq!(
+            s.check_buffer(0x4000_0000, 4, Use::Read, 1),
+            Err(SyscallError::Unmapped)
+        );
+        let mut l1 = std::boxed::Box::new([L1Entry::FAULT; USER_L1_ENTRIES]);
+        let mut l2 = vec![[L2Entry::FAULT; L2_ENTRIES]; 3];
+        s.build_tables(&mut l1, &mut l2, 0x6300_0000).unwrap();
+        let entry = l2[2][0];
+        assert_eq!(entry.page(), Some(0x1000_9000));
+        let bits = entry.bits();
+        assert!(bits.contains(SmallPageBits::B | SmallPageBits::XN));
+        assert!(!bits.intersects(SmallPageBits::C | SmallPageBits::TEX0));
     }
 
     #[test]

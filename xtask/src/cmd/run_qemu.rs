@@ -1,5 +1,6 @@
-//! `cargo xtask run-qemu`: build the default system, boot it, print its
-//! log as it arrives, and exit with the system's exit status.
+//! `cargo xtask run-qemu`: build a system (the default one unless
+//! `--system` names another), boot it, print its log as it arrives, and
+//! exit with the system's exit status.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use xtask::qemu::Outcome;
 use xtask::session::Boot;
 use xtask::toolchain::{self, Install};
-use xtask::Error;
+use xtask::{system, Error};
 
 use crate::RunQemu;
 
@@ -18,7 +19,12 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     }
     let toolchain = crate::toolchain()?;
     let qemu = toolchain::qemu(Install::IfRoot)?;
-    let elf = image.build(&toolchain)?;
+    let file = system::build::resolve(&args.system);
+    let built = system::build_system(&toolchain, image.board, image.profile, &file, false)?;
+    if !built.description.is_empty() {
+        eprintln!("system {}: {}", built.name, built.description.trim());
+    }
+    let elf = built.kernel;
     if let Some(port) = args.gdb {
         eprintln!(
             "qemu: waiting for gdb; attach with:\n  gdb-multiarch -q {} -ex 'target remote localhost:{port}'",
@@ -28,8 +34,9 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     let boot = Boot {
         board: image.board,
         kernel: &elf,
+        partitions: built.partitions.into_iter().map(|(_, elf)| elf).collect(),
         append: None,
-        name: format!("run-{}", image.board.name),
+        name: format!("run-{}-{}", image.board.name, built.name),
         timeout: args.timeout.map(Duration::from_secs),
         gdb_port: args.gdb,
         extra: args.qemu_args.clone(),

@@ -1,0 +1,102 @@
+//! The kernel core's [`Machine`] on real hardware: physical memory through
+//! the kernel's linear map, the clock, the log stream, and reports as
+//! defmt lines.
+//!
+//! Physical addresses come from the core, which derived them from a
+//! partition's checked regions; anything outside RAM is ignored rather
+//! than dereferenced.
+
+use kernel_abi::log_stream::Source;
+use platform::BOARD;
+
+use crate::exception::ExceptionKind;
+use crate::machine::{EndReason, Event, Machine};
+use crate::mm::layout;
+
+use super::devices;
+
+/// The hardware machine.
+pub struct HardwareMachine;
+
+/// Kernel pointer to `len` bytes of RAM at `pa`, if all of it is RAM the
+/// linear map covers.
+fn ram(pa: usize, len: usize) -> Option<*mut u8> {
+    let last = pa.checked_add(len.max(1) - 1)?;
+    layout::ram_virt(BOARD, last)?;
+    layout::ram_virt(BOARD, pa).map(|va| va as *mut u8)
+}
+
+impl Machine for HardwareMachine {
+    fn now_us(&self) -> u64 {
+        devices::uptime_us()
+    }
+
+    fn read_phys(&self, pa: usize, buf: &mut [u8]) {
+        if let Some(src) = ram(pa, buf.len()) {
+            // SAFETY: `src..src+len` is RAM in the kernel's linear map, and
+            // the kernel holds no reference into partition memory.
+            unsafe { core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
+        }
+    }
+
+    fn write_phys(&mut self, pa: usize, data: &[u8]) {
+        if let Some(dst) = ram(pa, data.len()) {
+            // SAFETY: as in `read_phys`; `data` is kernel memory, so the
+            // ranges cannot overlap.
+            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        }
+    }
+
+    fn zero_phys(&mut self, pa: usize, len: usize) {
+        if let Some(dst) = ram(pa, len) {
+            // SAFETY: as in `read_phys`.
+            unsafe { core::ptr::write_bytes(dst, 0, len) };
+        }
+    }
+
+    fn emit_log(&mut self, source: Source, frame: &[u8]) {
+        crate::log::emit_record(source, frame);
+    }
+
+    fn report(&mut self, event: Event<'_>) {
+        match event {
+            Event::ThreadExited { partition, thread } => {
+                defmt::debug!("partition {=str}: thread {=str} exited", partition, thread)
+            }
+            Event::PartitionFinished { partition } => {
+                defmt::info!("partition {=str}: finished", partition)
+            }
+            Event::PartitionStopped {
+                partition,
+                thread,
+                fault,
+            } => {
+                defmt::error!(
+                    "partition {=str} stopped: thread {=str} took a {=str} at pc {=u32:#x}",
+                    partition,
+                    thread,
+                    fault.exception.describe(),
+                    fault.pc
+                );
+                if let Some(f) = fault.fault {
+                    defmt::error!(
+                        "partition {=str}: {=str} on {=str} of address {=u32:#x}",
+                        partition,
+                        f.kind.describe(),
+                        f.access.describe(),
+                        f.address
+                    );
+                } else if fault.exception == ExceptionKind::Undefined {
+                    defmt::error!("partition {=str}: undefined instruction", partition);
+                }
+            }
+            Event::RunEnded { reason, status } => {
+                let why = match reason {
+                    EndReason::AllPartitionsEnded => "every partition has ended",
+                    EndReason::TimeLimit => "the time limit was reached",
+                };
+                defmt::info!("run ended: {=str}; exit status {=i32}", why, status)
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! The system while it runs: built at boot from the embedded system image,
+//! then driven by ticks, system calls and user faults from the vectors.
+//!
+//! Boot allocates every table from the RAM after the kernel image (sized by
+//! the image), allocates shared regions, loads each partition, maps its
+//! shared and device regions, and hands the result to the core's
+//! [`System`]. After boot nothing is allocated. The state lives in one
+//! [`KernelCell`], touched only with interrupts masked on the one CPU.
+
+use core::cell::UnsafeCell;
+use core::mem::{align_of, size_of};
+
+use boot_info::{ImageError, SystemImage};
+use platform::BOARD;
+
+use crate::exception::TrapFrame;
+use crate::machine::{Machine as _, UserFault};
+use crate::mm::boot_alloc::{BootAllocator, OutOfMemory};
+use crate::mm::descriptor::L1Entry;
+use crate::mm::kernel_space::L2Table;
+use crate::mm::layout;
+use crate::mm::user_space::{Backing, Region, Rights, SpaceError, USER_L1_ENTRIES};
+use crate::partition::{self, LoadError, Partition, PartitionState};
+use crate::schedule::{Schedule, ScheduleError};
+use crate::system::{Next, System};
+use crate::thread::{Thread, ThreadStart};
+
+use super::machine::HardwareMachine;
+use super::{debug, user};
+
+/// The system image xtask built for this kernel (empty: no partitions).
+static SYSTEM_IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/system.img"));
+
+/// Why the system could not be built at boot.
+#[derive(Clone, Copy, Debug)]
+pub enum BootError {
+    /// The image is damaged.
+    Image(ImageError),
+    /// The schedule is invalid.
+    Schedule(ScheduleError),
+    /// RAM ran out.
+    Memory(OutOfMemory),
+    /// A partition could not be loaded.
+    Load { partition: usize, error: LoadError },
+    /// A partition's tables could not be built.
+    Space { partition: usize, error: SpaceError },
+    /// A partition has no threads.
+    NoThreads { partition: usize },
+    /// The kernel image does not end inside RAM.
+    NoFreeRam,
+}
+
+struct Running {
+    system: System<'static>,
+    machine: HardwareMachine,
+    loaded: Option<usize>,
+}
+
+/// A cell for kernel state shared between boot and exception handlers.
+struct KernelCell<T>(UnsafeCell<Option<T>>);
+
+// SAFETY: one CPU, and the kernel runs with interrupts masked whenever it
+// touches the cell (boot before interrupts are on, and exception handlers),
+// so there is never concurrent access.
+unsafe impl<T> Sync for KernelCell<T> {}
+
+static RUNNING: KernelCell<Running> = KernelCell(UnsafeCell::new(None));
+
+fn running() -> Option<&'static mut Running> {
+    // SAFETY: see `KernelCell`; callers do not keep the reference across
+    // another call that takes it.
+    unsafe { (*RUNNING.0.get()).as_mut() }
+}
+
+/// Whether the kernel was built with a system to run.
+pub fn has_system() -> bool {
+    !SYSTEM_IMAGE.is_empty()
+}
+
+extern "C" {
+    static __kernel_end: u8;
+}
+
+/// Builds the system from the image. Must run once, at boot, before
+/// interrupts are enabled.
+pub fn boot() -> Result<(), BootError> {
+    let image = SystemImage::parse(SYSTEM_IMAGE).map_err(BootError::Image)?;
+    let info = &image.info;
+    let schedule =
+        Schedule::new(&info.schedule, info.partitions.len()).map_err(BootError::Schedule)?;
+
+    // SAFETY: only the symbol's address is used.
+    let kernel_end_va = unsafe { &__kernel_end as *const u8 as usize };
+    let free_start = layout::ram_phys(BOARD, kernel_end_va).ok_or(BootError::NoFreeRam)?;
+    let ram_end = BOARD.ram.base + BOARD.ram.size.min(layout::RAM_VIRT_MAX);
+    let mut ram = BootAllocator::new(free_start..ram_end);
+    let mut machine = HardwareMachine;
+
+    let mut shared_phys = [0usize; boot_info::MAX_SHARED];
+    for (slot, region) in shared_phys.iter_mut().zip(&info.shared) {
+        *slot = ram
+            .allocate(region.size as usize, 4096)
+            .map_err(BootError::Memory)?;
+        machine.zero_phys(*slot, region.size as usize);
+    }
+
+    let thread_count = info.partitions.iter().map(|p| p.threads.len()).sum();
+    let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
+    let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
+    let mut next_thread = 0;
+    for (index, p) in info.partitions.iter().enumerate() {
+        if p.threads.is_empty() {
+            return Err(BootError::NoThreads { partition: index });
+        }
+        let elf = image.elf(index).map_err(BootError::Image)?;
+        let memory = ram
+            .allocate(p.memory_size as usize, 4096)
+            .map_err(BootError::Memory)?;
+        let mut loaded =
+            partition::load(p, elf, memory, &mut machine).map_err(|error| BootError::Load {
+                partition: index,
+                error,
+            })?;
+        let space_error = |error| BootError::Space {
+            partition: index,
+            error,
+        };
+        for (region, &phys) in info.shared.iter().zip(&shared_phys) {
+            for map in region
+                .mappings
+                .iter()
+                .filter(|m| usize::from(m.partition) == index)
+            {
+                let rights = if map.writable {
+                    Rights::ReadWrite
+                } else {
+                    Rights::Read
+                };
+                let mapped = Region::ram(map.address, region.size, phys, rights);
+                loaded.space.add(mapped).map_err(space_error)?;
+            }
+        }
+        for device in info
+            .devices
+            .iter()
+            .filter(|d| usize::from(d.partition) == index)
+        {
+            let mapped = Region {
+                backing: Backing::Device,
+                ..Region::ram(
+                    device.address,
+                    device.size,
+                    device.physical as usize,
+                    Rights::ReadWrite,
+                )
+            };
+            loaded.space.add(mapped).map_err(space_error)?;
+        }
+        let table = build_tables(&mut ram, &loaded.space).map_err(|e| match e {
+            TableError::Memory(m) => BootError::Memory(m),
+            TableError::Space(error) => BootError::Space {
+                partition: index,
+                error,
+            },
+        })?;
+        let asid = index as u8 + 1;
+        defmt::info!(
+            "partition {=str}: {=u32} KiB at {=usize:#x}, asid {=u8}, {=usize} threads, entry {=u32:#x}",
+            p.name.as_str(),
+            p.memory_size / 1024,
+            memory,
+            asid,
+            p.threads.len(),
+            loaded.entry
+        );
+        // SAFETY: `partitions` has room for every partition; each slot is
+        // written once before the slice is used.
+        unsafe {
+            partitions.add(index).write(Partition {
+                name: p.name.clone(),
+                asid,
+                space: loaded.space,
+                table,
+                state: PartitionState::Running,
+                window_ticks: 0,
+                running_ticks: 0,
+            })
+        };
+        for (t_index, t) in p.threads.iter().enumerate() {
+            let start = ThreadStart {
+                entry: loaded.entry,
+                stack_top: loaded.stack_tops[t_index],
+                index: t_index as u32,
+                argument: p.argument,
+            };
+            // SAFETY: as for partitions; `next_thread < thread_count`.
+            unsafe {
+                threads.add(next_thread).write(Thread::new(
+                    t.name.clone(),
+                    index,
+                    t.priority,
+                    start,
+                ))
+            };
+            next_thread += 1;
+        }
+    }
+    defmt::info!(
+        "system {=str}: {=usize} partitions, major frame {=u32} ms, {=usize} KiB of RAM left",
+        info.system.as_str(),
+        info.partitions.len(),
+        schedule.major_frame(),
+        ram.remaining() / 1024
+    );
+    // SAFETY: every element was initialised above; the memory is used for
+    // nothing else for the rest of the run.
+    let (partitions, threads) = unsafe {
+        (
+            core::slice::from_raw_parts_mut(partitions, info.partitions.len()),
+            core::slice::from_raw_parts_mut(threads, thread_count),
+        )
+    };
+    let system = System::new(
+        partitions,
+        threads,
+        schedule,
+        user::idle_frame(),
+        info.schedule.stop_after_ms,
+    );
+    // SAFETY: see `KernelCell`; boot runs before interrupts are enabled.
+    unsafe {
+        *RUNNING.0.get() = Some(Running {
+            system,
+            machine,
+            loaded: None,
+        })
+    };
+    Ok(())
+}
+
+/// Starts the first thread (or idles). Never returns.
+pub fn start() -> ! {
+    let Some(running) = running() else {
+        panic!("start() before boot()");
+    };
+    let mut frame = TrapFrame::default();
+    let next = running.system.start(&mut frame, &mut running.machine);
+    act(running, next);
+    user::launch(&frame)
+}
+
+/// A tick arrived.
+pub fn on_tick(frame: &mut TrapFrame) {
+    if let Some(running) = running() {
+        let next = running.system.on_tick(frame, &mut running.machine);
+        act(running, next);
+    }
+}
+
+/// A user thread made a system call.
+pub fn on_syscall(frame: &mut TrapFrame) {
+    if let Some(running) = running() {
+        let next = running.system.on_syscall(frame, &mut running.machine);
+        act(running, next);
+    }
+}
+
+/// A user thread faulted.
+pub fn on_user_fault(frame: &mut TrapFrame, fault: UserFault) {
+    match running() {
+        Some(running) => {
+            let next = running
+                .system
+                .on_user_fault(frame, fault, &mut running.machine);
+            act(running, next);
+        }
+        None => panic!("user fault with no system running"),
+    }
+}
+
+fn act(running: &mut Running, next: Next) {
+    match next {
+        Next::Partition(index) => {
+            if running.loaded != Some(index) {
+                let p = &running.system.partitions()[index];
+                user::switch_address_space(p.table, p.asid);
+                running.loaded = Some(index);
+            }
+        }
+        Next::Idle => {}
+        Next::Shutdown(status) => {
+            for p in running.system.partitions() {
+                let state = match p.state {
+                    PartitionState::Running => "running",
+                    PartitionState::Finished => "finished",
+                    PartitionState::Stopped => "stopped",
+                };
+                defmt::info!(
+                    "partition {=str}: {=str}, {=u64} ms of windows, {=u64} ms running",
+                    p.name.as_str(),
+                    state,
+                    p.window_ticks,
+                    p.running_ticks
+                );
+            }
+            debug::exit(status)
+        }
+    }
+}
+
+/// Uninitialised room for `n` values of `T`.
+fn allocate_array<T>(ram: &mut BootAllocator, n: usize) -> Result<*mut T, BootError> {
+    let pa = ram
+        .allocate(size_of::<T>() * n.max(1), align_of::<T>())
+        .map_err(BootError::Memory)?;
+    layout::ram_virt(BOARD, pa)
+        .map(|va| va as *mut T)
+        .ok_or(BootError::NoFreeRam)
+}
+
+enum TableError {
+    Memory(OutOfMemory),
+    Space(SpaceError),
+}
+
+/// Allocates and fills a partition's first- and second-level tables;
+/// returns the first-level table's physical address.
+fn build_tables(
+    ram: &mut BootAllocator,
+    space: &crate::mm::user_space::UserSpace,
+) -> Result<usize, TableError> {
+    let l1_size = USER_L1_ENTRIES * size_of::<L1Entry>();
+    let l1_pa = ram.allocate(l1_size, l1_size).map_err(TableError::Memory)?;
+    let tables = space.tables_needed();
+    let l2_pa = ram
+        .allocate(tables.max(1) * size_of::<L2Table>(), size_of::<L2Table>())
+        .map_err(TableError::Memory)?;
+    let (Some(l1_va), Some(l2_va)) = (
+        layout::ram_virt(BOARD, l1_pa),
+        layout::ram_virt(BOARD, l2_pa),
+    ) else {
+        return Err(TableError::Memory(OutOfMemory {
+            requested: l1_size,
+            available: 0,
+        }));
+    };
+    // SAFETY: both ranges were just allocated from free RAM for this alone;
+    // zeroing them makes every entry a valid (fault) descriptor before the
+    // references are formed.
+    let (l1, l2) = unsafe {
+        core::ptr::write_bytes(l1_va as *mut u8, 0, l1_size);
+        core::ptr::write_bytes(l2_va as *mut u8, 0, tables * size_of::<L2Table>());
+        (
+            &mut *(l1_va as *mut [L1Entry; USER_L1_ENTRIES]),
+            core::slice::from_raw_parts_mut(l2_va as *mut L2Table, tables),
+        )
+    };
+    space
+        .build_tables(l1, l2, l2_pa)
+        .map_err(TableError::Space)?;
+    aarch32_cpu::asm::dsb();
+    Ok(l1_pa)
+}

@@ -1,0 +1,89 @@
+//! Entering user mode: switching TTBR0 and the ASID to a partition's
+//! tables, the idle loop, and the first jump from boot into the system.
+//!
+//! The ASID switch follows the ARMv7 rule for changing TTBR0 and ASID
+//! together: go through reserved ASID 0 (which no partition uses) so no
+//! translation is ever cached under a mismatched pair.
+
+use crate::exception::TrapFrame;
+
+use super::boot::TTBR_WALK_WBWA;
+
+/// TTBCR with TTBR0 walks enabled (N = 1, PD0 = 0).
+const TTBCR_USER: u32 = crate::mm::layout::TTBCR_N;
+
+/// CPSR of the idle loop: Supervisor mode, IRQs enabled, FIQs masked.
+const IDLE_PSR: u32 = 0x13 | (1 << 6);
+
+core::arch::global_asm!(
+    r#"
+    .section .text.__idle, "ax"
+    .arm
+    .global __idle
+__idle:
+1:  wfi
+    b       1b
+
+    .section .text.__launch, "ax"
+    .global __launch
+@ __launch(frame: *const TrapFrame) -> !
+@ Copies the frame to the top of the kernel stack and returns through it.
+__launch:
+    ldr     r1, =__svc_stack_top
+    sub     r1, r1, #72
+    mov     r2, r1
+    ldmia   r0!, {{r3-r11}}
+    stmia   r2!, {{r3-r11}}
+    ldmia   r0!, {{r3-r11}}
+    stmia   r2!, {{r3-r11}}
+    mov     sp, r1
+    b       __exception_return
+    .ltorg
+"#
+);
+
+extern "C" {
+    fn __idle();
+    fn __launch(frame: *const TrapFrame) -> !;
+}
+
+/// The registers that resume the idle loop.
+pub fn idle_frame() -> TrapFrame {
+    TrapFrame {
+        pc: __idle as *const () as usize as u32,
+        spsr: IDLE_PSR,
+        ..TrapFrame::default()
+    }
+}
+
+/// Makes partition `asid`'s table at physical `table` the current user
+/// address space.
+pub fn switch_address_space(table: usize, asid: u8) {
+    // SAFETY: `table` is a complete first-level table built for this
+    // partition; kernel mappings are global and live in TTBR1, so nothing
+    // the kernel uses changes. The sequence avoids ASID/TTBR mismatches.
+    unsafe {
+        core::arch::asm!(
+            "mcr p15, 0, {zero}, c13, c0, 1",
+            "isb",
+            "mcr p15, 0, {ttbr0}, c2, c0, 0",
+            "mcr p15, 0, {ttbcr}, c2, c0, 2",
+            "isb",
+            "mcr p15, 0, {asid}, c13, c0, 1",
+            "isb",
+            zero = in(reg) 0u32,
+            ttbr0 = in(reg) table as u32 | TTBR_WALK_WBWA,
+            ttbcr = in(reg) TTBCR_USER,
+            asid = in(reg) u32::from(asid),
+            options(nostack, preserves_flags),
+        );
+    }
+}
+
+/// Leaves boot for good: resumes `frame` with an empty kernel stack.
+pub fn launch(frame: &TrapFrame) -> ! {
+    // SAFETY: the frame describes a valid user thread (in a switched-to
+    // address space) or the idle loop; nothing on the kernel stack is
+    // needed after this point.
+    unsafe { __launch(frame) }
+}

@@ -1,0 +1,32 @@
+//! `_start`: where every thread begins. The kernel has set `sp`, `r0` (the
+//! thread's index) and `r1` (the partition's argument); this calls the
+//! partition's entry (named by [`entry!`](crate::entry)) and ends the thread
+//! when it returns.
+
+core::arch::global_asm!(
+    r#"
+    .section .text.start, "ax"
+    .arm
+    .global _start
+_start:
+    mov     fp, #0
+    mov     lr, #0
+    bl      __userlib_start
+1:  b       1b
+"#
+);
+
+extern "C" {
+    fn __partition_main(thread: u32, argument: u32);
+}
+
+#[no_mangle]
+extern "C" fn __userlib_start(thread: u32, argument: u32) -> ! {
+    #[cfg(feature = "heap")]
+    if thread == 0 {
+        crate::heap::init();
+    }
+    // SAFETY: `entry!` defines `__partition_main` with this signature.
+    unsafe { __partition_main(thread, argument) };
+    crate::syscall::thread_exit()
+}

@@ -1,0 +1,48 @@
+//! The user-level runtime every partition links.
+//!
+//! A partition is a `#![no_std]` binary that names its entry with
+//! [`entry!`]; userlib supplies `_start`, the system-call wrappers, a defmt
+//! logger that sends frames through the kernel (tagged by the kernel with
+//! the partition's identity), a panic handler that reports and ends the
+//! thread, and, with the `heap` feature, a global allocator.
+//!
+//! Nothing here may assume it is the only thread in its partition, and
+//! nothing may touch hardware: the kernel is the only way out.
+#![no_std]
+
+pub mod syscall;
+
+#[cfg(target_os = "none")]
+mod entry;
+#[cfg(all(target_os = "none", feature = "heap"))]
+pub mod heap;
+#[cfg(target_os = "none")]
+mod lock;
+#[cfg(target_os = "none")]
+mod logger;
+#[cfg(target_os = "none")]
+mod panic;
+
+pub use kernel_abi::syscall::SyscallError;
+
+/// How a thread was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    /// The thread's index in its partition (0 is the first).
+    pub thread: u32,
+    /// The partition's argument from the system description.
+    pub argument: u32,
+}
+
+/// Names the partition's entry function, `fn(Start)`. Every thread starts
+/// there; when it returns, the thread exits.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[no_mangle]
+        extern "C" fn __partition_main(thread: u32, argument: u32) {
+            let main: fn($crate::Start) = $main;
+            main($crate::Start { thread, argument });
+        }
+    };
+}

@@ -1,0 +1,167 @@
+//! From a description file to a bootable kernel: validate it, build each
+//! partition's crate for the target, pack the ELFs and the boot table into
+//! a system image, and build the kernel with that image inside.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use platform::Board;
+
+use super::validate::{parse, validate};
+use crate::image::{KernelImage, Profile};
+use crate::toolchain::{Toolchain, TARGET};
+use crate::{workspace, Error};
+
+/// A built system.
+#[derive(Clone, Debug)]
+pub struct BuiltSystem {
+    /// The system's name (its file's stem).
+    pub name: String,
+    /// Its `[system] description`.
+    pub description: String,
+    /// The kernel ELF with the system inside.
+    pub kernel: PathBuf,
+    /// Each partition's name and ELF, in partition order.
+    pub partitions: Vec<(String, PathBuf)>,
+}
+
+/// The description file for `name`: a path as given if it names a file,
+/// else `systems/NAME.toml`.
+pub fn resolve(name: &str) -> PathBuf {
+    let as_path = PathBuf::from(name);
+    if as_path.is_file() {
+        as_path
+    } else {
+        workspace::root()
+            .join("systems")
+            .join(format!("{name}.toml"))
+    }
+}
+
+/// The workspace's package names (what `crate = "..."` may name).
+pub fn workspace_crates() -> Result<&'static BTreeSet<String>, Error> {
+    static CRATES: OnceLock<BTreeSet<String>> = OnceLock::new();
+    if let Some(crates) = CRATES.get() {
+        return Ok(crates);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(workspace::root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|source| Error::Spawn {
+            program: "cargo metadata".into(),
+            source,
+        })?;
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| Error::BuildFailed {
+            what: format!("the workspace's package list ({e})"),
+        })?;
+    let names = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    Ok(CRATES.get_or_init(|| names))
+}
+
+/// Builds the system described in `file` for `board`.
+pub fn build_system(
+    toolchain: &Toolchain,
+    board: &'static Board,
+    profile: Profile,
+    file: &Path,
+    selftests: bool,
+) -> Result<BuiltSystem, Error> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let name = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let description = parse(file, &text)?;
+    let info = validate(file, &name, &description, board, workspace_crates()?)?;
+
+    let crates: BTreeSet<&str> = description
+        .partitions
+        .iter()
+        .map(|p| p.krate.as_str())
+        .collect();
+    build_partitions(toolchain, profile, &crates)?;
+    let built_dir = workspace::target_dir()
+        .join("arm")
+        .join(TARGET)
+        .join(profile.dir());
+
+    let mut image_for = KernelImage::new(board, profile);
+    let out_dir = image_for.dir().join(&name);
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
+    let mut elfs = Vec::new();
+    let mut partitions = Vec::new();
+    for p in &description.partitions {
+        let built = built_dir.join(&p.krate);
+        let bytes = std::fs::read(&built).map_err(|e| Error::io(&built, e))?;
+        let kept = out_dir.join(format!("{}.elf", p.name));
+        std::fs::write(&kept, &bytes).map_err(|e| Error::io(&kept, e))?;
+        elfs.push(crate::elf::loadable_only(&built, &bytes)?);
+        partitions.push((p.name.clone(), kept));
+    }
+    let image = boot_info::build_image(info, &elfs).map_err(|e| Error::BuildFailed {
+        what: format!("the system image ({e})"),
+    })?;
+    let image_path = out_dir.join("system.img");
+    std::fs::write(&image_path, image).map_err(|e| Error::io(&image_path, e))?;
+
+    image_for.selftests = selftests;
+    image_for.system = Some((name.clone(), image_path));
+    let kernel = image_for.build(toolchain)?;
+    Ok(BuiltSystem {
+        name,
+        description: description.system.description,
+        kernel,
+        partitions,
+    })
+}
+
+fn build_partitions(
+    toolchain: &Toolchain,
+    profile: Profile,
+    crates: &BTreeSet<&str>,
+) -> Result<(), Error> {
+    let mut cmd = toolchain.cargo_build(&workspace::target_dir().join("arm"));
+    cmd.current_dir(workspace::root())
+        .arg("--bins")
+        .stdin(Stdio::null());
+    for krate in crates {
+        cmd.args(["--package", krate]);
+    }
+    if profile == Profile::Release {
+        cmd.arg("--release");
+    }
+    if std::env::var_os("DEFMT_LOG").is_none() {
+        cmd.env("DEFMT_LOG", "info");
+    }
+    let status = cmd.status().map_err(|source| Error::Spawn {
+        program: "cargo".into(),
+        source,
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::BuildFailed {
+            what: format!(
+                "partitions {}",
+                crates.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+}

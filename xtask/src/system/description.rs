@@ -1,0 +1,137 @@
+//! The shape of a system description file, as serde reads it. Unknown
+//! keys are errors, so a misspelt field is never silently ignored. Nothing
+//! here judges whether the values make sense: that is `validate`.
+
+use serde::Deserialize;
+
+/// A whole description file.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Description {
+    /// System-wide settings.
+    #[serde(default)]
+    pub system: SystemSection,
+    /// The time-window schedule.
+    pub schedule: ScheduleSection,
+    /// The partitions, in order (`[[partition]]`).
+    #[serde(rename = "partition", default)]
+    pub partitions: Vec<PartitionSection>,
+    /// Shared memory regions (`[[shared_memory]]`).
+    #[serde(rename = "shared_memory", default)]
+    pub shared: Vec<SharedSection>,
+    /// Device regions (`[[device]]`).
+    #[serde(rename = "device", default)]
+    pub devices: Vec<DeviceSection>,
+}
+
+/// `[system]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSection {
+    /// What the system is for, shown by `run-qemu`.
+    #[serde(default)]
+    pub description: String,
+    /// End the run after this many milliseconds (0: when all partitions end).
+    #[serde(default)]
+    pub stop_after_ms: u32,
+}
+
+/// `[schedule]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSection {
+    /// Length of the major frame.
+    pub major_frame_ms: u32,
+    /// The windows, in order.
+    pub windows: Vec<WindowSection>,
+}
+
+/// One window.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSection {
+    /// The partition that owns it.
+    pub partition: String,
+    /// Its length.
+    pub duration_ms: u32,
+}
+
+/// `[[partition]]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionSection {
+    /// Unique name.
+    pub name: String,
+    /// The package whose binary is this partition's ELF.
+    #[serde(rename = "crate")]
+    pub krate: String,
+    /// Memory for its ELF and stacks.
+    pub memory_kib: u32,
+    /// A word every thread receives at start.
+    #[serde(default)]
+    pub argument: u32,
+    /// Its threads.
+    pub threads: Vec<ThreadSection>,
+}
+
+/// One thread.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadSection {
+    /// Name, unique in the partition.
+    pub name: String,
+    /// Higher runs first.
+    pub priority: u8,
+    /// Stack size.
+    pub stack_kib: u32,
+}
+
+/// `[[shared_memory]]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SharedSection {
+    /// Unique name.
+    pub name: String,
+    /// Size.
+    pub size_kib: u32,
+    /// Where it is mapped.
+    pub map: Vec<SharedMapSection>,
+}
+
+/// One partition's mapping of a shared region.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SharedMapSection {
+    /// The partition.
+    pub partition: String,
+    /// Virtual address in it.
+    pub address: u32,
+    /// What it may do.
+    pub access: Access,
+}
+
+/// Access to a shared region.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Read only.
+    Read,
+    /// Read and write.
+    ReadWrite,
+}
+
+/// `[[device]]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSection {
+    /// Unique name.
+    pub name: String,
+    /// The driver partition.
+    pub partition: String,
+    /// Physical address of the registers.
+    pub physical: u32,
+    /// Size.
+    pub size_kib: u32,
+    /// Virtual address in the partition.
+    pub address: u32,
+}

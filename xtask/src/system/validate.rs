@@ -1,0 +1,786 @@
+//! Checking a system description and turning it into the kernel's boot
+//! table. Every rejection names the file, the field (as a path such as
+//! `partition[1].threads[0].stack_kib`) and the reason.
+//!
+//! The rules: names unique, non-empty and short; every partition named
+//! anywhere exists; memory and stacks in whole pages, stacks fit their
+//! partition, everything fits the board's RAM; windows non-empty, each
+//! partition scheduled, windows summing to the major frame; shared and
+//! device regions page aligned, inside user space and overlapping nothing
+//! else the partition maps; devices outside RAM.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use boot_info::{
+    BootInfo, DeviceRegion, Name, PartitionInfo, Schedule, SharedMapping, SharedRegion, ThreadInfo,
+    Window, MAX_DEVICES, MAX_NAME, MAX_PARTITIONS, MAX_SHARED, MAX_THREADS, MAX_WINDOWS,
+};
+use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE, USER_TOP};
+use platform::Board;
+
+use super::description::{Access, Description};
+
+/// RAM kept back for the kernel image and its tables.
+pub const KERNEL_RESERVE: u64 = 8 << 20;
+/// The linear map's limit (kernel/src/mm/layout.rs: 0xC000_0000..0xF000_0000).
+const RAM_VIRT_MAX: u64 = 0x3000_0000;
+
+/// A rejected description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DescriptionError {
+    /// The file.
+    pub file: PathBuf,
+    /// Where in it.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for DescriptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {}",
+            self.file.display(),
+            self.field,
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for DescriptionError {}
+
+struct Checker<'a> {
+    file: &'a Path,
+}
+
+impl Checker<'_> {
+    fn err(&self, field: impl Into<String>, reason: impl Into<String>) -> DescriptionError {
+        DescriptionError {
+            file: self.file.to_path_buf(),
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn name(&self, field: &str, name: &str) -> Result<Name, DescriptionError> {
+        if name.is_empty() {
+            return Err(self.err(field, "must not be empty"));
+        }
+        Name::try_from(name).map_err(|_| self.err(field, format!("longer than {MAX_NAME} bytes")))
+    }
+
+    fn pages(&self, field: &str, kib: u32) -> Result<u32, DescriptionError> {
+        if kib == 0 {
+            return Err(self.err(field, "must be greater than 0"));
+        }
+        if kib % (PAGE_SIZE / 1024) != 0 {
+            return Err(self.err(field, "must be a multiple of 4 (whole 4 KiB pages)"));
+        }
+        kib.checked_mul(1024)
+            .filter(|&bytes| bytes < USER_TOP - USER_BASE)
+            .ok_or_else(|| self.err(field, "larger than user space"))
+    }
+
+    fn partition_index(
+        &self,
+        field: &str,
+        name: &str,
+        d: &Description,
+    ) -> Result<u8, DescriptionError> {
+        d.partitions
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| i as u8)
+            .ok_or_else(|| self.err(field, format!("unknown partition `{name}`")))
+    }
+}
+
+/// Parses `text` (the contents of `file`).
+pub fn parse(file: &Path, text: &str) -> Result<Description, DescriptionError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        DescriptionError {
+            file: file.to_path_buf(),
+            field: line.map_or_else(|| "(file)".to_string(), |l| format!("line {l}")),
+            reason: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// Checks `d` for `board`, with `crates` the packages that can be
+/// partitions, and returns the boot table (ELF offsets still zero).
+pub fn validate(
+    file: &Path,
+    system_name: &str,
+    d: &Description,
+    board: &Board,
+    crates: &BTreeSet<String>,
+) -> Result<BootInfo, DescriptionError> {
+    let c = Checker { file };
+    let system = c.name("(file name)", system_name)?;
+    if d.partitions.is_empty() {
+        return Err(c.err("partition", "a system needs at least one partition"));
+    }
+    if d.partitions.len() > MAX_PARTITIONS {
+        return Err(c.err("partition", format!("at most {MAX_PARTITIONS} partitions")));
+    }
+    let mut partitions = heapless::Vec::new();
+    let mut names = BTreeSet::new();
+    let mut total_memory: u64 = 0;
+    for (i, p) in d.partitions.iter().enumerate() {
+        let at = |field: &str| format!("partition[{i}].{field}");
+        let name = c.name(&at("name"), &p.name)?;
+        if !names.insert(p.name.as_str()) {
+            return Err(c.err(at("name"), format!("duplicate partition name `{}`", p.name)));
+        }
+        if !crates.contains(&p.krate) {
+            return Err(c.err(
+                at("crate"),
+                format!("no package `{}` in the workspace", p.krate),
+            ));
+        }
+        let memory = c.pages(&at("memory_kib"), p.memory_kib)?;
+        total_memory += u64::from(memory);
+        if p.threads.is_empty() || p.threads.len() > MAX_THREADS {
+            return Err(c.err(
+                at("threads"),
+                format!("between 1 and {MAX_THREADS} threads"),
+            ));
+        }
+        let mut threads = heapless::Vec::new();
+        let mut thread_names = BTreeSet::new();
+        let mut stacks: u64 = 0;
+        for (t, thread) in p.threads.iter().enumerate() {
+            let at_t = |field: &str| format!("partition[{i}].threads[{t}].{field}");
+            let name = c.name(&at_t("name"), &thread.name)?;
+            if !thread_names.insert(thread.name.as_str()) {
+                return Err(c.err(
+                    at_t("name"),
+                    format!("duplicate thread name `{}`", thread.name),
+                ));
+            }
+            let stack_size = c.pages(&at_t("stack_kib"), thread.stack_kib)?;
+            stacks += u64::from(stack_size + PAGE_SIZE);
+            let _ = threads.push(ThreadInfo {
+                name,
+                priority: thread.priority,
+                stack_size,
+            });
+        }
+        if stacks >= u64::from(memory) {
+            return Err(c.err(
+                at("memory_kib"),
+                format!(
+                    "{} KiB cannot hold the threads' stacks and guard pages ({} KiB) and any code",
+                    p.memory_kib,
+                    stacks / 1024
+                ),
+            ));
+        }
+        let _ = partitions.push(PartitionInfo {
+            name,
+            memory_size: memory,
+            elf_offset: 0,
+            elf_size: 0,
+            argument: p.argument,
+            threads,
+        });
+    }
+
+    let schedule = schedule(&c, d)?;
+    let mut taken = Vec::new();
+    let shared = shared(&c, d, &mut total_memory, &mut taken)?;
+    let devices = devices(&c, d, board, &mut taken)?;
+
+    let budget = (board.ram.size as u64)
+        .min(RAM_VIRT_MAX)
+        .saturating_sub(KERNEL_RESERVE);
+    if total_memory > budget {
+        return Err(c.err(
+            "partition",
+            format!(
+                "partitions and shared memory need {} KiB, but {} has only {} KiB for them",
+                total_memory / 1024,
+                board.name,
+                budget / 1024
+            ),
+        ));
+    }
+    Ok(BootInfo {
+        system,
+        partitions,
+        schedule,
+        shared,
+        devices,
+    })
+}
+
+fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule, DescriptionError> {
+    let s = &d.schedule;
+    if s.major_frame_ms == 0 {
+        return Err(c.err("schedule.major_frame_ms", "must be greater than 0"));
+    }
+    if s.windows.is_empty() || s.windows.len() > MAX_WINDOWS {
+        return Err(c.err(
+            "schedule.windows",
+            format!("between 1 and {MAX_WINDOWS} windows"),
+        ));
+    }
+    let mut windows = heapless::Vec::new();
+    let mut total: u64 = 0;
+    for (i, w) in s.windows.iter().enumerate() {
+        let partition =
+            c.partition_index(&format!("schedule.windows[{i}].partition"), &w.partition, d)?;
+        if w.duration_ms == 0 {
+            return Err(c.err(
+                format!("schedule.windows[{i}].duration_ms"),
+                "must be greater than 0",
+            ));
+        }
+        total += u64::from(w.duration_ms);
+        let _ = windows.push(Window {
+            partition,
+            duration_ms: w.duration_ms,
+        });
+    }
+    if total != u64::from(s.major_frame_ms) {
+        return Err(c.err(
+            "schedule.windows",
+            format!(
+                "windows sum to {total} ms but the major frame is {} ms",
+                s.major_frame_ms
+            ),
+        ));
+    }
+    for (i, p) in d.partitions.iter().enumerate() {
+        if !windows
+            .iter()
+            .any(|w: &Window| usize::from(w.partition) == i)
+        {
+            return Err(c.err(
+                format!("partition[{i}]"),
+                format!(
+                    "partition `{}` has no window in the schedule, so it would never run",
+                    p.name
+                ),
+            ));
+        }
+    }
+    Ok(Schedule {
+        major_frame_ms: s.major_frame_ms,
+        windows,
+        stop_after_ms: d.system.stop_after_ms,
+    })
+}
+
+/// A mapping a partition already has, to check new ones against.
+struct Taken {
+    partition: u8,
+    start: u64,
+    end: u64,
+    what: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_mapping(
+    c: &Checker<'_>,
+    field: &str,
+    d: &Description,
+    taken: &mut Vec<Taken>,
+    partition: u8,
+    address: u32,
+    size: u32,
+    what: String,
+) -> Result<(), DescriptionError> {
+    if address % PAGE_SIZE != 0 {
+        return Err(c.err(
+            format!("{field}.address"),
+            "must be page aligned (a multiple of 0x1000)",
+        ));
+    }
+    let start = u64::from(address);
+    let end = start + u64::from(size);
+    if start < u64::from(USER_BASE) || end > u64::from(USER_TOP) {
+        return Err(c.err(
+            format!("{field}.address"),
+            format!("must lie in user space, {USER_BASE:#x}..{USER_TOP:#x}"),
+        ));
+    }
+    let own = &d.partitions[usize::from(partition)];
+    let own_end = u64::from(USER_BASE) + u64::from(own.memory_kib) * 1024;
+    if start < own_end {
+        return Err(c.err(
+            format!("{field}.address"),
+            format!(
+                "overlaps the memory of partition `{}` ({USER_BASE:#x}..{own_end:#x})",
+                own.name
+            ),
+        ));
+    }
+    if let Some(other) = taken
+        .iter()
+        .find(|t| t.partition == partition && start < t.end && t.start < end)
+    {
+        return Err(c.err(
+            format!("{field}.address"),
+            format!("overlaps {}", other.what),
+        ));
+    }
+    taken.push(Taken {
+        partition,
+        start,
+        end,
+        what,
+    });
+    Ok(())
+}
+
+fn shared(
+    c: &Checker<'_>,
+    d: &Description,
+    total: &mut u64,
+    taken: &mut Vec<Taken>,
+) -> Result<heapless::Vec<SharedRegion, MAX_SHARED>, DescriptionError> {
+    if d.shared.len() > MAX_SHARED {
+        return Err(c.err(
+            "shared_memory",
+            format!("at most {MAX_SHARED} shared regions"),
+        ));
+    }
+    let mut out = heapless::Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, s) in d.shared.iter().enumerate() {
+        let at = |field: &str| format!("shared_memory[{i}].{field}");
+        let name = c.name(&at("name"), &s.name)?;
+        if !names.insert(s.name.as_str()) {
+            return Err(c.err(
+                at("name"),
+                format!("duplicate shared region name `{}`", s.name),
+            ));
+        }
+        let size = c.pages(&at("size_kib"), s.size_kib)?;
+        *total += u64::from(size);
+        if s.map.is_empty() {
+            return Err(c.err(at("map"), "a shared region must be mapped somewhere"));
+        }
+        let mut mappings = heapless::Vec::new();
+        for (m, map) in s.map.iter().enumerate() {
+            let field = format!("shared_memory[{i}].map[{m}]");
+            let partition = c.partition_index(&format!("{field}.partition"), &map.partition, d)?;
+            if mappings
+                .iter()
+                .any(|x: &SharedMapping| x.partition == partition)
+            {
+                return Err(c.err(
+                    format!("{field}.partition"),
+                    format!("`{}` maps this region twice", map.partition),
+                ));
+            }
+            let what = format!("shared region `{}`", s.name);
+            check_mapping(c, &field, d, taken, partition, map.address, size, what)?;
+            let _ = mappings.push(SharedMapping {
+                partition,
+                address: map.address,
+                writable: map.access == Access::ReadWrite,
+            });
+        }
+        let _ = out.push(SharedRegion {
+            name,
+            size,
+            mappings,
+        });
+    }
+    Ok(out)
+}
+
+fn devices(
+    c: &Checker<'_>,
+    d: &Description,
+    board: &Board,
+    taken: &mut Vec<Taken>,
+) -> Result<heapless::Vec<DeviceRegion, MAX_DEVICES>, DescriptionError> {
+    if d.devices.len() > MAX_DEVICES {
+        return Err(c.err("device", format!("at most {MAX_DEVICES} device regions")));
+    }
+    let mut out = heapless::Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, dev) in d.devices.iter().enumerate() {
+        let at = |field: &str| format!("device[{i}].{field}");
+        let name = c.name(&at("name"), &dev.name)?;
+        if !names.insert(dev.name.as_str()) {
+            return Err(c.err(at("name"), format!("duplicate device name `{}`", dev.name)));
+        }
+        let partition = c.partition_index(&at("partition"), &dev.partition, d)?;
+        let size = c.pages(&at("size_kib"), dev.size_kib)?;
+        if dev.physical % PAGE_SIZE != 0 {
+            return Err(c.err(
+                at("physical"),
+                "must be page aligned (a multiple of 0x1000)",
+            ));
+        }
+        let phys_end = u64::from(dev.physical) + u64::from(size);
+        let ram_end = (board.ram.base + board.ram.size) as u64;
+        if u64::from(dev.physical) < ram_end && (board.ram.base as u64) < phys_end {
+            return Err(c.err(
+                at("physical"),
+                format!("lies in {}'s RAM, not in device space", board.name),
+            ));
+        }
+        let what = format!("device `{}`", dev.name);
+        check_mapping(
+            c,
+            &format!("device[{i}]"),
+            d,
+            taken,
+            partition,
+            dev.address,
+            size,
+            what,
+        )?;
+        let _ = out.push(DeviceRegion {
+            name,
+            partition,
+            physical: dev.physical,
+            size,
+            address: dev.address,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::boards::VEXPRESS_A9;
+
+    const GOOD: &str = r#"
+[system]
+stop_after_ms = 500
+
+[schedule]
+major_frame_ms = 4
+windows = [
+    { partition = "a", duration_ms = 1 },
+    { partition = "b", duration_ms = 3 },
+]
+
+[[partition]]
+name = "a"
+crate = "guest-counter"
+memory_kib = 64
+argument = 7
+threads = [{ name = "main", priority = 2, stack_kib = 8 }, { name = "helper", priority = 1, stack_kib = 4 }]
+
+[[partition]]
+name = "b"
+crate = "guest-counter"
+memory_kib = 64
+threads = [{ name = "main", priority = 1, stack_kib = 8 }]
+
+[[shared_memory]]
+name = "ring"
+size_kib = 8
+map = [
+    { partition = "a", address = 0x10000000, access = "read-write" },
+    { partition = "b", address = 0x20000000, access = "read" },
+]
+
+[[device]]
+name = "uart1"
+partition = "b"
+physical = 0x1000a000
+size_kib = 4
+address = 0x30000000
+"#;
+
+    fn crates() -> BTreeSet<String> {
+        ["guest-counter".to_string()].into_iter().collect()
+    }
+
+    fn check(text: &str) -> Result<BootInfo, DescriptionError> {
+        let file = Path::new("systems/test.toml");
+        let d = parse(file, text)?;
+        validate(file, "test", &d, &VEXPRESS_A9, &crates())
+    }
+
+    /// Replaces `from` with `to` in the good description and expects the
+    /// result to be rejected at `field` with a reason containing `reason`.
+    fn rejected(from: &str, to: &str, field: &str, reason: &str) {
+        assert!(GOOD.contains(from), "test bug: {from:?} not in GOOD");
+        let error = check(&GOOD.replacen(from, to, 1)).unwrap_err();
+        assert_eq!(error.file, Path::new("systems/test.toml"));
+        assert_eq!(error.field, field, "{error}");
+        assert!(error.reason.contains(reason), "{error}");
+    }
+
+    #[test]
+    fn a_good_description_becomes_a_boot_table() {
+        let info = check(GOOD).unwrap();
+        assert_eq!(info.system, "test");
+        assert_eq!(info.partitions.len(), 2);
+        assert_eq!(info.partitions[0].memory_size, 64 * 1024);
+        assert_eq!(info.partitions[0].argument, 7);
+        assert_eq!(info.partitions[0].threads[1].stack_size, 4096);
+        assert_eq!(
+            info.schedule.windows[1],
+            Window {
+                partition: 1,
+                duration_ms: 3
+            }
+        );
+        assert_eq!(info.schedule.stop_after_ms, 500);
+        assert_eq!(
+            info.shared[0].mappings[1],
+            SharedMapping {
+                partition: 1,
+                address: 0x2000_0000,
+                writable: false
+            }
+        );
+        assert_eq!(info.devices[0].physical, 0x1000_a000);
+    }
+
+    #[test]
+    fn syntax_errors_and_unknown_fields_name_the_line() {
+        let error = check("[schedule\n").unwrap_err();
+        assert!(error.field.starts_with("line 1"), "{error}");
+        let error = check(&GOOD.replacen("argument = 7", "argumnet = 7", 1)).unwrap_err();
+        assert!(error.reason.contains("unknown field `argumnet`"), "{error}");
+        assert!(error.field.starts_with("line "), "{error}");
+        assert!(
+            error.to_string().starts_with("systems/test.toml: line "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_partitions() {
+        rejected(
+            r#"{ partition = "b", duration_ms = 3 }"#,
+            r#"{ partition = "c", duration_ms = 3 }"#,
+            "schedule.windows[1].partition",
+            "unknown partition `c`",
+        );
+        rejected(
+            r#"{ partition = "b", address = 0x20000000"#,
+            r#"{ partition = "z", address = 0x20000000"#,
+            "shared_memory[0].map[1].partition",
+            "unknown partition `z`",
+        );
+        rejected(
+            r#"partition = "b"
+physical"#,
+            r#"partition = "q"
+physical"#,
+            "device[0].partition",
+            "unknown partition `q`",
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_names() {
+        rejected(
+            r#"name = "b"
+crate"#,
+            r#"name = "a"
+crate"#,
+            "partition[1].name",
+            "duplicate partition name `a`",
+        );
+        rejected(
+            r#"{ name = "helper""#,
+            r#"{ name = "main""#,
+            "partition[0].threads[1].name",
+            "duplicate thread name",
+        );
+    }
+
+    #[test]
+    fn rejects_bad_names() {
+        rejected(
+            r#"name = "a""#,
+            r#"name = """#,
+            "partition[0].name",
+            "must not be empty",
+        );
+        rejected(
+            r#"name = "a""#,
+            r#"name = "a-name-that-is-far-too-long-to-keep""#,
+            "partition[0].name",
+            "longer than 24",
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_crates() {
+        rejected(
+            r#"crate = "guest-counter"
+memory_kib = 64
+argument"#,
+            r#"crate = "no-such-guest"
+memory_kib = 64
+argument"#,
+            "partition[0].crate",
+            "no package `no-such-guest`",
+        );
+    }
+
+    #[test]
+    fn rejects_zero_and_unaligned_sizes() {
+        rejected(
+            r#"priority = 2, stack_kib = 8"#,
+            r#"priority = 2, stack_kib = 0"#,
+            "partition[0].threads[0].stack_kib",
+            "greater than 0",
+        );
+        rejected(
+            r#"priority = 2, stack_kib = 8"#,
+            r#"priority = 2, stack_kib = 6"#,
+            "partition[0].threads[0].stack_kib",
+            "multiple of 4",
+        );
+        rejected(
+            "memory_kib = 64\nargument",
+            "memory_kib = 0\nargument",
+            "partition[0].memory_kib",
+            "greater than 0",
+        );
+        rejected(
+            "size_kib = 8",
+            "size_kib = 3",
+            "shared_memory[0].size_kib",
+            "multiple of 4",
+        );
+    }
+
+    #[test]
+    fn rejects_stacks_that_do_not_fit() {
+        rejected(
+            "memory_kib = 64\nargument",
+            "memory_kib = 20\nargument",
+            "partition[0].memory_kib",
+            "cannot hold the threads' stacks",
+        );
+    }
+
+    #[test]
+    fn rejects_oversized_memory() {
+        rejected(
+            "memory_kib = 64\nthreads",
+            "memory_kib = 300000\nthreads",
+            "partition",
+            "has only",
+        );
+    }
+
+    #[test]
+    fn rejects_windows_not_summing_to_the_major_frame() {
+        rejected(
+            "major_frame_ms = 4",
+            "major_frame_ms = 5",
+            "schedule.windows",
+            "sum to 4 ms but the major frame is 5 ms",
+        );
+        rejected(
+            "major_frame_ms = 4",
+            "major_frame_ms = 0",
+            "schedule.major_frame_ms",
+            "greater than 0",
+        );
+        rejected(
+            r#"{ partition = "a", duration_ms = 1 }"#,
+            r#"{ partition = "a", duration_ms = 0 }"#,
+            "schedule.windows[0].duration_ms",
+            "greater than 0",
+        );
+    }
+
+    #[test]
+    fn rejects_partitions_without_a_window() {
+        rejected(
+            r#"    { partition = "a", duration_ms = 1 },
+    { partition = "b", duration_ms = 3 },"#,
+            r#"    { partition = "b", duration_ms = 4 },"#,
+            "partition[0]",
+            "no window",
+        );
+    }
+
+    #[test]
+    fn rejects_overlapping_and_misplaced_regions() {
+        rejected(
+            "address = 0x10000000",
+            "address = 0x00108000",
+            "shared_memory[0].map[0].address",
+            "overlaps the memory of partition `a`",
+        );
+        rejected(
+            "address = 0x10000000",
+            "address = 0x10000800",
+            "shared_memory[0].map[0].address",
+            "page aligned",
+        );
+        rejected(
+            "address = 0x30000000",
+            "address = 0x20001000",
+            "device[0].address",
+            "overlaps shared region `ring`",
+        );
+        rejected(
+            "address = 0x30000000",
+            "address = 0x90000000",
+            "device[0].address",
+            "user space",
+        );
+        rejected(
+            "physical = 0x1000a000",
+            "physical = 0x60000000",
+            "device[0].physical",
+            "RAM",
+        );
+        rejected(
+            "physical = 0x1000a000",
+            "physical = 0x1000a010",
+            "device[0].physical",
+            "page aligned",
+        );
+    }
+
+    #[test]
+    fn rejects_a_system_without_partitions() {
+        let file = Path::new("systems/empty.toml");
+        let d = parse(file, "[schedule]\nmajor_frame_ms = 1\nwindows = []\n").unwrap();
+        let error = validate(file, "empty", &d, &VEXPRESS_A9, &crates()).unwrap_err();
+        assert_eq!(error.field, "partition");
+    }
+
+    #[test]
+    fn the_shipped_descriptions_are_valid() {
+        let root = crate::workspace::root();
+        let crates: BTreeSet<String> = [
+            "guest-counter",
+            "test-fault-injector",
+            "test-syscall-prober",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for dir in [root.join("systems"), root.join("tests/systems")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let d = parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+                    let name = path.file_stem().unwrap().to_string_lossy();
+                    validate(&path, &name, &d, &VEXPRESS_A9, &crates)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+        }
+    }
+}
