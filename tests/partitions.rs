@@ -104,7 +104,20 @@ fn faulting_partitions_are_stopped_and_reported_and_the_others_finish() {
             "partition {partition} went on after its fault: {lines:?}"
         );
     }
-    assert!(counted(&report, 4) > 0);
+    let panicker = report.messages_from(Source::Partition(4));
+    let panic = panicker
+        .iter()
+        .find(|m| m.starts_with("panic at "))
+        .unwrap_or_else(|| panic!("{transcript}"));
+    assert!(
+        panic.contains("fault-injector/src/main.rs:") && panic.ends_with("requested panic"),
+        "{panic}"
+    );
+    assert!(
+        report.find("partition panicker: finished").is_some(),
+        "{transcript}"
+    );
+    assert!(counted(&report, 5) > 0);
     assert!(
         report.find("partition survivor: finished").is_some(),
         "{transcript}"
@@ -118,7 +131,7 @@ fn bad_system_call_arguments_return_errors() {
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     let prober = report.messages_from(Source::Partition(0));
     let checks: Vec<_> = prober.iter().filter(|m| m.starts_with("check ")).collect();
-    assert_eq!(checks.len(), 12, "{transcript}");
+    assert_eq!(checks.len(), 13, "{transcript}");
     assert!(
         checks.iter().all(|m| m.ends_with("as expected")),
         "{checks:#?}"

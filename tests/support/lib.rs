@@ -96,11 +96,7 @@ pub fn boot_system(name: &str) -> BootReport {
     let boot = Boot {
         board: &platform::boards::VEXPRESS_A9,
         kernel: &system.kernel,
-        partitions: system
-            .partitions
-            .iter()
-            .map(|(_, elf)| elf.clone())
-            .collect(),
+        partitions: system.partitions.clone(),
         append: None,
         name: format!("system-{name}"),
         timeout: Some(BOOT_TIMEOUT),

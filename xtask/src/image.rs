@@ -46,9 +46,19 @@ pub struct KernelImage {
     pub system: Option<(String, PathBuf)>,
 }
 
-/// Serialises image builds in this process: they share one cargo target
-/// directory and its output file.
+/// Serialises image builds in this process; [`lock_builds`] does the same
+/// across processes. Builds share one cargo target directory, and cargo's
+/// own lock is released before the output is copied.
 static BUILD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds an exclusive lock on `target/arm/.image-build.lock` until dropped.
+fn lock_builds(target_dir: &std::path::Path) -> Result<std::fs::File, Error> {
+    std::fs::create_dir_all(target_dir).map_err(|e| Error::io(target_dir, e))?;
+    let path = target_dir.join(".image-build.lock");
+    let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+    file.lock().map_err(|e| Error::io(&path, e))?;
+    Ok(file)
+}
 
 impl KernelImage {
     /// The production image for `board`.
@@ -105,6 +115,7 @@ impl KernelImage {
         let _guard = BUILD_LOCK
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _file_lock = lock_builds(&target_dir)?;
         let what = format!("the kernel for {}", self.board.name);
         let status = cmd.status().map_err(|source| Error::Spawn {
             program: "cargo".into(),

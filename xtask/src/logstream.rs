@@ -21,6 +21,8 @@ use crate::Error;
 pub struct LogLine {
     /// Who logged it.
     pub source: Source,
+    /// Its name: `kernel`, or the partition's name when known.
+    pub origin: String,
     /// `TRACE`..`ERROR`, if the frame has a level.
     pub level: Option<String>,
     /// The timestamp as the source formats it.
@@ -31,15 +33,12 @@ pub struct LogLine {
 
 impl fmt::Display for LogLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let source = match self.source {
-            Source::Kernel => "kernel".to_string(),
-            Source::Partition(index) => format!("p{index}"),
-        };
         write!(
             f,
-            "{:>10} {:<5} [{source}] {}",
+            "{:>10} {:<5} [{}] {}",
             self.timestamp.as_deref().unwrap_or(""),
             self.level.as_deref().unwrap_or(""),
+            self.origin,
             self.message
         )
     }
@@ -80,6 +79,7 @@ impl fmt::Display for LogEvent {
 #[derive(Default)]
 pub struct LogDecoder {
     tables: BTreeMap<Source, Table>,
+    names: BTreeMap<Source, String>,
     pending: Vec<u8>,
 }
 
@@ -101,6 +101,21 @@ impl LogDecoder {
             .ok_or_else(|| bad("has no defmt table (was it linked with -Tdefmt.x?)".into()))?;
         self.tables.insert(source, table);
         Ok(())
+    }
+
+    /// Shows `source`'s lines under `name` (default: `kernel`, `p0`, ...).
+    pub fn name_source(&mut self, source: Source, name: &str) {
+        self.names.insert(source, name.to_string());
+    }
+
+    fn origin(&self, source: Source) -> String {
+        self.names
+            .get(&source)
+            .cloned()
+            .unwrap_or_else(|| match source {
+                Source::Kernel => "kernel".to_string(),
+                Source::Partition(index) => format!("p{index}"),
+            })
     }
 
     /// Takes more bytes; returns the events for every record they complete.
@@ -137,6 +152,7 @@ impl LogDecoder {
         match decoder.decode() {
             Ok(frame) => LogEvent::Line(LogLine {
                 source,
+                origin: self.origin(source),
                 level: frame.level().map(|l| l.as_str().to_uppercase()),
                 timestamp: frame.display_timestamp().map(|t| t.to_string()),
                 message: frame.display_message().to_string(),

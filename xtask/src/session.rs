@@ -18,8 +18,9 @@ pub struct Boot<'a> {
     pub board: &'static Board,
     /// The kernel ELF.
     pub kernel: &'a Path,
-    /// Each partition's ELF, in partition order (for decoding their logs).
-    pub partitions: Vec<PathBuf>,
+    /// Each partition's name and ELF, in partition order (for decoding
+    /// their logs).
+    pub partitions: Vec<(String, PathBuf)>,
     /// The semihosting command line.
     pub append: Option<String>,
     /// A name for this run's files under `target/qemu/`.
@@ -107,12 +108,13 @@ impl Boot<'_> {
             .ok_or_else(|| Error::NotEmulated(self.board.name.to_string()))?;
         let mut decoder = LogDecoder::new();
         decoder.add_elf(Source::Kernel, self.kernel)?;
-        for (index, elf) in self.partitions.iter().enumerate() {
+        for (index, (name, elf)) in self.partitions.iter().enumerate() {
             let index = u8::try_from(index).map_err(|_| Error::BadElf {
                 path: elf.clone(),
                 reason: "too many partitions for the log stream".into(),
             })?;
             decoder.add_elf(Source::Partition(index), elf)?;
+            decoder.name_source(Source::Partition(index), name);
         }
         let uart_log = workspace::target_dir()
             .join("qemu")

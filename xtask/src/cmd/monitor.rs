@@ -60,7 +60,10 @@ pub struct MonitorArgs {
 pub fn monitor(args: &MonitorArgs) -> Result<ExitCode, Error> {
     let board = board::find(&args.board)?;
     let (elf, partitions) = match &args.elf {
-        Some(elf) => (elf.clone(), args.partition_elf.clone()),
+        Some(elf) => {
+            let partitions = args.partition_elf.iter().map(|elf| (None, elf.clone()));
+            (elf.clone(), partitions.collect::<Vec<_>>())
+        }
         None => {
             let profile = if args.release {
                 Profile::Release
@@ -69,20 +72,26 @@ pub fn monitor(args: &MonitorArgs) -> Result<ExitCode, Error> {
             };
             let file = system::build::resolve(&args.system);
             let built = system::build_system(&crate::toolchain()?, board, profile, &file, false)?;
-            let partitions = built.partitions.into_iter().map(|(_, elf)| elf).collect();
+            let partitions = built
+                .partitions
+                .into_iter()
+                .map(|(name, elf)| (Some(name), elf))
+                .collect();
             (built.kernel, partitions)
         }
     };
     let mut stream = ConsoleStream::new();
     stream.decoder.add_elf(Source::Kernel, &elf)?;
-    for (index, partition) in partitions.iter().enumerate() {
+    for (index, (name, partition)) in partitions.iter().enumerate() {
         let index = u8::try_from(index).map_err(|_| Error::BadElf {
             path: partition.clone(),
             reason: "more partitions than a log stream can tell apart".into(),
         })?;
-        stream
-            .decoder
-            .add_elf(Source::Partition(index), partition)?;
+        let source = Source::Partition(index);
+        stream.decoder.add_elf(source, partition)?;
+        if let Some(name) = name {
+            stream.decoder.name_source(source, name);
+        }
     }
     eprintln!(
         "monitor: decoding with {} and {} partition ELFs",

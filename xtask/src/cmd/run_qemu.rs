@@ -34,7 +34,7 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     let boot = Boot {
         board: image.board,
         kernel: &elf,
-        partitions: built.partitions.into_iter().map(|(_, elf)| elf).collect(),
+        partitions: built.partitions,
         append: None,
         name: format!("run-{}-{}", image.board.name, built.name),
         timeout: args.timeout.map(Duration::from_secs),

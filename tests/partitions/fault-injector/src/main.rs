@@ -2,7 +2,8 @@
 //! must report and answer by stopping this partition only.
 //!
 //! 1: read a kernel address, 2: read an unmapped address, 3: write its own
-//! text, 4: an undefined instruction.
+//! text, 4: an undefined instruction, 5: a Rust panic (not a fault: the
+//! thread reports it and exits, so the partition finishes).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -38,6 +39,7 @@ mod partition {
                 unsafe { core::arch::asm!("udf #7") };
                 defmt::error!("survived an undefined instruction");
             }
+            5 => panic!("requested panic"),
             other => defmt::error!("no fault number {=u32}", other),
         }
     }

@@ -4,6 +4,9 @@
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
+extern crate alloc;
+
+#[cfg(target_os = "none")]
 mod partition {
     use kernel_abi::syscall::SyscallError;
     use userlib::syscall::{self, clock_read_into, log_from, raw_number, result};
@@ -101,6 +104,14 @@ mod partition {
         );
         check("null log buffer", log_from(0, 4), Err(NullPointer), f);
         check("valid clock read", clock_read_into(scratch), Ok(()), f);
+        let squares: alloc::vec::Vec<u32> = (0..1000).map(|i| i * i).collect();
+        let sum: u32 = squares.iter().sum();
+        if sum == 332_833_500 {
+            defmt::info!("check heap: a vector of 1000 squares sums as expected");
+        } else {
+            defmt::error!("check heap: sum {=u32}", sum);
+            failures += 1;
+        }
         if failures == 0 {
             defmt::info!("syscall probe: all checks passed");
         } else {
