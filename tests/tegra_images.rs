@@ -237,6 +237,7 @@ fn a_moved_load_address_moves_the_link_and_a_bad_one_stops_the_build() {
     assert_eq!((raw.load, raw.entry), (0x0200_0000, 0x0200_0000));
     let info = ElfInfo::read(&moved).unwrap();
     assert_eq!(info.symbol("_start").unwrap(), 0x0200_0000);
+    std::fs::remove_dir_all(moved.parent().unwrap()).unwrap();
 
     let refused = build_with_load(board, "0x1ff00000").unwrap_err();
     assert!(
