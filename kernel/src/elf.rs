@@ -169,7 +169,7 @@ impl Elf {
 
 fn check_segment(s: &Segment, file_len: usize, base: u32, end: u32) -> Result<(), ElfError> {
     let vaddr = s.vaddr;
-    if vaddr % PAGE != 0 {
+    if !vaddr.is_multiple_of(PAGE) {
         return Err(ElfError::UnalignedSegment { vaddr });
     }
     if s.file_size > s.mem_size {

@@ -7,9 +7,11 @@
 //! assembly or device registers. Nothing in the core may depend on `arch`.
 #![no_std]
 
+pub mod cap;
 pub mod elf;
 pub mod exception;
 pub mod fault;
+pub mod ipc;
 pub mod machine;
 pub mod mm;
 pub mod partition;

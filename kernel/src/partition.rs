@@ -80,7 +80,7 @@ pub fn load(
 ) -> Result<Loaded, LoadError> {
     let size = info.memory_size;
     if size == 0
-        || size % PAGE_SIZE != 0
+        || !size.is_multiple_of(PAGE_SIZE)
         || USER_BASE
             .checked_add(size)
             .is_none_or(|end| end > kernel_abi::user_layout::USER_TOP)
@@ -95,7 +95,7 @@ pub fn load(
     let mut top = USER_BASE + size;
     for (index, thread) in info.threads.iter().enumerate() {
         let stack = thread.stack_size;
-        if stack == 0 || stack % PAGE_SIZE != 0 {
+        if stack == 0 || !stack.is_multiple_of(PAGE_SIZE) {
             return Err(LoadError::BadStackSize { thread: index });
         }
         let bottom = top

@@ -261,11 +261,14 @@ fn is_root() -> bool {
     output(Path::new("id"), &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
-fn can_apt() -> bool {
+/// Whether missing packages can be installed here: root on a
+/// Debian-family system with apt-get.
+pub fn can_apt() -> bool {
     is_root() && Path::new("/etc/debian_version").is_file() && which("apt-get").is_some()
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), Error> {
+/// Installs Debian `packages` with apt-get (refreshing the lists first).
+pub fn apt_install(packages: &[&str]) -> Result<(), Error> {
     run_apt(&["update", "-qq"])?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend_from_slice(packages);

@@ -1,10 +1,22 @@
 //! The system-call interface.
 //!
 //! A partition calls the kernel with `svc #0`: the call number in `r7`,
-//! arguments in `r0`-`r3`. On return `r0` is 0 for success or a
-//! [`SyscallError`] code, and `r1`-`r2` carry results. Pointer arguments
-//! always come with a length and must lie wholly inside memory the caller
-//! may access as the call needs.
+//! arguments in `r0`-`r6`. On return `r0` is 0 for success or a
+//! [`SyscallError`] code, and `r1`-`r6` carry results; every register a
+//! call does not name as a result is preserved. Pointer arguments always
+//! come with a length and must lie wholly inside memory the caller may
+//! access as the call needs.
+//!
+//! Capability calls name a slot of the caller's capability space
+//! ([`crate::cap::CapSlot`]) in `r0`. The IPC calls share one layout:
+//!
+//! ```text
+//!        sending side (send, call, reply_recv's reply)  receiving side (recv, call's reply, reply_recv)
+//! r0     endpoint slot                                  on return: error code
+//! r1-r4  message words                                  message words
+//! r5     GrantDescriptor (0: pass no capability)        badge of the sender's endpoint capability
+//! r6     MessageInfo: length, receive slot              MessageInfo: length, where a passed capability landed
+//! ```
 
 /// System-call numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +33,62 @@ pub enum Syscall {
     /// `clock_read(out: *mut u64)`: microseconds since boot into `*out`
     /// (8-byte aligned).
     ClockRead = 4,
+    /// `call(endpoint, words.., grant, info)`: send a message and wait for
+    /// the answer. In: `r0` endpoint slot (needs `WRITE`; `GRANT` too if
+    /// `r5` passes a capability), `r1`-`r4` words, `r5` grant descriptor,
+    /// `r6` [`MessageInfo`] (length; slot for a capability the reply may
+    /// pass). Out: `r0` error, `r1`-`r4` reply words, `r5` 0, `r6`
+    /// [`MessageInfo`] of the reply. The receiver gets a one-shot reply
+    /// right; a passive receiver runs on the caller's time until it
+    /// replies. If the receiver is stopped first: `PeerGone`.
+    Call = 5,
+    /// `reply_recv(endpoint, words.., grant, info)`: answer the call last
+    /// received (if any, through the thread's one-shot reply right; a
+    /// reply that cannot be delivered is dropped), then wait on
+    /// `endpoint`. In: as [`Syscall::Call`], the words being the reply; the
+    /// receive slot in `r6` is for the next message. Out: as
+    /// [`Syscall::Recv`].
+    ReplyRecv = 6,
+    /// `send(endpoint, words.., grant, info)`: send a message, blocking
+    /// until a receiver takes it. In: as [`Syscall::Call`]. Out: `r0`.
+    Send = 7,
+    /// `recv(endpoint, info)`: wait for a message. In: `r0` endpoint slot
+    /// (needs `READ`), `r6` [`MessageInfo`] (receive slot; length
+    /// ignored). Out: `r0` error, `r1`-`r4` words, `r5` the badge of the
+    /// capability the sender used, `r6` [`MessageInfo`] (length, slot
+    /// where a passed capability landed, and how it was passed).
+    Recv = 8,
+    /// `signal(notification, bits)`: OR `r1` into the notification's word
+    /// (needs `WRITE`). Out: `r0`.
+    Signal = 9,
+    /// `wait(notification)`: wait until bits are pending (needs `READ`).
+    /// Out: `r0` error, `r1` the pending bits, which are cleared.
+    Wait = 10,
+    /// `poll(notification)`: as [`Syscall::Wait`] but never blocks: `r0`
+    /// is `WouldBlock` when no bit is pending.
+    Poll = 11,
+    /// `frame_map(frame, address, rights)`: map the whole frame capability
+    /// in `r0` at page-aligned virtual `r1` with rights `r2`
+    /// ([`crate::cap::Rights`] bits; `READ` needed, all a subset of the
+    /// capability's). A frame capability is mapped at most once at a
+    /// time. Out: `r0`.
+    FrameMap = 12,
+    /// `frame_unmap(frame)`: remove the mapping made through the frame
+    /// capability in `r0`. Out: `r0`.
+    FrameUnmap = 13,
+    /// `cap_copy(source, destination, rights)`: derive a copy of the
+    /// capability in slot `r0` into the caller's empty slot `r1` with
+    /// rights `r2`, which must be a subset of the source's. The copy keeps
+    /// the badge. Out: `r0`.
+    CapCopy = 14,
+    /// `cap_revoke(slot)`: delete every capability derived from the one in
+    /// `r0`, in any partition, and every mapping made through them; the
+    /// capability itself stays. Out: `r0`.
+    CapRevoke = 15,
+    /// `cap_delete(slot)`: empty slot `r0` (and remove its mapping).
+    /// Capabilities derived from it stay, now derived from its parent.
+    /// Out: `r0`.
+    CapDelete = 16,
 }
 
 impl Syscall {
@@ -31,8 +99,100 @@ impl Syscall {
             2 => Some(Syscall::Yield),
             3 => Some(Syscall::ThreadExit),
             4 => Some(Syscall::ClockRead),
+            5 => Some(Syscall::Call),
+            6 => Some(Syscall::ReplyRecv),
+            7 => Some(Syscall::Send),
+            8 => Some(Syscall::Recv),
+            9 => Some(Syscall::Signal),
+            10 => Some(Syscall::Wait),
+            11 => Some(Syscall::Poll),
+            12 => Some(Syscall::FrameMap),
+            13 => Some(Syscall::FrameUnmap),
+            14 => Some(Syscall::CapCopy),
+            15 => Some(Syscall::CapRevoke),
+            16 => Some(Syscall::CapDelete),
             _ => None,
         }
+    }
+}
+
+/// The most message words that travel in registers (`r1`-`r4`).
+pub const MESSAGE_REGISTERS: usize = 4;
+
+/// The `r6` word of the IPC calls.
+///
+/// ```text
+/// bits 2..0    length: message words that are meaningful (0..=4)
+/// bits 9..8    on receipt: GrantKind of the capability that was passed,
+///              0 if none (ignored when sending)
+/// bits 31..16  slot + 1: sending, the caller's empty slot where a
+///              capability passed to it may land; on receipt, where one
+///              landed (0: none, so a zero word accepts nothing)
+/// other bits   0
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageInfo {
+    /// Meaningful message words.
+    pub length: u8,
+    /// How a passed capability came (on receipt only).
+    pub granted: Option<crate::cap::GrantKind>,
+    /// The receive slot, or where a passed capability landed.
+    pub slot: Option<crate::cap::CapSlot>,
+}
+
+const INFO_LENGTH_MASK: u32 = 0b111;
+const INFO_GRANT_SHIFT: u32 = 8;
+const INFO_SLOT_SHIFT: u32 = 16;
+const INFO_USED_BITS: u32 =
+    INFO_LENGTH_MASK | (0b11 << INFO_GRANT_SHIFT) | (0xFFFF << INFO_SLOT_SHIFT);
+
+impl MessageInfo {
+    /// Decodes `r6`; `None` if a reserved bit is set, the length exceeds
+    /// [`MESSAGE_REGISTERS`] or the grant kind is unknown.
+    pub const fn decode(value: u32) -> Option<MessageInfo> {
+        if value & !INFO_USED_BITS != 0 {
+            return None;
+        }
+        let length = (value & INFO_LENGTH_MASK) as u8;
+        if length as usize > MESSAGE_REGISTERS {
+            return None;
+        }
+        let grant_bits = (value >> INFO_GRANT_SHIFT) & 0b11;
+        let granted = if grant_bits == 0 {
+            None
+        } else {
+            match crate::cap::GrantKind::from_u32(grant_bits) {
+                Some(kind) => Some(kind),
+                None => return None,
+            }
+        };
+        Some(MessageInfo {
+            length,
+            granted,
+            slot: match value >> INFO_SLOT_SHIFT {
+                0 => None,
+                plus_one => Some(crate::cap::CapSlot((plus_one - 1) as u16)),
+            },
+        })
+    }
+
+    /// Encodes for `r6`. A length beyond [`MESSAGE_REGISTERS`] is clamped;
+    /// slot `0xFFFF` cannot be named and encodes as none.
+    pub const fn encode(self) -> u32 {
+        let length = if self.length as usize > MESSAGE_REGISTERS {
+            MESSAGE_REGISTERS as u32
+        } else {
+            self.length as u32
+        };
+        let grant = match self.granted {
+            Some(kind) => kind as u32,
+            None => 0,
+        };
+        let slot = match self.slot {
+            Some(slot) if slot.0 != u16::MAX => slot.0 as u32 + 1,
+            _ => 0,
+        };
+        length | (grant << INFO_GRANT_SHIFT) | (slot << INFO_SLOT_SHIFT)
     }
 }
 
@@ -54,6 +214,22 @@ pub enum SyscallError {
     ReadOnly = 6,
     /// An argument is out of range or malformed.
     InvalidArgument = 7,
+    /// The named capability slot is empty.
+    EmptySlot = 8,
+    /// The capability is of another kind than the call needs.
+    WrongType = 9,
+    /// The capability lacks a right the call needs, or a derived copy
+    /// would have more rights than its source.
+    MissingRights = 10,
+    /// The destination slot already holds a capability (or a frame
+    /// capability is already mapped).
+    SlotOccupied = 11,
+    /// The right was revoked or already used (a one-shot reply).
+    Revoked = 12,
+    /// The other side of an IPC was stopped or went away.
+    PeerGone = 13,
+    /// Nothing is pending and the call does not block.
+    WouldBlock = 14,
 }
 
 impl SyscallError {
@@ -68,6 +244,13 @@ impl SyscallError {
             5 => Some(SyscallError::Unmapped),
             6 => Some(SyscallError::ReadOnly),
             7 => Some(SyscallError::InvalidArgument),
+            8 => Some(SyscallError::EmptySlot),
+            9 => Some(SyscallError::WrongType),
+            10 => Some(SyscallError::MissingRights),
+            11 => Some(SyscallError::SlotOccupied),
+            12 => Some(SyscallError::Revoked),
+            13 => Some(SyscallError::PeerGone),
+            14 => Some(SyscallError::WouldBlock),
             _ => None,
         }
     }
@@ -82,29 +265,98 @@ impl SyscallError {
             SyscallError::Unmapped => "Unmapped",
             SyscallError::ReadOnly => "ReadOnly",
             SyscallError::InvalidArgument => "InvalidArgument",
+            SyscallError::EmptySlot => "EmptySlot",
+            SyscallError::WrongType => "WrongType",
+            SyscallError::MissingRights => "MissingRights",
+            SyscallError::SlotOccupied => "SlotOccupied",
+            SyscallError::Revoked => "Revoked",
+            SyscallError::PeerGone => "PeerGone",
+            SyscallError::WouldBlock => "WouldBlock",
         }
     }
 }
 
+/// The highest error code.
+pub const LAST_ERROR_CODE: u32 = SyscallError::WouldBlock as u32;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cap::{CapSlot, GrantKind};
+
+    const CALLS: [Syscall; 16] = [
+        Syscall::Log,
+        Syscall::Yield,
+        Syscall::ThreadExit,
+        Syscall::ClockRead,
+        Syscall::Call,
+        Syscall::ReplyRecv,
+        Syscall::Send,
+        Syscall::Recv,
+        Syscall::Signal,
+        Syscall::Wait,
+        Syscall::Poll,
+        Syscall::FrameMap,
+        Syscall::FrameUnmap,
+        Syscall::CapCopy,
+        Syscall::CapRevoke,
+        Syscall::CapDelete,
+    ];
 
     #[test]
     fn numbers_and_codes_round_trip() {
-        for call in [
-            Syscall::Log,
-            Syscall::Yield,
-            Syscall::ThreadExit,
-            Syscall::ClockRead,
-        ] {
+        for call in CALLS {
             assert_eq!(Syscall::from_number(call as u32), Some(call));
         }
         assert_eq!(Syscall::from_number(0), None);
+        assert_eq!(Syscall::from_number(CALLS.len() as u32 + 1), None);
         assert_eq!(Syscall::from_number(0xFFFF_FFFF), None);
-        for code in 1..=7 {
-            assert_eq!(SyscallError::from_code(code).unwrap() as u32, code);
+        for code in 1..=LAST_ERROR_CODE {
+            let error = SyscallError::from_code(code).unwrap();
+            assert_eq!(error as u32, code);
+            assert!(!error.name().is_empty());
         }
         assert_eq!(SyscallError::from_code(0), None);
+        assert_eq!(SyscallError::from_code(LAST_ERROR_CODE + 1), None);
+    }
+
+    #[test]
+    fn existing_numbers_never_change() {
+        assert_eq!(Syscall::Log as u32, 1);
+        assert_eq!(Syscall::ClockRead as u32, 4);
+        assert_eq!(SyscallError::InvalidArgument as u32, 7);
+        assert_eq!(SyscallError::EmptySlot as u32, 8);
+    }
+
+    #[test]
+    fn message_info_round_trips_and_rejects_junk() {
+        let info = MessageInfo {
+            length: 3,
+            granted: Some(GrantKind::Transient),
+            slot: Some(CapSlot(40)),
+        };
+        assert_eq!(info.encode(), 3 | (1 << 8) | (41 << 16));
+        assert_eq!(MessageInfo::decode(info.encode()), Some(info));
+        let none = MessageInfo {
+            length: 0,
+            granted: None,
+            slot: None,
+        };
+        assert_eq!(none.encode(), 0, "a zero word accepts nothing");
+        assert_eq!(MessageInfo::decode(0), Some(none));
+        let zero = MessageInfo {
+            slot: Some(CapSlot(0)),
+            ..none
+        };
+        assert_eq!(MessageInfo::decode(zero.encode()), Some(zero));
+        let top = MessageInfo {
+            slot: Some(CapSlot(0xFFFE)),
+            ..none
+        };
+        assert_eq!(MessageInfo::decode(top.encode()), Some(top));
+        assert_eq!(MessageInfo::decode(5), None, "five words");
+        assert_eq!(MessageInfo::decode(1 << 4), None, "reserved bit");
+        let long = MessageInfo { length: 9, ..none };
+        assert_eq!(long.encode() & 0b111, 4, "clamped");
     }
 }

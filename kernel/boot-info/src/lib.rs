@@ -270,7 +270,7 @@ mod tests {
             elf_offset: 0,
             elf_size: 0,
             argument: 7,
-            threads: Vec::from_slice(&[thread.clone()]).unwrap(),
+            threads: Vec::from_slice(core::slice::from_ref(&thread)).unwrap(),
         };
         BootInfo {
             system: name("test"),

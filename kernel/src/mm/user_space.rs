@@ -145,9 +145,9 @@ impl UserSpace {
 
     /// Adds a region.
     pub fn add(&mut self, region: Region) -> Result<(), SpaceError> {
-        let aligned = region.virt % PAGE_SIZE == 0
-            && region.size % PAGE_SIZE == 0
-            && region.phys % PAGE_SIZE as usize == 0;
+        let aligned = region.virt.is_multiple_of(PAGE_SIZE)
+            && region.size.is_multiple_of(PAGE_SIZE)
+            && region.phys.is_multiple_of(PAGE_SIZE as usize);
         let end = region.virt.checked_add(region.size);
         if !aligned || region.size == 0 || end.is_none_or(|e| e > USER_TOP) {
             return Err(SpaceError::BadRegion);
@@ -178,7 +178,7 @@ impl UserSpace {
         if va == 0 {
             return Err(SyscallError::NullPointer);
         }
-        if align > 1 && va % align != 0 {
+        if align > 1 && !va.is_multiple_of(align) {
             return Err(SyscallError::Unaligned);
         }
         let last = va

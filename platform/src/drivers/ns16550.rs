@@ -171,18 +171,6 @@ impl<'a> Ns16550<'a> {
     }
 }
 
-impl core::fmt::Write for Ns16550<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for byte in s.bytes() {
-            if byte == b'\n' {
-                self.write_byte(b'\r');
-            }
-            self.write_byte(byte);
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     extern crate std;

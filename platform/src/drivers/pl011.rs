@@ -90,18 +90,6 @@ impl<'a> Pl011<'a> {
     }
 }
 
-impl core::fmt::Write for Pl011<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for byte in s.bytes() {
-            if byte == b'\n' {
-                self.write_byte(b'\r');
-            }
-            self.write_byte(byte);
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,5 +45,27 @@ pub fn lint() -> Result<ExitCode, Error> {
             )));
         }
     }
+    eprintln!("lint: clippy, partitions");
+    let mut cmd = toolchain.cargo_clippy(&workspace::target_dir().join("arm"), Install::IfRoot)?;
+    cmd.current_dir(workspace::root()).stdin(Stdio::null());
+    for package in PARTITION_PACKAGES {
+        cmd.args(["--package", package]);
+    }
+    cmd.args(["--", "-D", "warnings"]);
+    let status = cmd.status().map_err(|source| Error::Spawn {
+        program: "cargo clippy".into(),
+        source,
+    })?;
+    if !status.success() {
+        return Err(Error::TestsFailed("clippy (partitions)".into()));
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The user-level crates built for the target.
+const PARTITION_PACKAGES: &[&str] = &[
+    "userlib",
+    "guest-counter",
+    "test-fault-injector",
+    "test-syscall-prober",
+];

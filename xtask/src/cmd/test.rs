@@ -5,21 +5,33 @@
 //! uImage tests cross-check against `mkimage` and `dumpimage` (without it
 //! they say they skipped that check).
 
-use std::path::Path;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
 
 use xtask::toolchain::{self, Install};
-use xtask::Error;
+use xtask::{workspace, Error};
 
 use crate::TestArgs;
 
 pub fn test(args: &TestArgs) -> Result<ExitCode, Error> {
     provision_u_boot_tools();
+    let mut tally = Tally::default();
+    let result = run(args, &mut tally);
+    // One closing line for people and CI: the sum over every test binary.
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.ignored
+    );
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+fn run(args: &TestArgs, tally: &mut Tally) -> Result<(), Error> {
     if !args.system_only {
         eprintln!("test: host tests");
-        crate::cargo(
-            &["test", "--workspace", "--exclude", "system-tests"],
+        cargo_test(
+            &["--workspace", "--exclude", "system-tests"],
             "host tests",
+            tally,
         )?;
     }
     if !args.host_only {
@@ -27,9 +39,9 @@ pub fn test(args: &TestArgs) -> Result<ExitCode, Error> {
         crate::toolchain()?;
         toolchain::qemu(Install::IfRoot)?;
         eprintln!("test: system tests in QEMU");
-        crate::cargo(&["test", "--package", "system-tests"], "system tests")?;
+        cargo_test(&["--package", "system-tests"], "system tests", tally)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Installs `u-boot-tools` with apt-get when it is missing and we are root
@@ -38,39 +50,91 @@ fn provision_u_boot_tools() {
     if toolchain::which("dumpimage").is_some() && toolchain::which("mkimage").is_some() {
         return;
     }
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
-    let can_apt = is_root
-        && Path::new("/etc/debian_version").is_file()
-        && toolchain::which("apt-get").is_some();
-    if !can_apt {
+    if !toolchain::can_apt() {
         eprintln!(
             "test: u-boot-tools is not installed; the mkimage/dumpimage cross-checks will skip"
         );
         return;
     }
     eprintln!("test: installing u-boot-tools with apt-get (uImage cross-checks)");
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    let installed = apt(&["update", "-qq"])
-        && apt(&[
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "u-boot-tools",
-        ]);
-    if !installed {
-        eprintln!(
-            "test: installing u-boot-tools failed; the mkimage/dumpimage cross-checks will skip"
+    if let Err(error) = toolchain::apt_install(&["u-boot-tools"]) {
+        eprintln!("test: {error}; the mkimage/dumpimage cross-checks will skip");
+    }
+}
+
+/// Test counts summed over every `test result:` line cargo prints.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Tally {
+    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; ...`.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(kind), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match kind {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `cargo test ARGS`, passing its output through and counting results.
+fn cargo_test(args: &[&str], what: &str, tally: &mut Tally) -> Result<(), Error> {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut child = Command::new(&program)
+        .arg("test")
+        .args(args)
+        .current_dir(workspace::root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|source| Error::Spawn {
+            program: "cargo test".into(),
+            source,
+        })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        println!("{line}");
+        tally.add_line(&line);
+    }
+    let status = child.wait().map_err(|source| Error::Spawn {
+        program: "cargo test".into(),
+        source,
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::TestsFailed(format!("{what} failed")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_sums_cargo_result_lines() {
+        let mut tally = Tally::default();
+        tally.add_line("test result: ok. 45 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.00s");
+        tally.add_line(
+            "test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
         );
+        tally.add_line("running 4 tests");
+        assert_eq!((tally.passed, tally.failed, tally.ignored), (48, 1, 2));
     }
 }

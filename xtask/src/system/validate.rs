@@ -76,7 +76,7 @@ impl Checker<'_> {
         if kib == 0 {
             return Err(self.err(field, "must be greater than 0"));
         }
-        if kib % (PAGE_SIZE / 1024) != 0 {
+        if !kib.is_multiple_of(PAGE_SIZE / 1024) {
             return Err(self.err(field, "must be a multiple of 4 (whole 4 KiB pages)"));
         }
         kib.checked_mul(1024)
@@ -297,7 +297,7 @@ fn check_mapping(
     size: u32,
     what: String,
 ) -> Result<(), DescriptionError> {
-    if address % PAGE_SIZE != 0 {
+    if !address.is_multiple_of(PAGE_SIZE) {
         return Err(c.err(
             format!("{field}.address"),
             "must be page aligned (a multiple of 0x1000)",
@@ -417,7 +417,7 @@ fn devices(
         }
         let partition = c.partition_index(&at("partition"), &dev.partition, d)?;
         let size = c.pages(&at("size_kib"), dev.size_kib)?;
-        if dev.physical % PAGE_SIZE != 0 {
+        if !dev.physical.is_multiple_of(PAGE_SIZE) {
             return Err(c.err(
                 at("physical"),
                 "must be page aligned (a multiple of 0x1000)",

@@ -1,0 +1,144 @@
+//! Where each partition's capability slots lie in the kernel's one flat
+//! slot table, so that a slot anywhere in the system has a single number.
+//!
+//! Partition `p`'s slots are numbers `start(p) .. start(p) + size(p)`.
+//! The layout is fixed at boot and never changes; it only translates, and
+//! it never yields a number for a slot that does not exist.
+
+use boot_info::MAX_PARTITIONS;
+
+use super::{CapError, CapSlot};
+
+/// A slot of some partition's space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SlotRef {
+    /// Index of the partition.
+    pub partition: u8,
+    /// Slot in its space.
+    pub slot: CapSlot,
+}
+
+impl SlotRef {
+    /// Slot `slot` of partition `partition`.
+    pub const fn new(partition: u8, slot: u16) -> SlotRef {
+        SlotRef {
+            partition,
+            slot: CapSlot(slot),
+        }
+    }
+}
+
+/// The most slots in the whole system: global numbers fit a `u16` with
+/// one value to spare for "none".
+pub const MAX_TOTAL_SLOTS: usize = u16::MAX as usize;
+
+/// The partitions' shares of the flat slot table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpaceLayout {
+    /// `ends[p]`: one past partition `p`'s last global number.
+    ends: [u16; MAX_PARTITIONS],
+    partitions: u8,
+}
+
+impl SpaceLayout {
+    /// The layout of spaces with `sizes[p]` slots each; `None` if there
+    /// are more than `MAX_PARTITIONS` or more than [`MAX_TOTAL_SLOTS`]
+    /// slots in all.
+    pub fn new(sizes: &[u16]) -> Option<SpaceLayout> {
+        if sizes.len() > MAX_PARTITIONS {
+            return None;
+        }
+        let mut ends = [0; MAX_PARTITIONS];
+        let mut end: usize = 0;
+        for (p, &size) in sizes.iter().enumerate() {
+            end += usize::from(size);
+            if end > MAX_TOTAL_SLOTS {
+                return None;
+            }
+            ends[p] = end as u16;
+        }
+        Some(SpaceLayout {
+            ends,
+            partitions: sizes.len() as u8,
+        })
+    }
+
+    /// How many partitions.
+    pub fn partitions(&self) -> usize {
+        usize::from(self.partitions)
+    }
+
+    /// How many slots in all.
+    pub fn total(&self) -> usize {
+        match self.partitions {
+            0 => 0,
+            n => usize::from(self.ends[usize::from(n) - 1]),
+        }
+    }
+
+    /// The global numbers of partition `partition`'s slots.
+    pub fn range(&self, partition: u8) -> Result<core::ops::Range<usize>, CapError> {
+        let p = usize::from(partition);
+        if p >= self.partitions() {
+            return Err(CapError::OutOfRange);
+        }
+        let start = if p == 0 {
+            0
+        } else {
+            usize::from(self.ends[p - 1])
+        };
+        Ok(start..usize::from(self.ends[p]))
+    }
+
+    /// The global number of `at`.
+    pub fn global(&self, at: SlotRef) -> Result<usize, CapError> {
+        let range = self.range(at.partition)?;
+        let index = range.start + usize::from(at.slot.0);
+        if index < range.end {
+            Ok(index)
+        } else {
+            Err(CapError::OutOfRange)
+        }
+    }
+
+    /// The slot with global number `index`.
+    pub fn slot_ref(&self, index: usize) -> Result<SlotRef, CapError> {
+        let partition = self.ends[..self.partitions()]
+            .iter()
+            .position(|&end| index < usize::from(end))
+            .ok_or(CapError::OutOfRange)?;
+        let start = self.range(partition as u8)?.start;
+        Ok(SlotRef::new(partition as u8, (index - start) as u16))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_translate_both_ways() {
+        let layout = SpaceLayout::new(&[3, 0, 2]).unwrap();
+        assert_eq!(layout.total(), 5);
+        assert_eq!(layout.range(1), Ok(3..3));
+        assert_eq!(layout.global(SlotRef::new(2, 1)), Ok(4));
+        assert_eq!(layout.global(SlotRef::new(0, 3)), Err(CapError::OutOfRange));
+        assert_eq!(layout.global(SlotRef::new(1, 0)), Err(CapError::OutOfRange));
+        assert_eq!(layout.global(SlotRef::new(3, 0)), Err(CapError::OutOfRange));
+        for index in 0..5 {
+            assert_eq!(layout.global(layout.slot_ref(index).unwrap()), Ok(index));
+        }
+        assert_eq!(layout.slot_ref(5), Err(CapError::OutOfRange));
+    }
+
+    #[test]
+    fn oversized_layouts_are_refused() {
+        assert!(SpaceLayout::new(&[1; MAX_PARTITIONS + 1]).is_none());
+        assert!(SpaceLayout::new(&[u16::MAX, 1]).is_none());
+        assert_eq!(
+            SpaceLayout::new(&[u16::MAX]).unwrap().total(),
+            MAX_TOTAL_SLOTS
+        );
+        assert_eq!(SpaceLayout::new(&[]).unwrap().total(), 0);
+    }
+}

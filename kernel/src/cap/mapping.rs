@@ -1,0 +1,174 @@
+//! Which mapping was made through which frame capability, so that
+//! destroying or moving the capability tells the kernel what to unmap.
+//!
+//! One entry per slot in the system (a frame capability is mapped at most
+//! once at a time, as in seL4), in a boot-sized array. This is bookkeeping
+//! only: it never edits page tables, and it never records a mapping for a
+//! slot that does not exist.
+
+use super::layout::{SlotRef, SpaceLayout};
+use super::CapError;
+
+/// A mapping made through a frame capability: `pages` pages at `virt` in
+/// `partition` (the partition that holds the capability).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    /// Where the pages are mapped.
+    pub partition: u8,
+    /// First virtual address (page aligned).
+    pub virt: u32,
+    /// How many pages.
+    pub pages: u32,
+}
+
+impl Mapping {
+    /// Whether it shares a page with `pages` pages at `virt` in
+    /// `partition`.
+    pub fn overlaps(&self, partition: u8, virt: u32, pages: u32) -> bool {
+        let page = kernel_abi::user_layout::PAGE_SIZE as u64;
+        let (a0, a1) = (
+            u64::from(self.virt),
+            u64::from(self.virt) + u64::from(self.pages) * page,
+        );
+        let (b0, b1) = (u64::from(virt), u64::from(virt) + u64::from(pages) * page);
+        self.partition == partition && a0 < b1 && b0 < a1
+    }
+}
+
+/// Mappings by the slot of the capability they were made through.
+#[derive(Debug)]
+pub struct MappingTable<'a> {
+    layout: SpaceLayout,
+    entries: &'a mut [Option<Mapping>],
+}
+
+impl<'a> MappingTable<'a> {
+    /// An empty table over `entries`, one per slot of `layout` (`None` if
+    /// the count is wrong).
+    pub fn new(
+        layout: SpaceLayout,
+        entries: &'a mut [Option<Mapping>],
+    ) -> Option<MappingTable<'a>> {
+        if entries.len() != layout.total() {
+            return None;
+        }
+        entries.fill(None);
+        Some(MappingTable { layout, entries })
+    }
+
+    /// Records that the capability at `at` was mapped at `virt` for `pages`
+    /// pages in its own partition. Refused if it is already mapped or the
+    /// range overlaps another mapping made through a capability.
+    pub fn record(&mut self, at: SlotRef, virt: u32, pages: u32) -> Result<(), CapError> {
+        let index = self.layout.global(at)?;
+        if self.entries[index].is_some() || self.overlapping(at.partition, virt, pages).is_some() {
+            return Err(CapError::SlotOccupied);
+        }
+        self.entries[index] = Some(Mapping {
+            partition: at.partition,
+            virt,
+            pages,
+        });
+        Ok(())
+    }
+
+    /// The mapping made through `at`, if any.
+    pub fn get(&self, at: SlotRef) -> Option<Mapping> {
+        let index = self.layout.global(at).ok()?;
+        self.entries[index]
+    }
+
+    /// Forgets the mapping made through `at` and returns it: the caller
+    /// must unmap it.
+    pub fn take(&mut self, at: SlotRef) -> Option<Mapping> {
+        let index = self.layout.global(at).ok()?;
+        self.entries[index].take()
+    }
+
+    /// Moves the record of `from` to `to` (a capability moved within the
+    /// same partition keeps its mapping). Refused across partitions: a
+    /// transfer to another partition unmaps instead ([`MappingTable::take`]).
+    pub fn relocate(&mut self, from: SlotRef, to: SlotRef) -> Result<(), CapError> {
+        if from.partition != to.partition {
+            return Err(CapError::WrongType);
+        }
+        let source = self.layout.global(from)?;
+        let dest = self.layout.global(to)?;
+        if self.entries[dest].is_some() {
+            return Err(CapError::SlotOccupied);
+        }
+        self.entries[dest] = self.entries[source].take();
+        Ok(())
+    }
+
+    /// The slot whose mapping shares a page with the given range, if any.
+    pub fn overlapping(&self, partition: u8, virt: u32, pages: u32) -> Option<SlotRef> {
+        let index = self
+            .entries
+            .iter()
+            .position(|m| m.is_some_and(|m| m.overlaps(partition, virt, pages)))?;
+        self.layout.slot_ref(index).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> SpaceLayout {
+        SpaceLayout::new(&[2, 2]).unwrap()
+    }
+
+    #[test]
+    fn records_one_mapping_per_capability_and_no_overlaps() {
+        let mut entries = [None; 4];
+        let mut maps = MappingTable::new(layout(), &mut entries).unwrap();
+        let a = SlotRef::new(0, 0);
+        maps.record(a, 0x40_0000, 2).unwrap();
+        assert_eq!(maps.record(a, 0x50_0000, 1), Err(CapError::SlotOccupied));
+        assert_eq!(
+            maps.record(SlotRef::new(0, 1), 0x40_1000, 1),
+            Err(CapError::SlotOccupied),
+            "overlap in the same partition"
+        );
+        maps.record(SlotRef::new(1, 0), 0x40_1000, 1).unwrap();
+        maps.record(SlotRef::new(0, 1), 0x40_2000, 1).unwrap();
+        assert_eq!(
+            maps.record(SlotRef::new(2, 0), 0, 1),
+            Err(CapError::OutOfRange)
+        );
+        assert_eq!(maps.overlapping(0, 0x40_1FFF & !0xFFF, 1), Some(a));
+        assert_eq!(maps.overlapping(0, 0x40_3000, 1), None);
+        assert_eq!(maps.take(a).map(|m| m.virt), Some(0x40_0000));
+        assert_eq!(maps.take(a), None);
+        assert_eq!(maps.get(SlotRef::new(9, 9)), None);
+    }
+
+    #[test]
+    fn moves_within_a_partition_keep_the_record() {
+        let mut entries = [None; 4];
+        let mut maps = MappingTable::new(layout(), &mut entries).unwrap();
+        maps.record(SlotRef::new(0, 0), 0x40_0000, 1).unwrap();
+        maps.relocate(SlotRef::new(0, 0), SlotRef::new(0, 1))
+            .unwrap();
+        assert!(maps.get(SlotRef::new(0, 1)).is_some());
+        assert!(maps.get(SlotRef::new(0, 0)).is_none());
+        assert_eq!(
+            maps.relocate(SlotRef::new(0, 1), SlotRef::new(1, 1)),
+            Err(CapError::WrongType)
+        );
+        assert!(MappingTable::new(layout(), &mut [None; 3]).is_none());
+    }
+
+    #[test]
+    fn huge_ranges_do_not_overflow() {
+        let m = Mapping {
+            partition: 0,
+            virt: 0xFFFF_F000,
+            pages: u32::MAX,
+        };
+        assert!(m.overlaps(0, 0xFFFF_F000, 1));
+        assert!(!m.overlaps(1, 0xFFFF_F000, 1));
+        assert!(!m.overlaps(0, 0, 1));
+    }
+}
