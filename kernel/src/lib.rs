@@ -14,6 +14,7 @@ pub mod fault;
 pub mod ipc;
 pub mod machine;
 pub mod mm;
+pub mod objects;
 pub mod partition;
 pub mod schedule;
 pub mod syscall;

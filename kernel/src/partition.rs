@@ -41,6 +41,8 @@ pub struct Partition {
     pub window_ticks: u64,
     /// Ticks in which one of its threads was running when the tick came.
     pub running_ticks: u64,
+    /// Has no windows; its threads run on their callers' time.
+    pub passive: bool,
 }
 
 /// Why a partition could not be loaded.
@@ -166,6 +168,8 @@ pub(crate) mod tests {
                     stack_size,
                 })
                 .collect(),
+            passive: false,
+            cap_slots: 4,
         }
     }
 

@@ -16,8 +16,12 @@ pub const USER_PSR: u32 = 0x10 | (1 << 6);
 /// Where a thread is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThreadState {
-    /// Can run when its partition's window is active.
+    /// Can run when its partition's window is active (or, for a passive
+    /// thread, when its time owner's is).
     Ready,
+    /// Waiting in IPC: to send, to receive, for a reply, or on a
+    /// notification.
+    Blocked,
     /// Called `thread_exit`.
     Exited,
     /// Its partition was stopped.
@@ -37,6 +41,11 @@ pub struct Thread {
     pub state: ThreadState,
     /// Saved registers while it is not running.
     pub context: TrapFrame,
+    /// Belongs to a passive partition: no time of its own.
+    pub passive: bool,
+    /// Has blocked at least once (a passive thread initialises before the
+    /// first major frame, until it first blocks).
+    pub initialised: bool,
 }
 
 /// How a thread starts.
@@ -69,6 +78,8 @@ impl Thread {
             priority,
             state: ThreadState::Ready,
             context,
+            passive: false,
+            initialised: false,
         }
     }
 }

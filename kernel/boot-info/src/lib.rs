@@ -34,6 +34,8 @@ pub const MAX_NAME: usize = 24;
 pub const MAX_SHARED: usize = 8;
 /// The most device regions in a system.
 pub const MAX_DEVICES: usize = 8;
+/// The most capabilities the description hands out.
+pub const MAX_CAPS: usize = 64;
 
 /// A short name.
 pub type Name = String<MAX_NAME>;
@@ -51,6 +53,36 @@ pub struct BootInfo {
     pub shared: Vec<SharedRegion, MAX_SHARED>,
     /// Device registers mapped into driver partitions.
     pub devices: Vec<DeviceRegion, MAX_DEVICES>,
+    /// How many endpoints the kernel creates (ids `0..endpoints`).
+    pub endpoints: u16,
+    /// How many notifications the kernel creates.
+    pub notifications: u16,
+    /// The capabilities each partition starts with.
+    pub caps: Vec<CapInfo, MAX_CAPS>,
+}
+
+/// A capability placed in a partition's capability space at boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapInfo {
+    /// Index of the partition.
+    pub partition: u8,
+    /// Slot in its capability space.
+    pub slot: u16,
+    /// What it refers to.
+    pub object: CapObjectInfo,
+    /// `kernel_abi::cap::Rights` bits.
+    pub rights: u32,
+    /// Badge delivered to receivers (endpoints only; 0 otherwise).
+    pub badge: u32,
+}
+
+/// The kernel object a boot capability refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CapObjectInfo {
+    /// Endpoint with this index.
+    Endpoint(u16),
+    /// Notification with this index.
+    Notification(u16),
 }
 
 /// RAM the kernel allocates once and maps into several partitions.
@@ -106,6 +138,11 @@ pub struct PartitionInfo {
     pub argument: u32,
     /// Threads, started in this order at the ELF's entry point.
     pub threads: Vec<ThreadInfo, MAX_THREADS>,
+    /// No windows of its own: its threads run on their callers' time once
+    /// they have initialised (until each first blocks).
+    pub passive: bool,
+    /// Slots in its capability space.
+    pub cap_slots: u16,
 }
 
 /// One thread.
@@ -175,6 +212,9 @@ impl<'a> SystemImage<'a> {
                     },
                     shared: Vec::new(),
                     devices: Vec::new(),
+                    endpoints: 0,
+                    notifications: 0,
+                    caps: Vec::new(),
                 },
                 bytes,
             });
@@ -271,6 +311,8 @@ mod tests {
             elf_size: 0,
             argument: 7,
             threads: Vec::from_slice(core::slice::from_ref(&thread)).unwrap(),
+            passive: false,
+            cap_slots: 16,
         };
         BootInfo {
             system: name("test"),
@@ -292,6 +334,9 @@ mod tests {
             },
             shared: Vec::new(),
             devices: Vec::new(),
+            endpoints: 0,
+            notifications: 0,
+            caps: Vec::new(),
         }
     }
 

@@ -13,6 +13,7 @@ use core::mem::{align_of, size_of};
 use boot_info::{ImageError, SystemImage};
 use platform::BOARD;
 
+use crate::cap::layout::SpaceLayout;
 use crate::exception::TrapFrame;
 use crate::machine::{Machine as _, UserFault};
 use crate::mm::boot_alloc::{BootAllocator, OutOfMemory};
@@ -20,6 +21,7 @@ use crate::mm::descriptor::L1Entry;
 use crate::mm::kernel_space::L2Table;
 use crate::mm::layout;
 use crate::mm::user_space::{Backing, Region, Rights, SpaceError, USER_L1_ENTRIES};
+use crate::objects::{KernelObjects, ObjectError, ObjectStorage};
 use crate::partition::{self, LoadError, Partition, PartitionState};
 use crate::schedule::{Schedule, ScheduleError};
 use crate::system::{Next, System};
@@ -48,6 +50,8 @@ pub enum BootError {
     NoThreads { partition: usize },
     /// The kernel image does not end inside RAM.
     NoFreeRam,
+    /// Capabilities, endpoints or notifications could not be set up.
+    Objects(ObjectError),
 }
 
 struct Running {
@@ -184,6 +188,7 @@ pub fn boot() -> Result<(), BootError> {
                 state: PartitionState::Running,
                 window_ticks: 0,
                 running_ticks: 0,
+                passive: p.passive,
             })
         };
         for (t_index, t) in p.threads.iter().enumerate() {
@@ -220,9 +225,11 @@ pub fn boot() -> Result<(), BootError> {
             core::slice::from_raw_parts_mut(threads, thread_count),
         )
     };
+    let objects = build_objects(&mut ram, info, thread_count)?;
     let system = System::new(
         partitions,
         threads,
+        objects,
         schedule,
         user::idle_frame(),
         info.schedule.stop_after_ms,
@@ -306,6 +313,48 @@ fn act(running: &mut Running, next: Next) {
             debug::exit(status)
         }
     }
+}
+
+/// Capability spaces sized per partition, endpoints, notifications and
+/// per-thread IPC state, with the description's capabilities in place.
+fn build_objects(
+    ram: &mut BootAllocator,
+    info: &boot_info::BootInfo,
+    threads: usize,
+) -> Result<KernelObjects<'static>, BootError> {
+    let sizes: heapless::Vec<u16, { boot_info::MAX_PARTITIONS }> =
+        info.partitions.iter().map(|p| p.cap_slots).collect();
+    let layout = SpaceLayout::new(&sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
+    let slots = layout.total();
+    let storage = ObjectStorage {
+        slots: allocate_default(ram, slots)?,
+        nodes: allocate_default(ram, slots)?,
+        endpoints: allocate_default(ram, usize::from(info.endpoints))?,
+        thread_ipc: allocate_default(ram, threads)?,
+        endpoint_links: allocate_default(ram, threads)?,
+        notifications: allocate_default(ram, usize::from(info.notifications))?,
+        waiting_on: allocate_default(ram, threads)?,
+        notification_links: allocate_default(ram, threads)?,
+        loans: allocate_default(ram, threads)?,
+    };
+    let mut objects = KernelObjects::new(layout, storage).map_err(BootError::Objects)?;
+    objects.grant_boot_caps(info).map_err(BootError::Objects)?;
+    Ok(objects)
+}
+
+/// `n` default values of `T` in memory of their own for the whole run.
+fn allocate_default<T: Default>(
+    ram: &mut BootAllocator,
+    n: usize,
+) -> Result<&'static mut [T], BootError> {
+    let base = allocate_array::<T>(ram, n)?;
+    for i in 0..n {
+        // SAFETY: `base` has room for `n` values, just allocated for this.
+        unsafe { base.add(i).write(T::default()) };
+    }
+    // SAFETY: all `n` elements were initialised above; the memory is used
+    // for nothing else.
+    Ok(unsafe { core::slice::from_raw_parts_mut(base, n) })
 }
 
 /// Uninitialised room for `n` values of `T`.

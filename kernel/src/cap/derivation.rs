@@ -41,6 +41,12 @@ impl Node {
     };
 }
 
+impl Default for Node {
+    fn default() -> Node {
+        Node::FREE
+    }
+}
+
 fn link(index: Option<usize>) -> u16 {
     index.map_or(NONE, |i| i as u16)
 }

@@ -128,6 +128,11 @@ pub fn transfer(
     Ok(request)
 }
 
+/// Puts the success code (0) in `frame`'s result register.
+pub fn succeed(frame: &mut TrapFrame) {
+    frame.r[SLOT_REGISTER] = 0;
+}
+
 /// Puts `error` in `frame`'s result register.
 pub fn fail(frame: &mut TrapFrame, error: SyscallError) {
     frame.r[SLOT_REGISTER] = error as u32;

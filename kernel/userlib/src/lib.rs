@@ -10,6 +10,7 @@
 //! nothing may touch hardware: the kernel is the only way out.
 #![no_std]
 
+pub mod ipc;
 pub mod syscall;
 
 #[cfg(target_os = "none")]

@@ -22,6 +22,57 @@ pub struct Description {
     /// Device regions (`[[device]]`).
     #[serde(rename = "device", default)]
     pub devices: Vec<DeviceSection>,
+    /// IPC endpoints (`[[endpoint]]`).
+    #[serde(rename = "endpoint", default)]
+    pub endpoints: Vec<NamedObject>,
+    /// Notifications (`[[notification]]`).
+    #[serde(rename = "notification", default)]
+    pub notifications: Vec<NamedObject>,
+}
+
+/// An endpoint or notification: the kernel object has only a name.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NamedObject {
+    /// Unique name among objects of its kind.
+    pub name: String,
+}
+
+/// A capability a partition starts with (`caps = [...]`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CapSection {
+    /// Slot in the partition's capability space.
+    pub slot: u16,
+    /// The endpoint it refers to (exactly one of this and `notification`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The notification it refers to.
+    #[serde(default)]
+    pub notification: Option<String>,
+    /// Rights: for endpoints `read` = receive, `write` = send/call,
+    /// `grant` = pass capabilities; for notifications `read` = wait/poll,
+    /// `write` = signal.
+    pub rights: Vec<Right>,
+    /// Badge a receiver learns (endpoints only).
+    #[serde(default)]
+    pub badge: u32,
+}
+
+/// One right.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Right {
+    /// Receive / wait.
+    Read,
+    /// Send, call / signal.
+    Write,
+    /// Pass capabilities along.
+    Grant,
+}
+
+fn default_cap_slots() -> u16 {
+    16
 }
 
 /// `[system]`.
@@ -72,6 +123,16 @@ pub struct PartitionSection {
     pub argument: u32,
     /// Its threads.
     pub threads: Vec<ThreadSection>,
+    /// A passive partition has no windows: its threads initialise before
+    /// the first major frame and then run only on their callers' time.
+    #[serde(default)]
+    pub passive: bool,
+    /// Slots in its capability space.
+    #[serde(default = "default_cap_slots")]
+    pub cap_slots: u16,
+    /// The capabilities it starts with.
+    #[serde(default)]
+    pub caps: Vec<CapSection>,
 }
 
 /// One thread.

@@ -14,13 +14,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use boot_info::{
-    BootInfo, DeviceRegion, Name, PartitionInfo, Schedule, SharedMapping, SharedRegion, ThreadInfo,
-    Window, MAX_DEVICES, MAX_NAME, MAX_PARTITIONS, MAX_SHARED, MAX_THREADS, MAX_WINDOWS,
+    BootInfo, CapInfo, CapObjectInfo, DeviceRegion, Name, PartitionInfo, Schedule, SharedMapping,
+    SharedRegion, ThreadInfo, Window, MAX_CAPS, MAX_DEVICES, MAX_NAME, MAX_PARTITIONS, MAX_SHARED,
+    MAX_THREADS, MAX_WINDOWS,
 };
 use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE, USER_TOP};
 use platform::Board;
 
-use super::description::{Access, Description};
+use super::description::{Access, Description, NamedObject, Right};
 
 /// RAM kept back for the kernel image and its tables.
 pub const KERNEL_RESERVE: u64 = 8 << 20;
@@ -182,6 +183,9 @@ pub fn validate(
                 ),
             ));
         }
+        if p.cap_slots == 0 || p.cap_slots > 256 {
+            return Err(c.err(at("cap_slots"), "between 1 and 256 slots"));
+        }
         let _ = partitions.push(PartitionInfo {
             name,
             memory_size: memory,
@@ -189,10 +193,13 @@ pub fn validate(
             elf_size: 0,
             argument: p.argument,
             threads,
+            passive: p.passive,
+            cap_slots: p.cap_slots,
         });
     }
 
     let schedule = schedule(&c, d)?;
+    let caps = caps(&c, d)?;
     let mut taken = Vec::new();
     let shared = shared(&c, d, &mut total_memory, &mut taken)?;
     let devices = devices(&c, d, board, &mut taken)?;
@@ -217,7 +224,106 @@ pub fn validate(
         schedule,
         shared,
         devices,
+        endpoints: d.endpoints.len() as u16,
+        notifications: d.notifications.len() as u16,
+        caps,
     })
+}
+
+/// Checks `[[endpoint]]`/`[[notification]]` names and every partition's
+/// `caps`.
+fn caps(
+    c: &Checker<'_>,
+    d: &Description,
+) -> Result<heapless::Vec<CapInfo, MAX_CAPS>, DescriptionError> {
+    let names = |kind: &str, objects: &[NamedObject]| -> Result<(), DescriptionError> {
+        let mut seen = BTreeSet::new();
+        for (i, o) in objects.iter().enumerate() {
+            c.name(&format!("{kind}[{i}].name"), &o.name)?;
+            if !seen.insert(o.name.as_str()) {
+                return Err(c.err(
+                    format!("{kind}[{i}].name"),
+                    format!("duplicate {kind} name `{}`", o.name),
+                ));
+            }
+        }
+        if objects.len() > usize::from(u16::MAX) {
+            return Err(c.err(kind, "too many"));
+        }
+        Ok(())
+    };
+    names("endpoint", &d.endpoints)?;
+    names("notification", &d.notifications)?;
+    let index_of = |objects: &[NamedObject], name: &str| {
+        objects
+            .iter()
+            .position(|o| o.name == name)
+            .map(|i| i as u16)
+    };
+    let mut out = heapless::Vec::new();
+    for (p_index, p) in d.partitions.iter().enumerate() {
+        let mut slots = BTreeSet::new();
+        for (k, cap) in p.caps.iter().enumerate() {
+            let at = |field: &str| format!("partition[{p_index}].caps[{k}].{field}");
+            if cap.slot >= p.cap_slots {
+                return Err(c.err(
+                    at("slot"),
+                    format!(
+                        "slot {} is beyond the {} slots of the capability space",
+                        cap.slot, p.cap_slots
+                    ),
+                ));
+            }
+            if !slots.insert(cap.slot) {
+                return Err(c.err(at("slot"), format!("slot {} is given twice", cap.slot)));
+            }
+            let object = match (&cap.endpoint, &cap.notification) {
+                (Some(name), None) => {
+                    CapObjectInfo::Endpoint(index_of(&d.endpoints, name).ok_or_else(|| {
+                        c.err(at("endpoint"), format!("unknown endpoint `{name}`"))
+                    })?)
+                }
+                (None, Some(name)) => {
+                    if cap.badge != 0 {
+                        return Err(c.err(at("badge"), "only endpoint capabilities carry a badge"));
+                    }
+                    CapObjectInfo::Notification(index_of(&d.notifications, name).ok_or_else(
+                        || c.err(at("notification"), format!("unknown notification `{name}`")),
+                    )?)
+                }
+                _ => {
+                    return Err(c.err(
+                        format!("partition[{p_index}].caps[{k}]"),
+                        "give exactly one of `endpoint` or `notification`",
+                    ))
+                }
+            };
+            if cap.rights.is_empty() {
+                return Err(c.err(at("rights"), "a capability with no rights is useless"));
+            }
+            let rights = cap.rights.iter().fold(0, |bits, right| {
+                bits | match right {
+                    Right::Read => kernel_abi::cap::Rights::READ.bits(),
+                    Right::Write => kernel_abi::cap::Rights::WRITE.bits(),
+                    Right::Grant => kernel_abi::cap::Rights::GRANT.bits(),
+                }
+            });
+            out.push(CapInfo {
+                partition: p_index as u8,
+                slot: cap.slot,
+                object,
+                rights,
+                badge: cap.badge,
+            })
+            .map_err(|_| {
+                c.err(
+                    at("slot"),
+                    format!("at most {MAX_CAPS} capabilities in a system"),
+                )
+            })?;
+        }
+    }
+    Ok(out)
 }
 
 fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule, DescriptionError> {
@@ -258,10 +364,22 @@ fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule, DescriptionErr
         ));
     }
     for (i, p) in d.partitions.iter().enumerate() {
-        if !windows
+        let scheduled = windows
             .iter()
-            .any(|w: &Window| usize::from(w.partition) == i)
-        {
+            .any(|w: &Window| usize::from(w.partition) == i);
+        if p.passive {
+            if scheduled {
+                return Err(c.err(
+                    format!("partition[{i}].passive"),
+                    format!(
+                        "passive partition `{}` runs on its callers' time and must have no window",
+                        p.name
+                    ),
+                ));
+            }
+            continue;
+        }
+        if !scheduled {
             return Err(c.err(
                 format!("partition[{i}]"),
                 format!(

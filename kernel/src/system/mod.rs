@@ -1,5 +1,6 @@
-//! The running system: partitions, threads and the schedule, and what the
-//! kernel does on each event — a tick, a system call, a user fault.
+//! The running system: partitions, threads, kernel objects and the
+//! schedule, and what the kernel does on each event — a tick, a system
+//! call, a user fault. IPC system calls are in [`ipc`].
 //!
 //! Every handler takes the interrupted thread's saved registers, updates
 //! the state, picks what runs next and leaves its registers in the same
@@ -7,10 +8,15 @@
 //! Rust over a [`Machine`], tested on the host. They never panic on
 //! anything a partition does.
 
+mod ipc;
+
 use kernel_abi::exit;
+use kernel_abi::syscall::{Syscall, SyscallError};
 
 use crate::exception::TrapFrame;
+use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Event, Machine, UserFault};
+use crate::objects::KernelObjects;
 use crate::partition::{Partition, PartitionState};
 use crate::schedule::Schedule;
 use crate::syscall::{self, AfterCall};
@@ -31,6 +37,10 @@ pub enum Next {
 pub struct System<'a> {
     partitions: &'a mut [Partition],
     threads: &'a mut [Thread],
+    objects: KernelObjects<'a>,
+    /// Endpoints no running partition can receive on any more: sending to
+    /// them fails at once instead of waiting for ever.
+    closed: heapless::Vec<crate::cap::EndpointId, 64>,
     schedule: Schedule,
     idle: TrapFrame,
     tick: u64,
@@ -41,17 +51,27 @@ pub struct System<'a> {
 
 impl<'a> System<'a> {
     /// A system ready to start. `idle` is the register frame of the idle
-    /// loop; `stop_after_ms` of 0 means run until every partition ends.
+    /// loop; `stop_after_ms` of 0 means run until every active partition
+    /// ends. Threads of passive partitions are marked passive here.
     pub fn new(
         partitions: &'a mut [Partition],
         threads: &'a mut [Thread],
+        mut objects: KernelObjects<'a>,
         schedule: Schedule,
         idle: TrapFrame,
         stop_after_ms: u32,
     ) -> System<'a> {
+        for (index, thread) in threads.iter_mut().enumerate() {
+            thread.passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
+            let _ = objects
+                .donations
+                .set_passive(ThreadId(index as u16), thread.passive);
+        }
         System {
             partitions,
             threads,
+            objects,
+            closed: heapless::Vec::new(),
             schedule,
             idle,
             tick: 0,
@@ -99,6 +119,9 @@ impl<'a> System<'a> {
             // Only user threads can make system calls.
             return self.dispatch(frame, machine);
         };
+        if let Some(call) = Syscall::from_number(frame.r[7]).filter(|c| ipc::is_ipc(*c)) {
+            return self.on_ipc(index, call, frame, machine);
+        }
         let partition = self.threads[index].partition;
         let after = syscall::handle(
             frame,
@@ -114,6 +137,7 @@ impl<'a> System<'a> {
             }
             AfterCall::Exit => {
                 self.save(frame);
+                self.release_ipc(index);
                 let thread = &mut self.threads[index];
                 thread.state = ThreadState::Exited;
                 let p = &self.partitions[partition];
@@ -121,10 +145,10 @@ impl<'a> System<'a> {
                     partition: &p.name,
                     thread: &thread.name,
                 });
-                let any_left = self
-                    .threads
-                    .iter()
-                    .any(|t| t.partition == partition && t.state == ThreadState::Ready);
+                let any_left = self.threads.iter().any(|t| {
+                    t.partition == partition
+                        && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
+                });
                 if !any_left {
                     self.partitions[partition].state = PartitionState::Finished;
                     machine.report(Event::PartitionFinished {
@@ -150,11 +174,16 @@ impl<'a> System<'a> {
         self.save(frame);
         let partition = self.threads[index].partition;
         self.partitions[partition].state = PartitionState::Stopped;
-        for thread in self.threads.iter_mut().filter(|t| t.partition == partition) {
-            if thread.state == ThreadState::Ready {
-                thread.state = ThreadState::Stopped;
+        for t in 0..self.threads.len() {
+            let thread = &self.threads[t];
+            if thread.partition == partition
+                && matches!(thread.state, ThreadState::Ready | ThreadState::Blocked)
+            {
+                self.release_ipc(t);
+                self.threads[t].state = ThreadState::Stopped;
             }
         }
+        self.release_endpoints_of(partition);
         machine.report(Event::PartitionStopped {
             partition: &self.partitions[partition].name,
             thread: &self.threads[index].name,
@@ -162,6 +191,79 @@ impl<'a> System<'a> {
         });
         self.current = None;
         self.dispatch(frame, machine)
+    }
+
+    /// Takes thread `index` out of all IPC: whoever waits on it (a caller
+    /// awaiting its reply, a caller whose time it was serving on) gets
+    /// `PeerGone`.
+    fn release_ipc(&mut self, index: usize) {
+        let id = ThreadId(index as u16);
+        let mut woken = heapless::Vec::<ThreadId, 2>::new();
+        let _ = self.objects.endpoints.cancel_thread(id, |caller| {
+            let _ = woken.push(caller);
+        });
+        let _ = self.objects.notifications.cancel_thread(id);
+        if let Ok(Some(caller)) = self.objects.donations.cancel(id) {
+            if !woken.contains(&caller) {
+                let _ = woken.push(caller);
+            }
+        }
+        for caller in woken {
+            self.fail_blocked(caller.index(), SyscallError::PeerGone);
+        }
+    }
+
+    /// The endpoints partition `partition` holds receive rights to.
+    fn receivable_by(&self, partition: usize) -> heapless::Vec<crate::cap::EndpointId, 64> {
+        let mut endpoints = heapless::Vec::new();
+        if let Ok(space) = self.objects.caps.space(partition as u8) {
+            for cap in space.iter().flatten() {
+                if let crate::cap::CapObject::Endpoint(ep) = cap.object {
+                    if cap.rights.contains(kernel_abi::cap::Rights::READ)
+                        && !endpoints.contains(&ep)
+                    {
+                        let _ = endpoints.push(ep);
+                    }
+                }
+            }
+        }
+        endpoints
+    }
+
+    /// `partition` was stopped: every endpoint it could receive on that no
+    /// running partition can receive on is closed, and the threads queued
+    /// on it are woken with `PeerGone`.
+    fn release_endpoints_of(&mut self, partition: usize) {
+        for ep in self.receivable_by(partition) {
+            let still_served = (0..self.partitions.len()).any(|p| {
+                p != partition
+                    && self.partitions[p].state == PartitionState::Running
+                    && self.receivable_by(p).contains(&ep)
+            });
+            if still_served {
+                continue;
+            }
+            if !self.closed.contains(&ep) {
+                let _ = self.closed.push(ep);
+            }
+            let mut woken = heapless::Vec::<ThreadId, 64>::new();
+            let _ = self.objects.endpoints.cancel_endpoint(ep, |t| {
+                let _ = woken.push(t);
+            });
+            for t in woken {
+                self.fail_blocked(t.index(), SyscallError::PeerGone);
+            }
+        }
+    }
+
+    /// Makes a blocked thread runnable with `error` as its call's result.
+    fn fail_blocked(&mut self, index: usize, error: SyscallError) {
+        if let Some(thread) = self.threads.get_mut(index) {
+            if thread.state == ThreadState::Blocked {
+                crate::ipc::message::fail(&mut thread.context, error);
+                thread.state = ThreadState::Ready;
+            }
+        }
     }
 
     fn save(&mut self, frame: &TrapFrame) {
@@ -186,20 +288,30 @@ impl<'a> System<'a> {
 
     /// Chooses what runs in the current tick and loads it into `frame`.
     fn dispatch(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
-        if self
+        let active_running = self
             .partitions
             .iter()
-            .all(|p| p.state != PartitionState::Running)
-        {
+            .any(|p| !p.passive && p.state == PartitionState::Running);
+        if !active_running {
             return self.end(EndReason::AllPartitionsEnded, machine);
         }
         let owner = self.schedule.owner_at(self.tick);
+        // Passive threads initialise first, until each has blocked once.
+        let initialising = (0..self.threads.len()).find(|&t| {
+            let thread = &self.threads[t];
+            thread.passive && !thread.initialised && thread.state == ThreadState::Ready
+        });
+        if let Some(index) = initialising {
+            self.current = Some(index);
+            *frame = self.threads[index].context;
+            return Next::Partition(self.threads[index].partition);
+        }
         match self.pick(owner) {
             Some(index) => {
                 self.current = Some(index);
                 self.last_run[owner] = Some(index);
                 *frame = self.threads[index].context;
-                Next::Partition(owner)
+                Next::Partition(self.threads[index].partition)
             }
             None => {
                 self.current = None;
@@ -209,12 +321,28 @@ impl<'a> System<'a> {
         }
     }
 
-    /// The ready thread of `partition` with the highest priority; among
-    /// equals, the first after the one that ran last (round robin).
+    /// The partition whose window thread `index` runs in: its own, or for
+    /// a passive thread the partition of its time owner (none if it has
+    /// borrowed no time).
+    fn runs_in(&self, index: usize) -> Option<usize> {
+        let thread = &self.threads[index];
+        if !thread.passive {
+            return Some(thread.partition);
+        }
+        let owner = self
+            .objects
+            .donations
+            .owner_of(ThreadId(index as u16))
+            .ok()??;
+        self.threads.get(owner.index()).map(|t| t.partition)
+    }
+
+    /// The ready thread that runs in `partition`'s window with the highest
+    /// priority; among equals, the first after the one that ran last
+    /// (round robin).
     fn pick(&self, partition: usize) -> Option<usize> {
         let ready = |i: &usize| {
-            let t = &self.threads[*i];
-            t.partition == partition && t.state == ThreadState::Ready
+            self.threads[*i].state == ThreadState::Ready && self.runs_in(*i) == Some(partition)
         };
         let best = (0..self.threads.len())
             .filter(ready)
@@ -229,7 +357,7 @@ impl<'a> System<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     extern crate std;
     use super::*;
     use crate::exception::ExceptionKind;
@@ -242,7 +370,7 @@ mod tests {
 
     const IDLE_PC: u32 = 0xC000_1000;
 
-    fn partition(name: &str) -> Partition {
+    pub(super) fn partition(name: &str) -> Partition {
         Partition {
             name: Name::try_from(name).unwrap(),
             asid: 1,
@@ -251,10 +379,11 @@ mod tests {
             state: PartitionState::Running,
             window_ticks: 0,
             running_ticks: 0,
+            passive: false,
         }
     }
 
-    fn thread(partition: usize, priority: u8, pc: u32) -> Thread {
+    pub(super) fn thread(partition: usize, priority: u8, pc: u32) -> Thread {
         let start = ThreadStart {
             entry: pc,
             stack_top: 0x20_0000,
@@ -276,7 +405,7 @@ mod tests {
                 .collect(),
             stop_after_ms: 0,
         };
-        Schedule::new(&info, 2).unwrap()
+        Schedule::new(&info, 3).unwrap()
     }
 
     fn idle() -> TrapFrame {
@@ -287,26 +416,79 @@ mod tests {
         }
     }
 
-    struct Rig {
-        partitions: Vec<Partition>,
-        threads: Vec<Thread>,
+    pub(super) struct Rig {
+        pub partitions: Vec<Partition>,
+        pub threads: Vec<Thread>,
     }
 
     impl Rig {
-        fn new(threads: Vec<Thread>) -> Rig {
+        pub fn new(threads: Vec<Thread>) -> Rig {
             Rig {
                 partitions: std::vec![partition("a"), partition("b")],
                 threads,
             }
         }
-        fn system(&mut self, windows: &[(u8, u32)], stop: u32) -> System<'_> {
+
+        /// A third partition, `s`, passive.
+        pub fn with_passive_server(mut self) -> Rig {
+            let mut server = partition("s");
+            server.passive = true;
+            self.partitions.push(server);
+            self
+        }
+
+        pub fn system(&mut self, windows: &[(u8, u32)], stop: u32) -> System<'_> {
+            self.system_with_caps(windows, stop, &[])
+        }
+
+        /// With endpoints 0 and 1, notifications 0 and 1, and `caps` as
+        /// (partition, slot, object, rights, badge).
+        pub fn system_with_caps(
+            &mut self,
+            windows: &[(u8, u32)],
+            stop: u32,
+            caps: &[(u8, u16, boot_info::CapObjectInfo, u32, u32)],
+        ) -> System<'_> {
+            let slots = std::vec![8u16; self.partitions.len()];
+            let mut objects = crate::objects::tests::objects(&slots, self.threads.len(), 2, 2);
+            let mut info = crate::system::tests::empty_info();
+            for &(partition, slot, object, rights, badge) in caps {
+                info.caps
+                    .push(boot_info::CapInfo {
+                        partition,
+                        slot,
+                        object,
+                        rights,
+                        badge,
+                    })
+                    .unwrap();
+            }
+            objects.grant_boot_caps(&info).unwrap();
             System::new(
                 &mut self.partitions,
                 &mut self.threads,
+                objects,
                 schedule(windows),
                 idle(),
                 stop,
             )
+        }
+    }
+
+    pub(super) fn empty_info() -> boot_info::BootInfo {
+        boot_info::BootInfo {
+            system: Name::new(),
+            partitions: heapless::Vec::new(),
+            schedule: ScheduleInfo {
+                major_frame_ms: 1,
+                windows: heapless::Vec::new(),
+                stop_after_ms: 0,
+            },
+            shared: heapless::Vec::new(),
+            devices: heapless::Vec::new(),
+            endpoints: 2,
+            notifications: 2,
+            caps: heapless::Vec::new(),
         }
     }
 

@@ -1,0 +1,159 @@
+//! The kernel objects a running system has besides partitions and threads:
+//! every capability (and how each was derived), endpoints, notifications,
+//! and who runs on whose time. All of it lives in storage sized from the
+//! system image at boot; nothing here allocates.
+
+use boot_info::{BootInfo, CapObjectInfo};
+use kernel_abi::cap::Rights;
+
+use crate::cap::derivation::Node;
+use crate::cap::layout::{SlotRef, SpaceLayout};
+use crate::cap::space::Slot;
+use crate::cap::table::CapTable;
+use crate::cap::{CapError, CapObject, Capability, EndpointId, NotificationId};
+use crate::ipc::donation::{Donations, Loan};
+use crate::ipc::endpoint::{Endpoint, Endpoints, ThreadIpc};
+use crate::ipc::notification::{Notification, Notifications};
+use crate::ipc::queue::Link;
+
+/// Boot-sized storage for [`KernelObjects`]: one slice per table.
+pub struct ObjectStorage<'a> {
+    /// One per capability slot of every partition.
+    pub slots: &'a mut [Slot],
+    /// One per capability slot of every partition.
+    pub nodes: &'a mut [Node],
+    /// One per endpoint.
+    pub endpoints: &'a mut [Endpoint],
+    /// One per thread.
+    pub thread_ipc: &'a mut [ThreadIpc],
+    /// One per thread.
+    pub endpoint_links: &'a mut [Link],
+    /// One per notification.
+    pub notifications: &'a mut [Notification],
+    /// One per thread.
+    pub waiting_on: &'a mut [Option<NotificationId>],
+    /// One per thread.
+    pub notification_links: &'a mut [Link],
+    /// One per thread.
+    pub loans: &'a mut [Loan],
+}
+
+/// Why the objects could not be set up from a boot table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectError {
+    /// Storage sizes do not match the layout or thread count.
+    BadStorage,
+    /// A boot capability could not be placed.
+    Cap { index: usize, error: CapError },
+    /// A boot capability names an object that does not exist.
+    NoSuchObject { index: usize },
+}
+
+/// Every capability, endpoint, notification and loan.
+pub struct KernelObjects<'a> {
+    /// Capability spaces and derivation.
+    pub caps: CapTable<'a>,
+    /// Endpoints and threads' IPC states.
+    pub endpoints: Endpoints<'a>,
+    /// Notifications.
+    pub notifications: Notifications<'a>,
+    /// Scheduling-context loans.
+    pub donations: Donations<'a>,
+}
+
+impl<'a> KernelObjects<'a> {
+    /// Empty objects laid out as `layout` over `storage`.
+    pub fn new(
+        layout: SpaceLayout,
+        storage: ObjectStorage<'a>,
+    ) -> Result<KernelObjects<'a>, ObjectError> {
+        let caps =
+            CapTable::new(layout, storage.slots, storage.nodes).ok_or(ObjectError::BadStorage)?;
+        let endpoints = Endpoints::new(
+            storage.endpoints,
+            storage.thread_ipc,
+            storage.endpoint_links,
+        )
+        .ok_or(ObjectError::BadStorage)?;
+        let notifications = Notifications::new(
+            storage.notifications,
+            storage.waiting_on,
+            storage.notification_links,
+        )
+        .ok_or(ObjectError::BadStorage)?;
+        Ok(KernelObjects {
+            caps,
+            endpoints,
+            notifications,
+            donations: Donations::new(storage.loans),
+        })
+    }
+
+    /// Places the capabilities `info` gives each partition.
+    pub fn grant_boot_caps(&mut self, info: &BootInfo) -> Result<(), ObjectError> {
+        for (index, cap) in info.caps.iter().enumerate() {
+            let object = match cap.object {
+                CapObjectInfo::Endpoint(e) if e < info.endpoints => {
+                    CapObject::Endpoint(EndpointId(e))
+                }
+                CapObjectInfo::Notification(n) if n < info.notifications => {
+                    CapObject::Notification(NotificationId(n))
+                }
+                _ => return Err(ObjectError::NoSuchObject { index }),
+            };
+            let rights = Rights::from_bits(cap.rights).ok_or(ObjectError::Cap {
+                index,
+                error: CapError::MissingRights,
+            })?;
+            let capability = Capability {
+                object,
+                rights,
+                badge: cap.badge,
+            };
+            self.caps
+                .insert_root(SlotRef::new(cap.partition, cap.slot), capability)
+                .map_err(|error| ObjectError::Cap { index, error })?;
+        }
+        Ok(())
+    }
+}
+
+/// Host-test storage: owned vectors, leaked for `'static`.
+#[cfg(test)]
+pub(crate) mod tests {
+    extern crate std;
+    use super::*;
+    use std::boxed::Box;
+    use std::vec;
+
+    fn leak<T: Clone + Default>(n: usize) -> &'static mut [T] {
+        Box::leak(vec![T::default(); n].into_boxed_slice())
+    }
+
+    /// Objects for `threads` threads, partitions with `slots` each, and the
+    /// given numbers of endpoints and notifications.
+    pub(crate) fn objects(
+        slots: &[u16],
+        threads: usize,
+        endpoints: usize,
+        notifications: usize,
+    ) -> KernelObjects<'static> {
+        let layout = SpaceLayout::new(slots).unwrap();
+        let total = layout.total();
+        KernelObjects::new(
+            layout,
+            ObjectStorage {
+                slots: leak(total),
+                nodes: leak(total),
+                endpoints: leak(endpoints),
+                thread_ipc: leak(threads),
+                endpoint_links: leak(threads),
+                notifications: leak(notifications),
+                waiting_on: leak(threads),
+                notification_links: leak(threads),
+                loans: leak(threads),
+            },
+        )
+        .unwrap()
+    }
+}

@@ -1,0 +1,428 @@
+//! IPC system calls: call, send, receive, reply-and-receive on endpoints,
+//! and signal, wait, poll on notifications.
+//!
+//! Each handler works on saved contexts: the caller's registers were saved
+//! into its thread before the handler runs, a message moves from one
+//! thread's saved registers to another's, and the scheduler then resumes
+//! whichever thread should run. A call delivered to a passive server lends
+//! it the caller's time until it replies. Capability passing in messages
+//! (grants) and the frame and capability-management calls are not wired
+//! yet: they return `InvalidArgument` and `UnknownSyscall` respectively.
+
+use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::syscall::{Syscall, SyscallError};
+
+use super::{Next, System};
+use crate::cap::layout::SlotRef;
+use crate::cap::{CapObject, EndpointId, NotificationId};
+use crate::exception::TrapFrame;
+use crate::ipc::endpoint::{CallOutcome, Received, RecvOutcome, SendOutcome};
+use crate::ipc::message::{self, SendRequest};
+use crate::ipc::notification::WaitOutcome;
+use crate::ipc::ThreadId;
+use crate::machine::Machine;
+use crate::thread::ThreadState;
+
+/// Register a notification call's bits travel in.
+const BITS_REGISTER: usize = 1;
+
+/// Whether `call` is handled here.
+pub(super) fn is_ipc(call: Syscall) -> bool {
+    !matches!(
+        call,
+        Syscall::Log | Syscall::Yield | Syscall::ThreadExit | Syscall::ClockRead
+    )
+}
+
+fn id(index: usize) -> ThreadId {
+    ThreadId(index as u16)
+}
+
+impl<'a> System<'a> {
+    /// Handles IPC call `call` from thread `index`, whose registers are in
+    /// `frame`.
+    pub(super) fn on_ipc(
+        &mut self,
+        index: usize,
+        call: Syscall,
+        frame: &mut TrapFrame,
+        machine: &mut impl Machine,
+    ) -> Next {
+        self.save(frame);
+        let result = match call {
+            Syscall::Call => self.send(index, true),
+            Syscall::Send => self.send(index, false),
+            Syscall::Recv => self.receive(index, false),
+            Syscall::ReplyRecv => self.receive(index, true),
+            Syscall::Signal => self.signal(index),
+            Syscall::Wait => self.wait(index),
+            Syscall::Poll => self.poll(index),
+            _ => Err(SyscallError::UnknownSyscall),
+        };
+        if let Err(error) = result {
+            message::fail(&mut self.threads[index].context, error);
+        }
+        if self.threads[index].state == ThreadState::Blocked {
+            self.threads[index].initialised = true;
+        }
+        self.dispatch(frame, machine)
+    }
+
+    fn endpoint(&self, index: usize, rights: Rights) -> Result<(EndpointId, u32), SyscallError> {
+        let slot = message::slot_argument(&self.threads[index].context)?;
+        let partition = self.threads[index].partition as u8;
+        let cap =
+            self.objects
+                .caps
+                .lookup(SlotRef::new(partition, slot.0), CapKind::Endpoint, rights)?;
+        match cap.object {
+            CapObject::Endpoint(ep) => Ok((ep, cap.badge)),
+            _ => Err(SyscallError::WrongType),
+        }
+    }
+
+    fn notification(&self, index: usize, rights: Rights) -> Result<NotificationId, SyscallError> {
+        let slot = message::slot_argument(&self.threads[index].context)?;
+        let partition = self.threads[index].partition as u8;
+        let cap = self.objects.caps.lookup(
+            SlotRef::new(partition, slot.0),
+            CapKind::Notification,
+            rights,
+        )?;
+        match cap.object {
+            CapObject::Notification(n) => Ok(n),
+            _ => Err(SyscallError::WrongType),
+        }
+    }
+
+    /// Copies the message in `from`'s registers into `to`'s with `badge`.
+    fn deliver(&mut self, from: usize, to: usize, badge: u32) -> Result<(), SyscallError> {
+        let source = self.threads[from].context;
+        message::transfer(&source, &mut self.threads[to].context, badge).map(|_| ())
+    }
+
+    /// `to` got a message from `from`: it runs, on `from`'s time if it is
+    /// passive.
+    fn wake_receiver(&mut self, from: usize, to: usize) {
+        self.threads[to].state = ThreadState::Ready;
+        let _ = self.objects.donations.donate(id(from), id(to));
+    }
+
+    /// `send` or `call` through the endpoint capability in `r0`.
+    fn send(&mut self, index: usize, call: bool) -> Result<(), SyscallError> {
+        let request = SendRequest::decode(&self.threads[index].context)?;
+        if request.grant.is_some() {
+            // Passing capabilities in messages is not wired yet.
+            return Err(SyscallError::InvalidArgument);
+        }
+        let (endpoint, badge) = self.endpoint(index, Rights::WRITE)?;
+        if self.closed.contains(&endpoint) {
+            return Err(SyscallError::PeerGone);
+        }
+        if call {
+            match self.objects.endpoints.call(endpoint, id(index), badge)? {
+                CallOutcome::Delivered { receiver, .. } => {
+                    self.deliver(index, receiver.index(), badge)?;
+                    self.wake_receiver(index, receiver.index());
+                }
+                CallOutcome::Blocked => {}
+            }
+            self.threads[index].state = ThreadState::Blocked;
+        } else {
+            match self.objects.endpoints.send(endpoint, id(index), badge)? {
+                SendOutcome::Delivered { receiver } => {
+                    self.deliver(index, receiver.index(), badge)?;
+                    self.wake_receiver(index, receiver.index());
+                    message::succeed(&mut self.threads[index].context);
+                }
+                SendOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
+            }
+        }
+        Ok(())
+    }
+
+    /// `recv`, or `reply_recv` (reply to the caller being served, then
+    /// receive), on the endpoint capability in `r0`.
+    fn receive(&mut self, index: usize, reply_first: bool) -> Result<(), SyscallError> {
+        let (endpoint, _) = self.endpoint(index, Rights::READ)?;
+        let received = if reply_first {
+            let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
+            if let Some(Ok(caller)) = outcome.replied {
+                self.deliver(index, caller.index(), 0)?;
+                self.threads[caller.index()].state = ThreadState::Ready;
+            }
+            let _ = self.objects.donations.give_back(id(index));
+            outcome.received
+        } else {
+            self.objects.endpoints.recv(endpoint, id(index))?
+        };
+        match received {
+            RecvOutcome::Received(Received {
+                sender,
+                badge,
+                reply,
+            }) => {
+                self.deliver(sender.index(), index, badge)?;
+                if reply.is_none() {
+                    // A plain send completes here; the sender runs on.
+                    let sender_context = &mut self.threads[sender.index()].context;
+                    message::succeed(sender_context);
+                    self.threads[sender.index()].state = ThreadState::Ready;
+                }
+                let _ = self.objects.donations.donate(sender, id(index));
+            }
+            RecvOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
+        }
+        Ok(())
+    }
+
+    /// `signal(bits)` on the notification capability in `r0`.
+    fn signal(&mut self, index: usize) -> Result<(), SyscallError> {
+        let notification = self.notification(index, Rights::WRITE)?;
+        let bits = self.threads[index].context.r[BITS_REGISTER];
+        if let Some(woken) = self.objects.notifications.signal(notification, bits)? {
+            let waiter = &mut self.threads[woken.thread.index()];
+            message::succeed(&mut waiter.context);
+            waiter.context.r[BITS_REGISTER] = woken.bits;
+            waiter.state = ThreadState::Ready;
+        }
+        message::succeed(&mut self.threads[index].context);
+        Ok(())
+    }
+
+    /// `wait` on the notification capability in `r0`: its bits, or block.
+    fn wait(&mut self, index: usize) -> Result<(), SyscallError> {
+        let notification = self.notification(index, Rights::READ)?;
+        match self.objects.notifications.wait(notification, id(index))? {
+            WaitOutcome::Got(bits) => {
+                let context = &mut self.threads[index].context;
+                message::succeed(context);
+                context.r[BITS_REGISTER] = bits;
+            }
+            WaitOutcome::Blocked => {
+                let _ = self.objects.donations.give_back(id(index));
+                self.threads[index].state = ThreadState::Blocked;
+            }
+        }
+        Ok(())
+    }
+
+    /// `poll` on the notification capability in `r0`: its bits, never
+    /// blocking (`WouldBlock` when none are pending).
+    fn poll(&mut self, index: usize) -> Result<(), SyscallError> {
+        let notification = self.notification(index, Rights::READ)?;
+        let bits = self.objects.notifications.poll(notification)?;
+        if bits == 0 {
+            return Err(SyscallError::WouldBlock);
+        }
+        let context = &mut self.threads[index].context;
+        message::succeed(context);
+        context.r[BITS_REGISTER] = bits;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::tests::{thread, Rig};
+    use super::*;
+    use crate::machine::tests::FakeMachine;
+    use crate::machine::UserFault;
+    use boot_info::CapObjectInfo::{Endpoint as Ep, Notification as Nt};
+    use kernel_abi::syscall::MessageInfo;
+
+    const READ: u32 = Rights::READ.bits();
+    const WRITE: u32 = Rights::WRITE.bits();
+
+    fn info(length: u8) -> u32 {
+        MessageInfo {
+            length,
+            granted: None,
+            slot: None,
+        }
+        .encode()
+    }
+
+    /// Sets up registers for `call` through slot `slot` with `words`.
+    fn ipc(frame: &mut TrapFrame, call: Syscall, slot: u32, words: &[u32]) {
+        frame.r[7] = call as u32;
+        frame.r[0] = slot;
+        frame.r[5] = 0;
+        frame.r[6] = info(words.len() as u8);
+        frame.r[1..1 + words.len()].copy_from_slice(words);
+    }
+
+    #[test]
+    fn call_and_reply_carry_words_and_the_badge_between_windows() {
+        // Partition a calls server b; both active, 1 ms windows each.
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let caps = [(0, 0, Ep(0), WRITE, 7), (1, 0, Ep(0), READ, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        assert_eq!(system.start(&mut frame, &mut m), Next::Partition(0));
+        ipc(&mut frame, Syscall::Call, 0, &[42, 43]);
+        assert_eq!(
+            system.on_syscall(&mut frame, &mut m),
+            Next::Idle,
+            "no receiver yet"
+        );
+        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(frame.pc, 0xB000);
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        assert_eq!(
+            system.on_syscall(&mut frame, &mut m),
+            Next::Partition(1),
+            "a queued call is received at once"
+        );
+        assert_eq!(
+            (frame.r[0], frame.r[1], frame.r[2], frame.r[5]),
+            (0, 42, 43, 7)
+        );
+        ipc(&mut frame, Syscall::ReplyRecv, 0, &[99]);
+        assert_eq!(
+            system.on_syscall(&mut frame, &mut m),
+            Next::Idle,
+            "server waits, client is out of its window"
+        );
+        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(
+            (frame.r[0], frame.r[1], frame.r[2]),
+            (0, 99, 0),
+            "reply words; the rest zeroed"
+        );
+    }
+
+    #[test]
+    fn a_passive_server_initialises_then_runs_on_its_callers_time() {
+        let mut rig =
+            Rig::new(std::vec![thread(0, 1, 0xA000), thread(2, 5, 0x5000)]).with_passive_server();
+        let caps = [(0, 0, Ep(0), WRITE, 3), (2, 0, Ep(0), READ, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        assert_eq!(
+            system.start(&mut frame, &mut m),
+            Next::Partition(2),
+            "the server initialises first"
+        );
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(frame.pc, 0xA000);
+        for round in 0..3 {
+            ipc(&mut frame, Syscall::Call, 0, &[round]);
+            assert_eq!(
+                system.on_syscall(&mut frame, &mut m),
+                Next::Partition(2),
+                "server runs at once"
+            );
+            assert_eq!((frame.r[1], frame.r[5]), (round, 3));
+            assert_eq!(
+                MessageInfo::decode(frame.r[6]).unwrap().length,
+                1,
+                "the server sees the length"
+            );
+            ipc(&mut frame, Syscall::ReplyRecv, 0, &[round + 100]);
+            assert_eq!(
+                system.on_syscall(&mut frame, &mut m),
+                Next::Partition(0),
+                "caller resumes at once"
+            );
+            assert_eq!((frame.r[0], frame.r[1]), (0, round + 100));
+        }
+        // Out of the caller's window the server does not run on its own.
+        ipc(&mut frame, Syscall::Call, 0, &[1]);
+        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        assert_eq!(
+            system.on_tick(&mut frame, &mut m),
+            Next::Idle,
+            "b's window: b has nothing, s has no time"
+        );
+    }
+
+    #[test]
+    fn bad_slots_types_and_rights_are_errors() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let caps = [(0, 0, Ep(0), READ, 0), (0, 1, Nt(0), WRITE, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        let mut expect = |call, slot, error: SyscallError| {
+            ipc(&mut frame, call, slot, &[1]);
+            assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(0));
+            assert_eq!(frame.r[0], error as u32, "{call:?} slot {slot}");
+        };
+        expect(Syscall::Call, 5, SyscallError::EmptySlot);
+        expect(Syscall::Call, 1, SyscallError::WrongType);
+        expect(Syscall::Call, 0, SyscallError::MissingRights);
+        expect(Syscall::Wait, 1, SyscallError::MissingRights);
+        expect(Syscall::Call, 0xFFFF_0000, SyscallError::InvalidArgument);
+        expect(Syscall::FrameMap, 0, SyscallError::UnknownSyscall);
+    }
+
+    #[test]
+    fn notifications_signal_wait_and_poll() {
+        let mut rig = Rig::new(std::vec![thread(0, 2, 0xA000), thread(0, 1, 0xA100)]);
+        let caps = [(0, 0, Nt(1), READ | WRITE, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        assert_eq!(frame.pc, 0xA000);
+        ipc(&mut frame, Syscall::Poll, 0, &[]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], SyscallError::WouldBlock as u32);
+        ipc(&mut frame, Syscall::Wait, 0, &[]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(
+            frame.pc, 0xA100,
+            "the waiter blocked; the other thread runs"
+        );
+        ipc(&mut frame, Syscall::Signal, 0, &[0b101]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(
+            (frame.pc, frame.r[0], frame.r[1]),
+            (0xA000, 0, 0b101),
+            "the higher-priority waiter wakes with the bits"
+        );
+    }
+
+    #[test]
+    fn a_stopped_server_releases_its_callers_with_an_error() {
+        let mut rig =
+            Rig::new(std::vec![thread(0, 1, 0xA000), thread(2, 5, 0x5000)]).with_passive_server();
+        let caps = [(0, 0, Ep(0), WRITE, 0), (2, 0, Ep(0), READ, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        system.on_syscall(&mut frame, &mut m);
+        // The client calls and the server takes the call, then faults.
+        ipc(&mut frame, Syscall::Call, 0, &[1]);
+        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        let fault = UserFault {
+            exception: crate::exception::ExceptionKind::DataAbort,
+            pc: 0x5010,
+            fault: None,
+        };
+        assert_eq!(
+            system.on_user_fault(&mut frame, fault, &mut m),
+            Next::Partition(0)
+        );
+        assert_eq!(
+            (frame.pc, frame.r[0]),
+            (0xA000, SyscallError::PeerGone as u32),
+            "the caller being served"
+        );
+        ipc(&mut frame, Syscall::Call, 0, &[2]);
+        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(
+            frame.r[0],
+            SyscallError::PeerGone as u32,
+            "nobody can receive on the endpoint any more"
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! IPC between partitions: calls and replies carry words and the caller's
+//! badge to a passive server, notifications wake waiters, capability
+//! errors are reported, and a server that faults mid-call releases its
+//! caller with an error instead of leaving it blocked.
+
+use system_tests::{boot_system, exit, Outcome, Source};
+
+#[test]
+fn calls_carry_badges_notifications_wake_and_bad_capabilities_are_refused() {
+    let report = boot_system("ipc");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    assert!(report
+        .messages_from(Source::Partition(0))
+        .contains(&"echo server ready"));
+    for (partition, badge) in [(1u8, 1), (2, 2)] {
+        let lines = report.messages_from(Source::Partition(partition));
+        let expected = format!("ping-pong: 100 calls answered, server saw badge {badge}");
+        assert!(lines.contains(&expected.as_str()), "{transcript}");
+        assert!(lines.contains(&"doorbell rang: bits 0x5"), "{transcript}");
+        for check in [
+            "error check empty slot: EmptySlot",
+            "error check wrong type: WrongType",
+            "error check missing rights: MissingRights",
+            "error check slot out of range: InvalidArgument",
+        ] {
+            assert!(
+                lines.contains(&check),
+                "partition {partition} lacks {check:?}:\n{transcript}"
+            );
+        }
+    }
+    assert!(
+        report.find("bad reply").is_none() && report.find("failed").is_none(),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn a_server_that_faults_mid_call_releases_its_caller_with_an_error() {
+    let report = boot_system("ipc-server-fault");
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "{transcript}"
+    );
+    assert!(
+        report.find("partition server stopped").is_some(),
+        "{transcript}"
+    );
+    let client = report.messages_from(Source::Partition(1));
+    assert_eq!(
+        client,
+        ["call 1: PeerGone", "call 2: PeerGone"],
+        "{transcript}"
+    );
+    assert!(
+        report.find("partition client: finished").is_some(),
+        "{transcript}"
+    );
+}
