@@ -6,6 +6,7 @@
 //! exit the process or print to stdout on its own account except progress
 //! notes on stderr; the binary decides what users see.
 
+pub mod bench;
 pub mod board;
 pub mod bootscript;
 pub mod elf;

@@ -31,6 +31,8 @@ enum Cmd {
     RunQemu(RunQemu),
     /// Run every test: host tests, then system tests in QEMU.
     Test(TestArgs),
+    /// Run the benchmarks under QEMU and record instruction counts.
+    Bench(BenchArgs),
     /// Check formatting and run clippy on host and target code.
     Lint,
     /// List the supported boards.
@@ -82,6 +84,13 @@ struct RunQemu {
 }
 
 #[derive(Args)]
+struct BenchArgs {
+    /// Measure the debug build instead of the release build.
+    #[arg(long)]
+    debug: bool,
+}
+
+#[derive(Args)]
 struct TestArgs {
     /// Only the host tests.
     #[arg(long, conflicts_with = "system_only")]
@@ -98,6 +107,7 @@ fn main() -> ExitCode {
         Cmd::RunQemu(args) => cmd::run_qemu::run_qemu(&args),
         Cmd::Test(args) => cmd::test::test(&args),
         Cmd::Lint => cmd::lint::lint(),
+        Cmd::Bench(args) => cmd::bench::bench(&args),
         Cmd::FlashTegra(args) => cmd::flash_tegra::flash_tegra(&args),
         Cmd::Monitor(args) => cmd::monitor::monitor(&args),
         Cmd::Boards => {

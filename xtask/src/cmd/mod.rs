@@ -1,5 +1,6 @@
 //! One module per subcommand that is more than a few lines.
 
+pub mod bench;
 pub mod flash_tegra;
 pub mod lint;
 pub mod monitor;
