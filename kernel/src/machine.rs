@@ -60,6 +60,10 @@ pub trait Machine {
     fn emit_log(&mut self, source: Source, frame: &[u8]);
     /// Reports an event.
     fn report(&mut self, event: Event<'_>);
+    /// Makes page-table entries just written visible to the MMU, and drops
+    /// any translation of `va` cached under `asid` (`None`: only the
+    /// barrier, after adding mappings).
+    fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>);
 }
 
 #[cfg(test)]
@@ -76,6 +80,7 @@ pub(crate) mod tests {
         pub now: u64,
         pub logs: Vec<(Source, Vec<u8>)>,
         pub events: Vec<String>,
+        pub tlb_invalidations: Vec<(u8, u32)>,
     }
 
     impl FakeMachine {
@@ -86,6 +91,7 @@ pub(crate) mod tests {
                 now: 0,
                 logs: Vec::new(),
                 events: Vec::new(),
+                tlb_invalidations: Vec::new(),
             }
         }
 
@@ -115,6 +121,11 @@ pub(crate) mod tests {
         }
         fn report(&mut self, event: Event<'_>) {
             self.events.push(std::format!("{event:?}").to_string());
+        }
+        fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>) {
+            if let Some((asid, va)) = unmapped {
+                self.tlb_invalidations.push((asid, va));
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use kernel_abi::cap::Rights;
 
 use crate::cap::derivation::Node;
 use crate::cap::layout::{SlotRef, SpaceLayout};
+use crate::cap::mapping::{Mapping, MappingTable};
 use crate::cap::space::Slot;
 use crate::cap::table::CapTable;
 use crate::cap::{CapError, CapObject, Capability, EndpointId, NotificationId};
@@ -36,6 +37,10 @@ pub struct ObjectStorage<'a> {
     pub notification_links: &'a mut [Link],
     /// One per thread.
     pub loans: &'a mut [Loan],
+    /// One per capability slot of every partition.
+    pub mappings: &'a mut [Option<Mapping>],
+    /// One per thread.
+    pub transient: &'a mut [Option<SlotRef>],
 }
 
 /// Why the objects could not be set up from a boot table.
@@ -59,6 +64,11 @@ pub struct KernelObjects<'a> {
     pub notifications: Notifications<'a>,
     /// Scheduling-context loans.
     pub donations: Donations<'a>,
+    /// Mappings made through frame capabilities.
+    pub mappings: MappingTable<'a>,
+    /// Per calling thread: the capability it lent for the duration of its
+    /// call (a transient grant), destroyed when the call is answered.
+    pub transient: &'a mut [Option<SlotRef>],
 }
 
 impl<'a> KernelObjects<'a> {
@@ -67,6 +77,12 @@ impl<'a> KernelObjects<'a> {
         layout: SpaceLayout,
         storage: ObjectStorage<'a>,
     ) -> Result<KernelObjects<'a>, ObjectError> {
+        let mappings =
+            MappingTable::new(layout, storage.mappings).ok_or(ObjectError::BadStorage)?;
+        if storage.transient.len() != storage.loans.len() {
+            return Err(ObjectError::BadStorage);
+        }
+        storage.transient.fill(None);
         let caps =
             CapTable::new(layout, storage.slots, storage.nodes).ok_or(ObjectError::BadStorage)?;
         let endpoints = Endpoints::new(
@@ -86,11 +102,18 @@ impl<'a> KernelObjects<'a> {
             endpoints,
             notifications,
             donations: Donations::new(storage.loans),
+            mappings,
+            transient: storage.transient,
         })
     }
 
-    /// Places the capabilities `info` gives each partition.
-    pub fn grant_boot_caps(&mut self, info: &BootInfo) -> Result<(), ObjectError> {
+    /// Places the capabilities `info` gives each partition; `frames` holds
+    /// the physical base of each of `info.frames`.
+    pub fn grant_boot_caps(
+        &mut self,
+        info: &BootInfo,
+        frames: &[usize],
+    ) -> Result<(), ObjectError> {
         for (index, cap) in info.caps.iter().enumerate() {
             let object = match cap.object {
                 CapObjectInfo::Endpoint(e) if e < info.endpoints => {
@@ -98,6 +121,15 @@ impl<'a> KernelObjects<'a> {
                 }
                 CapObjectInfo::Notification(n) if n < info.notifications => {
                     CapObject::Notification(NotificationId(n))
+                }
+                CapObjectInfo::Frame(f) => {
+                    match (frames.get(usize::from(f)), info.frames.get(usize::from(f))) {
+                        (Some(&base), Some(&size)) => CapObject::Frame {
+                            base,
+                            pages: size / kernel_abi::user_layout::PAGE_SIZE,
+                        },
+                        _ => return Err(ObjectError::NoSuchObject { index }),
+                    }
                 }
                 _ => return Err(ObjectError::NoSuchObject { index }),
             };
@@ -152,6 +184,8 @@ pub(crate) mod tests {
                 waiting_on: leak(threads),
                 notification_links: leak(threads),
                 loans: leak(threads),
+                mappings: leak(total),
+                transient: leak(threads),
             },
         )
         .unwrap()

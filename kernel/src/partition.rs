@@ -43,6 +43,8 @@ pub struct Partition {
     pub running_ticks: u64,
     /// Has no windows; its threads run on their callers' time.
     pub passive: bool,
+    /// Physical address of the second-level table of its grant window.
+    pub grant_table: usize,
 }
 
 /// Why a partition could not be loaded.

@@ -5,7 +5,9 @@
 //! 0x0000_0000 .. USER_BASE        never mapped (null pointers fault)
 //! USER_BASE   .. +memory_size     the partition's memory: ELF segments,
 //!                                 then thread stacks at the top
-//! .. USER_TOP                     free for later mappings (shared windows)
+//! ..                              shared and device regions (description)
+//! GRANT_WINDOW .. +1 MiB          where `frame_map` maps frame capabilities
+//! .. USER_TOP
 //! USER_TOP    ..                  the kernel: never accessible from PL0
 //! ```
 //!
@@ -17,5 +19,10 @@
 pub const USER_BASE: u32 = 0x0010_0000;
 /// First address that is not user space (TTBCR.N = 1 puts the kernel above).
 pub const USER_TOP: u32 = 0x8000_0000;
+/// Where frame capabilities are mapped at run time: one megabyte below
+/// [`USER_TOP`], with its second-level table allocated at boot.
+pub const GRANT_WINDOW: u32 = 0x7F00_0000;
+/// Size of the grant window.
+pub const GRANT_WINDOW_SIZE: u32 = 1 << 20;
 /// Granule of every user mapping.
 pub const PAGE_SIZE: u32 = 4096;

@@ -36,6 +36,8 @@ pub const MAX_SHARED: usize = 8;
 pub const MAX_DEVICES: usize = 8;
 /// The most capabilities the description hands out.
 pub const MAX_CAPS: usize = 64;
+/// The most frames (RAM given out as frame capabilities).
+pub const MAX_FRAMES: usize = 16;
 
 /// A short name.
 pub type Name = String<MAX_NAME>;
@@ -59,6 +61,9 @@ pub struct BootInfo {
     pub notifications: u16,
     /// The capabilities each partition starts with.
     pub caps: Vec<CapInfo, MAX_CAPS>,
+    /// Frames: RAM the kernel allocates at boot and hands out only as
+    /// frame capabilities; each entry is its size in bytes (whole pages).
+    pub frames: Vec<u32, MAX_FRAMES>,
 }
 
 /// A capability placed in a partition's capability space at boot.
@@ -83,6 +88,8 @@ pub enum CapObjectInfo {
     Endpoint(u16),
     /// Notification with this index.
     Notification(u16),
+    /// Frame with this index.
+    Frame(u16),
 }
 
 /// RAM the kernel allocates once and maps into several partitions.
@@ -215,6 +222,7 @@ impl<'a> SystemImage<'a> {
                     endpoints: 0,
                     notifications: 0,
                     caps: Vec::new(),
+                    frames: Vec::new(),
                 },
                 bytes,
             });
@@ -337,6 +345,7 @@ mod tests {
             endpoints: 0,
             notifications: 0,
             caps: Vec::new(),
+            frames: Vec::new(),
         }
     }
 

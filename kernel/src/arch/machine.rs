@@ -27,6 +27,23 @@ fn ram(pa: usize, len: usize) -> Option<*mut u8> {
 }
 
 impl Machine for HardwareMachine {
+    fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>) {
+        aarch32_cpu::asm::dsb();
+        if let Some((asid, va)) = unmapped {
+            // SAFETY: TLBIMVA only drops a cached translation of one page
+            // of one address space; it cannot affect memory.
+            unsafe {
+                core::arch::asm!(
+                    "mcr p15, 0, {0}, c8, c7, 1",
+                    in(reg) (va & !0xFFF) | u32::from(asid),
+                    options(nostack, preserves_flags),
+                );
+            }
+            aarch32_cpu::asm::dsb();
+        }
+        aarch32_cpu::asm::isb();
+    }
+
     fn now_us(&self) -> u64 {
         devices::uptime_us()
     }

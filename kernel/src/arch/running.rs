@@ -160,7 +160,7 @@ pub fn boot() -> Result<(), BootError> {
             };
             loaded.space.add(mapped).map_err(space_error)?;
         }
-        let table = build_tables(&mut ram, &loaded.space).map_err(|e| match e {
+        let (table, grant_table) = build_tables(&mut ram, &loaded.space).map_err(|e| match e {
             TableError::Memory(m) => BootError::Memory(m),
             TableError::Space(error) => BootError::Space {
                 partition: index,
@@ -189,6 +189,7 @@ pub fn boot() -> Result<(), BootError> {
                 window_ticks: 0,
                 running_ticks: 0,
                 passive: p.passive,
+                grant_table,
             })
         };
         for (t_index, t) in p.threads.iter().enumerate() {
@@ -336,9 +337,20 @@ fn build_objects(
         waiting_on: allocate_default(ram, threads)?,
         notification_links: allocate_default(ram, threads)?,
         loans: allocate_default(ram, threads)?,
+        mappings: allocate_default(ram, slots)?,
+        transient: allocate_default(ram, threads)?,
     };
+    let mut frames = [0usize; boot_info::MAX_FRAMES];
+    for (base, &size) in frames.iter_mut().zip(&info.frames) {
+        *base = ram
+            .allocate(size as usize, 4096)
+            .map_err(BootError::Memory)?;
+        HardwareMachine.zero_phys(*base, size as usize);
+    }
     let mut objects = KernelObjects::new(layout, storage).map_err(BootError::Objects)?;
-    objects.grant_boot_caps(info).map_err(BootError::Objects)?;
+    objects
+        .grant_boot_caps(info, &frames[..info.frames.len()])
+        .map_err(BootError::Objects)?;
     Ok(objects)
 }
 
@@ -372,12 +384,13 @@ enum TableError {
     Space(SpaceError),
 }
 
-/// Allocates and fills a partition's first- and second-level tables;
-/// returns the first-level table's physical address.
+/// Allocates and fills a partition's first- and second-level tables, and
+/// an empty second-level table for its grant window; returns the physical
+/// addresses of the first-level table and of the grant-window table.
 fn build_tables(
     ram: &mut BootAllocator,
     space: &crate::mm::user_space::UserSpace,
-) -> Result<usize, TableError> {
+) -> Result<(usize, usize), TableError> {
     let l1_size = USER_L1_ENTRIES * size_of::<L1Entry>();
     let l1_pa = ram.allocate(l1_size, l1_size).map_err(TableError::Memory)?;
     let tables = space.tables_needed();
@@ -407,6 +420,18 @@ fn build_tables(
     space
         .build_tables(l1, l2, l2_pa)
         .map_err(TableError::Space)?;
+    let grant_size = size_of::<L2Table>();
+    let grant_pa = ram
+        .allocate(grant_size, grant_size)
+        .map_err(TableError::Memory)?;
+    let grant_va = layout::ram_virt(BOARD, grant_pa).ok_or(TableError::Memory(OutOfMemory {
+        requested: grant_size,
+        available: 0,
+    }))?;
+    // SAFETY: just allocated for this table alone; all-zero entries fault.
+    unsafe { core::ptr::write_bytes(grant_va as *mut u8, 0, grant_size) };
+    let window = kernel_abi::user_layout::GRANT_WINDOW as usize / crate::mm::SECTION_SIZE;
+    l1[window] = L1Entry::page_table(grant_pa);
     aarch32_cpu::asm::dsb();
-    Ok(l1_pa)
+    Ok((l1_pa, grant_pa))
 }

@@ -198,6 +198,12 @@ impl UserSpace {
         Ok(region.phys + (va - region.virt) as usize)
     }
 
+    /// Removes the region that starts at `virt`, if there is one.
+    pub fn remove(&mut self, virt: u32) -> Option<Region> {
+        let index = self.regions.iter().position(|r| r.virt == virt)?;
+        Some(self.regions.swap_remove(index))
+    }
+
     /// How many second-level tables [`build_tables`](Self::build_tables)
     /// needs: one per megabyte any region touches.
     pub fn tables_needed(&self) -> usize {

@@ -5,12 +5,16 @@
 //! into its thread before the handler runs, a message moves from one
 //! thread's saved registers to another's, and the scheduler then resumes
 //! whichever thread should run. A call delivered to a passive server lends
-//! it the caller's time until it replies. Capability passing in messages
-//! (grants) and the frame and capability-management calls are not wired
-//! yet: they return `InvalidArgument` and `UnknownSyscall` respectively.
+//! it the caller's time until it replies. A message may carry one
+//! capability (the grant descriptor in `r5`) into the receive slot the
+//! receiver offered: a transient grant (a derived copy that the kernel
+//! destroys, with its mappings, when the call is answered), a transfer (the
+//! capability moves and the sender's mapping goes), or a derived copy the
+//! giver can revoke. Frame and capability-management calls are in
+//! [`frames`](super::frames).
 
-use kernel_abi::cap::{CapKind, Rights};
-use kernel_abi::syscall::{Syscall, SyscallError};
+use kernel_abi::cap::{CapKind, CapSlot, GrantDescriptor, GrantKind, Rights};
+use kernel_abi::syscall::{MessageInfo, Syscall, SyscallError};
 
 use super::{Next, System};
 use crate::cap::layout::SlotRef;
@@ -50,15 +54,33 @@ impl<'a> System<'a> {
     ) -> Next {
         self.save(frame);
         let result = match call {
-            Syscall::Call => self.send(index, true),
-            Syscall::Send => self.send(index, false),
-            Syscall::Recv => self.receive(index, false),
-            Syscall::ReplyRecv => self.receive(index, true),
+            Syscall::Call => self.send(index, true, machine),
+            Syscall::Send => self.send(index, false, machine),
+            Syscall::Recv => self.receive(index, false, machine),
+            Syscall::ReplyRecv => self.receive(index, true, machine),
             Syscall::Signal => self.signal(index),
             Syscall::Wait => self.wait(index),
             Syscall::Poll => self.poll(index),
-            _ => Err(SyscallError::UnknownSyscall),
+            Syscall::FrameMap => self.frame_map(index, machine),
+            Syscall::FrameUnmap => self.frame_unmap(index, machine),
+            Syscall::CapCopy => self.cap_copy(index),
+            Syscall::CapDelete => self.cap_delete(index, machine),
+            Syscall::CapRevoke => self.cap_revoke(index, machine),
+            Syscall::Log | Syscall::Yield | Syscall::ThreadExit | Syscall::ClockRead => {
+                Err(SyscallError::UnknownSyscall)
+            }
         };
+        if matches!(
+            call,
+            Syscall::FrameMap
+                | Syscall::FrameUnmap
+                | Syscall::CapCopy
+                | Syscall::CapDelete
+                | Syscall::CapRevoke
+        ) && result.is_ok()
+        {
+            message::succeed(&mut self.threads[index].context);
+        }
         if let Err(error) = result {
             message::fail(&mut self.threads[index].context, error);
         }
@@ -95,10 +117,67 @@ impl<'a> System<'a> {
         }
     }
 
-    /// Copies the message in `from`'s registers into `to`'s with `badge`.
-    fn deliver(&mut self, from: usize, to: usize, badge: u32) -> Result<(), SyscallError> {
-        let source = self.threads[from].context;
-        message::transfer(&source, &mut self.threads[to].context, badge).map(|_| ())
+    /// Copies the message in `from`'s registers into `to`'s with `badge`,
+    /// passing along the capability it grants, if any (`call` says whether
+    /// it is a call, the only kind of message a transient grant may ride).
+    fn deliver(
+        &mut self,
+        from: usize,
+        to: usize,
+        badge: u32,
+        call: bool,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let request = SendRequest::decode(&self.threads[from].context)?;
+        let landed = request
+            .grant
+            .and_then(|grant| self.land_grant(from, to, grant, call, machine));
+        request
+            .message
+            .with_badge(badge)
+            .deliver(&mut self.threads[to].context, landed);
+        Ok(())
+    }
+
+    /// Puts the capability `grant` names into the receive slot `to` offered
+    /// (in its `r6`), as the grant's kind says. `None` if `to` offered no
+    /// empty slot or the capability cannot be passed: the message then
+    /// arrives without it, and its info word says so.
+    fn land_grant(
+        &mut self,
+        from: usize,
+        to: usize,
+        grant: GrantDescriptor,
+        call: bool,
+        machine: &mut impl Machine,
+    ) -> Option<(CapSlot, GrantKind)> {
+        let receive = MessageInfo::decode(self.threads[to].context.r[6])?.slot?;
+        let source = SlotRef::new(self.threads[from].partition as u8, grant.slot.0);
+        let dest = SlotRef::new(self.threads[to].partition as u8, receive.0);
+        if self.objects.caps.get(dest).is_ok() {
+            return None;
+        }
+        let landed = match grant.kind {
+            GrantKind::Transient if call => {
+                let done = self.objects.caps.derive(source, dest, grant.rights).is_ok();
+                if done {
+                    self.objects.transient[from] = Some(dest);
+                }
+                done
+            }
+            GrantKind::Transient => false,
+            GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).is_ok(),
+            GrantKind::Transfer => {
+                if self.objects.caps.get(source).is_err() {
+                    return None;
+                }
+                if let Some(mapping) = self.objects.mappings.take(source) {
+                    self.unmap(mapping, machine);
+                }
+                self.objects.caps.move_cap(source, dest).is_ok()
+            }
+        };
+        landed.then_some((receive, grant.kind))
     }
 
     /// `to` got a message from `from`: it runs, on `from`'s time if it is
@@ -109,20 +188,28 @@ impl<'a> System<'a> {
     }
 
     /// `send` or `call` through the endpoint capability in `r0`.
-    fn send(&mut self, index: usize, call: bool) -> Result<(), SyscallError> {
+    fn send(
+        &mut self,
+        index: usize,
+        call: bool,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
         let request = SendRequest::decode(&self.threads[index].context)?;
-        if request.grant.is_some() {
-            // Passing capabilities in messages is not wired yet.
-            return Err(SyscallError::InvalidArgument);
-        }
-        let (endpoint, badge) = self.endpoint(index, Rights::WRITE)?;
+        let needed = match request.grant {
+            Some(grant) => {
+                self.check_grant(index, grant, call)?;
+                Rights::WRITE.union(Rights::GRANT)
+            }
+            None => Rights::WRITE,
+        };
+        let (endpoint, badge) = self.endpoint(index, needed)?;
         if self.closed.contains(&endpoint) {
             return Err(SyscallError::PeerGone);
         }
         if call {
             match self.objects.endpoints.call(endpoint, id(index), badge)? {
                 CallOutcome::Delivered { receiver, .. } => {
-                    self.deliver(index, receiver.index(), badge)?;
+                    self.deliver(index, receiver.index(), badge, true, machine)?;
                     self.wake_receiver(index, receiver.index());
                 }
                 CallOutcome::Blocked => {}
@@ -131,7 +218,7 @@ impl<'a> System<'a> {
         } else {
             match self.objects.endpoints.send(endpoint, id(index), badge)? {
                 SendOutcome::Delivered { receiver } => {
-                    self.deliver(index, receiver.index(), badge)?;
+                    self.deliver(index, receiver.index(), badge, false, machine)?;
                     self.wake_receiver(index, receiver.index());
                     message::succeed(&mut self.threads[index].context);
                 }
@@ -143,12 +230,18 @@ impl<'a> System<'a> {
 
     /// `recv`, or `reply_recv` (reply to the caller being served, then
     /// receive), on the endpoint capability in `r0`.
-    fn receive(&mut self, index: usize, reply_first: bool) -> Result<(), SyscallError> {
+    fn receive(
+        &mut self,
+        index: usize,
+        reply_first: bool,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
         let (endpoint, _) = self.endpoint(index, Rights::READ)?;
         let received = if reply_first {
             let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
             if let Some(Ok(caller)) = outcome.replied {
-                self.deliver(index, caller.index(), 0)?;
+                self.deliver(index, caller.index(), 0, false, machine)?;
+                self.end_transient(caller.index(), machine);
                 self.threads[caller.index()].state = ThreadState::Ready;
             }
             let _ = self.objects.donations.give_back(id(index));
@@ -162,7 +255,7 @@ impl<'a> System<'a> {
                 badge,
                 reply,
             }) => {
-                self.deliver(sender.index(), index, badge)?;
+                self.deliver(sender.index(), index, badge, reply.is_some(), machine)?;
                 if reply.is_none() {
                     // A plain send completes here; the sender runs on.
                     let sender_context = &mut self.threads[sender.index()].context;
@@ -172,6 +265,25 @@ impl<'a> System<'a> {
                 let _ = self.objects.donations.donate(sender, id(index));
             }
             RecvOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
+        }
+        Ok(())
+    }
+
+    /// Checks, before any message moves, that `index` may pass the
+    /// capability `grant` names.
+    fn check_grant(
+        &self,
+        index: usize,
+        grant: GrantDescriptor,
+        call: bool,
+    ) -> Result<(), SyscallError> {
+        if grant.kind == GrantKind::Transient && !call {
+            return Err(SyscallError::InvalidArgument);
+        }
+        let source = SlotRef::new(self.threads[index].partition as u8, grant.slot.0);
+        let cap = self.objects.caps.get(source)?;
+        if grant.kind != GrantKind::Transfer && !grant.rights.is_subset_of(cap.rights) {
+            return Err(SyscallError::MissingRights);
         }
         Ok(())
     }
@@ -359,7 +471,7 @@ mod tests {
         expect(Syscall::Call, 0, SyscallError::MissingRights);
         expect(Syscall::Wait, 1, SyscallError::MissingRights);
         expect(Syscall::Call, 0xFFFF_0000, SyscallError::InvalidArgument);
-        expect(Syscall::FrameMap, 0, SyscallError::UnknownSyscall);
+        expect(Syscall::FrameMap, 0, SyscallError::WrongType);
     }
 
     #[test]

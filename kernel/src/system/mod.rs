@@ -8,6 +8,7 @@
 //! Rust over a [`Machine`], tested on the host. They never panic on
 //! anything a partition does.
 
+mod frames;
 mod ipc;
 
 use kernel_abi::exit;
@@ -137,7 +138,7 @@ impl<'a> System<'a> {
             }
             AfterCall::Exit => {
                 self.save(frame);
-                self.release_ipc(index);
+                self.release_ipc(index, machine);
                 let thread = &mut self.threads[index];
                 thread.state = ThreadState::Exited;
                 let p = &self.partitions[partition];
@@ -179,7 +180,7 @@ impl<'a> System<'a> {
             if thread.partition == partition
                 && matches!(thread.state, ThreadState::Ready | ThreadState::Blocked)
             {
-                self.release_ipc(t);
+                self.release_ipc(t, machine);
                 self.threads[t].state = ThreadState::Stopped;
             }
         }
@@ -196,7 +197,8 @@ impl<'a> System<'a> {
     /// Takes thread `index` out of all IPC: whoever waits on it (a caller
     /// awaiting its reply, a caller whose time it was serving on) gets
     /// `PeerGone`.
-    fn release_ipc(&mut self, index: usize) {
+    fn release_ipc(&mut self, index: usize, machine: &mut impl Machine) {
+        self.end_transient(index, machine);
         let id = ThreadId(index as u16);
         let mut woken = heapless::Vec::<ThreadId, 2>::new();
         let _ = self.objects.endpoints.cancel_thread(id, |caller| {
@@ -209,6 +211,7 @@ impl<'a> System<'a> {
             }
         }
         for caller in woken {
+            self.end_transient(caller.index(), machine);
             self.fail_blocked(caller.index(), SyscallError::PeerGone);
         }
     }
@@ -380,6 +383,7 @@ pub(crate) mod tests {
             window_ticks: 0,
             running_ticks: 0,
             passive: false,
+            grant_table: 0x6100_0000,
         }
     }
 
@@ -463,7 +467,9 @@ pub(crate) mod tests {
                     })
                     .unwrap();
             }
-            objects.grant_boot_caps(&info).unwrap();
+            objects
+                .grant_boot_caps(&info, &[0x6200_0000, 0x6201_0000])
+                .unwrap();
             System::new(
                 &mut self.partitions,
                 &mut self.threads,
@@ -489,6 +495,7 @@ pub(crate) mod tests {
             endpoints: 2,
             notifications: 2,
             caps: heapless::Vec::new(),
+            frames: heapless::Vec::from_slice(&[0x2000, 0x1000]).unwrap(),
         }
     }
 

@@ -4,8 +4,10 @@
 //! Messages are up to four words in registers (`kernel_abi::syscall`
 //! describes the convention); the receiver also learns the badge of the
 //! capability the message came through, which is how a server knows its
-//! client. Capability passing is not offered here yet.
+//! client. A message may carry one capability (a [`Grant`]): lent for the
+//! call, moved, or copied revocably.
 
+use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
 #[cfg(target_os = "none")]
 use kernel_abi::syscall::Syscall;
 use kernel_abi::syscall::{MessageInfo, SyscallError, MESSAGE_REGISTERS};
@@ -22,7 +24,24 @@ pub struct Message {
     pub len: u8,
     /// The badge of the sender's capability (0 for replies).
     pub badge: u32,
+    /// A capability that came with it: where it landed and how.
+    pub granted: Option<(u16, GrantKind)>,
 }
+
+/// A capability passed along with a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The sender's slot holding it.
+    pub slot: u16,
+    /// Lent for this call only, moved, or copied (revocably).
+    pub kind: GrantKind,
+    /// Rights the receiver gets (ignored for a transfer).
+    pub rights: Rights,
+}
+
+/// A frame capability in this partition's capability space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame(pub u16);
 
 /// An endpoint capability in this partition's capability space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,22 +51,39 @@ pub struct Endpoint(pub u16);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Notification(pub u16);
 
-/// The `MessageInfo` word for a message of `len` words.
-pub fn info(len: usize) -> Result<u32, SyscallError> {
+/// The `MessageInfo` word for a message of `len` words, accepting a
+/// capability into `receive` if given.
+pub fn info(len: usize, receive: Option<u16>) -> Result<u32, SyscallError> {
     if len > MESSAGE_REGISTERS {
         return Err(SyscallError::InvalidArgument);
     }
     Ok(MessageInfo {
         length: len as u8,
         granted: None,
-        slot: None,
+        slot: receive.map(CapSlot),
     }
     .encode())
 }
 
+/// The grant descriptor word (`r5`) for `grant`.
+pub fn grant_word(grant: Option<Grant>) -> u32 {
+    grant.map_or(0, |g| {
+        GrantDescriptor {
+            slot: CapSlot(g.slot),
+            kind: g.kind,
+            rights: if g.kind == GrantKind::Transfer {
+                Rights::NONE
+            } else {
+                g.rights
+            },
+        }
+        .encode()
+    })
+}
+
 /// Registers out of an IPC call: r0-r6.
 #[cfg(target_os = "none")]
-fn raw(call: Syscall, slot: u32, words: &[u32], info: u32) -> [u32; 7] {
+fn raw(call: Syscall, slot: u32, words: &[u32], grant: u32, info: u32) -> [u32; 7] {
     let mut w = [0u32; MESSAGE_REGISTERS];
     w[..words.len()].copy_from_slice(words);
     let out: [u32; 7];
@@ -69,7 +105,7 @@ fn raw(call: Syscall, slot: u32, words: &[u32], info: u32) -> [u32; 7] {
             inout("r2") w[1] => r2,
             inout("r3") w[2] => r3,
             inout("r4") w[3] => r4,
-            inout("r5") 0u32 => r5,
+            inout("r5") grant => r5,
             in("r7") call as u32,
         );
     }
@@ -80,11 +116,12 @@ fn raw(call: Syscall, slot: u32, words: &[u32], info: u32) -> [u32; 7] {
 #[cfg(target_os = "none")]
 fn received(regs: [u32; 7]) -> Result<Message, SyscallError> {
     result(regs[0])?;
-    let len = MessageInfo::decode(regs[6]).map_or(0, |i| i.length);
+    let info = MessageInfo::decode(regs[6]);
     Ok(Message {
         words: [regs[1], regs[2], regs[3], regs[4]],
-        len,
+        len: info.map_or(0, |i| i.length),
         badge: regs[5],
+        granted: info.and_then(|i| Some((i.slot?.0, i.granted?))),
     })
 }
 
@@ -92,33 +129,75 @@ fn received(regs: [u32; 7]) -> Result<Message, SyscallError> {
 impl Endpoint {
     /// Sends `words` and waits for the reply.
     pub fn call(self, words: &[u32]) -> Result<Message, SyscallError> {
+        self.call_granting(words, None)
+    }
+
+    /// Sends `words` with a capability and waits for the reply.
+    pub fn call_granting(
+        self,
+        words: &[u32],
+        grant: Option<Grant>,
+    ) -> Result<Message, SyscallError> {
+        let info = info(words.len(), None)?;
         received(raw(
             Syscall::Call,
             u32::from(self.0),
             words,
-            info(words.len())?,
+            grant_word(grant),
+            info,
         ))
     }
 
     /// Sends `words` without waiting for an answer (blocks until received).
     pub fn send(self, words: &[u32]) -> Result<(), SyscallError> {
-        result(raw(Syscall::Send, u32::from(self.0), words, info(words.len())?)[0])
+        self.send_granting(words, None)
+    }
+
+    /// Sends `words` with a capability, without waiting for an answer.
+    pub fn send_granting(self, words: &[u32], grant: Option<Grant>) -> Result<(), SyscallError> {
+        let info = info(words.len(), None)?;
+        result(
+            raw(
+                Syscall::Send,
+                u32::from(self.0),
+                words,
+                grant_word(grant),
+                info,
+            )[0],
+        )
     }
 
     /// Waits for a message.
     pub fn recv(self) -> Result<Message, SyscallError> {
-        received(raw(Syscall::Recv, u32::from(self.0), &[], 0))
+        self.recv_into(None)
+    }
+
+    /// Waits for a message, accepting a capability into slot `receive`.
+    pub fn recv_into(self, receive: Option<u16>) -> Result<Message, SyscallError> {
+        received(raw(
+            Syscall::Recv,
+            u32::from(self.0),
+            &[],
+            0,
+            info(0, receive)?,
+        ))
     }
 
     /// Replies `words` to the caller being served, then waits for the next
     /// message.
     pub fn reply_recv(self, words: &[u32]) -> Result<Message, SyscallError> {
-        received(raw(
-            Syscall::ReplyRecv,
-            u32::from(self.0),
-            words,
-            info(words.len())?,
-        ))
+        self.reply_recv_into(words, None)
+    }
+
+    /// As [`reply_recv`](Self::reply_recv), accepting a capability with the
+    /// next message into slot `receive`.
+    pub fn reply_recv_into(
+        self,
+        words: &[u32],
+        receive: Option<u16>,
+    ) -> Result<Message, SyscallError> {
+        let info = info(words.len(), receive)?;
+        received(raw(Syscall::ReplyRecv, u32::from(self.0), words, 0, info))
     }
 }
 
@@ -126,20 +205,75 @@ impl Endpoint {
 impl Notification {
     /// ORs `bits` into the notification, waking a waiter.
     pub fn signal(self, bits: u32) -> Result<(), SyscallError> {
-        result(raw(Syscall::Signal, u32::from(self.0), &[bits], 0)[0])
+        result(raw(Syscall::Signal, u32::from(self.0), &[bits], 0, 0)[0])
     }
 
     /// Waits until bits are pending; returns and clears them.
     pub fn wait(self) -> Result<u32, SyscallError> {
-        let regs = raw(Syscall::Wait, u32::from(self.0), &[], 0);
+        let regs = raw(Syscall::Wait, u32::from(self.0), &[], 0, 0);
         result(regs[0]).map(|()| regs[1])
     }
 
     /// Returns and clears pending bits; `WouldBlock` if there are none.
     pub fn poll(self) -> Result<u32, SyscallError> {
-        let regs = raw(Syscall::Poll, u32::from(self.0), &[], 0);
+        let regs = raw(Syscall::Poll, u32::from(self.0), &[], 0, 0);
         result(regs[0]).map(|()| regs[1])
     }
+}
+
+#[cfg(target_os = "none")]
+impl Frame {
+    /// Maps the whole frame at `vaddr` (in the grant window), writable or
+    /// not.
+    pub fn map(self, vaddr: u32, writable: bool) -> Result<(), SyscallError> {
+        let rights = if writable {
+            Rights::READ.union(Rights::WRITE)
+        } else {
+            Rights::READ
+        };
+        result(
+            raw(
+                Syscall::FrameMap,
+                u32::from(self.0),
+                &[vaddr, rights.bits()],
+                0,
+                0,
+            )[0],
+        )
+    }
+
+    /// Takes the frame's mapping down.
+    pub fn unmap(self) -> Result<(), SyscallError> {
+        result(raw(Syscall::FrameUnmap, u32::from(self.0), &[], 0, 0)[0])
+    }
+}
+
+/// Copies the capability in `source` into the empty slot `dest` with
+/// `rights` (a subset of its own).
+#[cfg(target_os = "none")]
+pub fn cap_copy(source: u16, dest: u16, rights: Rights) -> Result<(), SyscallError> {
+    result(
+        raw(
+            Syscall::CapCopy,
+            u32::from(source),
+            &[u32::from(dest), rights.bits()],
+            0,
+            0,
+        )[0],
+    )
+}
+
+/// Removes every capability derived from the one in `slot`, in any
+/// partition, and every mapping made through them.
+#[cfg(target_os = "none")]
+pub fn cap_revoke(slot: u16) -> Result<(), SyscallError> {
+    result(raw(Syscall::CapRevoke, u32::from(slot), &[], 0, 0)[0])
+}
+
+/// Removes the capability in `slot` (and its mapping).
+#[cfg(target_os = "none")]
+pub fn cap_delete(slot: u16) -> Result<(), SyscallError> {
+    result(raw(Syscall::CapDelete, u32::from(slot), &[], 0, 0)[0])
 }
 
 #[cfg(test)]
@@ -148,8 +282,26 @@ mod tests {
 
     #[test]
     fn message_info_carries_the_length_and_refuses_too_many_words() {
-        let word = info(3).unwrap();
-        assert_eq!(MessageInfo::decode(word).unwrap().length, 3);
-        assert_eq!(info(5), Err(SyscallError::InvalidArgument));
+        let word = info(3, Some(5)).unwrap();
+        let decoded = MessageInfo::decode(word).unwrap();
+        assert_eq!((decoded.length, decoded.slot), (3, Some(CapSlot(5))));
+        assert_eq!(info(5, None), Err(SyscallError::InvalidArgument));
+    }
+
+    #[test]
+    fn grant_words_encode_the_descriptor() {
+        assert_eq!(grant_word(None), 0);
+        let grant = Grant {
+            slot: 3,
+            kind: GrantKind::Transient,
+            rights: Rights::READ,
+        };
+        let decoded = GrantDescriptor::decode(grant_word(Some(grant)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (decoded.slot, decoded.kind, decoded.rights),
+            (CapSlot(3), GrantKind::Transient, Rights::READ)
+        );
     }
 }

@@ -28,6 +28,19 @@ pub struct Description {
     /// Notifications (`[[notification]]`).
     #[serde(rename = "notification", default)]
     pub notifications: Vec<NamedObject>,
+    /// Frames (`[[frame]]`): RAM handed out as frame capabilities.
+    #[serde(rename = "frame", default)]
+    pub frames: Vec<FrameSection>,
+}
+
+/// `[[frame]]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FrameSection {
+    /// Unique name.
+    pub name: String,
+    /// Size.
+    pub size_kib: u32,
 }
 
 /// An endpoint or notification: the kernel object has only a name.
@@ -50,6 +63,9 @@ pub struct CapSection {
     /// The notification it refers to.
     #[serde(default)]
     pub notification: Option<String>,
+    /// The frame it refers to.
+    #[serde(default)]
+    pub frame: Option<String>,
     /// Rights: for endpoints `read` = receive, `write` = send/call,
     /// `grant` = pass capabilities; for notifications `read` = wait/poll,
     /// `write` = signal.
@@ -69,6 +85,20 @@ pub enum Right {
     Write,
     /// Pass capabilities along.
     Grant,
+}
+
+impl CapSection {
+    /// How many of `endpoint`, `notification` and `frame` are given.
+    pub fn objects_named(&self) -> usize {
+        [
+            self.endpoint.is_some(),
+            self.notification.is_some(),
+            self.frame.is_some(),
+        ]
+        .iter()
+        .filter(|&&named| named)
+        .count()
+    }
 }
 
 fn default_cap_slots() -> u16 {

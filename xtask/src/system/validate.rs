@@ -146,6 +146,14 @@ pub fn validate(
             ));
         }
         let memory = c.pages(&at("memory_kib"), p.memory_kib)?;
+        if u64::from(USER_BASE) + u64::from(memory)
+            > u64::from(kernel_abi::user_layout::GRANT_WINDOW)
+        {
+            return Err(c.err(
+                at("memory_kib"),
+                "the partition's memory would reach the grant window",
+            ));
+        }
         total_memory += u64::from(memory);
         if p.threads.is_empty() || p.threads.len() > MAX_THREADS {
             return Err(c.err(
@@ -204,6 +212,11 @@ pub fn validate(
     let shared = shared(&c, d, &mut total_memory, &mut taken)?;
     let devices = devices(&c, d, board, &mut taken)?;
 
+    total_memory += d
+        .frames
+        .iter()
+        .map(|f| u64::from(f.size_kib) * 1024)
+        .sum::<u64>();
     let budget = (board.ram.size as u64)
         .min(RAM_VIRT_MAX)
         .saturating_sub(KERNEL_RESERVE);
@@ -227,6 +240,7 @@ pub fn validate(
         endpoints: d.endpoints.len() as u16,
         notifications: d.notifications.len() as u16,
         caps,
+        frames: d.frames.iter().map(|f| f.size_kib * 1024).collect(),
     })
 }
 
@@ -254,6 +268,26 @@ fn caps(
     };
     names("endpoint", &d.endpoints)?;
     names("notification", &d.notifications)?;
+    let mut frame_names = BTreeSet::new();
+    for (i, f) in d.frames.iter().enumerate() {
+        c.name(&format!("frame[{i}].name"), &f.name)?;
+        if !frame_names.insert(f.name.as_str()) {
+            return Err(c.err(
+                format!("frame[{i}].name"),
+                format!("duplicate frame name `{}`", f.name),
+            ));
+        }
+        let size = c.pages(&format!("frame[{i}].size_kib"), f.size_kib)?;
+        if size > kernel_abi::user_layout::GRANT_WINDOW_SIZE {
+            return Err(c.err(
+                format!("frame[{i}].size_kib"),
+                "larger than the 1 MiB grant window it is mapped in",
+            ));
+        }
+    }
+    if d.frames.len() > boot_info::MAX_FRAMES {
+        return Err(c.err("frame", format!("at most {} frames", boot_info::MAX_FRAMES)));
+    }
     let index_of = |objects: &[NamedObject], name: &str| {
         objects
             .iter()
@@ -277,27 +311,33 @@ fn caps(
             if !slots.insert(cap.slot) {
                 return Err(c.err(at("slot"), format!("slot {} is given twice", cap.slot)));
             }
-            let object = match (&cap.endpoint, &cap.notification) {
-                (Some(name), None) => {
+            if cap.objects_named() != 1 {
+                return Err(c.err(
+                    format!("partition[{p_index}].caps[{k}]"),
+                    "give exactly one of `endpoint`, `notification` or `frame`",
+                ));
+            }
+            if cap.endpoint.is_none() && cap.badge != 0 {
+                return Err(c.err(at("badge"), "only endpoint capabilities carry a badge"));
+            }
+            let object =
+                if let Some(name) = &cap.endpoint {
                     CapObjectInfo::Endpoint(index_of(&d.endpoints, name).ok_or_else(|| {
                         c.err(at("endpoint"), format!("unknown endpoint `{name}`"))
                     })?)
-                }
-                (None, Some(name)) => {
-                    if cap.badge != 0 {
-                        return Err(c.err(at("badge"), "only endpoint capabilities carry a badge"));
-                    }
+                } else if let Some(name) = &cap.notification {
                     CapObjectInfo::Notification(index_of(&d.notifications, name).ok_or_else(
                         || c.err(at("notification"), format!("unknown notification `{name}`")),
                     )?)
-                }
-                _ => {
-                    return Err(c.err(
-                        format!("partition[{p_index}].caps[{k}]"),
-                        "give exactly one of `endpoint` or `notification`",
-                    ))
-                }
-            };
+                } else {
+                    let name = cap.frame.as_deref().unwrap_or_default();
+                    let index = d.frames.iter().position(|f| f.name == name);
+                    CapObjectInfo::Frame(
+                        index
+                            .map(|i| i as u16)
+                            .ok_or_else(|| c.err(at("frame"), format!("unknown frame `{name}`")))?,
+                    )
+                };
             if cap.rights.is_empty() {
                 return Err(c.err(at("rights"), "a capability with no rights is useless"));
             }
@@ -423,6 +463,13 @@ fn check_mapping(
     }
     let start = u64::from(address);
     let end = start + u64::from(size);
+    let window = u64::from(kernel_abi::user_layout::GRANT_WINDOW);
+    if start < window + u64::from(kernel_abi::user_layout::GRANT_WINDOW_SIZE) && window < end {
+        return Err(c.err(
+            format!("{field}.address"),
+            format!("overlaps the grant window at {window:#x}, where frames are mapped"),
+        ));
+    }
     if start < u64::from(USER_BASE) || end > u64::from(USER_TOP) {
         return Err(c.err(
             format!("{field}.address"),

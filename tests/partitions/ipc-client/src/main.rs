@@ -8,12 +8,17 @@
 //!   the second call finds nobody left to receive).
 //! - 3: the benchmark — 10,000 null calls, timed; under QEMU `-icount
 //!   shift=0` a microsecond is 1,000 instructions.
+//! - 4, 5, 6: frames with the page server — a transient grant for one call
+//!   (the server may use the page only until it replies), a transfer (the
+//!   sender loses its mapping), and a derived copy revoked by the giver.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
 mod partition {
+    use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::SyscallError;
-    use userlib::ipc::{Endpoint, Notification};
+    use kernel_abi::user_layout::GRANT_WINDOW;
+    use userlib::ipc::{cap_revoke, Endpoint, Frame, Grant, Notification};
     use userlib::{syscall, Start};
 
     const SERVER: Endpoint = Endpoint(0);
@@ -33,6 +38,9 @@ mod partition {
             },
             (2, _) => server_fault(),
             (3, _) => bench(),
+            (4, _) => transient_grant(),
+            (5, _) => transfer(),
+            (6, _) => revoke(),
             (other, _) => defmt::error!("no mode {=u32}", other),
         }
     }
@@ -91,6 +99,106 @@ mod partition {
                 Err(error) => defmt::error!("call {=u32}: {=str}", attempt, error.name()),
                 Ok(_) => defmt::error!("call {=u32}: answered", attempt),
             }
+        }
+    }
+
+    /// The frame this partition owns, in slot 3, mapped at the grant window.
+    const PAGE: Frame = Frame(3);
+    const WINDOW: *mut u32 = GRANT_WINDOW as *mut u32;
+
+    fn grant(kind: GrantKind) -> Option<Grant> {
+        Some(Grant {
+            slot: 3,
+            kind,
+            rights: Rights::READ.union(Rights::WRITE),
+        })
+    }
+
+    /// Maps the frame and writes `value` at its start.
+    fn prepare(value: u32) -> bool {
+        if let Err(error) = PAGE.map(GRANT_WINDOW, true) {
+            defmt::error!("map failed: {=str}", error.name());
+            return false;
+        }
+        // SAFETY: just mapped read/write.
+        unsafe { WINDOW.write_volatile(value) };
+        true
+    }
+
+    fn transient_grant() {
+        if !prepare(0x1234) {
+            return;
+        }
+        match SERVER.call_granting(&[1], grant(GrantKind::Transient)) {
+            Ok(reply) => {
+                // SAFETY: still mapped here.
+                let written = unsafe { WINDOW.add(1).read_volatile() };
+                defmt::info!(
+                    "grant: server read {=u32:#x} and wrote {=u32:#x}",
+                    reply.words[0],
+                    written
+                );
+            }
+            Err(error) => return defmt::error!("grant call failed: {=str}", error.name()),
+        }
+        match SERVER.call(&[2]) {
+            Err(error) => defmt::info!(
+                "after the grant ended the server's access faulted: {=str}",
+                error.name()
+            ),
+            Ok(reply) => defmt::error!(
+                "server still read {=u32:#x} after the grant ended",
+                reply.words[0]
+            ),
+        }
+    }
+
+    fn transfer() {
+        if !prepare(0x42) {
+            return;
+        }
+        if let Err(error) = SERVER.send_granting(&[3], grant(GrantKind::Transfer)) {
+            return defmt::error!("transfer failed: {=str}", error.name());
+        }
+        match SERVER.call(&[2]) {
+            Ok(reply) => defmt::info!(
+                "the server reads {=u32:#x} from the transferred frame",
+                reply.words[0]
+            ),
+            Err(error) => defmt::error!("server call failed: {=str}", error.name()),
+        }
+        defmt::info!("touching the frame this partition gave away");
+        // SAFETY: deliberately faults: the mapping went with the frame.
+        let value = unsafe { WINDOW.read_volatile() };
+        defmt::error!("still read {=u32:#x} after the transfer", value);
+    }
+
+    fn revoke() {
+        if !prepare(0x77) {
+            return;
+        }
+        if let Err(error) = SERVER.send_granting(&[3], grant(GrantKind::DerivedCopy)) {
+            return defmt::error!("copy failed: {=str}", error.name());
+        }
+        match SERVER.call(&[2]) {
+            Ok(reply) => defmt::info!(
+                "the server reads {=u32:#x} through its copy",
+                reply.words[0]
+            ),
+            Err(error) => return defmt::error!("server call failed: {=str}", error.name()),
+        }
+        if let Err(error) = cap_revoke(3) {
+            return defmt::error!("revoke failed: {=str}", error.name());
+        }
+        match SERVER.call(&[2]) {
+            Err(error) => defmt::info!(
+                "after the revoke the server's access faulted: {=str}",
+                error.name()
+            ),
+            Ok(reply) => defmt::error!(
+                "server still read {=u32:#x} after the revoke",
+                reply.words[0]
+            ),
         }
     }
 

@@ -1,12 +1,21 @@
-//! Test partition: an echo server on the endpoint in slot 0. Each call's
-//! reply is `[first word + 1, the caller's badge, the call's length]`. A
-//! call whose first word is `0xDEAD` makes it fault mid-call (it reads a
-//! kernel address), so tests can see what the kernel does to its caller.
+//! Test partition: a server on the endpoint in slot 0.
+//!
+//! Argument 0, the echo server: each call's reply is `[first word + 1, the
+//! caller's badge, the call's length]`. A call whose first word is `0xDEAD`
+//! makes it fault mid-call (it reads a kernel address), so tests can see
+//! what the kernel does to its caller.
+//!
+//! Argument 1, the page server: it accepts a frame capability into slot 5
+//! with each message. Request `[1]` (with a frame): map it in the grant
+//! window, read the first word, write it + 1 after it, reply `[word]`.
+//! Request `[2]`: read the grant window as it is now and reply `[word]` —
+//! a fault if the mapping is gone. Request `[3]` (a sent frame): map it.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
 mod partition {
-    use userlib::ipc::Endpoint;
+    use kernel_abi::user_layout::GRANT_WINDOW;
+    use userlib::ipc::{Endpoint, Frame, Message};
     use userlib::Start;
 
     /// First word of a request that makes the server fault.
@@ -14,7 +23,13 @@ mod partition {
 
     userlib::entry!(main);
 
-    fn main(_: Start) {
+    /// Where a granted frame lands.
+    const RECEIVE_SLOT: u16 = 5;
+
+    fn main(start: Start) {
+        if start.argument == 1 {
+            return page_server();
+        }
         let endpoint = Endpoint(0);
         defmt::info!("echo server ready");
         let mut message = match endpoint.recv() {
@@ -33,6 +48,43 @@ mod partition {
                 u32::from(message.len),
             ];
             message = match endpoint.reply_recv(&reply) {
+                Ok(message) => message,
+                Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
+            };
+        }
+    }
+
+    fn page_server() {
+        let endpoint = Endpoint(0);
+        let window = GRANT_WINDOW as *mut u32;
+        defmt::info!("page server ready");
+        let mut message: Message = match endpoint.recv_into(Some(RECEIVE_SLOT)) {
+            Ok(message) => message,
+            Err(error) => return defmt::error!("recv failed: {=str}", error.name()),
+        };
+        loop {
+            let mut reply = [0u32; 1];
+            if message.granted.is_some() {
+                if let Err(error) = Frame(RECEIVE_SLOT).map(GRANT_WINDOW, true) {
+                    defmt::error!("map failed: {=str}", error.name());
+                }
+            }
+            match message.words[0] {
+                1 => {
+                    // SAFETY: the frame was just mapped read/write here.
+                    let word = unsafe { window.read_volatile() };
+                    // SAFETY: as above; the frame is at least one page.
+                    unsafe { window.add(1).write_volatile(word + 1) };
+                    reply[0] = word;
+                }
+                2 => {
+                    defmt::info!("reading the grant window");
+                    // SAFETY: faults if the mapping is gone, as tests expect.
+                    reply[0] = unsafe { window.read_volatile() };
+                }
+                _ => {}
+            }
+            message = match endpoint.reply_recv_into(&reply, Some(RECEIVE_SLOT)) {
                 Ok(message) => message,
                 Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
             };

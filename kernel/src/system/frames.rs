@@ -1,0 +1,459 @@
+//! Frame and capability-management system calls: mapping a frame
+//! capability into the caller's grant window, unmapping it, copying a
+//! capability with fewer rights, deleting one, and revoking everything
+//! derived from one — with every mapping made through a removed capability
+//! taken down, in whichever partition it was.
+//!
+//! Page-table entries are written through the machine's physical-memory
+//! window into each partition's grant-window table (allocated at boot), and
+//! every removed page's cached translation is invalidated by address and
+//! ASID. Nothing here maps outside the grant window.
+
+use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::syscall::SyscallError;
+use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE};
+
+use super::System;
+use crate::cap::layout::SlotRef;
+use crate::cap::mapping::Mapping;
+use crate::cap::{CapObject, CapSlot};
+use crate::machine::Machine;
+use crate::mm::descriptor::{Access, Attributes, L2Entry, MemoryType};
+use crate::mm::user_space::{Region, Rights as RegionRights};
+
+/// Register of a call's second argument.
+const ARG1: usize = 1;
+/// Register of a call's third argument.
+const ARG2: usize = 2;
+
+impl<'a> System<'a> {
+    fn own_slot(&self, index: usize, register: usize) -> Result<SlotRef, SyscallError> {
+        let slot = CapSlot::from_register(self.threads[index].context.r[register])
+            .ok_or(SyscallError::InvalidArgument)?;
+        Ok(SlotRef::new(self.threads[index].partition as u8, slot.0))
+    }
+
+    /// `frame_map(frame, vaddr, rights)`: maps the whole frame at `vaddr`
+    /// in the caller's grant window with `rights` (READ, optionally WRITE).
+    pub(super) fn frame_map(
+        &mut self,
+        index: usize,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let at = self.own_slot(index, 0)?;
+        let context = self.threads[index].context;
+        let (virt, wanted) = (context.r[ARG1], context.r[ARG2]);
+        let rights = Rights::from_bits(wanted).ok_or(SyscallError::InvalidArgument)?;
+        let cap = *self.objects.caps.lookup(at, CapKind::Frame, Rights::READ)?;
+        if !rights.contains(Rights::READ)
+            || !rights.is_subset_of(cap.rights)
+            || rights.contains(Rights::EXECUTE)
+        {
+            return Err(SyscallError::MissingRights);
+        }
+        let CapObject::Frame { base, pages } = cap.object else {
+            return Err(SyscallError::WrongType);
+        };
+        let size = pages
+            .checked_mul(PAGE_SIZE)
+            .ok_or(SyscallError::InvalidArgument)?;
+        let in_window = virt >= GRANT_WINDOW
+            && virt % PAGE_SIZE == 0
+            && size <= GRANT_WINDOW_SIZE - (virt - GRANT_WINDOW).min(GRANT_WINDOW_SIZE);
+        if !in_window || size == 0 {
+            return Err(SyscallError::InvalidArgument);
+        }
+        let partition = at.partition as usize;
+        let writable = rights.contains(Rights::WRITE);
+        let region_rights = if writable {
+            RegionRights::ReadWrite
+        } else {
+            RegionRights::Read
+        };
+        self.objects.mappings.record(at, virt, pages)?;
+        if self.partitions[partition]
+            .space
+            .add(Region::ram(virt, size, base, region_rights))
+            .is_err()
+        {
+            let _ = self.objects.mappings.take(at);
+            return Err(SyscallError::SlotOccupied);
+        }
+        let attrs = Attributes {
+            access: if writable {
+                Access::UserReadWrite
+            } else {
+                Access::UserReadOnly
+            },
+            memory: MemoryType::Normal,
+            executable: false,
+            global: false,
+        };
+        let table = self.partitions[partition].grant_table;
+        for page in 0..pages {
+            let va = virt + page * PAGE_SIZE;
+            let entry = L2Entry::small_page(base + (page * PAGE_SIZE) as usize, attrs);
+            machine.write_phys(entry_address(table, va), &entry.0.to_le_bytes());
+        }
+        machine.page_tables_changed(None);
+        Ok(())
+    }
+
+    /// `frame_unmap(frame)`: takes down the mapping made through it.
+    pub(super) fn frame_unmap(
+        &mut self,
+        index: usize,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let at = self.own_slot(index, 0)?;
+        self.objects.caps.lookup(at, CapKind::Frame, Rights::NONE)?;
+        let mapping = self
+            .objects
+            .mappings
+            .take(at)
+            .ok_or(SyscallError::InvalidArgument)?;
+        self.unmap(mapping, machine);
+        Ok(())
+    }
+
+    /// `cap_copy(source, dest, rights)`: a copy with `rights` (a subset)
+    /// into an empty slot of the caller's own space, derived from the source.
+    pub(super) fn cap_copy(&mut self, index: usize) -> Result<(), SyscallError> {
+        let source = self.own_slot(index, 0)?;
+        let dest = self.own_slot(index, ARG1)?;
+        let rights = Rights::from_bits(self.threads[index].context.r[ARG2])
+            .ok_or(SyscallError::InvalidArgument)?;
+        Ok(self.objects.caps.derive(source, dest, rights)?)
+    }
+
+    /// `cap_delete(slot)`: removes one capability (and its mapping).
+    pub(super) fn cap_delete(
+        &mut self,
+        index: usize,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let at = self.own_slot(index, 0)?;
+        self.objects.caps.delete(at)?;
+        if let Some(mapping) = self.objects.mappings.take(at) {
+            self.unmap(mapping, machine);
+        }
+        Ok(())
+    }
+
+    /// `cap_revoke(slot)`: removes every capability derived from it, in any
+    /// partition, and every mapping made through them.
+    pub(super) fn cap_revoke(
+        &mut self,
+        index: usize,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let at = self.own_slot(index, 0)?;
+        self.objects.caps.get(at)?;
+        self.destroy_derived(at, false, machine)?;
+        Ok(())
+    }
+
+    /// Revokes everything derived from `at` (and `at` itself if `including`),
+    /// taking down their mappings.
+    pub(super) fn destroy_derived(
+        &mut self,
+        at: SlotRef,
+        including: bool,
+        machine: &mut impl Machine,
+    ) -> Result<usize, SyscallError> {
+        let mut removed = heapless::Vec::<SlotRef, 64>::new();
+        let mut record = |slot: SlotRef, _| {
+            let _ = removed.push(slot);
+        };
+        let count = if including {
+            self.objects.caps.destroy(at, &mut record)?
+        } else {
+            self.objects.caps.revoke(at, &mut record)?
+        };
+        for slot in removed {
+            if let Some(mapping) = self.objects.mappings.take(slot) {
+                self.unmap(mapping, machine);
+            }
+        }
+        Ok(count)
+    }
+
+    /// Ends the transient grant thread `caller` made for its call, if any.
+    pub(super) fn end_transient(&mut self, caller: usize, machine: &mut impl Machine) {
+        if let Some(at) = self
+            .objects
+            .transient
+            .get_mut(caller)
+            .and_then(Option::take)
+        {
+            let _ = self.destroy_derived(at, true, machine);
+        }
+    }
+
+    /// Clears a mapping's entries and drops their cached translations.
+    pub(super) fn unmap(&mut self, mapping: Mapping, machine: &mut impl Machine) {
+        let Some(partition) = self.partitions.get_mut(usize::from(mapping.partition)) else {
+            return;
+        };
+        let _ = partition.space.remove(mapping.virt);
+        for page in 0..mapping.pages {
+            let va = mapping.virt + page * PAGE_SIZE;
+            machine.write_phys(
+                entry_address(partition.grant_table, va),
+                &L2Entry::FAULT.0.to_le_bytes(),
+            );
+            machine.page_tables_changed(Some((partition.asid, va)));
+        }
+    }
+}
+
+/// Physical address of the grant-window entry for `va`.
+fn entry_address(table: usize, va: u32) -> usize {
+    table + ((va - GRANT_WINDOW) / PAGE_SIZE) as usize * core::mem::size_of::<L2Entry>()
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::tests::{thread, Rig};
+    use super::super::Next;
+    use super::*;
+    use crate::exception::TrapFrame;
+    use crate::machine::tests::FakeMachine;
+    use crate::mm::user_space::Use;
+    use boot_info::CapObjectInfo::{Endpoint as Ep, Frame};
+    use kernel_abi::cap::{GrantDescriptor, GrantKind};
+    use kernel_abi::syscall::{MessageInfo, Syscall};
+
+    const RW: u32 = Rights::READ.bits() | Rights::WRITE.bits();
+    const RWG: u32 = RW | Rights::GRANT.bits();
+    const TABLE: usize = 0x6100_0000;
+    const FRAME: usize = 0x6200_0000;
+    const AT: u32 = GRANT_WINDOW + 0x1000;
+
+    fn syscall(frame: &mut TrapFrame, call: Syscall, args: [u32; 3]) {
+        frame.r[7] = call as u32;
+        frame.r[..3].copy_from_slice(&args);
+    }
+
+    fn entry(m: &FakeMachine, va: u32) -> u32 {
+        let mut bytes = [0; 4];
+        m.read_phys(entry_address(TABLE, va), &mut bytes);
+        u32::from_le_bytes(bytes)
+    }
+
+    fn machine() -> FakeMachine {
+        FakeMachine::new(TABLE, 0x1000)
+    }
+
+    #[test]
+    fn map_writes_user_entries_and_unmap_clears_them_and_the_tlb() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &[(0, 3, Frame(0), RWG, 0)]);
+        let mut m = machine();
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::FrameMap, [3, AT, RW]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME));
+        assert_eq!(L2Entry(entry(&m, AT + 0x1000)).page(), Some(FRAME + 0x1000));
+        assert_eq!(entry(&m, AT + 0x2000), 0, "a two-page frame maps two pages");
+        let space = &system.partitions()[0].space;
+        assert_eq!(
+            space.check_buffer(AT + 8, 8, Use::Write, 8),
+            Ok(FRAME + 8),
+            "usable as a syscall buffer"
+        );
+        syscall(&mut frame, Syscall::FrameMap, [3, AT + 0x4000, RW]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(
+            frame.r[0],
+            SyscallError::SlotOccupied as u32,
+            "one mapping per capability"
+        );
+        syscall(&mut frame, Syscall::FrameUnmap, [3, 0, 0]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!((entry(&m, AT), entry(&m, AT + 0x1000)), (0, 0));
+        assert_eq!(m.tlb_invalidations, [(1, AT), (1, AT + 0x1000)]);
+        assert!(system.partitions()[0]
+            .space
+            .check_buffer(AT, 4, Use::Read, 1)
+            .is_err());
+    }
+
+    #[test]
+    fn bad_mappings_are_refused() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let read_only = Rights::READ.bits();
+        let caps = [(0, 3, Frame(0), read_only, 0), (0, 4, Ep(0), RW, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = machine();
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        let mut expect = |args: [u32; 3], error: SyscallError| {
+            syscall(&mut frame, Syscall::FrameMap, args);
+            system.on_syscall(&mut frame, &mut m);
+            assert_eq!(frame.r[0], error as u32, "{args:x?}");
+        };
+        expect([3, AT, RW], SyscallError::MissingRights);
+        expect([3, AT + 4, read_only], SyscallError::InvalidArgument);
+        expect([3, 0x0010_0000, read_only], SyscallError::InvalidArgument);
+        expect(
+            [3, GRANT_WINDOW + GRANT_WINDOW_SIZE - 0x1000, read_only],
+            SyscallError::InvalidArgument,
+        );
+        expect([4, AT, read_only], SyscallError::WrongType);
+        expect([7, AT, read_only], SyscallError::EmptySlot);
+        expect([99, AT, read_only], SyscallError::InvalidArgument);
+        assert!(m.memory.iter().all(|&b| b == 0), "nothing was mapped");
+    }
+
+    /// Client a (frame in slot 3, endpoint slot 0 with grant right) and
+    /// server b (endpoint slot 0, receive slot 5).
+    fn grant_rig() -> Rig {
+        Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)])
+    }
+    const GRANT_CAPS: [(u8, u16, boot_info::CapObjectInfo, u32, u32); 3] = [
+        (0, 3, Frame(0), RWG, 0),
+        (0, 0, Ep(0), RWG, 1),
+        (1, 0, Ep(0), Rights::READ.bits(), 0),
+    ];
+
+    fn grant(kind: GrantKind) -> u32 {
+        GrantDescriptor {
+            slot: CapSlot(3),
+            kind,
+            rights: Rights::READ.union(Rights::WRITE),
+        }
+        .encode()
+    }
+
+    fn receive_into(slot: u16) -> u32 {
+        MessageInfo {
+            length: 0,
+            granted: None,
+            slot: Some(CapSlot(slot)),
+        }
+        .encode()
+    }
+
+    #[test]
+    fn a_transient_grant_lets_the_server_map_the_page_until_it_replies() {
+        let mut rig = grant_rig();
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &GRANT_CAPS);
+        let mut m = machine();
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m); // b's window: the server waits
+        syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
+        frame.r[6] = receive_into(5);
+        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Idle);
+        system.on_tick(&mut frame, &mut m); // a's window: the client calls
+        syscall(&mut frame, Syscall::Call, [0, 0, 0]);
+        frame.r[5] = grant(GrantKind::Transient);
+        frame.r[6] = 0;
+        system.on_syscall(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m); // b's window: the server has it
+        let info = MessageInfo::decode(frame.r[6]).unwrap();
+        assert_eq!(
+            (info.slot, info.granted),
+            (Some(CapSlot(5)), Some(GrantKind::Transient))
+        );
+        syscall(&mut frame, Syscall::FrameMap, [5, AT, RW]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(
+            L2Entry(entry(&m, AT)).page(),
+            Some(FRAME),
+            "the server sees the client's page"
+        );
+        syscall(&mut frame, Syscall::ReplyRecv, [0, 0, 0]);
+        frame.r[5] = 0;
+        frame.r[6] = receive_into(5);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(
+            entry(&m, AT),
+            0,
+            "the grant ended at the reply and took the mapping with it"
+        );
+        let server_asid = system.partitions()[1].asid;
+        assert!(m.tlb_invalidations.contains(&(server_asid, AT)));
+        assert!(system.objects.caps.get(SlotRef::new(1, 5)).is_err());
+        assert!(
+            system.objects.caps.get(SlotRef::new(0, 3)).is_ok(),
+            "the client keeps its frame"
+        );
+    }
+
+    #[test]
+    fn revoking_a_derived_copy_unmaps_it_in_the_other_partition() {
+        let mut rig = grant_rig();
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &GRANT_CAPS);
+        let mut m = machine();
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
+        frame.r[6] = receive_into(5);
+        system.on_syscall(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::Send, [0, 0, 0]);
+        frame.r[5] = grant(GrantKind::DerivedCopy);
+        frame.r[6] = 0;
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        system.on_tick(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::FrameMap, [5, AT, RW]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME));
+        syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
+        frame.r[6] = receive_into(6);
+        system.on_syscall(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m); // the client revokes
+        syscall(&mut frame, Syscall::CapRevoke, [3, 0, 0]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(entry(&m, AT), 0, "the server's mapping is gone");
+        assert!(
+            system.objects.caps.get(SlotRef::new(1, 5)).is_err(),
+            "and so is its copy"
+        );
+        assert!(system.objects.caps.get(SlotRef::new(0, 3)).is_ok());
+    }
+
+    #[test]
+    fn a_transfer_leaves_the_sender_without_the_frame_or_its_mapping() {
+        let mut rig = grant_rig();
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &GRANT_CAPS);
+        let mut m = machine();
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::FrameMap, [3, AT, RW]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME));
+        system.on_tick(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
+        frame.r[6] = receive_into(5);
+        system.on_syscall(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::Send, [0, 0, 0]);
+        frame.r[5] = GrantDescriptor {
+            slot: CapSlot(3),
+            kind: GrantKind::Transfer,
+            rights: Rights::NONE,
+        }
+        .encode();
+        frame.r[6] = 0;
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(entry(&m, AT), 0, "the sender's mapping went with the frame");
+        assert!(system.objects.caps.get(SlotRef::new(0, 3)).is_err());
+        assert!(system.objects.caps.get(SlotRef::new(1, 5)).is_ok());
+        assert!(system.partitions()[0]
+            .space
+            .check_buffer(AT, 4, Use::Read, 1)
+            .is_err());
+    }
+}
