@@ -86,7 +86,6 @@ pub fn grant_word(grant: Option<Grant>) -> u32 {
 fn raw(call: Syscall, slot: u32, words: &[u32], grant: u32, info: u32) -> [u32; 7] {
     let mut w = [0u32; MESSAGE_REGISTERS];
     w[..words.len()].copy_from_slice(words);
-    let out: [u32; 7];
     let (r0, r1, r2, r3, r4, r5, r6): (u32, u32, u32, u32, u32, u32, u32);
     // SAFETY: `svc #0` enters the kernel, which returns results in r0-r6 and
     // preserves every other register. r6 may be LLVM's base pointer and
@@ -109,8 +108,7 @@ fn raw(call: Syscall, slot: u32, words: &[u32], grant: u32, info: u32) -> [u32; 
             in("r7") call as u32,
         );
     }
-    out = [r0, r1, r2, r3, r4, r5, r6];
-    out
+    [r0, r1, r2, r3, r4, r5, r6]
 }
 
 #[cfg(target_os = "none")]

@@ -15,8 +15,8 @@
 //! Linux's frontswap names objects by a swap type and cleancache by an
 //! inode number, both narrow, so the common put and get never touches
 //! shared memory for its handle. The types here say only what a message
-//! carries; none of them grants anything (the server knows its client by
-//! the IPC badge, never by a field of a message).
+//! carries, and must never be taken as granting anything: the server knows
+//! its client by the IPC badge, never by a field of a message.
 
 use crate::error::DecodeError;
 use crate::request_block::RequestBlock;
