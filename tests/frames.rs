@@ -85,3 +85,41 @@ fn revoking_a_derived_copy_removes_the_mapping_in_the_other_partition() {
         "{transcript}"
     );
 }
+
+#[test]
+fn a_pager_maps_a_page_on_fault_and_the_faulting_thread_continues() {
+    let report = boot_system("pager");
+    let transcript = report.transcript();
+    // The third fault finds the pager out of frames: that one stops the client.
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "{transcript}"
+    );
+    let pager = report.messages_from(Source::Partition(0));
+    assert!(pager.contains(&"out of frames"), "{transcript}");
+    let faults: Vec<_> = pager
+        .iter()
+        .filter(|m| m.starts_with("page fault at 0x7f00"))
+        .collect();
+    assert_eq!(faults.len(), 3, "{transcript}");
+    assert!(
+        faults.iter().all(|m| m.ends_with("from badge 5")),
+        "{faults:?}"
+    );
+    let client = report.messages_from(Source::Partition(1));
+    assert_eq!(
+        client,
+        [
+            "demand paging: page 0 read 0x0, wrote and read back 0x99",
+            "demand paging: page 1 read 0x0, wrote and read back 0x9a",
+        ],
+        "{transcript}"
+    );
+    assert!(
+        report
+            .find("partition client: translation fault (page) on read of address 0x7f002000")
+            .is_some(),
+        "{transcript}"
+    );
+}

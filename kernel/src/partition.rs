@@ -45,6 +45,8 @@ pub struct Partition {
     pub passive: bool,
     /// Physical address of the second-level table of its grant window.
     pub grant_table: usize,
+    /// Slot of its pager's endpoint capability, if it has a pager.
+    pub pager: Option<u16>,
 }
 
 /// Why a partition could not be loaded.
@@ -172,6 +174,7 @@ pub(crate) mod tests {
                 .collect(),
             passive: false,
             cap_slots: 4,
+            pager: None,
         }
     }
 

@@ -46,6 +46,8 @@ pub struct Thread {
     /// Has blocked at least once (a passive thread initialises before the
     /// first major frame, until it first blocks).
     pub initialised: bool,
+    /// The page fault its pager is handling, while it waits for the answer.
+    pub fault: Option<crate::machine::UserFault>,
 }
 
 /// How a thread starts.
@@ -80,6 +82,7 @@ impl Thread {
             context,
             passive: false,
             initialised: false,
+            fault: None,
         }
     }
 }

@@ -150,6 +150,9 @@ pub struct PartitionInfo {
     pub passive: bool,
     /// Slots in its capability space.
     pub cap_slots: u16,
+    /// The slot of the endpoint capability its threads' page faults in the
+    /// grant window are sent to, if it has a pager.
+    pub pager: Option<u16>,
 }
 
 /// One thread.
@@ -321,6 +324,7 @@ mod tests {
             threads: Vec::from_slice(core::slice::from_ref(&thread)).unwrap(),
             passive: false,
             cap_slots: 16,
+            pager: None,
         };
         BootInfo {
             system: name("test"),

@@ -190,6 +190,7 @@ pub fn boot() -> Result<(), BootError> {
                 running_ticks: 0,
                 passive: p.passive,
                 grant_table,
+                pager: p.pager,
             })
         };
         for (t_index, t) in p.threads.iter().enumerate() {

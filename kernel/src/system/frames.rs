@@ -44,6 +44,18 @@ impl<'a> System<'a> {
         let context = self.threads[index].context;
         let (virt, wanted) = (context.r[ARG1], context.r[ARG2]);
         let rights = Rights::from_bits(wanted).ok_or(SyscallError::InvalidArgument)?;
+        self.map_at(at, virt, rights, machine)
+    }
+
+    /// Maps the frame capability at `at` at `virt` in its partition's grant
+    /// window with `rights`.
+    pub(super) fn map_at(
+        &mut self,
+        at: SlotRef,
+        virt: u32,
+        rights: Rights,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
         let cap = *self.objects.caps.lookup(at, CapKind::Frame, Rights::READ)?;
         if !rights.contains(Rights::READ)
             || !rights.is_subset_of(cap.rights)

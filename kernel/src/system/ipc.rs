@@ -128,6 +128,10 @@ impl<'a> System<'a> {
         call: bool,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
+        if let Some(message) = self.pending_fault_message(from, badge) {
+            message.deliver(&mut self.threads[to].context, None);
+            return Ok(());
+        }
         let request = SendRequest::decode(&self.threads[from].context)?;
         let landed = request
             .grant
@@ -240,9 +244,13 @@ impl<'a> System<'a> {
         let received = if reply_first {
             let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
             if let Some(Ok(caller)) = outcome.replied {
-                self.deliver(index, caller.index(), 0, false, machine)?;
-                self.end_transient(caller.index(), machine);
-                self.threads[caller.index()].state = ThreadState::Ready;
+                if self.threads[caller.index()].fault.is_some() {
+                    self.resolve_page_fault(index, caller.index(), machine);
+                } else {
+                    self.deliver(index, caller.index(), 0, false, machine)?;
+                    self.end_transient(caller.index(), machine);
+                    self.threads[caller.index()].state = ThreadState::Ready;
+                }
             }
             let _ = self.objects.donations.give_back(id(index));
             outcome.received

@@ -10,6 +10,7 @@
 
 mod frames;
 mod ipc;
+mod pager;
 
 use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
@@ -173,6 +174,18 @@ impl<'a> System<'a> {
             return self.dispatch(frame, machine);
         };
         self.save(frame);
+        if self.page_fault_to_pager(index, fault, machine) {
+            self.current = None;
+            return self.dispatch(frame, machine);
+        }
+        self.stop_partition_of(index, fault, machine);
+        self.current = None;
+        self.dispatch(frame, machine)
+    }
+
+    /// Stops the partition of thread `index`, which took `fault`: every
+    /// thread of it leaves IPC (its callers and waiters get `PeerGone`).
+    fn stop_partition_of(&mut self, index: usize, fault: UserFault, machine: &mut impl Machine) {
         let partition = self.threads[index].partition;
         self.partitions[partition].state = PartitionState::Stopped;
         for t in 0..self.threads.len() {
@@ -190,8 +203,6 @@ impl<'a> System<'a> {
             thread: &self.threads[index].name,
             fault,
         });
-        self.current = None;
-        self.dispatch(frame, machine)
     }
 
     /// Takes thread `index` out of all IPC: whoever waits on it (a caller
@@ -384,6 +395,7 @@ pub(crate) mod tests {
             running_ticks: 0,
             passive: false,
             grant_table: 0x6100_0000,
+            pager: None,
         }
     }
 

@@ -187,6 +187,23 @@ impl Endpoint {
         self.reply_recv_into(words, None)
     }
 
+    /// As [`reply_recv`](Self::reply_recv), passing a capability with the
+    /// reply.
+    pub fn reply_recv_granting(
+        self,
+        words: &[u32],
+        grant: Option<Grant>,
+    ) -> Result<Message, SyscallError> {
+        let info = info(words.len(), None)?;
+        received(raw(
+            Syscall::ReplyRecv,
+            u32::from(self.0),
+            words,
+            grant_word(grant),
+            info,
+        ))
+    }
+
     /// As [`reply_recv`](Self::reply_recv), accepting a capability with the
     /// next message into slot `receive`.
     pub fn reply_recv_into(

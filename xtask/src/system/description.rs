@@ -163,6 +163,11 @@ pub struct PartitionSection {
     /// The capabilities it starts with.
     #[serde(default)]
     pub caps: Vec<CapSection>,
+    /// Slot of an endpoint capability (with `write`): page faults of its
+    /// threads in the grant window become calls to it, and a frame sent
+    /// back in the reply is mapped at the faulting page.
+    #[serde(default)]
+    pub pager: Option<u16>,
 }
 
 /// One thread.

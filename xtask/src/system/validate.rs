@@ -203,11 +203,27 @@ pub fn validate(
             threads,
             passive: p.passive,
             cap_slots: p.cap_slots,
+            pager: p.pager,
         });
     }
 
     let schedule = schedule(&c, d)?;
     let caps = caps(&c, d)?;
+    for (i, p) in d.partitions.iter().enumerate() {
+        let Some(slot) = p.pager else { continue };
+        let is_pager_cap = |cap: &CapInfo| {
+            usize::from(cap.partition) == i
+                && cap.slot == slot
+                && matches!(cap.object, CapObjectInfo::Endpoint(_))
+                && cap.rights & kernel_abi::cap::Rights::WRITE.bits() != 0
+        };
+        if !caps.iter().any(is_pager_cap) {
+            return Err(c.err(
+                format!("partition[{i}].pager"),
+                format!("slot {slot} holds no endpoint capability with `write`"),
+            ));
+        }
+    }
     let mut taken = Vec::new();
     let shared = shared(&c, d, &mut total_memory, &mut taken)?;
     let devices = devices(&c, d, board, &mut taken)?;

@@ -11,6 +11,11 @@
 //! - 4, 5, 6: frames with the page server — a transient grant for one call
 //!   (the server may use the page only until it replies), a transfer (the
 //!   sender loses its mapping), and a derived copy revoked by the giver.
+//! - 7: demand paging — touches three pages of the grant window; its pager
+//!   has frames for two of them.
+//! - 8: the grant benchmark — calls that lend the page server one page
+//!   each; the server maps it, reads and writes it, and replies (which
+//!   ends the grant and unmaps it).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -41,6 +46,8 @@ mod partition {
             (4, _) => transient_grant(),
             (5, _) => transfer(),
             (6, _) => revoke(),
+            (7, _) => demand_paging(),
+            (8, _) => bench_grant(),
             (other, _) => defmt::error!("no mode {=u32}", other),
         }
     }
@@ -200,6 +207,47 @@ mod partition {
                 reply.words[0]
             ),
         }
+    }
+
+    fn demand_paging() {
+        for page in 0..3u32 {
+            // SAFETY: the grant window; a fault here goes to the pager,
+            // which maps a page (or, out of frames, the fault stops us).
+            let address = unsafe { WINDOW.add((page * 1024) as usize) };
+            // SAFETY: as above.
+            let before = unsafe { address.read_volatile() };
+            // SAFETY: as above; the pager's frames are writable.
+            unsafe { address.write_volatile(0x99 + page) };
+            // SAFETY: as above.
+            let after = unsafe { address.read_volatile() };
+            defmt::info!(
+                "demand paging: page {=u32} read {=u32:#x}, wrote and read back {=u32:#x}",
+                page,
+                before,
+                after
+            );
+        }
+    }
+
+    fn bench_grant() {
+        const CALLS: u64 = 2_000;
+        let lend = grant(GrantKind::Transient);
+        for _ in 0..50 {
+            let _ = SERVER.call_granting(&[1], lend);
+        }
+        let begin = syscall::clock_us();
+        for _ in 0..CALLS {
+            if SERVER.call_granting(&[1], lend).is_err() {
+                return defmt::error!("bench: a grant call failed");
+            }
+        }
+        let elapsed_us = syscall::clock_us() - begin;
+        defmt::info!(
+            "bench ipc.grant_map_unmap.page: {=u64} instructions per round trip ({=u64} calls in {=u64} us)",
+            elapsed_us * 1_000 / CALLS,
+            CALLS,
+            elapsed_us
+        );
     }
 
     fn bench() {

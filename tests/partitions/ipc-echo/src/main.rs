@@ -10,6 +10,10 @@
 //! window, read the first word, write it + 1 after it, reply `[word]`.
 //! Request `[2]`: read the grant window as it is now and reply `[word]` —
 //! a fault if the mapping is gone. Request `[3]` (a sent frame): map it.
+//!
+//! Argument 2, a pager: each message is a page fault (`[address, access,
+//! pc]`); the reply transfers the next of its frames (slots 3 and 4), which
+//! the kernel maps at the faulting page.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -30,6 +34,9 @@ mod partition {
         if start.argument == 1 {
             return page_server();
         }
+        if start.argument == 2 {
+            return pager();
+        }
         let endpoint = Endpoint(0);
         defmt::info!("echo server ready");
         let mut message = match endpoint.recv() {
@@ -48,6 +55,40 @@ mod partition {
                 u32::from(message.len),
             ];
             message = match endpoint.reply_recv(&reply) {
+                Ok(message) => message,
+                Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
+            };
+        }
+    }
+
+    fn pager() {
+        use kernel_abi::cap::{GrantKind, Rights};
+        use userlib::ipc::Grant;
+        let endpoint = Endpoint(0);
+        let mut frames = [3u16, 4].into_iter();
+        defmt::info!("pager ready");
+        let mut message = match endpoint.recv() {
+            Ok(message) => message,
+            Err(error) => return defmt::error!("recv failed: {=str}", error.name()),
+        };
+        loop {
+            let [address, access, pc, _] = message.words;
+            defmt::info!(
+                "page fault at {=u32:#x} (access {=u32}, pc {=u32:#x}) from badge {=u32}",
+                address,
+                access,
+                pc,
+                message.badge
+            );
+            let grant = frames.next().map(|slot| Grant {
+                slot,
+                kind: GrantKind::Transfer,
+                rights: Rights::NONE,
+            });
+            if grant.is_none() {
+                defmt::info!("out of frames");
+            }
+            message = match endpoint.reply_recv_granting(&[], grant) {
                 Ok(message) => message,
                 Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
             };

@@ -1,0 +1,282 @@
+//! Pagers: a partition may name an endpoint its threads' page faults go
+//! to. A translation fault in the grant window then becomes a call to
+//! that endpoint — words `[fault address, access (0 read, 1 write,
+//! 2 execute), pc]`, the badge of the pager capability — and the faulting
+//! thread waits. If the pager's reply carries a frame (transfer or derived
+//! copy), the kernel puts it in the first free slot of the faulting
+//! partition, maps it at the faulting page, and the thread resumes at the
+//! faulting instruction. A reply without a usable frame stops the
+//! partition with the original fault, as if it had no pager.
+//!
+//! The faulting thread's registers are never touched: the fault message is
+//! built from the fault, not from them.
+
+use kernel_abi::cap::{CapKind, GrantKind, Rights};
+use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE};
+
+use super::System;
+use crate::cap::layout::SlotRef;
+use crate::cap::CapObject;
+use crate::fault::{AccessKind, FaultKind};
+use crate::ipc::endpoint::CallOutcome;
+use crate::ipc::message::{Message, SendRequest};
+use crate::ipc::ThreadId;
+use crate::machine::{Machine, UserFault};
+use crate::thread::ThreadState;
+
+impl<'a> System<'a> {
+    /// Sends thread `index`'s `fault` to its partition's pager, if it has
+    /// one and the fault is one a pager can fix. Returns whether it did.
+    pub(super) fn page_fault_to_pager(
+        &mut self,
+        index: usize,
+        fault: UserFault,
+        machine: &mut impl Machine,
+    ) -> bool {
+        let partition = self.threads[index].partition;
+        let (Some(slot), Some(decoded)) = (self.partitions[partition].pager, fault.fault) else {
+            return false;
+        };
+        let in_window =
+            decoded.address >= GRANT_WINDOW && decoded.address - GRANT_WINDOW < GRANT_WINDOW_SIZE;
+        if !matches!(decoded.kind, FaultKind::Translation(_)) || !in_window {
+            return false;
+        }
+        let Ok(cap) = self.objects.caps.lookup(
+            SlotRef::new(partition as u8, slot),
+            CapKind::Endpoint,
+            Rights::WRITE,
+        ) else {
+            return false;
+        };
+        let (CapObject::Endpoint(endpoint), badge) = (cap.object, cap.badge) else {
+            return false;
+        };
+        if self.closed.contains(&endpoint) {
+            return false;
+        }
+        self.threads[index].fault = Some(fault);
+        match self
+            .objects
+            .endpoints
+            .call(endpoint, ThreadId(index as u16), badge)
+        {
+            Ok(CallOutcome::Delivered { receiver, .. }) => {
+                let to = receiver.index();
+                fault_message(fault, badge).deliver(&mut self.threads[to].context, None);
+                self.threads[to].state = ThreadState::Ready;
+                let _ = self
+                    .objects
+                    .donations
+                    .donate(ThreadId(index as u16), receiver);
+            }
+            Ok(CallOutcome::Blocked) => {}
+            Err(_) => {
+                self.threads[index].fault = None;
+                return false;
+            }
+        }
+        self.threads[index].state = ThreadState::Blocked;
+        let _ = machine;
+        true
+    }
+
+    /// The message a thread waiting on its pager sends, if it is one.
+    pub(super) fn pending_fault_message(&self, index: usize, badge: u32) -> Option<Message> {
+        self.threads[index]
+            .fault
+            .map(|fault| fault_message(fault, badge))
+    }
+
+    /// The pager (`server`) answered thread `caller`'s fault: map the frame
+    /// it sent, or stop the caller's partition.
+    pub(super) fn resolve_page_fault(
+        &mut self,
+        server: usize,
+        caller: usize,
+        machine: &mut impl Machine,
+    ) {
+        let Some(fault) = self.threads[caller].fault.take() else {
+            return;
+        };
+        if self
+            .map_pager_frame(server, caller, fault, machine)
+            .is_some()
+        {
+            self.threads[caller].state = ThreadState::Ready;
+        } else {
+            self.stop_partition_of(caller, fault, machine);
+        }
+    }
+
+    fn map_pager_frame(
+        &mut self,
+        server: usize,
+        caller: usize,
+        fault: UserFault,
+        machine: &mut impl Machine,
+    ) -> Option<()> {
+        let grant = SendRequest::decode(&self.threads[server].context)
+            .ok()?
+            .grant?;
+        let partition = self.threads[caller].partition as u8;
+        let free = self
+            .objects
+            .caps
+            .space(partition)
+            .ok()?
+            .iter()
+            .position(Option::is_none)?;
+        let dest = SlotRef::new(partition, free as u16);
+        let source = SlotRef::new(self.threads[server].partition as u8, grant.slot.0);
+        match grant.kind {
+            GrantKind::Transfer => {
+                if let Some(mapping) = self.objects.mappings.take(source) {
+                    self.unmap(mapping, machine);
+                }
+                self.objects.caps.move_cap(source, dest).ok()?;
+            }
+            GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).ok()?,
+            GrantKind::Transient => return None,
+        }
+        let rights = self.objects.caps.get(dest).ok()?.rights;
+        let wanted = rights.intersection(Rights::READ.union(Rights::WRITE));
+        let page = fault.fault?.address & !(PAGE_SIZE - 1);
+        self.map_at(dest, page, wanted, machine).ok()
+    }
+}
+
+fn fault_message(fault: UserFault, badge: u32) -> Message {
+    let (address, access) = match fault.fault {
+        Some(f) => (
+            f.address,
+            match f.access {
+                AccessKind::Read => 0,
+                AccessKind::Write => 1,
+                AccessKind::Execute => 2,
+            },
+        ),
+        None => (0, 0),
+    };
+    Message {
+        words: [address, access, fault.pc, 0],
+        len: 3,
+        badge,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::tests::{thread, Rig};
+    use super::super::Next;
+    use super::*;
+    use crate::exception::{ExceptionKind, TrapFrame};
+    use crate::fault::{Fault, Level};
+    use crate::machine::tests::FakeMachine;
+    use crate::mm::descriptor::L2Entry;
+    use crate::partition::PartitionState;
+    use boot_info::CapObjectInfo::{Endpoint as Ep, Frame};
+    use kernel_abi::cap::{CapSlot, GrantDescriptor};
+    use kernel_abi::syscall::Syscall;
+
+    const TABLE: usize = 0x6100_0000;
+    const ADDRESS: u32 = GRANT_WINDOW + 0x2010;
+
+    fn fault() -> UserFault {
+        UserFault {
+            exception: ExceptionKind::DataAbort,
+            pc: 0xA040,
+            fault: Some(Fault {
+                kind: FaultKind::Translation(Level::Second),
+                access: AccessKind::Write,
+                address: ADDRESS,
+            }),
+        }
+    }
+
+    /// Client a has a pager (slot 1); server b pages it from frame slot 3.
+    fn run(
+        reply_with_frame: bool,
+    ) -> (
+        FakeMachine,
+        std::vec::Vec<u32>,
+        PartitionState,
+        Option<usize>,
+    ) {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        rig.partitions[0].pager = Some(1);
+        let rw = Rights::READ.union(Rights::WRITE).bits();
+        let caps = [
+            (0, 1, Ep(0), Rights::WRITE.bits(), 9),
+            (1, 0, Ep(0), Rights::READ.bits(), 0),
+            (1, 3, Frame(0), rw, 0),
+        ];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(TABLE, 0x1000);
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m);
+        frame.r[7] = Syscall::Recv as u32;
+        frame.r[0] = 0;
+        frame.r[6] = 0;
+        system.on_syscall(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m); // a's window
+        frame.r[4] = 0x4444;
+        frame.pc = 0xA040;
+        assert_eq!(
+            system.on_user_fault(&mut frame, fault(), &mut m),
+            Next::Idle,
+            "the client waits for its pager"
+        );
+        system.on_tick(&mut frame, &mut m); // b's window: the pager has the fault
+        let message = std::vec![frame.r[1], frame.r[2], frame.r[3], frame.r[5]];
+        frame.r[7] = Syscall::ReplyRecv as u32;
+        frame.r[0] = 0;
+        frame.r[5] = if reply_with_frame {
+            GrantDescriptor {
+                slot: CapSlot(3),
+                kind: GrantKind::Transfer,
+                rights: Rights::NONE,
+            }
+            .encode()
+        } else {
+            0
+        };
+        frame.r[6] = 0;
+        system.on_syscall(&mut frame, &mut m);
+        system.on_tick(&mut frame, &mut m); // a's window again
+        let resumed = (frame.r[4] == 0x4444 && frame.pc == 0xA040).then_some(0);
+        let state = system.partitions()[0].state;
+        (m, message, state, resumed)
+    }
+
+    #[test]
+    fn a_fault_in_the_grant_window_goes_to_the_pager_and_resumes_once_mapped() {
+        let (m, message, state, resumed) = run(true);
+        assert_eq!(
+            message,
+            [ADDRESS, 1, 0xA040, 9],
+            "address, write, pc, badge"
+        );
+        assert_eq!(state, PartitionState::Running);
+        assert_eq!(
+            resumed,
+            Some(0),
+            "same registers, back at the faulting instruction"
+        );
+        let mut entry = [0u8; 4];
+        m.read_phys(TABLE + 2 * 4, &mut entry);
+        assert_eq!(
+            L2Entry(u32::from_le_bytes(entry)).page(),
+            Some(0x6200_0000),
+            "the page is mapped"
+        );
+    }
+
+    #[test]
+    fn a_pager_that_sends_no_frame_leaves_the_fault_fatal() {
+        let (_, _, state, _) = run(false);
+        assert_eq!(state, PartitionState::Stopped);
+    }
+}
