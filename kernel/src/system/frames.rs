@@ -70,7 +70,7 @@ impl<'a> System<'a> {
             .checked_mul(PAGE_SIZE)
             .ok_or(SyscallError::InvalidArgument)?;
         let in_window = virt >= GRANT_WINDOW
-            && virt % PAGE_SIZE == 0
+            && virt.is_multiple_of(PAGE_SIZE)
             && size <= GRANT_WINDOW_SIZE - (virt - GRANT_WINDOW).min(GRANT_WINDOW_SIZE);
         if !in_window || size == 0 {
             return Err(SyscallError::InvalidArgument);
