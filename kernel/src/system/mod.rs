@@ -174,7 +174,7 @@ impl<'a> System<'a> {
             return self.dispatch(frame, machine);
         };
         self.save(frame);
-        if self.page_fault_to_pager(index, fault, machine) {
+        if self.page_fault_to_pager(index, fault) {
             self.current = None;
             return self.dispatch(frame, machine);
         }

@@ -27,12 +27,7 @@ use crate::thread::ThreadState;
 impl<'a> System<'a> {
     /// Sends thread `index`'s `fault` to its partition's pager, if it has
     /// one and the fault is one a pager can fix. Returns whether it did.
-    pub(super) fn page_fault_to_pager(
-        &mut self,
-        index: usize,
-        fault: UserFault,
-        machine: &mut impl Machine,
-    ) -> bool {
+    pub(super) fn page_fault_to_pager(&mut self, index: usize, fault: UserFault) -> bool {
         let partition = self.threads[index].partition;
         let (Some(slot), Some(decoded)) = (self.partitions[partition].pager, fault.fault) else {
             return false;
@@ -77,7 +72,6 @@ impl<'a> System<'a> {
             }
         }
         self.threads[index].state = ThreadState::Blocked;
-        let _ = machine;
         true
     }
 
