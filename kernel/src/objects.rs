@@ -107,6 +107,15 @@ impl<'a> KernelObjects<'a> {
         })
     }
 
+    /// Checks that `info`'s object counts fit the kernel's fixed limits.
+    pub fn check_counts(info: &BootInfo) -> Result<(), ObjectError> {
+        let max = boot_info::MAX_ENDPOINTS as u16;
+        if info.endpoints > max || info.notifications > max {
+            return Err(ObjectError::BadStorage);
+        }
+        Ok(())
+    }
+
     /// Places the capabilities `info` gives each partition; `frames` holds
     /// the physical base of each of `info.frames`.
     pub fn grant_boot_caps(

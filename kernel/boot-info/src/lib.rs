@@ -36,6 +36,8 @@ pub const MAX_SHARED: usize = 8;
 pub const MAX_DEVICES: usize = 8;
 /// The most capabilities the description hands out.
 pub const MAX_CAPS: usize = 64;
+/// The most endpoints (and the most notifications) in a system.
+pub const MAX_ENDPOINTS: usize = 64;
 /// The most frames (RAM given out as frame capabilities).
 pub const MAX_FRAMES: usize = 16;
 

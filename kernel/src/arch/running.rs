@@ -324,6 +324,7 @@ fn build_objects(
     info: &boot_info::BootInfo,
     threads: usize,
 ) -> Result<KernelObjects<'static>, BootError> {
+    KernelObjects::check_counts(info).map_err(BootError::Objects)?;
     let sizes: heapless::Vec<u16, { boot_info::MAX_PARTITIONS }> =
         info.partitions.iter().map(|p| p.cap_slots).collect();
     let layout = SpaceLayout::new(&sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;

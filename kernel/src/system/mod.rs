@@ -42,7 +42,7 @@ pub struct System<'a> {
     objects: KernelObjects<'a>,
     /// Endpoints no running partition can receive on any more: sending to
     /// them fails at once instead of waiting for ever.
-    closed: heapless::Vec<crate::cap::EndpointId, 64>,
+    closed: heapless::Vec<crate::cap::EndpointId, { boot_info::MAX_ENDPOINTS }>,
     schedule: Schedule,
     idle: TrapFrame,
     tick: u64,

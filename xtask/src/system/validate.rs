@@ -277,8 +277,11 @@ fn caps(
                 ));
             }
         }
-        if objects.len() > usize::from(u16::MAX) {
-            return Err(c.err(kind, "too many"));
+        if objects.len() > boot_info::MAX_ENDPOINTS {
+            return Err(c.err(
+                kind,
+                format!("at most {} of them", boot_info::MAX_ENDPOINTS),
+            ));
         }
         Ok(())
     };
