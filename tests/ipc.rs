@@ -60,3 +60,20 @@ fn a_server_that_faults_mid_call_releases_its_caller_with_an_error() {
         "{transcript}"
     );
 }
+
+#[test]
+fn a_device_interrupt_signals_the_driver_partitions_notification() {
+    let report = boot_system("irq");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let driver = report.messages_from(Source::Partition(0));
+    assert_eq!(
+        driver,
+        [
+            "uart1 interrupt 1 delivered (bits 0x4)",
+            "uart1 interrupt 2 delivered (bits 0x4)",
+            "uart1 interrupt 3 delivered (bits 0x4)",
+        ],
+        "{transcript}"
+    );
+}

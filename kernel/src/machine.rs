@@ -64,6 +64,8 @@ pub trait Machine {
     /// any translation of `va` cached under `asid` (`None`: only the
     /// barrier, after adding mappings).
     fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>);
+    /// Lets interrupt `irq` through again after its driver handled it.
+    fn unmask_irq(&mut self, irq: u32);
 }
 
 #[cfg(test)]
@@ -81,6 +83,7 @@ pub(crate) mod tests {
         pub logs: Vec<(Source, Vec<u8>)>,
         pub events: Vec<String>,
         pub tlb_invalidations: Vec<(u8, u32)>,
+        pub unmasked: Vec<u32>,
     }
 
     impl FakeMachine {
@@ -92,6 +95,7 @@ pub(crate) mod tests {
                 logs: Vec::new(),
                 events: Vec::new(),
                 tlb_invalidations: Vec::new(),
+                unmasked: Vec::new(),
             }
         }
 
@@ -121,6 +125,9 @@ pub(crate) mod tests {
         }
         fn report(&mut self, event: Event<'_>) {
             self.events.push(std::format!("{event:?}").to_string());
+        }
+        fn unmask_irq(&mut self, irq: u32) {
+            self.unmasked.push(irq);
         }
         fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>) {
             if let Some((asid, va)) = unmapped {

@@ -14,6 +14,7 @@ use crate::cap::table::CapTable;
 use crate::cap::{CapError, CapObject, Capability, EndpointId, NotificationId};
 use crate::ipc::donation::{Donations, Loan};
 use crate::ipc::endpoint::{Endpoint, Endpoints, ThreadIpc};
+use crate::ipc::irq::{IrqBinding, IrqBindings};
 use crate::ipc::notification::{Notification, Notifications};
 use crate::ipc::queue::Link;
 
@@ -41,6 +42,8 @@ pub struct ObjectStorage<'a> {
     pub mappings: &'a mut [Option<Mapping>],
     /// One per thread.
     pub transient: &'a mut [Option<SlotRef>],
+    /// One per interrupt ID up to the highest bound one.
+    pub irq_lines: &'a mut [Option<IrqBinding>],
 }
 
 /// Why the objects could not be set up from a boot table.
@@ -52,6 +55,8 @@ pub enum ObjectError {
     Cap { index: usize, error: CapError },
     /// A boot capability names an object that does not exist.
     NoSuchObject { index: usize },
+    /// An interrupt line cannot be bound (out of range, twice, no bits).
+    BadIrq { number: u32 },
 }
 
 /// Every capability, endpoint, notification and loan.
@@ -69,6 +74,8 @@ pub struct KernelObjects<'a> {
     /// Per calling thread: the capability it lent for the duration of its
     /// call (a transient grant), destroyed when the call is answered.
     pub transient: &'a mut [Option<SlotRef>],
+    /// Which notification each interrupt line signals.
+    pub irqs: IrqBindings<'a>,
 }
 
 impl<'a> KernelObjects<'a> {
@@ -104,7 +111,30 @@ impl<'a> KernelObjects<'a> {
             donations: Donations::new(storage.loans),
             mappings,
             transient: storage.transient,
+            irqs: IrqBindings::new(storage.irq_lines),
         })
+    }
+
+    /// Binds the interrupt lines `info` names to their notifications.
+    pub fn bind_irqs(&mut self, info: &BootInfo) -> Result<(), ObjectError> {
+        for (index, irq) in info.irqs.iter().enumerate() {
+            if irq.notification >= info.notifications {
+                return Err(ObjectError::NoSuchObject { index });
+            }
+            self.irqs
+                .bind(irq.number, NotificationId(irq.notification), irq.bits)
+                .map_err(|_| ObjectError::BadIrq { number: irq.number })?;
+        }
+        Ok(())
+    }
+
+    /// How many interrupt lines the binding table needs for `info`.
+    pub fn irq_lines(info: &BootInfo) -> usize {
+        info.irqs
+            .iter()
+            .map(|irq| irq.number as usize + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Checks that `info`'s object counts fit the kernel's fixed limits.
@@ -139,6 +169,9 @@ impl<'a> KernelObjects<'a> {
                         },
                         _ => return Err(ObjectError::NoSuchObject { index }),
                     }
+                }
+                CapObjectInfo::Irq(number) if info.irqs.iter().any(|irq| irq.number == number) => {
+                    CapObject::Irq(number)
                 }
                 _ => return Err(ObjectError::NoSuchObject { index }),
             };
@@ -195,6 +228,7 @@ pub(crate) mod tests {
                 loans: leak(threads),
                 mappings: leak(total),
                 transient: leak(threads),
+                irq_lines: leak(64),
             },
         )
         .unwrap()

@@ -89,6 +89,10 @@ pub enum Syscall {
     /// Capabilities derived from it stay, now derived from its parent.
     /// Out: `r0`.
     CapDelete = 16,
+    /// `irq_ack(irq)`: the driver has handled the interrupt behind the Irq
+    /// capability in `r0`; the kernel unmasks the line (it masks it when
+    /// it signals the bound notification). Out: `r0`.
+    IrqAck = 17,
 }
 
 impl Syscall {
@@ -111,6 +115,7 @@ impl Syscall {
             14 => Some(Syscall::CapCopy),
             15 => Some(Syscall::CapRevoke),
             16 => Some(Syscall::CapDelete),
+            17 => Some(Syscall::IrqAck),
             _ => None,
         }
     }
@@ -284,7 +289,7 @@ mod tests {
     use super::*;
     use crate::cap::{CapSlot, GrantKind};
 
-    const CALLS: [Syscall; 16] = [
+    const CALLS: [Syscall; 17] = [
         Syscall::Log,
         Syscall::Yield,
         Syscall::ThreadExit,
@@ -301,6 +306,7 @@ mod tests {
         Syscall::CapCopy,
         Syscall::CapRevoke,
         Syscall::CapDelete,
+        Syscall::IrqAck,
     ];
 
     #[test]

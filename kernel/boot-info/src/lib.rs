@@ -38,6 +38,8 @@ pub const MAX_DEVICES: usize = 8;
 pub const MAX_CAPS: usize = 64;
 /// The most endpoints (and the most notifications) in a system.
 pub const MAX_ENDPOINTS: usize = 64;
+/// The most interrupt lines bound to notifications.
+pub const MAX_IRQS: usize = 8;
 /// The most frames (RAM given out as frame capabilities).
 pub const MAX_FRAMES: usize = 16;
 
@@ -66,6 +68,19 @@ pub struct BootInfo {
     /// Frames: RAM the kernel allocates at boot and hands out only as
     /// frame capabilities; each entry is its size in bytes (whole pages).
     pub frames: Vec<u32, MAX_FRAMES>,
+    /// Interrupt lines the kernel enables and signals notifications with.
+    pub irqs: Vec<IrqInfo, MAX_IRQS>,
+}
+
+/// An interrupt line bound to a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IrqInfo {
+    /// The GIC interrupt ID (a shared peripheral interrupt, 32 or more).
+    pub number: u32,
+    /// Index of the notification it signals.
+    pub notification: u16,
+    /// The bits it ORs in.
+    pub bits: u32,
 }
 
 /// A capability placed in a partition's capability space at boot.
@@ -92,6 +107,8 @@ pub enum CapObjectInfo {
     Notification(u16),
     /// Frame with this index.
     Frame(u16),
+    /// The interrupt line with this GIC ID (it must be bound in `irqs`).
+    Irq(u32),
 }
 
 /// RAM the kernel allocates once and maps into several partitions.
@@ -228,6 +245,7 @@ impl<'a> SystemImage<'a> {
                     notifications: 0,
                     caps: Vec::new(),
                     frames: Vec::new(),
+                    irqs: Vec::new(),
                 },
                 bytes,
             });
@@ -352,6 +370,7 @@ mod tests {
             notifications: 0,
             caps: Vec::new(),
             frames: Vec::new(),
+            irqs: Vec::new(),
         }
     }
 

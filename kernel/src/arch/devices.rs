@@ -296,6 +296,8 @@ pub fn ticks() -> u64 {
 pub enum Irq {
     /// The kernel tick.
     Tick,
+    /// A device interrupt, now masked until its driver acknowledges it.
+    Device(u32),
     /// Nothing the scheduler needs to know about.
     Other,
 }
@@ -319,7 +321,10 @@ pub fn handle_irq() -> Irq {
                 }
             }
         } else {
-            defmt::warn!("unexpected interrupt {=u32}", irq.id());
+            // Level-triggered: keep it masked until the driver has dealt
+            // with the device and acknowledged (`irq_ack`).
+            let _ = gic.disable(irq.id());
+            outcome = Irq::Device(irq.id());
         }
         gic.end_of_interrupt(irq);
         outcome

@@ -27,6 +27,12 @@ fn ram(pa: usize, len: usize) -> Option<*mut u8> {
 }
 
 impl Machine for HardwareMachine {
+    fn unmask_irq(&mut self, irq: u32) {
+        if let Err(error) = devices::enable_interrupt(irq) {
+            defmt::warn!("cannot unmask interrupt {=u32}: {}", irq, error);
+        }
+    }
+
     fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>) {
         aarch32_cpu::asm::dsb();
         if let Some((asid, va)) = unmapped {

@@ -266,6 +266,17 @@ pub fn on_tick(frame: &mut TrapFrame) {
     }
 }
 
+/// A device interrupt arrived (masked until its driver acknowledges it).
+pub fn on_device_irq(frame: &mut TrapFrame, irq: u32) {
+    match running() {
+        Some(running) => {
+            let next = running.system.on_irq(irq, frame, &mut running.machine);
+            act(running, next);
+        }
+        None => defmt::warn!("interrupt {=u32} with no system running", irq),
+    }
+}
+
 /// A user thread made a system call.
 pub fn on_syscall(frame: &mut TrapFrame) {
     if let Some(running) = running() {
@@ -341,6 +352,7 @@ fn build_objects(
         loans: allocate_default(ram, threads)?,
         mappings: allocate_default(ram, slots)?,
         transient: allocate_default(ram, threads)?,
+        irq_lines: allocate_default(ram, KernelObjects::irq_lines(info))?,
     };
     let mut frames = [0usize; boot_info::MAX_FRAMES];
     for (base, &size) in frames.iter_mut().zip(&info.frames) {
@@ -353,6 +365,11 @@ fn build_objects(
     objects
         .grant_boot_caps(info, &frames[..info.frames.len()])
         .map_err(BootError::Objects)?;
+    objects.bind_irqs(info).map_err(BootError::Objects)?;
+    for irq in &info.irqs {
+        super::devices::enable_interrupt(irq.number)
+            .map_err(|_| BootError::Objects(ObjectError::BadIrq { number: irq.number }))?;
+    }
     Ok(objects)
 }
 

@@ -114,11 +114,11 @@ extern "C" fn exception_entry(frame: &mut TrapFrame, vector: u32) {
     };
     let from_user = frame.interrupted_mode() == Mode::User;
     match kind {
-        ExceptionKind::Irq => {
-            if devices::handle_irq() == Irq::Tick {
-                running::on_tick(frame);
-            }
-        }
+        ExceptionKind::Irq => match devices::handle_irq() {
+            Irq::Tick => running::on_tick(frame),
+            Irq::Device(id) => running::on_device_irq(frame, id),
+            Irq::Other => {}
+        },
         ExceptionKind::SupervisorCall if from_user => running::on_syscall(frame),
         ExceptionKind::Undefined | ExceptionKind::PrefetchAbort | ExceptionKind::DataAbort
             if from_user =>

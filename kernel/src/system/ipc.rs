@@ -66,6 +66,7 @@ impl<'a> System<'a> {
             Syscall::CapCopy => self.cap_copy(index),
             Syscall::CapDelete => self.cap_delete(index, machine),
             Syscall::CapRevoke => self.cap_revoke(index, machine),
+            Syscall::IrqAck => self.irq_ack(index, machine),
             Syscall::Log | Syscall::Yield | Syscall::ThreadExit | Syscall::ClockRead => {
                 Err(SyscallError::UnknownSyscall)
             }
@@ -73,6 +74,7 @@ impl<'a> System<'a> {
         if matches!(
             call,
             Syscall::FrameMap
+                | Syscall::IrqAck
                 | Syscall::FrameUnmap
                 | Syscall::CapCopy
                 | Syscall::CapDelete

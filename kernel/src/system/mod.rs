@@ -10,6 +10,7 @@
 
 mod frames;
 mod ipc;
+mod irq;
 mod pager;
 
 use kernel_abi::exit;
@@ -453,6 +454,18 @@ pub(crate) mod tests {
             self
         }
 
+        /// With interrupt line `irq.0` bound to notification `irq.1`, bits `irq.2`.
+        pub fn system_with_irq(
+            &mut self,
+            windows: &[(u8, u32)],
+            caps: &[(u8, u16, boot_info::CapObjectInfo, u32, u32)],
+            irq: (u32, u16, u32),
+        ) -> System<'_> {
+            let mut system = self.system_with_caps_and_irqs(windows, 0, caps, &[irq]);
+            system.objects.bind_irqs(&irq_info(&[irq])).unwrap();
+            system
+        }
+
         pub fn system(&mut self, windows: &[(u8, u32)], stop: u32) -> System<'_> {
             self.system_with_caps(windows, stop, &[])
         }
@@ -465,9 +478,19 @@ pub(crate) mod tests {
             stop: u32,
             caps: &[(u8, u16, boot_info::CapObjectInfo, u32, u32)],
         ) -> System<'_> {
+            self.system_with_caps_and_irqs(windows, stop, caps, &[])
+        }
+
+        fn system_with_caps_and_irqs(
+            &mut self,
+            windows: &[(u8, u32)],
+            stop: u32,
+            caps: &[(u8, u16, boot_info::CapObjectInfo, u32, u32)],
+            irqs: &[(u32, u16, u32)],
+        ) -> System<'_> {
             let slots = std::vec![8u16; self.partitions.len()];
             let mut objects = crate::objects::tests::objects(&slots, self.threads.len(), 2, 2);
-            let mut info = crate::system::tests::empty_info();
+            let mut info = irq_info(irqs);
             for &(partition, slot, object, rights, badge) in caps {
                 info.caps
                     .push(boot_info::CapInfo {
@@ -493,6 +516,20 @@ pub(crate) mod tests {
         }
     }
 
+    fn irq_info(irqs: &[(u32, u16, u32)]) -> boot_info::BootInfo {
+        let mut info = empty_info();
+        for &(number, notification, bits) in irqs {
+            info.irqs
+                .push(boot_info::IrqInfo {
+                    number,
+                    notification,
+                    bits,
+                })
+                .unwrap();
+        }
+        info
+    }
+
     pub(super) fn empty_info() -> boot_info::BootInfo {
         boot_info::BootInfo {
             system: Name::new(),
@@ -508,6 +545,7 @@ pub(crate) mod tests {
             notifications: 2,
             caps: heapless::Vec::new(),
             frames: heapless::Vec::from_slice(&[0x2000, 0x1000]).unwrap(),
+            irqs: heapless::Vec::new(),
         }
     }
 

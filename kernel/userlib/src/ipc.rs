@@ -43,6 +43,11 @@ pub struct Grant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Frame(pub u16);
 
+/// An interrupt capability: the right to acknowledge one interrupt line
+/// (whose arrivals signal the notification the system description binds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Irq(pub u16);
+
 /// An endpoint capability in this partition's capability space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Endpoint(pub u16);
@@ -260,6 +265,14 @@ impl Frame {
     /// Takes the frame's mapping down.
     pub fn unmap(self) -> Result<(), SyscallError> {
         result(raw(Syscall::FrameUnmap, u32::from(self.0), &[], 0, 0)[0])
+    }
+}
+
+#[cfg(target_os = "none")]
+impl Irq {
+    /// The device has been dealt with: let the line interrupt again.
+    pub fn ack(self) -> Result<(), SyscallError> {
+        result(raw(Syscall::IrqAck, u32::from(self.0), &[], 0, 0)[0])
     }
 }
 

@@ -68,4 +68,7 @@ const PARTITION_PACKAGES: &[&str] = &[
     "guest-counter",
     "test-fault-injector",
     "test-syscall-prober",
+    "test-ipc-client",
+    "test-ipc-echo",
+    "test-uart-driver",
 ];

@@ -31,6 +31,21 @@ pub struct Description {
     /// Frames (`[[frame]]`): RAM handed out as frame capabilities.
     #[serde(rename = "frame", default)]
     pub frames: Vec<FrameSection>,
+    /// Interrupt lines bound to notifications (`[[irq]]`).
+    #[serde(rename = "irq", default)]
+    pub irqs: Vec<IrqSection>,
+}
+
+/// `[[irq]]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IrqSection {
+    /// GIC interrupt ID (32 or more: a shared peripheral interrupt).
+    pub number: u32,
+    /// The notification it signals.
+    pub notification: String,
+    /// The bits it ORs in.
+    pub bits: u32,
 }
 
 /// `[[frame]]`.
@@ -66,6 +81,9 @@ pub struct CapSection {
     /// The frame it refers to.
     #[serde(default)]
     pub frame: Option<String>,
+    /// The interrupt line it acknowledges (bound in an `[[irq]]`).
+    #[serde(default)]
+    pub irq: Option<u32>,
     /// Rights: for endpoints `read` = receive, `write` = send/call,
     /// `grant` = pass capabilities; for notifications `read` = wait/poll,
     /// `write` = signal.
@@ -94,6 +112,7 @@ impl CapSection {
             self.endpoint.is_some(),
             self.notification.is_some(),
             self.frame.is_some(),
+            self.irq.is_some(),
         ]
         .iter()
         .filter(|&&named| named)

@@ -257,7 +257,57 @@ pub fn validate(
         notifications: d.notifications.len() as u16,
         caps,
         frames: d.frames.iter().map(|f| f.size_kib * 1024).collect(),
+        irqs: irqs(&c, d)?,
     })
+}
+
+/// Checks `[[irq]]`: shared peripheral interrupts the kernel does not use,
+/// each bound once, to a known notification, with some bits.
+fn irqs(
+    c: &Checker<'_>,
+    d: &Description,
+) -> Result<heapless::Vec<boot_info::IrqInfo, { boot_info::MAX_IRQS }>, DescriptionError> {
+    let mut out = heapless::Vec::new();
+    for (i, irq) in d.irqs.iter().enumerate() {
+        let at = |field: &str| format!("irq[{i}].{field}");
+        if !(32..1020).contains(&irq.number) {
+            return Err(c.err(
+                at("number"),
+                "must be a shared peripheral interrupt, 32 to 1019",
+            ));
+        }
+        if d.irqs[..i].iter().any(|other| other.number == irq.number) {
+            return Err(c.err(
+                at("number"),
+                format!("interrupt {} is bound twice", irq.number),
+            ));
+        }
+        if irq.bits == 0 {
+            return Err(c.err(at("bits"), "must signal at least one bit"));
+        }
+        let notification = d
+            .notifications
+            .iter()
+            .position(|n| n.name == irq.notification)
+            .ok_or_else(|| {
+                c.err(
+                    at("notification"),
+                    format!("unknown notification `{}`", irq.notification),
+                )
+            })?;
+        out.push(boot_info::IrqInfo {
+            number: irq.number,
+            notification: notification as u16,
+            bits: irq.bits,
+        })
+        .map_err(|_| {
+            c.err(
+                "irq",
+                format!("at most {} interrupt lines", boot_info::MAX_IRQS),
+            )
+        })?;
+    }
+    Ok(out)
 }
 
 /// Checks `[[endpoint]]`/`[[notification]]` names and every partition's
@@ -333,7 +383,7 @@ fn caps(
             if cap.objects_named() != 1 {
                 return Err(c.err(
                     format!("partition[{p_index}].caps[{k}]"),
-                    "give exactly one of `endpoint`, `notification` or `frame`",
+                    "give exactly one of `endpoint`, `notification`, `frame` or `irq`",
                 ));
             }
             if cap.endpoint.is_none() && cap.badge != 0 {
@@ -348,6 +398,14 @@ fn caps(
                     CapObjectInfo::Notification(index_of(&d.notifications, name).ok_or_else(
                         || c.err(at("notification"), format!("unknown notification `{name}`")),
                     )?)
+                } else if let Some(number) = cap.irq {
+                    if !d.irqs.iter().any(|irq| irq.number == number) {
+                        return Err(c.err(
+                            at("irq"),
+                            format!("interrupt {number} is not bound in any `[[irq]]`"),
+                        ));
+                    }
+                    CapObjectInfo::Irq(number)
                 } else {
                     let name = cap.frame.as_deref().unwrap_or_default();
                     let index = d.frames.iter().position(|f| f.name == name);
@@ -797,6 +855,37 @@ caps = [
             "endpoint[1].name",
             "duplicate endpoint name",
         );
+    }
+
+    #[test]
+    fn rejects_bad_interrupt_bindings() {
+        let base = GOOD.to_string() + "\n[[irq]]\nnumber = 40\nnotification = \"bell\"\nbits = 1\n";
+        let check_with = |from: &str, to: &str| check(&base.replacen(from, to, 1));
+        assert!(check_with("", "").is_ok());
+        let error = check_with("number = 40", "number = 29").unwrap_err();
+        assert_eq!(
+            (
+                error.field.as_str(),
+                error.reason.contains("shared peripheral")
+            ),
+            ("irq[0].number", true)
+        );
+        let error = check_with("bits = 1\n", "bits = 0\n").unwrap_err();
+        assert_eq!(error.field, "irq[0].bits");
+        let error = check_with(
+            "notification = \"bell\"\nbits",
+            "notification = \"gong\"\nbits",
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "irq[0].notification");
+        let with_cap = base.replacen(
+            r#"{ slot = 1, notification = "bell", rights = ["read", "write"] },"#,
+            r#"{ slot = 1, notification = "bell", rights = ["read", "write"] },
+    { slot = 2, irq = 41, rights = ["read"] },"#,
+            1,
+        );
+        let error = check(&with_cap).unwrap_err();
+        assert_eq!(error.field, "partition[2].caps[2].irq", "{error}");
     }
 
     #[test]

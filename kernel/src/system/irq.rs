@@ -1,0 +1,101 @@
+//! Interrupts for driver partitions: a device interrupt the system
+//! description binds to a notification signals it (the arch layer has
+//! masked the line), and the driver's `irq_ack` through its Irq capability
+//! unmasks the line again. The kernel never touches the device itself.
+
+use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::syscall::SyscallError;
+
+use super::{Next, System};
+use crate::cap::CapObject;
+use crate::exception::TrapFrame;
+use crate::ipc::message;
+use crate::machine::Machine;
+use crate::thread::ThreadState;
+
+/// Register a woken waiter's bits are returned in.
+const BITS_REGISTER: usize = 1;
+
+impl<'a> System<'a> {
+    /// Device interrupt `irq` arrived (already masked by the arch layer).
+    pub fn on_irq(&mut self, irq: u32, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
+        self.save(frame);
+        if let Ok(Some(woken)) = self
+            .objects
+            .irqs
+            .deliver(irq, &mut self.objects.notifications)
+        {
+            if let Some(waiter) = self.threads.get_mut(woken.thread.index()) {
+                message::succeed(&mut waiter.context);
+                waiter.context.r[BITS_REGISTER] = woken.bits;
+                waiter.state = ThreadState::Ready;
+            }
+        }
+        self.dispatch(frame, machine)
+    }
+
+    /// `irq_ack(irq)`: unmasks the line behind the Irq capability in `r0`.
+    pub(super) fn irq_ack(
+        &mut self,
+        index: usize,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let slot = message::slot_argument(&self.threads[index].context)?;
+        let at = crate::cap::layout::SlotRef::new(self.threads[index].partition as u8, slot.0);
+        let cap = self.objects.caps.lookup(at, CapKind::Irq, Rights::NONE)?;
+        let CapObject::Irq(number) = cap.object else {
+            return Err(SyscallError::WrongType);
+        };
+        machine.unmask_irq(number);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::tests::{thread, Rig};
+    use super::*;
+    use crate::machine::tests::FakeMachine;
+    use boot_info::CapObjectInfo::{Irq, Notification as Nt};
+    use kernel_abi::syscall::Syscall;
+
+    #[test]
+    fn a_bound_interrupt_wakes_the_driver_and_its_ack_unmasks_the_line() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let caps = [
+            (0, 0, Nt(1), Rights::READ.bits(), 0),
+            (0, 1, Irq(38), Rights::NONE.bits(), 0),
+        ];
+        let mut system = rig.system_with_irq(&[(0, 1), (1, 1)], &caps, (38, 1, 0b10));
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        frame.r[7] = Syscall::Wait as u32;
+        frame.r[0] = 0;
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(
+            system.on_irq(37, &mut frame, &mut m),
+            Next::Idle,
+            "an unbound line signals nothing"
+        );
+        system.on_irq(38, &mut frame, &mut m);
+        assert_eq!(
+            (frame.pc, frame.r[0], frame.r[1]),
+            (0xA000, 0, 0b10),
+            "the driver wakes with its bits"
+        );
+        frame.r[7] = Syscall::IrqAck as u32;
+        frame.r[0] = 1;
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!((frame.r[0], m.unmasked.as_slice()), (0, &[38][..]));
+        frame.r[7] = Syscall::IrqAck as u32;
+        frame.r[0] = 0;
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(
+            frame.r[0],
+            SyscallError::WrongType as u32,
+            "a notification is not an Irq capability"
+        );
+    }
+}
