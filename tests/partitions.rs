@@ -142,3 +142,30 @@ fn bad_system_call_arguments_return_errors() {
     );
     assert!(counted(&report, 1) > 0, "the other partition is unharmed");
 }
+
+#[test]
+fn a_monitor_with_partition_control_reads_and_stops_another_partition() {
+    let report = boot_system("monitor");
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "{transcript}"
+    );
+    assert_eq!(
+        report.messages_from(Source::Partition(0)),
+        [
+            "monitor: partition 1 before: state 0",
+            "monitor: stopped partition 1",
+            "monitor: partition 1 after: state 2",
+            "monitor: no partition 7: InvalidArgument",
+        ],
+        "{transcript}"
+    );
+    assert!(
+        report
+            .find("partition worker stopped by monitor monitor")
+            .is_some(),
+        "{transcript}"
+    );
+}

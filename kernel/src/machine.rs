@@ -42,6 +42,12 @@ pub enum Event<'a> {
         thread: &'a str,
         fault: UserFault,
     },
+    /// A monitor stopped a partition through its PartitionControl
+    /// capability.
+    PartitionStoppedByMonitor {
+        partition: &'a str,
+        monitor: &'a str,
+    },
     /// The run is over.
     RunEnded { reason: EndReason, status: i32 },
 }

@@ -173,6 +173,7 @@ impl<'a> KernelObjects<'a> {
                 CapObjectInfo::Irq(number) if info.irqs.iter().any(|irq| irq.number == number) => {
                     CapObject::Irq(number)
                 }
+                CapObjectInfo::PartitionControl => CapObject::PartitionControl,
                 _ => return Err(ObjectError::NoSuchObject { index }),
             };
             let rights = Rights::from_bits(cap.rights).ok_or(ObjectError::Cap {

@@ -2,7 +2,8 @@
 
 /// Every partition ended by itself (or there were none).
 pub const CLEAN: i32 = 0;
-/// The run ended, but at least one partition was stopped by a fault.
+/// The run ended, but at least one partition was stopped (by a fault, or
+/// by a monitor through a PartitionControl capability).
 pub const PARTITION_FAULT: i32 = 3;
 /// The kernel panicked.
 pub const KERNEL_PANIC: i32 = 101;

@@ -93,6 +93,15 @@ pub enum Syscall {
     /// capability in `r0`; the kernel unmasks the line (it masks it when
     /// it signals the bound notification). Out: `r0`.
     IrqAck = 17,
+    /// `partition_status(control, partition)`: through a PartitionControl
+    /// capability with READ, the state of partition `r1` — out `r1` =
+    /// 0 running, 1 finished, 2 stopped; `r2`, `r3` = milliseconds of its
+    /// windows and of running (low 32 bits).
+    PartitionStatus = 18,
+    /// `partition_stop(control, partition)`: through a PartitionControl
+    /// capability with WRITE, stops partition `r1` as if it had faulted
+    /// (its callers and waiters get `PeerGone`). Out: `r0`.
+    PartitionStop = 19,
 }
 
 impl Syscall {
@@ -116,6 +125,8 @@ impl Syscall {
             15 => Some(Syscall::CapRevoke),
             16 => Some(Syscall::CapDelete),
             17 => Some(Syscall::IrqAck),
+            18 => Some(Syscall::PartitionStatus),
+            19 => Some(Syscall::PartitionStop),
             _ => None,
         }
     }
@@ -289,7 +300,7 @@ mod tests {
     use super::*;
     use crate::cap::{CapSlot, GrantKind};
 
-    const CALLS: [Syscall; 17] = [
+    const CALLS: [Syscall; 19] = [
         Syscall::Log,
         Syscall::Yield,
         Syscall::ThreadExit,
@@ -307,6 +318,8 @@ mod tests {
         Syscall::CapRevoke,
         Syscall::CapDelete,
         Syscall::IrqAck,
+        Syscall::PartitionStatus,
+        Syscall::PartitionStop,
     ];
 
     #[test]

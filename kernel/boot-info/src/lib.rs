@@ -109,6 +109,8 @@ pub enum CapObjectInfo {
     Frame(u16),
     /// The interrupt line with this GIC ID (it must be bound in `irqs`).
     Irq(u32),
+    /// Control over every partition (for a privileged monitor).
+    PartitionControl,
 }
 
 /// RAM the kernel allocates once and maps into several partitions.

@@ -113,6 +113,13 @@ impl Machine for HardwareMachine {
                     defmt::error!("partition {=str}: undefined instruction", partition);
                 }
             }
+            Event::PartitionStoppedByMonitor { partition, monitor } => {
+                defmt::warn!(
+                    "partition {=str} stopped by monitor {=str}",
+                    partition,
+                    monitor
+                )
+            }
             Event::RunEnded { reason, status } => {
                 let why = match reason {
                     EndReason::AllPartitionsEnded => "every partition has ended",

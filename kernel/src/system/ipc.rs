@@ -67,6 +67,8 @@ impl<'a> System<'a> {
             Syscall::CapDelete => self.cap_delete(index, machine),
             Syscall::CapRevoke => self.cap_revoke(index, machine),
             Syscall::IrqAck => self.irq_ack(index, machine),
+            Syscall::PartitionStatus => self.partition_status(index),
+            Syscall::PartitionStop => self.partition_stop(index, machine),
             Syscall::Log | Syscall::Yield | Syscall::ThreadExit | Syscall::ClockRead => {
                 Err(SyscallError::UnknownSyscall)
             }
@@ -75,6 +77,8 @@ impl<'a> System<'a> {
             call,
             Syscall::FrameMap
                 | Syscall::IrqAck
+                | Syscall::PartitionStatus
+                | Syscall::PartitionStop
                 | Syscall::FrameUnmap
                 | Syscall::CapCopy
                 | Syscall::CapDelete

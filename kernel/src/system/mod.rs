@@ -8,6 +8,7 @@
 //! Rust over a [`Machine`], tested on the host. They never panic on
 //! anything a partition does.
 
+mod control;
 mod frames;
 mod ipc;
 mod irq;

@@ -43,6 +43,21 @@ pub struct Grant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Frame(pub u16);
 
+/// A PartitionControl capability: a monitor's view of the other partitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionControl(pub u16);
+
+/// A partition's state as a monitor sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionStatus {
+    /// 0 running, 1 finished, 2 stopped.
+    pub state: u32,
+    /// Milliseconds of its windows so far.
+    pub window_ms: u32,
+    /// Milliseconds it spent running.
+    pub running_ms: u32,
+}
+
 /// An interrupt capability: the right to acknowledge one interrupt line
 /// (whose arrivals signal the notification the system description binds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,6 +288,39 @@ impl Irq {
     /// The device has been dealt with: let the line interrupt again.
     pub fn ack(self) -> Result<(), SyscallError> {
         result(raw(Syscall::IrqAck, u32::from(self.0), &[], 0, 0)[0])
+    }
+}
+
+#[cfg(target_os = "none")]
+impl PartitionControl {
+    /// The state of partition `partition` (its index in the description).
+    pub fn status(self, partition: u32) -> Result<PartitionStatus, SyscallError> {
+        let regs = raw(
+            Syscall::PartitionStatus,
+            u32::from(self.0),
+            &[partition],
+            0,
+            0,
+        );
+        result(regs[0])?;
+        Ok(PartitionStatus {
+            state: regs[1],
+            window_ms: regs[2],
+            running_ms: regs[3],
+        })
+    }
+
+    /// Stops partition `partition`.
+    pub fn stop(self, partition: u32) -> Result<(), SyscallError> {
+        result(
+            raw(
+                Syscall::PartitionStop,
+                u32::from(self.0),
+                &[partition],
+                0,
+                0,
+            )[0],
+        )
     }
 }
 

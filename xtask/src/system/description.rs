@@ -84,6 +84,9 @@ pub struct CapSection {
     /// The interrupt line it acknowledges (bound in an `[[irq]]`).
     #[serde(default)]
     pub irq: Option<u32>,
+    /// Control over every partition: `read` queries, `write` stops.
+    #[serde(default)]
+    pub partition_control: bool,
     /// Rights: for endpoints `read` = receive, `write` = send/call,
     /// `grant` = pass capabilities; for notifications `read` = wait/poll,
     /// `write` = signal.
@@ -113,6 +116,7 @@ impl CapSection {
             self.notification.is_some(),
             self.frame.is_some(),
             self.irq.is_some(),
+            self.partition_control,
         ]
         .iter()
         .filter(|&&named| named)

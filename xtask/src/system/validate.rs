@@ -383,7 +383,7 @@ fn caps(
             if cap.objects_named() != 1 {
                 return Err(c.err(
                     format!("partition[{p_index}].caps[{k}]"),
-                    "give exactly one of `endpoint`, `notification`, `frame` or `irq`",
+                    "give exactly one of `endpoint`, `notification`, `frame`, `irq` or `partition_control`",
                 ));
             }
             if cap.endpoint.is_none() && cap.badge != 0 {
@@ -406,6 +406,8 @@ fn caps(
                         ));
                     }
                     CapObjectInfo::Irq(number)
+                } else if cap.partition_control {
+                    CapObjectInfo::PartitionControl
                 } else {
                     let name = cap.frame.as_deref().unwrap_or_default();
                     let index = d.frames.iter().position(|f| f.name == name);

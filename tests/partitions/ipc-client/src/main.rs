@@ -13,6 +13,8 @@
 //!   sender loses its mapping), and a derived copy revoked by the giver.
 //! - 7: demand paging — touches three pages of the grant window; its pager
 //!   has frames for two of them.
+//! - 9: a monitor — reads partition 1's state through its PartitionControl
+//!   capability (slot 4), stops it, and reads it again.
 //! - 8: the grant benchmark — calls that lend the page server one page
 //!   each; the server maps it, reads and writes it, and replies (which
 //!   ends the grant and unmaps it).
@@ -23,7 +25,7 @@ mod partition {
     use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::SyscallError;
     use kernel_abi::user_layout::GRANT_WINDOW;
-    use userlib::ipc::{cap_revoke, Endpoint, Frame, Grant, Notification};
+    use userlib::ipc::{cap_revoke, Endpoint, Frame, Grant, Notification, PartitionControl};
     use userlib::{syscall, Start};
 
     const SERVER: Endpoint = Endpoint(0);
@@ -48,6 +50,7 @@ mod partition {
             (6, _) => revoke(),
             (7, _) => demand_paging(),
             (8, _) => bench_grant(),
+            (9, _) => monitor(),
             (other, _) => defmt::error!("no mode {=u32}", other),
         }
     }
@@ -226,6 +229,28 @@ mod partition {
                 before,
                 after
             );
+        }
+    }
+
+    fn monitor() {
+        let control = PartitionControl(4);
+        let report = |when: &str| match control.status(1) {
+            Ok(status) => defmt::info!(
+                "monitor: partition 1 {=str}: state {=u32}",
+                when,
+                status.state
+            ),
+            Err(error) => defmt::error!("monitor: status failed: {=str}", error.name()),
+        };
+        report("before");
+        match control.stop(1) {
+            Ok(()) => defmt::info!("monitor: stopped partition 1"),
+            Err(error) => defmt::error!("monitor: stop failed: {=str}", error.name()),
+        }
+        report("after");
+        match control.status(7) {
+            Err(error) => defmt::info!("monitor: no partition 7: {=str}", error.name()),
+            Ok(_) => defmt::error!("monitor: partition 7 exists?"),
         }
     }
 

@@ -1,0 +1,127 @@
+//! PartitionControl: what a privileged monitor partition may do to the
+//! others through its capability — read a partition's state and time
+//! accounting, and stop a partition (as if it had faulted: its callers and
+//! waiters are released with `PeerGone`). Nothing else; a monitor cannot
+//! read or write another partition's memory.
+
+use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::syscall::SyscallError;
+
+use super::System;
+use crate::cap::layout::SlotRef;
+use crate::ipc::message;
+use crate::machine::{Event, Machine};
+use crate::partition::PartitionState;
+use crate::thread::ThreadState;
+
+impl<'a> System<'a> {
+    fn control(&self, index: usize, rights: Rights) -> Result<usize, SyscallError> {
+        let context = &self.threads[index].context;
+        let slot = message::slot_argument(context)?;
+        let at = SlotRef::new(self.threads[index].partition as u8, slot.0);
+        self.objects
+            .caps
+            .lookup(at, CapKind::PartitionControl, rights)?;
+        let target = context.r[1] as usize;
+        if target >= self.partitions.len() {
+            return Err(SyscallError::InvalidArgument);
+        }
+        Ok(target)
+    }
+
+    /// `partition_status(control, partition)`.
+    pub(super) fn partition_status(&mut self, index: usize) -> Result<(), SyscallError> {
+        let target = self.control(index, Rights::READ)?;
+        let p = &self.partitions[target];
+        let state = match p.state {
+            PartitionState::Running => 0,
+            PartitionState::Finished => 1,
+            PartitionState::Stopped => 2,
+        };
+        let (windows, running) = (p.window_ticks as u32, p.running_ticks as u32);
+        let context = &mut self.threads[index].context;
+        context.r[1] = state;
+        context.r[2] = windows;
+        context.r[3] = running;
+        Ok(())
+    }
+
+    /// `partition_stop(control, partition)`.
+    pub(super) fn partition_stop(
+        &mut self,
+        index: usize,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let target = self.control(index, Rights::WRITE)?;
+        if self.partitions[target].state != PartitionState::Running {
+            return Ok(());
+        }
+        self.partitions[target].state = PartitionState::Stopped;
+        for t in 0..self.threads.len() {
+            let thread = &self.threads[t];
+            if thread.partition == target
+                && matches!(thread.state, ThreadState::Ready | ThreadState::Blocked)
+            {
+                self.release_ipc(t, machine);
+                self.threads[t].state = ThreadState::Stopped;
+            }
+        }
+        self.release_endpoints_of(target);
+        machine.report(Event::PartitionStoppedByMonitor {
+            partition: &self.partitions[target].name,
+            monitor: &self.partitions[self.threads[index].partition].name,
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::tests::{thread, Rig};
+    use super::*;
+    use crate::exception::TrapFrame;
+    use crate::machine::tests::FakeMachine;
+    use boot_info::CapObjectInfo::PartitionControl;
+    use kernel_abi::syscall::Syscall;
+
+    #[test]
+    fn a_monitor_reads_and_stops_another_partition_and_nobody_else_can() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let caps = [(
+            0,
+            2,
+            PartitionControl,
+            (Rights::READ.union(Rights::WRITE)).bits(),
+            0,
+        )];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        let mut call = |system: &mut System<'_>,
+                        frame: &mut TrapFrame,
+                        number: Syscall,
+                        slot: u32,
+                        target: u32| {
+            frame.r[7] = number as u32;
+            frame.r[0] = slot;
+            frame.r[1] = target;
+            system.on_syscall(frame, &mut m);
+        };
+        call(&mut system, &mut frame, Syscall::PartitionStatus, 2, 1);
+        assert_eq!((frame.r[0], frame.r[1]), (0, 0), "b is running");
+        call(&mut system, &mut frame, Syscall::PartitionStatus, 2, 9);
+        assert_eq!(frame.r[0], SyscallError::InvalidArgument as u32);
+        call(&mut system, &mut frame, Syscall::PartitionStop, 3, 1);
+        assert_eq!(frame.r[0], SyscallError::EmptySlot as u32);
+        call(&mut system, &mut frame, Syscall::PartitionStop, 2, 1);
+        assert_eq!(frame.r[0], 0);
+        call(&mut system, &mut frame, Syscall::PartitionStatus, 2, 1);
+        assert_eq!(frame.r[1], 2, "b is stopped");
+        assert!(m
+            .events
+            .iter()
+            .any(|e| e.contains("PartitionStoppedByMonitor")));
+    }
+}
