@@ -11,6 +11,7 @@
 #![no_std]
 
 pub mod ipc;
+pub mod message;
 pub mod syscall;
 
 #[cfg(target_os = "none")]
