@@ -77,3 +77,16 @@ fn a_device_interrupt_signals_the_driver_partitions_notification() {
         "{transcript}"
     );
 }
+
+#[test]
+fn ipc_buffers_carry_structured_payloads_both_ways() {
+    let report = boot_system("buffer");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    // (21, "a longer message") went in; (21 * 2, its length) came back.
+    assert_eq!(
+        report.messages_from(Source::Partition(1)),
+        ["buffered reply: 42 and 16"],
+        "{transcript}"
+    );
+}

@@ -48,6 +48,8 @@ pub struct Thread {
     pub initialised: bool,
     /// The page fault its pager is handling, while it waits for the answer.
     pub fault: Option<crate::machine::UserFault>,
+    /// Physical address of its IPC buffer page (0: none).
+    pub ipc_buffer: usize,
 }
 
 /// How a thread starts.
@@ -83,6 +85,7 @@ impl Thread {
             passive: false,
             initialised: false,
             fault: None,
+            ipc_buffer: 0,
         }
     }
 }

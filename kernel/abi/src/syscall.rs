@@ -154,13 +154,26 @@ pub struct MessageInfo {
     pub granted: Option<crate::cap::GrantKind>,
     /// The receive slot, or where a passed capability landed.
     pub slot: Option<crate::cap::CapSlot>,
+    /// The message carries the sender's IPC buffer payload.
+    pub buffer: bool,
 }
 
 const INFO_LENGTH_MASK: u32 = 0b111;
 const INFO_GRANT_SHIFT: u32 = 8;
 const INFO_SLOT_SHIFT: u32 = 16;
+/// Set when the sender's IPC buffer carries a payload (see [`IPC_BUFFERS`]).
+const INFO_BUFFER_BIT: u32 = 1 << 3;
 const INFO_USED_BITS: u32 =
-    INFO_LENGTH_MASK | (0b11 << INFO_GRANT_SHIFT) | (0xFFFF << INFO_SLOT_SHIFT);
+    INFO_LENGTH_MASK | INFO_BUFFER_BIT | (0b11 << INFO_GRANT_SHIFT) | (0xFFFF << INFO_SLOT_SHIFT);
+
+/// Where each thread's IPC buffer is mapped: thread `n` of a partition has
+/// the page at `IPC_BUFFERS + n * 4096`. The first word is the payload
+/// length in bytes (at most [`IPC_BUFFER_PAYLOAD`]); the payload follows.
+/// When a message's info word says it carries the buffer, the kernel
+/// copies the sender's length word and payload into the receiver's buffer.
+pub const IPC_BUFFERS: u32 = 0x7E00_0000;
+/// Largest payload an IPC buffer carries.
+pub const IPC_BUFFER_PAYLOAD: u32 = 4096 - 4;
 
 impl MessageInfo {
     /// Decodes `r6`; `None` if a reserved bit is set, the length exceeds
@@ -184,6 +197,7 @@ impl MessageInfo {
         };
         Some(MessageInfo {
             length,
+            buffer: value & INFO_BUFFER_BIT != 0,
             granted,
             slot: match value >> INFO_SLOT_SHIFT {
                 0 => None,
@@ -208,7 +222,8 @@ impl MessageInfo {
             Some(slot) if slot.0 != u16::MAX => slot.0 as u32 + 1,
             _ => 0,
         };
-        length | (grant << INFO_GRANT_SHIFT) | (slot << INFO_SLOT_SHIFT)
+        let buffer = if self.buffer { INFO_BUFFER_BIT } else { 0 };
+        length | buffer | (grant << INFO_GRANT_SHIFT) | (slot << INFO_SLOT_SHIFT)
     }
 }
 
@@ -350,6 +365,7 @@ mod tests {
     #[test]
     fn message_info_round_trips_and_rejects_junk() {
         let info = MessageInfo {
+            buffer: false,
             length: 3,
             granted: Some(GrantKind::Transient),
             slot: Some(CapSlot(40)),
@@ -357,6 +373,7 @@ mod tests {
         assert_eq!(info.encode(), 3 | (1 << 8) | (41 << 16));
         assert_eq!(MessageInfo::decode(info.encode()), Some(info));
         let none = MessageInfo {
+            buffer: false,
             length: 0,
             granted: None,
             slot: None,
@@ -364,11 +381,13 @@ mod tests {
         assert_eq!(none.encode(), 0, "a zero word accepts nothing");
         assert_eq!(MessageInfo::decode(0), Some(none));
         let zero = MessageInfo {
+            buffer: false,
             slot: Some(CapSlot(0)),
             ..none
         };
         assert_eq!(MessageInfo::decode(zero.encode()), Some(zero));
         let top = MessageInfo {
+            buffer: false,
             slot: Some(CapSlot(0xFFFE)),
             ..none
         };
@@ -377,5 +396,17 @@ mod tests {
         assert_eq!(MessageInfo::decode(1 << 4), None, "reserved bit");
         let long = MessageInfo { length: 9, ..none };
         assert_eq!(long.encode() & 0b111, 4, "clamped");
+    }
+
+    #[test]
+    fn the_buffer_bit_round_trips_and_unknown_bits_are_refused() {
+        let info = MessageInfo {
+            length: 2,
+            buffer: true,
+            granted: None,
+            slot: None,
+        };
+        assert_eq!(MessageInfo::decode(info.encode()), Some(info));
+        assert_eq!(MessageInfo::decode(1 << 4), None);
     }
 }

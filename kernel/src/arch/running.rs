@@ -129,6 +129,14 @@ pub fn boot() -> Result<(), BootError> {
             partition: index,
             error,
         };
+        let mut ipc_buffers = [0usize; boot_info::MAX_THREADS];
+        for (t_index, buffer) in ipc_buffers.iter_mut().enumerate().take(p.threads.len()) {
+            *buffer = ram.allocate(4096, 4096).map_err(BootError::Memory)?;
+            machine.zero_phys(*buffer, 4096);
+            let virt = kernel_abi::syscall::IPC_BUFFERS + t_index as u32 * 4096;
+            let region = Region::ram(virt, 4096, *buffer, Rights::ReadWrite);
+            loaded.space.add(region).map_err(space_error)?;
+        }
         for (region, &phys) in info.shared.iter().zip(&shared_phys) {
             for map in region
                 .mappings
@@ -200,15 +208,10 @@ pub fn boot() -> Result<(), BootError> {
                 index: t_index as u32,
                 argument: p.argument,
             };
+            let mut thread = Thread::new(t.name.clone(), index, t.priority, start);
+            thread.ipc_buffer = ipc_buffers[t_index];
             // SAFETY: as for partitions; `next_thread < thread_count`.
-            unsafe {
-                threads.add(next_thread).write(Thread::new(
-                    t.name.clone(),
-                    index,
-                    t.priority,
-                    start,
-                ))
-            };
+            unsafe { threads.add(next_thread).write(thread) };
             next_thread += 1;
         }
     }

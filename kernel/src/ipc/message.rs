@@ -108,6 +108,7 @@ impl Message {
         }
         frame.r[BADGE_REGISTER] = self.badge;
         frame.r[INFO_REGISTER] = MessageInfo {
+            buffer: false,
             length: len as u8,
             granted: landed.map(|(_, kind)| kind),
             slot: landed.map(|(slot, _)| slot),
@@ -149,6 +150,7 @@ mod tests {
             ..TrapFrame::default()
         };
         frame.r[INFO_REGISTER] = MessageInfo {
+            buffer: false,
             length: len,
             granted: None,
             slot: Some(CapSlot(9)),

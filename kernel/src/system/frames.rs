@@ -344,6 +344,7 @@ mod tests {
 
     fn receive_into(slot: u16) -> u32 {
         MessageInfo {
+            buffer: false,
             length: 0,
             granted: None,
             slot: Some(CapSlot(slot)),

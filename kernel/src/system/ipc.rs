@@ -146,7 +146,42 @@ impl<'a> System<'a> {
             .message
             .with_badge(badge)
             .deliver(&mut self.threads[to].context, landed);
+        let info = MessageInfo::decode(self.threads[from].context.r[6]);
+        if info.is_some_and(|i| i.buffer) && self.copy_buffer(from, to, machine) {
+            self.threads[to].context.r[6] |= MessageInfo {
+                buffer: true,
+                length: 0,
+                granted: None,
+                slot: None,
+            }
+            .encode();
+        }
         Ok(())
+    }
+
+    /// Copies `from`'s IPC buffer (length word and payload) into `to`'s.
+    /// `false` if either has none or the length is out of range.
+    fn copy_buffer(&mut self, from: usize, to: usize, machine: &mut impl Machine) -> bool {
+        let (source, dest) = (self.threads[from].ipc_buffer, self.threads[to].ipc_buffer);
+        if source == 0 || dest == 0 {
+            return false;
+        }
+        let mut length = [0u8; 4];
+        machine.read_phys(source, &mut length);
+        let payload = u32::from_le_bytes(length);
+        if payload > kernel_abi::syscall::IPC_BUFFER_PAYLOAD {
+            return false;
+        }
+        let total = 4 + payload as usize;
+        let mut chunk = [0u8; 256];
+        let mut offset = 0;
+        while offset < total {
+            let n = chunk.len().min(total - offset);
+            machine.read_phys(source + offset, &mut chunk[..n]);
+            machine.write_phys(dest + offset, &chunk[..n]);
+            offset += n;
+        }
+        true
     }
 
     /// Puts the capability `grant` names into the receive slot `to` offered
@@ -363,6 +398,7 @@ mod tests {
 
     fn info(length: u8) -> u32 {
         MessageInfo {
+            buffer: false,
             length,
             granted: None,
             slot: None,

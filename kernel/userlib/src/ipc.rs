@@ -26,6 +26,56 @@ pub struct Message {
     pub badge: u32,
     /// A capability that came with it: where it landed and how.
     pub granted: Option<(u16, GrantKind)>,
+    /// The sender's IPC buffer payload was copied into this thread's.
+    pub buffer: bool,
+}
+
+/// This thread's IPC buffer: a page the kernel copies between sender and
+/// receiver when a message says it carries it. The first word is the
+/// payload length; structured payloads use [`crate::message`].
+pub struct IpcBuffer {
+    page: *mut u8,
+}
+
+impl IpcBuffer {
+    /// The IPC buffer of thread `thread` (its index in the partition, as
+    /// [`Start`](crate::Start) gives it). Only that thread may use it.
+    pub fn of_thread(thread: u32) -> IpcBuffer {
+        IpcBuffer {
+            page: (kernel_abi::syscall::IPC_BUFFERS + thread * 4096) as *mut u8,
+        }
+    }
+
+    fn page(&mut self) -> &mut [u8] {
+        // SAFETY: the kernel maps this page read/write for this thread
+        // alone (`of_thread`'s contract), and `&mut self` makes the borrow
+        // unique.
+        unsafe { core::slice::from_raw_parts_mut(self.page, 4096) }
+    }
+
+    /// Encodes `value` as the payload.
+    pub fn write<T: serde::Serialize>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), crate::message::MessageError> {
+        let page = self.page();
+        let len = crate::message::encode(value, &mut page[4..])?;
+        page[..4].copy_from_slice(&(len as u32).to_le_bytes());
+        Ok(())
+    }
+
+    /// Decodes the payload (what the last message carrying the buffer
+    /// left here).
+    pub fn read<'a, T: serde::Deserialize<'a>>(
+        &'a mut self,
+    ) -> Result<T, crate::message::MessageError> {
+        let page = self.page();
+        let len = u32::from_le_bytes([page[0], page[1], page[2], page[3]]) as usize;
+        let payload = page
+            .get(4..4 + len)
+            .ok_or(crate::message::MessageError::Malformed)?;
+        crate::message::decode(payload)
+    }
 }
 
 /// A capability passed along with a message.
@@ -78,12 +128,23 @@ pub fn info(len: usize, receive: Option<u16>) -> Result<u32, SyscallError> {
         return Err(SyscallError::InvalidArgument);
     }
     Ok(MessageInfo {
+        buffer: false,
         length: len as u8,
         granted: None,
         slot: receive.map(CapSlot),
     }
     .encode())
 }
+
+/// The info-word bit saying a message carries the IPC buffer.
+#[cfg(target_os = "none")]
+const BUFFER_FLAG: u32 = MessageInfo {
+    length: 0,
+    granted: None,
+    slot: None,
+    buffer: true,
+}
+.encode();
 
 /// The grant descriptor word (`r5`) for `grant`.
 pub fn grant_word(grant: Option<Grant>) -> u32 {
@@ -140,6 +201,7 @@ fn received(regs: [u32; 7]) -> Result<Message, SyscallError> {
         len: info.map_or(0, |i| i.length),
         badge: regs[5],
         granted: info.and_then(|i| Some((i.slot?.0, i.granted?))),
+        buffer: info.is_some_and(|i| i.buffer),
     })
 }
 
@@ -148,6 +210,20 @@ impl Endpoint {
     /// Sends `words` and waits for the reply.
     pub fn call(self, words: &[u32]) -> Result<Message, SyscallError> {
         self.call_granting(words, None)
+    }
+
+    /// Sends `words` and this thread's IPC buffer payload, and waits for
+    /// the reply (which may carry the server's payload back).
+    pub fn call_buffered(self, words: &[u32]) -> Result<Message, SyscallError> {
+        let info = info(words.len(), None)? | BUFFER_FLAG;
+        received(raw(Syscall::Call, u32::from(self.0), words, 0, info))
+    }
+
+    /// Replies `words` with this thread's IPC buffer payload, then waits
+    /// for the next message.
+    pub fn reply_recv_buffered(self, words: &[u32]) -> Result<Message, SyscallError> {
+        let info = info(words.len(), None)? | BUFFER_FLAG;
+        received(raw(Syscall::ReplyRecv, u32::from(self.0), words, 0, info))
     }
 
     /// Sends `words` with a capability and waits for the reply.

@@ -146,12 +146,10 @@ pub fn validate(
             ));
         }
         let memory = c.pages(&at("memory_kib"), p.memory_kib)?;
-        if u64::from(USER_BASE) + u64::from(memory)
-            > u64::from(kernel_abi::user_layout::GRANT_WINDOW)
-        {
+        if u64::from(USER_BASE) + u64::from(memory) > u64::from(kernel_abi::syscall::IPC_BUFFERS) {
             return Err(c.err(
                 at("memory_kib"),
-                "the partition's memory would reach the grant window",
+                "the partition's memory would reach the IPC buffers and grant window",
             ));
         }
         total_memory += u64::from(memory);
@@ -542,6 +540,13 @@ fn check_mapping(
     }
     let start = u64::from(address);
     let end = start + u64::from(size);
+    let buffers = u64::from(kernel_abi::syscall::IPC_BUFFERS);
+    if start < buffers + u64::from(PAGE_SIZE) * boot_info::MAX_THREADS as u64 && buffers < end {
+        return Err(c.err(
+            format!("{field}.address"),
+            format!("overlaps the threads' IPC buffers at {buffers:#x}"),
+        ));
+    }
     let window = u64::from(kernel_abi::user_layout::GRANT_WINDOW);
     if start < window + u64::from(kernel_abi::user_layout::GRANT_WINDOW_SIZE) && window < end {
         return Err(c.err(

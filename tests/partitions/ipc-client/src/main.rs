@@ -13,6 +13,7 @@
 //!   sender loses its mapping), and a derived copy revoked by the giver.
 //! - 7: demand paging — touches three pages of the grant window; its pager
 //!   has frames for two of them.
+//! - 10: a call whose request and reply travel in the IPC buffers.
 //! - 9: a monitor — reads partition 1's state through its PartitionControl
 //!   capability (slot 4), stops it, and reads it again.
 //! - 8: the grant benchmark — calls that lend the page server one page
@@ -51,6 +52,7 @@ mod partition {
             (7, _) => demand_paging(),
             (8, _) => bench_grant(),
             (9, _) => monitor(),
+            (10, thread) => buffered(thread),
             (other, _) => defmt::error!("no mode {=u32}", other),
         }
     }
@@ -229,6 +231,24 @@ mod partition {
                 before,
                 after
             );
+        }
+    }
+
+    fn buffered(thread: u32) {
+        use userlib::ipc::IpcBuffer;
+        let mut buffer = IpcBuffer::of_thread(thread);
+        if buffer.write(&(21u32, "a longer message")).is_err() {
+            return defmt::error!("cannot write the request");
+        }
+        match SERVER.call_buffered(&[]) {
+            Ok(reply) if reply.buffer => match buffer.read::<(u32, u32)>() {
+                Ok((number, length)) => {
+                    defmt::info!("buffered reply: {=u32} and {=u32}", number, length)
+                }
+                Err(_) => defmt::error!("the reply payload does not decode"),
+            },
+            Ok(_) => defmt::error!("the reply carried no payload"),
+            Err(error) => defmt::error!("buffered call failed: {=str}", error.name()),
         }
     }
 

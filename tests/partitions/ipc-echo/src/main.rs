@@ -11,6 +11,8 @@
 //! Request `[2]`: read the grant window as it is now and reply `[word]` —
 //! a fault if the mapping is gone. Request `[3]` (a sent frame): map it.
 //!
+//! Argument 3, a buffer server: see `buffer_server`.
+//!
 //! Argument 2, a pager: each message is a page fault (`[address, access,
 //! pc]`); the reply transfers the next of its frames (slots 3 and 4), which
 //! the kernel maps at the faulting page.
@@ -37,6 +39,9 @@ mod partition {
         if start.argument == 2 {
             return pager();
         }
+        if start.argument == 3 {
+            return buffer_server();
+        }
         let endpoint = Endpoint(0);
         defmt::info!("echo server ready");
         let mut message = match endpoint.recv() {
@@ -55,6 +60,31 @@ mod partition {
                 u32::from(message.len),
             ];
             message = match endpoint.reply_recv(&reply) {
+                Ok(message) => message,
+                Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
+            };
+        }
+    }
+
+    /// Argument 3: each call carries `(number, text)` in the IPC buffer;
+    /// the reply carries `(number * 2, length of text)` back the same way.
+    fn buffer_server() {
+        use userlib::ipc::IpcBuffer;
+        let endpoint = Endpoint(0);
+        let mut buffer = IpcBuffer::of_thread(0);
+        let mut message = match endpoint.recv() {
+            Ok(message) => message,
+            Err(error) => return defmt::error!("recv failed: {=str}", error.name()),
+        };
+        loop {
+            let answer = match buffer.read::<(u32, &str)>() {
+                Ok((number, text)) if message.buffer => (number * 2, text.len() as u32),
+                _ => (0, 0),
+            };
+            if buffer.write(&answer).is_err() {
+                defmt::error!("cannot write the answer");
+            }
+            message = match endpoint.reply_recv_buffered(&[]) {
                 Ok(message) => message,
                 Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
             };
