@@ -46,6 +46,9 @@ pub struct System<'a> {
     /// them fails at once instead of waiting for ever.
     closed: heapless::Vec<crate::cap::EndpointId, { boot_info::MAX_ENDPOINTS }>,
     schedule: Schedule,
+    /// The partition whose window the current tick is in (recomputed only
+    /// when the tick changes: finding it divides by the major frame).
+    owner: usize,
     idle: TrapFrame,
     tick: u64,
     stop_after: u64,
@@ -76,6 +79,7 @@ impl<'a> System<'a> {
             threads,
             objects,
             closed: heapless::Vec::new(),
+            owner: schedule.owner_at(0),
             schedule,
             idle,
             tick: 0,
@@ -105,12 +109,12 @@ impl<'a> System<'a> {
     /// next one.
     pub fn on_tick(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
         self.save(frame);
-        let owner = self.schedule.owner_at(self.tick);
-        self.partitions[owner].window_ticks += 1;
+        self.partitions[self.owner].window_ticks += 1;
         if let Some(thread) = self.current {
             self.partitions[self.threads[thread].partition].running_ticks += 1;
         }
         self.tick += 1;
+        self.owner = self.schedule.owner_at(self.tick);
         if self.stop_after != 0 && self.tick >= self.stop_after {
             return self.end(EndReason::TimeLimit, machine);
         }
@@ -311,7 +315,7 @@ impl<'a> System<'a> {
         if !active_running {
             return self.end(EndReason::AllPartitionsEnded, machine);
         }
-        let owner = self.schedule.owner_at(self.tick);
+        let owner = self.owner;
         // Passive threads initialise first, until each has blocked once.
         let initialising = (0..self.threads.len()).find(|&t| {
             let thread = &self.threads[t];
@@ -357,18 +361,23 @@ impl<'a> System<'a> {
     /// priority; among equals, the first after the one that ran last
     /// (round robin).
     fn pick(&self, partition: usize) -> Option<usize> {
-        let ready = |i: &usize| {
-            self.threads[*i].state == ThreadState::Ready && self.runs_in(*i) == Some(partition)
-        };
-        let best = (0..self.threads.len())
-            .filter(ready)
-            .map(|i| self.threads[i].priority)
-            .max()?;
-        let start = self.last_run[partition].map_or(0, |last| last + 1);
         let n = self.threads.len();
-        (0..n)
-            .map(|k| (start + k) % n)
-            .find(|i| ready(i) && self.threads[*i].priority == best)
+        let start = self.last_run[partition].map_or(0, |last| last + 1).min(n);
+        // One pass in round-robin order, `start..n` then `0..start` (no
+        // division: the Cortex-A9 has none in ARM state); the first thread
+        // seen at the highest priority wins.
+        let mut best: Option<(u8, usize)> = None;
+        for i in (start..n).chain(0..start) {
+            let thread = &self.threads[i];
+            if thread.state != ThreadState::Ready || best.is_some_and(|(p, _)| thread.priority <= p)
+            {
+                continue;
+            }
+            if self.runs_in(i) == Some(partition) {
+                best = Some((thread.priority, i));
+            }
+        }
+        best.map(|(_, i)| i)
     }
 }
 
