@@ -12,7 +12,6 @@ use crate::cap::layout::SlotRef;
 use crate::ipc::message;
 use crate::machine::{Event, Machine};
 use crate::partition::PartitionState;
-use crate::thread::ThreadState;
 
 impl<'a> System<'a> {
     fn control(&self, index: usize, rights: Rights) -> Result<usize, SyscallError> {
@@ -56,17 +55,7 @@ impl<'a> System<'a> {
         if self.partitions[target].state != PartitionState::Running {
             return Ok(());
         }
-        self.partitions[target].state = PartitionState::Stopped;
-        for t in 0..self.threads.len() {
-            let thread = &self.threads[t];
-            if thread.partition == target
-                && matches!(thread.state, ThreadState::Ready | ThreadState::Blocked)
-            {
-                self.release_ipc(t, machine);
-                self.threads[t].state = ThreadState::Stopped;
-            }
-        }
-        self.release_endpoints_of(target);
+        self.stop_partition(target, machine);
         machine.report(Event::PartitionStoppedByMonitor {
             partition: &self.partitions[target].name,
             monitor: &self.partitions[self.threads[index].partition].name,

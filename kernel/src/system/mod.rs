@@ -193,6 +193,17 @@ impl<'a> System<'a> {
     /// thread of it leaves IPC (its callers and waiters get `PeerGone`).
     fn stop_partition_of(&mut self, index: usize, fault: UserFault, machine: &mut impl Machine) {
         let partition = self.threads[index].partition;
+        self.stop_partition(partition, machine);
+        machine.report(Event::PartitionStopped {
+            partition: &self.partitions[partition].name,
+            thread: &self.threads[index].name,
+            fault,
+        });
+    }
+
+    /// Stops `partition`: every thread of it leaves IPC (its callers and
+    /// waiters get `PeerGone`) and endpoints only it received on close.
+    fn stop_partition(&mut self, partition: usize, machine: &mut impl Machine) {
         self.partitions[partition].state = PartitionState::Stopped;
         for t in 0..self.threads.len() {
             let thread = &self.threads[t];
@@ -204,11 +215,6 @@ impl<'a> System<'a> {
             }
         }
         self.release_endpoints_of(partition);
-        machine.report(Event::PartitionStopped {
-            partition: &self.partitions[partition].name,
-            thread: &self.threads[index].name,
-            fault,
-        });
     }
 
     /// Takes thread `index` out of all IPC: whoever waits on it (a caller
