@@ -96,12 +96,19 @@ pub enum Syscall {
     /// `partition_status(control, partition)`: through a PartitionControl
     /// capability with READ, the state of partition `r1` — out `r1` =
     /// 0 running, 1 finished, 2 stopped; `r2`, `r3` = milliseconds of its
-    /// windows and of running (low 32 bits).
+    /// windows and of running (low 32 bits); `r4` = how many frame
+    /// capabilities it holds.
     PartitionStatus = 18,
     /// `partition_stop(control, partition)`: through a PartitionControl
     /// capability with WRITE, stops partition `r1` as if it had faulted
     /// (its callers and waiters get `PeerGone`). Out: `r0`.
     PartitionStop = 19,
+    /// `frame_split(frame, page, destination)`: derive a one-page frame
+    /// capability for page `r1` of the frame capability in slot `r0` into
+    /// the caller's empty slot `r2`, with the same rights. Revoking the
+    /// frame removes it; it can be passed on like any frame capability
+    /// (one page at a time is how page flipping moves memory). Out: `r0`.
+    FrameSplit = 20,
 }
 
 impl Syscall {
@@ -127,6 +134,7 @@ impl Syscall {
             17 => Some(Syscall::IrqAck),
             18 => Some(Syscall::PartitionStatus),
             19 => Some(Syscall::PartitionStop),
+            20 => Some(Syscall::FrameSplit),
             _ => None,
         }
     }

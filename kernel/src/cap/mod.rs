@@ -90,6 +90,22 @@ impl Capability {
         Ok(Capability { rights, ..*self })
     }
 
+    /// A one-page frame capability for page `page` of this frame, with the
+    /// same rights.
+    pub fn page(&self, page: u32) -> Result<Capability, CapError> {
+        match self.object {
+            CapObject::Frame { base, pages } if page < pages => Ok(Capability {
+                object: CapObject::Frame {
+                    base: base + page as usize * kernel_abi::user_layout::PAGE_SIZE as usize,
+                    pages: 1,
+                },
+                ..*self
+            }),
+            CapObject::Frame { .. } => Err(CapError::OutOfRange),
+            _ => Err(CapError::WrongType),
+        }
+    }
+
     /// A copy with `rights` and `badge`: allowed only from an unbadged
     /// endpoint capability (a badge, once set, is never changed).
     pub fn mint(&self, rights: Rights, badge: u32) -> Result<Capability, CapError> {

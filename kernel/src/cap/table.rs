@@ -119,6 +119,26 @@ impl<'a> CapTable<'a> {
         self.attach(source, dest, cap)
     }
 
+    /// Derives a one-page frame capability for page `page` of the frame at
+    /// `source` into the empty slot `dest` (see [`Capability::page`]).
+    pub fn derive_page(
+        &mut self,
+        source: SlotRef,
+        dest: SlotRef,
+        page: u32,
+    ) -> Result<(), CapError> {
+        let cap = self.get(source)?.page(page)?;
+        self.attach(source, dest, cap)
+    }
+
+    /// How many frame capabilities partition `partition` holds.
+    pub fn frame_count(&self, partition: u8) -> Result<u32, CapError> {
+        let frames = self.space(partition)?.iter().flatten();
+        Ok(frames
+            .filter(|cap| matches!(cap.object, super::CapObject::Frame { .. }))
+            .count() as u32)
+    }
+
     /// As [`CapTable::derive`], setting `badge` on a copy of an unbadged
     /// endpoint capability.
     pub fn mint(

@@ -38,10 +38,12 @@ impl<'a> System<'a> {
             PartitionState::Stopped => 2,
         };
         let (windows, running) = (p.window_ticks as u32, p.running_ticks as u32);
+        let frames = self.objects.caps.frame_count(target as u8)?;
         let context = &mut self.threads[index].context;
         context.r[1] = state;
         context.r[2] = windows;
         context.r[3] = running;
+        context.r[4] = frames;
         Ok(())
     }
 

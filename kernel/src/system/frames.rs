@@ -128,6 +128,16 @@ impl<'a> System<'a> {
         Ok(())
     }
 
+    /// `frame_split(frame, page, dest)`: a one-page capability for page
+    /// `page` of the frame, derived into an empty slot of the caller's space.
+    pub(super) fn frame_split(&mut self, index: usize) -> Result<(), SyscallError> {
+        let source = self.own_slot(index, 0)?;
+        let dest = self.own_slot(index, ARG2)?;
+        self.objects.caps.lookup(source, CapKind::Frame, Rights::NONE)?;
+        let page = self.threads[index].context.r[ARG1];
+        Ok(self.objects.caps.derive_page(source, dest, page)?)
+    }
+
     /// `cap_copy(source, dest, rights)`: a copy with `rights` (a subset)
     /// into an empty slot of the caller's own space, derived from the source.
     pub(super) fn cap_copy(&mut self, index: usize) -> Result<(), SyscallError> {
@@ -293,6 +303,40 @@ mod tests {
             .space
             .check_buffer(AT, 4, Use::Read, 1)
             .is_err());
+    }
+
+    #[test]
+    fn a_split_page_maps_its_own_page_and_is_revoked_with_its_frame() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &[(0, 3, Frame(0), RWG, 0)]);
+        let mut m = machine();
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::FrameSplit, [3, 2, 6]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(
+            frame.r[0],
+            SyscallError::InvalidArgument as u32,
+            "page 2 of a two-page frame"
+        );
+        syscall(&mut frame, Syscall::FrameSplit, [3, 1, 6]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        syscall(&mut frame, Syscall::FrameMap, [6, AT, RW]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME + 0x1000));
+        assert_eq!(entry(&m, AT + 0x1000), 0, "one page");
+        syscall(&mut frame, Syscall::FrameSplit, [6, 0, 7]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0, "a page of a page");
+        syscall(&mut frame, Syscall::CapRevoke, [3, 0, 0]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(entry(&m, AT), 0, "revoking the frame unmaps its pages");
+        syscall(&mut frame, Syscall::FrameMap, [6, AT, RW]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_ne!(frame.r[0], 0, "the split capability is gone");
     }
 
     #[test]

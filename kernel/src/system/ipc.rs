@@ -64,6 +64,7 @@ impl<'a> System<'a> {
             Syscall::FrameMap => self.frame_map(index, machine),
             Syscall::FrameUnmap => self.frame_unmap(index, machine),
             Syscall::CapCopy => self.cap_copy(index),
+            Syscall::FrameSplit => self.frame_split(index),
             Syscall::CapDelete => self.cap_delete(index, machine),
             Syscall::CapRevoke => self.cap_revoke(index, machine),
             Syscall::IrqAck => self.irq_ack(index, machine),
@@ -81,6 +82,7 @@ impl<'a> System<'a> {
                 | Syscall::PartitionStop
                 | Syscall::FrameUnmap
                 | Syscall::CapCopy
+                | Syscall::FrameSplit
                 | Syscall::CapDelete
                 | Syscall::CapRevoke
         ) && result.is_ok()

@@ -1,22 +1,42 @@
 //! An optional heap: embedded-alloc's linked-list allocator over a static
-//! arena in the partition's own memory. Thread 0 initialises it before the
-//! partition's entry runs; allocation failure panics the thread.
-
-use core::mem::MaybeUninit;
-use core::ptr::addr_of_mut;
+//! arena in the partition's own memory. The arena is defined by
+//! [`entry!`](crate::entry) in the partition's crate (16 KiB, or the size
+//! `entry!(main, heap_kib = N)` asks for), so each partition sizes its own
+//! heap. Thread 0 initialises it before the partition's entry runs;
+//! allocation failure panics the thread.
 
 use embedded_alloc::LlffHeap;
 
-/// Bytes of heap each partition with the `heap` feature gets.
-pub const HEAP_SIZE: usize = 16 * 1024;
 
 #[global_allocator]
 static HEAP: LlffHeap = LlffHeap::empty();
 
-static mut ARENA: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
+extern "Rust" {
+    /// The arena `entry!` defined: its start and length in bytes.
+    fn __userlib_heap_arena() -> (*mut u8, usize);
+}
 
 pub(crate) fn init() {
-    // SAFETY: called once, by thread 0, before any allocation; the arena is
-    // used for nothing else.
-    unsafe { HEAP.init(addr_of_mut!(ARENA) as usize, HEAP_SIZE) }
+    // SAFETY: `entry!` defines `__userlib_heap_arena` with this signature,
+    // returning a static arena that nothing else uses; this runs once, in
+    // thread 0, before any allocation.
+    unsafe {
+        let (start, size) = __userlib_heap_arena();
+        HEAP.init(start as usize, size)
+    }
+}
+
+/// Defines the heap arena of `$bytes` bytes (used by `entry!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __heap_arena {
+    ($bytes:expr) => {
+        #[no_mangle]
+        fn __userlib_heap_arena() -> (*mut u8, usize) {
+            const BYTES: usize = $bytes;
+            static mut ARENA: [::core::mem::MaybeUninit<u8>; BYTES] =
+                [::core::mem::MaybeUninit::uninit(); BYTES];
+            (::core::ptr::addr_of_mut!(ARENA) as *mut u8, BYTES)
+        }
+    };
 }

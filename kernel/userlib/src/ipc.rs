@@ -106,6 +106,8 @@ pub struct PartitionStatus {
     pub window_ms: u32,
     /// Milliseconds it spent running.
     pub running_ms: u32,
+    /// How many frame capabilities it holds.
+    pub frames: u32,
 }
 
 /// An interrupt capability: the right to acknowledge one interrupt line
@@ -232,7 +234,18 @@ impl Endpoint {
         words: &[u32],
         grant: Option<Grant>,
     ) -> Result<Message, SyscallError> {
-        let info = info(words.len(), None)?;
+        self.call_with(words, grant, None)
+    }
+
+    /// Sends `words`, passing `grant` if given, and waits for the reply,
+    /// accepting a capability the reply passes into slot `receive`.
+    pub fn call_with(
+        self,
+        words: &[u32],
+        grant: Option<Grant>,
+        receive: Option<u16>,
+    ) -> Result<Message, SyscallError> {
+        let info = info(words.len(), receive)?;
         received(raw(
             Syscall::Call,
             u32::from(self.0),
@@ -290,7 +303,18 @@ impl Endpoint {
         words: &[u32],
         grant: Option<Grant>,
     ) -> Result<Message, SyscallError> {
-        let info = info(words.len(), None)?;
+        self.reply_recv_with(words, grant, None)
+    }
+
+    /// Replies `words`, passing `grant` if given, then waits for the next
+    /// message, accepting a capability it passes into slot `receive`.
+    pub fn reply_recv_with(
+        self,
+        words: &[u32],
+        grant: Option<Grant>,
+        receive: Option<u16>,
+    ) -> Result<Message, SyscallError> {
+        let info = info(words.len(), receive)?;
         received(raw(
             Syscall::ReplyRecv,
             u32::from(self.0),
@@ -307,8 +331,7 @@ impl Endpoint {
         words: &[u32],
         receive: Option<u16>,
     ) -> Result<Message, SyscallError> {
-        let info = info(words.len(), receive)?;
-        received(raw(Syscall::ReplyRecv, u32::from(self.0), words, 0, info))
+        self.reply_recv_with(words, None, receive)
     }
 }
 
@@ -357,6 +380,19 @@ impl Frame {
     pub fn unmap(self) -> Result<(), SyscallError> {
         result(raw(Syscall::FrameUnmap, u32::from(self.0), &[], 0, 0)[0])
     }
+
+    /// Derives a one-page capability for page `page` of this frame into
+    /// the empty slot `dest`.
+    pub fn split(self, page: u32, dest: u16) -> Result<Frame, SyscallError> {
+        let regs = raw(
+            Syscall::FrameSplit,
+            u32::from(self.0),
+            &[page, u32::from(dest)],
+            0,
+            0,
+        );
+        result(regs[0]).map(|()| Frame(dest))
+    }
 }
 
 #[cfg(target_os = "none")]
@@ -383,6 +419,7 @@ impl PartitionControl {
             state: regs[1],
             window_ms: regs[2],
             running_ms: regs[3],
+            frames: regs[4],
         })
     }
 

@@ -38,13 +38,29 @@ pub struct Start {
 
 /// Names the partition's entry function, `fn(Start)`. Every thread starts
 /// there; when it returns, the thread exits.
+///
+/// With the `heap` feature, `entry!(main, heap_kib = N)` gives the
+/// partition an N KiB heap (default 16 KiB); the arena is part of the
+/// partition's own memory, so `memory_kib` must have room for it.
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
+        $crate::entry!($main, heap_kib = 16);
+    };
+    ($main:path, heap_kib = $kib:expr) => {
         #[no_mangle]
         extern "C" fn __partition_main(thread: u32, argument: u32) {
             let main: fn($crate::Start) = $main;
             main($crate::Start { thread, argument });
         }
+        $crate::__heap_arena!($kib * 1024);
     };
+}
+
+/// Without the `heap` feature there is no arena to define.
+#[cfg(not(all(target_os = "none", feature = "heap")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __heap_arena {
+    ($bytes:expr) => {};
 }
