@@ -71,7 +71,7 @@ pub enum Syscall {
     /// in `r0` at page-aligned virtual `r1` with rights `r2`
     /// ([`crate::cap::Rights`] bits; `READ` needed, all a subset of the
     /// capability's). A frame capability is mapped at most once at a
-    /// time. Out: `r0`.
+    /// time. Out: `r0`; `r1` = the frame's size in pages.
     FrameMap = 12,
     /// `frame_unmap(frame)`: remove the mapping made through the frame
     /// capability in `r0`. Out: `r0`.

@@ -34,7 +34,8 @@ impl<'a> System<'a> {
     }
 
     /// `frame_map(frame, vaddr, rights)`: maps the whole frame at `vaddr`
-    /// in the caller's grant window with `rights` (READ, optionally WRITE).
+    /// in the caller's grant window with `rights` (READ, optionally WRITE);
+    /// tells the caller the frame's size in pages.
     pub(super) fn frame_map(
         &mut self,
         index: usize,
@@ -44,18 +45,20 @@ impl<'a> System<'a> {
         let context = self.threads[index].context;
         let (virt, wanted) = (context.r[ARG1], context.r[ARG2]);
         let rights = Rights::from_bits(wanted).ok_or(SyscallError::InvalidArgument)?;
-        self.map_at(at, virt, rights, machine)
+        let pages = self.map_at(at, virt, rights, machine)?;
+        self.threads[index].context.r[ARG1] = pages;
+        Ok(())
     }
 
     /// Maps the frame capability at `at` at `virt` in its partition's grant
-    /// window with `rights`.
+    /// window with `rights`; returns the frame's size in pages.
     pub(super) fn map_at(
         &mut self,
         at: SlotRef,
         virt: u32,
         rights: Rights,
         machine: &mut impl Machine,
-    ) -> Result<(), SyscallError> {
+    ) -> Result<u32, SyscallError> {
         let cap = *self.objects.caps.lookup(at, CapKind::Frame, Rights::READ)?;
         if !rights.contains(Rights::READ)
             || !rights.is_subset_of(cap.rights)
@@ -108,7 +111,7 @@ impl<'a> System<'a> {
             machine.write_phys(entry_address(table, va), &entry.0.to_le_bytes());
         }
         machine.page_tables_changed(None);
-        Ok(())
+        Ok(pages)
     }
 
     /// `frame_unmap(frame)`: takes down the mapping made through it.
@@ -278,6 +281,7 @@ mod tests {
         syscall(&mut frame, Syscall::FrameMap, [3, AT, RW]);
         system.on_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
+        assert_eq!(frame.r[1], 2, "the caller learns the frame's size in pages");
         assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME));
         assert_eq!(L2Entry(entry(&m, AT + 0x1000)).page(), Some(FRAME + 0x1000));
         assert_eq!(entry(&m, AT + 0x2000), 0, "a two-page frame maps two pages");

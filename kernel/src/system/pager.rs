@@ -136,7 +136,7 @@ impl<'a> System<'a> {
         let rights = self.objects.caps.get(dest).ok()?.rights;
         let wanted = rights.intersection(Rights::READ.union(Rights::WRITE));
         let page = fault.fault?.address & !(PAGE_SIZE - 1);
-        self.map_at(dest, page, wanted, machine).ok()
+        self.map_at(dest, page, wanted, machine).ok().map(|_| ())
     }
 }
 

@@ -358,22 +358,21 @@ impl Notification {
 #[cfg(target_os = "none")]
 impl Frame {
     /// Maps the whole frame at `vaddr` (in the grant window), writable or
-    /// not.
-    pub fn map(self, vaddr: u32, writable: bool) -> Result<(), SyscallError> {
+    /// not; returns its size in pages.
+    pub fn map(self, vaddr: u32, writable: bool) -> Result<u32, SyscallError> {
         let rights = if writable {
             Rights::READ.union(Rights::WRITE)
         } else {
             Rights::READ
         };
-        result(
-            raw(
-                Syscall::FrameMap,
-                u32::from(self.0),
-                &[vaddr, rights.bits()],
-                0,
-                0,
-            )[0],
-        )
+        let regs = raw(
+            Syscall::FrameMap,
+            u32::from(self.0),
+            &[vaddr, rights.bits()],
+            0,
+            0,
+        );
+        result(regs[0]).map(|()| regs[1])
     }
 
     /// Takes the frame's mapping down.

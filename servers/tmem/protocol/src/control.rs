@@ -3,10 +3,14 @@
 //! statistics), and the answers.
 //!
 //! These are rare and varied, so they are serde types, postcard-encoded
-//! into the caller's page slot; only a [`Request::Control`](crate::Request::Control)
-//! with the byte length travels in registers, and the response comes back
-//! the same way ([`Reply::ControlDone`](crate::Reply::ControlDone)). A
-//! refusal is a [`Reply::Failed`](crate::Reply::Failed) and has no body.
+//! into the caller's IPC buffer (the page the kernel copies with a
+//! message: the manager has no shared window); only a
+//! [`Request::Control`](crate::Request::Control) with the byte length
+//! travels in registers, and the response comes back the same way
+//! ([`Reply::ControlDone`](crate::Reply::ControlDone)). A refusal is a
+//! [`Reply::Failed`](crate::Reply::Failed) and has no body. They travel on
+//! the server's control endpoint only; on the service endpoint a control
+//! message is refused.
 //!
 //! Clients are named here by the number the system description gives them
 //! (the store's `ClientId`), because the manager acts on other partitions;
@@ -80,6 +84,12 @@ pub enum ControlRequest {
         /// The client.
         client: ClientId,
     },
+    /// Check every invariant of the store (an audit, O(pages)).
+    /// Response: `Done`, or a refusal with `Status::Corrupted`.
+    CheckInvariants,
+    /// The server's own count of the frame capabilities it holds, to
+    /// compare with the kernel's. Response: `Frames`.
+    Frames,
 }
 
 /// Whose counters.
@@ -119,6 +129,11 @@ pub enum ControlResponse {
     Usage(Usage),
     /// A client's gauges and settings.
     ClientInfo(ClientInfo),
+    /// Frame capabilities the server holds by its own accounting.
+    Frames {
+        /// How many.
+        held: u32,
+    },
 }
 
 /// Cumulative operation counters (the fields of tmem-store's `OpStats`).
@@ -197,6 +212,9 @@ pub struct ClientInfo {
     pub frozen: bool,
     /// Pools the client has open.
     pub open_pools: u32,
+    /// The client's exchange mode (`ExchangeMode::bits`), 0 if the server
+    /// does not serve it.
+    pub exchange: u8,
 }
 
 /// A type that travels as a control message.
@@ -210,7 +228,7 @@ mod sealed {
     impl Sealed for super::ControlResponse {}
 }
 
-/// Encodes `message` at the start of `buffer` (a page slot); returns the
+/// Encodes `message` at the start of `buffer` (an IPC buffer's payload); returns the
 /// bytes written, the length to send in the register message.
 pub fn encode_control<M: ControlMessage>(
     message: &M,
@@ -276,6 +294,8 @@ mod tests {
             }),
             ControlRequest::Usage,
             ControlRequest::ClientInfo { client },
+            ControlRequest::CheckInvariants,
+            ControlRequest::Frames,
         ];
         for request in requests {
             round_trip(request);
@@ -304,8 +324,10 @@ mod tests {
             ControlResponse::ClientInfo(ClientInfo {
                 weight: 2,
                 frozen: true,
+                exchange: 3,
                 ..ClientInfo::default()
             }),
+            ControlResponse::Frames { held: 170 },
         ];
         for response in responses {
             round_trip(response);

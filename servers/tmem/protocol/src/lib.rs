@@ -45,7 +45,7 @@
 //! | 4 GetPage | 4 | yes | yes | yes | yes | index | object-id word 0 |
 //! | 5 FlushPage | 4 | yes | 0 | yes | yes | index | object-id word 0 |
 //! | 6 FlushObject | 4 | yes | 0 | yes | yes | 0 | object-id word 0 |
-//! | 7 Control | 2 | 0 | 0 | 0 | yes (message in its page) | message bytes (≤ 4096) | — |
+//! | 7 Control | 2 | 0 | 0 | 0 | yes (message in its IPC buffer) | message bytes (≤ 4096) | — |
 //!
 //! A field a request does not have must be 0, and a request has exactly
 //! the words its opcode needs, so every request has one encoding.

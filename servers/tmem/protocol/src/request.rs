@@ -19,14 +19,15 @@ use crate::window::{Slot, PAGE_SIZE};
 /// Words a message may have (the kernel's `r1`-`r4`).
 pub const MESSAGE_WORDS: usize = 4;
 
-/// Bytes a control message may have: one page slot.
+/// Bytes a control message may have (an IPC buffer holds a little less,
+/// so the transport's own limit is the one that binds).
 pub const CONTROL_MAX_BYTES: usize = PAGE_SIZE;
 
 /// A client's request.
 ///
 /// `slot` is the calling thread's slot of the window: in copy mode its page
 /// slot holds the page, a wide object id's tail and a shared pool's UUID
-/// are in its request block, and a control message is in its page slot.
+/// are in its request block.
 /// A request whose slot the server does not need still carries it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
@@ -79,8 +80,8 @@ pub enum Request {
         /// The caller's slot.
         slot: Slot,
     },
-    /// A control message of `len` bytes, postcard-encoded at the start of
-    /// `slot`'s page slot (see [`crate::control`]). Reply:
+    /// A control message of `len` bytes, postcard-encoded in the caller's
+    /// IPC buffer (see [`crate::control`]). Reply:
     /// [`Reply::ControlDone`](crate::Reply::ControlDone).
     Control {
         /// The caller's slot.

@@ -110,6 +110,7 @@ impl From<tmem_store::ClientInfo> for ClientInfo {
             compress: c.compress,
             frozen: c.frozen,
             open_pools: c.open_pools,
+            exchange: 0,
         }
     }
 }

@@ -126,6 +126,8 @@ fn control_request() -> impl Strategy<Value = ControlRequest> {
         (client.clone(), pool())
             .prop_map(|(client, pool)| ControlRequest::Stats(StatsScope::Pool { client, pool })),
         Just(ControlRequest::Usage),
+        Just(ControlRequest::CheckInvariants),
+        Just(ControlRequest::Frames),
         client.prop_map(|client| ControlRequest::ClientInfo { client }),
     ]
 }
@@ -135,6 +137,7 @@ fn control_response() -> impl Strategy<Value = ControlResponse> {
         Just(ControlResponse::Done),
         any::<u32>().prop_map(|pages| ControlResponse::Flushed { pages }),
         any::<u64>().prop_map(|pages| ControlResponse::Freeable { pages }),
+        any::<u32>().prop_map(|held| ControlResponse::Frames { held }),
         any::<[u64; 14]>().prop_map(|f| ControlResponse::Stats(OpStats {
             puts: f[0],
             good_puts: f[1],
@@ -172,6 +175,7 @@ fn control_response() -> impl Strategy<Value = ControlResponse> {
                 compress: b[0],
                 frozen: b[1],
                 open_pools: n[2],
+                exchange: n[0] as u8,
             })
         }),
     ]

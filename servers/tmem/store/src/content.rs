@@ -75,6 +75,20 @@ impl<P: FrameProvider> Store<P> {
         }
     }
 
+    /// As [`read_content`](Self::read_content) for a block about to be
+    /// released: a whole frame with no other reference is handed to the
+    /// provider's [`take_page`](FrameProvider::take_page).
+    pub(crate) fn take_content(&mut self, content: u32, out: &mut Page) -> Result<(), TmemError> {
+        let block = self.contents.get(content).ok_or(TmemError::Corrupted)?;
+        match block.location {
+            Location::Whole(frame) if block.refs == 1 => {
+                self.provider.take_page(frame, out);
+                Ok(())
+            }
+            _ => self.read_content(content, out),
+        }
+    }
+
     /// Whether content block `content` holds exactly `page` (full compare;
     /// decompresses into the scratch page when packed).
     pub(crate) fn content_equals(&mut self, content: u32, page: &Page) -> bool {
@@ -126,7 +140,7 @@ impl<P: FrameProvider> Store<P> {
             }
             _ => {
                 let frame = self.frames.alloc_whole()?;
-                self.provider.frame_mut(frame).copy_from_slice(page);
+                self.provider.write_page(frame, page);
                 Location::Whole(frame)
             }
         };

@@ -56,6 +56,22 @@ pub trait FrameProvider {
     fn frame(&self, id: FrameId) -> &Page;
     /// Write access to frame `id` (`id.0 < frame_count()`).
     fn frame_mut(&mut self, id: FrameId) -> &mut Page;
+
+    /// Fills the free frame `id` with `page`, which the store keeps whole
+    /// (not compressed, not a zero page). A provider that can make the
+    /// memory holding `page` itself become frame `id` (page flipping)
+    /// overrides this; afterwards frame `id` must read as `page`.
+    fn write_page(&mut self, id: FrameId, page: &Page) {
+        self.frame_mut(id).copy_from_slice(page);
+    }
+
+    /// Copies frame `id` into `out` when the store frees the frame right
+    /// after (an exclusive get of a page nobody shares). A provider that
+    /// can hand the frame itself over and take the memory behind `out` in
+    /// its place overrides this; afterwards `out` must read as the page.
+    fn take_page(&mut self, id: FrameId, out: &mut Page) {
+        out.copy_from_slice(self.frame(id));
+    }
 }
 
 /// A heap-backed [`FrameProvider`] for host tests and benchmarks.

@@ -590,13 +590,15 @@ impl<P: FrameProvider> Store<P> {
         };
         let (_, record_index) = self.find_record(&key).ok_or(TmemError::NotFound)?;
         let record = self.records[record_index];
+        let removed = !record.persistent && self.pools[pool_slot].exclusive_gets();
         match record.content {
             ContentRef::Zero => out.fill(0),
+            ContentRef::Block(content) if removed => self.take_content(content, out)?,
             ContentRef::Block(content) => self.read_content(content, out)?,
         }
         self.count(slot, pool_slot, Counter::FoundGets);
         if !record.persistent {
-            if self.pools[pool_slot].exclusive_gets() {
+            if removed {
                 self.remove_record(record_index);
             } else {
                 self.lru.touch(record.client, record_index);
