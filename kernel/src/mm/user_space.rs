@@ -8,14 +8,20 @@
 
 use heapless::Vec;
 use kernel_abi::syscall::SyscallError;
-use kernel_abi::user_layout::{PAGE_SIZE, USER_TOP};
+use kernel_abi::user_layout::{GRANT_WINDOW_SIZE, PAGE_SIZE, USER_TOP};
 
 use super::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
 use super::kernel_space::L2Table;
 use super::{L2_ENTRIES, SECTION_SIZE};
 
-/// The most regions one address space holds.
-pub const MAX_REGIONS: usize = 16;
+/// The most regions a system description gives one address space (image,
+/// stacks, shared memory, devices, IPC buffers).
+pub const MAX_STATIC_REGIONS: usize = 16;
+/// The most regions one address space holds: its static regions, and a
+/// frame mapped at each page of its grant window (a tmem server maps its
+/// pool one page at a time, to flip pages).
+pub const MAX_REGIONS: usize =
+    MAX_STATIC_REGIONS + (GRANT_WINDOW_SIZE / PAGE_SIZE) as usize;
 /// First-level entries of a TTBR0 table with TTBCR.N = 1 (2 GiB).
 pub const USER_L1_ENTRIES: usize = 2048;
 
@@ -207,7 +213,10 @@ impl UserSpace {
     /// How many second-level tables [`build_tables`](Self::build_tables)
     /// needs: one per megabyte any region touches.
     pub fn tables_needed(&self) -> usize {
-        let mut sections: Vec<u32, { MAX_REGIONS * 4 }> = Vec::new();
+        // Called at boot, before the grant window holds anything; a section
+        // that did not fit the list could only be counted twice (too many
+        // tables, never too few).
+        let mut sections: Vec<u32, { MAX_STATIC_REGIONS * 4 }> = Vec::new();
         let mut count = 0;
         for r in &self.regions {
             let mut s = r.virt / SECTION_SIZE as u32;

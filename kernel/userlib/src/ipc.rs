@@ -53,15 +53,15 @@ impl IpcBuffer {
         unsafe { core::slice::from_raw_parts_mut(self.page, 4096) }
     }
 
-    /// Encodes `value` as the payload.
+    /// Encodes `value` as the payload; returns its length in bytes.
     pub fn write<T: serde::Serialize>(
         &mut self,
         value: &T,
-    ) -> Result<(), crate::message::MessageError> {
+    ) -> Result<usize, crate::message::MessageError> {
         let page = self.page();
         let len = crate::message::encode(value, &mut page[4..])?;
         page[..4].copy_from_slice(&(len as u32).to_le_bytes());
-        Ok(())
+        Ok(len)
     }
 
     /// Decodes the payload (what the last message carrying the buffer

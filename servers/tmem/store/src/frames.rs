@@ -67,8 +67,10 @@ pub trait FrameProvider {
 
     /// Copies frame `id` into `out` when the store frees the frame right
     /// after (an exclusive get of a page nobody shares). A provider that
-    /// can hand the frame itself over and take the memory behind `out` in
-    /// its place overrides this; afterwards `out` must read as the page.
+    /// can hand the frame itself to the reader overrides this: the page
+    /// then leaves in that frame, the memory behind `out` becomes frame
+    /// `id` (free, its contents unspecified), and `out` need not hold the
+    /// page.
     fn take_page(&mut self, id: FrameId, out: &mut Page) {
         out.copy_from_slice(self.frame(id));
     }

@@ -1,0 +1,50 @@
+//! A calling client's pages as this partition sees them: its window, and
+//! the frame that came with the call, mapped at a spare page.
+//!
+//! It must never give out memory beyond the window's mapped length or a
+//! frame that was not mapped for this call.
+
+use tmem_protocol::{ExchangeMode, RequestBlock, Slot};
+use tmem_server::ClientPages;
+use tmem_store::Page;
+
+use super::Window;
+
+/// One call's view of the caller's memory.
+pub struct CallerPages {
+    /// The caller's window, if it has one.
+    pub window: Option<Window>,
+    /// Where the frame passed with the call is mapped, if one came and was
+    /// mapped writable when the call needs it.
+    pub frame: Option<u32>,
+    /// The caller's configured mode.
+    pub mode: ExchangeMode,
+}
+
+impl CallerPages {
+    fn window(&self) -> Option<&mut [u8]> {
+        let window = self.window?;
+        // SAFETY: setup mapped the window read/write with this length, and
+        // it stays mapped for the partition's life. The client may write it
+        // concurrently; the service reads each block once and copies pages
+        // out, so a torn page only hurts the client that tore it.
+        Some(unsafe { core::slice::from_raw_parts_mut(window.address as *mut u8, window.len) })
+    }
+}
+
+impl ClientPages for CallerPages {
+    fn block(&self, slot: Slot) -> Option<RequestBlock> {
+        slot.block(self.window()?).map(RequestBlock::from_bytes)
+    }
+
+    fn page(&mut self, slot: Slot) -> Option<&mut Page> {
+        match self.mode {
+            ExchangeMode::Copy => slot.page_mut(self.window()?),
+            ExchangeMode::GrantMap | ExchangeMode::Transfer => {
+                // SAFETY: the call's frame is mapped here (one page, and
+                // writable if the request writes it) until the reply.
+                self.frame.map(|address| unsafe { &mut *(address as *mut Page) })
+            }
+        }
+    }
+}

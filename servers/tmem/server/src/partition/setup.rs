@@ -1,0 +1,92 @@
+//! Boot-time setup: read the configuration, split the memory frame into
+//! the store's one-page frames and map them, map every client's window,
+//! and build the service. Runs once, in thread 0, before any call.
+//!
+//! It must never start serving on a half-built state: any failure here is
+//! reported and the server does not start.
+
+use alloc::vec::Vec;
+
+use kernel_abi::syscall::SyscallError;
+use tmem_server::{ServerConfig, Service, MAX_CLIENTS};
+use userlib::ipc::Frame;
+
+use super::layout::{
+    window_address, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, WINDOWS, WINDOW_STRIDE,
+};
+use super::pool::{Mapped, PoolFrames};
+use super::{State, Window};
+
+/// Store pages per frame: the metadata is reserved for this many pages per
+/// frame, so that zero pages and compressed pages can outnumber frames.
+const PAGES_PER_FRAME: u32 = 2;
+
+/// Builds the server's state.
+pub fn run(argument: u32) -> Result<State, &'static str> {
+    let config = ServerConfig::from_argument(argument).map_err(|_| "bad argument")?;
+    let frames = split_memory()?;
+    let count = frames.len() as u32;
+    let mut frames_held = 1 + count;
+    let mut windows = [None; MAX_CLIENTS];
+    for (client, mode) in config.clients() {
+        let index = client.0 as usize - 1;
+        let slot = WINDOWS + index as u16;
+        match Frame(slot).map(window_address(client.0 as usize), true) {
+            Ok(pages) if pages * 4096 <= WINDOW_STRIDE => {
+                frames_held += 1;
+                windows[index] = Some(Window {
+                    address: window_address(client.0 as usize),
+                    len: pages as usize * 4096,
+                });
+            }
+            Ok(pages) => {
+                frames_held += 1;
+                let _ = Frame(slot).unmap();
+                defmt::error!("client {=u32}: window of {=u32} pages is too big", client.0, pages);
+            }
+            Err(SyscallError::EmptySlot) => {
+                defmt::warn!("client {=u32} has no window", client.0);
+            }
+            Err(error) => {
+                frames_held += 1;
+                defmt::error!("client {=u32}: window: {=str}", client.0, error.name());
+            }
+        }
+        defmt::debug!("client {=u32}: mode {=u32}", client.0, mode.bits());
+    }
+    let service = Service::new(config, PoolFrames::new(frames), count * PAGES_PER_FRAME)
+        .map_err(|_| "store configuration refused")?;
+    defmt::info!(
+        "tmem server: {=u32} frames ({=u32} KiB), {=usize} clients",
+        count,
+        count * 4,
+        service.config().clients().count()
+    );
+    Ok(State {
+        service,
+        windows,
+        frames_held,
+    })
+}
+
+/// One-page capabilities for every page of the memory frame, mapped.
+fn split_memory() -> Result<Vec<Mapped>, &'static str> {
+    let mut frames = Vec::new();
+    for page in 0..MAX_POOL_FRAMES {
+        let slot = POOL + page as u16;
+        match Frame(MEMORY).split(page, slot) {
+            Ok(frame) => {
+                let address = POOL_BASE + page * 4096;
+                frame.map(address, true).map_err(|_| "a pool frame would not map")?;
+                frames.push(Mapped { slot, address });
+            }
+            Err(SyscallError::InvalidArgument) if page > 0 => break,
+            Err(SyscallError::SlotOccupied) => return Err("pool slots are taken"),
+            Err(SyscallError::InvalidArgument | SyscallError::EmptySlot | SyscallError::WrongType) => {
+                return Err("no tmem memory frame in slot 2")
+            }
+            Err(_) => return Err("cap_slots too small for the memory frame"),
+        }
+    }
+    Ok(frames)
+}

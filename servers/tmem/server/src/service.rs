@@ -1,0 +1,182 @@
+//! The service: one decoded request from one client against the store.
+//!
+//! [`Service::serve`] takes what the kernel delivered — the badge and the
+//! message words — and gives the reply words; it never fails and never
+//! panics. The caller is whoever the badge names; the exchange mode a
+//! put or get names must be the one the configuration gives that client.
+//! This module must never read a window or frame except through
+//! [`ClientPages`], and must read a request block at most once per request
+//! (the client can change it at any moment).
+
+use tmem_protocol::{
+    ClientId, DecodeError, ExchangeMode, Opcode, Reply, Request, Status, MESSAGE_WORDS,
+};
+use tmem_store::{FrameProvider, PoolUuid, Store};
+
+use crate::config::ServerConfig;
+use crate::pages::ClientPages;
+
+/// The store and who may use it.
+pub struct Service<P: FrameProvider> {
+    store: Store<P>,
+    config: ServerConfig,
+}
+
+impl<P: FrameProvider> Service<P> {
+    /// A service over `provider`'s frames for the clients `config` names;
+    /// `max_pages` bounds the pages (and so the metadata) the store keeps.
+    pub fn new(
+        config: ServerConfig,
+        provider: P,
+        max_pages: u32,
+    ) -> Result<Self, tmem_store::ConfigError> {
+        let store = Store::new(config.store_config(max_pages), provider)?;
+        Ok(Service { store, config })
+    }
+
+    /// The store, for control requests and audits.
+    pub fn store(&self) -> &Store<P> {
+        &self.store
+    }
+
+    /// The store, for control requests.
+    pub(crate) fn store_mut(&mut self) -> &mut Store<P> {
+        &mut self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The exchange mode of the client behind `badge`, if it is one.
+    pub fn mode_of(&self, badge: u32) -> Option<ExchangeMode> {
+        self.config.client(badge).map(|(_, mode)| mode)
+    }
+
+    /// Answers the first `len` of `words`, sent through a capability
+    /// badged `badge`, reading and writing pages through `pages`.
+    pub fn serve(
+        &mut self,
+        badge: u32,
+        words: [u32; MESSAGE_WORDS],
+        len: usize,
+        pages: &mut impl ClientPages,
+    ) -> Reply {
+        let request = match Request::decode(words, len) {
+            Ok(request) => request,
+            Err(error) => return Reply::rejecting(words, error),
+        };
+        let Some((client, mode)) = self.config.client(badge) else {
+            return failed(request.opcode(), Status::UnknownClient);
+        };
+        match self.run(client, mode, request, pages) {
+            Ok(reply) => reply,
+            Err(status) => failed(request.opcode(), status),
+        }
+    }
+
+    fn run(
+        &mut self,
+        client: ClientId,
+        mode: ExchangeMode,
+        request: Request,
+        pages: &mut impl ClientPages,
+    ) -> Result<Reply, Status> {
+        let id = tmem_store::ClientId::from(client);
+        match request {
+            Request::NewPool { flags, slot } => {
+                let uuid = if flags.shared {
+                    pages.block(slot).ok_or(Status::BadRequest)?.pool_uuid
+                } else {
+                    0
+                };
+                let pool = self.store.new_pool(id, flags.into(), PoolUuid(uuid))?;
+                let pool = pool
+                    .try_into()
+                    .map_err(|_: DecodeError| Status::TooManyPools)?;
+                Ok(Reply::PoolCreated { pool })
+            }
+            Request::DestroyPool { pool } => {
+                self.store.destroy_pool(id, pool.into())?;
+                Ok(Reply::PoolDestroyed)
+            }
+            Request::PutPage {
+                handle,
+                exchange,
+                slot,
+            } => {
+                check_mode(exchange, mode)?;
+                let handle = complete(handle, slot, pages)?;
+                let page = pages.page(slot).ok_or(Status::BadRequest)?;
+                let object = handle.object.into();
+                self.store
+                    .put_page(id, handle.pool.into(), object, handle.index, page)?;
+                Ok(Reply::PagePut)
+            }
+            Request::GetPage {
+                handle,
+                exchange,
+                slot,
+            } => {
+                check_mode(exchange, mode)?;
+                let handle = complete(handle, slot, pages)?;
+                let page = pages.page(slot).ok_or(Status::BadRequest)?;
+                let object = handle.object.into();
+                self.store
+                    .get_page(id, handle.pool.into(), object, handle.index, page)?;
+                Ok(Reply::PageGot)
+            }
+            Request::FlushPage { handle, slot } => {
+                let handle = complete(handle, slot, pages)?;
+                let object = handle.object.into();
+                let found = self
+                    .store
+                    .flush_page(id, handle.pool.into(), object, handle.index)?;
+                Ok(Reply::PageFlushed { found })
+            }
+            Request::FlushObject { pool, object, slot } => {
+                let object = if object.needs_block() {
+                    let block = pages.block(slot).ok_or(Status::BadRequest)?;
+                    object.complete(|| block)
+                } else {
+                    object.complete(Default::default)
+                };
+                let pages = self.store.flush_object(id, pool.into(), object.into())?;
+                Ok(Reply::ObjectFlushed { pages })
+            }
+            // Control messages belong on the control endpoint.
+            Request::Control { .. } => Err(Status::NotSupported),
+        }
+    }
+}
+
+/// A put or get must travel the way the client is configured to.
+fn check_mode(named: ExchangeMode, configured: ExchangeMode) -> Result<(), Status> {
+    if named == configured {
+        Ok(())
+    } else {
+        Err(Status::NotSupported)
+    }
+}
+
+/// The whole handle, reading the request block only for a wide object id.
+fn complete(
+    head: tmem_protocol::HandleHead,
+    slot: tmem_protocol::Slot,
+    pages: &impl ClientPages,
+) -> Result<tmem_protocol::Handle, Status> {
+    if head.object.needs_block() {
+        let block = pages.block(slot).ok_or(Status::BadRequest)?;
+        Ok(head.complete(|| block))
+    } else {
+        Ok(head.complete(Default::default))
+    }
+}
+
+fn failed(op: Opcode, status: Status) -> Reply {
+    Reply::Failed {
+        op: Some(op),
+        status,
+    }
+}

@@ -1,0 +1,445 @@
+//! The service against a real store, with clients' windows and frames as
+//! plain memory: identity from badges, modes from the configuration,
+//! isolation of private pools, shared-pool authorisation, and an error
+//! reply (never a crash) for anything malformed.
+
+use tmem_protocol::*;
+use tmem_server::{ClientPages, ServerConfig, Service};
+use tmem_store::VecFrames;
+
+/// Client 1 copy, client 2 grant-map, client 3 transfer; 1 and 2 share pool 7.
+const ARGUMENT: u32 = 1 | 2 << 2 | 3 << 4 | 0b011 << 16 | 7 << 24;
+
+/// A client's memory: a one-slot window and, for the frame modes, the
+/// frame passed with the call.
+struct Memory {
+    window: Vec<u8>,
+    frame: Option<[u8; PAGE_SIZE]>,
+}
+
+impl Memory {
+    fn new() -> Memory {
+        Memory {
+            window: vec![0; window_size(1).unwrap()],
+            frame: None,
+        }
+    }
+}
+
+impl ClientPages for Memory {
+    fn block(&self, slot: Slot) -> Option<RequestBlock> {
+        slot.block(&self.window).map(RequestBlock::from_bytes)
+    }
+    fn page(&mut self, slot: Slot) -> Option<&mut [u8; PAGE_SIZE]> {
+        match self.frame.as_mut() {
+            Some(frame) => Some(frame),
+            None => slot.page_mut(&mut self.window),
+        }
+    }
+}
+
+fn service() -> Service<VecFrames> {
+    Service::new(
+        ServerConfig::from_argument(ARGUMENT).unwrap(),
+        VecFrames::new(8),
+        32,
+    )
+    .unwrap()
+}
+
+fn call(
+    service: &mut Service<VecFrames>,
+    badge: u32,
+    memory: &mut Memory,
+    request: Request,
+) -> Reply {
+    service.serve(badge, request.encode(), request.word_count(), memory)
+}
+
+fn new_pool(
+    service: &mut Service<VecFrames>,
+    badge: u32,
+    memory: &mut Memory,
+    persistent: bool,
+) -> PoolId {
+    let flags = PoolFlags {
+        persistent,
+        shared: false,
+    };
+    match call(
+        service,
+        badge,
+        memory,
+        Request::NewPool {
+            flags,
+            slot: Slot::FIRST,
+        },
+    ) {
+        Reply::PoolCreated { pool } => pool,
+        other => panic!("new pool: {other:?}"),
+    }
+}
+
+fn handle(pool: PoolId, object: u64, index: u32) -> HandleHead {
+    Handle {
+        pool,
+        object: ObjectId([object, 0, 0]),
+        index,
+    }
+    .head()
+}
+
+fn put(pool: PoolId, object: u64, index: u32, exchange: ExchangeMode) -> Request {
+    Request::PutPage {
+        handle: handle(pool, object, index),
+        exchange,
+        slot: Slot::FIRST,
+    }
+}
+
+fn get(pool: PoolId, object: u64, index: u32, exchange: ExchangeMode) -> Request {
+    Request::GetPage {
+        handle: handle(pool, object, index),
+        exchange,
+        slot: Slot::FIRST,
+    }
+}
+
+fn pattern(seed: u32) -> [u8; PAGE_SIZE] {
+    let mut page = [0u8; PAGE_SIZE];
+    for (i, word) in page.chunks_mut(4).enumerate() {
+        word.copy_from_slice(&(seed.wrapping_mul(2_654_435_761) ^ i as u32).to_le_bytes());
+    }
+    page
+}
+
+#[test]
+fn copy_mode_round_trips_through_the_window() {
+    let mut service = service();
+    let mut memory = Memory::new();
+    let pool = new_pool(&mut service, 1, &mut memory, true);
+    for index in 0..8 {
+        *memory.page(Slot::FIRST).unwrap() = pattern(index);
+        assert_eq!(
+            call(
+                &mut service,
+                1,
+                &mut memory,
+                put(pool, 5, index, ExchangeMode::Copy)
+            ),
+            Reply::PagePut
+        );
+    }
+    for index in (0..8).rev() {
+        memory.page(Slot::FIRST).unwrap().fill(0);
+        assert_eq!(
+            call(
+                &mut service,
+                1,
+                &mut memory,
+                get(pool, 5, index, ExchangeMode::Copy)
+            ),
+            Reply::PageGot
+        );
+        assert_eq!(*memory.page(Slot::FIRST).unwrap(), pattern(index));
+    }
+}
+
+#[test]
+fn frame_modes_use_the_passed_frame_and_a_missing_frame_is_a_bad_request() {
+    let mut service = service();
+    let mut memory = Memory::new();
+    let pool = new_pool(&mut service, 2, &mut memory, false);
+    memory.frame = Some(pattern(9));
+    assert_eq!(
+        call(
+            &mut service,
+            2,
+            &mut memory,
+            put(pool, 1, 0, ExchangeMode::GrantMap)
+        ),
+        Reply::PagePut
+    );
+    memory.frame = Some([0; PAGE_SIZE]);
+    assert_eq!(
+        call(
+            &mut service,
+            2,
+            &mut memory,
+            get(pool, 1, 0, ExchangeMode::GrantMap)
+        ),
+        Reply::PageGot
+    );
+    assert_eq!(memory.frame.unwrap(), pattern(9));
+    assert_eq!(
+        call(
+            &mut service,
+            2,
+            &mut memory,
+            get(pool, 1, 0, ExchangeMode::GrantMap)
+        ),
+        Reply::Failed {
+            op: Some(Opcode::GetPage),
+            status: Status::NotFound
+        },
+        "an ephemeral private get is exclusive"
+    );
+}
+
+#[test]
+fn the_mode_is_the_configured_one_and_the_caller_is_the_badge() {
+    let mut service = service();
+    let mut memory = Memory::new();
+    let pool = new_pool(&mut service, 1, &mut memory, true);
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            put(pool, 1, 0, ExchangeMode::Transfer)
+        ),
+        Reply::Failed {
+            op: Some(Opcode::PutPage),
+            status: Status::NotSupported
+        }
+    );
+    assert_eq!(
+        call(
+            &mut service,
+            4,
+            &mut memory,
+            put(pool, 1, 0, ExchangeMode::Copy)
+        ),
+        Reply::Failed {
+            op: Some(Opcode::PutPage),
+            status: Status::UnknownClient
+        },
+        "badge 4 is not configured"
+    );
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            Request::Control {
+                slot: Slot::FIRST,
+                len: 1
+            }
+        ),
+        Reply::Failed {
+            op: Some(Opcode::Control),
+            status: Status::NotSupported
+        },
+        "control messages belong on the control endpoint"
+    );
+}
+
+#[test]
+fn a_client_cannot_reach_another_clients_private_pool_by_guessing() {
+    let mut service = service();
+    let (mut one, mut two) = (Memory::new(), Memory::new());
+    let pool = new_pool(&mut service, 1, &mut one, true);
+    *one.page(Slot::FIRST).unwrap() = pattern(1);
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut one,
+            put(pool, 1, 0, ExchangeMode::Copy)
+        ),
+        Reply::PagePut
+    );
+    for guess in 0..16 {
+        let guess = PoolId::new(guess).unwrap();
+        let reply = call(
+            &mut service,
+            2,
+            &mut two,
+            get(guess, 1, 0, ExchangeMode::GrantMap),
+        );
+        assert!(matches!(reply, Reply::Failed { .. }), "{reply:?}");
+    }
+    // Client 2's own pool with the same number holds only its own pages.
+    two.frame = Some([0; PAGE_SIZE]);
+    let own = new_pool(&mut service, 2, &mut two, true);
+    assert_eq!(own, pool);
+    assert_eq!(
+        call(
+            &mut service,
+            2,
+            &mut two,
+            get(own, 1, 0, ExchangeMode::GrantMap)
+        ),
+        Reply::Failed {
+            op: Some(Opcode::GetPage),
+            status: Status::NotFound
+        }
+    );
+}
+
+#[test]
+fn only_authorised_clients_join_the_shared_pool() {
+    let mut service = service();
+    let mut memory = Memory::new();
+    *Slot::FIRST.block_mut(&mut memory.window).unwrap() = RequestBlock::for_pool_uuid(7).to_bytes();
+    let shared = Request::NewPool {
+        flags: PoolFlags {
+            persistent: false,
+            shared: true,
+        },
+        slot: Slot::FIRST,
+    };
+    let a = call(&mut service, 1, &mut memory, shared);
+    let b = call(&mut service, 2, &mut memory, shared);
+    assert!(matches!(a, Reply::PoolCreated { .. }) && matches!(b, Reply::PoolCreated { .. }));
+    assert_eq!(
+        call(&mut service, 3, &mut memory, shared),
+        Reply::Failed {
+            op: Some(Opcode::NewPool),
+            status: Status::Unauthorized
+        }
+    );
+    let (Reply::PoolCreated { pool: pa }, Reply::PoolCreated { pool: pb }) = (a, b) else {
+        unreachable!()
+    };
+    *memory.page(Slot::FIRST).unwrap() = pattern(3);
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            put(pa, 2, 2, ExchangeMode::Copy)
+        ),
+        Reply::PagePut
+    );
+    memory.frame = Some([0; PAGE_SIZE]);
+    for _ in 0..2 {
+        assert_eq!(
+            call(
+                &mut service,
+                2,
+                &mut memory,
+                get(pb, 2, 2, ExchangeMode::GrantMap)
+            ),
+            Reply::PageGot
+        );
+        assert_eq!(
+            memory.frame.unwrap(),
+            pattern(3),
+            "shared gets are not exclusive"
+        );
+    }
+}
+
+#[test]
+fn malformed_requests_get_error_replies_and_the_service_goes_on() {
+    let mut service = service();
+    let mut memory = Memory::new();
+    let pool = new_pool(&mut service, 1, &mut memory, true);
+    let junk = [
+        ([0xFFFF_FFFF; 4], 4),
+        ([0; 4], 0),
+        ([0; 4], 4),
+        (put(pool, 1, 0, ExchangeMode::Copy).encode(), 2),
+        (
+            [
+                put(pool, 1, 0, ExchangeMode::Copy).encode()[0] | 1 << 20,
+                0,
+                0,
+                0,
+            ],
+            4,
+        ),
+        ([0x0000_0109, 0, 0, 0], 1),
+    ];
+    for (words, len) in junk {
+        let reply = service.serve(1, words, len, &mut memory);
+        assert!(
+            matches!(reply, Reply::Failed { .. }),
+            "{words:x?}/{len}: {reply:?}"
+        );
+        assert_eq!(Reply::decode(reply.encode(), Reply::WORDS), Ok(reply));
+    }
+    *memory.page(Slot::FIRST).unwrap() = pattern(4);
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            put(pool, 1, 0, ExchangeMode::Copy)
+        ),
+        Reply::PagePut
+    );
+    service.store().check_invariants().unwrap();
+}
+
+#[test]
+fn control_requests_read_and_steer_the_store() {
+    let mut service = service();
+    let mut memory = Memory::new();
+    let pool = new_pool(&mut service, 1, &mut memory, false);
+    *memory.page(Slot::FIRST).unwrap() = pattern(5);
+    call(
+        &mut service,
+        1,
+        &mut memory,
+        put(pool, 1, 0, ExchangeMode::Copy),
+    );
+    let info = service
+        .control(
+            ControlRequest::ClientInfo {
+                client: ClientId(1),
+            },
+            0,
+        )
+        .unwrap();
+    let ControlResponse::ClientInfo(info) = info else {
+        panic!("{info:?}")
+    };
+    assert_eq!(
+        (info.ephemeral_pages, info.exchange),
+        (1, ExchangeMode::Copy.bits() as u8)
+    );
+    assert_eq!(
+        service.control(
+            ControlRequest::Freeze {
+                client: ClientId(1)
+            },
+            0
+        ),
+        Ok(ControlResponse::Done)
+    );
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            put(pool, 1, 1, ExchangeMode::Copy)
+        ),
+        Reply::Failed {
+            op: Some(Opcode::PutPage),
+            status: Status::Frozen
+        }
+    );
+    assert_eq!(
+        service.control(
+            ControlRequest::Freeze {
+                client: ClientId(6)
+            },
+            0
+        ),
+        Err(Status::UnknownClient)
+    );
+    assert_eq!(
+        service.control(ControlRequest::FlushPages { count: 10 }, 0),
+        Ok(ControlResponse::Flushed { pages: 1 })
+    );
+    assert_eq!(
+        service.control(ControlRequest::CheckInvariants, 0),
+        Ok(ControlResponse::Done)
+    );
+    assert_eq!(
+        service.control(ControlRequest::Frames, 42),
+        Ok(ControlResponse::Frames { held: 42 })
+    );
+}
