@@ -1,0 +1,169 @@
+//! The tmem system's manager partition. It waits until the guest
+//! partitions it watches have ended, then asks the tmem server, through
+//! its control endpoint, for each client's counters and gauges and prints
+//! them as a table; then it checks the server's frame accounting against
+//! the kernel's and has the server audit its store.
+//!
+//! ```text
+//! argument bits  7..0    partitions to wait for (bit p: partition p)
+//!                15..8   clients to report (bit k-1: client k)
+//!                19..16  the server's partition index
+//! capability slots: 0 the server's control endpoint, 4 PartitionControl
+//! ```
+//!
+//! It only reads and reports; it must never change the server's policy.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod partition {
+    use core::fmt::Write;
+
+    use heapless::String;
+    use tmem_client::ControlClient;
+    use tmem_protocol::{ClientId, ControlRequest, ControlResponse, ExchangeMode, OpStats, StatsScope};
+    use userlib::ipc::PartitionControl;
+    use userlib::Start;
+
+    userlib::entry!(main);
+
+    const CONTROL_ENDPOINT: u16 = 0;
+    const PARTITIONS: PartitionControl = PartitionControl(4);
+    const RUNNING: u32 = 0;
+
+    fn main(start: Start) {
+        let watched = start.argument & 0xFF;
+        let clients = (start.argument >> 8) & 0xFF;
+        let server = (start.argument >> 16) & 0xF;
+        wait_for(watched);
+        let mut control = ControlClient::new(CONTROL_ENDPOINT, start.thread);
+        defmt::info!("tmem summary ({=str})", "pages of 4 KiB");
+        defmt::info!("{=str}", header().as_str());
+        for client in (1..=8).filter(|k| clients & (1 << (k - 1)) != 0) {
+            match row(&mut control, client) {
+                Some(line) => defmt::info!("{=str}", line.as_str()),
+                None => defmt::error!("client {=u32}: the server did not answer", client),
+            }
+        }
+        report_usage(&mut control);
+        check_frames(&mut control, server);
+        match control.request(&ControlRequest::CheckInvariants) {
+            Ok(ControlResponse::Done) => defmt::info!("tmem store invariants hold"),
+            other => defmt::error!("tmem store audit failed: {=str}", outcome(&other)),
+        }
+    }
+
+    /// Returns once none of the partitions in `mask` is running.
+    fn wait_for(mask: u32) {
+        loop {
+            let running = (0..8).filter(|p| mask & (1 << p) != 0).any(|p| {
+                PARTITIONS
+                    .status(p)
+                    .is_ok_and(|status| status.state == RUNNING)
+            });
+            if !running {
+                return;
+            }
+            userlib::syscall::yield_now();
+        }
+    }
+
+    fn header() -> String<128> {
+        let mut line = String::new();
+        let _ = write!(
+            line,
+            "{:>6} {:>9} {:>6} {:>6} {:>6} {:>6} {:>7} {:>9} {:>9} {:>10}",
+            "client", "mode", "ops", "puts", "hits", "misses", "flushes", "evictions", "ephemeral", "persistent"
+        );
+        line
+    }
+
+    fn row(control: &mut ControlClient, client: u32) -> Option<String<128>> {
+        let id = ClientId(client);
+        let Ok(ControlResponse::Stats(stats)) =
+            control.request(&ControlRequest::Stats(StatsScope::Client(id)))
+        else {
+            return None;
+        };
+        let Ok(ControlResponse::ClientInfo(info)) =
+            control.request(&ControlRequest::ClientInfo { client: id })
+        else {
+            return None;
+        };
+        let OpStats {
+            puts,
+            gets,
+            found_gets,
+            flushes,
+            object_flushes,
+            evictions,
+            ..
+        } = stats;
+        let mode = match ExchangeMode::from_bits(u32::from(info.exchange)) {
+            Some(ExchangeMode::Copy) => "copy",
+            Some(ExchangeMode::GrantMap) => "grant-map",
+            Some(ExchangeMode::Transfer) => "transfer",
+            None => "-",
+        };
+        let mut line = String::new();
+        let _ = write!(
+            line,
+            "{:>6} {:>9} {:>6} {:>6} {:>6} {:>6} {:>7} {:>9} {:>9} {:>10}",
+            client,
+            mode,
+            puts + gets + flushes + object_flushes,
+            puts,
+            found_gets,
+            gets - found_gets,
+            flushes + object_flushes,
+            evictions,
+            info.ephemeral_pages,
+            info.persistent_pages
+        );
+        Some(line)
+    }
+
+    fn report_usage(control: &mut ControlClient) {
+        match control.request(&ControlRequest::Usage) {
+            Ok(ControlResponse::Usage(usage)) => defmt::info!(
+                "tmem pool: {=u32} frames, {=u32} free; {=u64} ephemeral and {=u64} persistent pages held",
+                usage.frames_total,
+                usage.frames_free,
+                usage.ephemeral_pages,
+                usage.persistent_pages
+            ),
+            other => defmt::error!("tmem usage: {=str}", outcome(&other)),
+        }
+    }
+
+    /// The server's count of its frame capabilities against the kernel's.
+    fn check_frames(control: &mut ControlClient, server: u32) {
+        let kernel = PARTITIONS.status(server).map(|status| status.frames);
+        match (control.request(&ControlRequest::Frames), kernel) {
+            (Ok(ControlResponse::Frames { held }), Ok(kernel)) if held == kernel => {
+                defmt::info!("tmem frames: the server holds {=u32}, as the kernel counts", held)
+            }
+            (Ok(ControlResponse::Frames { held }), Ok(kernel)) => defmt::error!(
+                "tmem frames: the server counts {=u32}, the kernel {=u32}",
+                held,
+                kernel
+            ),
+            (answer, kernel) => defmt::error!(
+                "tmem frames: no count (server {=str}, kernel {=bool})",
+                outcome(&answer),
+                kernel.is_ok()
+            ),
+        }
+    }
+
+    fn outcome(answer: &Result<ControlResponse, tmem_client::TmemClientError>) -> &'static str {
+        match answer {
+            Ok(_) => "an unexpected response",
+            Err(error) => error.name(),
+        }
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!("tmem-monitor is a partition; `cargo xtask run-qemu` boots it");
+}
