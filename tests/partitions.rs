@@ -22,7 +22,7 @@ fn counted(report: &xtask::session::BootReport, partition: u8) -> u64 {
 
 #[test]
 fn windows_in_a_1_to_3_ratio_give_progress_in_that_ratio() {
-    let report = boot_system("default");
+    let report = boot_system("windows");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     let light = counted(&report, 0) as f64;

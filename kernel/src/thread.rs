@@ -50,6 +50,9 @@ pub struct Thread {
     pub fault: Option<crate::machine::UserFault>,
     /// Physical address of its IPC buffer page (0: none).
     pub ipc_buffer: usize,
+    /// Its last reply was not delivered (the caller was gone); the next
+    /// message it receives says so.
+    pub reply_dropped: bool,
 }
 
 /// How a thread starts.
@@ -86,6 +89,7 @@ impl Thread {
             initialised: false,
             fault: None,
             ipc_buffer: 0,
+            reply_dropped: false,
         }
     }
 }

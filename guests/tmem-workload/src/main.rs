@@ -52,11 +52,18 @@ mod partition {
         let mut connection = match opened {
             Ok(connection) => connection,
             Err(error) => {
+                let cause = match error {
+                    tmem_client::TransportError::Map(e) | tmem_client::TransportError::Ipc(e) => {
+                        e.name()
+                    }
+                    _ => "",
+                };
                 return defmt::error!(
-                    "client {=u32}: cannot open the connection: {=str}",
+                    "client {=u32}: cannot open the connection: {=str} {=str}",
                     plan.client,
-                    error.name()
-                )
+                    error.name(),
+                    cause
+                );
             }
         };
         let mut tally = Tally::default();

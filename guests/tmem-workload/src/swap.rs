@@ -6,7 +6,6 @@
 //! must never stop on an error.
 
 use tmem_client::{Frontswap, FrontswapStats, Transport};
-use userlib::syscall;
 
 use crate::pattern::{self, Use};
 use crate::plan::Plan;
@@ -28,7 +27,6 @@ pub fn run(transport: &mut impl Transport, plan: &Plan, tally: &mut Tally) -> Fr
     let seed = |offset| pattern::seed(Use::Swap, plan.client, offset);
     let mut stored = [false; 256];
 
-    let begin = syscall::clock_us();
     for offset in 0..pages {
         pattern::fill(transport.page_mut(), seed(offset));
         match swap.store_in_place(transport, offset) {
@@ -36,20 +34,8 @@ pub fn run(transport: &mut impl Transport, plan: &Plan, tally: &mut Tally) -> Fr
             Err(error) => tally.error("frontswap store", offset, error),
         }
     }
-    let stored_us = syscall::clock_us() - begin;
-
-    let begin = syscall::clock_us();
+    // Speed is measured by `cargo xtask bench`, not here.
     check_all(&mut swap, transport, plan, tally, &stored, |_| true);
-    let loaded_us = syscall::clock_us() - begin;
-    defmt::info!(
-        "client {=u32} ({=str}): frontswap {=u32} stores in {=u64} us, {=u32} loads in {=u64} us",
-        plan.client,
-        plan.mode_name(),
-        pages,
-        stored_us,
-        pages,
-        loaded_us
-    );
 
     for offset in (0..pages).step_by(2) {
         match swap.invalidate_page(transport, offset) {

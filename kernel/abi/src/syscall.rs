@@ -171,8 +171,15 @@ const INFO_GRANT_SHIFT: u32 = 8;
 const INFO_SLOT_SHIFT: u32 = 16;
 /// Set when the sender's IPC buffer carries a payload (see [`IPC_BUFFERS`]).
 const INFO_BUFFER_BIT: u32 = 1 << 3;
-const INFO_USED_BITS: u32 =
-    INFO_LENGTH_MASK | INFO_BUFFER_BIT | (0b11 << INFO_GRANT_SHIFT) | (0xFFFF << INFO_SLOT_SHIFT);
+/// Set by the kernel in a message received by `reply_recv` when the reply
+/// that call sent was not delivered because its caller is gone; a
+/// capability the reply passed is still in the server's slot.
+pub const INFO_REPLY_DROPPED: u32 = 1 << 4;
+const INFO_USED_BITS: u32 = INFO_LENGTH_MASK
+    | INFO_BUFFER_BIT
+    | INFO_REPLY_DROPPED
+    | (0b11 << INFO_GRANT_SHIFT)
+    | (0xFFFF << INFO_SLOT_SHIFT);
 
 /// Where each thread's IPC buffer is mapped: thread `n` of a partition has
 /// the page at `IPC_BUFFERS + n * 4096`. The first word is the payload

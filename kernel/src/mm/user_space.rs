@@ -20,8 +20,7 @@ pub const MAX_STATIC_REGIONS: usize = 16;
 /// The most regions one address space holds: its static regions, and a
 /// frame mapped at each page of its grant window (a tmem server maps its
 /// pool one page at a time, to flip pages).
-pub const MAX_REGIONS: usize =
-    MAX_STATIC_REGIONS + (GRANT_WINDOW_SIZE / PAGE_SIZE) as usize;
+pub const MAX_REGIONS: usize = MAX_STATIC_REGIONS + (GRANT_WINDOW_SIZE / PAGE_SIZE) as usize;
 /// First-level entries of a TTBR0 table with TTBCR.N = 1 (2 GiB).
 pub const USER_L1_ENTRIES: usize = 2048;
 

@@ -136,7 +136,9 @@ impl<'a> System<'a> {
     pub(super) fn frame_split(&mut self, index: usize) -> Result<(), SyscallError> {
         let source = self.own_slot(index, 0)?;
         let dest = self.own_slot(index, ARG2)?;
-        self.objects.caps.lookup(source, CapKind::Frame, Rights::NONE)?;
+        self.objects
+            .caps
+            .lookup(source, CapKind::Frame, Rights::NONE)?;
         let page = self.threads[index].context.r[ARG1];
         Ok(self.objects.caps.derive_page(source, dest, page)?)
     }

@@ -138,6 +138,7 @@ impl<'a> System<'a> {
     ) -> Result<(), SyscallError> {
         if let Some(message) = self.pending_fault_message(from, badge) {
             message.deliver(&mut self.threads[to].context, None);
+            self.note_dropped_reply(to);
             return Ok(());
         }
         let request = SendRequest::decode(&self.threads[from].context)?;
@@ -158,7 +159,17 @@ impl<'a> System<'a> {
             }
             .encode();
         }
+        self.note_dropped_reply(to);
         Ok(())
+    }
+
+    /// Tells `to`, in the message just delivered to it, that its last
+    /// reply was dropped.
+    fn note_dropped_reply(&mut self, to: usize) {
+        let thread = &mut self.threads[to];
+        if core::mem::take(&mut thread.reply_dropped) {
+            thread.context.r[6] |= kernel_abi::syscall::INFO_REPLY_DROPPED;
+        }
     }
 
     /// Copies `from`'s IPC buffer (length word and payload) into `to`'s.
@@ -286,6 +297,9 @@ impl<'a> System<'a> {
         let (endpoint, _) = self.endpoint(index, Rights::READ)?;
         let received = if reply_first {
             let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
+            if matches!(outcome.replied, Some(Err(_))) {
+                self.threads[index].reply_dropped = true;
+            }
             if let Some(Ok(caller)) = outcome.replied {
                 if self.threads[caller.index()].fault.is_some() {
                     self.resolve_page_fault(index, caller.index(), machine);
@@ -550,6 +564,58 @@ mod tests {
             (frame.pc, frame.r[0], frame.r[1]),
             (0xA000, 0, 0b101),
             "the higher-priority waiter wakes with the bits"
+        );
+    }
+
+    #[test]
+    fn a_server_learns_that_its_reply_to_a_stopped_caller_was_dropped() {
+        // Clients in partitions 0 and 1, a passive server in partition 2.
+        let mut rig = Rig::new(std::vec![
+            thread(0, 1, 0xA000),
+            thread(1, 1, 0xC000),
+            thread(2, 5, 0x5000)
+        ])
+        .with_passive_server();
+        let caps = [
+            (0, 0, Ep(0), WRITE, 1),
+            (1, 0, Ep(0), WRITE, 2),
+            (2, 0, Ep(0), READ, 0),
+        ];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.start(&mut frame, &mut m);
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        system.on_syscall(&mut frame, &mut m);
+        ipc(&mut frame, Syscall::Call, 0, &[1]);
+        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        // Client 1 is stopped while the server works on its call.
+        system.stop_partition(0, &mut m);
+        ipc(&mut frame, Syscall::ReplyRecv, 0, &[10]);
+        system.on_syscall(&mut frame, &mut m);
+        let mut next = system.on_tick(&mut frame, &mut m);
+        while frame.pc != 0xC000 {
+            next = system.on_tick(&mut frame, &mut m);
+        }
+        assert_eq!(next, Next::Partition(1));
+        ipc(&mut frame, Syscall::Call, 0, &[2]);
+        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        assert_eq!((frame.r[1], frame.r[5]), (2, 2), "client 2's call");
+        assert_ne!(
+            frame.r[6] & kernel_abi::syscall::INFO_REPLY_DROPPED,
+            0,
+            "the server learns its last reply went nowhere"
+        );
+        ipc(&mut frame, Syscall::ReplyRecv, 0, &[20]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!((frame.pc, frame.r[0], frame.r[1]), (0xC000, 0, 20));
+        ipc(&mut frame, Syscall::Call, 0, &[3]);
+        system.on_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[1], 3);
+        assert_eq!(
+            frame.r[6] & kernel_abi::syscall::INFO_REPLY_DROPPED,
+            0,
+            "a delivered reply leaves the flag clear"
         );
     }
 

@@ -7,7 +7,6 @@
 
 use embedded_alloc::LlffHeap;
 
-
 #[global_allocator]
 static HEAP: LlffHeap = LlffHeap::empty();
 

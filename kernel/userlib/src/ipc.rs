@@ -28,6 +28,10 @@ pub struct Message {
     pub granted: Option<(u16, GrantKind)>,
     /// The sender's IPC buffer payload was copied into this thread's.
     pub buffer: bool,
+    /// (`reply_recv`) The reply this thread sent before receiving went
+    /// nowhere: its caller is gone, and a capability the reply passed is
+    /// still in this thread's slot.
+    pub reply_dropped: bool,
 }
 
 /// This thread's IPC buffer: a page the kernel copies between sender and
@@ -204,6 +208,7 @@ fn received(regs: [u32; 7]) -> Result<Message, SyscallError> {
         badge: regs[5],
         granted: info.and_then(|i| Some((i.slot?.0, i.granted?))),
         buffer: info.is_some_and(|i| i.buffer),
+        reply_dropped: regs[6] & kernel_abi::syscall::INFO_REPLY_DROPPED != 0,
     })
 }
 

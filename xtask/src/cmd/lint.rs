@@ -71,4 +71,9 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-ipc-client",
     "test-ipc-echo",
     "test-uart-driver",
+    "test-tmem-prober",
+    "tmem-client",
+    "guest-tmem-workload",
+    "tmem-server",
+    "tmem-monitor",
 ];

@@ -8,10 +8,15 @@
 //! argument bits  7..0    partitions to wait for (bit p: partition p)
 //!                15..8   clients to report (bit k-1: client k)
 //!                19..16  the server's partition index
+//!                23..20  a partition to stop first (0: none) ...
+//!                31..24  ... this many milliseconds after boot
 //! capability slots: 0 the server's control endpoint, 4 PartitionControl
+//!                   (read; write too if it is to stop a partition)
 //! ```
 //!
-//! It only reads and reports; it must never change the server's policy.
+//! Stopping a guest mid-operation is how the system tests show that the
+//! server stays consistent when a client dies. Apart from that it only
+//! reads and reports; it must never change the server's policy.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -20,7 +25,9 @@ mod partition {
 
     use heapless::String;
     use tmem_client::ControlClient;
-    use tmem_protocol::{ClientId, ControlRequest, ControlResponse, ExchangeMode, OpStats, StatsScope};
+    use tmem_protocol::{
+        ClientId, ControlRequest, ControlResponse, ExchangeMode, OpStats, StatsScope,
+    };
     use userlib::ipc::PartitionControl;
     use userlib::Start;
 
@@ -34,6 +41,10 @@ mod partition {
         let watched = start.argument & 0xFF;
         let clients = (start.argument >> 8) & 0xFF;
         let server = (start.argument >> 16) & 0xF;
+        let victim = (start.argument >> 20) & 0xF;
+        if victim != 0 {
+            stop_later(victim, u64::from(start.argument >> 24));
+        }
         wait_for(watched);
         let mut control = ControlClient::new(CONTROL_ENDPOINT, start.thread);
         defmt::info!("tmem summary ({=str})", "pages of 4 KiB");
@@ -46,9 +57,31 @@ mod partition {
         }
         report_usage(&mut control);
         check_frames(&mut control, server);
+        for p in (0..8).filter(|p| watched & (1 << p) != 0) {
+            if let Ok(status) = PARTITIONS.status(p) {
+                defmt::info!(
+                    "partition {=u32} holds {=u32} frame capabilities",
+                    p,
+                    status.frames
+                );
+            }
+        }
         match control.request(&ControlRequest::CheckInvariants) {
             Ok(ControlResponse::Done) => defmt::info!("tmem store invariants hold"),
             other => defmt::error!("tmem store audit failed: {=str}", outcome(&other)),
+        }
+    }
+
+    /// Stops partition `victim` once `ms` milliseconds have passed since boot.
+    fn stop_later(victim: u32, ms: u64) {
+        while userlib::syscall::clock_us() < ms * 1000 {
+            userlib::syscall::yield_now();
+        }
+        match PARTITIONS.stop(victim) {
+            Ok(()) => defmt::info!("stopped partition {=u32} at {=u64} ms", victim, ms),
+            Err(error) => {
+                defmt::error!("cannot stop partition {=u32}: {=str}", victim, error.name())
+            }
         }
     }
 
@@ -72,7 +105,16 @@ mod partition {
         let _ = write!(
             line,
             "{:>6} {:>9} {:>6} {:>6} {:>6} {:>6} {:>7} {:>9} {:>9} {:>10}",
-            "client", "mode", "ops", "puts", "hits", "misses", "flushes", "evictions", "ephemeral", "persistent"
+            "client",
+            "mode",
+            "ops",
+            "puts",
+            "hits",
+            "misses",
+            "flushes",
+            "evictions",
+            "ephemeral",
+            "persistent"
         );
         line
     }
@@ -139,10 +181,14 @@ mod partition {
     fn check_frames(control: &mut ControlClient, server: u32) {
         let kernel = PARTITIONS.status(server).map(|status| status.frames);
         match (control.request(&ControlRequest::Frames), kernel) {
-            (Ok(ControlResponse::Frames { held }), Ok(kernel)) if held == kernel => {
-                defmt::info!("tmem frames: the server holds {=u32}, as the kernel counts", held)
+            (Ok(ControlResponse::Frames { held, flipped }), Ok(kernel)) if held == kernel => {
+                defmt::info!(
+                    "tmem frames: the server holds {=u32}, as the kernel counts; {=u64} pages flipped",
+                    held,
+                    flipped
+                )
             }
-            (Ok(ControlResponse::Frames { held }), Ok(kernel)) => defmt::error!(
+            (Ok(ControlResponse::Frames { held, .. }), Ok(kernel)) => defmt::error!(
                 "tmem frames: the server counts {=u32}, the kernel {=u32}",
                 held,
                 kernel

@@ -88,7 +88,8 @@ pub enum ControlRequest {
     /// Response: `Done`, or a refusal with `Status::Corrupted`.
     CheckInvariants,
     /// The server's own count of the frame capabilities it holds, to
-    /// compare with the kernel's. Response: `Frames`.
+    /// compare with the kernel's, and how many pages it flipped. Response:
+    /// `Frames`.
     Frames,
 }
 
@@ -133,6 +134,9 @@ pub enum ControlResponse {
     Frames {
         /// How many.
         held: u32,
+        /// Pages that changed hands by page flipping (transfer mode) rather
+        /// than by copying.
+        flipped: u64,
     },
 }
 
@@ -327,7 +331,10 @@ mod tests {
                 exchange: 3,
                 ..ClientInfo::default()
             }),
-            ControlResponse::Frames { held: 170 },
+            ControlResponse::Frames {
+                held: 170,
+                flipped: 1 << 40,
+            },
         ];
         for response in responses {
             round_trip(response);

@@ -137,7 +137,8 @@ fn control_response() -> impl Strategy<Value = ControlResponse> {
         Just(ControlResponse::Done),
         any::<u32>().prop_map(|pages| ControlResponse::Flushed { pages }),
         any::<u64>().prop_map(|pages| ControlResponse::Freeable { pages }),
-        any::<u32>().prop_map(|held| ControlResponse::Frames { held }),
+        (any::<u32>(), any::<u64>())
+            .prop_map(|(held, flipped)| ControlResponse::Frames { held, flipped }),
         any::<[u64; 14]>().prop_map(|f| ControlResponse::Stats(OpStats {
             puts: f[0],
             good_puts: f[1],

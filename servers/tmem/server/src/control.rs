@@ -10,13 +10,23 @@ use tmem_store::FrameProvider;
 
 use crate::service::Service;
 
+/// What the partition knows about its frames (the library cannot see
+/// capabilities).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameCounts {
+    /// Frame capabilities held.
+    pub held: u32,
+    /// Pages moved by flipping frames.
+    pub flipped: u64,
+}
+
 impl<P: FrameProvider> Service<P> {
-    /// Answers a control request; `frames_held` is the partition's own
-    /// count of the frame capabilities it holds.
+    /// Answers a control request; `frames` is the partition's own count of
+    /// the frame capabilities it holds and of the pages it flipped.
     pub fn control(
         &mut self,
         request: ControlRequest,
-        frames_held: u32,
+        frames: FrameCounts,
     ) -> Result<ControlResponse, Status> {
         let store = self.store_mut();
         let id = |client: ClientId| tmem_store::ClientId::from(client);
@@ -66,7 +76,10 @@ impl<P: FrameProvider> Service<P> {
                 store.check_invariants().map_err(|_| Status::Corrupted)?;
                 ControlResponse::Done
             }
-            ControlRequest::Frames => ControlResponse::Frames { held: frames_held },
+            ControlRequest::Frames => ControlResponse::Frames {
+                held: frames.held,
+                flipped: frames.flipped,
+            },
         })
     }
 }

@@ -25,5 +25,6 @@ mod pages;
 mod service;
 
 pub use config::{ConfigError, ServerConfig, MAX_CLIENTS};
+pub use control::FrameCounts;
 pub use pages::ClientPages;
 pub use service::Service;

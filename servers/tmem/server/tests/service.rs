@@ -4,7 +4,7 @@
 //! reply (never a crash) for anything malformed.
 
 use tmem_protocol::*;
-use tmem_server::{ClientPages, ServerConfig, Service};
+use tmem_server::{ClientPages, FrameCounts, ServerConfig, Service};
 use tmem_store::VecFrames;
 
 /// Client 1 copy, client 2 grant-map, client 3 transfer; 1 and 2 share pool 7.
@@ -390,7 +390,7 @@ fn control_requests_read_and_steer_the_store() {
             ControlRequest::ClientInfo {
                 client: ClientId(1),
             },
-            0,
+            FrameCounts::default(),
         )
         .unwrap();
     let ControlResponse::ClientInfo(info) = info else {
@@ -405,7 +405,7 @@ fn control_requests_read_and_steer_the_store() {
             ControlRequest::Freeze {
                 client: ClientId(1)
             },
-            0
+            FrameCounts::default()
         ),
         Ok(ControlResponse::Done)
     );
@@ -426,20 +426,32 @@ fn control_requests_read_and_steer_the_store() {
             ControlRequest::Freeze {
                 client: ClientId(6)
             },
-            0
+            FrameCounts::default()
         ),
         Err(Status::UnknownClient)
     );
     assert_eq!(
-        service.control(ControlRequest::FlushPages { count: 10 }, 0),
+        service.control(
+            ControlRequest::FlushPages { count: 10 },
+            FrameCounts::default()
+        ),
         Ok(ControlResponse::Flushed { pages: 1 })
     );
     assert_eq!(
-        service.control(ControlRequest::CheckInvariants, 0),
+        service.control(ControlRequest::CheckInvariants, FrameCounts::default()),
         Ok(ControlResponse::Done)
     );
     assert_eq!(
-        service.control(ControlRequest::Frames, 42),
-        Ok(ControlResponse::Frames { held: 42 })
+        service.control(
+            ControlRequest::Frames,
+            FrameCounts {
+                held: 42,
+                flipped: 7
+            }
+        ),
+        Ok(ControlResponse::Frames {
+            held: 42,
+            flipped: 7
+        })
     );
 }

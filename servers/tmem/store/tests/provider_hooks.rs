@@ -63,28 +63,50 @@ fn store(compress: bool) -> (Store<Flipping>, ClientId) {
 #[test]
 fn whole_pages_go_through_write_page_and_exclusive_gets_through_take_page() {
     let (mut store, a) = store(false);
-    let cache = store.new_pool(a, PoolFlags::EPHEMERAL, PoolUuid(0)).unwrap();
+    let cache = store
+        .new_pool(a, PoolFlags::EPHEMERAL, PoolUuid(0))
+        .unwrap();
     let page = noisy(3);
-    store.put_page(a, cache, ObjectId([1, 0, 0]), 0, &page).unwrap();
+    store
+        .put_page(a, cache, ObjectId([1, 0, 0]), 0, &page)
+        .unwrap();
     assert_eq!(store.provider().writes, 1);
     let mut out = [0u8; PAGE_SIZE];
-    store.get_page(a, cache, ObjectId([1, 0, 0]), 0, &mut out).unwrap();
+    store
+        .get_page(a, cache, ObjectId([1, 0, 0]), 0, &mut out)
+        .unwrap();
     assert_eq!(out, page);
-    assert_eq!(store.provider().takes, 1, "an exclusive get frees its frame");
+    assert_eq!(
+        store.provider().takes,
+        1,
+        "an exclusive get frees its frame"
+    );
     store.check_invariants().unwrap();
 
-    let swap = store.new_pool(a, PoolFlags::PERSISTENT, PoolUuid(0)).unwrap();
-    store.put_page(a, swap, ObjectId([2, 0, 0]), 0, &page).unwrap();
+    let swap = store
+        .new_pool(a, PoolFlags::PERSISTENT, PoolUuid(0))
+        .unwrap();
+    store
+        .put_page(a, swap, ObjectId([2, 0, 0]), 0, &page)
+        .unwrap();
     for _ in 0..2 {
-        store.get_page(a, swap, ObjectId([2, 0, 0]), 0, &mut out).unwrap();
+        store
+            .get_page(a, swap, ObjectId([2, 0, 0]), 0, &mut out)
+            .unwrap();
         assert_eq!(out, page, "a persistent page stays readable");
     }
     assert_eq!(store.provider().takes, 1, "persistent gets copy");
 
     let shared = store.new_pool(a, PoolFlags::SHARED, PoolUuid(7)).unwrap();
-    store.put_page(a, shared, ObjectId([3, 0, 0]), 0, &page).unwrap();
-    store.get_page(a, shared, ObjectId([3, 0, 0]), 0, &mut out).unwrap();
-    store.get_page(a, shared, ObjectId([3, 0, 0]), 0, &mut out).unwrap();
+    store
+        .put_page(a, shared, ObjectId([3, 0, 0]), 0, &page)
+        .unwrap();
+    store
+        .get_page(a, shared, ObjectId([3, 0, 0]), 0, &mut out)
+        .unwrap();
+    store
+        .get_page(a, shared, ObjectId([3, 0, 0]), 0, &mut out)
+        .unwrap();
     assert_eq!(out, page);
     assert_eq!(store.provider().takes, 1, "shared gets are not exclusive");
     store.check_invariants().unwrap();
@@ -93,13 +115,23 @@ fn whole_pages_go_through_write_page_and_exclusive_gets_through_take_page() {
 #[test]
 fn zero_and_compressed_pages_never_reach_the_hooks() {
     let (mut store, a) = store(true);
-    let cache = store.new_pool(a, PoolFlags::EPHEMERAL, PoolUuid(0)).unwrap();
-    store.put_page(a, cache, ObjectId([1, 0, 0]), 0, &[0u8; PAGE_SIZE]).unwrap();
-    store.put_page(a, cache, ObjectId([1, 0, 0]), 1, &[5u8; PAGE_SIZE]).unwrap();
+    let cache = store
+        .new_pool(a, PoolFlags::EPHEMERAL, PoolUuid(0))
+        .unwrap();
+    store
+        .put_page(a, cache, ObjectId([1, 0, 0]), 0, &[0u8; PAGE_SIZE])
+        .unwrap();
+    store
+        .put_page(a, cache, ObjectId([1, 0, 0]), 1, &[5u8; PAGE_SIZE])
+        .unwrap();
     let mut out = [1u8; PAGE_SIZE];
-    store.get_page(a, cache, ObjectId([1, 0, 0]), 0, &mut out).unwrap();
+    store
+        .get_page(a, cache, ObjectId([1, 0, 0]), 0, &mut out)
+        .unwrap();
     assert_eq!(out, [0u8; PAGE_SIZE]);
-    store.get_page(a, cache, ObjectId([1, 0, 0]), 1, &mut out).unwrap();
+    store
+        .get_page(a, cache, ObjectId([1, 0, 0]), 1, &mut out)
+        .unwrap();
     assert_eq!(out, [5u8; PAGE_SIZE]);
     assert_eq!((store.provider().writes, store.provider().takes), (0, 0));
     store.check_invariants().unwrap();

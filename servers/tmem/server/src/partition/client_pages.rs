@@ -43,7 +43,8 @@ impl ClientPages for CallerPages {
             ExchangeMode::GrantMap | ExchangeMode::Transfer => {
                 // SAFETY: the call's frame is mapped here (one page, and
                 // writable if the request writes it) until the reply.
-                self.frame.map(|address| unsafe { &mut *(address as *mut Page) })
+                self.frame
+                    .map(|address| unsafe { &mut *(address as *mut Page) })
             }
         }
     }

@@ -6,6 +6,7 @@
 //! touch a client's window or frames.
 
 use tmem_protocol::{ControlRequest, Opcode, Reply, Request, Status};
+use tmem_server::FrameCounts;
 use userlib::ipc::{Endpoint, IpcBuffer};
 
 use super::layout::CONTROL;
@@ -35,8 +36,11 @@ pub fn run(thread: u32) {
                 match buffer.read::<ControlRequest>() {
                     Ok(request) => {
                         let answer = with_state(|state| {
-                            let held = state.frames_held;
-                            state.service.control(request, held)
+                            let frames = FrameCounts {
+                                held: state.frames_held,
+                                flipped: state.service.store().provider().flipped(),
+                            };
+                            state.service.control(request, frames)
                         });
                         match answer {
                             Some(Ok(response)) => match buffer.write(&response) {

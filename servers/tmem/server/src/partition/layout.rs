@@ -50,4 +50,5 @@ pub const fn window_address(client: usize) -> u32 {
 }
 
 const _: () = assert!(WINDOW_BASE + MAX_CLIENTS as u32 * WINDOW_STRIDE <= GRANT_WINDOW + 0x10_0000);
-const _: () = assert!(SPARE_BASE + (SPARE_SLOTS.end - SPARE_SLOTS.start) as u32 * 4096 <= WINDOW_BASE);
+const _: () =
+    assert!(SPARE_BASE + (SPARE_SLOTS.end - SPARE_SLOTS.start) as u32 * 4096 <= WINDOW_BASE);

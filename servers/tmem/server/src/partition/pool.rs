@@ -39,6 +39,8 @@ pub struct PoolFrames {
     incoming: Cell<Option<Mapped>>,
     /// The frame to transfer back, when one was adopted.
     outgoing: Cell<Option<Mapped>>,
+    /// Pages moved by adopting frames.
+    flipped: u64,
 }
 
 impl PoolFrames {
@@ -49,7 +51,13 @@ impl PoolFrames {
             frames,
             incoming: Cell::new(None),
             outgoing: Cell::new(None),
+            flipped: 0,
         }
+    }
+
+    /// Pages that moved by flipping so far.
+    pub fn flipped(&self) -> u64 {
+        self.flipped
     }
 
     /// Offers the frame a transfer-mode call brought (mapped read/write,
@@ -79,6 +87,7 @@ impl PoolFrames {
         self.frames[index] = incoming;
         self.incoming.set(None);
         self.outgoing.set(Some(replaced));
+        self.flipped += 1;
         replaced
     }
 }

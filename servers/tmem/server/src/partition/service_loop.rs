@@ -3,12 +3,12 @@
 //! answer, and reply — transferring a frame back when one was transferred
 //! in, so a transfer-mode client always keeps its count of frames.
 //!
-//! A frame that cannot be given back (the caller was stopped mid-call) is
-//! kept and counted, and the next call uses a fresh spare slot and page.
+//! A frame that cannot be given back (the caller was stopped mid-call: the
+//! kernel says the reply was dropped) is kept and counted, and later calls
+//! use a fresh spare slot and page.
 //! This loop must never hold the lock across a system call that blocks.
 
 use kernel_abi::cap::{GrantKind, Rights};
-use kernel_abi::syscall::SyscallError;
 use tmem_protocol::{Opcode, Reply, Request, MESSAGE_WORDS};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
 
@@ -41,14 +41,21 @@ pub fn run() {
         if let Some(frame) = give_back {
             spares.current = frame;
         }
-        received = endpoint.reply_recv_with(&words[..Reply::WORDS], grant, Some(spares.current.slot));
-        if let (Err(SyscallError::PeerGone), Some(frame)) = (received, give_back) {
-            // The caller is gone and its frame stays here: keep it, count
-            // it, and receive into a fresh spare.
-            defmt::warn!("service: caller gone; keeping its frame (slot {=u16})", frame.slot);
-            with_state(|state| state.frames_held += 1);
-            spares.retire();
-            received = endpoint.recv_into(Some(spares.current.slot));
+        received =
+            endpoint.reply_recv_with(&words[..Reply::WORDS], grant, Some(spares.current.slot));
+        if let (Ok(message), Some(frame)) = (received, give_back) {
+            if message.reply_dropped {
+                // The caller is gone and the frame stayed here: keep it and
+                // count it. (The message just received could not land a
+                // frame in the occupied slot; the service answers it as
+                // one that brought none.)
+                defmt::warn!(
+                    "service: caller gone; keeping its frame (slot {=u16})",
+                    frame.slot
+                );
+                with_state(|state| state.frames_held += 1);
+                spares.retire();
+            }
         }
     }
 }
@@ -89,9 +96,11 @@ impl Spares {
 fn answer(message: &Message, spare: Mapped) -> (Reply, Option<Mapped>) {
     let words: [u32; MESSAGE_WORDS] = message.words;
     let len = usize::from(message.len);
-    let writes_page = Request::decode(words, len)
-        .is_ok_and(|request| request.opcode() == Opcode::GetPage);
-    let frame = message.granted.and_then(|(slot, kind)| receive_frame(slot, kind, spare, writes_page));
+    let writes_page =
+        Request::decode(words, len).is_ok_and(|request| request.opcode() == Opcode::GetPage);
+    let frame = message
+        .granted
+        .and_then(|(slot, kind)| receive_frame(slot, kind, spare, writes_page));
     let transferred = matches!(message.granted, Some((_, GrantKind::Transfer)));
     let outcome = with_state(|state| {
         let mode = state.service.mode_of(message.badge)?;
@@ -110,7 +119,14 @@ fn answer(message: &Message, spare: Mapped) -> (Reply, Option<Mapped>) {
     })
     .flatten();
     match outcome {
-        Some((reply, back)) => (reply, if transferred { back.or(Some(spare)) } else { None }),
+        Some((reply, back)) => (
+            reply,
+            if transferred {
+                back.or(Some(spare))
+            } else {
+                None
+            },
+        ),
         // Not a client (or not set up): refuse; give back what came.
         None => {
             let reply = match Request::decode(words, len) {

@@ -42,7 +42,11 @@ pub fn run(argument: u32) -> Result<State, &'static str> {
             Ok(pages) => {
                 frames_held += 1;
                 let _ = Frame(slot).unmap();
-                defmt::error!("client {=u32}: window of {=u32} pages is too big", client.0, pages);
+                defmt::error!(
+                    "client {=u32}: window of {=u32} pages is too big",
+                    client.0,
+                    pages
+                );
             }
             Err(SyscallError::EmptySlot) => {
                 defmt::warn!("client {=u32} has no window", client.0);
@@ -77,14 +81,16 @@ fn split_memory() -> Result<Vec<Mapped>, &'static str> {
         match Frame(MEMORY).split(page, slot) {
             Ok(frame) => {
                 let address = POOL_BASE + page * 4096;
-                frame.map(address, true).map_err(|_| "a pool frame would not map")?;
+                frame
+                    .map(address, true)
+                    .map_err(|_| "a pool frame would not map")?;
                 frames.push(Mapped { slot, address });
             }
             Err(SyscallError::InvalidArgument) if page > 0 => break,
             Err(SyscallError::SlotOccupied) => return Err("pool slots are taken"),
-            Err(SyscallError::InvalidArgument | SyscallError::EmptySlot | SyscallError::WrongType) => {
-                return Err("no tmem memory frame in slot 2")
-            }
+            Err(
+                SyscallError::InvalidArgument | SyscallError::EmptySlot | SyscallError::WrongType,
+            ) => return Err("no tmem memory frame in slot 2"),
             Err(_) => return Err("cap_slots too small for the memory frame"),
         }
     }

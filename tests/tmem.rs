@@ -1,0 +1,211 @@
+//! The tmem server in QEMU: guests exchange pages with it over IPC in each
+//! of the three exchange modes and every page comes back exact; ephemeral
+//! pages are evicted when the pool fills and gets from private pools are
+//! exclusive; a client cannot reach another's private pool; only
+//! authorised clients join a shared pool; malformed requests get error
+//! replies; page flipping loses and duplicates no frame (the server's
+//! count and the kernel's agree); and a client stopped mid-operation
+//! leaves the server consistent.
+
+use system_tests::{boot_system, exit, number_after, Outcome, Source};
+use xtask::session::BootReport;
+
+/// The line of `partition` that starts with `prefix`.
+fn line<'a>(report: &'a BootReport, partition: u8, prefix: &str) -> &'a str {
+    report
+        .messages_from(Source::Partition(partition))
+        .into_iter()
+        .find(|m| m.starts_with(prefix))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {prefix:?} from partition {partition}:\n{}",
+                report.transcript()
+            )
+        })
+}
+
+/// The manager's summary row for `client`: the numbers after its mode.
+fn row(report: &BootReport, manager: u8, client: u32, mode: &str) -> Vec<u64> {
+    let rows = report.messages_from(Source::Partition(manager));
+    let row = rows
+        .iter()
+        .find(|m| {
+            let mut words = m.split_whitespace();
+            words.next() == Some(&client.to_string()) && words.next() == Some(mode)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no row for client {client} ({mode}):\n{}",
+                report.transcript()
+            )
+        });
+    row.split_whitespace()
+        .skip(2)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+fn assert_server_consistent(report: &BootReport, manager: u8) {
+    let transcript = report.transcript();
+    let manager_lines = report.messages_from(Source::Partition(manager));
+    assert!(
+        manager_lines.contains(&"tmem store invariants hold"),
+        "{transcript}"
+    );
+    assert!(
+        manager_lines
+            .iter()
+            .any(|m| m.starts_with("tmem frames: the server holds")
+                && m.contains("as the kernel counts")),
+        "the server's frame count and the kernel's differ:\n{transcript}"
+    );
+}
+
+#[test]
+fn the_default_system_round_trips_pages_in_all_three_modes_and_prints_a_summary() {
+    let report = boot_system("default");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    for (partition, client, mode) in [(1, 1, "copy"), (2, 2, "grant-map"), (3, 3, "transfer")] {
+        let summary = line(
+            &report,
+            partition,
+            &format!("client {client} ({mode}): frontswap"),
+        );
+        assert!(summary.contains("mismatches 0 errors 0"), "{summary}");
+        assert_eq!(
+            number_after(summary, "frontswap stores"),
+            Some(16),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("failed 0 loads"),
+            "every swap page stored: {summary}"
+        );
+        // The summary table: ops, puts, hits, misses, flushes, evictions, ...
+        let numbers = row(&report, 4, client, mode);
+        assert_eq!(numbers.len(), 8, "{transcript}");
+        assert!(numbers[0] > 0 && numbers[2] > 0, "{numbers:?}");
+    }
+    let evictions: u64 = [(1, "copy"), (2, "grant-map"), (3, "transfer")]
+        .iter()
+        .map(|&(client, mode)| row(&report, 4, client, mode)[5])
+        .sum();
+    assert!(
+        evictions > 0,
+        "the guests cache more than the pool holds:\n{transcript}"
+    );
+    let flipped = report.find("pages flipped").expect("frame line");
+    assert!(
+        number_after(flipped, "kernel counts;").unwrap() > 0,
+        "{flipped}"
+    );
+    assert_server_consistent(&report, 4);
+}
+
+#[test]
+fn clients_see_tmem_semantics_and_cannot_reach_each_others_pools() {
+    let report = boot_system("tmem-semantics");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let prober = report.messages_from(Source::Partition(1));
+    assert!(
+        prober.contains(&"exclusive get: the first get hit, the second missed"),
+        "{transcript}"
+    );
+    let eviction = line(&report, 1, "eviction:");
+    let evicted = number_after(eviction, "came back,").unwrap();
+    assert!(evicted > 0, "{eviction}");
+    assert!(eviction.contains(" 0 wrong, 0 puts refused"), "{eviction}");
+    assert!(
+        prober.contains(&"persistent page intact after eviction"),
+        "{transcript}"
+    );
+    assert!(
+        line(
+            &report,
+            1,
+            "isolation: 16 pool-id guesses by client 2 read nothing"
+        )
+        .contains("flushed nothing"),
+        "{transcript}"
+    );
+    assert!(
+        prober.contains(
+            &"shared pool: the member joined and read its page twice (true), the non-member was refused: Unauthorized"
+        ),
+        "{transcript}"
+    );
+    for expected in [
+        "malformed request (a foreign version): refused with VersionMismatch",
+        "malformed request (an unknown opcode): refused with BadRequest",
+        "malformed request (a short put): refused with BadRequest",
+        "after malformed requests the server still serves both clients",
+    ] {
+        assert!(prober.contains(&expected), "{expected}\n{transcript}");
+    }
+    assert!(
+        report
+            .messages_from(Source::Partition(1))
+            .iter()
+            .all(|m| !m.contains("broken")),
+        "{transcript}"
+    );
+    assert_server_consistent(&report, 2);
+}
+
+#[test]
+fn page_flipping_keeps_every_frame_accounted_for() {
+    let report = boot_system("tmem-transfer");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let churn = line(&report, 1, "transfer churn:");
+    assert!(
+        churn.contains("100 rounds, 200 pages verified, 0 bad"),
+        "{churn}"
+    );
+    assert_server_consistent(&report, 2);
+    let flipped = report.find("pages flipped").unwrap();
+    assert!(
+        number_after(flipped, "kernel counts;").unwrap() >= 200,
+        "{flipped}"
+    );
+    // The client holds what the description gave it: its window and one page.
+    assert!(
+        report
+            .messages_from(Source::Partition(2))
+            .contains(&"partition 1 holds 2 frame capabilities"),
+        "{transcript}"
+    );
+    // The server: the memory frame, its 16 pages, the client's window.
+    assert_eq!(
+        number_after(
+            report.find("tmem frames: the server holds").unwrap(),
+            "holds"
+        ),
+        Some(18)
+    );
+}
+
+#[test]
+fn a_client_stopped_mid_operation_leaves_the_server_consistent() {
+    let report = boot_system("tmem-stop");
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "a stopped partition makes the run's status 3:\n{transcript}"
+    );
+    assert!(
+        report
+            .find("partition prober stopped by monitor manager")
+            .is_some(),
+        "{transcript}"
+    );
+    let worker = line(&report, 2, "client 2 (copy): frontswap");
+    assert!(
+        worker.contains("mismatches 0 errors 0"),
+        "the other client is served:\n{transcript}"
+    );
+    assert_server_consistent(&report, 3);
+}
