@@ -21,20 +21,6 @@ pub struct Mapping {
     pub pages: u32,
 }
 
-impl Mapping {
-    /// Whether it shares a page with `pages` pages at `virt` in
-    /// `partition`.
-    pub fn overlaps(&self, partition: u8, virt: u32, pages: u32) -> bool {
-        let page = kernel_abi::user_layout::PAGE_SIZE as u64;
-        let (a0, a1) = (
-            u64::from(self.virt),
-            u64::from(self.virt) + u64::from(self.pages) * page,
-        );
-        let (b0, b1) = (u64::from(virt), u64::from(virt) + u64::from(pages) * page);
-        self.partition == partition && a0 < b1 && b0 < a1
-    }
-}
-
 /// Mappings by the slot of the capability they were made through.
 #[derive(Debug)]
 pub struct MappingTable<'a> {
@@ -57,11 +43,12 @@ impl<'a> MappingTable<'a> {
     }
 
     /// Records that the capability at `at` was mapped at `virt` for `pages`
-    /// pages in its own partition. Refused if it is already mapped or the
-    /// range overlaps another mapping made through a capability.
+    /// pages in its own partition. Refused if it is already mapped. (That
+    /// the range is free is the address space's to check: it knows every
+    /// region, not only those mapped through capabilities.)
     pub fn record(&mut self, at: SlotRef, virt: u32, pages: u32) -> Result<(), CapError> {
         let index = self.layout.global(at)?;
-        if self.entries[index].is_some() || self.overlapping(at.partition, virt, pages).is_some() {
+        if self.entries[index].is_some() {
             return Err(CapError::SlotOccupied);
         }
         self.entries[index] = Some(Mapping {
@@ -100,15 +87,6 @@ impl<'a> MappingTable<'a> {
         self.entries[dest] = self.entries[source].take();
         Ok(())
     }
-
-    /// The slot whose mapping shares a page with the given range, if any.
-    pub fn overlapping(&self, partition: u8, virt: u32, pages: u32) -> Option<SlotRef> {
-        let index = self
-            .entries
-            .iter()
-            .position(|m| m.is_some_and(|m| m.overlaps(partition, virt, pages)))?;
-        self.layout.slot_ref(index).ok()
-    }
 }
 
 #[cfg(test)]
@@ -120,25 +98,18 @@ mod tests {
     }
 
     #[test]
-    fn records_one_mapping_per_capability_and_no_overlaps() {
+    fn records_one_mapping_per_capability() {
         let mut entries = [None; 4];
         let mut maps = MappingTable::new(layout(), &mut entries).unwrap();
         let a = SlotRef::new(0, 0);
         maps.record(a, 0x40_0000, 2).unwrap();
         assert_eq!(maps.record(a, 0x50_0000, 1), Err(CapError::SlotOccupied));
-        assert_eq!(
-            maps.record(SlotRef::new(0, 1), 0x40_1000, 1),
-            Err(CapError::SlotOccupied),
-            "overlap in the same partition"
-        );
         maps.record(SlotRef::new(1, 0), 0x40_1000, 1).unwrap();
         maps.record(SlotRef::new(0, 1), 0x40_2000, 1).unwrap();
         assert_eq!(
             maps.record(SlotRef::new(2, 0), 0, 1),
             Err(CapError::OutOfRange)
         );
-        assert_eq!(maps.overlapping(0, 0x40_1FFF & !0xFFF, 1), Some(a));
-        assert_eq!(maps.overlapping(0, 0x40_3000, 1), None);
         assert_eq!(maps.take(a).map(|m| m.virt), Some(0x40_0000));
         assert_eq!(maps.take(a), None);
         assert_eq!(maps.get(SlotRef::new(9, 9)), None);
@@ -158,17 +129,5 @@ mod tests {
             Err(CapError::WrongType)
         );
         assert!(MappingTable::new(layout(), &mut [None; 3]).is_none());
-    }
-
-    #[test]
-    fn huge_ranges_do_not_overflow() {
-        let m = Mapping {
-            partition: 0,
-            virt: 0xFFFF_F000,
-            pages: u32::MAX,
-        };
-        assert!(m.overlaps(0, 0xFFFF_F000, 1));
-        assert!(!m.overlaps(1, 0xFFFF_F000, 1));
-        assert!(!m.overlaps(0, 0, 1));
     }
 }

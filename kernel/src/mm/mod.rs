@@ -7,6 +7,7 @@
 pub mod boot_alloc;
 pub mod boot_table;
 pub mod descriptor;
+pub mod grant_regions;
 pub mod kernel_space;
 pub mod layout;
 pub mod user_space;

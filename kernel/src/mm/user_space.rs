@@ -8,19 +8,17 @@
 
 use heapless::Vec;
 use kernel_abi::syscall::SyscallError;
-use kernel_abi::user_layout::{GRANT_WINDOW_SIZE, PAGE_SIZE, USER_TOP};
+use kernel_abi::user_layout::{PAGE_SIZE, USER_TOP};
 
 use super::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
+use super::grant_regions::{pages_of, GrantRegions};
 use super::kernel_space::L2Table;
 use super::{L2_ENTRIES, SECTION_SIZE};
 
-/// The most regions a system description gives one address space (image,
-/// stacks, shared memory, devices, IPC buffers).
-pub const MAX_STATIC_REGIONS: usize = 16;
-/// The most regions one address space holds: its static regions, and a
-/// frame mapped at each page of its grant window (a tmem server maps its
-/// pool one page at a time, to flip pages).
-pub const MAX_REGIONS: usize = MAX_STATIC_REGIONS + (GRANT_WINDOW_SIZE / PAGE_SIZE) as usize;
+/// The most regions outside the grant window one address space holds
+/// (image, stacks, shared memory, devices, IPC buffers); the grant window
+/// holds up to one per page besides ([`GrantRegions`]).
+pub const MAX_REGIONS: usize = 16;
 /// First-level entries of a TTBR0 table with TTBCR.N = 1 (2 GiB).
 pub const USER_L1_ENTRIES: usize = 2048;
 
@@ -135,6 +133,7 @@ pub enum Use {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserSpace {
     regions: Vec<Region, MAX_REGIONS>,
+    grants: GrantRegions,
 }
 
 impl UserSpace {
@@ -143,9 +142,14 @@ impl UserSpace {
         UserSpace::default()
     }
 
-    /// The regions, in the order added.
+    /// The regions outside the grant window, in the order added.
     pub fn regions(&self) -> &[Region] {
         &self.regions
+    }
+
+    /// Every region: those outside the grant window, then those in it.
+    fn all(&self) -> impl Iterator<Item = &Region> {
+        self.regions.iter().chain(self.grants.iter())
     }
 
     /// Adds a region.
@@ -158,16 +162,22 @@ impl UserSpace {
             return Err(SpaceError::BadRegion);
         }
         let end = region.virt + region.size;
-        if self
-            .regions
-            .iter()
-            .any(|r| region.virt < r.virt + r.size && r.virt < end)
-        {
+        let overlaps = |r: &Region| region.virt < r.virt + r.size && r.virt < end;
+        if self.regions.iter().any(overlaps) {
             return Err(SpaceError::Overlap);
         }
-        self.regions
-            .push(region)
-            .map_err(|_| SpaceError::TooManyRegions)
+        match pages_of(region.virt, region.size) {
+            Some(pages) if self.grants.any_taken(pages.clone()) => Err(SpaceError::Overlap),
+            Some(pages) => {
+                self.grants.insert(region, pages);
+                Ok(())
+            }
+            None if self.grants.iter().any(overlaps) => Err(SpaceError::Overlap),
+            None => self
+                .regions
+                .push(region)
+                .map_err(|_| SpaceError::TooManyRegions),
+        }
     }
 
     /// Checks that `[va, va + len)` is memory the partition may access as
@@ -192,11 +202,12 @@ impl UserSpace {
         if va >= USER_TOP || last >= USER_TOP {
             return Err(SyscallError::KernelAddress);
         }
-        let region = self
-            .regions
-            .iter()
-            .find(|r| r.contains(va, len) && r.backing == Backing::Ram)
-            .ok_or(SyscallError::Unmapped)?;
+        let region = match self.grants.containing(va) {
+            Some(region) => Some(region).filter(|r| r.contains(va, len)),
+            None => self.regions.iter().find(|r| r.contains(va, len)),
+        }
+        .filter(|r| r.backing == Backing::Ram)
+        .ok_or(SyscallError::Unmapped)?;
         if access == Use::Write && region.rights != Rights::ReadWrite {
             return Err(SyscallError::ReadOnly);
         }
@@ -205,6 +216,9 @@ impl UserSpace {
 
     /// Removes the region that starts at `virt`, if there is one.
     pub fn remove(&mut self, virt: u32) -> Option<Region> {
+        if let Some(region) = self.grants.remove(virt) {
+            return Some(region);
+        }
         let index = self.regions.iter().position(|r| r.virt == virt)?;
         Some(self.regions.swap_remove(index))
     }
@@ -212,12 +226,9 @@ impl UserSpace {
     /// How many second-level tables [`build_tables`](Self::build_tables)
     /// needs: one per megabyte any region touches.
     pub fn tables_needed(&self) -> usize {
-        // Called at boot, before the grant window holds anything; a section
-        // that did not fit the list could only be counted twice (too many
-        // tables, never too few).
-        let mut sections: Vec<u32, { MAX_STATIC_REGIONS * 4 }> = Vec::new();
+        let mut sections: Vec<u32, { MAX_REGIONS * 4 }> = Vec::new();
         let mut count = 0;
-        for r in &self.regions {
+        for r in self.all() {
             let mut s = r.virt / SECTION_SIZE as u32;
             let last = (r.virt + r.size - 1) / SECTION_SIZE as u32;
             while s <= last {
@@ -252,7 +263,7 @@ impl UserSpace {
             table.fill(L2Entry::FAULT);
         }
         let mut used = 0;
-        for r in &self.regions {
+        for r in self.all() {
             let attrs = r.attributes();
             let mut offset = 0;
             while offset < r.size {
