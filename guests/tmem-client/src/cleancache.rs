@@ -96,7 +96,7 @@ impl Cleancache {
     ) -> Result<bool, TmemClientError> {
         let found = self.get_page_in_place(transport, pool, key, index)?;
         if found {
-            out.copy_from_slice(transport.page());
+            userlib::page::copy(out, transport.page());
         }
         Ok(found)
     }
@@ -129,7 +129,7 @@ impl Cleancache {
         page: &Page,
     ) -> Result<(), TmemClientError> {
         if !core::ptr::eq(page, transport.page()) {
-            transport.page_mut().copy_from_slice(page);
+            userlib::page::copy(transport.page_mut(), page);
         }
         self.put_page_in_place(transport, pool, key, index)
     }

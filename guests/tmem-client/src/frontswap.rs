@@ -97,7 +97,7 @@ impl Frontswap {
         page: &Page,
     ) -> Result<(), TmemClientError> {
         if !core::ptr::eq(page, transport.page()) {
-            transport.page_mut().copy_from_slice(page);
+            userlib::page::copy(transport.page_mut(), page);
         }
         self.store_in_place(transport, offset)
     }
@@ -128,7 +128,7 @@ impl Frontswap {
     ) -> Result<bool, TmemClientError> {
         let found = self.load_in_place(transport, offset)?;
         if found {
-            out.copy_from_slice(transport.page());
+            userlib::page::copy(out, transport.page());
         }
         Ok(found)
     }

@@ -12,6 +12,7 @@
 
 pub mod ipc;
 pub mod message;
+pub mod page;
 pub mod syscall;
 
 #[cfg(target_os = "none")]

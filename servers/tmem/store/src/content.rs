@@ -56,7 +56,7 @@ impl<P: FrameProvider> Store<P> {
         let block = self.contents.get(content).ok_or(TmemError::Corrupted)?;
         match block.location {
             Location::Whole(frame) => {
-                out.copy_from_slice(self.provider.frame(frame));
+                self.provider.read_page(frame, out);
                 Ok(())
             }
             Location::Packed {

@@ -359,7 +359,7 @@ mod partition {
                 (0..BENCH_PAGES).all(|index| {
                     guest[..4].copy_from_slice(&(index + 1).to_le_bytes());
                     if copying {
-                        c.page_mut().copy_from_slice(&guest);
+                        userlib::page::copy(c.page_mut(), &guest);
                     } else {
                         mark(&mut c, index);
                     }
@@ -370,7 +370,7 @@ mod partition {
                 (0..BENCH_PAGES).all(|index| {
                     let hit = matches!(get(&mut c, handle(swap, 1, index)), Ok(true));
                     if copying {
-                        guest.copy_from_slice(c.page());
+                        userlib::page::copy(&mut guest, c.page());
                     }
                     hit
                 })
@@ -387,7 +387,7 @@ mod partition {
                 (0..BENCH_PAGES).all(|index| {
                     let hit = matches!(get(&mut c, handle(cache, 1, index)), Ok(true));
                     if copying {
-                        guest.copy_from_slice(c.page());
+                        userlib::page::copy(&mut guest, c.page());
                     }
                     hit
                 })

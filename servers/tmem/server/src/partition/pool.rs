@@ -109,15 +109,19 @@ impl FrameProvider for PoolFrames {
         unsafe { &mut *self.frames[id.0 as usize].page() }
     }
 
+    fn read_page(&self, id: FrameId, out: &mut Page) {
+        userlib::page::copy(out, self.frame(id));
+    }
+
     fn write_page(&mut self, id: FrameId, page: &Page) {
         match self.offered(page) {
             Some(incoming) => {
                 let replaced = self.adopt(id, incoming);
                 // SAFETY: `replaced` was store frame `id`, mapped read/write;
                 // the store holds no reference into it (it is being filled).
-                unsafe { replaced.page().write_bytes(0, 1) };
+                userlib::page::clear(unsafe { &mut *replaced.page() });
             }
-            None => self.frame_mut(id).copy_from_slice(page),
+            None => userlib::page::copy(self.frame_mut(id), page),
         }
     }
 
@@ -127,7 +131,7 @@ impl FrameProvider for PoolFrames {
             Some(incoming) => {
                 self.adopt(id, incoming);
             }
-            None => out.copy_from_slice(self.frame(id)),
+            None => self.read_page(id, out),
         }
     }
 }
