@@ -22,12 +22,19 @@ pub struct CallerPages {
 }
 
 impl CallerPages {
-    fn window(&self) -> Option<&mut [u8]> {
+    fn window(&self) -> Option<&[u8]> {
         let window = self.window?;
         // SAFETY: setup mapped the window read/write with this length, and
         // it stays mapped for the partition's life. The client may write it
         // concurrently; the service reads each block once and copies pages
         // out, so a torn page only hurts the client that tore it.
+        Some(unsafe { core::slice::from_raw_parts(window.address as *const u8, window.len) })
+    }
+
+    fn window_mut(&mut self) -> Option<&mut [u8]> {
+        let window = self.window?;
+        // SAFETY: as in `window`; `&mut self` makes this the only borrow
+        // this partition holds.
         Some(unsafe { core::slice::from_raw_parts_mut(window.address as *mut u8, window.len) })
     }
 }
@@ -39,7 +46,7 @@ impl ClientPages for CallerPages {
 
     fn page(&mut self, slot: Slot) -> Option<&mut Page> {
         match self.mode {
-            ExchangeMode::Copy => slot.page_mut(self.window()?),
+            ExchangeMode::Copy => slot.page_mut(self.window_mut()?),
             ExchangeMode::GrantMap | ExchangeMode::Transfer => {
                 // SAFETY: the call's frame is mapped here (one page, and
                 // writable if the request writes it) until the reply.
