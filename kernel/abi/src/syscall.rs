@@ -330,7 +330,7 @@ mod tests {
     use super::*;
     use crate::cap::{CapSlot, GrantKind};
 
-    const CALLS: [Syscall; 19] = [
+    const CALLS: [Syscall; 20] = [
         Syscall::Log,
         Syscall::Yield,
         Syscall::ThreadExit,
@@ -350,6 +350,7 @@ mod tests {
         Syscall::IrqAck,
         Syscall::PartitionStatus,
         Syscall::PartitionStop,
+        Syscall::FrameSplit,
     ];
 
     #[test]
@@ -408,7 +409,12 @@ mod tests {
         };
         assert_eq!(MessageInfo::decode(top.encode()), Some(top));
         assert_eq!(MessageInfo::decode(5), None, "five words");
-        assert_eq!(MessageInfo::decode(1 << 4), None, "reserved bit");
+        assert_eq!(MessageInfo::decode(1 << 5), None, "reserved bit");
+        assert_eq!(
+            MessageInfo::decode(1 | INFO_REPLY_DROPPED).map(|i| i.length),
+            Some(1),
+            "the kernel's dropped-reply notice is not a reserved bit"
+        );
         let long = MessageInfo { length: 9, ..none };
         assert_eq!(long.encode() & 0b111, 4, "clamped");
     }
@@ -422,6 +428,6 @@ mod tests {
             slot: None,
         };
         assert_eq!(MessageInfo::decode(info.encode()), Some(info));
-        assert_eq!(MessageInfo::decode(1 << 4), None);
+        assert_eq!(MessageInfo::decode(1 << 5), None);
     }
 }
