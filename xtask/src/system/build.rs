@@ -107,9 +107,20 @@ pub fn build_system(
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
     let mut elfs = Vec::new();
     let mut partitions = Vec::new();
-    for p in &description.partitions {
+    for (index, (p, loaded)) in description
+        .partitions
+        .iter()
+        .zip(&info.partitions)
+        .enumerate()
+    {
         let built = built_dir.join(&p.krate);
         let bytes = std::fs::read(&built).map_err(|e| Error::io(&built, e))?;
+        let stacks: Vec<u32> = loaded.threads.iter().map(|t| t.stack_size).collect();
+        let needs = super::fit::footprint(&bytes, &stacks).map_err(|reason| Error::BadElf {
+            path: built.clone(),
+            reason,
+        })?;
+        super::fit::check(file, index, &p.krate, loaded.memory_size, needs)?;
         let kept = out_dir.join(format!("{}.elf", p.name));
         std::fs::write(&kept, &bytes).map_err(|e| Error::io(&kept, e))?;
         elfs.push(crate::elf::loadable_only(&built, &bytes)?);

@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod description;
+pub mod fit;
 pub mod validate;
 
 pub use build::{build_system, BuiltSystem};
