@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod debug;
 pub mod devices;
 pub mod machine;
+mod memcpy;
 pub mod mmu;
 pub mod running;
 #[cfg(feature = "selftests")]

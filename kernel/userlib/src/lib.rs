@@ -24,6 +24,8 @@ mod lock;
 #[cfg(target_os = "none")]
 mod logger;
 #[cfg(target_os = "none")]
+mod memcpy;
+#[cfg(target_os = "none")]
 mod panic;
 
 pub use kernel_abi::syscall::SyscallError;
