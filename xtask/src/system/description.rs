@@ -34,6 +34,48 @@ pub struct Description {
     /// Interrupt lines bound to notifications (`[[irq]]`).
     #[serde(rename = "irq", default)]
     pub irqs: Vec<IrqSection>,
+    /// The tmem server's clients (`[tmem]`), if the system has one.
+    #[serde(default)]
+    pub tmem: Option<TmemSection>,
+}
+
+/// `[tmem]`: which partition is the tmem server and who its clients are.
+/// xtask turns it into the server's `argument`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TmemSection {
+    /// The server partition.
+    pub server: String,
+    /// The UUID of the one shared pool (1 to 255), if there is one.
+    #[serde(default)]
+    pub shared_pool: Option<u32>,
+    /// The clients; client `k` (its badge) is the `k`-th, from 1.
+    pub clients: Vec<TmemClientSection>,
+}
+
+/// One tmem client.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TmemClientSection {
+    /// The client partition.
+    pub partition: String,
+    /// How its pages travel.
+    pub mode: TmemMode,
+    /// Whether it may join the shared pool.
+    #[serde(default)]
+    pub shared: bool,
+}
+
+/// A tmem exchange mode.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TmemMode {
+    /// Pages travel in the shared window.
+    Copy,
+    /// The client's frame is lent for each call.
+    GrantMap,
+    /// Frames change hands (page flipping).
+    Transfer,
 }
 
 /// `[[irq]]`.

@@ -10,6 +10,7 @@
 pub mod build;
 pub mod description;
 pub mod fit;
+pub mod tmem;
 pub mod validate;
 
 pub use build::{build_system, BuiltSystem};

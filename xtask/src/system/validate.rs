@@ -245,6 +245,9 @@ pub fn validate(
             ),
         ));
     }
+    if let Some((server, argument)) = super::tmem::server_argument(file, d)? {
+        partitions[server].argument = argument;
+    }
     Ok(BootInfo {
         system,
         partitions,

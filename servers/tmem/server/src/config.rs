@@ -1,7 +1,8 @@
 //! The server's configuration: which badges are clients, each client's
 //! exchange mode, and who may join the shared pool — all from the
-//! partition's `argument` in the system description, so a client can
-//! change none of it.
+//! partition's `argument`, which xtask computes from the system
+//! description's `[tmem]` section (`xtask/src/system/tmem.rs`), so a client
+//! can change none of it.
 //!
 //! ```text
 //! argument bits  2k+1..2k   exchange mode of client k+1 (k = 0..8):

@@ -1,0 +1,218 @@
+//! `[tmem]`: the tmem server's configuration, checked against the rest of
+//! the description and packed into the server's `argument` (the layout
+//! `servers/tmem/server/src/config.rs` reads: two bits of exchange mode per
+//! client, the clients that may join the shared pool, the pool's UUID).
+//!
+//! Client `k` is the `k`-th entry, and must reach the server through a
+//! capability to the server's service endpoint (its slot 0) badged `k`. (A
+//! partition may be more than one client, through differently badged
+//! capabilities: the server knows clients only by badge.)
+//! Every mistake is an error naming the field; this module must never
+//! guess a value the file did not give.
+
+use std::path::Path;
+
+use super::description::{Description, TmemMode};
+use super::DescriptionError;
+
+/// Most clients one tmem server serves.
+pub const MAX_CLIENTS: usize = 8;
+
+/// The server partition's index and the argument it gets, if the
+/// description has a `[tmem]` section.
+pub fn server_argument(
+    file: &Path,
+    d: &Description,
+) -> Result<Option<(usize, u32)>, DescriptionError> {
+    let Some(tmem) = &d.tmem else {
+        return Ok(None);
+    };
+    let err = |field: String, reason: String| DescriptionError {
+        file: file.to_path_buf(),
+        field,
+        reason,
+    };
+    let index_of = |name: &str| d.partitions.iter().position(|p| p.name == name);
+    let server = index_of(&tmem.server).ok_or_else(|| {
+        err(
+            "tmem.server".into(),
+            format!("no partition `{}`", tmem.server),
+        )
+    })?;
+    if d.partitions[server].argument != 0 {
+        return Err(err(
+            format!("partition[{server}].argument"),
+            "the tmem server's argument comes from [tmem]; remove it".into(),
+        ));
+    }
+    let service = d.partitions[server]
+        .caps
+        .iter()
+        .find(|cap| cap.slot == 0)
+        .and_then(|cap| cap.endpoint.clone())
+        .ok_or_else(|| {
+            err(
+                format!("partition[{server}].caps"),
+                "the tmem server needs its service endpoint in slot 0".into(),
+            )
+        })?;
+    if tmem.clients.is_empty() || tmem.clients.len() > MAX_CLIENTS {
+        return Err(err(
+            "tmem.clients".into(),
+            format!("between 1 and {MAX_CLIENTS} clients"),
+        ));
+    }
+    let uuid = match tmem.shared_pool {
+        None => 0,
+        Some(uuid @ 1..=255) => uuid,
+        Some(_) => {
+            return Err(err(
+                "tmem.shared_pool".into(),
+                "a UUID from 1 to 255".into(),
+            ))
+        }
+    };
+    let mut argument = uuid << 24;
+    for (k, client) in tmem.clients.iter().enumerate() {
+        let at = |field: &str| format!("tmem.clients[{k}].{field}");
+        let badge = k as u32 + 1;
+        let index = index_of(&client.partition).ok_or_else(|| {
+            err(
+                at("partition"),
+                format!("no partition `{}`", client.partition),
+            )
+        })?;
+        if index == server {
+            return Err(err(
+                at("partition"),
+                "the server is not its own client".into(),
+            ));
+        }
+        let reaches = d.partitions[index]
+            .caps
+            .iter()
+            .any(|cap| cap.endpoint.as_deref() == Some(service.as_str()) && cap.badge == badge);
+        if !reaches {
+            return Err(err(
+                at("partition"),
+                format!(
+                    "`{}` needs a capability to endpoint `{service}` badged {badge} (it is client {badge})",
+                    client.partition
+                ),
+            ));
+        }
+        if client.shared && uuid == 0 {
+            return Err(err(at("shared"), "there is no tmem.shared_pool".into()));
+        }
+        let mode = match client.mode {
+            TmemMode::Copy => 1,
+            TmemMode::GrantMap => 2,
+            TmemMode::Transfer => 3,
+        };
+        argument |= mode << (2 * k);
+        if client.shared {
+            argument |= 1 << (16 + k);
+        }
+    }
+    Ok(Some((server, argument)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::validate::parse;
+
+    const BASE: &str = r#"
+[schedule]
+major_frame_ms = 2
+windows = [{ partition = "a", duration_ms = 1 }, { partition = "b", duration_ms = 1 }]
+
+[[endpoint]]
+name = "tmem"
+
+[[partition]]
+name = "server"
+crate = "tmem-server"
+memory_kib = 512
+passive = true
+threads = [{ name = "main", priority = 10, stack_kib = 8 }]
+caps = [{ slot = 0, endpoint = "tmem", rights = ["read"] }]
+
+[[partition]]
+name = "a"
+crate = "guest-counter"
+memory_kib = 64
+threads = [{ name = "main", priority = 1, stack_kib = 8 }]
+caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 1 }]
+
+[[partition]]
+name = "b"
+crate = "guest-counter"
+memory_kib = 64
+threads = [{ name = "main", priority = 1, stack_kib = 8 }]
+caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 2 }]
+"#;
+
+    const TMEM: &str = r#"
+[tmem]
+server = "server"
+shared_pool = 7
+clients = [
+    { partition = "a", mode = "copy", shared = true },
+    { partition = "b", mode = "transfer" },
+]
+"#;
+
+    fn run(text: &str) -> Result<Option<(usize, u32)>, DescriptionError> {
+        let file = Path::new("t.toml");
+        server_argument(file, &parse(file, text)?)
+    }
+
+    #[test]
+    fn the_section_becomes_the_servers_argument() {
+        let text = format!("{BASE}{TMEM}");
+        assert_eq!(run(&text), Ok(Some((0, 1 | 3 << 2 | 1 << 16 | 7 << 24))));
+        assert_eq!(run(BASE), Ok(None), "no section, no argument");
+    }
+
+    #[test]
+    fn mistakes_name_their_field() {
+        let cases = [
+            (
+                TMEM.replace("server = \"server\"", "server = \"nobody\""),
+                "tmem.server",
+            ),
+            (
+                TMEM.replace("\"b\", mode", "\"server\", mode"),
+                "tmem.clients[1].partition",
+            ),
+            (
+                TMEM.replace("shared_pool = 7", "shared_pool = 300"),
+                "tmem.shared_pool",
+            ),
+            (
+                TMEM.replace("shared_pool = 7\n", ""),
+                "tmem.clients[0].shared",
+            ),
+        ];
+        for (tmem, field) in cases {
+            let error = run(&format!("{BASE}{tmem}")).unwrap_err();
+            assert_eq!(error.field, field, "{}", error.reason);
+        }
+        let unbadged = BASE.replace("badge = 2", "badge = 5");
+        let error = run(&format!("{unbadged}{TMEM}")).unwrap_err();
+        assert_eq!(error.field, "tmem.clients[1].partition");
+        assert!(error.reason.contains("badged 2"), "{}", error.reason);
+        let argued = BASE.replace("passive = true", "passive = true\nargument = 3");
+        assert_eq!(
+            run(&format!("{argued}{TMEM}")).unwrap_err().field,
+            "partition[0].argument"
+        );
+        let error = run(&format!(
+            "{BASE}{}",
+            TMEM.replace("\"copy\"", "\"carrier-pigeon\"")
+        ))
+        .unwrap_err();
+        assert!(error.reason.contains("unknown variant"), "{}", error.reason);
+    }
+}
