@@ -17,6 +17,11 @@ use super::DescriptionError;
 
 /// Most clients one tmem server serves.
 pub const MAX_CLIENTS: usize = 8;
+/// The server's capability slots below its pool frames' (see
+/// `servers/tmem/server/src/partition/layout.rs`).
+const POOL_SLOTS_START: u32 = 32;
+/// Most pool frames the server's grant window has room for.
+const MAX_POOL_FRAMES: u32 = 0xB0;
 
 /// The server partition's index and the argument it gets, if the
 /// description has a `[tmem]` section.
@@ -56,6 +61,37 @@ pub fn server_argument(
                 "the tmem server needs its service endpoint in slot 0".into(),
             )
         })?;
+    let memory = d.partitions[server]
+        .caps
+        .iter()
+        .find(|cap| cap.slot == 2)
+        .and_then(|cap| cap.frame.as_deref())
+        .and_then(|name| d.frames.iter().find(|f| f.name == name))
+        .ok_or_else(|| {
+            err(
+                format!("partition[{server}].caps"),
+                "the tmem server needs its memory frame in slot 2".into(),
+            )
+        })?;
+    let pages = memory.size_kib / 4;
+    if pages > MAX_POOL_FRAMES {
+        return Err(err(
+            format!("frame `{}`.size_kib", memory.name),
+            format!(
+                "the tmem server maps at most {MAX_POOL_FRAMES} pages ({} KiB) of memory",
+                MAX_POOL_FRAMES * 4
+            ),
+        ));
+    }
+    if u32::from(d.partitions[server].cap_slots) < POOL_SLOTS_START + pages {
+        return Err(err(
+            format!("partition[{server}].cap_slots"),
+            format!(
+                "the tmem server needs {} slots: {POOL_SLOTS_START} and one per page of its memory",
+                POOL_SLOTS_START + pages
+            ),
+        ));
+    }
     if tmem.clients.is_empty() || tmem.clients.len() > MAX_CLIENTS {
         return Err(err(
             "tmem.clients".into(),
@@ -130,13 +166,21 @@ windows = [{ partition = "a", duration_ms = 1 }, { partition = "b", duration_ms 
 [[endpoint]]
 name = "tmem"
 
+[[frame]]
+name = "memory"
+size_kib = 64
+
 [[partition]]
 name = "server"
 crate = "tmem-server"
 memory_kib = 512
 passive = true
+cap_slots = 48
 threads = [{ name = "main", priority = 10, stack_kib = 8 }]
-caps = [{ slot = 0, endpoint = "tmem", rights = ["read"] }]
+caps = [
+    { slot = 0, endpoint = "tmem", rights = ["read"] },
+    { slot = 2, frame = "memory", rights = ["read", "write", "grant"] },
+]
 
 [[partition]]
 name = "a"
@@ -203,6 +247,16 @@ clients = [
         let error = run(&format!("{unbadged}{TMEM}")).unwrap_err();
         assert_eq!(error.field, "tmem.clients[1].partition");
         assert!(error.reason.contains("badged 2"), "{}", error.reason);
+        let small = BASE.replace("cap_slots = 48", "cap_slots = 40");
+        assert_eq!(
+            run(&format!("{small}{TMEM}")).unwrap_err().field,
+            "partition[0].cap_slots"
+        );
+        let big = BASE.replace("size_kib = 64", "size_kib = 1024");
+        assert_eq!(
+            run(&format!("{big}{TMEM}")).unwrap_err().field,
+            "frame `memory`.size_kib"
+        );
         let argued = BASE.replace("passive = true", "passive = true\nargument = 3");
         assert_eq!(
             run(&format!("{argued}{TMEM}")).unwrap_err().field,
