@@ -27,4 +27,4 @@ mod service;
 pub use config::{ConfigError, ServerConfig, MAX_CLIENTS};
 pub use control::FrameCounts;
 pub use pages::ClientPages;
-pub use service::Service;
+pub use service::{refusal, Service};

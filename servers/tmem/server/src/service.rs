@@ -54,18 +54,19 @@ impl<P: FrameProvider> Service<P> {
         self.config.client(badge).map(|(_, mode)| mode)
     }
 
-    /// Answers the first `len` of `words`, sent through a capability
-    /// badged `badge`, reading and writing pages through `pages`.
+    /// Answers `decoded` (what [`Request::decode`] made of `words`), sent
+    /// through a capability badged `badge`, reading and writing pages
+    /// through `pages`. The caller decodes once, to see what the request
+    /// needs before it is served.
     pub fn serve(
         &mut self,
         badge: u32,
         words: [u32; MESSAGE_WORDS],
-        len: usize,
+        decoded: Result<Request, DecodeError>,
         pages: &mut impl ClientPages,
     ) -> Reply {
-        let request = match Request::decode(words, len) {
-            Ok(request) => request,
-            Err(error) => return Reply::rejecting(words, error),
+        let Ok(request) = decoded else {
+            return refusal(words, decoded, Status::BadRequest);
         };
         let Some((client, mode)) = self.config.client(badge) else {
             return failed(request.opcode(), Status::UnknownClient);
@@ -171,6 +172,19 @@ fn complete(
         Ok(head.complete(|| block))
     } else {
         Ok(head.complete(Default::default))
+    }
+}
+
+/// The reply refusing `decoded` (made from `words`) with `status`; a
+/// request that did not decode gets its decoding error's reply instead.
+pub fn refusal(
+    words: [u32; MESSAGE_WORDS],
+    decoded: Result<Request, DecodeError>,
+    status: Status,
+) -> Reply {
+    match decoded {
+        Ok(request) => failed(request.opcode(), status),
+        Err(error) => Reply::rejecting(words, error),
     }
 }
 

@@ -53,7 +53,7 @@ fn call(
     memory: &mut Memory,
     request: Request,
 ) -> Reply {
-    service.serve(badge, request.encode(), request.word_count(), memory)
+    service.serve(badge, request.encode(), Ok(request), memory)
 }
 
 fn new_pool(
@@ -353,7 +353,7 @@ fn malformed_requests_get_error_replies_and_the_service_goes_on() {
         ([0x0000_0109, 0, 0, 0], 1),
     ];
     for (words, len) in junk {
-        let reply = service.serve(1, words, len, &mut memory);
+        let reply = service.serve(1, words, Request::decode(words, len), &mut memory);
         assert!(
             matches!(reply, Reply::Failed { .. }),
             "{words:x?}/{len}: {reply:?}"

@@ -9,13 +9,14 @@
 //! This loop must never hold the lock across a system call that blocks.
 
 use kernel_abi::cap::{GrantKind, Rights};
-use tmem_protocol::{Opcode, Reply, Request, MESSAGE_WORDS};
+use tmem_protocol::{Opcode, Reply, Request, Status, MESSAGE_WORDS};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
 
 use super::client_pages::CallerPages;
 use super::layout::{SERVICE, SPARE_BASE, SPARE_SLOTS};
 use super::pool::Mapped;
 use super::with_state;
+use tmem_server::refusal;
 
 /// Serves clients for ever.
 pub fn run() {
@@ -95,9 +96,8 @@ impl Spares {
 /// The reply to `message`, and the frame to transfer back with it.
 fn answer(message: &Message, spare: Mapped) -> (Reply, Option<Mapped>) {
     let words: [u32; MESSAGE_WORDS] = message.words;
-    let len = usize::from(message.len);
-    let writes_page =
-        Request::decode(words, len).is_ok_and(|request| request.opcode() == Opcode::GetPage);
+    let decoded = Request::decode(words, usize::from(message.len));
+    let writes_page = decoded.is_ok_and(|request| request.opcode() == Opcode::GetPage);
     let frame = message
         .granted
         .and_then(|(slot, kind)| receive_frame(slot, kind, spare, writes_page));
@@ -113,7 +113,9 @@ fn answer(message: &Message, spare: Mapped) -> (Reply, Option<Mapped>) {
             frame: frame.map(|frame| frame.address),
             mode,
         };
-        let reply = state.service.serve(message.badge, words, len, &mut pages);
+        let reply = state
+            .service
+            .serve(message.badge, words, decoded, &mut pages);
         let back = state.service.store().provider().settle();
         Some((reply, back))
     })
@@ -128,16 +130,10 @@ fn answer(message: &Message, spare: Mapped) -> (Reply, Option<Mapped>) {
             },
         ),
         // Not a client (or not set up): refuse; give back what came.
-        None => {
-            let reply = match Request::decode(words, len) {
-                Ok(request) => Reply::Failed {
-                    op: Some(request.opcode()),
-                    status: tmem_protocol::Status::UnknownClient,
-                },
-                Err(error) => Reply::rejecting(words, error),
-            };
-            (reply, transferred.then_some(spare))
-        }
+        None => (
+            refusal(words, decoded, Status::UnknownClient),
+            transferred.then_some(spare),
+        ),
     }
 }
 
@@ -154,10 +150,14 @@ fn receive_frame(slot: u16, kind: GrantKind, spare: Mapped, writes_page: bool) -
             slot,
             address: spare.address,
         }),
-        Ok(_) => {
+        Ok(pages) => {
+            defmt::warn!("service: a frame of {=u32} pages came with a call", pages);
             let _ = Frame(slot).unmap();
             None
         }
-        Err(_) => None,
+        Err(error) => {
+            defmt::warn!("service: cannot map a call's frame: {=str}", error.name());
+            None
+        }
     }
 }
