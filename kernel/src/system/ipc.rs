@@ -167,7 +167,8 @@ impl<'a> System<'a> {
     /// reply was dropped.
     fn note_dropped_reply(&mut self, to: usize) {
         let thread = &mut self.threads[to];
-        if core::mem::take(&mut thread.reply_dropped) {
+        if thread.reply_dropped {
+            thread.reply_dropped = false;
             thread.context.r[6] |= kernel_abi::syscall::INFO_REPLY_DROPPED;
         }
     }
