@@ -1,7 +1,7 @@
 //! `[tmem]`: the tmem server's configuration, checked against the rest of
-//! the description and packed into the server's `argument` (the layout
-//! `servers/tmem/server/src/config.rs` reads: two bits of exchange mode per
-//! client, the clients that may join the shared pool, the pool's UUID).
+//! the description (and the server's capability layout,
+//! `tmem_server::layout`) and encoded as the server's `argument` by the
+//! server's own `ServerConfig`.
 //!
 //! Client `k` is the `k`-th entry, and must reach the server through a
 //! capability to the server's service endpoint (its slot 0) badged `k`. (A
@@ -12,16 +12,12 @@
 
 use std::path::Path;
 
+use tmem_protocol::ExchangeMode;
+use tmem_server::layout::{MAX_POOL_FRAMES, MEMORY, POOL, SERVICE};
+use tmem_server::{ServerConfig, MAX_CLIENTS};
+
 use super::description::{Description, TmemMode};
 use super::DescriptionError;
-
-/// Most clients one tmem server serves.
-pub const MAX_CLIENTS: usize = 8;
-/// The server's capability slots below its pool frames' (see
-/// `servers/tmem/server/src/partition/layout.rs`).
-const POOL_SLOTS_START: u32 = 32;
-/// Most pool frames the server's grant window has room for.
-const MAX_POOL_FRAMES: u32 = 0xB0;
 
 /// The server partition's index and the argument it gets, if the
 /// description has a `[tmem]` section.
@@ -53,24 +49,24 @@ pub fn server_argument(
     let service = d.partitions[server]
         .caps
         .iter()
-        .find(|cap| cap.slot == 0)
+        .find(|cap| cap.slot == SERVICE)
         .and_then(|cap| cap.endpoint.clone())
         .ok_or_else(|| {
             err(
                 format!("partition[{server}].caps"),
-                "the tmem server needs its service endpoint in slot 0".into(),
+                format!("the tmem server needs its service endpoint in slot {SERVICE}"),
             )
         })?;
     let memory = d.partitions[server]
         .caps
         .iter()
-        .find(|cap| cap.slot == 2)
+        .find(|cap| cap.slot == MEMORY)
         .and_then(|cap| cap.frame.as_deref())
         .and_then(|name| d.frames.iter().find(|f| f.name == name))
         .ok_or_else(|| {
             err(
                 format!("partition[{server}].caps"),
-                "the tmem server needs its memory frame in slot 2".into(),
+                format!("the tmem server needs its memory frame in slot {MEMORY}"),
             )
         })?;
     let pages = memory.size_kib / 4;
@@ -83,13 +79,11 @@ pub fn server_argument(
             ),
         ));
     }
-    if u32::from(d.partitions[server].cap_slots) < POOL_SLOTS_START + pages {
+    let slots = u32::from(POOL) + pages;
+    if u32::from(d.partitions[server].cap_slots) < slots {
         return Err(err(
             format!("partition[{server}].cap_slots"),
-            format!(
-                "the tmem server needs {} slots: {POOL_SLOTS_START} and one per page of its memory",
-                POOL_SLOTS_START + pages
-            ),
+            format!("the tmem server needs {slots} slots: {POOL} and one per page of its memory"),
         ));
     }
     if tmem.clients.is_empty() || tmem.clients.len() > MAX_CLIENTS {
@@ -108,7 +102,8 @@ pub fn server_argument(
             ))
         }
     };
-    let mut argument = uuid << 24;
+    let mut modes = [None; MAX_CLIENTS];
+    let mut members = 0u8;
     for (k, client) in tmem.clients.iter().enumerate() {
         let at = |field: &str| format!("tmem.clients[{k}].{field}");
         let badge = k as u32 + 1;
@@ -140,17 +135,19 @@ pub fn server_argument(
         if client.shared && uuid == 0 {
             return Err(err(at("shared"), "there is no tmem.shared_pool".into()));
         }
-        let mode = match client.mode {
-            TmemMode::Copy => 1,
-            TmemMode::GrantMap => 2,
-            TmemMode::Transfer => 3,
-        };
-        argument |= mode << (2 * k);
+        modes[k] = Some(match client.mode {
+            TmemMode::Copy => ExchangeMode::Copy,
+            TmemMode::GrantMap => ExchangeMode::GrantMap,
+            TmemMode::Transfer => ExchangeMode::Transfer,
+        });
         if client.shared {
-            argument |= 1 << (16 + k);
+            members |= 1 << k;
         }
     }
-    Ok(Some((server, argument)))
+    // Every rule `ServerConfig::new` enforces was checked above, field by field.
+    let config = ServerConfig::new(modes, members, uuid as u8)
+        .map_err(|e| err("tmem".into(), format!("not a tmem configuration: {e:?}")))?;
+    Ok(Some((server, config.argument())))
 }
 
 #[cfg(test)]

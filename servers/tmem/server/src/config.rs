@@ -50,8 +50,17 @@ impl ServerConfig {
         for (k, mode) in modes.iter_mut().enumerate() {
             *mode = ExchangeMode::from_bits((argument >> (2 * k)) & 3);
         }
-        let shared_members = (argument >> 16) as u8;
-        let shared_uuid = (argument >> 24) as u8;
+        ServerConfig::new(modes, (argument >> 16) as u8, (argument >> 24) as u8)
+    }
+
+    /// A configuration: client `k + 1`'s mode is `modes[k]` (`None`: not a
+    /// client), bit `k` of `shared_members` lets client `k + 1` join the
+    /// shared pool whose UUID is `shared_uuid` (0: none).
+    pub fn new(
+        modes: [Option<ExchangeMode>; MAX_CLIENTS],
+        shared_members: u8,
+        shared_uuid: u8,
+    ) -> Result<ServerConfig, ConfigError> {
         if modes.iter().all(Option::is_none) {
             return Err(ConfigError::NoClients);
         }
@@ -70,6 +79,17 @@ impl ServerConfig {
             shared_members,
             shared_uuid,
         })
+    }
+
+    /// The partition argument that encodes this configuration.
+    pub fn argument(&self) -> u32 {
+        let modes = self
+            .modes
+            .iter()
+            .enumerate()
+            .map(|(k, mode)| mode.map_or(0, ExchangeMode::bits) << (2 * k))
+            .fold(0, |all, bits| all | bits);
+        modes | u32::from(self.shared_members) << 16 | u32::from(self.shared_uuid) << 24
     }
 
     /// The client a service-endpoint badge names, and its mode.
@@ -127,6 +147,7 @@ mod tests {
         assert_eq!(config.client(9), None);
         assert_eq!(config.client(u32::MAX), None);
         assert_eq!(config.clients().count(), 3);
+        assert_eq!(config.argument(), argument, "the encoding round-trips");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Where the server's capabilities and mappings are: the contract between
-//! the system description (which fills the capability slots) and this
-//! partition (which maps them in its grant window).
+//! the system description (which fills the capability slots; xtask checks
+//! `[tmem]` against these numbers) and the partition (which maps them in
+//! its grant window). Numbers only; nothing here touches a capability.
 //!
 //! ```text
 //! capability slots                  grant window (GRANT_WINDOW + offset)
@@ -17,8 +18,8 @@
 //! where the spare pages begin, so the memory frame has at most
 //! [`MAX_POOL_FRAMES`] pages (more are left unused).
 
+use crate::MAX_CLIENTS;
 use kernel_abi::user_layout::GRANT_WINDOW;
-use tmem_server::MAX_CLIENTS;
 
 /// The endpoint clients call.
 pub const SERVICE: u16 = 0;

@@ -21,6 +21,7 @@ extern crate alloc;
 
 mod config;
 mod control;
+pub mod layout;
 mod pages;
 mod service;
 

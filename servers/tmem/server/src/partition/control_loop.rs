@@ -9,8 +9,8 @@ use tmem_protocol::{ControlRequest, Opcode, Reply, Request, Status};
 use tmem_server::FrameCounts;
 use userlib::ipc::{Endpoint, IpcBuffer};
 
-use super::layout::CONTROL;
 use super::with_state;
+use tmem_server::layout::CONTROL;
 
 /// Serves the manager for ever.
 pub fn run(thread: u32) {

@@ -8,7 +8,6 @@
 
 mod client_pages;
 mod control_loop;
-mod layout;
 mod pool;
 mod service_loop;
 mod setup;

@@ -13,9 +13,9 @@ use tmem_protocol::{Opcode, Reply, Request, Status, MESSAGE_WORDS};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
 
 use super::client_pages::CallerPages;
-use super::layout::{SERVICE, SPARE_BASE, SPARE_SLOTS};
 use super::pool::Mapped;
 use super::with_state;
+use tmem_server::layout::{SERVICE, SPARE_BASE, SPARE_SLOTS};
 use tmem_server::refusal;
 
 /// Serves clients for ever.

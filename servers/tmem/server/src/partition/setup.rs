@@ -11,11 +11,11 @@ use kernel_abi::syscall::SyscallError;
 use tmem_server::{ServerConfig, Service, MAX_CLIENTS};
 use userlib::ipc::Frame;
 
-use super::layout::{
-    window_address, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, WINDOWS, WINDOW_STRIDE,
-};
 use super::pool::{Mapped, PoolFrames};
 use super::{State, Window};
+use tmem_server::layout::{
+    window_address, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, WINDOWS, WINDOW_STRIDE,
+};
 
 /// Store pages per frame: the metadata is reserved for this many pages per
 /// frame, so that zero pages and compressed pages can outnumber frames.
