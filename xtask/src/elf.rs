@@ -23,11 +23,16 @@ impl ElfInfo {
     /// Reads `path`.
     pub fn read(path: &Path) -> Result<ElfInfo, Error> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        ElfInfo::parse(path, &bytes)
+    }
+
+    /// Parses `bytes`, the contents of `path`.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<ElfInfo, Error> {
         let bad = |reason: String| Error::BadElf {
             path: path.to_path_buf(),
             reason,
         };
-        let file = object::File::parse(&*bytes).map_err(|e| bad(e.to_string()))?;
+        let file = object::File::parse(bytes).map_err(|e| bad(e.to_string()))?;
         let mut segments = Vec::new();
         if let object::File::Elf32(elf) = &file {
             use object::read::elf::ProgramHeader;

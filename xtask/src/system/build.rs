@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use platform::Board;
 
 use super::validate::{parse, validate};
+use crate::elf::ElfInfo;
 use crate::image::{KernelImage, Profile};
 use crate::toolchain::{Toolchain, TARGET};
 use crate::{workspace, Error};
@@ -116,10 +117,7 @@ pub fn build_system(
         let built = built_dir.join(&p.krate);
         let bytes = std::fs::read(&built).map_err(|e| Error::io(&built, e))?;
         let stacks: Vec<u32> = loaded.threads.iter().map(|t| t.stack_size).collect();
-        let needs = super::fit::footprint(&bytes, &stacks).map_err(|reason| Error::BadElf {
-            path: built.clone(),
-            reason,
-        })?;
+        let needs = super::fit::footprint(&ElfInfo::parse(&built, &bytes)?, &stacks);
         super::fit::check(file, index, &p.krate, loaded.memory_size, needs)?;
         let kept = out_dir.join(format!("{}.elf", p.name));
         std::fs::write(&kept, &bytes).map_err(|e| Error::io(&kept, e))?;

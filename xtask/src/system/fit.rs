@@ -3,14 +3,14 @@
 //! top with a guard page between each two — the layout the kernel's loader
 //! uses. Checked after the partition's crate is built, so that a
 //! too-small `memory_kib` is an error naming the file and field instead of
-//! a kernel panic at boot. This module only reads the ELF; it must never
-//! change it.
+//! a kernel panic at boot. It only reads what `ElfInfo` found in the ELF.
 
 use std::path::Path;
 
 use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE};
 
 use super::DescriptionError;
+use crate::elf::ElfInfo;
 
 /// What a partition needs: the end of its image and its stacks' bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,26 +21,20 @@ pub struct Footprint {
     pub stacks: u64,
 }
 
-/// The footprint of the ELF `bytes` with stacks of `stack_sizes` bytes.
-pub fn footprint(bytes: &[u8], stack_sizes: &[u32]) -> Result<Footprint, String> {
-    use object::read::elf::{FileHeader, ProgramHeader};
-    let header =
-        object::elf::FileHeader32::<object::Endianness>::parse(bytes).map_err(|e| e.to_string())?;
-    let endian = header.endian().map_err(|e| e.to_string())?;
+/// The footprint of `elf` with stacks of `stack_sizes` bytes.
+pub fn footprint(elf: &ElfInfo, stack_sizes: &[u32]) -> Footprint {
     let page = u64::from(PAGE_SIZE);
-    let image_end = header
-        .program_headers(endian, bytes)
-        .map_err(|e| e.to_string())?
+    let image_end = elf
+        .segments
         .iter()
-        .filter(|ph| ph.p_type(endian) == object::elf::PT_LOAD)
-        .map(|ph| u64::from(ph.p_vaddr(endian)) + u64::from(ph.p_memsz(endian)))
+        .map(|&(vaddr, _, size)| vaddr + size)
         .max()
         .unwrap_or(u64::from(USER_BASE))
         .div_ceil(page)
         * page;
     let guards = stack_sizes.len().saturating_sub(1) as u64 * page;
     let stacks = stack_sizes.iter().map(|&s| u64::from(s)).sum::<u64>() + guards;
-    Ok(Footprint { image_end, stacks })
+    Footprint { image_end, stacks }
 }
 
 /// Refuses partition `index` (`name`, built from `krate`) of `file` if its
@@ -117,9 +111,10 @@ mod tests {
         elf[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
         elf[ph + 8..ph + 12].copy_from_slice(&USER_BASE.to_le_bytes());
         elf[ph + 20..ph + 24].copy_from_slice(&0x1800u32.to_le_bytes()); // p_memsz
-        let found = footprint(&elf, &[8 * KIB, 4 * KIB]).unwrap();
+        assert!(ElfInfo::parse(Path::new("x.elf"), &elf[..20]).is_err());
+        let elf = ElfInfo::parse(Path::new("x.elf"), &elf).unwrap();
+        let found = footprint(&elf, &[8 * KIB, 4 * KIB]);
         assert_eq!(found.image_end, u64::from(USER_BASE) + 0x2000);
         assert_eq!(found.stacks, 16 * 1024, "two stacks and one guard page");
-        assert!(footprint(&elf[..20], &[]).is_err());
     }
 }
