@@ -155,7 +155,7 @@ mod partition {
             puts + gets + flushes + object_flushes,
             puts,
             found_gets,
-            gets - found_gets,
+            gets.saturating_sub(found_gets),
             flushes + object_flushes,
             evictions,
             info.ephemeral_pages,
