@@ -7,6 +7,7 @@ use boot_info::{BootInfo, CapObjectInfo};
 use kernel_abi::cap::Rights;
 
 use crate::cap::derivation::Node;
+use crate::cap::frame_refs::FrameRefs;
 use crate::cap::layout::{SlotRef, SpaceLayout};
 use crate::cap::mapping::{Mapping, MappingTable};
 use crate::cap::space::Slot;
@@ -15,8 +16,10 @@ use crate::cap::{CapError, CapObject, Capability, EndpointId, NotificationId};
 use crate::ipc::donation::{Donations, Loan};
 use crate::ipc::endpoint::{Endpoint, Endpoints, ThreadIpc};
 use crate::ipc::irq::{IrqBinding, IrqBindings};
+use crate::ipc::lending::Lending;
 use crate::ipc::notification::{Notification, Notifications};
 use crate::ipc::queue::Link;
+use crate::ipc::ThreadId;
 
 /// Boot-sized storage for [`KernelObjects`]: one slice per table.
 pub struct ObjectStorage<'a> {
@@ -42,6 +45,12 @@ pub struct ObjectStorage<'a> {
     pub mappings: &'a mut [Option<Mapping>],
     /// One per thread.
     pub transient: &'a mut [Option<SlotRef>],
+    /// One per capability slot of every partition.
+    pub lent_slots: &'a mut [Option<ThreadId>],
+    /// One per page of the frame span (see [`FrameRefs`]).
+    pub frame_refs: &'a mut [u16],
+    /// Physical address of the frame span's first page.
+    pub frame_base: usize,
     /// One per interrupt ID up to the highest bound one.
     pub irq_lines: &'a mut [Option<IrqBinding>],
 }
@@ -71,9 +80,9 @@ pub struct KernelObjects<'a> {
     pub donations: Donations<'a>,
     /// Mappings made through frame capabilities.
     pub mappings: MappingTable<'a>,
-    /// Per calling thread: the capability it lent for the duration of its
-    /// call (a transient grant), destroyed when the call is answered.
-    pub transient: &'a mut [Option<SlotRef>],
+    /// The capabilities lent for the duration of a call (transient
+    /// grants), destroyed when the call is answered.
+    pub lending: Lending<'a>,
     /// Which notification each interrupt line signals.
     pub irqs: IrqBindings<'a>,
 }
@@ -89,9 +98,12 @@ impl<'a> KernelObjects<'a> {
         if storage.transient.len() != storage.loans.len() {
             return Err(ObjectError::BadStorage);
         }
-        storage.transient.fill(None);
-        let caps =
-            CapTable::new(layout, storage.slots, storage.nodes).ok_or(ObjectError::BadStorage)?;
+        let lending = Lending::new(layout, storage.transient, storage.lent_slots)
+            .ok_or(ObjectError::BadStorage)?;
+        let refs = FrameRefs::new(storage.frame_base, storage.frame_refs)
+            .ok_or(ObjectError::BadStorage)?;
+        let caps = CapTable::new(layout, storage.slots, storage.nodes, refs)
+            .ok_or(ObjectError::BadStorage)?;
         let endpoints = Endpoints::new(
             storage.endpoints,
             storage.thread_ipc,
@@ -110,7 +122,7 @@ impl<'a> KernelObjects<'a> {
             notifications,
             donations: Donations::new(storage.loans),
             mappings,
-            transient: storage.transient,
+            lending,
             irqs: IrqBindings::new(storage.irq_lines),
         })
     }
@@ -205,6 +217,12 @@ pub(crate) mod tests {
         Box::leak(vec![T::default(); n].into_boxed_slice())
     }
 
+    /// Where host tests' frames live (the test rigs place theirs at
+    /// 0x6200_0000 and 0x6201_0000).
+    pub(crate) const FRAME_SPAN_BASE: usize = 0x6200_0000;
+    /// Pages the host tests' frame span covers.
+    pub(crate) const FRAME_SPAN_PAGES: usize = 0x40;
+
     /// Objects for `threads` threads, partitions with `slots` each, and the
     /// given numbers of endpoints and notifications.
     pub(crate) fn objects(
@@ -229,6 +247,9 @@ pub(crate) mod tests {
                 loans: leak(threads),
                 mappings: leak(total),
                 transient: leak(threads),
+                lent_slots: leak(total),
+                frame_refs: leak(FRAME_SPAN_PAGES),
+                frame_base: FRAME_SPAN_BASE,
                 irq_lines: leak(64),
             },
         )

@@ -109,6 +109,13 @@ pub enum Syscall {
     /// frame removes it; it can be passed on like any frame capability
     /// (one page at a time is how page flipping moves memory). Out: `r0`.
     FrameSplit = 20,
+    /// `frame_reach(control, partition, slot)`: through a PartitionControl
+    /// capability with READ, which partitions can reach any page of the
+    /// frame capability partition `r1` holds in slot `r2`, through a frame
+    /// capability of theirs or a mapping in their address space (an audit
+    /// of isolation; costs a scan of every slot and region). Out: `r1`
+    /// bit p for partition p < 32, `r2` bit p - 32 for the rest.
+    FrameReach = 21,
 }
 
 impl Syscall {
@@ -135,6 +142,7 @@ impl Syscall {
             18 => Some(Syscall::PartitionStatus),
             19 => Some(Syscall::PartitionStop),
             20 => Some(Syscall::FrameSplit),
+            21 => Some(Syscall::FrameReach),
             _ => None,
         }
     }
@@ -276,6 +284,14 @@ pub enum SyscallError {
     PeerGone = 13,
     /// Nothing is pending and the call does not block.
     WouldBlock = 14,
+    /// The capability is lent for a call still in progress: it can be
+    /// neither deleted nor passed on until the call is answered.
+    Busy = 15,
+    /// A transfer needs the only capability to its object: another
+    /// capability covers the same memory (a copy, a split page, an
+    /// ancestor, or a second capability from the description), or, for
+    /// other kinds, something was derived from it.
+    Shared = 16,
 }
 
 impl SyscallError {
@@ -297,6 +313,8 @@ impl SyscallError {
             12 => Some(SyscallError::Revoked),
             13 => Some(SyscallError::PeerGone),
             14 => Some(SyscallError::WouldBlock),
+            15 => Some(SyscallError::Busy),
+            16 => Some(SyscallError::Shared),
             _ => None,
         }
     }
@@ -318,12 +336,14 @@ impl SyscallError {
             SyscallError::Revoked => "Revoked",
             SyscallError::PeerGone => "PeerGone",
             SyscallError::WouldBlock => "WouldBlock",
+            SyscallError::Busy => "Busy",
+            SyscallError::Shared => "Shared",
         }
     }
 }
 
 /// The highest error code.
-pub const LAST_ERROR_CODE: u32 = SyscallError::WouldBlock as u32;
+pub const LAST_ERROR_CODE: u32 = SyscallError::Shared as u32;
 
 #[cfg(test)]
 mod tests {
@@ -351,6 +371,7 @@ mod tests {
         Syscall::PartitionStatus,
         Syscall::PartitionStop,
         Syscall::FrameSplit,
+        Syscall::FrameReach,
     ];
 
     #[test]

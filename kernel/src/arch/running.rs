@@ -343,6 +343,24 @@ fn build_objects(
         info.partitions.iter().map(|p| p.cap_slots).collect();
     let layout = SpaceLayout::new(&sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
     let slots = layout.total();
+    // The frames come first, one after another, so that one span of page
+    // counters covers them all (see `cap::frame_refs`).
+    let mut frames = [0usize; boot_info::MAX_FRAMES];
+    for (base, &size) in frames.iter_mut().zip(&info.frames) {
+        *base = ram
+            .allocate(size as usize, 4096)
+            .map_err(BootError::Memory)?;
+        HardwareMachine.zero_phys(*base, size as usize);
+    }
+    let frames = &frames[..info.frames.len()];
+    let frame_base = frames.iter().copied().min().unwrap_or(0);
+    let frame_end = frames
+        .iter()
+        .zip(&info.frames)
+        .map(|(&base, &size)| base + size as usize)
+        .max()
+        .unwrap_or(0);
+    let frame_pages = (frame_end - frame_base).div_ceil(4096);
     let storage = ObjectStorage {
         slots: allocate_default(ram, slots)?,
         nodes: allocate_default(ram, slots)?,
@@ -355,18 +373,14 @@ fn build_objects(
         loans: allocate_default(ram, threads)?,
         mappings: allocate_default(ram, slots)?,
         transient: allocate_default(ram, threads)?,
+        lent_slots: allocate_default(ram, slots)?,
+        frame_refs: allocate_default(ram, frame_pages)?,
+        frame_base,
         irq_lines: allocate_default(ram, KernelObjects::irq_lines(info))?,
     };
-    let mut frames = [0usize; boot_info::MAX_FRAMES];
-    for (base, &size) in frames.iter_mut().zip(&info.frames) {
-        *base = ram
-            .allocate(size as usize, 4096)
-            .map_err(BootError::Memory)?;
-        HardwareMachine.zero_phys(*base, size as usize);
-    }
     let mut objects = KernelObjects::new(layout, storage).map_err(BootError::Objects)?;
     objects
-        .grant_boot_caps(info, &frames[..info.frames.len()])
+        .grant_boot_caps(info, frames)
         .map_err(BootError::Objects)?;
     objects.bind_irqs(info).map_err(BootError::Objects)?;
     for irq in &info.irqs {

@@ -159,6 +159,13 @@ impl<'a> DerivationTree<'a> {
         Ok(())
     }
 
+    /// Whether anything was derived from `index` (its successor in
+    /// preorder is deeper). O(1).
+    pub fn has_descendants(&self, index: usize) -> Result<bool, CapError> {
+        let depth = self.node(index)?.depth;
+        Ok(unlink(self.nodes[index].next).is_some_and(|next| self.nodes[next].depth > depth))
+    }
+
     /// Whether `descendant` was derived, directly or not, from `ancestor`.
     pub fn is_descendant(&self, descendant: usize, ancestor: usize) -> Result<bool, CapError> {
         let mut found = false;

@@ -9,6 +9,7 @@
 //! waking threads is the caller's job, told by the values returned.
 
 pub mod derivation;
+pub mod frame_refs;
 pub mod layout;
 pub mod mapping;
 pub mod space;

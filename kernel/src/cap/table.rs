@@ -19,9 +19,12 @@
 //! the caller, whose job is to remove mappings made through it
 //! ([`super::mapping::MappingTable`]) and cancel what waits on it. No
 //! operation leaves a slot and the tree disagreeing about whether it is
-//! in use.
+//! in use, and every frame capability created or destroyed is counted in
+//! [`FrameRefs`], so the table can say whether a capability is the only
+//! one over its memory.
 
 use super::derivation::{DerivationTree, Node};
+use super::frame_refs::FrameRefs;
 use super::layout::{SlotRef, SpaceLayout};
 use super::space::{self, Slot};
 use super::{CapError, CapKind, Capability, Rights};
@@ -32,15 +35,18 @@ pub struct CapTable<'a> {
     layout: SpaceLayout,
     slots: &'a mut [Slot],
     tree: DerivationTree<'a>,
+    refs: FrameRefs<'a>,
 }
 
 impl<'a> CapTable<'a> {
     /// An empty table laid out as `layout`, over `slots` and `nodes` with
-    /// exactly `layout.total()` entries each (`None` otherwise).
+    /// exactly `layout.total()` entries each (`None` otherwise), counting
+    /// frame capabilities in `refs`.
     pub fn new(
         layout: SpaceLayout,
         slots: &'a mut [Slot],
         nodes: &'a mut [Node],
+        refs: FrameRefs<'a>,
     ) -> Option<CapTable<'a>> {
         if slots.len() != layout.total() || nodes.len() != layout.total() {
             return None;
@@ -50,6 +56,7 @@ impl<'a> CapTable<'a> {
             layout,
             slots,
             tree: DerivationTree::new(nodes),
+            refs,
         })
     }
 
@@ -103,6 +110,7 @@ impl<'a> CapTable<'a> {
     pub fn insert_root(&mut self, at: SlotRef, cap: Capability) -> Result<(), CapError> {
         let index = self.layout.global(at)?;
         self.tree.insert_root(index)?;
+        self.refs.add(&cap);
         self.slots[index] = Some(cap);
         Ok(())
     }
@@ -159,6 +167,7 @@ impl<'a> CapTable<'a> {
             return Err(CapError::SameSlot);
         }
         self.tree.insert_child(parent, child)?;
+        self.refs.add(&cap);
         self.slots[child] = Some(cap);
         Ok(())
     }
@@ -174,10 +183,12 @@ impl<'a> CapTable<'a> {
         let index = self.layout.global(at)?;
         let mut count = 0;
         let slots = &mut *self.slots;
+        let refs = &mut self.refs;
         let layout = &self.layout;
         self.tree.remove_descendants(index, |i| {
             if let (Some(cap), Ok(slot)) = (slots[i].take(), layout.slot_ref(i)) {
                 count += 1;
+                refs.remove(&cap);
                 destroyed(slot, cap);
             }
         })?;
@@ -189,7 +200,39 @@ impl<'a> CapTable<'a> {
     pub fn delete(&mut self, at: SlotRef) -> Result<Capability, CapError> {
         let index = self.layout.global(at)?;
         self.tree.remove(index)?;
-        self.slots[index].take().ok_or(CapError::EmptySlot)
+        let cap = self.slots[index].take().ok_or(CapError::EmptySlot)?;
+        self.refs.remove(&cap);
+        Ok(cap)
+    }
+
+    /// Whether anything was derived from the capability at `at`. O(1).
+    pub fn has_descendants(&self, at: SlotRef) -> Result<bool, CapError> {
+        self.tree.has_descendants(self.layout.global(at)?)
+    }
+
+    /// Whether the capability at `at` is the only authority over what it
+    /// names: for a frame, no other capability anywhere covers any of its
+    /// pages (O(pages)); for anything else, nothing was derived from it.
+    pub fn is_sole_authority(&self, at: SlotRef) -> Result<bool, CapError> {
+        let cap = self.get(at)?;
+        match cap.object {
+            super::CapObject::Frame { .. } => Ok(self.refs.is_sole(cap)),
+            _ => Ok(!self.has_descendants(at)?),
+        }
+    }
+
+    /// How many capabilities cover the frame page at physical `address`.
+    pub fn frame_refs_at(&self, address: usize) -> u16 {
+        self.refs.count_at(address)
+    }
+
+    /// Every slot of every partition with what it holds, in slot order.
+    pub fn for_each(&self, mut visit: impl FnMut(SlotRef, &Capability)) {
+        for (index, slot) in self.slots.iter().enumerate() {
+            if let (Some(cap), Ok(at)) = (slot, self.layout.slot_ref(index)) {
+                visit(at, cap);
+            }
+        }
     }
 
     /// Destroys the capability at `at` and everything derived from it (the
@@ -272,7 +315,13 @@ mod tests {
         }
         fn parts(&mut self) -> (CapTable<'_>, MappingTable<'_>) {
             (
-                CapTable::new(self.layout, &mut self.slots, &mut self.nodes).unwrap(),
+                CapTable::new(
+                    self.layout,
+                    &mut self.slots,
+                    &mut self.nodes,
+                    FrameRefs::empty(),
+                )
+                .unwrap(),
                 MappingTable::new(self.layout, &mut self.mappings).unwrap(),
             )
         }
@@ -297,7 +346,7 @@ mod tests {
         let layout = SpaceLayout::new(&[2]).unwrap();
         let mut slots = [None; 3];
         let mut nodes = [Node::FREE; 2];
-        assert!(CapTable::new(layout, &mut slots, &mut nodes).is_none());
+        assert!(CapTable::new(layout, &mut slots, &mut nodes, FrameRefs::empty()).is_none());
     }
 
     #[test]
@@ -585,7 +634,7 @@ mod properties {
             let total = layout.total();
             let mut slots = std::vec![None; total];
             let mut nodes = std::vec![Node::FREE; total];
-            let mut caps = CapTable::new(layout, &mut slots, &mut nodes).unwrap();
+            let mut caps = CapTable::new(layout, &mut slots, &mut nodes, FrameRefs::empty()).unwrap();
             let mut model = Model::default();
             let object = CapObject::Frame { base: 0x6000_0000, pages: 1 };
             for op in ops {

@@ -51,6 +51,8 @@ pub struct SendRequest {
     pub grant: Option<GrantDescriptor>,
     /// Where a capability that comes back (in a reply) may land.
     pub receive_slot: Option<CapSlot>,
+    /// Whether the sender's IPC buffer payload goes with the message.
+    pub buffer: bool,
 }
 
 /// The capability slot named in `r0`.
@@ -85,6 +87,7 @@ impl SendRequest {
             message,
             grant,
             receive_slot: info.slot,
+            buffer: info.buffer,
         })
     }
 }

@@ -11,6 +11,7 @@
 pub mod donation;
 pub mod endpoint;
 pub mod irq;
+pub mod lending;
 pub mod message;
 pub mod notification;
 pub mod queue;

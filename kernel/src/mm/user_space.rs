@@ -148,7 +148,7 @@ impl UserSpace {
     }
 
     /// Every region: those outside the grant window, then those in it.
-    fn all(&self) -> impl Iterator<Item = &Region> {
+    pub fn all(&self) -> impl Iterator<Item = &Region> {
         self.regions.iter().chain(self.grants.iter())
     }
 

@@ -1,16 +1,20 @@
 //! PartitionControl: what a privileged monitor partition may do to the
 //! others through its capability — read a partition's state and time
-//! accounting, and stop a partition (as if it had faulted: its callers and
+//! accounting, ask who can reach a partition's frame (an audit of
+//! isolation), and stop a partition (as if it had faulted: its callers and
 //! waiters are released with `PeerGone`). Nothing else; a monitor cannot
 //! read or write another partition's memory.
 
-use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::cap::{CapKind, CapSlot, Rights};
 use kernel_abi::syscall::SyscallError;
+use kernel_abi::user_layout::PAGE_SIZE;
 
 use super::System;
 use crate::cap::layout::SlotRef;
+use crate::cap::CapObject;
 use crate::ipc::message;
 use crate::machine::{Event, Machine};
+use crate::mm::user_space::Backing;
 use crate::partition::PartitionState;
 
 impl<'a> System<'a> {
@@ -44,6 +48,47 @@ impl<'a> System<'a> {
         context.r[2] = windows;
         context.r[3] = running;
         context.r[4] = frames;
+        Ok(())
+    }
+
+    /// `frame_reach(control, partition, slot)`: every partition that can
+    /// reach a page of the frame partition `r1` holds in slot `r2` — through
+    /// a frame capability covering one of its pages, or a mapping of one
+    /// in its address space — as a mask in `r1` (partitions 0-31) and `r2`
+    /// (32-63). Computed from the capability tables and the address spaces
+    /// themselves, independently of how they got that way. O(every slot +
+    /// every region): a monitoring call, never on a hot path.
+    pub(super) fn frame_reach(&mut self, index: usize) -> Result<(), SyscallError> {
+        let target = self.control(index, Rights::READ)?;
+        let slot = CapSlot::from_register(self.threads[index].context.r[2])
+            .ok_or(SyscallError::InvalidArgument)?;
+        let at = SlotRef::new(target as u8, slot.0);
+        let cap = self.objects.caps.lookup(at, CapKind::Frame, Rights::NONE)?;
+        let CapObject::Frame { base, pages } = cap.object else {
+            return Err(SyscallError::WrongType);
+        };
+        let frame = base..base + pages as usize * PAGE_SIZE as usize;
+        let overlaps = |start: usize, len: usize| start < frame.end && frame.start < start + len;
+        let mut reach = 0u64;
+        self.objects.caps.for_each(|holder, cap| {
+            if let CapObject::Frame { base, pages } = cap.object {
+                if overlaps(base, pages as usize * PAGE_SIZE as usize) {
+                    reach |= 1 << holder.partition;
+                }
+            }
+        });
+        for (p, partition) in self.partitions.iter().enumerate() {
+            let maps = partition
+                .space
+                .all()
+                .any(|r| r.backing == Backing::Ram && overlaps(r.phys, r.size as usize));
+            if maps {
+                reach |= 1 << p;
+            }
+        }
+        let context = &mut self.threads[index].context;
+        context.r[1] = reach as u32;
+        context.r[2] = (reach >> 32) as u32;
         Ok(())
     }
 

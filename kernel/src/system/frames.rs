@@ -17,9 +17,12 @@ use super::System;
 use crate::cap::layout::SlotRef;
 use crate::cap::mapping::Mapping;
 use crate::cap::{CapObject, CapSlot};
+use crate::ipc::ThreadId;
 use crate::machine::Machine;
 use crate::mm::descriptor::{Access, Attributes, L2Entry, MemoryType};
 use crate::mm::user_space::{Region, Rights as RegionRights};
+use crate::objects::KernelObjects;
+use crate::partition::Partition;
 
 /// Register of a call's second argument.
 const ARG1: usize = 1;
@@ -85,15 +88,15 @@ impl<'a> System<'a> {
         } else {
             RegionRights::Read
         };
-        self.objects.mappings.record(at, virt, pages)?;
-        if self.partitions[partition]
-            .space
-            .add(Region::ram(virt, size, base, region_rights))
-            .is_err()
-        {
-            let _ = self.objects.mappings.take(at);
+        if self.objects.mappings.get(at).is_some() {
             return Err(SyscallError::SlotOccupied);
         }
+        self.partitions[partition]
+            .space
+            .add(Region::ram(virt, size, base, region_rights))
+            .map_err(|_| SyscallError::SlotOccupied)?;
+        // Point of no return: the range was free and the capability unmapped.
+        self.objects.mappings.record(at, virt, pages)?;
         let attrs = Attributes {
             access: if writable {
                 Access::UserReadWrite
@@ -127,7 +130,7 @@ impl<'a> System<'a> {
             .mappings
             .take(at)
             .ok_or(SyscallError::InvalidArgument)?;
-        self.unmap(mapping, machine);
+        unmap(self.partitions, mapping, machine);
         Ok(())
     }
 
@@ -153,16 +156,22 @@ impl<'a> System<'a> {
         Ok(self.objects.caps.derive(source, dest, rights)?)
     }
 
-    /// `cap_delete(slot)`: removes one capability (and its mapping).
+    /// `cap_delete(slot)`: removes one capability (and its mapping). A
+    /// capability lent for a call in progress stays until the call ends.
     pub(super) fn cap_delete(
         &mut self,
         index: usize,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
         let at = self.own_slot(index, 0)?;
+        self.objects.caps.get(at)?;
+        if self.objects.lending.is_lent(at) {
+            return Err(SyscallError::Busy);
+        }
+        // Point of no return: the slot holds a capability nobody pinned.
         self.objects.caps.delete(at)?;
         if let Some(mapping) = self.objects.mappings.take(at) {
-            self.unmap(mapping, machine);
+            unmap(self.partitions, mapping, machine);
         }
         Ok(())
     }
@@ -181,56 +190,76 @@ impl<'a> System<'a> {
     }
 
     /// Revokes everything derived from `at` (and `at` itself if `including`),
-    /// taking down their mappings.
+    /// taking down each removed capability's mapping and ending its loan
+    /// as it goes: however many there are, none is left behind.
     pub(super) fn destroy_derived(
         &mut self,
         at: SlotRef,
         including: bool,
         machine: &mut impl Machine,
     ) -> Result<usize, SyscallError> {
-        let mut removed = heapless::Vec::<SlotRef, 64>::new();
-        let mut record = |slot: SlotRef, _| {
-            let _ = removed.push(slot);
+        let KernelObjects {
+            caps,
+            mappings,
+            lending,
+            ..
+        } = &mut self.objects;
+        let partitions = &mut *self.partitions;
+        let mut release = |slot: SlotRef, _| {
+            lending.forget(slot);
+            if let Some(mapping) = mappings.take(slot) {
+                unmap(partitions, mapping, machine);
+            }
         };
         let count = if including {
-            self.objects.caps.destroy(at, &mut record)?
+            caps.destroy(at, &mut release)?
         } else {
-            self.objects.caps.revoke(at, &mut record)?
+            caps.revoke(at, &mut release)?
         };
-        for slot in removed {
-            if let Some(mapping) = self.objects.mappings.take(slot) {
-                self.unmap(mapping, machine);
-            }
-        }
         Ok(count)
     }
 
-    /// Ends the transient grant thread `caller` made for its call, if any.
+    /// Ends the transient grant thread `caller` made for its call, if any:
+    /// the lent capability goes, with everything derived from it wherever
+    /// it went and every mapping made through them.
     pub(super) fn end_transient(&mut self, caller: usize, machine: &mut impl Machine) {
-        if let Some(at) = self
-            .objects
-            .transient
-            .get_mut(caller)
-            .and_then(Option::take)
-        {
-            let _ = self.destroy_derived(at, true, machine);
+        if let Some(at) = self.objects.lending.end(ThreadId(caller as u16)) {
+            let ended = self.destroy_derived(at, true, machine);
+            debug_assert!(
+                ended.is_ok(),
+                "a lent capability stays in its slot until its loan ends"
+            );
         }
     }
 
-    /// Clears a mapping's entries and drops their cached translations.
-    pub(super) fn unmap(&mut self, mapping: Mapping, machine: &mut impl Machine) {
-        let Some(partition) = self.partitions.get_mut(usize::from(mapping.partition)) else {
-            return;
-        };
-        let _ = partition.space.remove(mapping.virt);
-        for page in 0..mapping.pages {
-            let va = mapping.virt + page * PAGE_SIZE;
-            machine.write_phys(
-                entry_address(partition.grant_table, va),
-                &L2Entry::FAULT.0.to_le_bytes(),
-            );
-            machine.page_tables_changed(Some((partition.asid, va)));
+    /// Checks that the capability at `source` may move to another
+    /// partition: it is not lent, and it is the only authority over what
+    /// it names (so the sender keeps no access through a copy, a split
+    /// page, an ancestor or a second capability to the same memory).
+    pub(super) fn check_transfer(&self, source: SlotRef) -> Result<(), SyscallError> {
+        if self.objects.lending.is_lent(source) {
+            return Err(SyscallError::Busy);
         }
+        if !self.objects.caps.is_sole_authority(source)? {
+            return Err(SyscallError::Shared);
+        }
+        Ok(())
+    }
+}
+
+/// Clears a mapping's entries and drops their cached translations.
+pub(super) fn unmap(partitions: &mut [Partition], mapping: Mapping, machine: &mut impl Machine) {
+    let Some(partition) = partitions.get_mut(usize::from(mapping.partition)) else {
+        return;
+    };
+    partition.space.remove(mapping.virt);
+    for page in 0..mapping.pages {
+        let va = mapping.virt + page * PAGE_SIZE;
+        machine.write_phys(
+            entry_address(partition.grant_table, va),
+            &L2Entry::FAULT.0.to_le_bytes(),
+        );
+        machine.page_tables_changed(Some((partition.asid, va)));
     }
 }
 

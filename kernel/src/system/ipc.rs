@@ -21,7 +21,7 @@ use crate::cap::layout::SlotRef;
 use crate::cap::{CapObject, EndpointId, NotificationId};
 use crate::exception::TrapFrame;
 use crate::ipc::endpoint::{CallOutcome, Received, RecvOutcome, SendOutcome};
-use crate::ipc::message::{self, SendRequest};
+use crate::ipc::message::{self, Message, SendRequest};
 use crate::ipc::notification::WaitOutcome;
 use crate::ipc::ThreadId;
 use crate::machine::Machine;
@@ -70,6 +70,7 @@ impl<'a> System<'a> {
             Syscall::IrqAck => self.irq_ack(index, machine),
             Syscall::PartitionStatus => self.partition_status(index),
             Syscall::PartitionStop => self.partition_stop(index, machine),
+            Syscall::FrameReach => self.frame_reach(index),
             Syscall::Log | Syscall::Yield | Syscall::ThreadExit | Syscall::ClockRead => {
                 Err(SyscallError::UnknownSyscall)
             }
@@ -79,6 +80,7 @@ impl<'a> System<'a> {
             Syscall::FrameMap
                 | Syscall::IrqAck
                 | Syscall::PartitionStatus
+                | Syscall::FrameReach
                 | Syscall::PartitionStop
                 | Syscall::FrameUnmap
                 | Syscall::CapCopy
@@ -125,23 +127,19 @@ impl<'a> System<'a> {
         }
     }
 
-    /// Copies the message in `from`'s registers into `to`'s with `badge`,
-    /// passing along the capability it grants, if any (`call` says whether
-    /// it is a call, the only kind of message a transient grant may ride).
+    /// Delivers `request`, sent by `from`, into `to`'s registers with
+    /// `badge`, passing along the capability it grants, if any (`call` says
+    /// whether it is a call, the only kind of message a transient grant may
+    /// ride). The request was checked when it was made; nothing here fails.
     fn deliver(
         &mut self,
+        request: SendRequest,
         from: usize,
         to: usize,
         badge: u32,
         call: bool,
         machine: &mut impl Machine,
-    ) -> Result<(), SyscallError> {
-        if let Some(message) = self.pending_fault_message(from, badge) {
-            message.deliver(&mut self.threads[to].context, None);
-            self.note_dropped_reply(to);
-            return Ok(());
-        }
-        let request = SendRequest::decode(&self.threads[from].context)?;
+    ) {
         let landed = request
             .grant
             .and_then(|grant| self.land_grant(from, to, grant, call, machine));
@@ -149,8 +147,7 @@ impl<'a> System<'a> {
             .message
             .with_badge(badge)
             .deliver(&mut self.threads[to].context, landed);
-        let info = MessageInfo::decode(self.threads[from].context.r[6]);
-        if info.is_some_and(|i| i.buffer) && self.copy_buffer(from, to, machine) {
+        if request.buffer && self.copy_buffer(from, to, machine) {
             self.threads[to].context.r[6] |= MessageInfo {
                 buffer: true,
                 length: 0,
@@ -160,7 +157,34 @@ impl<'a> System<'a> {
             .encode();
         }
         self.note_dropped_reply(to);
-        Ok(())
+    }
+
+    /// Delivers what the queued thread `from` is sending into `to`'s
+    /// registers: its fault, if it waits on its pager, or its message.
+    fn deliver_queued(
+        &mut self,
+        from: usize,
+        to: usize,
+        badge: u32,
+        call: bool,
+        machine: &mut impl Machine,
+    ) {
+        if let Some(message) = self.pending_fault_message(from, badge) {
+            message.deliver(&mut self.threads[to].context, None);
+            self.note_dropped_reply(to);
+            return;
+        }
+        // A queued sender's registers were checked when it sent and have
+        // not changed since: it is blocked.
+        match SendRequest::decode(&self.threads[from].context) {
+            Ok(request) => self.deliver(request, from, to, badge, call, machine),
+            Err(_) => {
+                debug_assert!(false, "a queued sender's message was checked when sent");
+                Message::default()
+                    .with_badge(badge)
+                    .deliver(&mut self.threads[to].context, None);
+            }
+        }
     }
 
     /// Tells `to`, in the message just delivered to it, that its last
@@ -200,8 +224,9 @@ impl<'a> System<'a> {
 
     /// Puts the capability `grant` names into the receive slot `to` offered
     /// (in its `r6`), as the grant's kind says. `None` if `to` offered no
-    /// empty slot or the capability cannot be passed: the message then
-    /// arrives without it, and its info word says so.
+    /// empty slot or the capability can no longer be passed (the sender
+    /// waited in a queue and its partition changed it meanwhile): the
+    /// message then arrives without it, and its info word says so.
     fn land_grant(
         &mut self,
         from: usize,
@@ -213,25 +238,21 @@ impl<'a> System<'a> {
         let receive = MessageInfo::decode(self.threads[to].context.r[6])?.slot?;
         let source = SlotRef::new(self.threads[from].partition as u8, grant.slot.0);
         let dest = SlotRef::new(self.threads[to].partition as u8, receive.0);
-        if self.objects.caps.get(dest).is_ok() {
+        if self.objects.caps.get(dest).is_ok() || self.check_grant(from, grant, call).is_err() {
             return None;
         }
+        // Point of no return: the source may be passed and the slot is empty.
         let landed = match grant.kind {
-            GrantKind::Transient if call => {
-                let done = self.objects.caps.derive(source, dest, grant.rights).is_ok();
-                if done {
-                    self.objects.transient[from] = Some(dest);
-                }
-                done
+            GrantKind::Transient => {
+                let caller = id(from);
+                self.objects.lending.check(caller, dest).is_ok()
+                    && self.objects.caps.derive(source, dest, grant.rights).is_ok()
+                    && self.objects.lending.lend(caller, dest).is_ok()
             }
-            GrantKind::Transient => false,
             GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).is_ok(),
             GrantKind::Transfer => {
-                if self.objects.caps.get(source).is_err() {
-                    return None;
-                }
                 if let Some(mapping) = self.objects.mappings.take(source) {
-                    self.unmap(mapping, machine);
+                    super::frames::unmap(self.partitions, mapping, machine);
                 }
                 self.objects.caps.move_cap(source, dest).is_ok()
             }
@@ -246,6 +267,16 @@ impl<'a> System<'a> {
         let _ = self.objects.donations.donate(id(from), id(to));
     }
 
+    /// Decodes and checks the message thread `index` is sending (`call`:
+    /// as a call): its registers and the capability it grants.
+    fn checked_request(&self, index: usize, call: bool) -> Result<SendRequest, SyscallError> {
+        let request = SendRequest::decode(&self.threads[index].context)?;
+        if let Some(grant) = request.grant {
+            self.check_grant(index, grant, call)?;
+        }
+        Ok(request)
+    }
+
     /// `send` or `call` through the endpoint capability in `r0`.
     fn send(
         &mut self,
@@ -253,22 +284,20 @@ impl<'a> System<'a> {
         call: bool,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let request = SendRequest::decode(&self.threads[index].context)?;
+        let request = self.checked_request(index, call)?;
         let needed = match request.grant {
-            Some(grant) => {
-                self.check_grant(index, grant, call)?;
-                Rights::WRITE.union(Rights::GRANT)
-            }
+            Some(_) => Rights::WRITE.union(Rights::GRANT),
             None => Rights::WRITE,
         };
         let (endpoint, badge) = self.endpoint(index, needed)?;
         if self.closed.contains(&endpoint) {
             return Err(SyscallError::PeerGone);
         }
+        // Point of no return: the endpoint queues or hands over the message.
         if call {
             match self.objects.endpoints.call(endpoint, id(index), badge)? {
                 CallOutcome::Delivered { receiver, .. } => {
-                    self.deliver(index, receiver.index(), badge, true, machine)?;
+                    self.deliver(request, index, receiver.index(), badge, true, machine);
                     self.wake_receiver(index, receiver.index());
                 }
                 CallOutcome::Blocked => {}
@@ -277,7 +306,7 @@ impl<'a> System<'a> {
         } else {
             match self.objects.endpoints.send(endpoint, id(index), badge)? {
                 SendOutcome::Delivered { receiver } => {
-                    self.deliver(index, receiver.index(), badge, false, machine)?;
+                    self.deliver(request, index, receiver.index(), badge, false, machine);
                     self.wake_receiver(index, receiver.index());
                     message::succeed(&mut self.threads[index].context);
                 }
@@ -288,7 +317,10 @@ impl<'a> System<'a> {
     }
 
     /// `recv`, or `reply_recv` (reply to the caller being served, then
-    /// receive), on the endpoint capability in `r0`.
+    /// receive), on the endpoint capability in `r0`. Both halves are
+    /// checked — the endpoint, the receive slot, the reply's words and the
+    /// capability it grants — before either happens: a malformed reply is
+    /// refused whole, and the caller still waits for a good one.
     fn receive(
         &mut self,
         index: usize,
@@ -296,24 +328,32 @@ impl<'a> System<'a> {
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
         let (endpoint, _) = self.endpoint(index, Rights::READ)?;
-        let received = if reply_first {
-            let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
-            if matches!(outcome.replied, Some(Err(_))) {
-                self.threads[index].reply_dropped = true;
-            }
-            if let Some(Ok(caller)) = outcome.replied {
-                if self.threads[caller.index()].fault.is_some() {
-                    self.resolve_page_fault(index, caller.index(), machine);
-                } else {
-                    self.deliver(index, caller.index(), 0, false, machine)?;
-                    self.end_transient(caller.index(), machine);
-                    self.threads[caller.index()].state = ThreadState::Ready;
-                }
-            }
-            let _ = self.objects.donations.give_back(id(index));
-            outcome.received
+        message::receive_slot(&self.threads[index].context)?;
+        let reply = if reply_first {
+            Some(self.checked_request(index, false)?)
         } else {
-            self.objects.endpoints.recv(endpoint, id(index))?
+            None
+        };
+        // Point of no return.
+        let received = match reply {
+            Some(reply) => {
+                let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
+                match outcome.replied {
+                    Some(Ok(caller)) if self.threads[caller.index()].fault.is_some() => {
+                        self.resolve_page_fault(index, caller.index(), machine);
+                    }
+                    Some(Ok(caller)) => {
+                        self.deliver(reply, index, caller.index(), 0, false, machine);
+                        self.end_transient(caller.index(), machine);
+                        self.threads[caller.index()].state = ThreadState::Ready;
+                    }
+                    Some(Err(_)) => self.threads[index].reply_dropped = true,
+                    None => {}
+                }
+                let _ = self.objects.donations.give_back(id(index));
+                outcome.received
+            }
+            None => self.objects.endpoints.recv(endpoint, id(index))?,
         };
         match received {
             RecvOutcome::Received(Received {
@@ -321,7 +361,7 @@ impl<'a> System<'a> {
                 badge,
                 reply,
             }) => {
-                self.deliver(sender.index(), index, badge, reply.is_some(), machine)?;
+                self.deliver_queued(sender.index(), index, badge, reply.is_some(), machine);
                 if reply.is_none() {
                     // A plain send completes here; the sender runs on.
                     let sender_context = &mut self.threads[sender.index()].context;
@@ -336,7 +376,9 @@ impl<'a> System<'a> {
     }
 
     /// Checks, before any message moves, that `index` may pass the
-    /// capability `grant` names.
+    /// capability `grant` names: a transient grant only with a call, no
+    /// more rights than it has, and a transfer only of a capability that
+    /// is its partition's alone to give ([`System::check_transfer`]).
     fn check_grant(
         &self,
         index: usize,
@@ -348,10 +390,11 @@ impl<'a> System<'a> {
         }
         let source = SlotRef::new(self.threads[index].partition as u8, grant.slot.0);
         let cap = self.objects.caps.get(source)?;
-        if grant.kind != GrantKind::Transfer && !grant.rights.is_subset_of(cap.rights) {
-            return Err(SyscallError::MissingRights);
+        match grant.kind {
+            GrantKind::Transfer => self.check_transfer(source),
+            _ if !grant.rights.is_subset_of(cap.rights) => Err(SyscallError::MissingRights),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// `signal(bits)` on the notification capability in `r0`.

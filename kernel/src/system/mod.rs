@@ -240,7 +240,10 @@ impl<'a> System<'a> {
     }
 
     /// The endpoints partition `partition` holds receive rights to.
-    fn receivable_by(&self, partition: usize) -> heapless::Vec<crate::cap::EndpointId, 64> {
+    fn receivable_by(
+        &self,
+        partition: usize,
+    ) -> heapless::Vec<crate::cap::EndpointId, { boot_info::MAX_ENDPOINTS }> {
         let mut endpoints = heapless::Vec::new();
         if let Ok(space) = self.objects.caps.space(partition as u8) {
             for cap in space.iter().flatten() {
@@ -272,24 +275,19 @@ impl<'a> System<'a> {
             if !self.closed.contains(&ep) {
                 let _ = self.closed.push(ep);
             }
-            let mut woken = heapless::Vec::<ThreadId, 64>::new();
-            let _ = self.objects.endpoints.cancel_endpoint(ep, |t| {
-                let _ = woken.push(t);
+            let threads = &mut *self.threads;
+            // Every thread queued there is woken as it leaves the queue:
+            // there is no list to overflow.
+            let cancelled = self.objects.endpoints.cancel_endpoint(ep, |t| {
+                fail_blocked(threads, t.index(), SyscallError::PeerGone);
             });
-            for t in woken {
-                self.fail_blocked(t.index(), SyscallError::PeerGone);
-            }
+            debug_assert!(cancelled.is_ok(), "endpoints in capabilities exist");
         }
     }
 
     /// Makes a blocked thread runnable with `error` as its call's result.
     fn fail_blocked(&mut self, index: usize, error: SyscallError) {
-        if let Some(thread) = self.threads.get_mut(index) {
-            if thread.state == ThreadState::Blocked {
-                crate::ipc::message::fail(&mut thread.context, error);
-                thread.state = ThreadState::Ready;
-            }
-        }
+        fail_blocked(self.threads, index, error);
     }
 
     fn save(&mut self, frame: &TrapFrame) {
@@ -384,6 +382,17 @@ impl<'a> System<'a> {
             }
         }
         best.map(|(_, i)| i)
+    }
+}
+
+/// Makes blocked thread `index` of `threads` runnable with `error` as its
+/// call's result.
+fn fail_blocked(threads: &mut [Thread], index: usize, error: SyscallError) {
+    if let Some(thread) = threads.get_mut(index) {
+        if thread.state == ThreadState::Blocked {
+            crate::ipc::message::fail(&mut thread.context, error);
+            thread.state = ThreadState::Ready;
+        }
     }
 }
 

@@ -126,7 +126,7 @@ impl<'a> System<'a> {
         match grant.kind {
             GrantKind::Transfer => {
                 if let Some(mapping) = self.objects.mappings.take(source) {
-                    self.unmap(mapping, machine);
+                    super::frames::unmap(self.partitions, mapping, machine);
                 }
                 self.objects.caps.move_cap(source, dest).ok()?;
             }

@@ -427,6 +427,21 @@ impl PartitionControl {
         })
     }
 
+    /// The partitions (bit p: partition p) that can reach a page of the
+    /// frame partition `partition` holds in `slot`, through a capability
+    /// or a mapping.
+    pub fn frame_reach(self, partition: u32, slot: u16) -> Result<u64, SyscallError> {
+        let regs = raw(
+            Syscall::FrameReach,
+            u32::from(self.0),
+            &[partition, u32::from(slot)],
+            0,
+            0,
+        );
+        result(regs[0])?;
+        Ok(u64::from(regs[1]) | u64::from(regs[2]) << 32)
+    }
+
     /// Stops partition `partition`.
     pub fn stop(self, partition: u32) -> Result<(), SyscallError> {
         result(

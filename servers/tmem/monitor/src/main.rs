@@ -2,7 +2,9 @@
 //! partitions it watches have ended, then asks the tmem server, through
 //! its control endpoint, for each client's counters and gauges and prints
 //! them as a table; then it checks the server's frame accounting against
-//! the kernel's and has the server audit its store.
+//! the kernel's, asks the kernel whether any frame the server holds is
+//! reachable by another partition (only a client's own window may be), and
+//! has the server audit its store.
 //!
 //! ```text
 //! argument bits  7..0    partitions to wait for (bit p: partition p)
@@ -24,10 +26,13 @@ mod partition {
     use core::fmt::Write;
 
     use heapless::String;
+    use kernel_abi::syscall::SyscallError;
     use tmem_client::ControlClient;
     use tmem_protocol::{
         ClientId, ControlRequest, ControlResponse, ExchangeMode, OpStats, StatsScope,
     };
+    use tmem_server::layout::WINDOWS;
+    use tmem_server::MAX_CLIENTS;
     use userlib::ipc::PartitionControl;
     use userlib::Start;
 
@@ -57,6 +62,7 @@ mod partition {
         }
         report_usage(&mut control);
         check_frames(&mut control, server);
+        check_isolation(server);
         for p in (0..8).filter(|p| watched & (1 << p) != 0) {
             if let Ok(status) = PARTITIONS.status(p) {
                 defmt::info!(
@@ -198,6 +204,50 @@ mod partition {
                 outcome(&answer),
                 kernel.is_ok()
             ),
+        }
+    }
+
+    /// Asks the kernel who can reach each frame the server holds: a store
+    /// or spare frame must be the server's alone, and a client's window
+    /// (slot `WINDOWS + k - 1`) shared with that one client only.
+    fn check_isolation(server: u32) {
+        let own = 1u64 << server;
+        let windows = WINDOWS..WINDOWS + MAX_CLIENTS as u16;
+        let (mut private, mut shared, mut leaks) = (0u32, 0u32, 0u32);
+        let mut window_holders = 0u64;
+        for slot in 0..=u16::MAX {
+            let reach = match PARTITIONS.frame_reach(server, slot) {
+                Ok(reach) => reach,
+                Err(SyscallError::EmptySlot | SyscallError::WrongType) => continue,
+                Err(_) => break,
+            };
+            let others = reach & !own;
+            let allowed = if windows.contains(&slot) {
+                // One client, and not one that can reach another window.
+                others.count_ones() <= 1 && others & window_holders == 0
+            } else {
+                others == 0
+            };
+            if !allowed {
+                leaks += 1;
+                defmt::error!(
+                    "tmem isolation: the server's frame in slot {=u16} is reachable by partitions {=u64:#x}",
+                    slot,
+                    others
+                );
+            } else if others == 0 {
+                private += 1;
+            } else {
+                shared += 1;
+                window_holders |= others;
+            }
+        }
+        if leaks == 0 {
+            defmt::info!(
+                "tmem isolation: {=u32} frames reachable by the server alone, {=u32} client windows each shared with its client only",
+                private,
+                shared
+            );
         }
     }
 

@@ -7,7 +7,8 @@
 //! capability slots                  grant window (GRANT_WINDOW + offset)
 //! 0        service endpoint         0x00000  pool frame 0, 1, ... (one page each)
 //! 1        control endpoint         0xB0000  spare pages: where a frame that
-//! 2        tmem memory frame                 comes with a call is mapped
+//! 2        tmem memory frame (deleted        comes with a call is mapped
+//!          once split into pool frames)
 //! 8 + k-1  client k's window        0xC0000 + 0x8000 (k-1)  client k's window
 //! 16..32   spare slots (calls' frames land here)
 //! 32 + i   pool frame i (split from the memory frame)

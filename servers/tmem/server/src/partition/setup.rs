@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use kernel_abi::syscall::SyscallError;
 use tmem_server::{ServerConfig, Service, MAX_CLIENTS};
-use userlib::ipc::Frame;
+use userlib::ipc::{cap_delete, Frame};
 
 use super::pool::{Mapped, PoolFrames};
 use super::{State, Window};
@@ -26,7 +26,7 @@ pub fn run(argument: u32) -> Result<State, &'static str> {
     let config = ServerConfig::from_argument(argument).map_err(|_| "bad argument")?;
     let frames = split_memory()?;
     let count = frames.len() as u32;
-    let mut frames_held = 1 + count;
+    let mut frames_held = count;
     let mut windows = [None; MAX_CLIENTS];
     for (client, mode) in config.clients() {
         let index = client.0 as usize - 1;
@@ -73,7 +73,10 @@ pub fn run(argument: u32) -> Result<State, &'static str> {
     })
 }
 
-/// One-page capabilities for every page of the memory frame, mapped.
+/// One-page capabilities for every page of the memory frame, mapped; the
+/// memory frame itself is then deleted, so each page's capability is the
+/// only one to its page — the kernel moves a frame by transfer only then
+/// (page flipping hands these pages to clients).
 fn split_memory() -> Result<Vec<Mapped>, &'static str> {
     let mut frames = Vec::new();
     for page in 0..MAX_POOL_FRAMES {
@@ -94,5 +97,6 @@ fn split_memory() -> Result<Vec<Mapped>, &'static str> {
             Err(_) => return Err("cap_slots too small for the memory frame"),
         }
     }
+    cap_delete(MEMORY).map_err(|_| "the memory frame would not go after the split")?;
     Ok(frames)
 }
