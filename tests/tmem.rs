@@ -53,6 +53,13 @@ fn assert_server_consistent(report: &BootReport, manager: u8) {
         "{transcript}"
     );
     assert!(
+        manager_lines.iter().any(
+            |m| m.starts_with("tmem isolation:") && m.contains("reachable by the server alone")
+        ),
+        "a frame the server holds is reachable by another partition:
+{transcript}"
+    );
+    assert!(
         manager_lines
             .iter()
             .any(|m| m.starts_with("tmem frames: the server holds")

@@ -168,6 +168,20 @@ pub fn grant_word(grant: Option<Grant>) -> u32 {
     })
 }
 
+/// Makes system call `call` with `slot` in r0, `words` in r1-r4 (at most
+/// four), `grant` in r5 and `info` in r6 exactly as given; returns r0-r6
+/// as the kernel left them. The typed calls here are built on it; tests
+/// use it to send the kernel malformed registers.
+///
+/// # Safety
+///
+/// Calls that take a pointer (`clock_read`, `log`) write or read the
+/// memory it names, which the caller must not be using otherwise.
+#[cfg(target_os = "none")]
+pub unsafe fn raw_call(call: Syscall, slot: u32, words: &[u32], grant: u32, info: u32) -> [u32; 7] {
+    raw(call, slot, words, grant, info)
+}
+
 /// Registers out of an IPC call: r0-r6.
 #[cfg(target_os = "none")]
 fn raw(call: Syscall, slot: u32, words: &[u32], grant: u32, info: u32) -> [u32; 7] {

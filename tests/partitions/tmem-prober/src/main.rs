@@ -16,6 +16,12 @@
 //! Argument 3, *hammer*: client 1 in transfer mode puts and gets pages
 //! until the manager stops the partition mid-operation.
 //!
+//! Argument 5, *hostile transfer*: client 1 in transfer mode keeps a
+//! mapped copy of its exchange frame and tries to put it into the store —
+//! the attack of issue 17, where the copy then read and overwrote whatever
+//! the store later kept in that frame. The kernel must refuse the transfer
+//! (`Shared`); the client then deletes the copy and works honestly.
+//!
 //! Argument 4, *benchmark* (`cargo xtask bench`): client 1 copy (slots
 //! 0/1), client 2 grant-map (3/4/5), client 3 transfer (6/7/8). For each,
 //! `BENCH_PAGES` puts into a persistent pool, gets of them, flushes, then
@@ -28,11 +34,12 @@
 
 #[cfg(target_os = "none")]
 mod partition {
+    use kernel_abi::cap::Rights;
     use kernel_abi::user_layout::GRANT_WINDOW;
     use tmem_client::ops::{flush_page, get, new_pool, put};
     use tmem_client::{ClientCaps, Connection, ExchangeMode, Slot, Transport};
     use tmem_protocol::{Handle, ObjectId, PoolFlags, PoolId, Reply};
-    use userlib::ipc::Endpoint;
+    use userlib::ipc::{cap_copy, cap_delete, Endpoint, Frame};
     use userlib::Start;
 
     userlib::entry!(main);
@@ -62,6 +69,7 @@ mod partition {
             2 => churn(),
             3 => hammer(),
             4 => bench(),
+            5 => hostile_transfer(),
             other => defmt::error!("no probe {=u32}", other),
         }
     }
@@ -297,6 +305,58 @@ mod partition {
         defmt::info!(
             "transfer churn: {=u32} rounds, {=u32} pages verified, {=u32} bad",
             ROUNDS,
+            verified,
+            bad
+        );
+    }
+
+    fn hostile_transfer() {
+        /// Where the attacker keeps its copy of the exchange frame.
+        const COPY: u16 = 20;
+        const COPY_AT: u32 = GRANT_WINDOW + 0xC_0000;
+        const SEED: u32 = 0x77;
+        let Some(mut c) = open(ClientCaps::DEFAULT, ExchangeMode::Transfer) else {
+            return;
+        };
+        let Ok(swap) = new_pool(&mut c, PERSISTENT, 0) else {
+            return defmt::error!("hostile transfer: no pool");
+        };
+        let rw = Rights::READ.union(Rights::WRITE);
+        let exchange = ClientCaps::DEFAULT.exchange;
+        if cap_copy(exchange, COPY, rw).is_err() || Frame(COPY).map(COPY_AT, true).is_err() {
+            return defmt::error!("hostile transfer: cannot keep a copy");
+        }
+        fill(c.page_mut(), SEED);
+        let refused = match put(&mut c, handle(swap, 0, 0)) {
+            Ok(()) => "accepted",
+            Err(error) => error.name(),
+        };
+        // SAFETY: the copy is mapped read/write at COPY_AT, one page, and
+        // nothing else in this partition uses that address.
+        let through_copy = unsafe { &*(COPY_AT as *const [u8; 4096]) };
+        let store_pages = u32::from(!holds(through_copy, SEED));
+        defmt::info!(
+            "hostile transfer: a put with a copy of the exchange frame kept was {=str} ({=str}); the copy reaches {=u32} store pages",
+            if refused == "accepted" { "accepted" } else { "refused" },
+            refused,
+            store_pages
+        );
+        if cap_delete(COPY).is_err() {
+            return defmt::error!("hostile transfer: cannot delete the copy");
+        }
+        let (mut verified, mut bad) = (0u32, 0u32);
+        for round in 0..32 {
+            let h = handle(swap, 1, round);
+            match put_seeded(&mut c, h, round) && get_seeded(&mut c, h, round) == Some(true) {
+                true => verified += 1,
+                false => bad += 1,
+            }
+            if flush_page(&mut c, h).is_err() {
+                bad += 1;
+            }
+        }
+        defmt::info!(
+            "hostile transfer: after deleting the copy {=u32} pages verified, {=u32} bad",
             verified,
             bad
         );
