@@ -135,11 +135,20 @@ impl CapKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum GrantKind {
-    /// The receiver gets a derived copy that the kernel deletes (with its
-    /// mappings) when the call is replied to. Only with `call`.
+    /// The receiver gets a derived copy (the *lent* capability) that the
+    /// kernel destroys when the call is answered or abandoned — together
+    /// with everything derived from it, wherever it went, and every
+    /// mapping made through them. Until then the receiver can neither
+    /// delete nor pass on the lent capability itself (`Busy`). Only with
+    /// `call`.
     Transient = 1,
     /// The capability moves: the sender loses it and every mapping made
-    /// through it; capabilities derived from it follow it.
+    /// through it. Only the sole authority over an object moves: a frame
+    /// capability must be the only capability anywhere covering any of its
+    /// pages (no copy, split page, ancestor, or second capability from the
+    /// description; otherwise `Shared`), any other capability must have
+    /// nothing derived from it, and a lent capability never moves (`Busy`).
+    /// So after a transfer the sender reaches nothing of what it gave.
     Transfer = 2,
     /// The receiver keeps a derived copy; the sender can revoke it.
     DerivedCopy = 3,

@@ -46,7 +46,10 @@ pub enum Syscall {
     /// received (if any, through the thread's one-shot reply right; a
     /// reply that cannot be delivered is dropped), then wait on
     /// `endpoint`. In: as [`Syscall::Call`], the words being the reply; the
-    /// receive slot in `r6` is for the next message. Out: as
+    /// receive slot in `r6` is for the next message. Both halves are
+    /// checked before either happens: a malformed reply (bad `r5` or
+    /// `r6`, a grant that cannot be made) returns the error at once, with
+    /// the caller still waiting and the reply right still held. Out: as
     /// [`Syscall::Recv`].
     ReplyRecv = 6,
     /// `send(endpoint, words.., grant, info)`: send a message, blocking
@@ -82,12 +85,13 @@ pub enum Syscall {
     /// the badge. Out: `r0`.
     CapCopy = 14,
     /// `cap_revoke(slot)`: delete every capability derived from the one in
-    /// `r0`, in any partition, and every mapping made through them; the
-    /// capability itself stays. Out: `r0`.
+    /// `r0`, in any partition, and every mapping made through them, however
+    /// many there are; the capability itself stays. Out: `r0`.
     CapRevoke = 15,
     /// `cap_delete(slot)`: empty slot `r0` (and remove its mapping).
-    /// Capabilities derived from it stay, now derived from its parent.
-    /// Out: `r0`.
+    /// Capabilities derived from it stay, now derived from its parent. A
+    /// capability lent for a call in progress cannot be deleted (`Busy`):
+    /// the kernel destroys it when the call is answered. Out: `r0`.
     CapDelete = 16,
     /// `irq_ack(irq)`: the driver has handled the interrupt behind the Irq
     /// capability in `r0`; the kernel unmasks the line (it masks it when
@@ -350,7 +354,7 @@ mod tests {
     use super::*;
     use crate::cap::{CapSlot, GrantKind};
 
-    const CALLS: [Syscall; 20] = [
+    const CALLS: [Syscall; 21] = [
         Syscall::Log,
         Syscall::Yield,
         Syscall::ThreadExit,

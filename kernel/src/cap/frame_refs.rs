@@ -83,6 +83,11 @@ impl<'a> FrameRefs<'a> {
             .is_some_and(|pages| self.counts[pages].iter().all(|&count| count == 1))
     }
 
+    /// The physical address of each page the table counts.
+    pub fn pages_counted(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.counts.len()).map(|page| self.base + page * PAGE)
+    }
+
     /// How many capabilities cover the page at physical `address` (0
     /// outside the span).
     pub fn count_at(&self, address: usize) -> u16 {

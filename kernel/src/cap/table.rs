@@ -276,8 +276,37 @@ impl<'a> CapTable<'a> {
             if !cap.rights.is_subset_of(parent.rights) {
                 return Err("child has rights its parent lacks");
             }
-            if cap.object != parent.object {
+            let inside = match (cap.object, parent.object) {
+                (
+                    super::CapObject::Frame { base, pages },
+                    super::CapObject::Frame {
+                        base: outer,
+                        pages: outer_pages,
+                    },
+                ) => {
+                    base >= outer
+                        && base + pages as usize * 4096 <= outer + outer_pages as usize * 4096
+                }
+                (object, parent) => object == parent,
+            };
+            if !inside {
                 return Err("child refers to another object");
+            }
+        }
+        for page in self.refs.pages_counted() {
+            let covering = self
+                .slots
+                .iter()
+                .flatten()
+                .filter(|cap| match cap.object {
+                    super::CapObject::Frame { base, pages } => {
+                        page >= base && page - base < pages as usize * 4096
+                    }
+                    _ => false,
+                })
+                .count();
+            if usize::from(self.refs.count_at(page)) != covering {
+                return Err("a frame page's capability count is wrong");
             }
         }
         Ok(())

@@ -148,6 +148,11 @@ impl<'a> Endpoints<'a> {
         })
     }
 
+    /// How many endpoints there are.
+    pub fn count(&self) -> usize {
+        self.endpoints.len()
+    }
+
     /// What `thread` waits for.
     pub fn state(&self, thread: ThreadId) -> Result<IpcState, IpcError> {
         Ok(self.thread(thread)?.state)

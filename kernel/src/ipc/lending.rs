@@ -96,6 +96,13 @@ impl<'a> Lending<'a> {
         }
     }
 
+    /// Calls `visit` with every slot that holds a lent capability.
+    pub fn for_each_lent(&self, mut visit: impl FnMut(SlotRef)) {
+        for slot in self.by_caller.iter().flatten() {
+            visit(*slot);
+        }
+    }
+
     /// Checks that both sides agree (for tests).
     pub fn check_consistent(&self) -> Result<(), &'static str> {
         for (thread, at) in self.by_caller.iter().enumerate() {

@@ -8,11 +8,14 @@
 //! Rust over a [`Machine`], tested on the host. They never panic on
 //! anything a partition does.
 
+mod check;
 mod control;
 mod frames;
 mod ipc;
 mod irq;
 mod pager;
+#[cfg(test)]
+mod random_calls;
 
 use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
