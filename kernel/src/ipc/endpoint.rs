@@ -66,6 +66,9 @@ enum Waiting {
 pub struct Endpoint {
     queue: Queue,
     waiting: Waiting,
+    /// No running partition can receive on it any more: sending fails at
+    /// once instead of waiting for ever.
+    closed: bool,
 }
 
 /// What a `send` did.
@@ -151,6 +154,45 @@ impl<'a> Endpoints<'a> {
     /// How many endpoints there are.
     pub fn count(&self) -> usize {
         self.endpoints.len()
+    }
+
+    /// Closes `endpoint` for good (its last receiver is gone).
+    pub fn close(&mut self, endpoint: EndpointId) -> Result<(), IpcError> {
+        self.endpoints
+            .get_mut(usize::from(endpoint.0))
+            .ok_or(IpcError::OutOfRange)?
+            .closed = true;
+        Ok(())
+    }
+
+    /// Whether `endpoint` was closed. O(1).
+    pub fn is_closed(&self, endpoint: EndpointId) -> bool {
+        self.endpoints
+            .get(usize::from(endpoint.0))
+            .is_some_and(|ep| ep.closed)
+    }
+
+    /// The receiver a message sent to `endpoint` now would go to, if one
+    /// waits. O(1).
+    pub fn waiting_receiver(&self, endpoint: EndpointId) -> Option<ThreadId> {
+        let ep = self.endpoints.get(usize::from(endpoint.0))?;
+        if ep.waiting != Waiting::Receivers {
+            return None;
+        }
+        ep.queue.front()
+    }
+
+    /// Whether a sender waits on `endpoint`. O(1).
+    pub fn has_senders(&self, endpoint: EndpointId) -> bool {
+        self.endpoints
+            .get(usize::from(endpoint.0))
+            .is_some_and(|ep| ep.waiting == Waiting::Senders && !ep.queue.is_empty())
+    }
+
+    /// The caller `server`'s reply right would answer now, if any. O(1).
+    pub fn caller_of(&self, server: ThreadId) -> Option<ThreadId> {
+        self.threads.get(server.index())?;
+        self.live_reply(server)
     }
 
     /// What `thread` waits for.

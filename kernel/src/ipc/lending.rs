@@ -67,6 +67,13 @@ impl<'a> Lending<'a> {
         Ok(())
     }
 
+    /// Whether `caller` has a capability out on loan. O(1).
+    pub fn is_lending(&self, caller: ThreadId) -> bool {
+        self.by_caller
+            .get(caller.index())
+            .is_some_and(Option::is_some)
+    }
+
     /// Whether the capability in `at` is lent for a call in progress.
     pub fn is_lent(&self, at: SlotRef) -> bool {
         self.layout

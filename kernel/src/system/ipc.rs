@@ -290,7 +290,7 @@ impl<'a> System<'a> {
             None => Rights::WRITE,
         };
         let (endpoint, badge) = self.endpoint(index, needed)?;
-        if self.closed.contains(&endpoint) {
+        if self.objects.endpoints.is_closed(endpoint) {
             return Err(SyscallError::PeerGone);
         }
         // Point of no return: the endpoint queues or hands over the message.

@@ -19,6 +19,7 @@ const BITS_REGISTER: usize = 1;
 impl<'a> System<'a> {
     /// Device interrupt `irq` arrived (already masked by the arch layer).
     pub fn on_irq(&mut self, irq: u32, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
+        self.fast_call = None;
         self.save(frame);
         if let Ok(Some(woken)) = self
             .objects

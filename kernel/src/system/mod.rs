@@ -10,6 +10,9 @@
 
 mod check;
 mod control;
+mod fastpath;
+#[cfg(test)]
+mod fastpath_equivalence;
 mod frames;
 mod ipc;
 mod irq;
@@ -45,9 +48,6 @@ pub struct System<'a> {
     partitions: &'a mut [Partition],
     threads: &'a mut [Thread],
     objects: KernelObjects<'a>,
-    /// Endpoints no running partition can receive on any more: sending to
-    /// them fails at once instead of waiting for ever.
-    closed: heapless::Vec<crate::cap::EndpointId, { boot_info::MAX_ENDPOINTS }>,
     schedule: Schedule,
     /// The partition whose window the current tick is in (recomputed only
     /// when the tick changes: finding it divides by the major frame).
@@ -56,7 +56,18 @@ pub struct System<'a> {
     tick: u64,
     stop_after: u64,
     current: Option<usize>,
+    /// Per window: the time owner of the thread that ran there last (a
+    /// passive server running on a caller's time counts as its caller), so
+    /// round robin among equal priorities turns on ticks and yields only.
     last_run: [Option<usize>; boot_info::MAX_PARTITIONS],
+    /// Every passive thread has blocked once: none runs ahead of the
+    /// schedule any more.
+    initialised: bool,
+    /// The call the fastpath made last, `(caller, server)`, while nothing
+    /// else has happened since; its reply may take the fastpath too.
+    fast_call: Option<(usize, usize)>,
+    /// Whether the fastpath is used (tests turn it off to compare).
+    fastpath: bool,
 }
 
 impl<'a> System<'a> {
@@ -81,7 +92,6 @@ impl<'a> System<'a> {
             partitions,
             threads,
             objects,
-            closed: heapless::Vec::new(),
             owner: schedule.owner_at(0),
             schedule,
             idle,
@@ -89,6 +99,9 @@ impl<'a> System<'a> {
             stop_after: u64::from(stop_after_ms),
             current: None,
             last_run: [None; boot_info::MAX_PARTITIONS],
+            initialised: false,
+            fast_call: None,
+            fastpath: true,
         }
     }
 
@@ -121,7 +134,8 @@ impl<'a> System<'a> {
         if self.stop_after != 0 && self.tick >= self.stop_after {
             return self.end(EndReason::TimeLimit, machine);
         }
-        self.dispatch(frame, machine)
+        self.fast_call = None;
+        self.rotate(frame, machine)
     }
 
     /// A system call from the current thread.
@@ -130,6 +144,15 @@ impl<'a> System<'a> {
             // Only user threads can make system calls.
             return self.dispatch(frame, machine);
         };
+        if let Some(next) = self.fastpath(index, frame) {
+            return next;
+        }
+        if !matches!(
+            Syscall::from_number(frame.r[7]),
+            Some(Syscall::Log | Syscall::ClockRead)
+        ) {
+            self.fast_call = None;
+        }
         if let Some(call) = Syscall::from_number(frame.r[7]).filter(|c| ipc::is_ipc(*c)) {
             return self.on_ipc(index, call, frame, machine);
         }
@@ -144,7 +167,7 @@ impl<'a> System<'a> {
             AfterCall::Continue => Next::Partition(partition),
             AfterCall::Yield => {
                 self.save(frame);
-                self.dispatch(frame, machine)
+                self.rotate(frame, machine)
             }
             AfterCall::Exit => {
                 self.save(frame);
@@ -182,6 +205,7 @@ impl<'a> System<'a> {
         let Some(index) = self.current else {
             return self.dispatch(frame, machine);
         };
+        self.fast_call = None;
         self.save(frame);
         if self.page_fault_to_pager(index, fault) {
             self.current = None;
@@ -275,9 +299,9 @@ impl<'a> System<'a> {
             if still_served {
                 continue;
             }
-            if !self.closed.contains(&ep) {
-                let _ = self.closed.push(ep);
-            }
+            // The endpoint came from a capability: it exists.
+            let closed = self.objects.endpoints.close(ep);
+            debug_assert!(closed.is_ok());
             let threads = &mut *self.threads;
             // Every thread queued there is woken as it leaves the queue:
             // there is no list to overflow.
@@ -313,8 +337,19 @@ impl<'a> System<'a> {
         Next::Shutdown(status)
     }
 
-    /// Chooses what runs in the current tick and loads it into `frame`.
+    /// Chooses what runs in the current tick and loads it into `frame`;
+    /// the thread that ran last keeps the CPU against equal priorities.
     fn dispatch(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
+        self.choose(frame, machine, false)
+    }
+
+    /// As [`System::dispatch`], but the turn passes to the next of equal
+    /// priority (a tick or a yield).
+    fn rotate(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
+        self.choose(frame, machine, true)
+    }
+
+    fn choose(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine, rotate: bool) -> Next {
         let active_running = self
             .partitions
             .iter()
@@ -324,19 +359,22 @@ impl<'a> System<'a> {
         }
         let owner = self.owner;
         // Passive threads initialise first, until each has blocked once.
-        let initialising = (0..self.threads.len()).find(|&t| {
-            let thread = &self.threads[t];
-            thread.passive && !thread.initialised && thread.state == ThreadState::Ready
-        });
-        if let Some(index) = initialising {
-            self.current = Some(index);
-            *frame = self.threads[index].context;
-            return Next::Partition(self.threads[index].partition);
+        if !self.initialised {
+            let initialising = (0..self.threads.len()).find(|&t| {
+                let thread = &self.threads[t];
+                thread.passive && !thread.initialised && thread.state == ThreadState::Ready
+            });
+            if let Some(index) = initialising {
+                self.current = Some(index);
+                *frame = self.threads[index].context;
+                return Next::Partition(self.threads[index].partition);
+            }
+            self.initialised = true;
         }
-        match self.pick(owner) {
+        match self.pick(owner, rotate) {
             Some(index) => {
                 self.current = Some(index);
-                self.last_run[owner] = Some(index);
+                self.last_run[owner] = self.time_owner(index);
                 *frame = self.threads[index].context;
                 Next::Partition(self.threads[index].partition)
             }
@@ -352,24 +390,34 @@ impl<'a> System<'a> {
     /// a passive thread the partition of its time owner (none if it has
     /// borrowed no time).
     fn runs_in(&self, index: usize) -> Option<usize> {
-        let thread = &self.threads[index];
-        if !thread.passive {
-            return Some(thread.partition);
+        let owner = self.time_owner(index)?;
+        self.threads.get(owner).map(|t| t.partition)
+    }
+
+    /// The thread whose time thread `index` runs on: itself, or for a
+    /// passive thread the end of its chain of loans (none if it has
+    /// borrowed no time).
+    fn time_owner(&self, index: usize) -> Option<usize> {
+        if !self.threads[index].passive {
+            return Some(index);
         }
         let owner = self
             .objects
             .donations
             .owner_of(ThreadId(index as u16))
             .ok()??;
-        self.threads.get(owner.index()).map(|t| t.partition)
+        Some(owner.index())
     }
 
     /// The ready thread that runs in `partition`'s window with the highest
-    /// priority; among equals, the first after the one that ran last
-    /// (round robin).
-    fn pick(&self, partition: usize) -> Option<usize> {
+    /// priority; among equals, the first from the one that ran last (or,
+    /// when `rotate`, after it: round robin).
+    fn pick(&self, partition: usize, rotate: bool) -> Option<usize> {
         let n = self.threads.len();
-        let start = self.last_run[partition].map_or(0, |last| last + 1).min(n);
+        let turn = usize::from(rotate);
+        let start = self.last_run[partition]
+            .map_or(0, |last| last + turn)
+            .min(n);
         // One pass in round-robin order, `start..n` then `0..start` (no
         // division: the Cortex-A9 has none in ARM state); the first thread
         // seen at the highest priority wins.

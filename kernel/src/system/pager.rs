@@ -47,7 +47,7 @@ impl<'a> System<'a> {
         let (CapObject::Endpoint(endpoint), badge) = (cap.object, cap.badge) else {
             return false;
         };
-        if self.closed.contains(&endpoint) {
+        if self.objects.endpoints.is_closed(endpoint) {
             return false;
         }
         self.threads[index].fault = Some(fault);

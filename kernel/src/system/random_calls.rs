@@ -28,7 +28,7 @@ const ALL: u32 = Rights::ALL.bits();
 
 /// One step of a run.
 #[derive(Clone, Debug)]
-enum Step {
+pub(super) enum Step {
     /// The running thread makes call `r7` with registers `r0`-`r6`.
     Call([u32; 8]),
     /// A tick.
@@ -85,7 +85,7 @@ fn word() -> impl Strategy<Value = u32> {
     ]
 }
 
-fn call() -> impl Strategy<Value = [u32; 8]> {
+pub(super) fn call() -> impl Strategy<Value = [u32; 8]> {
     // Thread exit is rare, so runs go on long enough to matter.
     let number = prop_oneof![120 => 4u32..=21, 1 => Just(3), 2 => any::<u32>()];
     (
@@ -101,7 +101,7 @@ fn call() -> impl Strategy<Value = [u32; 8]> {
         .prop_map(|(r0, r1, r2, r3, r4, r5, r6, r7)| [r0, r1, r2, r3, r4, r5, r6, r7])
 }
 
-fn step() -> impl Strategy<Value = Step> {
+pub(super) fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         160 => call().prop_map(Step::Call),
         24 => Just(Step::Tick),
@@ -112,7 +112,7 @@ fn step() -> impl Strategy<Value = Step> {
 /// Two active partitions of two threads and a passive server of two;
 /// endpoints, notifications, frames and a PartitionControl spread so that
 /// every call has something real to act on.
-fn rig() -> Rig {
+pub(super) fn rig() -> Rig {
     Rig::new(std::vec![
         thread(0, 2, 0xA000),
         thread(0, 1, 0xA100),
@@ -124,9 +124,9 @@ fn rig() -> Rig {
     .with_passive_server()
 }
 
-type Cap = (u8, u16, boot_info::CapObjectInfo, u32, u32);
+pub(super) type Cap = (u8, u16, boot_info::CapObjectInfo, u32, u32);
 
-const CAPS: [Cap; 13] = [
+pub(super) const CAPS: [Cap; 13] = [
     (0, 0, Ep(0), ALL, 1),
     (0, 1, Ep(1), ALL, 0),
     (0, 2, Nt(0), ALL, 0),
