@@ -149,15 +149,13 @@ impl<'a> System<'a> {
     /// first `length` words of the message the previous thread (whose
     /// registers were saved) sent with `badge`.
     fn switch_with_message(&mut self, to: usize, frame: &mut TrapFrame, length: usize, badge: u32) {
-        let sent = *frame;
+        let mut words = [0; MESSAGE_REGISTERS];
+        words[..length].copy_from_slice(&frame.r[FIRST_WORD_REGISTER..FIRST_WORD_REGISTER + length]);
         let thread = &mut self.threads[to];
         thread.state = ThreadState::Ready;
         *frame = thread.context;
         frame.r[0] = 0;
-        for word in 0..MESSAGE_REGISTERS {
-            let register = FIRST_WORD_REGISTER + word;
-            frame.r[register] = if word < length { sent.r[register] } else { 0 };
-        }
+        frame.r[FIRST_WORD_REGISTER..FIRST_WORD_REGISTER + MESSAGE_REGISTERS].copy_from_slice(&words);
         frame.r[BADGE_REGISTER] = badge;
         frame.r[INFO_REGISTER] = MessageInfo {
             buffer: false,
