@@ -255,25 +255,33 @@ pub fn start() -> ! {
     let Some(running) = running() else {
         panic!("start() before boot()");
     };
-    let mut frame = TrapFrame::default();
-    let next = running.system.start(&mut frame, &mut running.machine);
+    let next = running.system.start(&mut running.machine);
     act(running, next);
-    user::launch(&frame)
+    user::launch(running.system.resume())
+}
+
+/// The registers to resume: the running thread's, or the idle loop's. The
+/// entry code stores the next exception's registers back into them.
+pub fn resume() -> *mut TrapFrame {
+    match running() {
+        Some(running) => running.system.resume(),
+        None => panic!("a thread's exception with no system running"),
+    }
 }
 
 /// A tick arrived.
-pub fn on_tick(frame: &mut TrapFrame) {
+pub fn on_tick() {
     if let Some(running) = running() {
-        let next = running.system.on_tick(frame, &mut running.machine);
+        let next = running.system.on_tick(&mut running.machine);
         act(running, next);
     }
 }
 
 /// A device interrupt arrived (masked until its driver acknowledges it).
-pub fn on_device_irq(frame: &mut TrapFrame, irq: u32) {
+pub fn on_device_irq(irq: u32) {
     match running() {
         Some(running) => {
-            let next = running.system.on_irq(irq, frame, &mut running.machine);
+            let next = running.system.on_irq(irq, &mut running.machine);
             act(running, next);
         }
         None => defmt::warn!("interrupt {=u32} with no system running", irq),
@@ -281,26 +289,26 @@ pub fn on_device_irq(frame: &mut TrapFrame, irq: u32) {
 }
 
 /// A user thread made a system call.
-pub fn on_syscall(frame: &mut TrapFrame) {
+pub fn on_syscall() {
     if let Some(running) = running() {
-        let next = running.system.on_syscall(frame, &mut running.machine);
+        let next = running.system.on_syscall(&mut running.machine);
         act(running, next);
     }
 }
 
 /// A user thread faulted.
-pub fn on_user_fault(frame: &mut TrapFrame, fault: UserFault) {
+pub fn on_user_fault(fault: UserFault) {
     match running() {
         Some(running) => {
-            let next = running
-                .system
-                .on_user_fault(frame, fault, &mut running.machine);
+            let next = running.system.on_user_fault(fault, &mut running.machine);
             act(running, next);
         }
         None => panic!("user fault with no system running"),
     }
 }
 
+/// Carries out what the system decided: switch address spaces, or end.
+#[inline(always)]
 fn act(running: &mut Running, next: Next) {
     match next {
         Next::Partition(index) => {
@@ -311,24 +319,28 @@ fn act(running: &mut Running, next: Next) {
             }
         }
         Next::Idle => {}
-        Next::Shutdown(status) => {
-            for p in running.system.partitions() {
-                let state = match p.state {
-                    PartitionState::Running => "running",
-                    PartitionState::Finished => "finished",
-                    PartitionState::Stopped => "stopped",
-                };
-                defmt::info!(
-                    "partition {=str}: {=str}, {=u64} ms of windows, {=u64} ms running",
-                    p.name.as_str(),
-                    state,
-                    p.window_ticks,
-                    p.running_ticks
-                );
-            }
-            debug::exit(status)
-        }
+        Next::Shutdown(status) => shut_down(running, status),
     }
+}
+
+/// The run is over: report every partition and exit with `status`.
+#[cold]
+fn shut_down(running: &mut Running, status: i32) -> ! {
+    for p in running.system.partitions() {
+        let state = match p.state {
+            PartitionState::Running => "running",
+            PartitionState::Finished => "finished",
+            PartitionState::Stopped => "stopped",
+        };
+        defmt::info!(
+            "partition {=str}: {=str}, {=u64} ms of windows, {=u64} ms running",
+            p.name.as_str(),
+            state,
+            p.window_ticks,
+            p.running_ticks
+        );
+    }
+    debug::exit(status)
 }
 
 /// Capability spaces sized per partition, endpoints, notifications and

@@ -12,8 +12,10 @@ use super::boot::TTBR_WALK_WBWA;
 /// TTBCR with TTBR0 walks enabled (N = 1, PD0 = 0).
 const TTBCR_USER: u32 = crate::mm::layout::TTBCR_N;
 
-/// CPSR of the idle loop: Supervisor mode, IRQs enabled, FIQs masked.
-const IDLE_PSR: u32 = 0x13 | (1 << 6);
+/// CPSR of the idle loop: System mode (privileged, so `wfi` works, but not
+/// Supervisor mode: the entry code tells a thread's or the idle loop's
+/// registers from the kernel's own by the mode), IRQs enabled, FIQs masked.
+const IDLE_PSR: u32 = 0x1F | (1 << 6);
 
 core::arch::global_asm!(
     r#"
@@ -26,17 +28,13 @@ __idle:
 
     .section .text.__launch, "ax"
     .global __launch
-@ __launch(frame: *const TrapFrame) -> !
-@ Copies the frame to the top of the kernel stack and returns through it.
+@ __launch(frame: *mut TrapFrame) -> !
+@ Resumes the frame where it is, as every exception return does: the
+@ supervisor stack pointer is left just past it, where the next
+@ exception's entry stores the registers again. The boot stack is
+@ abandoned.
 __launch:
-    ldr     r1, =__svc_stack_top
-    sub     r1, r1, #72
-    mov     r2, r1
-    ldmia   r0!, {{r3-r11}}
-    stmia   r2!, {{r3-r11}}
-    ldmia   r0!, {{r3-r11}}
-    stmia   r2!, {{r3-r11}}
-    mov     sp, r1
+    mov     sp, r0
     b       __exception_return
     .ltorg
 "#
@@ -44,7 +42,7 @@ __launch:
 
 extern "C" {
     fn __idle();
-    fn __launch(frame: *const TrapFrame) -> !;
+    fn __launch(frame: *mut TrapFrame) -> !;
 }
 
 /// The registers that resume the idle loop.
@@ -80,10 +78,12 @@ pub fn switch_address_space(table: usize, asid: u8) {
     }
 }
 
-/// Leaves boot for good: resumes `frame` with an empty kernel stack.
-pub fn launch(frame: &TrapFrame) -> ! {
+/// Leaves boot for good: resumes `frame`, which stays where it is (the
+/// next exception stores the registers back into it).
+pub fn launch(frame: *mut TrapFrame) -> ! {
     // SAFETY: the frame describes a valid user thread (in a switched-to
-    // address space) or the idle loop; nothing on the kernel stack is
-    // needed after this point.
+    // address space) or the idle loop and lives for the whole run (a
+    // thread control block or the system's idle frame); nothing on the
+    // kernel stack is needed after this point.
     unsafe { __launch(frame) }
 }

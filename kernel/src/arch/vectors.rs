@@ -1,10 +1,15 @@
 //! The exception vector table and the common entry path.
 //!
-//! Every exception switches to Supervisor mode and pushes a
-//! [`TrapFrame`] on the kernel stack (`srsdb` for the return address and
+//! Every exception switches to Supervisor mode and stores a [`TrapFrame`]
+//! below the supervisor stack pointer (`srsdb` for the return address and
 //! SPSR, then r0-r12, the SVC link register and the user sp/lr), calls
-//! [`exception_entry`] with it, and returns by restoring the frame. The
-//! per-mode stacks are therefore never used for frames. IRQs go to the
+//! [`exception_entry`] with it, and returns by restoring the frame that
+//! call returns. While a thread (or the idle loop) runs, the supervisor
+//! stack pointer is left just past that thread's saved registers in its
+//! thread control block, so the entry stores them there directly — no
+//! copy — and then switches to the kernel stack; when the kernel itself
+//! is interrupted (supervisor mode), the frame goes on the kernel stack.
+//! The per-mode stacks are never used for frames. IRQs go to the
 //! device layer (and ticks on to the scheduler), system calls and faults
 //! from user mode to the running system; anything else — an exception in
 //! the kernel itself — is reported with its decoded cause and ends in a
@@ -90,7 +95,18 @@ __dabt_entry:
     entry_stub!("__fiq_entry", "4", "7"),
     r#"
 __exception_common:
+    @ A thread's (user mode) or the idle loop's (system mode) registers
+    @ were just stored in place, in its thread control block: run the
+    @ kernel on its own stack. Interrupted in supervisor mode, the kernel
+    @ itself stored them on that stack, which it keeps using.
+    ldr     r2, [r0, #68]
+    and     r2, r2, #0x1f
+    cmp     r2, #0x13
+    ldrne   sp, =__svc_stack_top
     bl      exception_entry
+    @ r0: the registers to resume; the stack pointer is left just past
+    @ them, where the next exception stores them again.
+    mov     sp, r0
     .global __exception_return
 __exception_return:
     ldmia   sp, {{sp, lr}}^
@@ -106,27 +122,48 @@ __exception_entry_end:
 
 const _: () = assert!(TRAP_FRAME_SIZE == 72, "entry code pushes 18 words");
 
-/// Rust side of every exception.
+/// Rust side of every exception: handles it and returns the registers to
+/// resume.
 #[no_mangle]
-extern "C" fn exception_entry(frame: &mut TrapFrame, vector: u32) {
+extern "C" fn exception_entry(frame: *mut TrapFrame, vector: u32) -> *mut TrapFrame {
     let Some(kind) = ExceptionKind::from_vector(vector) else {
         panic!("exception entry with unknown vector {}", vector);
     };
-    let from_user = frame.interrupted_mode() == Mode::User;
+    // SAFETY: the entry code just stored the frame; these reads make no
+    // reference to it (for a thread, the running system owns it).
+    let (psr, pc) = unsafe { ((*frame).spsr, (*frame).pc) };
+    let mode = Mode::from_psr(psr);
+    if mode == Mode::Supervisor {
+        // SAFETY: the kernel itself was interrupted: the frame is on the
+        // kernel stack, below this call's, and nothing else refers to it.
+        let frame = unsafe { &mut *frame };
+        match kind {
+            // Only before a system runs (the boot tick demo) are interrupts
+            // on in supervisor mode.
+            ExceptionKind::Irq => {
+                devices::handle_irq();
+            }
+            _ => unexpected(kind, frame),
+        }
+        return frame;
+    }
     match kind {
         ExceptionKind::Irq => match devices::handle_irq() {
-            Irq::Tick => running::on_tick(frame),
-            Irq::Device(id) => running::on_device_irq(frame, id),
+            Irq::Tick => running::on_tick(),
+            Irq::Device(id) => running::on_device_irq(id),
             Irq::Other => {}
         },
-        ExceptionKind::SupervisorCall if from_user => running::on_syscall(frame),
+        ExceptionKind::SupervisorCall if mode == Mode::User => running::on_syscall(),
         ExceptionKind::Undefined | ExceptionKind::PrefetchAbort | ExceptionKind::DataAbort
-            if from_user =>
+            if mode == Mode::User =>
         {
-            running::on_user_fault(frame, user_fault(kind, frame.pc));
+            running::on_user_fault(user_fault(kind, pc));
         }
-        _ => unexpected(kind, frame),
+        // SAFETY: a fault in the idle loop is a kernel bug; the system
+        // stops here, so this reference is the last use of the frame.
+        _ => unexpected(kind, unsafe { &*frame }),
     }
+    running::resume()
 }
 
 /// The decoded cause of a user thread's fault.

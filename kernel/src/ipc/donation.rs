@@ -98,6 +98,21 @@ impl<'a> Donations<'a> {
         Ok(true)
     }
 
+    /// A call from `caller` was handed to `server`, a passive thread that
+    /// was waiting to receive and borrows no time: it borrows `caller`'s.
+    /// O(1): a thread waiting to receive lends to nobody (a lender waits
+    /// for a reply), so it cannot be in `caller`'s chain. Returns whether
+    /// it did (not if `server` is active or already borrowing).
+    pub fn lend_to_receiver(&mut self, caller: ThreadId, server: ThreadId) -> bool {
+        match self.loans.get_mut(server.index()) {
+            Some(loan) if loan.passive && loan.lender.is_none() => {
+                loan.lender = Some(caller);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// `server` replied: it gives back the time it borrowed. Returns the
     /// lender, if it was borrowing.
     pub fn give_back(&mut self, server: ThreadId) -> Result<Option<ThreadId>, IpcError> {

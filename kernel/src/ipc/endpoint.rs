@@ -297,8 +297,8 @@ impl<'a> Endpoints<'a> {
     ) -> Result<CallOutcome, IpcError> {
         self.endpoint(endpoint)?;
         self.idle(caller)?;
-        if let Some((receiver, _)) = self.take_waiting(endpoint, Waiting::Receivers) {
-            let reply = self.give_reply(caller, receiver);
+        if let Some(receiver) = self.call_waiting(endpoint, caller) {
+            let reply = ReplyId(caller.0);
             return Ok(CallOutcome::Delivered { receiver, reply });
         }
         let state = IpcState::Sending {
@@ -308,6 +308,49 @@ impl<'a> Endpoints<'a> {
         };
         self.enqueue(endpoint, caller, Waiting::Senders, state)?;
         Ok(CallOutcome::Blocked)
+    }
+
+    /// `caller` (idle) hands its call to the receiver waiting longest on
+    /// `endpoint`, which now holds the reply right: that receiver, or
+    /// `None`, having changed nothing, if no receiver waits. O(1).
+    pub fn call_waiting(&mut self, endpoint: EndpointId, caller: ThreadId) -> Option<ThreadId> {
+        if self.threads.get(caller.index())?.state != IpcState::Idle {
+            return None;
+        }
+        let ep = self.endpoints.get_mut(usize::from(endpoint.0))?;
+        if ep.waiting != Waiting::Receivers {
+            return None;
+        }
+        let receiver = self.links.pop_front(&mut ep.queue)?;
+        self.threads[receiver.index()].state = IpcState::Idle;
+        self.give_reply(caller, receiver);
+        Some(receiver)
+    }
+
+    /// `server` (idle) answers the caller its reply right names and waits
+    /// on `endpoint`, where no sender is queued: that caller, now idle, or
+    /// `None`, having changed nothing, if there is no live reply right or a
+    /// sender waits. O(1).
+    pub fn reply_and_wait(&mut self, endpoint: EndpointId, server: ThreadId) -> Option<ThreadId> {
+        if self.threads.get(server.index())?.state != IpcState::Idle || self.links.is_queued(server)
+        {
+            return None;
+        }
+        let caller = self.live_reply(server)?;
+        let ep = self.endpoints.get_mut(usize::from(endpoint.0))?;
+        if ep.waiting == Waiting::Senders && !ep.queue.is_empty() {
+            return None;
+        }
+        // Point of no return: the server is in no queue, so it joins this one.
+        self.threads[server.index()].held = None;
+        self.threads[caller.index()].state = IpcState::Idle;
+        if ep.queue.is_empty() {
+            ep.waiting = Waiting::Receivers;
+        }
+        let queued = self.links.push_back(&mut ep.queue, server);
+        debug_assert!(queued.is_ok());
+        self.threads[server.index()].state = IpcState::Receiving { endpoint };
+        Some(caller)
     }
 
     fn give_reply(&mut self, caller: ThreadId, server: ThreadId) -> ReplyId {

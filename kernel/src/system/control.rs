@@ -134,7 +134,7 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         let mut call = |system: &mut System<'_>,
                         frame: &mut TrapFrame,
                         number: Syscall,
@@ -143,7 +143,7 @@ mod tests {
             frame.r[7] = number as u32;
             frame.r[0] = slot;
             frame.r[1] = target;
-            system.on_syscall(frame, &mut m);
+            system.cpu_syscall(frame, &mut m);
         };
         call(&mut system, &mut frame, Syscall::PartitionStatus, 2, 1);
         assert_eq!((frame.r[0], frame.r[1]), (0, 0), "b is running");

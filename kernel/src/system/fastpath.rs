@@ -31,41 +31,37 @@ use kernel_abi::syscall::{MessageInfo, Syscall, INFO_REPLY_DROPPED, MESSAGE_REGI
 use super::{Next, System};
 use crate::cap::layout::SlotRef;
 use crate::cap::{CapObject, EndpointId};
-use crate::exception::TrapFrame;
-use crate::ipc::endpoint::{CallOutcome, RecvOutcome};
 use crate::ipc::message::{BADGE_REGISTER, FIRST_WORD_REGISTER, GRANT_REGISTER, INFO_REGISTER};
 use crate::ipc::ThreadId;
 use crate::thread::ThreadState;
 
 impl<'a> System<'a> {
-    /// Handles thread `index`'s system call in `frame` on the fastpath, or
-    /// returns `None` having changed nothing.
-    pub(super) fn fastpath(&mut self, index: usize, frame: &mut TrapFrame) -> Option<Next> {
+    /// Handles thread `index`'s system call (its registers are saved in its
+    /// thread control block) on the fastpath, or returns `None` having
+    /// changed nothing.
+    pub(super) fn fastpath(&mut self, index: usize) -> Option<Next> {
         if !self.fastpath || !self.initialised {
             return None;
         }
-        if frame.r[7] == Syscall::Call as u32 {
-            self.fast_call(index, frame)
-        } else if frame.r[7] == Syscall::ReplyRecv as u32 {
-            self.fast_reply(index, frame)
+        let number = self.threads[index].context.r[7];
+        if number == Syscall::Call as u32 {
+            self.fast_call(index)
+        } else if number == Syscall::ReplyRecv as u32 {
+            self.fast_reply(index)
         } else {
             None
         }
     }
 
-    /// The endpoint named in `frame`'s `r0` with `rights`, and its badge,
-    /// if the message in `frame` is registers only.
-    fn fast_endpoint(
-        &self,
-        index: usize,
-        frame: &TrapFrame,
-        rights: Rights,
-    ) -> Option<(EndpointId, u32, usize)> {
-        let info = MessageInfo::decode(frame.r[INFO_REGISTER])?;
-        if frame.r[GRANT_REGISTER] != 0 || info.buffer {
+    /// The endpoint named in thread `index`'s `r0` with `rights`, its
+    /// badge, and the message length, if the message is registers only.
+    fn fast_endpoint(&self, index: usize, rights: Rights) -> Option<(EndpointId, u32, usize)> {
+        let registers = &self.threads[index].context.r;
+        let info = MessageInfo::decode(registers[INFO_REGISTER])?;
+        if registers[GRANT_REGISTER] != 0 || info.buffer {
             return None;
         }
-        let slot = CapSlot::from_register(frame.r[0])?;
+        let slot = CapSlot::from_register(registers[0])?;
         let partition = self.threads[index].partition as u8;
         let at = SlotRef::new(partition, slot.0);
         let cap = self
@@ -79,45 +75,43 @@ impl<'a> System<'a> {
         }
     }
 
-    fn fast_call(&mut self, caller: usize, frame: &mut TrapFrame) -> Option<Next> {
-        let (endpoint, badge, length) = self.fast_endpoint(caller, frame, Rights::WRITE)?;
+    fn fast_call(&mut self, caller: usize) -> Option<Next> {
+        let (endpoint, badge, length) = self.fast_endpoint(caller, Rights::WRITE)?;
         if self.objects.endpoints.is_closed(endpoint) {
             return None;
         }
-        let server = self.objects.endpoints.waiting_receiver(endpoint)?.index();
-        let (from, to) = (&self.threads[caller], &self.threads[server]);
-        if !to.passive || to.priority <= from.priority {
+        let server = self.objects.endpoints.waiting_receiver(endpoint)?;
+        let (from, to) = (&self.threads[caller], &self.threads[server.index()]);
+        let borrowing = self.objects.donations.lender(server) != Ok(None);
+        if !to.passive || to.priority <= from.priority || borrowing {
             return None;
         }
-        // Point of no return: `call` checks before it changes anything, and
-        // with a receiver waiting it hands the message over.
-        let CallOutcome::Delivered { .. } = self
+        // Point of no return: with that receiver waiting, the call is
+        // handed over and the receiver borrows the caller's time.
+        let handed = self
             .objects
             .endpoints
-            .call(endpoint, ThreadId(caller as u16), badge)
-            .ok()?
-        else {
-            return None;
-        };
-        let donated = self
+            .call_waiting(endpoint, ThreadId(caller as u16));
+        debug_assert_eq!(handed, Some(server));
+        let lent = self
             .objects
             .donations
-            .donate(ThreadId(caller as u16), ThreadId(server as u16));
-        debug_assert!(donated.is_ok());
-        self.threads[caller].context = *frame;
+            .lend_to_receiver(ThreadId(caller as u16), server);
+        debug_assert!(lent);
+        let server = server.index();
         self.threads[caller].state = ThreadState::Blocked;
         self.threads[caller].initialised = true;
-        self.switch_with_message(server, frame, length, badge);
+        self.hand_over(caller, server, length, badge);
         self.fast_call = Some((caller, server));
         Some(Next::Partition(self.threads[server].partition))
     }
 
-    fn fast_reply(&mut self, server: usize, frame: &mut TrapFrame) -> Option<Next> {
+    fn fast_reply(&mut self, server: usize) -> Option<Next> {
         let (caller, called) = self.fast_call?;
         if called != server {
             return None;
         }
-        let (endpoint, _, length) = self.fast_endpoint(server, frame, Rights::READ)?;
+        let (endpoint, _, length) = self.fast_endpoint(server, Rights::READ)?;
         let id = ThreadId(server as u16);
         let waiting = &self.threads[caller];
         if self.objects.endpoints.caller_of(id) != Some(ThreadId(caller as u16))
@@ -130,34 +124,37 @@ impl<'a> System<'a> {
         }
         // Point of no return: the reply right is live and nobody is queued,
         // so the reply is delivered and the server waits.
-        let outcome = self.objects.endpoints.reply_recv(endpoint, id).ok()?;
-        debug_assert!(matches!(
-            (outcome.replied, outcome.received),
-            (Some(Ok(_)), RecvOutcome::Blocked)
-        ));
+        let answered = self.objects.endpoints.reply_and_wait(endpoint, id);
+        debug_assert_eq!(answered, Some(ThreadId(caller as u16)));
         let returned = self.objects.donations.give_back(id);
         debug_assert!(returned.is_ok());
-        self.threads[server].context = *frame;
         self.threads[server].state = ThreadState::Blocked;
         self.threads[server].initialised = true;
-        self.switch_with_message(caller, frame, length, 0);
+        self.hand_over(server, caller, length, 0);
         self.fast_call = None;
         Some(Next::Partition(self.threads[caller].partition))
     }
 
-    /// Makes `to` the running thread, its registers in `frame` carrying the
-    /// first `length` words of the message the previous thread (whose
-    /// registers were saved) sent with `badge`.
-    fn switch_with_message(&mut self, to: usize, frame: &mut TrapFrame, length: usize, badge: u32) {
+    /// Makes `to` the running thread, with the first `length` words of the
+    /// message `from` sent with `badge` in its registers.
+    fn hand_over(&mut self, from: usize, to: usize, length: usize, badge: u32) {
+        // Word by word, not a slice copy of `length` words: a copy of a
+        // length known only at run time is a call to `memcpy`.
+        let sent = &self.threads[from].context.r;
         let mut words = [0; MESSAGE_REGISTERS];
-        words[..length].copy_from_slice(&frame.r[FIRST_WORD_REGISTER..FIRST_WORD_REGISTER + length]);
+        for (word, value) in words.iter_mut().enumerate() {
+            if word < length {
+                *value = sent[FIRST_WORD_REGISTER + word];
+            }
+        }
         let thread = &mut self.threads[to];
         thread.state = ThreadState::Ready;
-        *frame = thread.context;
-        frame.r[0] = 0;
-        frame.r[FIRST_WORD_REGISTER..FIRST_WORD_REGISTER + MESSAGE_REGISTERS].copy_from_slice(&words);
-        frame.r[BADGE_REGISTER] = badge;
-        frame.r[INFO_REGISTER] = MessageInfo {
+        let registers = &mut thread.context.r;
+        registers[0] = 0;
+        registers[FIRST_WORD_REGISTER..FIRST_WORD_REGISTER + MESSAGE_REGISTERS]
+            .copy_from_slice(&words);
+        registers[BADGE_REGISTER] = badge;
+        registers[INFO_REGISTER] = MessageInfo {
             buffer: false,
             length: length as u8,
             granted: None,
@@ -166,7 +163,7 @@ impl<'a> System<'a> {
         .encode();
         if thread.reply_dropped {
             thread.reply_dropped = false;
-            frame.r[INFO_REGISTER] |= INFO_REPLY_DROPPED;
+            registers[INFO_REGISTER] |= INFO_REPLY_DROPPED;
         }
         self.current = Some(to);
     }

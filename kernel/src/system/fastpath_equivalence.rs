@@ -57,16 +57,16 @@ fn apply(system: &mut System<'_>, frame: &mut TrapFrame, m: &mut FakeMachine, st
     match step {
         Step::Call(registers) => {
             frame.r[..8].copy_from_slice(registers);
-            system.on_syscall(frame, m)
+            system.cpu_syscall(frame, m)
         }
-        Step::Tick => system.on_tick(frame, m),
+        Step::Tick => system.cpu_tick(frame, m),
         Step::Fault => {
             let fault = UserFault {
                 exception: ExceptionKind::DataAbort,
                 pc: frame.pc,
                 fault: None,
             };
-            system.on_user_fault(frame, fault, m)
+            system.cpu_fault(frame, fault, m)
         }
     }
 }
@@ -83,8 +83,8 @@ fn compare(steps: &[Step]) -> Result<usize, std::string::String> {
         FakeMachine::new(0x6100_0000, 0x1000),
     );
     let (mut ff, mut sf) = (TrapFrame::default(), TrapFrame::default());
-    let mut next = fast.start(&mut ff, &mut fm);
-    if next != slow.start(&mut sf, &mut sm) {
+    let mut next = fast.cpu_start(&mut ff, &mut fm);
+    if next != slow.cpu_start(&mut sf, &mut sm) {
         return Err("different start".into());
     }
     let mut taken = 0;

@@ -308,9 +308,9 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &[(0, 3, Frame(0), RWG, 0)]);
         let mut m = machine();
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         syscall(&mut frame, Syscall::FrameMap, [3, AT, RW]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         assert_eq!(frame.r[1], 2, "the caller learns the frame's size in pages");
         assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME));
@@ -323,14 +323,14 @@ mod tests {
             "usable as a syscall buffer"
         );
         syscall(&mut frame, Syscall::FrameMap, [3, AT + 0x4000, RW]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(
             frame.r[0],
             SyscallError::SlotOccupied as u32,
             "one mapping per capability"
         );
         syscall(&mut frame, Syscall::FrameUnmap, [3, 0, 0]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         assert_eq!((entry(&m, AT), entry(&m, AT + 0x1000)), (0, 0));
         assert_eq!(m.tlb_invalidations, [(1, AT), (1, AT + 0x1000)]);
@@ -346,31 +346,31 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &[(0, 3, Frame(0), RWG, 0)]);
         let mut m = machine();
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         syscall(&mut frame, Syscall::FrameSplit, [3, 2, 6]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(
             frame.r[0],
             SyscallError::InvalidArgument as u32,
             "page 2 of a two-page frame"
         );
         syscall(&mut frame, Syscall::FrameSplit, [3, 1, 6]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         syscall(&mut frame, Syscall::FrameMap, [6, AT, RW]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME + 0x1000));
         assert_eq!(entry(&m, AT + 0x1000), 0, "one page");
         syscall(&mut frame, Syscall::FrameSplit, [6, 0, 7]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0, "a page of a page");
         syscall(&mut frame, Syscall::CapRevoke, [3, 0, 0]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         assert_eq!(entry(&m, AT), 0, "revoking the frame unmaps its pages");
         syscall(&mut frame, Syscall::FrameMap, [6, AT, RW]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_ne!(frame.r[0], 0, "the split capability is gone");
     }
 
@@ -382,10 +382,10 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = machine();
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         let mut expect = |args: [u32; 3], error: SyscallError| {
             syscall(&mut frame, Syscall::FrameMap, args);
-            system.on_syscall(&mut frame, &mut m);
+            system.cpu_syscall(&mut frame, &mut m);
             assert_eq!(frame.r[0], error as u32, "{args:x?}");
         };
         expect([3, AT, RW], SyscallError::MissingRights);
@@ -437,24 +437,24 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &GRANT_CAPS);
         let mut m = machine();
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m); // b's window: the server waits
+        system.cpu_start(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m); // b's window: the server waits
         syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
         frame.r[6] = receive_into(5);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Idle);
-        system.on_tick(&mut frame, &mut m); // a's window: the client calls
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
+        system.cpu_tick(&mut frame, &mut m); // a's window: the client calls
         syscall(&mut frame, Syscall::Call, [0, 0, 0]);
         frame.r[5] = grant(GrantKind::Transient);
         frame.r[6] = 0;
-        system.on_syscall(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m); // b's window: the server has it
+        system.cpu_syscall(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m); // b's window: the server has it
         let info = MessageInfo::decode(frame.r[6]).unwrap();
         assert_eq!(
             (info.slot, info.granted),
             (Some(CapSlot(5)), Some(GrantKind::Transient))
         );
         syscall(&mut frame, Syscall::FrameMap, [5, AT, RW]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         assert_eq!(
             L2Entry(entry(&m, AT)).page(),
@@ -464,7 +464,7 @@ mod tests {
         syscall(&mut frame, Syscall::ReplyRecv, [0, 0, 0]);
         frame.r[5] = 0;
         frame.r[6] = receive_into(5);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(
             entry(&m, AT),
             0,
@@ -485,27 +485,27 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &GRANT_CAPS);
         let mut m = machine();
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
         syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
         frame.r[6] = receive_into(5);
-        system.on_syscall(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
         syscall(&mut frame, Syscall::Send, [0, 0, 0]);
         frame.r[5] = grant(GrantKind::DerivedCopy);
         frame.r[6] = 0;
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
         syscall(&mut frame, Syscall::FrameMap, [5, AT, RW]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME));
         syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
         frame.r[6] = receive_into(6);
-        system.on_syscall(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m); // the client revokes
+        system.cpu_syscall(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m); // the client revokes
         syscall(&mut frame, Syscall::CapRevoke, [3, 0, 0]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         assert_eq!(entry(&m, AT), 0, "the server's mapping is gone");
         assert!(
@@ -521,15 +521,15 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &GRANT_CAPS);
         let mut m = machine();
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         syscall(&mut frame, Syscall::FrameMap, [3, AT, RW]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(L2Entry(entry(&m, AT)).page(), Some(FRAME));
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
         syscall(&mut frame, Syscall::Recv, [0, 0, 0]);
         frame.r[6] = receive_into(5);
-        system.on_syscall(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
         syscall(&mut frame, Syscall::Send, [0, 0, 0]);
         frame.r[5] = GrantDescriptor {
             slot: CapSlot(3),
@@ -538,7 +538,7 @@ mod tests {
         }
         .encode();
         frame.r[6] = 0;
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], 0);
         assert_eq!(entry(&m, AT), 0, "the sender's mapping went with the frame");
         assert!(system.objects.caps.get(SlotRef::new(0, 3)).is_err());

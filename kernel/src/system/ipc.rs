@@ -19,7 +19,6 @@ use kernel_abi::syscall::{MessageInfo, Syscall, SyscallError};
 use super::{Next, System};
 use crate::cap::layout::SlotRef;
 use crate::cap::{CapObject, EndpointId, NotificationId};
-use crate::exception::TrapFrame;
 use crate::ipc::endpoint::{CallOutcome, Received, RecvOutcome, SendOutcome};
 use crate::ipc::message::{self, Message, SendRequest};
 use crate::ipc::notification::WaitOutcome;
@@ -43,16 +42,14 @@ fn id(index: usize) -> ThreadId {
 }
 
 impl<'a> System<'a> {
-    /// Handles IPC call `call` from thread `index`, whose registers are in
-    /// `frame`.
+    /// Handles IPC call `call` from thread `index` (its registers are saved
+    /// in its thread control block).
     pub(super) fn on_ipc(
         &mut self,
         index: usize,
         call: Syscall,
-        frame: &mut TrapFrame,
         machine: &mut impl Machine,
     ) -> Next {
-        self.save(frame);
         let result = match call {
             Syscall::Call => self.send(index, true, machine),
             Syscall::Send => self.send(index, false, machine),
@@ -97,7 +94,7 @@ impl<'a> System<'a> {
         if self.threads[index].state == ThreadState::Blocked {
             self.threads[index].initialised = true;
         }
-        self.dispatch(frame, machine)
+        self.dispatch(machine)
     }
 
     fn endpoint(&self, index: usize, rights: Rights) -> Result<(EndpointId, u32), SyscallError> {
@@ -448,6 +445,7 @@ mod tests {
     extern crate std;
     use super::super::tests::{thread, Rig};
     use super::*;
+    use crate::exception::TrapFrame;
     use crate::machine::tests::FakeMachine;
     use crate::machine::UserFault;
     use boot_info::CapObjectInfo::{Endpoint as Ep, Notification as Nt};
@@ -483,18 +481,18 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        assert_eq!(system.start(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(system.cpu_start(&mut frame, &mut m), Next::Partition(0));
         ipc(&mut frame, Syscall::Call, 0, &[42, 43]);
         assert_eq!(
-            system.on_syscall(&mut frame, &mut m),
+            system.cpu_syscall(&mut frame, &mut m),
             Next::Idle,
             "no receiver yet"
         );
-        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
         assert_eq!(frame.pc, 0xB000);
         ipc(&mut frame, Syscall::Recv, 0, &[]);
         assert_eq!(
-            system.on_syscall(&mut frame, &mut m),
+            system.cpu_syscall(&mut frame, &mut m),
             Next::Partition(1),
             "a queued call is received at once"
         );
@@ -504,11 +502,11 @@ mod tests {
         );
         ipc(&mut frame, Syscall::ReplyRecv, 0, &[99]);
         assert_eq!(
-            system.on_syscall(&mut frame, &mut m),
+            system.cpu_syscall(&mut frame, &mut m),
             Next::Idle,
             "server waits, client is out of its window"
         );
-        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(0));
         assert_eq!(
             (frame.r[0], frame.r[1], frame.r[2]),
             (0, 99, 0),
@@ -525,17 +523,17 @@ mod tests {
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
         assert_eq!(
-            system.start(&mut frame, &mut m),
+            system.cpu_start(&mut frame, &mut m),
             Next::Partition(2),
             "the server initialises first"
         );
         ipc(&mut frame, Syscall::Recv, 0, &[]);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
         assert_eq!(frame.pc, 0xA000);
         for round in 0..3 {
             ipc(&mut frame, Syscall::Call, 0, &[round]);
             assert_eq!(
-                system.on_syscall(&mut frame, &mut m),
+                system.cpu_syscall(&mut frame, &mut m),
                 Next::Partition(2),
                 "server runs at once"
             );
@@ -547,7 +545,7 @@ mod tests {
             );
             ipc(&mut frame, Syscall::ReplyRecv, 0, &[round + 100]);
             assert_eq!(
-                system.on_syscall(&mut frame, &mut m),
+                system.cpu_syscall(&mut frame, &mut m),
                 Next::Partition(0),
                 "caller resumes at once"
             );
@@ -555,9 +553,9 @@ mod tests {
         }
         // Out of the caller's window the server does not run on its own.
         ipc(&mut frame, Syscall::Call, 0, &[1]);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(2));
         assert_eq!(
-            system.on_tick(&mut frame, &mut m),
+            system.cpu_tick(&mut frame, &mut m),
             Next::Idle,
             "b's window: b has nothing, s has no time"
         );
@@ -570,10 +568,10 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         let mut expect = |call, slot, error: SyscallError| {
             ipc(&mut frame, call, slot, &[1]);
-            assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(0));
+            assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
             assert_eq!(frame.r[0], error as u32, "{call:?} slot {slot}");
         };
         expect(Syscall::Call, 5, SyscallError::EmptySlot);
@@ -591,19 +589,19 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         assert_eq!(frame.pc, 0xA000);
         ipc(&mut frame, Syscall::Poll, 0, &[]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[0], SyscallError::WouldBlock as u32);
         ipc(&mut frame, Syscall::Wait, 0, &[]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(
             frame.pc, 0xA100,
             "the waiter blocked; the other thread runs"
         );
         ipc(&mut frame, Syscall::Signal, 0, &[0b101]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(
             (frame.pc, frame.r[0], frame.r[1]),
             (0xA000, 0, 0b101),
@@ -628,22 +626,22 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         ipc(&mut frame, Syscall::Recv, 0, &[]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         ipc(&mut frame, Syscall::Call, 0, &[1]);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(2));
         // Client 1 is stopped while the server works on its call.
         system.stop_partition(0, &mut m);
         ipc(&mut frame, Syscall::ReplyRecv, 0, &[10]);
-        system.on_syscall(&mut frame, &mut m);
-        let mut next = system.on_tick(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
+        let mut next = system.cpu_tick(&mut frame, &mut m);
         while frame.pc != 0xC000 {
-            next = system.on_tick(&mut frame, &mut m);
+            next = system.cpu_tick(&mut frame, &mut m);
         }
         assert_eq!(next, Next::Partition(1));
         ipc(&mut frame, Syscall::Call, 0, &[2]);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(2));
         assert_eq!((frame.r[1], frame.r[5]), (2, 2), "client 2's call");
         assert_ne!(
             frame.r[6] & kernel_abi::syscall::INFO_REPLY_DROPPED,
@@ -651,10 +649,10 @@ mod tests {
             "the server learns its last reply went nowhere"
         );
         ipc(&mut frame, Syscall::ReplyRecv, 0, &[20]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!((frame.pc, frame.r[0], frame.r[1]), (0xC000, 0, 20));
         ipc(&mut frame, Syscall::Call, 0, &[3]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.r[1], 3);
         assert_eq!(
             frame.r[6] & kernel_abi::syscall::INFO_REPLY_DROPPED,
@@ -671,19 +669,19 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         ipc(&mut frame, Syscall::Recv, 0, &[]);
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         // The client calls and the server takes the call, then faults.
         ipc(&mut frame, Syscall::Call, 0, &[1]);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(2));
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(2));
         let fault = UserFault {
             exception: crate::exception::ExceptionKind::DataAbort,
             pc: 0x5010,
             fault: None,
         };
         assert_eq!(
-            system.on_user_fault(&mut frame, fault, &mut m),
+            system.cpu_fault(&mut frame, fault, &mut m),
             Next::Partition(0)
         );
         assert_eq!(
@@ -692,7 +690,7 @@ mod tests {
             "the caller being served"
         );
         ipc(&mut frame, Syscall::Call, 0, &[2]);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
         assert_eq!(
             frame.r[0],
             SyscallError::PeerGone as u32,

@@ -8,7 +8,6 @@ use kernel_abi::syscall::SyscallError;
 
 use super::{Next, System};
 use crate::cap::CapObject;
-use crate::exception::TrapFrame;
 use crate::ipc::message;
 use crate::machine::Machine;
 use crate::thread::ThreadState;
@@ -18,9 +17,8 @@ const BITS_REGISTER: usize = 1;
 
 impl<'a> System<'a> {
     /// Device interrupt `irq` arrived (already masked by the arch layer).
-    pub fn on_irq(&mut self, irq: u32, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
+    pub fn on_irq(&mut self, irq: u32, machine: &mut impl Machine) -> Next {
         self.fast_call = None;
-        self.save(frame);
         if let Ok(Some(woken)) = self
             .objects
             .irqs
@@ -32,7 +30,7 @@ impl<'a> System<'a> {
                 waiter.state = ThreadState::Ready;
             }
         }
-        self.dispatch(frame, machine)
+        self.dispatch(machine)
     }
 
     /// `irq_ack(irq)`: unmasks the line behind the Irq capability in `r0`.
@@ -57,6 +55,7 @@ mod tests {
     extern crate std;
     use super::super::tests::{thread, Rig};
     use super::*;
+    use crate::exception::TrapFrame;
     use crate::machine::tests::FakeMachine;
     use boot_info::CapObjectInfo::{Irq, Notification as Nt};
     use kernel_abi::syscall::Syscall;
@@ -71,16 +70,16 @@ mod tests {
         let mut system = rig.system_with_irq(&[(0, 1), (1, 1)], &caps, (38, 1, 0b10));
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         frame.r[7] = Syscall::Wait as u32;
         frame.r[0] = 0;
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(
-            system.on_irq(37, &mut frame, &mut m),
+            system.cpu_irq(37, &mut frame, &mut m),
             Next::Idle,
             "an unbound line signals nothing"
         );
-        system.on_irq(38, &mut frame, &mut m);
+        system.cpu_irq(38, &mut frame, &mut m);
         assert_eq!(
             (frame.pc, frame.r[0], frame.r[1]),
             (0xA000, 0, 0b10),
@@ -88,11 +87,11 @@ mod tests {
         );
         frame.r[7] = Syscall::IrqAck as u32;
         frame.r[0] = 1;
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!((frame.r[0], m.unmasked.as_slice()), (0, &[38][..]));
         frame.r[7] = Syscall::IrqAck as u32;
         frame.r[0] = 0;
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(
             frame.r[0],
             SyscallError::WrongType as u32,

@@ -2,11 +2,13 @@
 //! schedule, and what the kernel does on each event — a tick, a system
 //! call, a user fault. IPC system calls are in [`ipc`].
 //!
-//! Every handler takes the interrupted thread's saved registers, updates
-//! the state, picks what runs next and leaves its registers in the same
-//! frame, so the entry code's return resumes it. The handlers are plain
-//! Rust over a [`Machine`], tested on the host. They never panic on
-//! anything a partition does.
+//! The entry code stores the interrupted thread's registers straight into
+//! its thread control block (or the idle loop's frame) — see
+//! [`System::resume`] — so every handler works on saved registers in
+//! place: it updates the state, picks what runs next, and the exit code
+//! resumes [`System::resume`]. No handler copies a whole register frame.
+//! The handlers are plain Rust over a [`Machine`], tested on the host.
+//! They never panic on anything a partition does.
 
 mod check;
 mod control;
@@ -35,9 +37,9 @@ use crate::thread::{Thread, ThreadState};
 /// What the CPU runs after an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
-    /// A thread of this partition (its registers are in the frame).
+    /// A thread of this partition (its registers: [`System::resume`]).
     Partition(usize),
-    /// Nothing can run: the idle loop (its registers are in the frame).
+    /// Nothing can run: the idle loop (its registers: [`System::resume`]).
     Idle,
     /// The run is over, with this exit status.
     Shutdown(i32),
@@ -115,16 +117,25 @@ impl<'a> System<'a> {
         self.tick
     }
 
-    /// Picks the first thing to run and puts its registers in `frame`.
-    pub fn start(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
+    /// Picks the first thing to run.
+    pub fn start(&mut self, machine: &mut impl Machine) -> Next {
         self.current = None;
-        self.dispatch(frame, machine)
+        self.dispatch(machine)
+    }
+
+    /// The registers the CPU resumes: the running thread's, or the idle
+    /// loop's. The entry code stores the next exception's registers into
+    /// the same place, so it must stay where it is until then.
+    pub fn resume(&mut self) -> &mut TrapFrame {
+        match self.current {
+            Some(index) => &mut self.threads[index].context,
+            None => &mut self.idle,
+        }
     }
 
     /// A tick: account the elapsed millisecond, then run whatever owns the
     /// next one.
-    pub fn on_tick(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
-        self.save(frame);
+    pub fn on_tick(&mut self, machine: &mut impl Machine) -> Next {
         self.partitions[self.owner].window_ticks += 1;
         if let Some(thread) = self.current {
             self.partitions[self.threads[thread].partition].running_ticks += 1;
@@ -135,42 +146,37 @@ impl<'a> System<'a> {
             return self.end(EndReason::TimeLimit, machine);
         }
         self.fast_call = None;
-        self.rotate(frame, machine)
+        self.rotate(machine)
     }
 
-    /// A system call from the current thread.
-    pub fn on_syscall(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
+    /// A system call from the current thread (its registers are saved in
+    /// its thread control block).
+    pub fn on_syscall(&mut self, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
             // Only user threads can make system calls.
-            return self.dispatch(frame, machine);
+            return self.dispatch(machine);
         };
-        if let Some(next) = self.fastpath(index, frame) {
+        if let Some(next) = self.fastpath(index) {
             return next;
         }
-        if !matches!(
-            Syscall::from_number(frame.r[7]),
-            Some(Syscall::Log | Syscall::ClockRead)
-        ) {
+        let number = Syscall::from_number(self.threads[index].context.r[7]);
+        if !matches!(number, Some(Syscall::Log | Syscall::ClockRead)) {
             self.fast_call = None;
         }
-        if let Some(call) = Syscall::from_number(frame.r[7]).filter(|c| ipc::is_ipc(*c)) {
-            return self.on_ipc(index, call, frame, machine);
+        if let Some(call) = number.filter(|c| ipc::is_ipc(*c)) {
+            return self.on_ipc(index, call, machine);
         }
         let partition = self.threads[index].partition;
         let after = syscall::handle(
-            frame,
+            &mut self.threads[index].context,
             partition as u8,
             &self.partitions[partition].space,
             machine,
         );
         match after {
             AfterCall::Continue => Next::Partition(partition),
-            AfterCall::Yield => {
-                self.save(frame);
-                self.rotate(frame, machine)
-            }
+            AfterCall::Yield => self.rotate(machine),
             AfterCall::Exit => {
-                self.save(frame);
                 self.release_ipc(index, machine);
                 let thread = &mut self.threads[index];
                 thread.state = ThreadState::Exited;
@@ -190,30 +196,24 @@ impl<'a> System<'a> {
                     });
                 }
                 self.current = None;
-                self.dispatch(frame, machine)
+                self.dispatch(machine)
             }
         }
     }
 
     /// The current thread faulted: stop its whole partition and report it.
-    pub fn on_user_fault(
-        &mut self,
-        frame: &mut TrapFrame,
-        fault: UserFault,
-        machine: &mut impl Machine,
-    ) -> Next {
+    pub fn on_user_fault(&mut self, fault: UserFault, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
-            return self.dispatch(frame, machine);
+            return self.dispatch(machine);
         };
         self.fast_call = None;
-        self.save(frame);
         if self.page_fault_to_pager(index, fault) {
             self.current = None;
-            return self.dispatch(frame, machine);
+            return self.dispatch(machine);
         }
         self.stop_partition_of(index, fault, machine);
         self.current = None;
-        self.dispatch(frame, machine)
+        self.dispatch(machine)
     }
 
     /// Stops the partition of thread `index`, which took `fault`: every
@@ -317,12 +317,6 @@ impl<'a> System<'a> {
         fail_blocked(self.threads, index, error);
     }
 
-    fn save(&mut self, frame: &TrapFrame) {
-        if let Some(index) = self.current {
-            self.threads[index].context = *frame;
-        }
-    }
-
     fn end(&mut self, reason: EndReason, machine: &mut impl Machine) -> Next {
         let faulted = self
             .partitions
@@ -337,19 +331,19 @@ impl<'a> System<'a> {
         Next::Shutdown(status)
     }
 
-    /// Chooses what runs in the current tick and loads it into `frame`;
-    /// the thread that ran last keeps the CPU against equal priorities.
-    fn dispatch(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
-        self.choose(frame, machine, false)
+    /// Chooses what runs in the current tick; the thread that ran last
+    /// keeps the CPU against equal priorities.
+    fn dispatch(&mut self, machine: &mut impl Machine) -> Next {
+        self.choose(machine, false)
     }
 
     /// As [`System::dispatch`], but the turn passes to the next of equal
     /// priority (a tick or a yield).
-    fn rotate(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
-        self.choose(frame, machine, true)
+    fn rotate(&mut self, machine: &mut impl Machine) -> Next {
+        self.choose(machine, true)
     }
 
-    fn choose(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine, rotate: bool) -> Next {
+    fn choose(&mut self, machine: &mut impl Machine, rotate: bool) -> Next {
         let active_running = self
             .partitions
             .iter()
@@ -366,7 +360,6 @@ impl<'a> System<'a> {
             });
             if let Some(index) = initialising {
                 self.current = Some(index);
-                *frame = self.threads[index].context;
                 return Next::Partition(self.threads[index].partition);
             }
             self.initialised = true;
@@ -375,12 +368,10 @@ impl<'a> System<'a> {
             Some(index) => {
                 self.current = Some(index);
                 self.last_run[owner] = self.time_owner(index);
-                *frame = self.threads[index].context;
                 Next::Partition(self.threads[index].partition)
             }
             None => {
                 self.current = None;
-                *frame = self.idle;
                 Next::Idle
             }
         }
@@ -592,6 +583,56 @@ pub(crate) mod tests {
         }
     }
 
+    /// Host tests drive the system as the CPU does: `frame` holds the
+    /// registers the CPU runs with. Each event stores them where the entry
+    /// code would (the running thread's control block, or the idle loop's
+    /// frame), runs the handler, and loads what the exit code resumes.
+    impl<'a> System<'a> {
+        pub(crate) fn cpu_start(&mut self, frame: &mut TrapFrame, m: &mut FakeMachine) -> Next {
+            let next = self.start(m);
+            *frame = *self.resume();
+            next
+        }
+
+        pub(crate) fn cpu_syscall(&mut self, frame: &mut TrapFrame, m: &mut FakeMachine) -> Next {
+            *self.resume() = *frame;
+            let next = self.on_syscall(m);
+            *frame = *self.resume();
+            next
+        }
+
+        pub(crate) fn cpu_tick(&mut self, frame: &mut TrapFrame, m: &mut FakeMachine) -> Next {
+            *self.resume() = *frame;
+            let next = self.on_tick(m);
+            *frame = *self.resume();
+            next
+        }
+
+        pub(crate) fn cpu_fault(
+            &mut self,
+            frame: &mut TrapFrame,
+            fault: UserFault,
+            m: &mut FakeMachine,
+        ) -> Next {
+            *self.resume() = *frame;
+            let next = self.on_user_fault(fault, m);
+            *frame = *self.resume();
+            next
+        }
+
+        pub(crate) fn cpu_irq(
+            &mut self,
+            irq: u32,
+            frame: &mut TrapFrame,
+            m: &mut FakeMachine,
+        ) -> Next {
+            *self.resume() = *frame;
+            let next = self.on_irq(irq, m);
+            *frame = *self.resume();
+            next
+        }
+    }
+
     fn irq_info(irqs: &[(u32, u16, u32)]) -> boot_info::BootInfo {
         let mut info = empty_info();
         for &(number, notification, bits) in irqs {
@@ -631,11 +672,11 @@ pub(crate) mod tests {
         let mut system = rig.system(&[(0, 1), (1, 3)], 400);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        let mut next = system.start(&mut frame, &mut m);
+        let mut next = system.cpu_start(&mut frame, &mut m);
         let mut ran = [0u32; 2];
         while let Next::Partition(p) = next {
             ran[p] += 1;
-            next = system.on_tick(&mut frame, &mut m);
+            next = system.cpu_tick(&mut frame, &mut m);
         }
         assert_eq!(next, Next::Shutdown(exit::CLEAN));
         assert_eq!(ran, [100, 300]);
@@ -649,13 +690,13 @@ pub(crate) mod tests {
         let mut system = rig.system(&[(0, 1), (1, 1)], 0);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        assert_eq!(system.start(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(system.cpu_start(&mut frame, &mut m), Next::Partition(0));
         assert_eq!(frame.pc, 0x10_0000);
         frame.r[4] = 44;
         frame.pc = 0x10_0040;
-        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
         assert_eq!(frame.pc, 0x20_0000);
-        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(0));
         assert_eq!((frame.pc, frame.r[4]), (0x10_0040, 44));
     }
 
@@ -670,14 +711,14 @@ pub(crate) mod tests {
         let mut system = rig.system(&[(0, 10), (1, 10)], 0);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         assert_eq!(frame.pc, 0x10_1000);
         frame.r[7] = Syscall::Yield as u32;
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.pc, 0x10_2000);
         assert_eq!(frame.r[0], 0);
         frame.r[7] = Syscall::Yield as u32;
-        system.on_syscall(&mut frame, &mut m);
+        system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.pc, 0x10_1000, "round robin among priority 5 only");
     }
 
@@ -687,18 +728,18 @@ pub(crate) mod tests {
         let mut system = rig.system(&[(0, 1), (1, 1)], 0);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         frame.r[7] = Syscall::ThreadExit as u32;
         assert_eq!(
-            system.on_syscall(&mut frame, &mut m),
+            system.cpu_syscall(&mut frame, &mut m),
             Next::Idle,
             "a's window, nothing left of a"
         );
         assert_eq!(frame.pc, IDLE_PC);
-        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
         frame.r[7] = Syscall::ThreadExit as u32;
         assert_eq!(
-            system.on_syscall(&mut frame, &mut m),
+            system.cpu_syscall(&mut frame, &mut m),
             Next::Shutdown(exit::CLEAN)
         );
         assert_eq!(system.partitions()[0].state, PartitionState::Finished);
@@ -715,24 +756,24 @@ pub(crate) mod tests {
         let mut system = rig.system(&[(0, 1), (1, 1)], 0);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
         let fault = UserFault {
             exception: ExceptionKind::DataAbort,
             pc: 0x10_0010,
             fault: None,
         };
-        assert_eq!(system.on_user_fault(&mut frame, fault, &mut m), Next::Idle);
+        assert_eq!(system.cpu_fault(&mut frame, fault, &mut m), Next::Idle);
         assert_eq!(system.partitions()[0].state, PartitionState::Stopped);
-        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
         assert_eq!(
-            system.on_tick(&mut frame, &mut m),
+            system.cpu_tick(&mut frame, &mut m),
             Next::Idle,
             "a's window stays a's"
         );
-        assert_eq!(system.on_tick(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
         frame.r[7] = Syscall::ThreadExit as u32;
         assert_eq!(
-            system.on_syscall(&mut frame, &mut m),
+            system.cpu_syscall(&mut frame, &mut m),
             Next::Shutdown(exit::PARTITION_FAULT)
         );
         assert!(m.events[0].contains("PartitionStopped"));
@@ -745,14 +786,14 @@ pub(crate) mod tests {
         rig_partition_a_finished(&mut system);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
-        assert_eq!(system.start(&mut frame, &mut m), Next::Idle);
+        assert_eq!(system.cpu_start(&mut frame, &mut m), Next::Idle);
         let fault = UserFault {
             exception: ExceptionKind::Undefined,
             pc: 0,
             fault: None,
         };
-        assert_eq!(system.on_user_fault(&mut frame, fault, &mut m), Next::Idle);
-        assert_eq!(system.on_syscall(&mut frame, &mut m), Next::Idle);
+        assert_eq!(system.cpu_fault(&mut frame, fault, &mut m), Next::Idle);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
     }
 
     fn rig_partition_a_finished(system: &mut System<'_>) {

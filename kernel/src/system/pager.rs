@@ -209,21 +209,21 @@ mod tests {
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(TABLE, 0x1000);
         let mut frame = TrapFrame::default();
-        system.start(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_start(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
         frame.r[7] = Syscall::Recv as u32;
         frame.r[0] = 0;
         frame.r[6] = 0;
-        system.on_syscall(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m); // a's window
+        system.cpu_syscall(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m); // a's window
         frame.r[4] = 0x4444;
         frame.pc = 0xA040;
         assert_eq!(
-            system.on_user_fault(&mut frame, fault(), &mut m),
+            system.cpu_fault(&mut frame, fault(), &mut m),
             Next::Idle,
             "the client waits for its pager"
         );
-        system.on_tick(&mut frame, &mut m); // b's window: the pager has the fault
+        system.cpu_tick(&mut frame, &mut m); // b's window: the pager has the fault
         let message = std::vec![frame.r[1], frame.r[2], frame.r[3], frame.r[5]];
         frame.r[7] = Syscall::ReplyRecv as u32;
         frame.r[0] = 0;
@@ -238,8 +238,8 @@ mod tests {
             0
         };
         frame.r[6] = 0;
-        system.on_syscall(&mut frame, &mut m);
-        system.on_tick(&mut frame, &mut m); // a's window again
+        system.cpu_syscall(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m); // a's window again
         let resumed = (frame.r[4] == 0x4444 && frame.pc == 0xA040).then_some(0);
         let state = system.partitions()[0].state;
         (m, message, state, resumed)

@@ -146,7 +146,7 @@ pub(super) const CAPS: [Cap; 13] = [
 fn run(system: &mut System<'_>, steps: &[Step]) -> Result<(), std::string::String> {
     let mut m = FakeMachine::new(0x6100_0000, 0x1000);
     let mut frame = TrapFrame::default();
-    let mut next = system.start(&mut frame, &mut m);
+    let mut next = system.cpu_start(&mut frame, &mut m);
     system.check().map_err(|e| std::format!("at start: {e}"))?;
     for (i, step) in steps.iter().enumerate() {
         if matches!(next, Next::Shutdown(_)) {
@@ -156,16 +156,16 @@ fn run(system: &mut System<'_>, steps: &[Step]) -> Result<(), std::string::Strin
             Step::Call(registers) => {
                 frame.r[..7].copy_from_slice(&registers[..7]);
                 frame.r[7] = registers[7];
-                system.on_syscall(&mut frame, &mut m)
+                system.cpu_syscall(&mut frame, &mut m)
             }
-            Step::Tick => system.on_tick(&mut frame, &mut m),
+            Step::Tick => system.cpu_tick(&mut frame, &mut m),
             Step::Fault => {
                 let fault = UserFault {
                     exception: ExceptionKind::DataAbort,
                     pc: frame.pc,
                     fault: None,
                 };
-                system.on_user_fault(&mut frame, fault, &mut m)
+                system.cpu_fault(&mut frame, fault, &mut m)
             }
         };
         system
@@ -215,24 +215,24 @@ fn a_malformed_reply_changes_nothing() {
     let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &CAPS);
     let mut m = FakeMachine::new(0x6100_0000, 0x1000);
     let mut frame = TrapFrame::default();
-    system.start(&mut frame, &mut m);
+    system.cpu_start(&mut frame, &mut m);
     let call = |frame: &mut TrapFrame, number: u32, r5: u32, r6: u32, word: u32| {
         frame.r[..7].copy_from_slice(&[0, word, 0, 0, 0, r5, r6]);
         frame.r[7] = number;
     };
     // The server initialises and waits; the client calls.
     while frame.pc != 0x5000 && frame.pc != 0x5100 {
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
     }
     call(&mut frame, 8, 0, 0, 0);
-    system.on_syscall(&mut frame, &mut m);
+    system.cpu_syscall(&mut frame, &mut m);
     call(&mut frame, 8, 0, 0, 0);
-    system.on_syscall(&mut frame, &mut m);
+    system.cpu_syscall(&mut frame, &mut m);
     while frame.pc != 0xA000 {
-        system.on_tick(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
     }
     call(&mut frame, 5, 0, 1, 41);
-    system.on_syscall(&mut frame, &mut m);
+    system.cpu_syscall(&mut frame, &mut m);
     let server_pc = frame.pc;
     assert!(
         server_pc == 0x5000 || server_pc == 0x5100,
@@ -241,7 +241,7 @@ fn a_malformed_reply_changes_nothing() {
     for (r5, r6) in [(0xFFFF_FFFF, 1), (0x8000_0000, 1), (0, 5)] {
         call(&mut frame, 6, r5, r6, 42);
         assert!(matches!(
-            system.on_syscall(&mut frame, &mut m),
+            system.cpu_syscall(&mut frame, &mut m),
             Next::Partition(2)
         ));
         assert_eq!(frame.r[0], SyscallError::InvalidArgument as u32);
@@ -249,7 +249,7 @@ fn a_malformed_reply_changes_nothing() {
         system.check().unwrap();
     }
     call(&mut frame, 6, 0, 1, 42);
-    system.on_syscall(&mut frame, &mut m);
+    system.cpu_syscall(&mut frame, &mut m);
     system.check().unwrap();
     assert_eq!(
         (frame.pc, frame.r[0], frame.r[1]),
