@@ -80,7 +80,7 @@ pub fn switch_address_space(table: usize, asid: u8) {
 
 /// Leaves boot for good: resumes `frame`, which stays where it is (the
 /// next exception stores the registers back into it).
-pub fn launch(frame: *mut TrapFrame) -> ! {
+pub fn launch(frame: &'static mut TrapFrame) -> ! {
     // SAFETY: the frame describes a valid user thread (in a switched-to
     // address space) or the idle loop and lives for the whole run (a
     // thread control block or the system's idle frame); nothing on the

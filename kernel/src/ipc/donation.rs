@@ -18,6 +18,8 @@ use super::{IpcError, ThreadId};
 pub struct Loan {
     passive: bool,
     lender: Option<ThreadId>,
+    /// How many threads borrow this thread's time directly.
+    borrowers: u16,
 }
 
 /// Every thread's loan state, in a boot-sized table.
@@ -94,8 +96,37 @@ impl<'a> Donations<'a> {
                 Some(t) => current = self.loans[t.index()].lender,
             }
         }
-        self.loans[server.index()].lender = Some(caller);
+        self.lend(caller, server);
         Ok(true)
+    }
+
+    /// Records that `server` borrows `caller`'s time.
+    fn lend(&mut self, caller: ThreadId, server: ThreadId) {
+        self.loans[server.index()].lender = Some(caller);
+        self.loans[caller.index()].borrowers += 1;
+    }
+
+    /// Checks that every borrower count is right (for tests; O(n²)).
+    pub fn check(&self) -> Result<(), &'static str> {
+        for (index, loan) in self.loans.iter().enumerate() {
+            let counted = self
+                .loans
+                .iter()
+                .filter(|other| other.lender.is_some_and(|l| l.index() == index))
+                .count();
+            if usize::from(loan.borrowers) != counted {
+                return Err("a thread's borrower count is wrong");
+            }
+        }
+        Ok(())
+    }
+
+    /// How many threads borrow `thread`'s time directly (0 for a thread
+    /// that does not exist).
+    pub fn borrowers(&self, thread: ThreadId) -> u16 {
+        self.loans
+            .get(thread.index())
+            .map_or(0, |loan| loan.borrowers)
     }
 
     /// A call from `caller` was handed to `server`, a passive thread that
@@ -104,9 +135,11 @@ impl<'a> Donations<'a> {
     /// for a reply), so it cannot be in `caller`'s chain. Returns whether
     /// it did (not if `server` is active or already borrowing).
     pub fn lend_to_receiver(&mut self, caller: ThreadId, server: ThreadId) -> bool {
-        match self.loans.get_mut(server.index()) {
-            Some(loan) if loan.passive && loan.lender.is_none() => {
-                loan.lender = Some(caller);
+        match self.loans.get(server.index()) {
+            Some(loan)
+                if loan.passive && loan.lender.is_none() && caller.index() < self.loans.len() =>
+            {
+                self.lend(caller, server);
                 true
             }
             _ => false,
@@ -117,22 +150,32 @@ impl<'a> Donations<'a> {
     /// lender, if it was borrowing.
     pub fn give_back(&mut self, server: ThreadId) -> Result<Option<ThreadId>, IpcError> {
         self.loan(server)?;
-        Ok(self.loans[server.index()].lender.take())
+        let lender = self.loans[server.index()].lender.take();
+        if let Some(lender) = lender {
+            self.loans[lender.index()].borrowers -= 1;
+        }
+        Ok(lender)
     }
 
     /// `thread` is stopped. Threads serving it on its time keep running on
     /// the same time as before — their loans move to `thread`'s lender, or
     /// stay with `thread` if it was on its own time — so they can finish
     /// and reach their reply (which then fails) instead of hanging. Returns
-    /// the caller `thread` was serving, which must be woken with an error.
+    /// the thread whose time `thread` borrowed, if any (a caller waiting
+    /// for its reply learns of the stop through its reply right).
     pub fn cancel(&mut self, thread: ThreadId) -> Result<Option<ThreadId>, IpcError> {
         let lender = self.loan(thread)?.lender;
         if let Some(successor) = lender {
+            let moved = self.loans[thread.index()].borrowers;
             for loan in self.loans.iter_mut() {
                 if loan.lender == Some(thread) {
                     loan.lender = Some(successor);
                 }
             }
+            self.loans[thread.index()].borrowers = 0;
+            // `thread` stops borrowing; its borrowers borrow from its lender.
+            self.loans[successor.index()].borrowers += moved;
+            self.loans[successor.index()].borrowers -= 1;
         }
         self.loans[thread.index()].lender = None;
         Ok(lender)

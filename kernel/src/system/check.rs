@@ -5,7 +5,8 @@
 //! - capability slots and the derivation tree agree, no copy has rights
 //!   its source lacks, and every frame page's capability count is exact;
 //! - every loan (transient grant) is recorded both ways and its slot
-//!   holds a capability;
+//!   holds a capability, and every thread's count of borrowers of its
+//!   time is exact;
 //! - every mapping record belongs to a frame capability and its region is
 //!   in the partition's address space;
 //! - a blocked thread waits on exactly one thing — an endpoint queue, a
@@ -26,6 +27,7 @@ impl<'a> System<'a> {
     pub fn check(&self) -> Result<(), &'static str> {
         self.objects.caps.check()?;
         self.objects.lending.check_consistent()?;
+        self.objects.donations.check()?;
         self.check_mappings()?;
         for index in 0..self.threads.len() {
             self.check_thread(index)?;

@@ -10,10 +10,11 @@
 //! the same steps both ways and compares every register and thread:
 //!
 //! - a call passes no capability and no IPC buffer, goes to a passive
-//!   receiver of strictly higher priority than the caller (so the slow
-//!   path's scheduler would pick it: the caller was the highest-priority
-//!   ready thread of its window, and now blocks), after every passive
-//!   thread has initialised;
+//!   receiver of strictly higher priority than the caller that neither
+//!   borrows nor lends time (so the slow path's scheduler would pick it:
+//!   the caller was the highest-priority ready thread of its window, now
+//!   blocks, and the loan makes no one else runnable), after every
+//!   passive thread has initialised;
 //! - a reply answers the call the fastpath made last, with nothing else
 //!   having happened since (no tick, interrupt, fault or other system call
 //!   that could change who is ready), passes no capability and no buffer,
@@ -82,8 +83,12 @@ impl<'a> System<'a> {
         }
         let server = self.objects.endpoints.waiting_receiver(endpoint)?;
         let (from, to) = (&self.threads[caller], &self.threads[server.index()]);
-        let borrowing = self.objects.donations.lender(server) != Ok(None);
-        if !to.passive || to.priority <= from.priority || borrowing {
+        // A receiver that lends time to others would make them runnable
+        // too; one that borrows already keeps its loan on the slow path.
+        let donations = &self.objects.donations;
+        let borrowing = donations.lender(server) != Ok(None);
+        let lending = donations.borrowers(server) != 0;
+        if !to.passive || to.priority <= from.priority || borrowing || lending {
             return None;
         }
         // Point of no return: with that receiver waiting, the call is

@@ -14,9 +14,9 @@
 //! [`frames`](super::frames).
 
 use kernel_abi::cap::{CapKind, CapSlot, GrantDescriptor, GrantKind, Rights};
-use kernel_abi::syscall::{MessageInfo, Syscall, SyscallError};
+use kernel_abi::syscall::{MessageInfo, SyscallError};
 
-use super::{Next, System};
+use super::System;
 use crate::cap::layout::SlotRef;
 use crate::cap::{CapObject, EndpointId, NotificationId};
 use crate::ipc::endpoint::{CallOutcome, Received, RecvOutcome, SendOutcome};
@@ -29,74 +29,11 @@ use crate::thread::ThreadState;
 /// Register a notification call's bits travel in.
 const BITS_REGISTER: usize = 1;
 
-/// Whether `call` is handled here.
-pub(super) fn is_ipc(call: Syscall) -> bool {
-    !matches!(
-        call,
-        Syscall::Log | Syscall::Yield | Syscall::ThreadExit | Syscall::ClockRead
-    )
-}
-
 fn id(index: usize) -> ThreadId {
     ThreadId(index as u16)
 }
 
 impl<'a> System<'a> {
-    /// Handles IPC call `call` from thread `index` (its registers are saved
-    /// in its thread control block).
-    pub(super) fn on_ipc(
-        &mut self,
-        index: usize,
-        call: Syscall,
-        machine: &mut impl Machine,
-    ) -> Next {
-        let result = match call {
-            Syscall::Call => self.send(index, true, machine),
-            Syscall::Send => self.send(index, false, machine),
-            Syscall::Recv => self.receive(index, false, machine),
-            Syscall::ReplyRecv => self.receive(index, true, machine),
-            Syscall::Signal => self.signal(index),
-            Syscall::Wait => self.wait(index),
-            Syscall::Poll => self.poll(index),
-            Syscall::FrameMap => self.frame_map(index, machine),
-            Syscall::FrameUnmap => self.frame_unmap(index, machine),
-            Syscall::CapCopy => self.cap_copy(index),
-            Syscall::FrameSplit => self.frame_split(index),
-            Syscall::CapDelete => self.cap_delete(index, machine),
-            Syscall::CapRevoke => self.cap_revoke(index, machine),
-            Syscall::IrqAck => self.irq_ack(index, machine),
-            Syscall::PartitionStatus => self.partition_status(index),
-            Syscall::PartitionStop => self.partition_stop(index, machine),
-            Syscall::FrameReach => self.frame_reach(index),
-            Syscall::Log | Syscall::Yield | Syscall::ThreadExit | Syscall::ClockRead => {
-                Err(SyscallError::UnknownSyscall)
-            }
-        };
-        if matches!(
-            call,
-            Syscall::FrameMap
-                | Syscall::IrqAck
-                | Syscall::PartitionStatus
-                | Syscall::FrameReach
-                | Syscall::PartitionStop
-                | Syscall::FrameUnmap
-                | Syscall::CapCopy
-                | Syscall::FrameSplit
-                | Syscall::CapDelete
-                | Syscall::CapRevoke
-        ) && result.is_ok()
-        {
-            message::succeed(&mut self.threads[index].context);
-        }
-        if let Err(error) = result {
-            message::fail(&mut self.threads[index].context, error);
-        }
-        if self.threads[index].state == ThreadState::Blocked {
-            self.threads[index].initialised = true;
-        }
-        self.dispatch(machine)
-    }
-
     fn endpoint(&self, index: usize, rights: Rights) -> Result<(EndpointId, u32), SyscallError> {
         let slot = message::slot_argument(&self.threads[index].context)?;
         let partition = self.threads[index].partition as u8;
@@ -275,7 +212,7 @@ impl<'a> System<'a> {
     }
 
     /// `send` or `call` through the endpoint capability in `r0`.
-    fn send(
+    pub(super) fn send(
         &mut self,
         index: usize,
         call: bool,
@@ -318,7 +255,7 @@ impl<'a> System<'a> {
     /// checked — the endpoint, the receive slot, the reply's words and the
     /// capability it grants — before either happens: a malformed reply is
     /// refused whole, and the caller still waits for a good one.
-    fn receive(
+    pub(super) fn receive(
         &mut self,
         index: usize,
         reply_first: bool,
@@ -350,7 +287,13 @@ impl<'a> System<'a> {
                 let _ = self.objects.donations.give_back(id(index));
                 outcome.received
             }
-            None => self.objects.endpoints.recv(endpoint, id(index))?,
+            None => {
+                let outcome = self.objects.endpoints.recv(endpoint, id(index))?;
+                // Time borrowed for a message already received (a send's)
+                // goes back: the next message lends its own.
+                let _ = self.objects.donations.give_back(id(index));
+                outcome
+            }
         };
         match received {
             RecvOutcome::Received(Received {
@@ -395,7 +338,7 @@ impl<'a> System<'a> {
     }
 
     /// `signal(bits)` on the notification capability in `r0`.
-    fn signal(&mut self, index: usize) -> Result<(), SyscallError> {
+    pub(super) fn signal(&mut self, index: usize) -> Result<(), SyscallError> {
         let notification = self.notification(index, Rights::WRITE)?;
         let bits = self.threads[index].context.r[BITS_REGISTER];
         if let Some(woken) = self.objects.notifications.signal(notification, bits)? {
@@ -409,7 +352,7 @@ impl<'a> System<'a> {
     }
 
     /// `wait` on the notification capability in `r0`: its bits, or block.
-    fn wait(&mut self, index: usize) -> Result<(), SyscallError> {
+    pub(super) fn wait(&mut self, index: usize) -> Result<(), SyscallError> {
         let notification = self.notification(index, Rights::READ)?;
         match self.objects.notifications.wait(notification, id(index))? {
             WaitOutcome::Got(bits) => {
@@ -427,7 +370,7 @@ impl<'a> System<'a> {
 
     /// `poll` on the notification capability in `r0`: its bits, never
     /// blocking (`WouldBlock` when none are pending).
-    fn poll(&mut self, index: usize) -> Result<(), SyscallError> {
+    pub(super) fn poll(&mut self, index: usize) -> Result<(), SyscallError> {
         let notification = self.notification(index, Rights::READ)?;
         let bits = self.objects.notifications.poll(notification)?;
         if bits == 0 {
@@ -444,12 +387,14 @@ impl<'a> System<'a> {
 mod tests {
     extern crate std;
     use super::super::tests::{thread, Rig};
+    use super::super::Next;
     use super::*;
     use crate::exception::TrapFrame;
     use crate::machine::tests::FakeMachine;
     use crate::machine::UserFault;
     use boot_info::CapObjectInfo::{Endpoint as Ep, Notification as Nt};
     use kernel_abi::syscall::MessageInfo;
+    use kernel_abi::syscall::Syscall;
 
     const READ: u32 = Rights::READ.bits();
     const WRITE: u32 = Rights::WRITE.bits();

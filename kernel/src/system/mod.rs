@@ -26,13 +26,26 @@ use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
 
 use crate::exception::TrapFrame;
+use crate::ipc::message;
 use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Event, Machine, UserFault};
 use crate::objects::KernelObjects;
 use crate::partition::{Partition, PartitionState};
 use crate::schedule::Schedule;
-use crate::syscall::{self, AfterCall};
+use crate::syscall;
 use crate::thread::{Thread, ThreadState};
+
+/// Who runs after a system call, as its handler says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum After {
+    /// The caller, at once: the call woke and blocked nobody.
+    Resume,
+    /// Whoever the scheduler picks: the call may have blocked the caller or
+    /// woken someone.
+    Schedule,
+    /// The next thread of equal priority (a yield).
+    Rotate,
+}
 
 /// What the CPU runs after an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +163,9 @@ impl<'a> System<'a> {
     }
 
     /// A system call from the current thread (its registers are saved in
-    /// its thread control block).
+    /// its thread control block): decoded once, dispatched by one `match`,
+    /// each handler checking everything before it changes anything and
+    /// saying who runs next.
     pub fn on_syscall(&mut self, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
             // Only user threads can make system calls.
@@ -159,46 +174,93 @@ impl<'a> System<'a> {
         if let Some(next) = self.fastpath(index) {
             return next;
         }
-        let number = Syscall::from_number(self.threads[index].context.r[7]);
-        if !matches!(number, Some(Syscall::Log | Syscall::ClockRead)) {
+        let Some(call) = Syscall::from_number(self.threads[index].context.r[7]) else {
+            message::fail(
+                &mut self.threads[index].context,
+                SyscallError::UnknownSyscall,
+            );
+            return Next::Partition(self.threads[index].partition);
+        };
+        if !matches!(call, Syscall::Log | Syscall::ClockRead) {
             self.fast_call = None;
         }
-        if let Some(call) = number.filter(|c| ipc::is_ipc(*c)) {
-            return self.on_ipc(index, call, machine);
+        let (result, after) = match call {
+            Syscall::Log => (self.log(index, machine), After::Resume),
+            Syscall::Yield => (Ok(()), After::Rotate),
+            Syscall::ThreadExit => return self.exit(index, machine),
+            Syscall::ClockRead => (self.clock_read(index, machine), After::Resume),
+            Syscall::Call => (self.send(index, true, machine), After::Schedule),
+            Syscall::ReplyRecv => (self.receive(index, true, machine), After::Schedule),
+            Syscall::Send => (self.send(index, false, machine), After::Schedule),
+            Syscall::Recv => (self.receive(index, false, machine), After::Schedule),
+            Syscall::Signal => (self.signal(index), After::Schedule),
+            Syscall::Wait => (self.wait(index), After::Schedule),
+            Syscall::Poll => (self.poll(index), After::Resume),
+            Syscall::FrameMap => (self.frame_map(index, machine), After::Resume),
+            Syscall::FrameUnmap => (self.frame_unmap(index, machine), After::Resume),
+            Syscall::CapCopy => (self.cap_copy(index), After::Resume),
+            Syscall::CapRevoke => (self.cap_revoke(index, machine), After::Resume),
+            Syscall::CapDelete => (self.cap_delete(index, machine), After::Resume),
+            Syscall::IrqAck => (self.irq_ack(index, machine), After::Resume),
+            Syscall::PartitionStatus => (self.partition_status(index), After::Resume),
+            Syscall::PartitionStop => (self.partition_stop(index, machine), After::Schedule),
+            Syscall::FrameSplit => (self.frame_split(index), After::Resume),
+            Syscall::FrameReach => (self.frame_reach(index), After::Resume),
+        };
+        let thread = &mut self.threads[index];
+        match result {
+            // A caller that now waits gets its code from whoever wakes it.
+            Ok(()) if thread.state == ThreadState::Blocked => thread.initialised = true,
+            Ok(()) => message::succeed(&mut thread.context),
+            Err(error) => message::fail(&mut thread.context, error),
         }
-        let partition = self.threads[index].partition;
-        let after = syscall::handle(
-            &mut self.threads[index].context,
-            partition as u8,
-            &self.partitions[partition].space,
-            machine,
-        );
         match after {
-            AfterCall::Continue => Next::Partition(partition),
-            AfterCall::Yield => self.rotate(machine),
-            AfterCall::Exit => {
-                self.release_ipc(index, machine);
-                let thread = &mut self.threads[index];
-                thread.state = ThreadState::Exited;
-                let p = &self.partitions[partition];
-                machine.report(Event::ThreadExited {
-                    partition: &p.name,
-                    thread: &thread.name,
-                });
-                let any_left = self.threads.iter().any(|t| {
-                    t.partition == partition
-                        && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
-                });
-                if !any_left {
-                    self.partitions[partition].state = PartitionState::Finished;
-                    machine.report(Event::PartitionFinished {
-                        partition: &self.partitions[partition].name,
-                    });
-                }
-                self.current = None;
-                self.dispatch(machine)
+            After::Resume if thread.state == ThreadState::Ready => {
+                Next::Partition(thread.partition)
             }
+            After::Resume | After::Schedule => self.dispatch(machine),
+            After::Rotate => self.rotate(machine),
         }
+    }
+
+    /// `log(frame, len)` from thread `index`.
+    fn log(&mut self, index: usize, machine: &mut impl Machine) -> Result<(), SyscallError> {
+        let thread = &self.threads[index];
+        let space = &self.partitions[thread.partition].space;
+        let (ptr, len) = (thread.context.r[0], thread.context.r[1]);
+        syscall::log(ptr, len, thread.partition as u8, space, machine)
+    }
+
+    /// `clock_read(out)` from thread `index`.
+    fn clock_read(&mut self, index: usize, machine: &mut impl Machine) -> Result<(), SyscallError> {
+        let thread = &self.threads[index];
+        let space = &self.partitions[thread.partition].space;
+        syscall::clock_read(thread.context.r[0], space, machine)
+    }
+
+    /// `thread_exit()` from thread `index`: it leaves IPC and ends; its
+    /// partition finishes with its last thread.
+    fn exit(&mut self, index: usize, machine: &mut impl Machine) -> Next {
+        let partition = self.threads[index].partition;
+        self.release_ipc(index, machine);
+        let thread = &mut self.threads[index];
+        thread.state = ThreadState::Exited;
+        let p = &self.partitions[partition];
+        machine.report(Event::ThreadExited {
+            partition: &p.name,
+            thread: &thread.name,
+        });
+        let any_left = self.threads.iter().any(|t| {
+            t.partition == partition && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
+        });
+        if !any_left {
+            self.partitions[partition].state = PartitionState::Finished;
+            machine.report(Event::PartitionFinished {
+                partition: &self.partitions[partition].name,
+            });
+        }
+        self.current = None;
+        self.dispatch(machine)
     }
 
     /// The current thread faulted: stop its whole partition and report it.
@@ -250,17 +312,19 @@ impl<'a> System<'a> {
     fn release_ipc(&mut self, index: usize, machine: &mut impl Machine) {
         self.end_transient(index, machine);
         let id = ThreadId(index as u16);
-        let mut woken = heapless::Vec::<ThreadId, 2>::new();
-        let _ = self.objects.endpoints.cancel_thread(id, |caller| {
-            let _ = woken.push(caller);
-        });
-        let _ = self.objects.notifications.cancel_thread(id);
-        if let Ok(Some(caller)) = self.objects.donations.cancel(id) {
-            if !woken.contains(&caller) {
-                let _ = woken.push(caller);
-            }
-        }
-        for caller in woken {
+        // At most one caller waits on this thread: the one its reply right
+        // answers (a thread whose time it borrows but that waits on
+        // something else — it only sent — is not woken: nothing of its
+        // own ended).
+        let mut caller = None;
+        let cancelled = self
+            .objects
+            .endpoints
+            .cancel_thread(id, |waiting| caller = Some(waiting));
+        let unqueued = self.objects.notifications.cancel_thread(id);
+        let unloaned = self.objects.donations.cancel(id);
+        debug_assert!(cancelled.is_ok() && unqueued.is_ok() && unloaned.is_ok());
+        if let Some(caller) = caller {
             self.end_transient(caller.index(), machine);
             self.fail_blocked(caller.index(), SyscallError::PeerGone);
         }
@@ -720,6 +784,21 @@ pub(crate) mod tests {
         frame.r[7] = Syscall::Yield as u32;
         system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(frame.pc, 0x10_1000, "round robin among priority 5 only");
+    }
+
+    #[test]
+    fn unknown_call_numbers_are_refused_and_the_caller_runs_on() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0x10_0000), thread(1, 1, 0x20_0000)]);
+        let mut system = rig.system(&[(0, 1), (1, 1)], 0);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.cpu_start(&mut frame, &mut m);
+        for number in [0, 22, 99, 0x123456, u32::MAX] {
+            frame.r[7] = number;
+            assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
+            assert_eq!(frame.r[0], SyscallError::UnknownSyscall as u32);
+            assert_eq!(frame.pc, 0x10_0000);
+        }
     }
 
     #[test]
