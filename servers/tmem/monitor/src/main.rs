@@ -209,12 +209,11 @@ mod partition {
 
     /// Asks the kernel who can reach each frame the server holds: a store
     /// or spare frame must be the server's alone, and a client's window
-    /// (slot `WINDOWS + k - 1`) shared with that one client only.
+    /// (slot `WINDOWS + k - 1`) shared with one partition only, its client.
     fn check_isolation(server: u32) {
         let own = 1u64 << server;
         let windows = WINDOWS..WINDOWS + MAX_CLIENTS as u16;
         let (mut private, mut shared, mut leaks) = (0u32, 0u32, 0u32);
-        let mut window_holders = 0u64;
         for slot in 0..=u16::MAX {
             let reach = match PARTITIONS.frame_reach(server, slot) {
                 Ok(reach) => reach,
@@ -223,8 +222,9 @@ mod partition {
             };
             let others = reach & !own;
             let allowed = if windows.contains(&slot) {
-                // One client, and not one that can reach another window.
-                others.count_ones() <= 1 && others & window_holders == 0
+                // The one partition that is this client (a partition may
+                // be several clients, each with its own window).
+                others.count_ones() <= 1
             } else {
                 others == 0
             };
@@ -239,7 +239,6 @@ mod partition {
                 private += 1;
             } else {
                 shared += 1;
-                window_holders |= others;
             }
         }
         if leaks == 0 {
