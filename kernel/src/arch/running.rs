@@ -58,6 +58,11 @@ struct Running {
     system: System<'static>,
     machine: HardwareMachine,
     loaded: Option<usize>,
+    /// Index of each partition's first thread in the system's threads
+    /// (threads are laid out partition by partition).
+    first_thread: [usize; boot_info::MAX_PARTITIONS],
+    /// The thread whose id TPIDRURO holds.
+    identified: Option<usize>,
 }
 
 /// A cell for kernel state shared between boot and exception handlers.
@@ -112,7 +117,9 @@ pub fn boot() -> Result<(), BootError> {
     let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
+    let mut first_thread = [0; boot_info::MAX_PARTITIONS];
     for (index, p) in info.partitions.iter().enumerate() {
+        first_thread[index] = next_thread;
         if p.threads.is_empty() {
             return Err(BootError::NoThreads { partition: index });
         }
@@ -245,6 +252,8 @@ pub fn boot() -> Result<(), BootError> {
             system,
             machine,
             loaded: None,
+            first_thread,
+            identified: None,
         })
     };
     Ok(())
@@ -301,6 +310,9 @@ pub fn on_user_fault(frame: &mut TrapFrame, fault: UserFault) {
     }
 }
 
+/// Carries out what the system chose. Every return to a user thread comes
+/// through here (or resumes the thread that was interrupted, unchanged), so
+/// the address space and TPIDRURO always belong to the thread that runs.
 fn act(running: &mut Running, next: Next) {
     match next {
         Next::Partition(index) => {
@@ -308,6 +320,16 @@ fn act(running: &mut Running, next: Next) {
                 let p = &running.system.partitions()[index];
                 user::switch_address_space(p.table, p.asid);
                 running.loaded = Some(index);
+            }
+            let thread = running.system.current_thread();
+            if thread != running.identified {
+                // The thread runs in its own partition, `index`, so it is
+                // at or after that partition's first thread.
+                let first = running.first_thread[index];
+                if let Some(in_partition) = thread.and_then(|t| t.checked_sub(first)) {
+                    user::set_thread_id(kernel_abi::user_layout::thread_id(in_partition as u32));
+                }
+                running.identified = thread;
             }
         }
         Next::Idle => {}

@@ -99,6 +99,12 @@ impl<'a> System<'a> {
         self.tick
     }
 
+    /// The thread whose registers the last event left in the frame, if
+    /// a user thread runs next (its index in the system's threads).
+    pub fn current_thread(&self) -> Option<usize> {
+        self.current
+    }
+
     /// Picks the first thing to run and puts its registers in `frame`.
     pub fn start(&mut self, frame: &mut TrapFrame, machine: &mut impl Machine) -> Next {
         self.current = None;
