@@ -59,7 +59,11 @@ impl OwnerLock {
     /// Ends a section of `me` that `acquire` began (`nested` as it
     /// returned); the outermost section frees the lock.
     pub fn release(&self, me: u32, nested: bool) {
-        debug_assert_eq!(self.owner(), Some(me), "released by a thread that does not hold it");
+        debug_assert_eq!(
+            self.owner(),
+            Some(me),
+            "released by a thread that does not hold it"
+        );
         if !nested {
             self.owner.store(FREE, Ordering::Release);
         }
@@ -166,6 +170,9 @@ mod tests {
             handle.join().unwrap();
         }
         // SAFETY: every thread has ended.
-        assert_eq!(unsafe { *shared.counter.get() }, u64::from(THREADS) * ROUNDS);
+        assert_eq!(
+            unsafe { *shared.counter.get() },
+            u64::from(THREADS) * ROUNDS
+        );
     }
 }
