@@ -58,12 +58,17 @@ struct Running {
     system: System<'static>,
     machine: HardwareMachine,
     loaded: Option<usize>,
-    /// Index of each partition's first thread in the system's threads
-    /// (threads are laid out partition by partition).
-    first_thread: [usize; boot_info::MAX_PARTITIONS],
-    /// The thread whose id TPIDRURO holds.
-    identified: Option<usize>,
+    /// What TPIDRURO holds while each thread runs (by index in the
+    /// system's threads): `kernel_abi::user_layout::thread_id` of its index
+    /// in its partition.
+    thread_ids: [u8; MAX_THREADS],
 }
+
+/// Most threads in a system.
+const MAX_THREADS: usize = boot_info::MAX_PARTITIONS * boot_info::MAX_THREADS;
+
+// Every thread id fits the table's bytes.
+const _: () = assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_THREADS as u32) <= 255);
 
 /// A cell for kernel state shared between boot and exception handlers.
 struct KernelCell<T>(UnsafeCell<Option<T>>);
@@ -117,9 +122,8 @@ pub fn boot() -> Result<(), BootError> {
     let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
-    let mut first_thread = [0; boot_info::MAX_PARTITIONS];
+    let mut thread_ids = [0u8; MAX_THREADS];
     for (index, p) in info.partitions.iter().enumerate() {
-        first_thread[index] = next_thread;
         if p.threads.is_empty() {
             return Err(BootError::NoThreads { partition: index });
         }
@@ -219,6 +223,9 @@ pub fn boot() -> Result<(), BootError> {
             thread.ipc_buffer = ipc_buffers[t_index];
             // SAFETY: as for partitions; `next_thread < thread_count`.
             unsafe { threads.add(next_thread).write(thread) };
+            if let Some(id) = thread_ids.get_mut(next_thread) {
+                *id = kernel_abi::user_layout::thread_id(t_index as u32) as u8;
+            }
             next_thread += 1;
         }
     }
@@ -252,8 +259,7 @@ pub fn boot() -> Result<(), BootError> {
             system,
             machine,
             loaded: None,
-            first_thread,
-            identified: None,
+            thread_ids,
         })
     };
     Ok(())
@@ -321,15 +327,11 @@ fn act(running: &mut Running, next: Next) {
                 user::switch_address_space(p.table, p.asid);
                 running.loaded = Some(index);
             }
+            // Written on every return to a user thread: cheaper than
+            // checking whether it changed.
             let thread = running.system.current_thread();
-            if thread != running.identified {
-                // The thread runs in its own partition, `index`, so it is
-                // at or after that partition's first thread.
-                let first = running.first_thread[index];
-                if let Some(in_partition) = thread.and_then(|t| t.checked_sub(first)) {
-                    user::set_thread_id(kernel_abi::user_layout::thread_id(in_partition as u32));
-                }
-                running.identified = thread;
+            if let Some(&id) = thread.and_then(|t| running.thread_ids.get(t)) {
+                user::set_thread_id(u32::from(id));
             }
         }
         Next::Idle => {}
