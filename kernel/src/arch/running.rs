@@ -318,7 +318,10 @@ pub fn on_user_fault(frame: &mut TrapFrame, fault: UserFault) {
 
 /// Carries out what the system chose. Every return to a user thread comes
 /// through here (or resumes the thread that was interrupted, unchanged), so
-/// the address space and TPIDRURO always belong to the thread that runs.
+/// the address space and TPIDRURO always belong to the thread that runs;
+/// a path that switches threads without coming here (an IPC fastpath) must
+/// write TPIDRURO itself, or userlib's lock will take one thread for
+/// another.
 fn act(running: &mut Running, next: Next) {
     match next {
         Next::Partition(index) => {
