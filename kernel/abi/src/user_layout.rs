@@ -14,6 +14,14 @@
 //! A thread starts at the ELF entry point with `r0` = its index in the
 //! partition, `r1` = the partition's argument from the system description
 //! and `sp` at the top of its own stack.
+//!
+//! While a thread runs, the user read-only thread ID register TPIDRURO
+//! (CP15 c13, c0, 3; read with `mrc p15, 0, rX, c13, c0, 3`) holds
+//! [`thread_id`] of its index: the kernel writes it on every switch to a
+//! user thread, and user mode cannot write it. So code shared by a
+//! partition's threads (a lock's owner, for instance) can tell which
+//! thread it runs in without a system call. It is never
+//! [`NO_THREAD_ID`], and it names a thread only within its partition.
 
 /// First address of every partition's memory; partition ELFs are linked here.
 pub const USER_BASE: u32 = 0x0010_0000;
@@ -26,3 +34,13 @@ pub const GRANT_WINDOW: u32 = 0x7F00_0000;
 pub const GRANT_WINDOW_SIZE: u32 = 1 << 20;
 /// Granule of every user mapping.
 pub const PAGE_SIZE: u32 = 4096;
+
+/// What TPIDRURO holds while the thread with index `index` in its
+/// partition runs: `index + 1`.
+pub const fn thread_id(index: u32) -> u32 {
+    index + 1
+}
+
+/// A TPIDRURO value no thread has (what it reads before the kernel
+/// first sets it).
+pub const NO_THREAD_ID: u32 = 0;

@@ -58,7 +58,17 @@ struct Running {
     system: System<'static>,
     machine: HardwareMachine,
     loaded: Option<usize>,
+    /// What TPIDRURO holds while each thread runs (by index in the
+    /// system's threads): `kernel_abi::user_layout::thread_id` of its index
+    /// in its partition.
+    thread_ids: [u8; MAX_THREADS],
 }
+
+/// Most threads in a system.
+const MAX_THREADS: usize = boot_info::MAX_PARTITIONS * boot_info::MAX_THREADS;
+
+// Every thread id fits the table's bytes.
+const _: () = assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_THREADS as u32) <= 255);
 
 /// A cell for kernel state shared between boot and exception handlers.
 struct KernelCell<T>(UnsafeCell<Option<T>>);
@@ -112,6 +122,7 @@ pub fn boot() -> Result<(), BootError> {
     let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
+    let mut thread_ids = [0u8; MAX_THREADS];
     for (index, p) in info.partitions.iter().enumerate() {
         if p.threads.is_empty() {
             return Err(BootError::NoThreads { partition: index });
@@ -212,6 +223,9 @@ pub fn boot() -> Result<(), BootError> {
             thread.ipc_buffer = ipc_buffers[t_index];
             // SAFETY: as for partitions; `next_thread < thread_count`.
             unsafe { threads.add(next_thread).write(thread) };
+            if let Some(id) = thread_ids.get_mut(next_thread) {
+                *id = kernel_abi::user_layout::thread_id(t_index as u32) as u8;
+            }
             next_thread += 1;
         }
     }
@@ -245,6 +259,7 @@ pub fn boot() -> Result<(), BootError> {
             system,
             machine,
             loaded: None,
+            thread_ids,
         })
     };
     Ok(())
@@ -307,7 +322,10 @@ pub fn on_user_fault(fault: UserFault) {
     }
 }
 
-/// Carries out what the system decided: switch address spaces, or end.
+/// Carries out what the system chose. Every return to a user thread comes
+/// through here (or resumes the thread that was interrupted, unchanged),
+/// the fastpath's included, so the address space and TPIDRURO always
+/// belong to the thread that runs.
 #[inline(always)]
 fn act(running: &mut Running, next: Next) {
     match next {
@@ -316,6 +334,12 @@ fn act(running: &mut Running, next: Next) {
                 let p = &running.system.partitions()[index];
                 user::switch_address_space(p.table, p.asid);
                 running.loaded = Some(index);
+            }
+            // Written on every return to a user thread: cheaper than
+            // checking whether it changed.
+            let thread = running.system.current_thread();
+            if let Some(&id) = thread.and_then(|t| running.thread_ids.get(t)) {
+                user::set_thread_id(u32::from(id));
             }
         }
         Next::Idle => {}

@@ -78,6 +78,15 @@ pub fn switch_address_space(table: usize, asid: u8) {
     }
 }
 
+/// Tells the user thread about to run who it is: TPIDRURO, which user
+/// mode reads but cannot write, gets `id` (see
+/// `kernel_abi::user_layout::thread_id`).
+pub fn set_thread_id(id: u32) {
+    // SAFETY: TPIDRURO holds no state the kernel or the hardware uses; it
+    // is a software thread ID that only user code reads.
+    unsafe { aarch32_cpu::register::Tpidruro::write(aarch32_cpu::register::Tpidruro(id)) };
+}
+
 /// Leaves boot for good: resumes `frame`, which stays where it is (the
 /// next exception stores the registers back into it).
 pub fn launch(frame: &'static mut TrapFrame) -> ! {

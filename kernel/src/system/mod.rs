@@ -130,6 +130,12 @@ impl<'a> System<'a> {
         self.tick
     }
 
+    /// The thread that runs next, if a user thread does (its index in the
+    /// system's threads).
+    pub fn current_thread(&self) -> Option<usize> {
+        self.current
+    }
+
     /// Picks the first thing to run.
     pub fn start(&mut self, machine: &mut impl Machine) -> Next {
         self.current = None;

@@ -25,10 +25,15 @@ mod lock;
 mod logger;
 #[cfg(target_os = "none")]
 mod memcpy;
+pub mod owner_lock;
 #[cfg(target_os = "none")]
 mod panic;
+#[cfg(target_os = "none")]
+pub mod thread;
 
 pub use kernel_abi::syscall::SyscallError;
+#[cfg(target_os = "none")]
+pub use lock::waits as lock_waits;
 
 /// How a thread was started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -70,6 +70,7 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-syscall-prober",
     "test-ipc-client",
     "test-ipc-echo",
+    "test-lock-hammer",
     "test-uart-driver",
     "test-tmem-prober",
     "tmem-client",

@@ -24,13 +24,19 @@ pub struct Service<P: FrameProvider> {
 
 impl<P: FrameProvider> Service<P> {
     /// A service over `provider`'s frames for the clients `config` names;
-    /// `max_pages` bounds the pages (and so the metadata) the store keeps.
+    /// `max_pages` bounds the pages (and so the metadata) the store keeps;
+    /// `index_key` keys the store's handle hash and must be something no
+    /// client knows ([`tmem_store::derive_index_key`]).
     pub fn new(
         config: ServerConfig,
         provider: P,
         max_pages: u32,
+        index_key: u64,
     ) -> Result<Self, tmem_store::ConfigError> {
-        let store = Store::new(config.store_config(max_pages), provider)?;
+        let store = Store::new(
+            config.store_config(max_pages).index_seed(index_key),
+            provider,
+        )?;
         Ok(Service { store, config })
     }
 

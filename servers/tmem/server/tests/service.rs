@@ -43,6 +43,7 @@ fn service() -> Service<VecFrames> {
         ServerConfig::from_argument(ARGUMENT).unwrap(),
         VecFrames::new(8),
         32,
+        tmem_store::derive_index_key(b"test", &[1]),
     )
     .unwrap()
 }

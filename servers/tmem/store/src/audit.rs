@@ -32,6 +32,9 @@ impl<P: FrameProvider> Store<P> {
         let mut pool_pages = vec![0u64; self.pools.capacity() as usize];
         let (mut zero, mut shared) = (0u64, 0u64);
         for (index, record) in self.records.iter() {
+            if record.hash != self.handle_hash(&record.key) {
+                return Err("record's kept hash differs from its key's");
+            }
             if self.find_record(&record.key).map(|(_, found)| found) != Some(index) {
                 return Err("record not reachable through the index");
             }
@@ -194,6 +197,9 @@ impl<P: FrameProvider> Store<P> {
                     .ok_or("pool lists a freed object")?;
                 if object.pool != pool_slot || object.prev_in_pool != previous {
                     return Err("broken pool object list");
+                }
+                if object.hash != self.object_hash(object.pool, object.object) {
+                    return Err("object's kept hash differs from its key's");
                 }
                 if self
                     .find_object(object.pool, object.object)

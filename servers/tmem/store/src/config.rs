@@ -69,6 +69,31 @@ pub struct SharedPoolGrant {
     pub clients: Vec<ClientId>,
 }
 
+/// An index key made from `secret` (bytes the server keeps to itself, e.g.
+/// chosen at build time) and `samples` (values that differ from boot to
+/// boot, e.g. clock readings taken while the server starts): two
+/// HalfSipHash-2-4 outputs of all of it, under two fixed keys, side by
+/// side.
+///
+/// The result is only as unguessable as its inputs: with a public
+/// `secret` and a deterministic boot (QEMU with `-icount`), every boot
+/// gets the same key.
+pub fn derive_index_key(secret: &[u8], samples: &[u64]) -> u64 {
+    use crate::halfsiphash::HalfSip24;
+    let half = |key: u64| {
+        let mut hasher = HalfSip24::new(key);
+        hasher.write_u32(HalfSip24::hash_bytes(key, secret));
+        for &sample in samples {
+            hasher.write_u64(sample);
+        }
+        hasher.finish()
+    };
+    // Two arbitrary distinct keys (the first words of pi's fraction).
+    let low = half(0x243f_6a88_85a3_08d3);
+    let high = half(0x1319_8a2e_0370_7344);
+    u64::from(high) << 32 | u64::from(low)
+}
+
 /// Everything [`Store::new`](crate::Store::new) needs besides the frames.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -83,10 +108,11 @@ pub struct Config {
     /// (records, handle and object tables, content blocks, sharing index,
     /// LRU links), plus 16 bytes per frame.
     pub max_pages: u32,
-    /// Key of the hash that indexes handles and objects. The server should
-    /// set it from a boot-time random source: a client that knew it could
-    /// choose handles that collide and slow every client's operations down
-    /// (never break them).
+    /// The 64-bit HalfSipHash-1-3 key of the tables that index handles and
+    /// objects. The server must set it from something no client knows (see
+    /// [`derive_index_key`]): a client that knew it could choose handles
+    /// that collide and slow every client's operations down (never break
+    /// them). The default is a public constant, for tests.
     pub index_seed: u64,
 }
 
@@ -120,5 +146,24 @@ impl Config {
             clients: clients.to_vec(),
         });
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::derive_index_key;
+
+    #[test]
+    fn index_keys_depend_on_the_secret_and_on_every_sample() {
+        let key = derive_index_key(b"secret", &[1, 2]);
+        assert_eq!(key, derive_index_key(b"secret", &[1, 2]));
+        assert_ne!(key, derive_index_key(b"secreT", &[1, 2]));
+        assert_ne!(key, derive_index_key(b"secret", &[1, 3]));
+        assert_ne!(key, derive_index_key(b"secret", &[2, 2]));
+        assert_ne!(key, derive_index_key(b"secret", &[1, 2, 0]));
+        // Both halves change.
+        let other = derive_index_key(b"secret", &[1, 2 + (1 << 40)]);
+        assert_ne!(key as u32, other as u32);
+        assert_ne!(key >> 32, other >> 32);
     }
 }

@@ -3,11 +3,13 @@
 //! Used to find a page record by handle and an object by (pool, object id)
 //! in O(1) expected time, so per-operation cost does not grow with the number
 //! of pages stored. Slots are reserved at construction for twice the
-//! capacity (load at most 1/2), so inserting never allocates. Hashes are
-//! keyed SipHash-1-3 with a seed from the configuration, so a client cannot
-//! choose handles that collide without knowing the seed. Linear probing with
-//! backward-shift deletion: no tombstones, so probe chains never degrade
-//! with churn. The table must never hold a value twice.
+//! capacity (load at most 1/2), so inserting never allocates. Callers hash
+//! keys with keyed HalfSipHash-1-3 ([`crate::halfsiphash`]) under a key the
+//! server makes at boot, so a client cannot choose handles that collide
+//! without knowing it; the table keeps each entry's 32-bit hash, so it
+//! never hashes a key itself. Linear probing with backward-shift deletion:
+//! no tombstones, so probe chains never degrade with churn. The table must
+//! never hold a value twice.
 
 use crate::slab::NIL;
 use alloc::vec;
@@ -15,7 +17,7 @@ use alloc::vec::Vec;
 
 #[derive(Clone, Copy)]
 struct Slot {
-    /// Low 32 bits of the key's hash (home position = hash & mask).
+    /// The key's hash (home position = hash & mask).
     hash: u32,
     /// [`NIL`] when empty.
     value: u32,
@@ -49,10 +51,9 @@ impl HashTable {
     /// Position and value of the entry with `hash` for which `matches` holds.
     pub(crate) fn find(
         &self,
-        hash: u64,
+        hash: u32,
         mut matches: impl FnMut(u32) -> bool,
     ) -> Option<(u32, u32)> {
-        let hash = hash as u32;
         let mut position = hash & self.mask;
         loop {
             let slot = self.slots[position as usize];
@@ -66,13 +67,19 @@ impl HashTable {
         }
     }
 
+    /// Position of `value`, stored under `hash`: a lookup by a hash the
+    /// caller kept, with no key to compare.
+    pub(crate) fn position_of(&self, hash: u32, value: u32) -> Option<u32> {
+        self.find(hash, |candidate| candidate == value)
+            .map(|(position, _)| position)
+    }
+
     /// Adds `value` under `hash`; the caller guarantees its key is absent.
     /// Refuses (returns false) only when the table is half full.
-    pub(crate) fn insert(&mut self, hash: u64, value: u32) -> bool {
+    pub(crate) fn insert(&mut self, hash: u32, value: u32) -> bool {
         if self.len >= self.mask.div_ceil(2) {
             return false;
         }
-        let hash = hash as u32;
         let mut position = hash & self.mask;
         while self.slots[position as usize].value != NIL {
             position = (position + 1) & self.mask;
@@ -131,47 +138,10 @@ impl HashTable {
     }
 }
 
-/// SipHash-1-3 of `words` under a 128-bit key derived from `seed`.
-pub(crate) fn keyed_hash(seed: u64, words: &[u64]) -> u64 {
-    let k0 = seed;
-    let k1 = seed.rotate_left(32) ^ 0x5bd1_e995_5bd1_e995;
-    let mut v = [
-        k0 ^ 0x736f_6d65_7073_6575,
-        k1 ^ 0x646f_7261_6e64_6f6d,
-        k0 ^ 0x6c79_6765_6e65_7261,
-        k1 ^ 0x7465_6462_7974_6573,
-    ];
-    let round = |v: &mut [u64; 4]| {
-        v[0] = v[0].wrapping_add(v[1]);
-        v[1] = v[1].rotate_left(13) ^ v[0];
-        v[0] = v[0].rotate_left(32);
-        v[2] = v[2].wrapping_add(v[3]);
-        v[3] = v[3].rotate_left(16) ^ v[2];
-        v[0] = v[0].wrapping_add(v[3]);
-        v[3] = v[3].rotate_left(21) ^ v[0];
-        v[2] = v[2].wrapping_add(v[1]);
-        v[1] = v[1].rotate_left(17) ^ v[2];
-        v[2] = v[2].rotate_left(32);
-    };
-    for &word in words {
-        v[3] ^= word;
-        round(&mut v);
-        v[0] ^= word;
-    }
-    let last = ((words.len() as u64 * 8) & 0xff) << 56;
-    v[3] ^= last;
-    round(&mut v);
-    v[0] ^= last;
-    v[2] ^= 0xff;
-    round(&mut v);
-    round(&mut v);
-    round(&mut v);
-    v[0] ^ v[1] ^ v[2] ^ v[3]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::halfsiphash::HalfSip13;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
@@ -180,7 +150,7 @@ mod tests {
         /// (key % 4) forces long chains and wrap-around.
         #[test]
         fn behaves_like_a_set(ops in proptest::collection::vec((any::<bool>(), 0u32..40), 0..300), bad_hash in any::<bool>()) {
-            let hash_of = |key: u32| if bad_hash { u64::from(key % 4) + 13 } else { keyed_hash(7, &[u64::from(key)]) };
+            let hash_of = |key: u32| if bad_hash { key % 4 + 13 } else { hash_word(7, key) };
             let mut table = HashTable::with_capacity(20);
             let mut model = BTreeSet::new();
             for (insert, key) in ops {
@@ -192,6 +162,7 @@ mod tests {
                     if accepted { model.insert(key); }
                 } else if !insert {
                     if let Some((position, _)) = found {
+                        prop_assert_eq!(table.position_of(hash_of(key), key), Some(position));
                         table.remove_at(position);
                         model.remove(&key);
                     }
@@ -203,9 +174,15 @@ mod tests {
         }
     }
 
+    fn hash_word(key: u64, word: u32) -> u32 {
+        let mut hasher = HalfSip13::new(key);
+        hasher.write_u32(word);
+        hasher.finish()
+    }
+
     #[test]
-    fn seed_changes_the_hash() {
-        assert_ne!(keyed_hash(1, &[1, 2, 3]), keyed_hash(2, &[1, 2, 3]));
-        assert_ne!(keyed_hash(1, &[1, 2, 3]), keyed_hash(1, &[1, 2, 4]));
+    fn the_key_changes_the_hash() {
+        assert_ne!(hash_word(1, 3), hash_word(2, 3));
+        assert_ne!(hash_word(1, 3), hash_word(1, 4));
     }
 }

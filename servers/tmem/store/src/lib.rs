@@ -108,6 +108,7 @@ mod error;
 mod fairness;
 mod frame_table;
 mod frames;
+pub mod halfsiphash;
 mod handle;
 mod hash_table;
 mod index;
@@ -120,7 +121,7 @@ mod slab;
 mod stats;
 mod store;
 
-pub use config::{ClientConfig, Config, SharedPoolGrant};
+pub use config::{derive_index_key, ClientConfig, Config, SharedPoolGrant};
 pub use error::{ConfigError, TmemError};
 pub use frames::{FrameId, FrameProvider, Page, VecFrames, PAGE_SIZE};
 pub use handle::{

@@ -9,8 +9,8 @@
 //! last page, and never sit on the list of a pool it does not belong to.
 
 use crate::frames::FrameProvider;
+use crate::halfsiphash::HalfSip13;
 use crate::handle::ObjectId;
-use crate::hash_table::keyed_hash;
 use crate::slab::NIL;
 use crate::store::Store;
 
@@ -19,33 +19,55 @@ use crate::store::Store;
 pub(crate) struct ObjectEntry {
     pub(crate) pool: u32,
     pub(crate) object: ObjectId,
+    /// The hash of (pool, object) the object table holds it under.
+    pub(crate) hash: u32,
     pub(crate) first_page: u32,
     pub(crate) pages: u32,
     pub(crate) prev_in_pool: u32,
     pub(crate) next_in_pool: u32,
 }
 
+/// The hasher that has absorbed (`pool`, `object`) under the index `key`:
+/// finished, the object's hash; continued with a page index, the handle's.
+pub(crate) fn object_hasher(key: u64, pool: u32, object: ObjectId) -> HalfSip13 {
+    let mut hasher = HalfSip13::new(key);
+    hasher.write_u32(pool);
+    for word in object.0 {
+        hasher.write_u64(word);
+    }
+    hasher
+}
+
 impl<P: FrameProvider> Store<P> {
-    pub(crate) fn object_hash(&self, pool: u32, object: ObjectId) -> u64 {
-        let [a, b, c] = object.0;
-        keyed_hash(self.index_seed, &[u64::from(pool), a, b, c])
+    pub(crate) fn object_hash(&self, pool: u32, object: ObjectId) -> u32 {
+        object_hasher(self.index_seed, pool, object).finish()
     }
 
     /// The entry of (`pool`, `object`): (table position, entry index).
     pub(crate) fn find_object(&self, pool: u32, object: ObjectId) -> Option<(u32, u32)> {
+        self.find_object_hashed(pool, object, self.object_hash(pool, object))
+    }
+
+    /// [`Self::find_object`] with the hash already computed.
+    pub(crate) fn find_object_hashed(
+        &self,
+        pool: u32,
+        object: ObjectId,
+        hash: u32,
+    ) -> Option<(u32, u32)> {
         let objects = &self.objects;
-        self.object_table
-            .find(self.object_hash(pool, object), |entry| {
-                let entry = &objects[entry];
-                entry.pool == pool && entry.object == object
-            })
+        self.object_table.find(hash, |entry| {
+            let entry = &objects[entry];
+            entry.pool == pool && entry.object == object
+        })
     }
 
     /// Links page record `record` into its object, creating the object entry
-    /// if needed. Room was checked by the caller (objects <= records).
-    pub(crate) fn link_page(&mut self, record: u32) -> bool {
+    /// if needed; `object_hash` is the hash of the record's (pool, object).
+    /// Room was checked by the caller (objects <= records).
+    pub(crate) fn link_page(&mut self, record: u32, object_hash: u32) -> bool {
         let key = self.records[record].key;
-        let entry = match self.find_object(key.pool, key.object) {
+        let entry = match self.find_object_hashed(key.pool, key.object, object_hash) {
             Some((_, entry)) => entry,
             None => {
                 let Some(pool) = self.pools.get(key.pool) else {
@@ -55,6 +77,7 @@ impl<P: FrameProvider> Store<P> {
                 let Ok(entry) = self.objects.insert(ObjectEntry {
                     pool: key.pool,
                     object: key.object,
+                    hash: object_hash,
                     first_page: NIL,
                     pages: 0,
                     prev_in_pool: NIL,
@@ -62,10 +85,7 @@ impl<P: FrameProvider> Store<P> {
                 }) else {
                     return false;
                 };
-                if !self
-                    .object_table
-                    .insert(self.object_hash(key.pool, key.object), entry)
-                {
+                if !self.object_table.insert(object_hash, entry) {
                     self.objects.remove(entry);
                     return false;
                 }
@@ -117,7 +137,7 @@ impl<P: FrameProvider> Store<P> {
         if object.next_in_pool != NIL {
             self.objects[object.next_in_pool].prev_in_pool = object.prev_in_pool;
         }
-        if let Some((position, _)) = self.find_object(object.pool, object.object) {
+        if let Some(position) = self.object_table.position_of(object.hash, entry) {
             self.object_table.remove_at(position);
         }
         self.objects.remove(entry);

@@ -16,11 +16,11 @@ use crate::fairness::{choose_victim, Share};
 use crate::frame_table::{FrameNeed, FrameTable};
 use crate::frames::{FrameProvider, Page, PAGE_SIZE};
 use crate::handle::{ClientId, ObjectId, PoolFlags, PoolId, PoolUuid, MAX_POOLS_PER_CLIENT};
-use crate::hash_table::{keyed_hash, HashTable};
+use crate::hash_table::HashTable;
 use crate::index::OrderedIndex;
 use crate::lru::LruLists;
 use crate::object::ObjectEntry;
-use crate::page_record::{ContentRef, HandleKey, PageRecord};
+use crate::page_record::{ContentRef, HandleKey, KeyHashes, PageRecord};
 use crate::pool::PoolState;
 use crate::slab::{Slab, NIL};
 use crate::stats::{Counter, OpStats};
@@ -62,6 +62,7 @@ pub struct Store<P: FrameProvider> {
     pub(crate) objects: Slab<ObjectEntry>,
     /// (pool, object id) -> object entry.
     pub(crate) object_table: HashTable,
+    /// The HalfSipHash key of both tables ([`Config::index_seed`]).
     pub(crate) index_seed: u64,
     pub(crate) contents: Slab<ContentBlock>,
     pub(crate) dedup: OrderedIndex<DedupKey>,
@@ -183,15 +184,21 @@ impl<P: FrameProvider> Store<P> {
             .ok_or(TmemError::NoSuchPool)
     }
 
-    pub(crate) fn handle_hash(&self, key: &HandleKey) -> u64 {
-        keyed_hash(self.index_seed, &key.hash_words())
+    pub(crate) fn handle_hash(&self, key: &HandleKey) -> u32 {
+        key.hash(self.index_seed)
     }
 
     /// The record stored under `key`: (table position, record index).
     pub(crate) fn find_record(&self, key: &HandleKey) -> Option<(u32, u32)> {
+        self.find_record_hashed(key, self.handle_hash(key))
+    }
+
+    /// [`Self::find_record`] with `key`'s hash already computed: each guest
+    /// operation hashes its handle once and passes the hash along.
+    pub(crate) fn find_record_hashed(&self, key: &HandleKey, hash: u32) -> Option<(u32, u32)> {
         let records = &self.records;
         self.handles
-            .find(self.handle_hash(key), |record| records[record].key == *key)
+            .find(hash, |record| records[record].key == *key)
     }
 
     pub(crate) fn count(&mut self, client: u16, pool: u32, counter: Counter) {
@@ -330,14 +337,15 @@ impl<P: FrameProvider> Store<P> {
             object,
             index,
         };
-        let duplicate = match self.find_record(&key) {
+        let hashes = key.hashes(self.index_seed);
+        let duplicate = match self.find_record_hashed(&key, hashes.handle) {
             Some((_, record)) => {
                 self.remove_record(record);
                 true
             }
             None => false,
         };
-        match self.store_new_page(client, key, page) {
+        match self.store_new_page(client, key, hashes, page) {
             Ok(()) => {
                 self.count(client, pool, Counter::GoodPuts);
                 if duplicate {
@@ -358,6 +366,7 @@ impl<P: FrameProvider> Store<P> {
         &mut self,
         client: u16,
         key: HandleKey,
+        hashes: KeyHashes,
         page: &Page,
     ) -> Result<(), TmemError> {
         let state = &self.clients[usize::from(client)];
@@ -391,6 +400,7 @@ impl<P: FrameProvider> Store<P> {
         };
         let record = PageRecord {
             key,
+            hash: hashes.handle,
             client,
             content,
             persistent,
@@ -402,13 +412,13 @@ impl<P: FrameProvider> Store<P> {
             self.drop_content_ref(content);
             return Err(TmemError::NoMemory);
         };
-        if !self.handles.insert(self.handle_hash(&key), record_index) {
+        if !self.handles.insert(hashes.handle, record_index) {
             self.records.remove(record_index);
             self.drop_content_ref(content);
             return Err(TmemError::NoMemory);
         }
-        if !self.link_page(record_index) {
-            if let Some((position, _)) = self.find_record(&key) {
+        if !self.link_page(record_index, hashes.object) {
+            if let Some(position) = self.handles.position_of(hashes.handle, record_index) {
                 self.handles.remove_at(position);
             }
             self.records.remove(record_index);
@@ -522,7 +532,7 @@ impl<P: FrameProvider> Store<P> {
             debug_assert!(false, "removing a free record");
             return;
         };
-        if let Some((position, _)) = self.find_record(&record.key) {
+        if let Some(position) = self.handles.position_of(record.hash, record_index) {
             self.handles.remove_at(position);
         }
         self.unlink_page(record_index);
@@ -549,9 +559,10 @@ impl<P: FrameProvider> Store<P> {
     /// many. O(1) per page.
     pub(crate) fn remove_range(&mut self, pool: u32, object: Option<ObjectId>) -> u32 {
         let mut removed = 0;
+        let object_hash = object.map(|object| self.object_hash(pool, object));
         loop {
-            let entry = match object {
-                Some(object) => match self.find_object(pool, object) {
+            let entry = match object.zip(object_hash) {
+                Some((object, hash)) => match self.find_object_hashed(pool, object, hash) {
                     Some((_, entry)) => entry,
                     None => break,
                 },
@@ -588,7 +599,10 @@ impl<P: FrameProvider> Store<P> {
             object,
             index,
         };
-        let (_, record_index) = self.find_record(&key).ok_or(TmemError::NotFound)?;
+        let hash = self.handle_hash(&key);
+        let (_, record_index) = self
+            .find_record_hashed(&key, hash)
+            .ok_or(TmemError::NotFound)?;
         let record = self.records[record_index];
         let removed = !record.persistent && self.pools[pool_slot].exclusive_gets();
         match record.content {
@@ -624,7 +638,8 @@ impl<P: FrameProvider> Store<P> {
             object,
             index,
         };
-        match self.find_record(&key) {
+        let hash = self.handle_hash(&key);
+        match self.find_record_hashed(&key, hash) {
             Some((_, record)) => {
                 self.remove_record(record);
                 self.count(slot, pool_slot, Counter::FoundFlushes);

@@ -21,10 +21,33 @@ use tmem_server::layout::{
 /// frame, so that zero pages and compressed pages can outnumber frames.
 const PAGES_PER_FRAME: u32 = 2;
 
+/// Bytes mixed into the store's index key that only this image holds: set
+/// `TMEM_INDEX_SECRET` when building an image for a board. Without it the
+/// secret is this public default, and the key's only secret part is the
+/// boot timing (see [`index_key`]).
+const INDEX_SECRET: &str = match option_env!("TMEM_INDEX_SECRET") {
+    Some(secret) => secret,
+    None => "tmem-index-secret",
+};
+
+/// The store's hash key, made at boot from [`INDEX_SECRET`] and the
+/// microsecond clock read at points of setup whose timing varies from boot
+/// to boot on a board (cache, DRAM and interrupt timing), so a client can
+/// predict neither. Under QEMU with `-icount` every boot runs the same
+/// instructions, so every boot gets the same key: fine for tests, and the
+/// reason benchmark figures repeat. The clock is the only varying input a
+/// partition has; a board's hardware random number generator would be a
+/// better one.
+fn index_key(samples: &[u64]) -> u64 {
+    tmem_store::derive_index_key(INDEX_SECRET.as_bytes(), samples)
+}
+
 /// Builds the server's state.
 pub fn run(argument: u32) -> Result<State, &'static str> {
+    let started = userlib::syscall::clock_us();
     let config = ServerConfig::from_argument(argument).map_err(|_| "bad argument")?;
     let frames = split_memory()?;
+    let split = userlib::syscall::clock_us();
     let count = frames.len() as u32;
     let mut frames_held = count;
     let mut windows = [None; MAX_CLIENTS];
@@ -58,8 +81,14 @@ pub fn run(argument: u32) -> Result<State, &'static str> {
         }
         defmt::debug!("client {=u32}: mode {=u32}", client.0, mode.bits());
     }
-    let service = Service::new(config, PoolFrames::new(frames), count * PAGES_PER_FRAME)
-        .map_err(|_| "store configuration refused")?;
+    let key = index_key(&[started, split, userlib::syscall::clock_us()]);
+    let service = Service::new(
+        config,
+        PoolFrames::new(frames),
+        count * PAGES_PER_FRAME,
+        key,
+    )
+    .map_err(|_| "store configuration refused")?;
     defmt::info!(
         "tmem server: {=u32} frames ({=u32} KiB), {=usize} clients",
         count,
