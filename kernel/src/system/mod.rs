@@ -10,6 +10,8 @@
 //! The handlers are plain Rust over a [`Machine`], tested on the host.
 //! They never panic on anything a partition does.
 
+#[cfg(test)]
+mod cap_lifetime;
 mod check;
 mod control;
 mod fastpath;
