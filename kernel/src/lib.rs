@@ -6,6 +6,7 @@
 //! compiled only for the target and is the only code that touches CP15,
 //! assembly or device registers. Nothing in the core may depend on `arch`.
 #![no_std]
+#![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod cap;
 pub mod elf;

@@ -9,6 +9,7 @@
 //! Nothing here may assume it is the only thread in its partition, and
 //! nothing may touch hardware: the kernel is the only way out.
 #![no_std]
+#![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod ipc;
 pub mod message;
