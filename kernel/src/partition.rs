@@ -60,6 +60,8 @@ pub enum LoadError {
     BadStackSize { thread: usize },
     /// The stacks do not fit above the ELF's segments.
     StacksDoNotFit,
+    /// More threads than a partition can have.
+    TooManyThreads,
     /// Building its address space failed.
     Space(SpaceError),
 }
@@ -116,8 +118,9 @@ pub fn load(
                 Rights::ReadWrite,
             ))
             .map_err(LoadError::Space)?;
-        // Cannot fail: there are at most MAX_THREADS threads.
-        let _ = stack_tops.push(top);
+        stack_tops
+            .push(top)
+            .map_err(|_| LoadError::TooManyThreads)?;
         top = bottom.saturating_sub(PAGE_SIZE);
     }
 

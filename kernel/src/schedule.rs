@@ -15,6 +15,8 @@ pub enum ScheduleError {
     Empty,
     /// A window names a partition index that does not exist.
     NoSuchPartition { window: usize },
+    /// More windows than the kernel's table holds.
+    TooManyWindows,
     /// The windows do not add up to the major frame.
     WrongTotal {
         windows_ms: u64,
@@ -48,8 +50,8 @@ impl Schedule {
                 windows_ms: total,
                 major_frame_ms: info.major_frame_ms,
             })?;
-            // Cannot fail: `ends` has the same capacity as `windows`.
-            let _ = ends.push((end, partition));
+            ends.push((end, partition))
+                .map_err(|_| ScheduleError::TooManyWindows)?;
         }
         if total != u64::from(info.major_frame_ms) {
             return Err(ScheduleError::WrongTotal {

@@ -40,8 +40,10 @@ pub fn write_log(record: &[u8]) {
     if out.is_none() {
         *out = semihosting::io::stdout().ok();
     }
-    if let Some(out) = out {
-        let _ = out.write_all(record);
+    // A record the host does not take is lost: there is nowhere else to
+    // say so.
+    if let Some(Err(_)) = out.as_mut().map(|out| out.write_all(record)) {
+        *out = None;
     }
 }
 

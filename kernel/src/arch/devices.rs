@@ -323,7 +323,9 @@ pub fn handle_irq() -> Irq {
         } else {
             // Level-triggered: keep it masked until the driver has dealt
             // with the device and acknowledged (`irq_ack`).
-            let _ = gic.disable(irq.id());
+            if gic.disable(irq.id()).is_err() {
+                defmt::error!("interrupt {=u32} could not be masked", irq.id());
+            }
             outcome = Irq::Device(irq.id());
         }
         gic.end_of_interrupt(irq);

@@ -226,20 +226,16 @@ impl UserSpace {
     /// How many second-level tables [`build_tables`](Self::build_tables)
     /// needs: one per megabyte any region touches.
     pub fn tables_needed(&self) -> usize {
-        let mut sections: Vec<u32, { MAX_REGIONS * 4 }> = Vec::new();
-        let mut count = 0;
-        for r in self.all() {
-            let mut s = r.virt / SECTION_SIZE as u32;
-            let last = (r.virt + r.size - 1) / SECTION_SIZE as u32;
-            while s <= last {
-                if !sections.contains(&s) {
-                    count += 1;
-                    let _ = sections.push(s);
-                }
-                s += 1;
-            }
-        }
-        count
+        // One pass over user space a megabyte at a time (boot only): no
+        // list of megabytes seen that a large partition could overflow.
+        let section = SECTION_SIZE as u32;
+        (0..USER_TOP / section)
+            .filter(|&s| {
+                let (start, end) = (s * section, s * section + (section - 1));
+                self.all()
+                    .any(|r| r.virt <= end && start <= r.virt + (r.size - 1))
+            })
+            .count()
     }
 
     /// Fills `l1` and as many tables of `l2` as needed (physically at

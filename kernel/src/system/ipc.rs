@@ -194,11 +194,26 @@ impl<'a> System<'a> {
         landed.then_some((receive, grant.kind))
     }
 
+    /// `to` received a message from `from`: a passive `to` runs on
+    /// `from`'s time until it next waits. (It cannot be borrowing already
+    /// or be in `from`'s chain of loans: every wait gives borrowed time
+    /// back, and a lender waits for a reply, not for a message.)
+    pub(super) fn lend_time(&mut self, from: usize, to: usize) {
+        let lent = self.objects.donations.donate(id(from), id(to));
+        debug_assert!(lent.is_ok(), "a receiver borrows no time");
+    }
+
+    /// Thread `index` is about to wait: time it borrowed goes back.
+    pub(super) fn return_time(&mut self, index: usize) {
+        let returned = self.objects.donations.give_back(id(index));
+        debug_assert!(returned.is_ok(), "threads in the table have loans");
+    }
+
     /// `to` got a message from `from`: it runs, on `from`'s time if it is
     /// passive.
     fn wake_receiver(&mut self, from: usize, to: usize) {
         self.threads[to].state = ThreadState::Ready;
-        let _ = self.objects.donations.donate(id(from), id(to));
+        self.lend_time(from, to);
     }
 
     /// Decodes and checks the message thread `index` is sending (`call`:
@@ -284,14 +299,14 @@ impl<'a> System<'a> {
                     Some(Err(_)) => self.threads[index].reply_dropped = true,
                     None => {}
                 }
-                let _ = self.objects.donations.give_back(id(index));
+                self.return_time(index);
                 outcome.received
             }
             None => {
                 let outcome = self.objects.endpoints.recv(endpoint, id(index))?;
                 // Time borrowed for a message already received (a send's)
                 // goes back: the next message lends its own.
-                let _ = self.objects.donations.give_back(id(index));
+                self.return_time(index);
                 outcome
             }
         };
@@ -308,7 +323,7 @@ impl<'a> System<'a> {
                     message::succeed(sender_context);
                     self.threads[sender.index()].state = ThreadState::Ready;
                 }
-                let _ = self.objects.donations.donate(sender, id(index));
+                self.lend_time(sender.index(), index);
             }
             RecvOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
         }
@@ -361,7 +376,7 @@ impl<'a> System<'a> {
                 context.r[BITS_REGISTER] = bits;
             }
             WaitOutcome::Blocked => {
-                let _ = self.objects.donations.give_back(id(index));
+                self.return_time(index);
                 self.threads[index].state = ThreadState::Blocked;
             }
         }

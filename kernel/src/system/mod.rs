@@ -101,9 +101,10 @@ impl<'a> System<'a> {
     ) -> System<'a> {
         for (index, thread) in threads.iter_mut().enumerate() {
             thread.passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
-            let _ = objects
+            let marked = objects
                 .donations
                 .set_passive(ThreadId(index as u16), thread.passive);
+            debug_assert!(marked.is_ok(), "loans are sized per thread");
         }
         System {
             partitions,
@@ -338,40 +339,35 @@ impl<'a> System<'a> {
         }
     }
 
-    /// The endpoints partition `partition` holds receive rights to.
-    fn receivable_by(
-        &self,
-        partition: usize,
-    ) -> heapless::Vec<crate::cap::EndpointId, { boot_info::MAX_ENDPOINTS }> {
-        let mut endpoints = heapless::Vec::new();
-        if let Ok(space) = self.objects.caps.space(partition as u8) {
-            for cap in space.iter().flatten() {
-                if let crate::cap::CapObject::Endpoint(ep) = cap.object {
-                    if cap.rights.contains(kernel_abi::cap::Rights::READ)
-                        && !endpoints.contains(&ep)
-                    {
-                        let _ = endpoints.push(ep);
-                    }
-                }
-            }
-        }
-        endpoints
+    /// Whether `partition` holds a capability to receive on `endpoint`.
+    fn can_receive(&self, partition: usize, endpoint: crate::cap::EndpointId) -> bool {
+        self.objects.caps.space(partition as u8).is_ok_and(|space| {
+            space.iter().flatten().any(|cap| {
+                cap.object == crate::cap::CapObject::Endpoint(endpoint)
+                    && cap.rights.contains(kernel_abi::cap::Rights::READ)
+            })
+        })
     }
 
     /// `partition` was stopped: every endpoint it could receive on that no
     /// running partition can receive on is closed, and the threads queued
-    /// on it are woken with `PeerGone`.
+    /// on it are woken with `PeerGone`. O(endpoints × slots): a stop, not a
+    /// hot path.
     fn release_endpoints_of(&mut self, partition: usize) {
-        for ep in self.receivable_by(partition) {
+        for e in 0..self.objects.endpoints.count() {
+            let ep = crate::cap::EndpointId(e as u16);
+            if !self.can_receive(partition, ep) {
+                continue;
+            }
             let still_served = (0..self.partitions.len()).any(|p| {
                 p != partition
                     && self.partitions[p].state == PartitionState::Running
-                    && self.receivable_by(p).contains(&ep)
+                    && self.can_receive(p, ep)
             });
             if still_served {
                 continue;
             }
-            // The endpoint came from a capability: it exists.
+            // The endpoint exists: it is below the count.
             let closed = self.objects.endpoints.close(ep);
             debug_assert!(closed.is_ok());
             let threads = &mut *self.threads;
@@ -380,7 +376,7 @@ impl<'a> System<'a> {
             let cancelled = self.objects.endpoints.cancel_endpoint(ep, |t| {
                 fail_blocked(threads, t.index(), SyscallError::PeerGone);
             });
-            debug_assert!(cancelled.is_ok(), "endpoints in capabilities exist");
+            debug_assert!(cancelled.is_ok(), "endpoints below the count exist");
         }
     }
 

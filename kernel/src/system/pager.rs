@@ -60,10 +60,7 @@ impl<'a> System<'a> {
                 let to = receiver.index();
                 fault_message(fault, badge).deliver(&mut self.threads[to].context, None);
                 self.threads[to].state = ThreadState::Ready;
-                let _ = self
-                    .objects
-                    .donations
-                    .donate(ThreadId(index as u16), receiver);
+                self.lend_time(index, to);
             }
             Ok(CallOutcome::Blocked) => {}
             Err(_) => {
