@@ -6,8 +6,12 @@
 //!   signals; then the error cases (empty slot, wrong type, missing rights).
 //! - 2: asks the server to fault mid-call, and expects `PeerGone` (twice:
 //!   the second call finds nobody left to receive).
-//! - 3: the benchmark — 10,000 null calls, timed; under QEMU `-icount
-//!   shift=0` a microsecond is 1,000 instructions.
+//! - 3: the benchmarks, each timed over 10,000 rounds (under QEMU `-icount
+//!   shift=0` a microsecond is 1,000 instructions): a null call and a
+//!   four-word call to the echo server, a system call the kernel refuses
+//!   at once (entry, decode, exit), and a signal that wakes this
+//!   partition's second thread, of higher priority, which waits again on
+//!   the notification in slot 1.
 //! - 4, 5, 6: frames with the page server — a transient grant for one call
 //!   (the server may use the page only until it replies), a transfer (the
 //!   sender loses its mapping), and a derived copy revoked by the giver.
@@ -34,6 +38,8 @@ mod partition {
     /// The endpoint again, through a send-only capability.
     const SEND_ONLY: Endpoint = Endpoint(2);
     const BENCH_CALLS: u64 = 10_000;
+    /// Tells the notification benchmark's waiter to end.
+    const BENCH_STOP: u32 = 1 << 31;
 
     userlib::entry!(main);
 
@@ -45,7 +51,15 @@ mod partition {
                 Err(error) => defmt::error!("wait failed: {=str}", error.name()),
             },
             (2, _) => server_fault(),
-            (3, _) => bench(),
+            (3, 0) => bench(),
+            (3, _) => loop {
+                // The waiter of the notification benchmark, until told to stop.
+                match DOORBELL.wait() {
+                    Ok(bits) if bits & BENCH_STOP != 0 => break,
+                    Ok(_) => {}
+                    Err(_) => break defmt::error!("bench: wait failed"),
+                }
+            },
             (4, _) => transient_grant(),
             (5, _) => transfer(),
             (6, _) => revoke(),
@@ -296,21 +310,44 @@ mod partition {
     }
 
     fn bench() {
-        // Warm up caches and TLBs, then time.
+        // Warm up caches and TLBs, then time each figure.
         for _ in 0..100 {
             let _ = SERVER.call(&[]);
         }
+        time("ipc.call_reply.null", "round trip", || {
+            SERVER.call(&[]).is_ok()
+        });
+        time("ipc.call_reply.4words", "round trip", || {
+            SERVER
+                .call(&[1, 2, 3, 4])
+                .is_ok_and(|reply| reply.words[0] == 2)
+        });
+        time("ipc.syscall.null", "call", || {
+            syscall::raw_number(0, 0, 0) == SyscallError::UnknownSyscall as u32
+        });
+        time("ipc.notification.signal_wait", "signal and wait", || {
+            DOORBELL.signal(1).is_ok()
+        });
+        if DOORBELL.signal(BENCH_STOP).is_err() {
+            defmt::error!("bench: the waiter was not told to stop");
+        }
+    }
+
+    /// Times `BENCH_CALLS` rounds of `round` (which says whether it went
+    /// right) and logs the instructions per round as figure `name`.
+    fn time(name: &str, unit: &str, mut round: impl FnMut() -> bool) {
         let begin = syscall::clock_us();
         for _ in 0..BENCH_CALLS {
-            if SERVER.call(&[]).is_err() {
-                return defmt::error!("bench: a call failed");
+            if !round() {
+                return defmt::error!("bench {=str}: a round failed", name);
             }
         }
         let elapsed_us = syscall::clock_us() - begin;
-        let per_call = elapsed_us * 1_000 / BENCH_CALLS;
         defmt::info!(
-            "bench ipc.call_reply.null: {=u64} instructions per round trip ({=u64} calls in {=u64} us)",
-            per_call,
+            "bench {=str}: {=u64} instructions per {=str} ({=u64} rounds in {=u64} us)",
+            name,
+            elapsed_us * 1_000 / BENCH_CALLS,
+            unit,
             BENCH_CALLS,
             elapsed_us
         );
