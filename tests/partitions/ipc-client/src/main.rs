@@ -11,7 +11,10 @@
 //!   four-word call to the echo server, a system call the kernel refuses
 //!   at once (entry, decode, exit), and a signal that wakes this
 //!   partition's second thread, of higher priority, which waits again on
-//!   the notification in slot 1.
+//!   the notification in slot 1; then page faults in the grant window,
+//!   each answered by the pager (endpoint slot 5) with a copy of its frame
+//!   that the kernel maps, and deleted again (slot 2, the first free one)
+//!   so the next touch faults.
 //! - 4, 5, 6: frames with the page server — a transient grant for one call
 //!   (the server may use the page only until it replies), a transfer (the
 //!   sender loses its mapping), and a derived copy revoked by the giver.
@@ -331,6 +334,14 @@ mod partition {
         if DOORBELL.signal(BENCH_STOP).is_err() {
             defmt::error!("bench: the waiter was not told to stop");
         }
+        const FAULTING: *const u32 = (GRANT_WINDOW + 0x1_0000) as *const u32;
+        const MAPPED_FRAME: u16 = 2;
+        time("ipc.fault.roundtrip", "fault, pager and delete", || {
+            // SAFETY: the page is unmapped: the read faults, the pager maps
+            // a copy of its frame there, and the read is retried.
+            let _word = unsafe { core::ptr::read_volatile(FAULTING) };
+            userlib::ipc::cap_delete(MAPPED_FRAME).is_ok()
+        });
     }
 
     /// Times `BENCH_CALLS` rounds of `round` (which says whether it went
