@@ -16,7 +16,7 @@ use xtask::toolchain::{self, Install, Toolchain};
 pub use kernel_abi::exit;
 pub use kernel_abi::log_stream::Source;
 pub use xtask::elf::ElfInfo;
-pub use xtask::qemu::Outcome;
+pub use xtask::qemu::{BootOptions, Outcome};
 
 /// Longest any single boot may take (wall clock) before it counts as hung.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -57,15 +57,23 @@ pub fn kernel_elf() -> ElfInfo {
     ElfInfo::read(&built().elf).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Boots the test kernel on vexpress-a9, with `append` as its command
-/// line, and returns what it logged. `name` names the run's files.
-pub fn boot(name: &str, append: Option<&str>) -> BootReport {
+/// Boots the test kernel on vexpress-a9 with `options` as its boot
+/// options (`selftest=NAME`), and returns what it logged. `name` names the
+/// run's files.
+pub fn boot(name: &str, options: Option<&str>) -> BootReport {
+    let options = BootOptions::Text(options.unwrap_or_default().to_string());
+    boot_elf(name, &built().elf, options)
+}
+
+/// Boots the kernel ELF at `elf` (the test kernel, perhaps copied
+/// elsewhere) with `options`, and returns what it logged.
+pub fn boot_elf(name: &str, elf: &Path, options: BootOptions) -> BootReport {
     let built = built();
     let boot = Boot {
         board: &platform::boards::VEXPRESS_A9,
-        kernel: &built.elf,
+        kernel: elf,
         partitions: Vec::new(),
-        append: append.map(str::to_string),
+        options,
         name: format!("test-{name}"),
         timeout: Some(BOOT_TIMEOUT),
         gdb_port: None,
@@ -74,6 +82,11 @@ pub fn boot(name: &str, append: Option<&str>) -> BootReport {
     };
     boot.run(&built.qemu, |_| {})
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Where the test kernel's ELF was built.
+pub fn kernel_elf_path() -> &'static Path {
+    &built().elf
 }
 
 /// Builds the system described in `tests/systems/NAME.toml` (or
@@ -97,7 +110,7 @@ pub fn boot_system(name: &str) -> BootReport {
         board: &platform::boards::VEXPRESS_A9,
         kernel: &system.kernel,
         partitions: system.partitions.clone(),
-        append: None,
+        options: BootOptions::default(),
         name: format!("system-{name}"),
         timeout: Some(BOOT_TIMEOUT),
         gdb_port: None,

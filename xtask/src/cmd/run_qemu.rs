@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use xtask::qemu::Outcome;
+use xtask::qemu::{BootOptions, Outcome};
 use xtask::session::Boot;
 use xtask::toolchain::{self, Install};
 use xtask::{system, Error};
@@ -35,7 +35,7 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
         board: image.board,
         kernel: &elf,
         partitions: built.partitions,
-        append: None,
+        options: BootOptions::default(),
         name: format!("run-{}-{}", image.board.name, built.name),
         timeout: args.timeout.map(Duration::from_secs),
         gdb_port: args.gdb,
