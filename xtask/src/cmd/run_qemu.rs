@@ -28,7 +28,7 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     if let Some(port) = args.gdb {
         eprintln!(
             "qemu: waiting for gdb; attach with:\n  gdb-multiarch -q {} -ex 'target remote localhost:{port}'",
-            elf.display()
+            xtask::flash::quoted(&elf)
         );
     }
     let boot = Boot {
