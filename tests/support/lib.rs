@@ -92,17 +92,30 @@ pub fn kernel_elf_path() -> &'static Path {
 /// Builds the system described in `tests/systems/NAME.toml` (or
 /// `systems/NAME.toml`), boots it, and returns what it logged.
 pub fn boot_system(name: &str) -> BootReport {
-    let built = built();
+    boot_system_file(&system_file(name), name, BOOT_TIMEOUT)
+}
+
+/// Where the system `NAME` is described: `tests/systems/NAME.toml`, or
+/// else `systems/NAME.toml`.
+pub fn system_file(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut file = root.join("systems").join(format!("{name}.toml"));
-    if !file.is_file() {
-        file = root.join("../systems").join(format!("{name}.toml"));
+    let file = root.join("systems").join(format!("{name}.toml"));
+    if file.is_file() {
+        file
+    } else {
+        root.join("../systems").join(format!("{name}.toml"))
     }
+}
+
+/// Builds the system described in `file`, boots it with `timeout`, and
+/// returns what it logged; `name` names the run's files.
+pub fn boot_system_file(file: &Path, name: &str, timeout: Duration) -> BootReport {
+    let built = built();
     let system = build_system(
         &built.toolchain,
         &platform::boards::VEXPRESS_A9,
         Profile::Debug,
-        &file,
+        file,
         false,
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -112,7 +125,7 @@ pub fn boot_system(name: &str) -> BootReport {
         partitions: system.partitions.clone(),
         options: BootOptions::default(),
         name: format!("system-{name}"),
-        timeout: Some(BOOT_TIMEOUT),
+        timeout: Some(timeout),
         gdb_port: None,
         extra: Vec::new(),
         quiet: true,

@@ -72,6 +72,8 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-ipc-echo",
     "test-uart-driver",
     "test-tmem-prober",
+    "test-fuzzer",
+    "test-victim",
     "tmem-client",
     "guest-tmem-workload",
     "tmem-server",
