@@ -87,6 +87,7 @@ const SEND: u32 = Syscall::Send as u32;
 const RECV: u32 = Syscall::Recv as u32;
 const WAIT: u32 = Syscall::Wait as u32;
 const FRAME_MAP: u32 = Syscall::FrameMap as u32;
+const FRAME_UNMAP: u32 = Syscall::FrameUnmap as u32;
 const CAP_COPY: u32 = Syscall::CapCopy as u32;
 const CAP_DELETE: u32 = Syscall::CapDelete as u32;
 const PARTITION_STATUS: u32 = Syscall::PartitionStatus as u32;
@@ -94,6 +95,12 @@ const PARTITION_STOP: u32 = Syscall::PartitionStop as u32;
 const FRAME_SPLIT: u32 = Syscall::FrameSplit as u32;
 /// The highest call number there is.
 pub const LAST_CALL: u32 = Syscall::FrameSplit as u32;
+/// Of the IPC calls whose slot is the victim's endpoint, the share (in
+/// percent) kept there.
+const VICTIM_PERCENT: u32 = 25;
+/// Rights bits for a readable mapping, and a writable one.
+const READ: u32 = kernel_abi::cap::Rights::READ.bits();
+const READ_WRITE: u32 = READ | kernel_abi::cap::Rights::WRITE.bits();
 /// The number [`sanitize`] puts in place of `thread_exit` (no such call).
 pub const NOT_A_CALL: u32 = 0;
 
@@ -132,10 +139,18 @@ pub fn raw_call(rng: &mut Rng, t: &Targets, recent: &Recent) -> Call {
         CLOCK_READ => regs[0] = pointer(rng, t),
         CALL | REPLY_RECV | SEND | RECV => {
             regs[0] = if rng.chance(50) {
-                u32::from(rng.pick(&[slot::ENDPOINT, slot::VICTIM, slot::FEEDER]))
+                u32::from(rng.pick(&[slot::ENDPOINT, slot::FEEDER]))
             } else {
                 cap_slot(rng, recent)
             };
+            // The victim's server is passive and shared: a call it serves
+            // on the fuzzer's time when the fuzzer's window ends keeps the
+            // victim waiting a window, and vice versa. Calls to it stay
+            // rare (one in about a thousand) so that the victim and the
+            // fuzzer do not end up taking turns a window at a time.
+            if regs[0] == u32::from(slot::VICTIM) && !rng.chance(VICTIM_PERCENT) {
+                regs[0] = u32::from(slot::ENDPOINT);
+            }
             regs[5] = grant_word(rng, recent);
             regs[6] = info_word(rng);
             if regs[6] & BUFFER_BIT != 0 {
@@ -143,14 +158,34 @@ pub fn raw_call(rng: &mut Rng, t: &Targets, recent: &Recent) -> Call {
             }
         }
         FRAME_MAP => {
-            regs[0] = cap_slot(rng, recent);
+            regs[0] = frame_slot(rng, recent);
             regs[1] = map_address(rng);
-            regs[2] = rights(rng);
+            regs[2] = if rng.chance(60) {
+                rng.pick(&[READ, READ_WRITE])
+            } else {
+                rights(rng)
+            };
         }
+        FRAME_UNMAP => regs[0] = frame_slot(rng, recent),
         CAP_COPY => {
-            regs[0] = cap_slot(rng, recent);
-            regs[1] = cap_slot(rng, recent);
-            regs[2] = rights(rng);
+            regs[0] = match rng.below(10) {
+                0..=4 => rng.below(u32::from(slot::FIRST_FREE)),
+                5 | 6 => u32::from(recent.pick(rng)),
+                _ => cap_slot(rng, recent),
+            };
+            regs[1] = free_slot(rng, recent);
+            regs[2] = if rng.chance(50) {
+                rng.below(8)
+            } else {
+                rights(rng)
+            };
+        }
+        CAP_DELETE => {
+            regs[0] = if rng.chance(50) {
+                u32::from(recent.pick(rng))
+            } else {
+                cap_slot(rng, recent)
+            };
         }
         PARTITION_STATUS | PARTITION_STOP => {
             regs[0] = if rng.chance(50) {
@@ -165,13 +200,13 @@ pub fn raw_call(rng: &mut Rng, t: &Targets, recent: &Recent) -> Call {
             };
         }
         FRAME_SPLIT => {
-            regs[0] = cap_slot(rng, recent);
+            regs[0] = frame_slot(rng, recent);
             regs[1] = if rng.chance(60) {
                 rng.below(6)
             } else {
                 rng.next_u32()
             };
-            regs[2] = cap_slot(rng, recent);
+            regs[2] = free_slot(rng, recent);
         }
         _ => regs[0] = cap_slot(rng, recent),
     }
@@ -256,6 +291,26 @@ fn cap_slot(rng: &mut Rng, recent: &Recent) -> u32 {
     })
 }
 
+/// A slot likely to hold a frame: the description's two, one recently
+/// filled (perhaps a copy or a page of one), or any slot.
+fn frame_slot(rng: &mut Rng, recent: &Recent) -> u32 {
+    match rng.below(10) {
+        0..=3 => u32::from(rng.pick(&[slot::FRAME, slot::READ_ONLY_FRAME])),
+        4..=6 => u32::from(recent.pick(rng)),
+        _ => cap_slot(rng, recent),
+    }
+}
+
+/// A slot likely to be free for a new capability: one the description
+/// left empty, or any slot.
+fn free_slot(rng: &mut Rng, recent: &Recent) -> u32 {
+    if rng.chance(60) {
+        u32::from(slot::FIRST_FREE) + rng.below(u32::from(slot::COUNT - slot::FIRST_FREE))
+    } else {
+        cap_slot(rng, recent)
+    }
+}
+
 /// A pointer: null, low, kernel-half, unaligned, read-only, unmapped, at
 /// the top of user space, wrapping, the grant window, IPC buffers, the
 /// zero block, the scratch bytes, or anything.
@@ -297,7 +352,7 @@ fn grant_word(rng: &mut Rng, recent: &Recent) -> u32 {
     match rng.below(10) {
         0..=3 => 0,
         4..=7 => {
-            (cap_slot(rng, recent) & 0xFFFF) | ((1 + rng.below(3)) << 16) | (rng.below(16) << 20)
+            (frame_slot(rng, recent) & 0xFFFF) | ((1 + rng.below(3)) << 16) | (rng.below(16) << 20)
         }
         8 => (rng.next_u32() & 0x00F0_FFFF) | 1, // kind 0 with other bits: malformed
         _ => rng.next_u32(),
