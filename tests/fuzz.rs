@@ -43,7 +43,7 @@ fn fuzz_system(base: &str) -> (PathBuf, String, Duration, Plan) {
     let timeout = if long {
         Duration::from_secs(1800)
     } else {
-        Duration::from_secs(240)
+        Duration::from_secs(120)
     };
     let Some(seed) = std::env::var("FUZZ_SEED").ok().map(|s| parse_seed(&s)) else {
         return (file, name.to_string(), timeout, plan);

@@ -250,17 +250,13 @@ pub fn sanitize(call: &mut Call, t: &Targets) {
             }
         }
         WAIT => call.prelude = Prelude::SignalOwn(regs[1] | 1),
-        FRAME_MAP => {
-            if RESERVED_MAPS.contains(&regs[1]) {
-                // Below the reserved zone: into the random zone or just
-                // below the window (refused).
-                regs[1] -= RESERVED_MAPS.end - RESERVED_MAPS.start;
-            }
+        // Below the reserved zone: into the random zone or just below the
+        // window (refused).
+        FRAME_MAP if RESERVED_MAPS.contains(&regs[1]) => {
+            regs[1] -= RESERVED_MAPS.end - RESERVED_MAPS.start;
         }
-        CAP_DELETE => {
-            if regs[0] < u32::from(slot::FIRST_FREE) {
-                regs[0] += u32::from(slot::FIRST_FREE);
-            }
+        CAP_DELETE if regs[0] < u32::from(slot::FIRST_FREE) => {
+            regs[0] += u32::from(slot::FIRST_FREE);
         }
         _ => {}
     }
@@ -497,10 +493,9 @@ mod tests {
             if call.number == FRAME_MAP {
                 let at = call.regs[1];
                 let end = u64::from(at) + u64::from(MAX_FRAME_PAGES * PAGE_SIZE);
+                let in_window = (GRANT_WINDOW..GRANT_WINDOW_END).contains(&at);
                 assert!(
-                    !RESERVED_MAPS.contains(&at) && end <= u64::from(SCENARIO_VA)
-                        || at < GRANT_WINDOW
-                        || at >= GRANT_WINDOW_END,
+                    !in_window || !RESERVED_MAPS.contains(&at) && end <= u64::from(SCENARIO_VA),
                     "frame_map at {at:#x}"
                 );
             }

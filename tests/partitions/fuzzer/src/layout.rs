@@ -87,6 +87,17 @@ pub const fn page_pattern(page: u32) -> u32 {
     0xF0CC_0000 | page
 }
 
+// The zones are ordered and disjoint, and the slots fit the space.
+const _: () = {
+    assert!(RANDOM_MAPS.start == GRANT_WINDOW);
+    assert!(RANDOM_MAPS.end + MAX_FRAME_PAGES * PAGE_SIZE == SCENARIO_VA);
+    assert!(SCENARIO_VA + 0x7_0000 <= HELPER_VA);
+    assert!(HELPER_VA + MAX_FRAME_PAGES * PAGE_SIZE <= GRANT_WINDOW_END);
+    assert!(RESERVED_MAPS.start <= SCENARIO_VA && HELPER_VA < RESERVED_MAPS.end);
+    assert!(slot::SCENARIO < slot::HELPER_RECEIVE && slot::HELPER_RECEIVE < slot::COUNT);
+    assert!(slot::FEEDER < slot::FIRST_FREE && slot::FIRST_FREE <= slot::SCENARIO);
+};
+
 /// Whether the `len` bytes from `start` (which may wrap past the top of
 /// the address space) overlap `region`.
 pub fn touches(start: u32, len: u32, region: &Range<u32>) -> bool {
@@ -98,6 +109,17 @@ pub fn touches(start: u32, len: u32, region: &Range<u32>) -> bool {
     let wrapped = 1u64 << 32;
     (s < b && a < e) || (e > wrapped && a < e - wrapped)
 }
+
+// The zones are ordered and disjoint, and the slots fit the space.
+const _: () = {
+    assert!(RANDOM_MAPS.start == GRANT_WINDOW);
+    assert!(RANDOM_MAPS.end + MAX_FRAME_PAGES * PAGE_SIZE == SCENARIO_VA);
+    assert!(SCENARIO_VA + 0x7_0000 <= HELPER_VA);
+    assert!(HELPER_VA + MAX_FRAME_PAGES * PAGE_SIZE <= GRANT_WINDOW_END);
+    assert!(RESERVED_MAPS.start <= SCENARIO_VA && HELPER_VA < RESERVED_MAPS.end);
+    assert!(slot::SCENARIO < slot::HELPER_RECEIVE && slot::HELPER_RECEIVE < slot::COUNT);
+    assert!(slot::FEEDER < slot::FIRST_FREE && slot::FIRST_FREE <= slot::SCENARIO);
+};
 
 /// Whether the `len` bytes from `start` lie wholly inside `region`.
 pub fn inside(start: u32, len: u32, region: &Range<u32>) -> bool {
@@ -114,17 +136,6 @@ pub fn touches_own(start: u32, len: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zones_are_ordered_and_disjoint() {
-        assert_eq!(RANDOM_MAPS.start, GRANT_WINDOW);
-        assert_eq!(RANDOM_MAPS.end + MAX_FRAME_PAGES * PAGE_SIZE, SCENARIO_VA);
-        assert!(SCENARIO_VA + 0x7_0000 <= HELPER_VA);
-        assert!(HELPER_VA + MAX_FRAME_PAGES * PAGE_SIZE <= GRANT_WINDOW_END);
-        assert!(RESERVED_MAPS.contains(&SCENARIO_VA) && RESERVED_MAPS.contains(&HELPER_VA));
-        assert!(slot::SCENARIO < slot::HELPER_RECEIVE && slot::HELPER_RECEIVE < slot::COUNT);
-        assert!(slot::FEEDER < slot::FIRST_FREE && slot::FIRST_FREE <= slot::SCENARIO);
-    }
 
     #[test]
     fn ranges_overlap_including_across_the_top() {

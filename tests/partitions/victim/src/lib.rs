@@ -9,6 +9,9 @@
 //! timing, on the kernel, or on state shared between calls.
 #![no_std]
 
+#[cfg(test)]
+extern crate std;
+
 /// The badge on the echo client's capability to the echo server (the
 /// system description must give it this one).
 pub const ECHO_CLIENT_BADGE: u32 = 0x51;
@@ -173,6 +176,3 @@ mod tests {
         assert_eq!(Plan::from_argument(0xF), Err(UnknownRole(0xF)));
     }
 }
-
-#[cfg(test)]
-extern crate std;

@@ -38,6 +38,15 @@ const SECOND_VA: u32 = SCENARIO_VA + 0x1_0000;
 /// An address in no partition's reach.
 const UNMAPPED: u32 = 0x4000_0000;
 
+/// What a step should return.
+type Expected = Result<(), SyscallError>;
+/// A step: what it checks, the call, its first three arguments, the result.
+type Check = (&'static str, Syscall, [u32; 3], Expected);
+/// A step with a pointer and a length.
+type PointerCheck = (&'static str, Syscall, u32, u32, Expected);
+/// An IPC step: its seven registers.
+type MessageCheck = (&'static str, Syscall, [u32; 7], Expected);
+
 /// How many scenarios there are.
 pub const COUNT: u32 = 10;
 
@@ -363,7 +372,7 @@ fn read_only_frame(f: &mut Fuzzer) {
 fn bad_pointers(f: &mut Fuzzer) {
     let scratch = f.targets().scratch;
     let zeros = f.targets().zeros;
-    let checks: [(&str, Syscall, u32, u32, Result<(), SyscallError>); 15] = [
+    let checks: [PointerCheck; 15] = [
         ("pointers: null", Syscall::ClockRead, 0, 0, Err(NullPointer)),
         (
             "pointers: unaligned",
@@ -467,7 +476,7 @@ fn rights_and_types(f: &mut Fuzzer) {
         slot(slot::IRQ),
     );
     let s = slot(slot::SCENARIO);
-    let checks: [(&str, Syscall, [u32; 3], Result<(), SyscallError>); 15] = [
+    let checks: [Check; 15] = [
         (
             "rights: stop",
             Syscall::PartitionStop,
@@ -574,7 +583,7 @@ fn bad_messages(f: &mut Fuzzer) {
     let too_rich = grant(slot::READ_ONLY_FRAME, GrantKind::DerivedCopy, RW);
     let transfer_with_rights =
         grant(slot::FRAME, GrantKind::Transient, R) & !(0b11 << 16) | (2 << 16);
-    let checks: [(&str, Syscall, [u32; 7], Result<(), SyscallError>); 10] = [
+    let checks: [MessageCheck; 10] = [
         (
             "messages: five words",
             Syscall::Call,
@@ -795,7 +804,7 @@ fn map_bounds_and_split(f: &mut Fuzzer) {
     clear(f, slot::SCENARIO);
     let (frame, s) = (slot(slot::FRAME), slot(slot::SCENARIO));
     let x = Rights::EXECUTE.bits();
-    let checks: [(&str, Syscall, [u32; 3], Result<(), SyscallError>); 12] = [
+    let checks: [Check; 12] = [
         (
             "maps: past the window's end",
             Syscall::FrameMap,
