@@ -930,7 +930,7 @@ mod tests {
             );
             assert!(text.contains("|   go 0x01000000"), "{text}");
             assert!(
-                text.contains(&format!("cp {} ", plan.artifacts.bin.display())),
+                text.contains(&format!("cp {} ", quoted(&plan.artifacts.bin))),
                 "{text}"
             );
             assert!(text.contains(board.console_label), "{text}");
