@@ -1,7 +1,11 @@
 //! The kernel boots: banner, MMU and caches on, a periodic tick, a clean
-//! shutdown — and a panic ends the run with a non-zero status.
+//! shutdown — and a panic ends the run with a non-zero status. Boot
+//! options reach it wherever the image lives, and a self-test image that
+//! cannot read them says so and stops.
 
-use system_tests::{boot, number_after, Outcome, PANIC_EXIT_STATUS};
+use system_tests::{
+    boot, boot_elf, exit, kernel_elf_path, number_after, BootOptions, Outcome, PANIC_EXIT_STATUS,
+};
 
 #[test]
 fn boots_with_mmu_and_caches_on_and_exits_zero() {
@@ -66,4 +70,72 @@ fn kernel_panic_logs_location_and_message_and_exits_non_zero() {
     assert!(panic.contains("kernel/src/arch/selftest.rs:"), "{panic}");
     assert!(panic.ends_with("selftest panic requested"), "{panic}");
     assert!(report.find("shutdown").is_none(), "{transcript}");
+}
+
+#[test]
+fn boot_options_reach_a_kernel_whose_path_is_long_and_has_spaces_and_commas() {
+    // Issue 18: the options once rode the semihosting command line, which
+    // starts with the kernel's path; from a long enough path they were
+    // lost and the self test silently skipped.
+    let dir = xtask::workspace::target_dir()
+        .join("qemu")
+        .join("long".repeat(55))
+        .join("with space, and comma");
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = dir.join("kernel copy.elf");
+    std::fs::copy(kernel_elf_path(), &elf).unwrap();
+    assert!(elf.as_os_str().len() > 200, "{}", elf.display());
+    let report = boot_elf(
+        "long-path",
+        &elf,
+        BootOptions::Text("selftest=panic".into()),
+    );
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(PANIC_EXIT_STATUS),
+        "{transcript}"
+    );
+    assert!(
+        report.find("boot options: selftest=panic").is_some(),
+        "{transcript}"
+    );
+    assert!(
+        report.find("selftest panic requested").is_some(),
+        "{transcript}"
+    );
+    std::fs::remove_file(&elf).unwrap();
+}
+
+#[test]
+fn a_self_test_image_without_its_options_block_says_so_and_stops() {
+    let report = boot_elf("no-options", kernel_elf_path(), BootOptions::Missing);
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::BAD_BOOT_OPTIONS),
+        "{transcript}"
+    );
+    let line = report
+        .find("boot options: none readable at 0x6000f000")
+        .unwrap_or_else(|| panic!("{transcript}"));
+    assert!(line.contains("no options block"), "{line}");
+    assert!(report.find("tick:").is_none(), "{transcript}");
+}
+
+#[test]
+fn an_unknown_self_test_stops_the_run_instead_of_being_skipped() {
+    let report = boot("unknown-selftest", Some("selftest=no-such-test"));
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::BAD_BOOT_OPTIONS),
+        "{transcript}"
+    );
+    assert!(
+        report
+            .find("selftest no-such-test: no such self test")
+            .is_some(),
+        "{transcript}"
+    );
 }

@@ -8,7 +8,9 @@
 
 #[cfg(target_os = "none")]
 mod image {
+    use kernel::arch::debug::OptionsUnavailable;
     use kernel::arch::{cpu, debug, devices, mmu, running};
+    use kernel_abi::{boot_options, exit};
     use platform::BOARD;
 
     /// Ticks the boot run waits for before shutting down.
@@ -51,6 +53,9 @@ mod image {
             mmu.ttbr1
         );
 
+        let mut options_block = [0u8; boot_options::BLOCK_SIZE];
+        let options = read_options(&mut options_block);
+
         if running::has_system() {
             if let Err(error) = running::boot() {
                 panic!("cannot start the system: {:?}", error);
@@ -59,7 +64,7 @@ mod image {
         }
 
         cpu::enable_interrupts();
-        run_selftest();
+        run_selftest(options);
 
         // Spin rather than `wfi`: time that passes executing instructions is
         // exact under QEMU's `-icount`, while idle time follows the host's
@@ -79,19 +84,51 @@ mod image {
         debug::exit(0)
     }
 
-    #[cfg(feature = "selftests")]
-    fn run_selftest() {
-        let mut buf = [core::mem::MaybeUninit::uninit(); 128];
-        let line = debug::command_line(&mut buf).unwrap_or("");
-        for word in line.split_ascii_whitespace() {
-            if let Some(name) = word.strip_prefix("selftest=") {
-                kernel::arch::selftest::run(name);
+    /// The boot options the host passed, or none. A missing or damaged
+    /// options block on a board whose host passes one is an error said
+    /// out loud; a self-test image stops there (it would otherwise run
+    /// something other than the test that was asked for).
+    fn read_options(block: &mut [u8; boot_options::BLOCK_SIZE]) -> &str {
+        match debug::boot_options(block) {
+            Ok(text) => {
+                if !text.is_empty() {
+                    defmt::info!("boot options: {=str}", text);
+                }
+                text
+            }
+            Err(OptionsUnavailable::NoHost) => "",
+            Err(OptionsUnavailable::Unreadable(error)) => {
+                defmt::error!(
+                    "boot options: none readable at {=usize:#x}: {=str}; the host must load an options block there (xtask passes QEMU `-device loader,file=OPTIONS,addr={=usize:#x},force-raw=on`)",
+                    options_address(),
+                    error.describe(),
+                    options_address()
+                );
+                if cfg!(feature = "selftests") {
+                    defmt::error!(
+                        "boot options: a self-test image cannot run without them; exit status {=i32}",
+                        exit::BAD_BOOT_OPTIONS
+                    );
+                    debug::exit(exit::BAD_BOOT_OPTIONS);
+                }
+                ""
             }
         }
     }
 
+    fn options_address() -> usize {
+        BOARD.qemu.map_or(0, |qemu| qemu.boot_options)
+    }
+
+    #[cfg(feature = "selftests")]
+    fn run_selftest(options: &str) {
+        if let Some(name) = boot_options::value(options, "selftest") {
+            kernel::arch::selftest::run(name);
+        }
+    }
+
     #[cfg(not(feature = "selftests"))]
-    fn run_selftest() {}
+    fn run_selftest(_options: &str) {}
 }
 
 #[cfg(not(target_os = "none"))]

@@ -66,6 +66,10 @@ pub struct QemuMachine {
     pub cpu: &'static str,
     /// The `-m` memory size in MiB.
     pub memory_mib: usize,
+    /// Physical address where the host's loader (QEMU `-device loader`)
+    /// puts the boot-options block (`kernel_abi::boot_options`): RAM below
+    /// the kernel's load address, which the kernel never allocates.
+    pub boot_options: usize,
 }
 
 /// Everything the kernel and the build tools need to know about a board.

@@ -16,7 +16,7 @@ use xtask::toolchain::{self, Install, Toolchain};
 pub use kernel_abi::exit;
 pub use kernel_abi::log_stream::Source;
 pub use xtask::elf::ElfInfo;
-pub use xtask::qemu::Outcome;
+pub use xtask::qemu::{BootOptions, Outcome};
 
 /// Longest any single boot may take (wall clock) before it counts as hung.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -57,15 +57,23 @@ pub fn kernel_elf() -> ElfInfo {
     ElfInfo::read(&built().elf).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Boots the test kernel on vexpress-a9, with `append` as its command
-/// line, and returns what it logged. `name` names the run's files.
-pub fn boot(name: &str, append: Option<&str>) -> BootReport {
+/// Boots the test kernel on vexpress-a9 with `options` as its boot
+/// options (`selftest=NAME`), and returns what it logged. `name` names the
+/// run's files.
+pub fn boot(name: &str, options: Option<&str>) -> BootReport {
+    let options = BootOptions::Text(options.unwrap_or_default().to_string());
+    boot_elf(name, &built().elf, options)
+}
+
+/// Boots the kernel ELF at `elf` (the test kernel, perhaps copied
+/// elsewhere) with `options`, and returns what it logged.
+pub fn boot_elf(name: &str, elf: &Path, options: BootOptions) -> BootReport {
     let built = built();
     let boot = Boot {
         board: &platform::boards::VEXPRESS_A9,
-        kernel: &built.elf,
+        kernel: elf,
         partitions: Vec::new(),
-        append: append.map(str::to_string),
+        options,
         name: format!("test-{name}"),
         timeout: Some(BOOT_TIMEOUT),
         gdb_port: None,
@@ -76,20 +84,38 @@ pub fn boot(name: &str, append: Option<&str>) -> BootReport {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Where the test kernel's ELF was built.
+pub fn kernel_elf_path() -> &'static Path {
+    &built().elf
+}
+
 /// Builds the system described in `tests/systems/NAME.toml` (or
 /// `systems/NAME.toml`), boots it, and returns what it logged.
 pub fn boot_system(name: &str) -> BootReport {
-    let built = built();
+    boot_system_file(&system_file(name), name, BOOT_TIMEOUT)
+}
+
+/// Where the system `NAME` is described: `tests/systems/NAME.toml`, or
+/// else `systems/NAME.toml`.
+pub fn system_file(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut file = root.join("systems").join(format!("{name}.toml"));
-    if !file.is_file() {
-        file = root.join("../systems").join(format!("{name}.toml"));
+    let file = root.join("systems").join(format!("{name}.toml"));
+    if file.is_file() {
+        file
+    } else {
+        root.join("../systems").join(format!("{name}.toml"))
     }
+}
+
+/// Builds the system described in `file`, boots it with `timeout`, and
+/// returns what it logged; `name` names the run's files.
+pub fn boot_system_file(file: &Path, name: &str, timeout: Duration) -> BootReport {
+    let built = built();
     let system = build_system(
         &built.toolchain,
         &platform::boards::VEXPRESS_A9,
         Profile::Debug,
-        &file,
+        file,
         false,
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -97,9 +123,9 @@ pub fn boot_system(name: &str) -> BootReport {
         board: &platform::boards::VEXPRESS_A9,
         kernel: &system.kernel,
         partitions: system.partitions.clone(),
-        append: None,
+        options: BootOptions::default(),
         name: format!("system-{name}"),
-        timeout: Some(BOOT_TIMEOUT),
+        timeout: Some(timeout),
         gdb_port: None,
         extra: Vec::new(),
         quiet: true,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::image::Profile;
 use crate::logstream::LogEvent;
-use crate::qemu::Outcome;
+use crate::qemu::{BootOptions, Outcome};
 use crate::session::Boot;
 use crate::system::{build::resolve, build_system};
 use crate::toolchain::Toolchain;
@@ -102,7 +102,7 @@ pub fn run_all(
             board,
             kernel: &built.kernel,
             partitions: built.partitions.clone(),
-            append: None,
+            options: BootOptions::default(),
             name: format!("bench-{name}"),
             timeout: Some(Duration::from_secs(300)),
             gdb_port: None,

@@ -76,6 +76,9 @@ pub enum Error {
     /// A serial port could not be opened or read.
     #[error("serial port {port}: {reason}")]
     Serial { port: String, reason: String },
+    /// Boot options that cannot be passed to the kernel.
+    #[error("boot options {options:?} cannot be passed: {reason}")]
+    BadBootOptions { options: String, reason: String },
     /// A system description was rejected.
     #[error("{0}")]
     Description(#[from] crate::system::DescriptionError),

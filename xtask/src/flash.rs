@@ -120,12 +120,17 @@ pub enum Step {
     },
 }
 
-fn quoted(path: &Path) -> String {
+/// `path` as one word of a POSIX shell command line: as it is when every
+/// character is one a shell leaves alone, else in single quotes (so a
+/// command shown to the user can be pasted even from a clone whose path
+/// has spaces or other shell characters in it).
+pub fn quoted(path: &Path) -> String {
     let text = path.display().to_string();
-    if text.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    } else {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
         text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -862,6 +867,28 @@ mod tests {
     }
 
     #[test]
+    fn shown_commands_quote_paths_a_shell_would_split_or_expand() {
+        assert_eq!(
+            quoted(Path::new("/tmp/plain-path_1.elf")),
+            "/tmp/plain-path_1.elf"
+        );
+        assert_eq!(
+            quoted(Path::new("/tmp/with space/k.elf")),
+            "'/tmp/with space/k.elf'"
+        );
+        assert_eq!(quoted(Path::new("/tmp/it's")), "'/tmp/it'\\''s'");
+        for special in [
+            "a;b", "a&b", "a(b)", "a*b", "a$b", "a`b`", "a|b", "a\tb", "",
+        ] {
+            let word = quoted(Path::new(special));
+            assert!(
+                word.starts_with('\'') && word.ends_with('\''),
+                "{special:?} -> {word}"
+            );
+        }
+    }
+
+    #[test]
     fn mount_fields_are_unescaped() {
         assert_eq!(unescape_mount_field("/media/SD\\040CARD"), "/media/SD CARD");
         assert_eq!(unescape_mount_field("/a\\\\b"), "/a\\\\b");
@@ -903,7 +930,7 @@ mod tests {
             );
             assert!(text.contains("|   go 0x01000000"), "{text}");
             assert!(
-                text.contains(&format!("cp {} ", plan.artifacts.bin.display())),
+                text.contains(&format!("cp {} ", quoted(&plan.artifacts.bin))),
                 "{text}"
             );
             assert!(text.contains(board.console_label), "{text}");

@@ -28,14 +28,37 @@ pub struct QemuRun {
     pub machine: QemuMachine,
     /// The kernel ELF.
     pub kernel: PathBuf,
-    /// The semihosting command line (`-append`).
-    pub append: Option<String>,
+    /// The kernel's boot options.
+    pub options: BootOptions,
+    /// Where the options block is written for QEMU to load.
+    pub options_file: PathBuf,
     /// Where the console UART is written.
     pub uart_log: PathBuf,
     /// Wait for gdb on this TCP port before starting.
     pub gdb_port: Option<u16>,
     /// Extra arguments, last, as given.
     pub extra: Vec<String>,
+}
+
+/// What the kernel is handed as boot options.
+///
+/// Options travel as a `kernel_abi::boot_options` block that QEMU's generic
+/// loader puts at the machine's `boot_options` address before the CPU
+/// starts. Never the semihosting command line: that one starts with the
+/// kernel's path, so its length depends on where the clone lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BootOptions {
+    /// A block carrying this text (`selftest=NAME`, ...; empty for none).
+    Text(String),
+    /// No block at all, as a hand-written QEMU command line would have it:
+    /// only for testing that the kernel says so.
+    Missing,
+}
+
+impl Default for BootOptions {
+    fn default() -> BootOptions {
+        BootOptions::Text(String::new())
+    }
 }
 
 /// How a run ended.
@@ -73,9 +96,13 @@ impl QemuRun {
             "-kernel".into(),
             self.kernel.display().to_string(),
         ];
-        if let Some(append) = &self.append {
-            args.push("-append".into());
-            args.push(append.clone());
+        if let BootOptions::Text(_) = self.options {
+            args.push("-device".into());
+            args.push(format!(
+                "loader,file={},addr={:#x},force-raw=on",
+                option_value(&self.options_file.display().to_string()),
+                self.machine.boot_options
+            ));
         }
         if let Some(port) = self.gdb_port {
             args.push("-gdb".into());
@@ -96,8 +123,23 @@ impl QemuRun {
         quiet: bool,
         mut on_output: impl FnMut(&[u8]),
     ) -> Result<(Outcome, String), Error> {
-        if let Some(dir) = self.uart_log.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        for file in [&self.uart_log, &self.options_file] {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+        }
+        if let BootOptions::Text(text) = &self.options {
+            let block =
+                kernel_abi::boot_options::encode(text).map_err(|error| Error::BadBootOptions {
+                    options: text.clone(),
+                    reason: format!(
+                        "{} (at most {} bytes)",
+                        error.describe(),
+                        kernel_abi::boot_options::MAX_TEXT
+                    ),
+                })?;
+            std::fs::write(&self.options_file, block)
+                .map_err(|e| Error::io(&self.options_file, e))?;
         }
         let mut child = Command::new(qemu)
             .args(self.args())
@@ -163,6 +205,14 @@ impl QemuRun {
     }
 }
 
+/// `value` as one value of a QEMU `-device`/`-drive` style option list,
+/// where a comma ends the value unless it is doubled. Every other byte
+/// (spaces included) passes through: the arguments reach QEMU without a
+/// shell.
+pub fn option_value(value: &str) -> String {
+    value.replace(',', ",,")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,7 +221,8 @@ mod tests {
         QemuRun {
             machine: platform::boards::VEXPRESS_A9.qemu.unwrap(),
             kernel: "/img/kernel.elf".into(),
-            append: None,
+            options: BootOptions::default(),
+            options_file: "/logs/boot.options".into(),
             uart_log: "/logs/uart.log".into(),
             gdb_port: None,
             extra: vec![],
@@ -195,22 +246,92 @@ mod tests {
             "-semihosting-config enable=on,target=native",
             "-icount shift=0,sleep=on",
             "-kernel /img/kernel.elf",
+            "-device loader,file=/logs/boot.options,addr=0x6000f000,force-raw=on",
         ] {
             assert!(args.contains(expected), "missing {expected:?} in {args}");
         }
         assert!(!args.contains("-gdb") && !args.contains("-append"));
+        let mut missing = run();
+        missing.options = BootOptions::Missing;
+        assert!(!joined(&missing).contains("loader"));
+    }
+
+    #[test]
+    fn paths_with_spaces_and_commas_stay_one_argument_each() {
+        let mut r = run();
+        let dir = format!("/tmp/{}/with space,comma", "long".repeat(60));
+        r.kernel = format!("{dir}/kernel.elf").into();
+        r.uart_log = format!("{dir}/uart.log").into();
+        r.options_file = format!("{dir}/boot.options").into();
+        let args = r.args();
+        let after = |flag: &str| {
+            let at = args.iter().position(|a| a == flag).unwrap();
+            args[at + 1].clone()
+        };
+        // `-kernel` and `-serial file:` take the rest of their argument
+        // verbatim; only option lists need their commas doubled.
+        assert_eq!(after("-kernel"), format!("{dir}/kernel.elf"));
+        assert_eq!(after("-serial"), format!("file:{dir}/uart.log"));
+        let loader = after("-device");
+        assert!(
+            loader.starts_with(&format!(
+                "loader,file=/tmp/{}/with space,,comma/boot.options,addr=",
+                "long".repeat(60)
+            )),
+            "{loader}"
+        );
+    }
+
+    #[test]
+    fn option_values_double_their_commas() {
+        assert_eq!(option_value("a b"), "a b");
+        assert_eq!(option_value("a,b,,c"), "a,,b,,,,c");
+    }
+
+    #[test]
+    fn the_options_block_is_written_before_qemu_starts() {
+        let dir = std::env::temp_dir().join(format!("xtask-options {}", std::process::id()));
+        let mut r = run();
+        r.options = BootOptions::Text("selftest=panic".into());
+        r.options_file = dir.join("sub dir/boot.options");
+        r.uart_log = dir.join("uart.log");
+        // A program that does not exist: the block is written first.
+        let result = r.run(&dir.join("no-such-qemu"), None, true, |_| {});
+        assert!(matches!(result, Err(Error::Spawn { .. })));
+        let block: [u8; kernel_abi::boot_options::BLOCK_SIZE] =
+            std::fs::read(&r.options_file).unwrap().try_into().unwrap();
+        assert_eq!(
+            kernel_abi::boot_options::decode(&block),
+            Ok("selftest=panic")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn overlong_options_are_refused_before_qemu_starts() {
+        let mut r = run();
+        r.options = BootOptions::Text("x".repeat(kernel_abi::boot_options::MAX_TEXT + 1));
+        let dir = std::env::temp_dir().join(format!("xtask-long-options-{}", std::process::id()));
+        r.options_file = dir.join("boot.options");
+        r.uart_log = dir.join("uart.log");
+        let result = r.run(&dir.join("no-such-qemu"), None, true, |_| {});
+        assert!(
+            matches!(result, Err(Error::BadBootOptions { .. })),
+            "{result:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn gdb_waits_and_extra_arguments_come_last() {
         let mut r = run();
         r.gdb_port = Some(1234);
-        r.append = Some("selftest=panic".into());
+        r.options = BootOptions::Text("selftest=panic".into());
         r.extra = vec!["-d".into(), "int".into()];
         let args = r.args();
         let joined = args.join(" ");
         assert!(joined.contains("-gdb tcp::1234 -S"));
-        assert!(joined.contains("-append selftest=panic"));
+        assert!(!joined.contains("-append"), "options never ride -append");
         assert_eq!(&args[args.len() - 2..], ["-d", "int"]);
     }
 }

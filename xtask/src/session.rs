@@ -8,7 +8,7 @@ use kernel_abi::log_stream::Source;
 use platform::Board;
 
 use crate::logstream::{LogDecoder, LogEvent};
-use crate::qemu::{Outcome, QemuRun};
+use crate::qemu::{BootOptions, Outcome, QemuRun};
 use crate::{workspace, Error};
 
 /// How to boot.
@@ -21,8 +21,8 @@ pub struct Boot<'a> {
     /// Each partition's name and ELF, in partition order (for decoding
     /// their logs).
     pub partitions: Vec<(String, PathBuf)>,
-    /// The semihosting command line.
-    pub append: Option<String>,
+    /// The kernel's boot options (`selftest=NAME`, ...).
+    pub options: BootOptions,
     /// A name for this run's files under `target/qemu/`.
     pub name: String,
     /// Kill the run after this long.
@@ -116,13 +116,13 @@ impl Boot<'_> {
             decoder.add_elf(Source::Partition(index), elf)?;
             decoder.name_source(Source::Partition(index), name);
         }
-        let uart_log = workspace::target_dir()
-            .join("qemu")
-            .join(format!("{}.uart.log", self.name));
+        let runs = workspace::target_dir().join("qemu");
+        let uart_log = runs.join(format!("{}.uart.log", self.name));
         let run = QemuRun {
             machine,
             kernel: self.kernel.to_path_buf(),
-            append: self.append.clone(),
+            options: self.options.clone(),
+            options_file: runs.join(format!("{}.options", self.name)),
             uart_log: uart_log.clone(),
             gdb_port: self.gdb_port,
             extra: self.extra.clone(),

@@ -5,6 +5,7 @@
 //! must never contain behaviour that only one side needs.
 #![no_std]
 
+pub mod boot_options;
 pub mod cap;
 pub mod exit;
 pub mod log_stream;

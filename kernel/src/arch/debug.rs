@@ -1,21 +1,26 @@
-//! The link to whoever is watching: log records out, the boot command line
-//! in, and the exit status at the end of a run.
+//! The link to whoever is watching: log records out, the boot options in,
+//! and the exit status at the end of a run.
 //!
-//! On a board with [`DebugExit::Semihosting`] all three go through Arm
-//! semihosting (QEMU passes them to the host). On a board without a host
-//! (Tegra20), records go out on the console UART, there is no command
-//! line, and exiting halts the CPU. Records are self-delimiting (see
-//! `kernel_abi::log_stream`); on the UART each record's terminator is sent
-//! twice, so losing one of them costs no record, and any other lost byte
-//! costs at most the record it was in. Records written before the console
-//! is up are dropped. Nothing here may allocate or block on a lock: the
+//! On a board with [`DebugExit::Semihosting`] records and the exit status
+//! go through Arm semihosting (QEMU passes them to the host), and the boot
+//! options come in a block the host's loader put in RAM (never the
+//! semihosting command line, whose length depends on the image's path). On
+//! a board without a host (Tegra20), records go out on the console UART,
+//! there are no options, and exiting halts the CPU. Records are
+//! self-delimiting (see `kernel_abi::log_stream`); on the UART each
+//! record's terminator is sent twice, so losing one of them costs no
+//! record, and any other lost byte costs at most the record it was in.
+//! Records written before the console is up are dropped. Nothing here may allocate or block on a lock: the
 //! logger and the panic handler call it with interrupts off.
 
 use core::cell::UnsafeCell;
 
+use kernel_abi::boot_options::{self, BootOptionsError};
 use kernel_abi::log_stream::TERMINATOR;
 use platform::{DebugExit, BOARD};
 use semihosting::io::{Stdout, Write as _};
+
+use crate::mm::layout;
 
 struct Console(UnsafeCell<Option<Stdout>>);
 
@@ -47,13 +52,38 @@ pub fn write_log(record: &[u8]) {
     }
 }
 
-/// Reads the boot command line (QEMU's `-append`) into `buf`.
-pub fn command_line(buf: &mut [core::mem::MaybeUninit<u8>]) -> Option<&str> {
+/// Why there are no boot options to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionsUnavailable {
+    /// The board has no host that passes options (a Tegra board): nothing
+    /// was expected.
+    NoHost,
+    /// The block where the host's loader puts options is missing or
+    /// damaged: the host was expected to pass one and did not.
+    Unreadable(BootOptionsError),
+}
+
+/// Reads the boot options the host's loader put at the board's
+/// `boot_options` address (see `kernel_abi::boot_options`) into `buf` and
+/// returns their text. Needs the kernel's linear map of RAM (call it after
+/// the MMU is on).
+pub fn boot_options(buf: &mut [u8; boot_options::BLOCK_SIZE]) -> Result<&str, OptionsUnavailable> {
+    let Some(qemu) = BOARD.qemu else {
+        return Err(OptionsUnavailable::NoHost);
+    };
     if BOARD.debug_exit != DebugExit::Semihosting {
-        return None;
+        return Err(OptionsUnavailable::NoHost);
     }
-    let bytes = semihosting::sys::arm_compat::sys_get_cmdline_uninit(buf).ok()?;
-    core::str::from_utf8(bytes).ok()
+    let Some(va) = layout::ram_virt(BOARD, qemu.boot_options) else {
+        return Err(OptionsUnavailable::Unreadable(BootOptionsError::NoBlock));
+    };
+    // SAFETY: `va` is the linear-map address of a RAM page below the
+    // kernel image that nothing in the kernel allocates or writes
+    // (`platform::QemuMachine::boot_options`); the block is plain bytes.
+    unsafe {
+        core::ptr::copy_nonoverlapping(va as *const u8, buf.as_mut_ptr(), buf.len());
+    }
+    boot_options::decode(buf).map_err(OptionsUnavailable::Unreadable)
 }
 
 /// Ends the run with `status`: the host sees it as the exit status.

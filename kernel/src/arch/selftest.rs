@@ -1,6 +1,8 @@
-//! Deliberate faults for system tests, chosen at boot by the semihosting
-//! command line (`selftest=NAME`). Compiled only with the `selftests`
-//! feature; a production image has none of this.
+//! Deliberate faults for system tests, chosen at boot by the boot options
+//! (`selftest=NAME`, see `kernel_abi::boot_options`). Compiled only with
+//! the `selftests` feature; a production image has none of this. A name it
+//! does not know stops the run with `exit::BAD_BOOT_OPTIONS`: it must never
+//! carry on as if no test had been asked for.
 
 use crate::mm::layout;
 
@@ -8,7 +10,8 @@ use crate::mm::layout;
 /// and the device window.
 const UNMAPPED: usize = layout::DEVICE_VIRT_BASE - (16 << 20);
 
-/// Runs the self test `name`. Returns if `name` is unknown (after saying so).
+/// Runs the self test `name`; an unknown `name` ends the run (after saying
+/// so) with `exit::BAD_BOOT_OPTIONS`.
 pub fn run(name: &str) {
     defmt::warn!("selftest {=str}: starting", name);
     match name {
@@ -33,7 +36,14 @@ pub fn run(name: &str) {
             let depth = recurse(0);
             defmt::error!("selftest stack-overflow: returned from depth {=u32}", depth);
         }
-        other => defmt::error!("selftest {=str}: no such self test", other),
+        other => {
+            defmt::error!(
+                "selftest {=str}: no such self test; exit status {=i32}",
+                other,
+                kernel_abi::exit::BAD_BOOT_OPTIONS
+            );
+            super::debug::exit(kernel_abi::exit::BAD_BOOT_OPTIONS);
+        }
     }
 }
 

@@ -84,6 +84,17 @@ mod tests {
                 assert!(in_mmio(timer), "{}", board.name);
             }
             assert_eq!(board.check_kernel_load(board.kernel_load), Ok(()));
+            if let Some(qemu) = board.qemu {
+                // The options block lies in RAM, below the kernel image,
+                // in a page of its own.
+                assert!(board.ram.contains(qemu.boot_options), "{}", board.name);
+                assert_eq!(qemu.boot_options % 0x1000, 0, "{}", board.name);
+                assert!(
+                    qemu.boot_options + 0x1000 <= board.kernel_load,
+                    "{}",
+                    board.name
+                );
+            }
         }
     }
 

@@ -30,5 +30,7 @@ pub const VEXPRESS_A9: Board = Board {
         machine: "vexpress-a9",
         cpu: "cortex-a9",
         memory_mib: 256,
+        // The page just below the kernel image (loaded at 0x6001_0000).
+        boot_options: 0x6000_F000,
     }),
 };

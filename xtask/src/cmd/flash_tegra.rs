@@ -105,13 +105,13 @@ pub fn flash_tegra(args: &FlashTegraArgs) -> Result<ExitCode, Error> {
     let partitions: Vec<String> = outcome
         .partitions
         .iter()
-        .map(|elf| format!(" --partition-elf {}", elf.display()))
+        .map(|elf| format!(" --partition-elf {}", xtask::flash::quoted(elf)))
         .collect();
     eprintln!(
         "flash-tegra: to decode a capture with exactly these tables: cargo xtask monitor --board {} \
          --elf {}{} --from FILE",
         board.name,
-        plan.artifacts.elf.display(),
+        xtask::flash::quoted(&plan.artifacts.elf),
         partitions.concat()
     );
     eprintln!("flash-tegra: done; next:");

@@ -73,6 +73,8 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-lock-hammer",
     "test-uart-driver",
     "test-tmem-prober",
+    "test-fuzzer",
+    "test-victim",
     "tmem-client",
     "guest-tmem-workload",
     "tmem-server",

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use xtask::qemu::Outcome;
+use xtask::qemu::{BootOptions, Outcome};
 use xtask::session::Boot;
 use xtask::toolchain::{self, Install};
 use xtask::{system, Error};
@@ -28,14 +28,14 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     if let Some(port) = args.gdb {
         eprintln!(
             "qemu: waiting for gdb; attach with:\n  gdb-multiarch -q {} -ex 'target remote localhost:{port}'",
-            elf.display()
+            xtask::flash::quoted(&elf)
         );
     }
     let boot = Boot {
         board: image.board,
         kernel: &elf,
         partitions: built.partitions,
-        append: None,
+        options: BootOptions::default(),
         name: format!("run-{}-{}", image.board.name, built.name),
         timeout: args.timeout.map(Duration::from_secs),
         gdb_port: args.gdb,
