@@ -11,9 +11,8 @@
 //! `FUZZ_SEED=N` (decimal or `0x` hexadecimal, 16 bits) replays another
 //! seed. The fuzzer prints its seed, so any failure can be replayed.
 //!
-//! Still to come: the kernel's own end-of-run invariant check (the
-//! IPC-layer issue's `System::check()`) does not exist yet; when it does,
-//! this test must assert that it held.
+//! At the end of the run the kernel checks every invariant it keeps
+//! (`System::check`) and says so; the test asserts it held.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -158,6 +157,10 @@ fn assert_tmem_right(report: &BootReport) {
     assert!(
         manager.contains(&"tmem store invariants hold"),
         "{transcript}"
+    );
+    assert!(
+        report.find("kernel invariants hold").is_some(),
+        "the kernel's end-of-run check:\n{transcript}"
     );
     assert!(
         manager

@@ -82,6 +82,10 @@ fn a_malformed_reply_is_refused_whole_and_the_caller_still_gets_the_real_one() {
         "{transcript}"
     );
     assert!(
+        report.find("kernel invariants hold").is_some(),
+        "the kernel's end-of-run check:\n{transcript}"
+    );
+    assert!(
         lines(report, 3).contains(&"bystander: 40 of 40 calls answered correctly"),
         "calls made while the reply was owed queue and are served:\n{transcript}"
     );

@@ -350,6 +350,19 @@ fn act(running: &mut Running, next: Next) {
 /// The run is over: report every partition and exit with `status`.
 #[cold]
 fn shut_down(running: &mut Running, status: i32) -> ! {
+    // The run is over: a last look at every invariant the kernel keeps
+    // (O(n²) at worst, once). A broken one is a kernel bug, reported as
+    // such whatever the partitions did.
+    let status = match running.system.check() {
+        Ok(()) => {
+            defmt::info!("kernel invariants hold");
+            status
+        }
+        Err(broken) => {
+            defmt::error!("kernel invariant broken: {=str}", broken);
+            kernel_abi::exit::KERNEL_PANIC
+        }
+    };
     for p in running.system.partitions() {
         let state = match p.state {
             PartitionState::Running => "running",

@@ -94,7 +94,7 @@ const PARTITION_STATUS: u32 = Syscall::PartitionStatus as u32;
 const PARTITION_STOP: u32 = Syscall::PartitionStop as u32;
 const FRAME_SPLIT: u32 = Syscall::FrameSplit as u32;
 /// The highest call number there is.
-pub const LAST_CALL: u32 = Syscall::FrameSplit as u32;
+pub const LAST_CALL: u32 = Syscall::FrameReach as u32;
 /// Of the IPC calls whose slot is the victim's endpoint, the share (in
 /// percent) kept there.
 const VICTIM_PERCENT: u32 = 25;

@@ -156,8 +156,10 @@ pub fn prepare(f: &mut Fuzzer) {
     );
 }
 
-/// A frame transferred away cannot be mapped, passed or revoked any more,
-/// and its mapping went with it.
+/// A copy of a frame the fuzzer still holds cannot be transferred (the
+/// original covers the same memory: the kernel moves only a frame's sole
+/// capability) and stays mapped; once deleted it cannot be mapped, passed
+/// or revoked any more, and its mapping went with it.
 fn transfer_then_reuse(f: &mut Fuzzer) {
     clear(f, slot::SCENARIO);
     clear(f, slot::HELPER_RECEIVE);
@@ -179,9 +181,23 @@ fn transfer_then_reuse(f: &mut Fuzzer) {
     let moved = grant(slot::SCENARIO, GrantKind::Transfer, 0);
     step(
         f,
-        "transfer: send",
+        "transfer: send a copy",
         Syscall::Send,
         ipc(slot::ENDPOINT, [0x7AA5, 0, 0, 0], moved, info(1)),
+        Err(Shared),
+    );
+    step(
+        f,
+        "transfer: the refused copy stays mapped (read-only)",
+        Syscall::ClockRead,
+        args(SCENARIO_VA, 0, 0),
+        Err(ReadOnly),
+    );
+    step(
+        f,
+        "transfer: delete the copy",
+        Syscall::CapDelete,
+        args(s, 0, 0),
         Ok(()),
     );
     step(
