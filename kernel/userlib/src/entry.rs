@@ -22,10 +22,6 @@ extern "C" {
 
 #[no_mangle]
 extern "C" fn __userlib_start(thread: u32, argument: u32) -> ! {
-    #[cfg(feature = "heap")]
-    if thread == 0 {
-        crate::heap::init();
-    }
     // SAFETY: `entry!` defines `__partition_main` with this signature.
     unsafe { __partition_main(thread, argument) };
     crate::syscall::thread_exit()

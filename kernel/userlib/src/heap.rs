@@ -2,26 +2,66 @@
 //! arena in the partition's own memory. The arena is defined by
 //! [`entry!`](crate::entry) in the partition's crate (16 KiB, or the size
 //! `entry!(main, heap_kib = N)` asks for), so each partition sizes its own
-//! heap. Thread 0 initialises it before the partition's entry runs;
+//! heap. The first allocation sets it up, whichever thread makes it;
 //! allocation failure panics the thread.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use embedded_alloc::LlffHeap;
 
+/// The allocator: set up on first use, by whichever thread allocates
+/// first, so no thread can allocate from a heap not yet there (thread 0
+/// need not run first: a tick may run another thread before it).
+struct Heap {
+    heap: LlffHeap,
+    ready: AtomicBool,
+}
+
 #[global_allocator]
-static HEAP: LlffHeap = LlffHeap::empty();
+static HEAP: Heap = Heap {
+    heap: LlffHeap::empty(),
+    ready: AtomicBool::new(false),
+};
 
 extern "Rust" {
     /// The arena `entry!` defined: its start and length in bytes.
     fn __userlib_heap_arena() -> (*mut u8, usize);
 }
 
-pub(crate) fn init() {
-    // SAFETY: `entry!` defines `__userlib_heap_arena` with this signature,
-    // returning a static arena that nothing else uses; this runs once, in
-    // thread 0, before any allocation.
-    unsafe {
-        let (start, size) = __userlib_heap_arena();
-        HEAP.init(start as usize, size)
+impl Heap {
+    fn ready(&self) -> &LlffHeap {
+        if !self.ready.load(Ordering::Acquire) {
+            critical_section::with(|_| {
+                if !self.ready.load(Ordering::Relaxed) {
+                    // SAFETY: `entry!` defines `__userlib_heap_arena` with
+                    // this signature, returning a static arena that nothing
+                    // else uses; the flag, set under the partition's lock,
+                    // makes this run once.
+                    unsafe {
+                        let (start, size) = __userlib_heap_arena();
+                        self.heap.init(start as usize, size);
+                    }
+                    self.ready.store(true, Ordering::Release);
+                }
+            });
+        }
+        &self.heap
+    }
+}
+
+// SAFETY: every call goes to embedded-alloc's heap, which is sound for any
+// layout, once it has been given its arena (`ready`).
+unsafe impl GlobalAlloc for Heap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.ready().alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees (`ptr` came from
+        // `alloc`, so the heap is ready).
+        unsafe { self.ready().dealloc(ptr, layout) }
     }
 }
 
