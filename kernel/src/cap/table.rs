@@ -85,6 +85,21 @@ impl<'a> CapTable<'a> {
         space::find(self.space(at.partition)?, at.slot, kind, needed)
     }
 
+    /// The endpoint and badge of the capability at `at`, if it is an
+    /// endpoint capability with the `needed` rights (the fastpath's lookup:
+    /// one index computation, no kind table). O(1).
+    pub fn endpoint(&self, at: SlotRef, needed: Rights) -> Option<(super::EndpointId, u32)> {
+        let index = self.layout.global(at).ok()?;
+        match self.slots.get(index)? {
+            Some(Capability {
+                object: super::CapObject::Endpoint(endpoint),
+                rights,
+                badge,
+            }) if rights.contains(needed) => Some((*endpoint, *badge)),
+            _ => None,
+        }
+    }
+
     /// The capability `at` was derived from, if any.
     pub fn parent(&self, at: SlotRef) -> Result<Option<SlotRef>, CapError> {
         let index = self.layout.global(at)?;

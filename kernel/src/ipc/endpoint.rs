@@ -182,19 +182,6 @@ impl<'a> Endpoints<'a> {
         ep.queue.front()
     }
 
-    /// Whether a sender waits on `endpoint`. O(1).
-    pub fn has_senders(&self, endpoint: EndpointId) -> bool {
-        self.endpoints
-            .get(usize::from(endpoint.0))
-            .is_some_and(|ep| ep.waiting == Waiting::Senders && !ep.queue.is_empty())
-    }
-
-    /// The caller `server`'s reply right would answer now, if any. O(1).
-    pub fn caller_of(&self, server: ThreadId) -> Option<ThreadId> {
-        self.threads.get(server.index())?;
-        self.live_reply(server)
-    }
-
     /// What `thread` waits for.
     pub fn state(&self, thread: ThreadId) -> Result<IpcState, IpcError> {
         Ok(self.thread(thread)?.state)
@@ -327,19 +314,28 @@ impl<'a> Endpoints<'a> {
         Some(receiver)
     }
 
-    /// `server` (idle) answers the caller its reply right names and waits
-    /// on `endpoint`, where no sender is queued: that caller, now idle, or
-    /// `None`, having changed nothing, if there is no live reply right or a
+    /// `server` (idle) answers `caller`, whom its reply right names, and
+    /// waits on `endpoint`, where no sender is queued. `false`, having
+    /// changed nothing, if the reply right does not name `caller` or a
     /// sender waits. O(1).
-    pub fn reply_and_wait(&mut self, endpoint: EndpointId, server: ThreadId) -> Option<ThreadId> {
-        if self.threads.get(server.index())?.state != IpcState::Idle || self.links.is_queued(server)
-        {
-            return None;
+    pub fn reply_and_wait(
+        &mut self,
+        endpoint: EndpointId,
+        server: ThreadId,
+        caller: ThreadId,
+    ) -> bool {
+        let idle = self
+            .threads
+            .get(server.index())
+            .is_some_and(|t| t.state == IpcState::Idle);
+        if !idle || self.links.is_queued(server) || self.live_reply(server) != Some(caller) {
+            return false;
         }
-        let caller = self.live_reply(server)?;
-        let ep = self.endpoints.get_mut(usize::from(endpoint.0))?;
+        let Some(ep) = self.endpoints.get_mut(usize::from(endpoint.0)) else {
+            return false;
+        };
         if ep.waiting == Waiting::Senders && !ep.queue.is_empty() {
-            return None;
+            return false;
         }
         // Point of no return: the server is in no queue, so it joins this one.
         self.threads[server.index()].held = None;
@@ -350,7 +346,7 @@ impl<'a> Endpoints<'a> {
         let queued = self.links.push_back(&mut ep.queue, server);
         debug_assert!(queued.is_ok());
         self.threads[server.index()].state = IpcState::Receiving { endpoint };
-        Some(caller)
+        true
     }
 
     fn give_reply(&mut self, caller: ThreadId, server: ThreadId) -> ReplyId {

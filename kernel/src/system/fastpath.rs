@@ -19,22 +19,27 @@
 //!   having happened since (no tick, interrupt, fault or other system call
 //!   that could change who is ready), passes no capability and no buffer,
 //!   goes to a caller that owns its time and waits on no pager or loan,
-//!   and no sender is queued (so the server blocks): the caller is then
+//!   whom the server's reply right still answers, and no sender is queued (so the server blocks): the caller is then
 //!   what the scheduler would pick, since it was the highest-priority
 //!   ready thread of its window when it called and keeps its turn.
 //!
 //! It must never be taken when any of that is unsure: a guard that cannot
 //! be checked in O(1) belongs to the slow path.
 
-use kernel_abi::cap::{CapKind, CapSlot, Rights};
+use kernel_abi::cap::{CapSlot, Rights};
 use kernel_abi::syscall::{MessageInfo, Syscall, INFO_REPLY_DROPPED, MESSAGE_REGISTERS};
 
 use super::{Next, System};
 use crate::cap::layout::SlotRef;
-use crate::cap::{CapObject, EndpointId};
+use crate::cap::EndpointId;
 use crate::ipc::message::{BADGE_REGISTER, FIRST_WORD_REGISTER, GRANT_REGISTER, INFO_REGISTER};
 use crate::ipc::ThreadId;
 use crate::thread::ThreadState;
+
+/// The info word's length bits.
+const INFO_LENGTH: u32 = 0b111;
+/// The info word's receive-slot field.
+const INFO_SLOT: u32 = 0xFFFF << 16;
 
 impl<'a> System<'a> {
     /// Handles thread `index`'s system call (its registers are saved in its
@@ -58,22 +63,20 @@ impl<'a> System<'a> {
     /// badge, and the message length, if the message is registers only.
     fn fast_endpoint(&self, index: usize, rights: Rights) -> Option<(EndpointId, u32, usize)> {
         let registers = &self.threads[index].context.r;
-        let info = MessageInfo::decode(registers[INFO_REGISTER])?;
-        if registers[GRANT_REGISTER] != 0 || info.buffer {
+        // Only a length and a receive slot in the info word; anything else
+        // (a buffer, other bits, a length past four) is the slow path's.
+        let info = registers[INFO_REGISTER];
+        let length = (info & INFO_LENGTH) as usize;
+        if info & !(INFO_LENGTH | INFO_SLOT) != 0
+            || length > MESSAGE_REGISTERS
+            || registers[GRANT_REGISTER] != 0
+        {
             return None;
         }
         let slot = CapSlot::from_register(registers[0])?;
-        let partition = self.threads[index].partition as u8;
-        let at = SlotRef::new(partition, slot.0);
-        let cap = self
-            .objects
-            .caps
-            .lookup(at, CapKind::Endpoint, rights)
-            .ok()?;
-        match cap.object {
-            CapObject::Endpoint(endpoint) => Some((endpoint, cap.badge, usize::from(info.length))),
-            _ => None,
-        }
+        let at = SlotRef::new(self.threads[index].partition as u8, slot.0);
+        let (endpoint, badge) = self.objects.caps.endpoint(at, rights)?;
+        Some((endpoint, badge, length))
     }
 
     fn fast_call(&mut self, caller: usize) -> Option<Next> {
@@ -117,20 +120,18 @@ impl<'a> System<'a> {
             return None;
         }
         let (endpoint, _, length) = self.fast_endpoint(server, Rights::READ)?;
-        let id = ThreadId(server as u16);
         let waiting = &self.threads[caller];
-        if self.objects.endpoints.caller_of(id) != Some(ThreadId(caller as u16))
-            || waiting.passive
-            || waiting.fault.is_some()
-            || self.objects.lending.is_lending(ThreadId(caller as u16))
-            || self.objects.endpoints.has_senders(endpoint)
-        {
+        let from = ThreadId(caller as u16);
+        if waiting.passive || waiting.fault.is_some() || self.objects.lending.is_lending(from) {
             return None;
         }
-        // Point of no return: the reply right is live and nobody is queued,
-        // so the reply is delivered and the server waits.
-        let answered = self.objects.endpoints.reply_and_wait(endpoint, id);
-        debug_assert_eq!(answered, Some(ThreadId(caller as u16)));
+        // The last guard, then the point of no return: if the reply right
+        // still answers the caller and nobody is queued, the reply is
+        // delivered and the server waits; if not, nothing changed.
+        let id = ThreadId(server as u16);
+        if !self.objects.endpoints.reply_and_wait(endpoint, id, from) {
+            return None;
+        }
         let returned = self.objects.donations.give_back(id);
         debug_assert!(returned.is_ok());
         self.threads[server].state = ThreadState::Blocked;
