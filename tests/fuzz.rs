@@ -17,7 +17,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use system_tests::{boot_system_file, exit, number_after, system_file, Outcome, Source};
+use system_tests::{
+    assert_tmem_server_consistent, boot_system_file, exit, number_after, system_file, Outcome,
+    Source,
+};
 use test_fuzzer::Plan;
 use xtask::logstream::LogEvent;
 use xtask::session::BootReport;
@@ -153,21 +156,10 @@ fn assert_tmem_right(report: &BootReport) {
             "{summary}\n{transcript}"
         );
     }
-    let manager = report.messages_from(Source::Partition(MANAGER));
-    assert!(
-        manager.contains(&"tmem store invariants hold"),
-        "{transcript}"
-    );
+    assert_tmem_server_consistent(report, MANAGER);
     assert!(
         report.find("kernel invariants hold").is_some(),
         "the kernel's end-of-run check:\n{transcript}"
-    );
-    assert!(
-        manager
-            .iter()
-            .any(|m| m.starts_with("tmem frames: the server holds")
-                && m.contains("as the kernel counts")),
-        "{transcript}"
     );
 }
 

@@ -7,7 +7,9 @@
 //! count and the kernel's agree); and a client stopped mid-operation
 //! leaves the server consistent.
 
-use system_tests::{boot_system, exit, number_after, Outcome, Source};
+use system_tests::{
+    assert_tmem_server_consistent, boot_system, exit, number_after, Outcome, Source,
+};
 use xtask::session::BootReport;
 
 /// The line of `partition` that starts with `prefix`.
@@ -43,29 +45,6 @@ fn row(report: &BootReport, manager: u8, client: u32, mode: &str) -> Vec<u64> {
         .skip(2)
         .map(|n| n.parse().unwrap())
         .collect()
-}
-
-fn assert_server_consistent(report: &BootReport, manager: u8) {
-    let transcript = report.transcript();
-    let manager_lines = report.messages_from(Source::Partition(manager));
-    assert!(
-        manager_lines.contains(&"tmem store invariants hold"),
-        "{transcript}"
-    );
-    assert!(
-        manager_lines.iter().any(
-            |m| m.starts_with("tmem isolation:") && m.contains("reachable by the server alone")
-        ),
-        "a frame the server holds is reachable by another partition:
-{transcript}"
-    );
-    assert!(
-        manager_lines
-            .iter()
-            .any(|m| m.starts_with("tmem frames: the server holds")
-                && m.contains("as the kernel counts")),
-        "the server's frame count and the kernel's differ:\n{transcript}"
-    );
 }
 
 #[test]
@@ -107,7 +86,7 @@ fn the_default_system_round_trips_pages_in_all_three_modes_and_prints_a_summary(
         number_after(flipped, "kernel counts;").unwrap() > 0,
         "{flipped}"
     );
-    assert_server_consistent(&report, 4);
+    assert_tmem_server_consistent(&report, 4);
 }
 
 #[test]
@@ -158,7 +137,7 @@ fn clients_see_tmem_semantics_and_cannot_reach_each_others_pools() {
             .all(|m| !m.contains("broken")),
         "{transcript}"
     );
-    assert_server_consistent(&report, 2);
+    assert_tmem_server_consistent(&report, 2);
 }
 
 #[test]
@@ -171,7 +150,7 @@ fn page_flipping_keeps_every_frame_accounted_for() {
         churn.contains("100 rounds, 200 pages verified, 0 bad"),
         "{churn}"
     );
-    assert_server_consistent(&report, 2);
+    assert_tmem_server_consistent(&report, 2);
     let flipped = report.find("pages flipped").unwrap();
     assert!(
         number_after(flipped, "kernel counts;").unwrap() >= 200,
@@ -215,5 +194,5 @@ fn a_client_stopped_mid_operation_leaves_the_server_consistent() {
         worker.contains("mismatches 0 errors 0"),
         "the other client is served:\n{transcript}"
     );
-    assert_server_consistent(&report, 3);
+    assert_tmem_server_consistent(&report, 3);
 }

@@ -152,3 +152,29 @@ pub fn number_after(text: &str, marker: &str) -> Option<u64> {
         .unwrap_or(rest.len());
     rest[..end].parse().ok()
 }
+
+/// What the tmem manager (partition `manager`) says of the server once the
+/// guests are done: the store's invariants hold, every frame the server
+/// holds is reachable by it alone (a client window by its client), and its
+/// count of frames agrees with the kernel's.
+pub fn assert_tmem_server_consistent(report: &BootReport, manager: u8) {
+    let transcript = report.transcript();
+    let lines = report.messages_from(Source::Partition(manager));
+    assert!(
+        lines.contains(&"tmem store invariants hold"),
+        "{transcript}"
+    );
+    assert!(
+        lines.iter().any(
+            |m| m.starts_with("tmem isolation:") && m.contains("reachable by the server alone")
+        ),
+        "a frame the server holds is reachable by another partition:\n{transcript}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|m| m.starts_with("tmem frames: the server holds")
+                && m.contains("as the kernel counts")),
+        "the server's frame count and the kernel's differ:\n{transcript}"
+    );
+}
