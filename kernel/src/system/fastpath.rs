@@ -19,9 +19,10 @@
 //!   having happened since (no tick, interrupt, fault or other system call
 //!   that could change who is ready), passes no capability and no buffer,
 //!   goes to a caller that owns its time and waits on no pager or loan,
-//!   whom the server's reply right still answers, and no sender is queued (so the server blocks): the caller is then
-//!   what the scheduler would pick, since it was the highest-priority
-//!   ready thread of its window when it called and keeps its turn.
+//!   whom the server's reply right still answers, and no sender is queued
+//!   (so the server blocks): the caller is then what the scheduler would
+//!   pick, since it was the highest-priority ready thread of its window
+//!   when it called and keeps its turn.
 //!
 //! It must never be taken when any of that is unsure: a guard that cannot
 //! be checked in O(1) belongs to the slow path.
