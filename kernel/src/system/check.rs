@@ -1,6 +1,7 @@
 //! The system's invariants, stated once and checked as a whole: what every
-//! handler must leave true, whatever a partition did. Tests call
-//! [`System::check`] after every step; it only reads.
+//! handler must leave true, whatever a partition did. Host tests call
+//! [`System::check`] after every step, and the kernel at the end of every
+//! run; it only reads.
 //!
 //! - capability slots and the derivation tree agree, no copy has rights
 //!   its source lacks, and every frame page's capability count is exact;
