@@ -236,11 +236,6 @@ impl<'a> CapTable<'a> {
         }
     }
 
-    /// How many capabilities cover the frame page at physical `address`.
-    pub fn frame_refs_at(&self, address: usize) -> u16 {
-        self.refs.count_at(address)
-    }
-
     /// Every slot of every partition with what it holds, in slot order.
     pub fn for_each(&self, mut visit: impl FnMut(SlotRef, &Capability)) {
         for (index, slot) in self.slots.iter().enumerate() {
