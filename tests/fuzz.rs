@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system_file, exit, number_after, system_file, Outcome,
-    Source,
+    assert_tmem_server_consistent, boot_system_file, exit, line, number_after, system_file,
+    Outcome, Source,
 };
 use test_fuzzer::Plan;
 use xtask::logstream::LogEvent;
@@ -96,20 +96,6 @@ fn with_fuzzer_argument(text: &str, argument: u32) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[index] = format!("argument = {argument:#010x}");
     lines.join("\n") + "\n"
-}
-
-/// The one line of `partition` that starts with `prefix`.
-fn line<'a>(report: &'a BootReport, partition: u8, prefix: &str) -> &'a str {
-    report
-        .messages_from(Source::Partition(partition))
-        .into_iter()
-        .find(|m| m.starts_with(prefix))
-        .unwrap_or_else(|| {
-            panic!(
-                "no {prefix:?} from partition {partition}:\n{}",
-                report.transcript()
-            )
-        })
 }
 
 /// Lines logged at ERROR level, and records that did not decode.

@@ -8,23 +8,9 @@
 //! leaves the server consistent.
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system, exit, number_after, Outcome, Source,
+    assert_tmem_server_consistent, boot_system, exit, line, number_after, Outcome, Source,
 };
 use xtask::session::BootReport;
-
-/// The line of `partition` that starts with `prefix`.
-fn line<'a>(report: &'a BootReport, partition: u8, prefix: &str) -> &'a str {
-    report
-        .messages_from(Source::Partition(partition))
-        .into_iter()
-        .find(|m| m.starts_with(prefix))
-        .unwrap_or_else(|| {
-            panic!(
-                "no {prefix:?} from partition {partition}:\n{}",
-                report.transcript()
-            )
-        })
-}
 
 /// The manager's summary row for `client`: the numbers after its mode.
 fn row(report: &BootReport, manager: u8, client: u32, mode: &str) -> Vec<u64> {

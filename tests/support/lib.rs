@@ -178,3 +178,18 @@ pub fn assert_tmem_server_consistent(report: &BootReport, manager: u8) {
         "the server's frame count and the kernel's differ:\n{transcript}"
     );
 }
+
+/// The first line of `partition` that starts with `prefix` (the test
+/// fails, with the whole transcript, if there is none).
+pub fn line<'a>(report: &'a BootReport, partition: u8, prefix: &str) -> &'a str {
+    report
+        .messages_from(Source::Partition(partition))
+        .into_iter()
+        .find(|m| m.starts_with(prefix))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {prefix:?} from partition {partition}:\n{}",
+                report.transcript()
+            )
+        })
+}
