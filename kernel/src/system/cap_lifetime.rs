@@ -72,7 +72,8 @@
 //!
 //! Run it with `cargo test -p kernel --lib cap_lifetime`. Each property
 //! (a mix of operations) runs its share of `CAP_LIFETIME_CASES` sequences
-//! (default 10 000 in all) from seed `CAP_LIFETIME_SEED` (default: random,
+//! (default 10 000 in all) from seed `CAP_LIFETIME_SEED` (default:
+//! `PROPTEST_RNG_SEED`, which `cargo xtask test` fixes, else random;
 //! printed on failure). `CAP_LIFETIME_STATS=1` prints how often each step
 //! ran and how it ended, and how often notable things happened (loans
 //! landing and ending, revokes past 64, transfers). A failure prints the
@@ -3105,12 +3106,11 @@ fn total_cases() -> u32 {
         .unwrap_or(10_000)
 }
 
-/// The seed (`CAP_LIFETIME_SEED`, or a fresh one).
+/// The seed: `CAP_LIFETIME_SEED`, else proptest's `PROPTEST_RNG_SEED` (which
+/// `cargo xtask test` fixes), else a fresh one.
 fn seed() -> u64 {
-    if let Some(seed) = std::env::var("CAP_LIFETIME_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    let from = |name| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    if let Some(seed) = from("CAP_LIFETIME_SEED").or_else(|| from("PROPTEST_RNG_SEED")) {
         return seed;
     }
     use std::hash::{BuildHasher, Hasher};

@@ -7,7 +7,8 @@
 //!   its source lacks, and every frame page's capability count is exact;
 //! - every loan (transient grant) is recorded both ways and its slot
 //!   holds a capability, and every thread's count of borrowers of its
-//!   time is exact;
+//!   time is exact, and every chain of loans ends at a thread on its own
+//!   time;
 //! - every mapping record belongs to a frame capability and its region is
 //!   in the partition's address space;
 //! - a blocked thread waits on exactly one thing — an endpoint queue, a
@@ -81,6 +82,13 @@ impl<'a> System<'a> {
             .notifications
             .waiting_on(id)
             .map_err(|_| "a thread has no notification state")?;
+        // A thread on borrowed time can run: its chain of loans ends at a
+        // thread on its own time.
+        let donations = &self.objects.donations;
+        let borrowing = donations.lender(id) != Ok(None);
+        if borrowing && !matches!(donations.owner_of(id), Ok(Some(_))) {
+            return Err("a thread borrows time that no thread owns");
+        }
         let waits = usize::from(ipc != IpcState::Idle) + usize::from(notification.is_some());
         match thread.state {
             ThreadState::Blocked if waits != 1 => {

@@ -195,11 +195,21 @@ impl<'a> System<'a> {
     }
 
     /// `to` received a message from `from`: a passive `to` runs on
-    /// `from`'s time until it next waits. (It cannot be borrowing already
-    /// or be in `from`'s chain of loans: every wait gives borrowed time
-    /// back, and a lender waits for a reply, not for a message.)
-    pub(super) fn lend_time(&mut self, from: usize, to: usize) {
-        let lent = self.objects.donations.donate(id(from), id(to));
+    /// borrowed time until it next waits. A call lends the caller's time,
+    /// and loans nest as calls do (the caller waits for the reply). A plain
+    /// send lends the time `from` runs on — its owner's — because `from`
+    /// runs on and may give back what it borrowed before `to` is done. A
+    /// passive thread still initialising has no time and lends none. So
+    /// every chain of loans ends at a thread on its own time. (`to` cannot
+    /// be borrowing already or be in the chain: every wait gives borrowed
+    /// time back, and a caller waits for a reply, not for a message.)
+    pub(super) fn lend_time(&mut self, from: usize, to: usize, call: bool) {
+        let donations = &mut self.objects.donations;
+        let Ok(Some(owner)) = donations.owner_of(id(from)) else {
+            return;
+        };
+        let lender = if call { id(from) } else { owner };
+        let lent = donations.donate(lender, id(to));
         debug_assert!(lent.is_ok(), "a receiver borrows no time");
     }
 
@@ -211,9 +221,9 @@ impl<'a> System<'a> {
 
     /// `to` got a message from `from`: it runs, on `from`'s time if it is
     /// passive.
-    fn wake_receiver(&mut self, from: usize, to: usize) {
+    fn wake_receiver(&mut self, from: usize, to: usize, call: bool) {
         self.threads[to].state = ThreadState::Ready;
-        self.lend_time(from, to);
+        self.lend_time(from, to, call);
     }
 
     /// Decodes and checks the message thread `index` is sending (`call`:
@@ -247,7 +257,7 @@ impl<'a> System<'a> {
             match self.objects.endpoints.call(endpoint, id(index), badge)? {
                 CallOutcome::Delivered { receiver, .. } => {
                     self.deliver(request, index, receiver.index(), badge, true, machine);
-                    self.wake_receiver(index, receiver.index());
+                    self.wake_receiver(index, receiver.index(), true);
                 }
                 CallOutcome::Blocked => {}
             }
@@ -256,7 +266,7 @@ impl<'a> System<'a> {
             match self.objects.endpoints.send(endpoint, id(index), badge)? {
                 SendOutcome::Delivered { receiver } => {
                     self.deliver(request, index, receiver.index(), badge, false, machine);
-                    self.wake_receiver(index, receiver.index());
+                    self.wake_receiver(index, receiver.index(), false);
                     message::succeed(&mut self.threads[index].context);
                 }
                 SendOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
@@ -323,7 +333,7 @@ impl<'a> System<'a> {
                     message::succeed(sender_context);
                     self.threads[sender.index()].state = ThreadState::Ready;
                 }
-                self.lend_time(sender.index(), index);
+                self.lend_time(sender.index(), index, reply.is_some());
             }
             RecvOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
         }
@@ -519,6 +529,47 @@ mod tests {
             Next::Idle,
             "b's window: b has nothing, s has no time"
         );
+    }
+
+    /// Found by the fastpath equivalence test in CI: a passive server that
+    /// passes work on to a second passive thread by a plain send, then
+    /// replies to its own caller, must not leave the second thread
+    /// borrowing time that nobody owns (it would never run again).
+    #[test]
+    fn time_lent_by_a_send_outlives_the_senders_loan() {
+        let mut rig = Rig::new(std::vec![
+            thread(0, 1, 0xA000),
+            thread(2, 5, 0x5000),
+            thread(2, 5, 0x5100),
+        ])
+        .with_passive_server();
+        let caps = [(0, 0, Ep(0), WRITE, 3), (2, 0, Ep(0), READ | WRITE, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        assert_eq!(system.cpu_start(&mut frame, &mut m), Next::Partition(2));
+        // Both server threads initialise and wait on the endpoint.
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        system.cpu_syscall(&mut frame, &mut m);
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
+        // The client calls; the first server thread takes the call.
+        ipc(&mut frame, Syscall::Call, 0, &[1]);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(2));
+        let first = system.current.unwrap();
+        // It hands work to the second by a plain send, and replies.
+        ipc(&mut frame, Syscall::Send, 0, &[2]);
+        system.cpu_syscall(&mut frame, &mut m);
+        let second = if first == 1 { 2 } else { 1 };
+        assert_eq!(system.objects.donations.lender(id(second)), Ok(Some(id(0))));
+        if system.current == Some(second) {
+            ipc(&mut frame, Syscall::Recv, 0, &[]);
+            system.cpu_syscall(&mut frame, &mut m);
+        }
+        assert_eq!(system.current, Some(first));
+        ipc(&mut frame, Syscall::ReplyRecv, 0, &[9]);
+        system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!(system.check(), Ok(()));
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl<'a> System<'a> {
                 let to = receiver.index();
                 fault_message(fault, badge).deliver(&mut self.threads[to].context, None);
                 self.threads[to].state = ThreadState::Ready;
-                self.lend_time(index, to);
+                self.lend_time(index, to, true);
             }
             Ok(CallOutcome::Blocked) => {}
             Err(_) => {
