@@ -79,4 +79,5 @@ const PARTITION_PACKAGES: &[&str] = &[
     "guest-tmem-workload",
     "tmem-server",
     "tmem-monitor",
+    "memory-policy",
 ];
