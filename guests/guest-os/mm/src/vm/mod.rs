@@ -116,6 +116,22 @@ impl Vm {
             .ok_or(VmError::NoSuchProcess(process))
     }
 
+    /// Where page `page` of `process` is, if it was ever kept (`None`
+    /// for a page that reads as zeros without a frame).
+    pub fn page_state(&self, process: ProcessId, page: Vpn) -> Option<AnonPage> {
+        self.anon.get(process, page)
+    }
+
+    /// Every kept anonymous page of every process.
+    pub fn pages(&self) -> impl Iterator<Item = (ProcessId, Vpn, AnonPage)> + '_ {
+        self.anon.iter()
+    }
+
+    /// The frame caching page `index` of `file`, if any.
+    pub fn cached_frame(&self, file: crate::ports::FileId, index: u32) -> Option<Frame> {
+        self.cache.lookup(file, index)
+    }
+
     fn areas_mut(&mut self, process: ProcessId) -> Result<&mut AreaList, VmError> {
         self.processes
             .get_mut(&process)
