@@ -114,7 +114,11 @@ impl SwapArea {
                     self.stats.outs_to_tmem += 1;
                     return Ok(slot);
                 }
-                Err(FrontswapError::Refused | FrontswapError::Failed) => {
+                Err(FrontswapError::Refused) => self.stats.tmem_refusals += 1,
+                Err(FrontswapError::Failed) => {
+                    // The store may have reached tmem before the reply was
+                    // lost: drop any copy, so none outlives the slot.
+                    frontswap.invalidate_page(self.swap_type, slot.0);
                     self.stats.tmem_refusals += 1;
                 }
             }

@@ -166,3 +166,46 @@ fn slots_not_in_use_cannot_be_read_or_released() {
     );
     assert_eq!(swap.place(SwapSlot(5)), None);
 }
+
+/// A frontswap whose stores reach the pool but whose replies are lost.
+struct LostReplies(Tmem);
+
+impl Frontswap for LostReplies {
+    fn store(&mut self, swap_type: u32, offset: u32, page: &Page) -> Result<(), FrontswapError> {
+        self.0.store(swap_type, offset, page)?;
+        Err(FrontswapError::Failed)
+    }
+
+    fn load(
+        &mut self,
+        swap_type: u32,
+        offset: u32,
+        out: &mut Page,
+    ) -> Result<bool, FrontswapError> {
+        self.0.load(swap_type, offset, out)
+    }
+
+    fn invalidate_page(&mut self, swap_type: u32, offset: u32) {
+        self.0.invalidate_page(swap_type, offset);
+    }
+}
+
+#[test]
+fn a_store_whose_reply_is_lost_leaves_no_copy_in_tmem() {
+    let (mut tmem, mut disk) = (LostReplies(Tmem::new(1, 0, 8)), Disk::new(4));
+    let mut swap = SwapArea::new(0, 4);
+    let slot = swap
+        .write_out(&page(3), Some(&mut tmem), &mut disk)
+        .unwrap();
+    assert_eq!(swap.place(slot), Some(SwapPlace::Device));
+    assert!(
+        tmem.0.pages.is_empty(),
+        "the copy that reached tmem was flushed"
+    );
+    let mut out = page(0);
+    assert_eq!(
+        swap.read_in(slot, &mut out, Some(&mut tmem), &mut disk),
+        Ok(SwapPlace::Device)
+    );
+    assert_eq!(out, page(3));
+}
