@@ -80,4 +80,6 @@ const PARTITION_PACKAGES: &[&str] = &[
     "tmem-server",
     "tmem-monitor",
     "memory-policy",
+    "guest-mm",
+    "guest-process",
 ];
