@@ -82,4 +82,5 @@ const PARTITION_PACKAGES: &[&str] = &[
     "memory-policy",
     "guest-mm",
     "guest-process",
+    "guest-os-kernel",
 ];

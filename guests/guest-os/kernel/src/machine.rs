@@ -1,0 +1,239 @@
+//! The guest kernel's memory machine: the [`Vm`], the processes' page
+//! tables ([`SoftMmu`]) and the ports memory management reaches out
+//! through, with the way a process touches its memory in the interim
+//! software-MMU mode: an access looks its page up in the software page
+//! tables, and a miss is a page fault handed to [`Vm::fault`] — exactly
+//! what the hardware and exception IPC will do once issue 12 runs guest
+//! processes isolated. Workloads use nothing else.
+//!
+//! Every so many faults it hands a [`GuestReport`] to its [`Reporter`].
+//! It must never touch a frame the process's page tables do not map, and
+//! never panic on a process's bad access: that is a [`VmError`].
+
+use guest_mm::{
+    Access, Backends, BlockDevice, Cleancache, FileId, FileStore, Frame, FrameMemory, Frontswap,
+    ProcessId, Protection, SegfaultReason, Vm, VmConfig, VmError, Vpn, PAGE_SIZE,
+};
+
+use crate::report::{GuestReport, Reporter};
+use crate::soft_mmu::SoftMmu;
+
+/// Everything outside the Vm that memory management touches, borrowed
+/// for the guest's lifetime.
+pub struct Ports<'p> {
+    /// Guest RAM.
+    pub memory: &'p mut dyn FrameMemory,
+    /// tmem's persistent pool, when tmem is on.
+    pub frontswap: Option<&'p mut dyn Frontswap>,
+    /// tmem's ephemeral pool, when tmem is on.
+    pub cleancache: Option<&'p mut dyn Cleancache>,
+    /// The swap device.
+    pub swap_device: &'p mut dyn BlockDevice,
+    /// The files.
+    pub files: &'p mut dyn FileStore,
+}
+
+/// The guest's memory machine.
+pub struct Machine<'p> {
+    vm: Vm,
+    mmu: SoftMmu,
+    ports: Ports<'p>,
+    reporter: &'p mut dyn Reporter,
+    report_every: u64,
+    next_report: u64,
+}
+
+impl<'p> Machine<'p> {
+    /// A machine with memory management set up by `config`, reporting
+    /// every `report_every` faults (0: never).
+    pub fn new(
+        config: VmConfig,
+        ports: Ports<'p>,
+        reporter: &'p mut dyn Reporter,
+        report_every: u64,
+    ) -> Machine<'p> {
+        Machine {
+            vm: Vm::new(config),
+            mmu: SoftMmu::new(),
+            ports,
+            reporter,
+            report_every,
+            next_report: report_every,
+        }
+    }
+
+    /// Memory management's state.
+    pub const fn vm(&self) -> &Vm {
+        &self.vm
+    }
+
+    /// The processes' page tables.
+    pub const fn mmu(&self) -> &SoftMmu {
+        &self.mmu
+    }
+
+    /// The snapshot of the counters now.
+    pub fn report(&self) -> GuestReport {
+        GuestReport::of(&self.vm)
+    }
+
+    /// Memory management's invariants, and that every page the software
+    /// page tables map is one the Vm holds resident and mapped.
+    pub fn check(&self) -> Result<(), &'static str> {
+        self.vm.check(&*self.ports.memory)?;
+        let mapped = self
+            .vm
+            .pages()
+            .filter(|(_, _, page)| {
+                matches!(page, guest_mm::anon::AnonPage::Resident { mapped: true, .. })
+            })
+            .count();
+        if mapped != self.mmu.mapped_pages() {
+            return Err("the page tables and the Vm disagree on what is mapped");
+        }
+        Ok(())
+    }
+
+    /// The Vm and the ports, for one operation.
+    fn split(&mut self) -> (&mut Vm, Backends<'_>) {
+        let ports = &mut self.ports;
+        let backends = Backends {
+            memory: &mut *ports.memory,
+            spaces: &mut self.mmu,
+            frontswap: match &mut ports.frontswap {
+                Some(frontswap) => Some(&mut **frontswap),
+                None => None,
+            },
+            swap_device: &mut *ports.swap_device,
+            cleancache: match &mut ports.cleancache {
+                Some(cleancache) => Some(&mut **cleancache),
+                None => None,
+            },
+            files: &mut *ports.files,
+        };
+        (&mut self.vm, backends)
+    }
+
+    /// Starts a process with an empty address space.
+    pub fn create_process(&mut self, process: ProcessId, heap_start: u32) -> Result<(), VmError> {
+        self.vm.create_process(process, heap_start)
+    }
+
+    /// Ends a process, freeing its frames, swap slots and tmem pages.
+    pub fn destroy_process(&mut self, process: ProcessId) -> Result<(), VmError> {
+        let (vm, mut backends) = self.split();
+        vm.destroy_process(process, &mut backends)
+    }
+
+    /// Anonymous read/write `mmap` of `pages` pages; returns the address.
+    pub fn mmap(&mut self, process: ProcessId, pages: u32) -> Result<u32, VmError> {
+        let len = pages
+            .checked_mul(PAGE_SIZE as u32)
+            .ok_or(VmError::Area(guest_mm::AreaError::OutOfRange))?;
+        self.vm.mmap(process, len, Protection::ReadWrite)
+    }
+
+    /// `munmap` of `pages` pages at `address`.
+    pub fn munmap(&mut self, process: ProcessId, address: u32, pages: u32) -> Result<(), VmError> {
+        let len = pages
+            .checked_mul(PAGE_SIZE as u32)
+            .ok_or(VmError::Area(guest_mm::AreaError::OutOfRange))?;
+        let (vm, mut backends) = self.split();
+        vm.munmap(process, address, len, &mut backends)
+    }
+
+    /// The process stores `data` at `address`.
+    pub fn store(&mut self, process: ProcessId, address: u32, data: &[u8]) -> Result<(), VmError> {
+        let mut done = 0;
+        while done < data.len() {
+            let at = offset_address(address, done)?;
+            let frame = self.access(process, at, Access::Write)?;
+            let within = at as usize % PAGE_SIZE;
+            let count = (PAGE_SIZE - within).min(data.len() - done);
+            self.ports.memory.page_mut(frame)[within..within + count]
+                .copy_from_slice(&data[done..done + count]);
+            done += count;
+        }
+        Ok(())
+    }
+
+    /// The process loads `out.len()` bytes from `address`.
+    pub fn load(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        out: &mut [u8],
+    ) -> Result<(), VmError> {
+        let mut done = 0;
+        while done < out.len() {
+            let at = offset_address(address, done)?;
+            let frame = self.access(process, at, Access::Read)?;
+            let within = at as usize % PAGE_SIZE;
+            let count = (PAGE_SIZE - within).min(out.len() - done);
+            out[done..done + count]
+                .copy_from_slice(&self.ports.memory.page(frame)[within..within + count]);
+            done += count;
+        }
+        Ok(())
+    }
+
+    /// Reads `out.len()` bytes of `file` from `offset` through the page
+    /// cache (the `read` system call's kernel half); returns how many.
+    pub fn read_file(
+        &mut self,
+        file: FileId,
+        offset: u32,
+        out: &mut [u8],
+    ) -> Result<usize, VmError> {
+        let faults = self.vm.stats().faults;
+        let (vm, mut backends) = self.split();
+        let read = vm.read_file(file, offset, out, &mut backends);
+        if self.vm.stats().faults != faults {
+            self.after_fault();
+        }
+        read
+    }
+
+    /// The frame `process`'s `access` at `address` reaches: the software
+    /// MMU's translation, after a page fault if it misses.
+    fn access(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        access: Access,
+    ) -> Result<Frame, VmError> {
+        let page = Vpn::containing(address);
+        if let Some(frame) = self.mmu.translate(process, page, access) {
+            return Ok(frame);
+        }
+        let (vm, mut backends) = self.split();
+        let faulted = vm.fault(process, address, access, &mut backends);
+        self.after_fault();
+        faulted?;
+        self.mmu
+            .translate(process, page, access)
+            .ok_or(VmError::Segfault {
+                address,
+                reason: SegfaultReason::Protection,
+            })
+    }
+
+    fn after_fault(&mut self) {
+        if self.report_every != 0 && self.vm.stats().faults >= self.next_report {
+            self.next_report = self.vm.stats().faults + self.report_every;
+            let report = self.report();
+            self.reporter.periodic(&report);
+        }
+    }
+}
+
+/// `address + done`, or a segfault past the top of the address space.
+fn offset_address(address: u32, done: usize) -> Result<u32, VmError> {
+    u32::try_from(done)
+        .ok()
+        .and_then(|done| address.checked_add(done))
+        .ok_or(VmError::Segfault {
+            address,
+            reason: SegfaultReason::NoArea,
+        })
+}

@@ -1,0 +1,239 @@
+//! The partition: maps the guest RAM frame the description gives, opens
+//! the connection to the tmem server (when tmem is on) with frontswap and
+//! cleancache over it, runs the workloads through the [`Machine`], and
+//! logs what happened — periodic counter lines, one line per workload,
+//! and a final counter line.
+//!
+//! ```text
+//! capability slots  0 tmem endpoint, 1 window frame, 2 exchange frame
+//!                   (tmem_client::ClientCaps::DEFAULT; only with tmem on)
+//!                   3 guest RAM frame (read/write), at most 112 pages
+//! grant window      0x00000 window, 0x10000 guest RAM, 0x80000 exchange
+//! ```
+//!
+//! It must never panic on anything the server or the workloads do: every
+//! failure is logged and ends the guest cleanly.
+
+extern crate alloc;
+
+use alloc::boxed::Box;
+use core::cell::RefCell;
+
+use guest_mm::{Cleancache, Frontswap, Page, PAGE_SIZE};
+use guest_os_kernel::config::GuestPlan;
+use guest_os_kernel::guest::{self, Workload};
+use guest_os_kernel::no_swap::NoSwapDevice;
+use guest_os_kernel::ram::GuestRam;
+use guest_os_kernel::synthetic_files::{SyntheticFiles, LAST_PAGE_SHORT_BY};
+use guest_os_kernel::tmem::{TmemCleancache, TmemFrontswap};
+use guest_os_kernel::workload::{Ending, WorkloadResult};
+use guest_os_kernel::{GuestReport, Machine, Ports, Reporter};
+use kernel_abi::user_layout::GRANT_WINDOW;
+use tmem_client::{ClientCaps, Connection, Slot};
+use userlib::ipc::Frame;
+use userlib::Start;
+
+userlib::entry!(main, heap_kib = 64);
+
+/// The guest RAM frame's capability slot.
+const RAM_FRAME: Frame = Frame(3);
+/// Where guest RAM is mapped: between the tmem window and the exchange
+/// frame.
+const RAM_BASE: u32 = GRANT_WINDOW + 0x1_0000;
+/// The most RAM pages that fit below the exchange frame.
+const MAX_RAM_PAGES: u32 = 0x70;
+
+fn main(start: Start) {
+    if start.thread != 0 {
+        return;
+    }
+    let plan = GuestPlan::decode(start.argument);
+    let name = plan.tmem_name();
+    let guest = plan.guest;
+    let frames = match RAM_FRAME.map(RAM_BASE, true) {
+        Ok(pages) if pages <= MAX_RAM_PAGES => pages,
+        Ok(pages) => {
+            return defmt::error!(
+                "guest {=u32}: its RAM frame has {=u32} pages; at most {=u32} fit",
+                guest,
+                pages,
+                MAX_RAM_PAGES
+            )
+        }
+        Err(error) => {
+            return defmt::error!(
+                "guest {=u32}: cannot map its RAM frame: {=str}",
+                guest,
+                error.name()
+            )
+        }
+    };
+    // SAFETY: the RAM frame is mapped read/write at RAM_BASE for `frames`
+    // pages just above, nothing else in this partition maps or touches
+    // that range, and the mapping lives as long as the partition.
+    let pages: &'static mut [Page] =
+        unsafe { core::slice::from_raw_parts_mut(RAM_BASE as *mut Page, frames as usize) };
+    let mut memory = GuestRam::new(pages);
+    defmt::info!(
+        "guest {=u32} ({=str}): boots with {=u32} frames of guest RAM ({=u32} KiB); software MMU (processes run in the guest kernel until issue 12)",
+        guest,
+        name,
+        frames,
+        frames * (PAGE_SIZE as u32 / 1024)
+    );
+
+    let connection = match plan.tmem {
+        None => None,
+        // SAFETY: this partition uses its window and exchange frames (slots
+        // 1 and 2) and their addresses only through this connection.
+        Some(mode) => match unsafe { Connection::open(ClientCaps::DEFAULT, mode, Slot::FIRST) } {
+            Ok(connection) => Some(RefCell::new(connection)),
+            Err(error) => {
+                return defmt::error!(
+                    "guest {=u32}: cannot open the tmem connection: {=str}",
+                    guest,
+                    error.name()
+                )
+            }
+        },
+    };
+    let mut frontswap = None;
+    let mut cleancache = None;
+    if let Some(connection) = &connection {
+        match (
+            TmemFrontswap::open(connection, guest::SWAP_TYPE),
+            TmemCleancache::open(connection),
+        ) {
+            (Ok(swap), Ok(cache)) => {
+                frontswap = Some(swap);
+                cleancache = Some(cache);
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                return defmt::error!(
+                    "guest {=u32}: tmem refused a pool: {=str}",
+                    guest,
+                    error.name()
+                )
+            }
+        }
+    }
+
+    let file_plan = plan.files;
+    let mut files = SyntheticFiles::new(
+        file_plan.map_or(0, |f| f.files),
+        file_plan.map_or(0, |f| f.pages_per_file),
+    );
+    let file_size = file_plan.map(|f| f.pages_per_file * PAGE_SIZE as u32 - LAST_PAGE_SHORT_BY);
+    let mut swap_device = NoSwapDevice;
+    let mut reporter = LogReporter { guest, name };
+    let ports = Ports {
+        memory: &mut memory,
+        frontswap: frontswap.as_mut().map(|f| f as &mut dyn Frontswap),
+        cleancache: cleancache.as_mut().map(|c| c as &mut dyn Cleancache),
+        swap_device: &mut swap_device,
+        files: &mut files,
+    };
+    let mut machine = Machine::new(
+        guest::vm_config(frames),
+        ports,
+        &mut reporter,
+        guest::REPORT_EVERY_FAULTS,
+    );
+    let mut page: Box<Page> = Box::new([0; PAGE_SIZE]);
+    let mut out_of_memory = false;
+    let completed = guest::run(&mut machine, &plan, file_size, &mut page, |workload, result| {
+        log_workload(guest, workload, result);
+        out_of_memory |= result.ending == Ending::OutOfMemory;
+    });
+    let consistent = machine.check();
+    let report = machine.report();
+    drop(machine);
+    log_report(guest, name, "final", &report);
+    if let Some(swap) = &frontswap {
+        if let Some(error) = swap.last_error() {
+            defmt::info!(
+                "guest {=u32}: frontswap: {=u64} stores failed, the last because: {=str}; {=u64} invalidates lost",
+                guest,
+                swap.stats().failed_stores,
+                error.name(),
+                swap.failed_invalidates()
+            );
+        }
+    }
+
+    if let Err(broken) = consistent {
+        defmt::error!(
+            "guest {=u32}: memory management is inconsistent: {=str}",
+            guest,
+            broken
+        );
+    } else if completed {
+        defmt::info!(
+            "guest {=u32}: every workload completed; memory management is consistent",
+            guest
+        );
+    } else if out_of_memory {
+        defmt::warn!(
+            "guest {=u32}: out of memory: tmem refused pages and there is no swap device to take them; no page was lost, the guest stops cleanly",
+            guest
+        );
+    } else {
+        defmt::error!("guest {=u32}: a workload failed; the guest stops", guest);
+    }
+}
+
+/// Logs reports as they come.
+struct LogReporter {
+    guest: u32,
+    name: &'static str,
+}
+
+impl Reporter for LogReporter {
+    fn periodic(&mut self, report: &GuestReport) {
+        log_report(self.guest, self.name, "report", report);
+    }
+}
+
+fn log_report(guest: u32, name: &str, what: &str, r: &GuestReport) {
+    defmt::info!(
+        "guest {=u32} ({=str}) {=str}: RAM {=u32} frames free {=u32} anonymous {=u32} page cache {=u32}; swap-outs to tmem {=u64} to device {=u64}; swap-ins from tmem {=u64} from device {=u64}; tmem refusals {=u64} write-out failures {=u64} in tmem now {=u32}; cleancache puts {=u64} hits {=u64} misses {=u64}; faults {=u64}",
+        guest,
+        name,
+        what,
+        r.frames,
+        r.free,
+        r.anon_resident,
+        r.page_cache,
+        r.outs_to_tmem,
+        r.outs_to_device,
+        r.ins_from_tmem,
+        r.ins_from_device,
+        r.tmem_refusals,
+        r.out_failures,
+        r.in_tmem_now,
+        r.cleancache_puts,
+        r.cleancache_hits,
+        r.cleancache_misses,
+        r.faults
+    );
+}
+
+fn log_workload(guest: u32, workload: Workload, result: &WorkloadResult) {
+    defmt::info!(
+        "guest {=u32}: {=str} {=str}: pages checked {=u64} mismatches {=u64}",
+        guest,
+        workload.name(),
+        result.ending.name(),
+        result.pages_checked,
+        result.mismatches
+    );
+    if let Some(first) = result.first_mismatch {
+        defmt::error!(
+            "guest {=u32}: {=str}: first wrong byte at {=u32:#x} reads {=u8:#x}",
+            guest,
+            workload.name(),
+            first.address,
+            first.found
+        );
+    }
+}
