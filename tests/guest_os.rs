@@ -1,0 +1,100 @@
+//! The guest OS in QEMU: two guest kernels whose workloads need more memory
+//! than their RAM verify every byte they read back, with their pages
+//! swapped out to tmem through frontswap and back in from it, and their
+//! dropped file pages caught by cleancache; the tmem server's accounting
+//! holds afterwards and its per-client page counts are back to zero. A
+//! guest that tmem refuses, with no swap device, runs out of memory
+//! cleanly: it says so, loses nothing, frees its process and ends.
+
+use system_tests::{
+    assert_tmem_server_consistent, boot_system, exit, line, number_after, Outcome, Source,
+};
+use xtask::session::BootReport;
+
+/// `guest`'s line about `workload` (partition `partition`).
+fn workload_line<'a>(
+    report: &'a BootReport,
+    partition: u8,
+    guest: u32,
+    workload: &str,
+) -> &'a str {
+    line(report, partition, &format!("guest {guest}: {workload} "))
+}
+
+/// The manager's table row for `client`: the numbers after its mode.
+fn row(report: &BootReport, manager: u8, client: u32) -> Vec<u64> {
+    let lines = report.messages_from(Source::Partition(manager));
+    let row = lines
+        .iter()
+        .find(|m| m.split_whitespace().next() == Some(&client.to_string()))
+        .unwrap_or_else(|| panic!("no row for client {client}:\n{}", report.transcript()));
+    row.split_whitespace()
+        .skip(2)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn guests_whose_demand_exceeds_their_ram_swap_to_tmem_and_lose_no_byte() {
+    let report = boot_system("os-guests");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    for (partition, guest, mode) in [(1, 1, "copy"), (2, 2, "grant-map")] {
+        // Hog: 96 pages x (2 passes + the last sweep); phased: 16-page
+        // steps over 1,2,3,4,3,2,1 plus the check before each unmap;
+        // files: 4 files x 12 pages x 3 rounds.
+        for (workload, pages) in [("memory hog", 288), ("phased", 320), ("file reader", 144)] {
+            let done = workload_line(&report, partition, guest, workload);
+            assert!(done.contains("completed"), "{done}\n{transcript}");
+            assert_eq!(number_after(done, "pages checked"), Some(pages), "{done}");
+            assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+        }
+        let last = line(&report, partition, &format!("guest {guest} ({mode}) final:"));
+        let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
+        assert_eq!(count("RAM"), 32, "{last}");
+        assert!(count("swap-outs to tmem") >= 64, "pages went to tmem: {last}");
+        assert_eq!(count("to device"), 0, "there is no swap device: {last}");
+        assert!(count("swap-ins from tmem") >= 64, "pages came back: {last}");
+        assert_eq!(count("from device"), 0, "{last}");
+        assert_eq!(count("in tmem now"), 0, "every process ended: {last}");
+        assert!(count("cleancache puts") > 0, "{last}");
+        assert!(count("hits") > 0, "re-read files hit cleancache: {last}");
+        let periodic = report
+            .messages_from(Source::Partition(partition))
+            .into_iter()
+            .filter(|m| m.starts_with(&format!("guest {guest} ({mode}) report:")))
+            .count();
+        assert!(periodic >= 2, "periodic reports:\n{transcript}");
+        let verdict = line(&report, partition, &format!("guest {guest}: every workload"));
+        assert!(verdict.contains("memory management is consistent"), "{verdict}");
+        // The server holds no persistent page of the guest any more.
+        let numbers = row(&report, 3, guest);
+        assert_eq!(numbers.len(), 8, "{transcript}");
+        assert!(numbers[1] > 0, "the guest put pages: {numbers:?}");
+        assert_eq!(numbers[7], 0, "persistent pages left: {numbers:?}");
+    }
+    assert_tmem_server_consistent(&report, 3);
+}
+
+#[test]
+fn a_guest_refused_by_tmem_without_a_swap_device_runs_out_of_memory_cleanly() {
+    let report = boot_system("os-guest-oom");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let hog = workload_line(&report, 1, 1, "memory hog");
+    assert!(hog.contains("out of memory"), "{hog}");
+    assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+    let messages = report.messages_from(Source::Partition(1));
+    assert!(
+        !messages.iter().any(|m| m.starts_with("guest 1: phased")),
+        "the guest stops after running out:\n{transcript}"
+    );
+    let verdict = line(&report, 1, "guest 1: out of memory:");
+    assert!(verdict.contains("no page was lost"), "{verdict}");
+    let last = line(&report, 1, "guest 1 (copy) final:");
+    assert!(number_after(last, "tmem refusals").unwrap() > 0, "{last}");
+    assert_eq!(number_after(last, "in tmem now"), Some(0), "{last}");
+    assert_eq!(number_after(last, "free"), Some(16), "the process's frames are free: {last}");
+    assert_eq!(row(&report, 2, 1)[7], 0, "the hog's tmem pages were freed");
+    assert_tmem_server_consistent(&report, 2);
+}
