@@ -12,12 +12,7 @@ use system_tests::{
 use xtask::session::BootReport;
 
 /// `guest`'s line about `workload` (partition `partition`).
-fn workload_line<'a>(
-    report: &'a BootReport,
-    partition: u8,
-    guest: u32,
-    workload: &str,
-) -> &'a str {
+fn workload_line<'a>(report: &'a BootReport, partition: u8, guest: u32, workload: &str) -> &'a str {
     line(report, partition, &format!("guest {guest}: {workload} "))
 }
 
@@ -49,10 +44,17 @@ fn guests_whose_demand_exceeds_their_ram_swap_to_tmem_and_lose_no_byte() {
             assert_eq!(number_after(done, "pages checked"), Some(pages), "{done}");
             assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
         }
-        let last = line(&report, partition, &format!("guest {guest} ({mode}) final:"));
+        let last = line(
+            &report,
+            partition,
+            &format!("guest {guest} ({mode}) final:"),
+        );
         let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
         assert_eq!(count("RAM"), 32, "{last}");
-        assert!(count("swap-outs to tmem") >= 64, "pages went to tmem: {last}");
+        assert!(
+            count("swap-outs to tmem") >= 64,
+            "pages went to tmem: {last}"
+        );
         assert_eq!(count("to device"), 0, "there is no swap device: {last}");
         assert!(count("swap-ins from tmem") >= 64, "pages came back: {last}");
         assert_eq!(count("from device"), 0, "{last}");
@@ -65,8 +67,15 @@ fn guests_whose_demand_exceeds_their_ram_swap_to_tmem_and_lose_no_byte() {
             .filter(|m| m.starts_with(&format!("guest {guest} ({mode}) report:")))
             .count();
         assert!(periodic >= 2, "periodic reports:\n{transcript}");
-        let verdict = line(&report, partition, &format!("guest {guest}: every workload"));
-        assert!(verdict.contains("memory management is consistent"), "{verdict}");
+        let verdict = line(
+            &report,
+            partition,
+            &format!("guest {guest}: every workload"),
+        );
+        assert!(
+            verdict.contains("memory management is consistent"),
+            "{verdict}"
+        );
         // The server holds no persistent page of the guest any more.
         let numbers = row(&report, 3, guest);
         assert_eq!(numbers.len(), 8, "{transcript}");
@@ -94,7 +103,11 @@ fn a_guest_refused_by_tmem_without_a_swap_device_runs_out_of_memory_cleanly() {
     let last = line(&report, 1, "guest 1 (copy) final:");
     assert!(number_after(last, "tmem refusals").unwrap() > 0, "{last}");
     assert_eq!(number_after(last, "in tmem now"), Some(0), "{last}");
-    assert_eq!(number_after(last, "free"), Some(16), "the process's frames are free: {last}");
+    assert_eq!(
+        number_after(last, "free"),
+        Some(16),
+        "the process's frames are free: {last}"
+    );
     assert_eq!(row(&report, 2, 1)[7], 0, "the hog's tmem pages were freed");
     assert_tmem_server_consistent(&report, 2);
 }

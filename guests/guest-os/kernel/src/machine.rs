@@ -85,7 +85,10 @@ impl<'p> Machine<'p> {
             .vm
             .pages()
             .filter(|(_, _, page)| {
-                matches!(page, guest_mm::anon::AnonPage::Resident { mapped: true, .. })
+                matches!(
+                    page,
+                    guest_mm::anon::AnonPage::Resident { mapped: true, .. }
+                )
             })
             .count();
         if mapped != self.mmu.mapped_pages() {

@@ -141,10 +141,16 @@ fn main(start: Start) {
     );
     let mut page: Box<Page> = Box::new([0; PAGE_SIZE]);
     let mut out_of_memory = false;
-    let completed = guest::run(&mut machine, &plan, file_size, &mut page, |workload, result| {
-        log_workload(guest, workload, result);
-        out_of_memory |= result.ending == Ending::OutOfMemory;
-    });
+    let completed = guest::run(
+        &mut machine,
+        &plan,
+        file_size,
+        &mut page,
+        |workload, result| {
+            log_workload(guest, workload, result);
+            out_of_memory |= result.ending == Ending::OutOfMemory;
+        },
+    );
     let consistent = machine.check();
     let report = machine.report();
     drop(machine);

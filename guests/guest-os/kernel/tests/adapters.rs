@@ -31,7 +31,15 @@ fn frontswap_pages_round_trip_and_invalidate_in_every_mode() {
         let before = out;
         assert_eq!(swap.load(0, 7, &mut out), Ok(false), "{mode:?}");
         assert!(out == before, "a miss leaves the buffer untouched");
-        assert_eq!(server.borrow().client_info(tmem_store::ClientId(1)).unwrap().persistent_pages, 19, "{mode:?}");
+        assert_eq!(
+            server
+                .borrow()
+                .client_info(tmem_store::ClientId(1))
+                .unwrap()
+                .persistent_pages,
+            19,
+            "{mode:?}"
+        );
         assert_eq!(swap.failed_invalidates(), 0);
     }
 }
@@ -44,10 +52,7 @@ fn frontswap_refuses_past_the_clients_cap_and_keeps_nothing_for_the_offset() {
     for offset in 0..3 {
         swap.store(0, offset, &pattern(offset)).unwrap();
     }
-    assert_eq!(
-        swap.store(0, 3, &pattern(3)),
-        Err(FrontswapError::Refused)
-    );
+    assert_eq!(swap.store(0, 3, &pattern(3)), Err(FrontswapError::Refused));
     assert!(swap.last_error().is_some());
     let mut out = [0u8; 4096];
     assert_eq!(swap.load(0, 3, &mut out), Ok(false));
@@ -69,7 +74,14 @@ fn frontswap_names_only_its_own_swap_type() {
     assert_eq!(swap.store(1, 0, &pattern(1)), Err(FrontswapError::Refused));
     let mut out = [0u8; 4096];
     assert_eq!(swap.load(1, 0, &mut out), Ok(false));
-    assert_eq!(server.borrow().client_info(tmem_store::ClientId(1)).unwrap().persistent_pages, 0);
+    assert_eq!(
+        server
+            .borrow()
+            .client_info(tmem_store::ClientId(1))
+            .unwrap()
+            .persistent_pages,
+        0
+    );
 }
 
 #[test]
@@ -80,10 +92,7 @@ fn a_lost_reply_is_a_failure_never_a_page() {
     swap.store(0, 5, &pattern(5)).unwrap();
     // A reply of no words does not decode.
     transport.borrow_mut().next_reply = Some(([0; 4], 0));
-    assert_eq!(
-        swap.store(0, 6, &pattern(6)),
-        Err(FrontswapError::Failed)
-    );
+    assert_eq!(swap.store(0, 6, &pattern(6)), Err(FrontswapError::Failed));
     transport.borrow_mut().next_reply = Some(([0; 4], 0));
     let mut out = [0u8; 4096];
     assert_eq!(swap.load(0, 5, &mut out), Err(FrontswapError::Failed));
@@ -103,7 +112,10 @@ fn cleancache_hits_what_it_kept_and_gets_are_exclusive() {
         let mut out = [0u8; 4096];
         assert!(cache.get_page(FileId(3), 0, &mut out), "{mode:?}");
         assert!(out == pattern(30), "{mode:?}");
-        assert!(!cache.get_page(FileId(3), 0, &mut out), "private gets are exclusive");
+        assert!(
+            !cache.get_page(FileId(3), 0, &mut out),
+            "private gets are exclusive"
+        );
         assert!(cache.get_page(FileId(4), 0, &mut out));
         assert!(out == pattern(40), "files are told apart: {mode:?}");
         assert!(!cache.get_page(FileId(5), 0, &mut out));

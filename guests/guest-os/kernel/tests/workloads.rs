@@ -84,7 +84,8 @@ fn run_guest(
             swap_device: &mut device,
             files: &mut files,
         };
-        let mut machine = Machine::new(guest::vm_config(frames), ports, &mut reporter, report_every);
+        let mut machine =
+            Machine::new(guest::vm_config(frames), ports, &mut reporter, report_every);
         let mut page: Box<Page> = Box::new([0; PAGE_SIZE]);
         completed = guest::run(&mut machine, plan, file_size, &mut page, |w, r| {
             results.push((w, *r))
@@ -133,7 +134,13 @@ fn a_hog_three_times_ram_verifies_every_byte_and_swaps_through_tmem_in_every_mod
             pages: 48,
             passes: 2,
         };
-        let run = run_guest(16, &plan(Some(hog_plan), None, None), Some(&mut swap), None, 64);
+        let run = run_guest(
+            16,
+            &plan(Some(hog_plan), None, None),
+            Some(&mut swap),
+            None,
+            64,
+        );
         assert!(run.completed, "{mode:?}: {:?}", run.results);
         let (_, result) = run.results[0];
         assert_eq!(result.mismatches, 0, "{mode:?}: {result:?}");
@@ -160,8 +167,18 @@ fn periodic_reports_come_every_so_many_faults_and_their_counters_only_grow() {
         pages: 40,
         passes: 3,
     };
-    let run = run_guest(12, &plan(Some(hog_plan), None, None), Some(&mut swap), None, 50);
-    assert!(run.periodic.len() as u64 >= run.report.faults / 50 - 1, "{}", run.periodic.len());
+    let run = run_guest(
+        12,
+        &plan(Some(hog_plan), None, None),
+        Some(&mut swap),
+        None,
+        50,
+    );
+    assert!(
+        run.periodic.len() as u64 >= run.report.faults / 50 - 1,
+        "{}",
+        run.periodic.len()
+    );
     for pair in run.periodic.windows(2) {
         assert!(pair[1].faults >= pair[0].faults + 50);
         assert!(pair[1].outs_to_tmem >= pair[0].outs_to_tmem);
@@ -182,7 +199,13 @@ fn the_phased_workload_rises_and_falls_and_verifies_every_page() {
         step_pages: 6,
         schedule: PHASE_SCHEDULE,
     };
-    let run = run_guest(12, &plan(None, Some(phased), None), Some(&mut swap), None, 0);
+    let run = run_guest(
+        12,
+        &plan(None, Some(phased), None),
+        Some(&mut swap),
+        None,
+        0,
+    );
     assert!(run.completed, "{:?}", run.results);
     let (workload, result) = run.results[0];
     assert_eq!(workload, Workload::Phased);
@@ -219,7 +242,10 @@ fn with_tmem_off_files_are_read_again_from_the_store() {
     assert!(run.completed);
     assert_eq!(run.results[0].1.mismatches, 0);
     assert_eq!(run.report.cleancache_hits, 0);
-    assert_eq!(run.report.cleancache_misses, 45, "every read misses the page cache");
+    assert_eq!(
+        run.report.cleancache_misses, 45,
+        "every read misses the page cache"
+    );
 }
 
 #[test]
@@ -239,9 +265,13 @@ fn without_a_file_store_the_file_reader_is_skipped() {
     let mut machine = Machine::new(guest::vm_config(4), ports, &mut reporter, 0);
     let mut page = Box::new([0; PAGE_SIZE]);
     let mut ran = Vec::new();
-    let done = guest::run(&mut machine, &plan(None, None, Some(FILES)), None, &mut page, |w, _| {
-        ran.push(w)
-    });
+    let done = guest::run(
+        &mut machine,
+        &plan(None, None, Some(FILES)),
+        None,
+        &mut page,
+        |w, _| ran.push(w),
+    );
     assert!(done);
     assert!(ran.is_empty());
 }
@@ -270,7 +300,13 @@ fn refused_by_tmem_without_a_swap_device_the_hog_runs_out_of_memory_cleanly() {
         schedule: PHASE_SCHEDULE,
     };
     let mut refusing = Refusing;
-    let run = run_guest(8, &plan(Some(hog_plan), Some(phased), None), Some(&mut refusing), None, 0);
+    let run = run_guest(
+        8,
+        &plan(Some(hog_plan), Some(phased), None),
+        Some(&mut refusing),
+        None,
+        0,
+    );
     assert!(!run.completed);
     assert_eq!(run.results.len(), 1, "the guest stops after running out");
     let (workload, result) = run.results[0];
@@ -333,7 +369,13 @@ fn a_tmem_that_corrupts_pages_is_caught_by_the_hog() {
         passes: 2,
     };
     let mut corrupting = Corrupting::default();
-    let run = run_guest(8, &plan(Some(hog_plan), None, None), Some(&mut corrupting), None, 0);
+    let run = run_guest(
+        8,
+        &plan(Some(hog_plan), None, None),
+        Some(&mut corrupting),
+        None,
+        0,
+    );
     let (_, result) = run.results[0];
     assert!(result.mismatches > 0, "{result:?}");
     let first = result.first_mismatch.unwrap();

@@ -14,7 +14,12 @@ use crate::machine::Machine;
 
 /// Reads files `0..plan.files` (each of `size` bytes), `plan.rounds`
 /// times; `page` is its buffer.
-pub fn run(machine: &mut Machine<'_>, plan: FilePlan, size: u32, page: &mut Page) -> WorkloadResult {
+pub fn run(
+    machine: &mut Machine<'_>,
+    plan: FilePlan,
+    size: u32,
+    page: &mut Page,
+) -> WorkloadResult {
     let mut result = WorkloadResult::default();
     for _round in 0..plan.rounds {
         for file in (0..plan.files).map(FileId) {

@@ -48,4 +48,3 @@ pub fn run(
 pub const fn pages_checked(plan: HogPlan) -> u64 {
     plan.pages as u64 * (plan.passes as u64 + 1)
 }
-

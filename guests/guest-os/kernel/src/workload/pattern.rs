@@ -36,14 +36,18 @@ pub fn fill(page: &mut Page, guest: u32, address: u32, version: u32) {
 pub fn first_mismatch(page: &Page, guest: u32, address: u32, expected: Expected) -> Option<usize> {
     match expected {
         Expected::Zero => page.iter().position(|&byte| byte != 0),
-        Expected::Version(version) => (0u32..).zip(page.chunks_exact(4)).find_map(|(index, bytes)| {
-            let want = word(guest, address, version, index).to_le_bytes();
-            bytes
-                .iter()
-                .zip(want)
-                .position(|(got, want)| *got != want)
-                .map(|byte| index as usize * 4 + byte)
-        }),
+        Expected::Version(version) => {
+            (0u32..)
+                .zip(page.chunks_exact(4))
+                .find_map(|(index, bytes)| {
+                    let want = word(guest, address, version, index).to_le_bytes();
+                    bytes
+                        .iter()
+                        .zip(want)
+                        .position(|(got, want)| *got != want)
+                        .map(|byte| index as usize * 4 + byte)
+                })
+        }
     }
 }
 

@@ -78,7 +78,15 @@ fn release(
 ) -> Result<(), VmError> {
     for index in 0..plan.step_pages {
         let at = step.base + index * PAGE_SIZE as u32;
-        load_and_check(machine, process, guest, at, expected(step.version), page, result)?;
+        load_and_check(
+            machine,
+            process,
+            guest,
+            at,
+            expected(step.version),
+            page,
+            result,
+        )?;
     }
     machine.munmap(process, step.base, plan.step_pages)
 }
