@@ -36,6 +36,16 @@ pub enum FrameUse {
         /// The page's index in the file.
         index: u32,
     },
+    /// Given back to the memory manager by the balloon: not the guest's
+    /// to use until the balloon takes it in again.
+    Ballooned,
+}
+
+impl FrameUse {
+    /// Whether the frame holds a page (anonymous or file).
+    pub const fn is_page(self) -> bool {
+        matches!(self, FrameUse::Anonymous { .. } | FrameUse::File { .. })
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -72,11 +82,11 @@ impl FrameTable {
     }
 
     /// Records that `frame` now holds `holds`, referenced (it was just
-    /// used) unless it is free.
+    /// used) if it holds a page.
     pub fn set(&mut self, frame: Frame, holds: FrameUse) {
         self.entries[frame.0 as usize] = FrameEntry {
             holds,
-            referenced: holds != FrameUse::Free,
+            referenced: holds.is_page(),
         };
     }
 

@@ -53,5 +53,6 @@ pub use ports::{
 pub use stats::{PressureReport, VmStats};
 pub use swap::{SwapArea, SwapError, SwapPlace, SwapStats};
 pub use swap_slots::{SwapSlot, SwapSlots};
+pub use vm::balloon::BalloonError;
 pub use vm::fault::FaultKind;
 pub use vm::{Vm, VmConfig};

@@ -47,8 +47,10 @@ pub struct VmStats {
 /// The state of guest memory now, in pages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PressureReport {
-    /// Frames the guest has.
+    /// Frames the guest has (less those in the balloon).
     pub total_frames: u32,
+    /// Frames given back through the balloon.
+    pub ballooned: u32,
     /// Frames free now.
     pub free_frames: u32,
     /// Frames holding anonymous pages.

@@ -8,6 +8,7 @@
 //!    slot in use is named.
 //! 4. Every kept page of a process lies in one of its areas.
 //! 5. A clean resident page without a slot is all zeros.
+//! 6. The balloon holds exactly the frames the table says it holds.
 //!
 //! This module must never change state.
 
@@ -25,6 +26,7 @@ impl Vm {
     /// time proportional to everything kept: meant for tests.
     pub fn check(&self, memory: &dyn FrameMemory) -> Result<(), &'static str> {
         let mut used = 0;
+        let mut ballooned = 0;
         for (frame, holds) in self.table.iter() {
             if (holds == FrameUse::Free) != self.frames.is_free(frame) {
                 return Err("frame table and allocator disagree");
@@ -38,6 +40,10 @@ impl Vm {
                         _ => return Err("an anonymous frame's page is not in it"),
                     }
                 }
+                FrameUse::Ballooned => {
+                    used += 1;
+                    ballooned += 1;
+                }
                 FrameUse::File { file, index } => {
                     used += 1;
                     if self.cache.lookup(file, index) != Some(frame) {
@@ -48,6 +54,9 @@ impl Vm {
         }
         if used + self.frames.free_count() != self.frames.total() {
             return Err("frames leaked or counted twice");
+        }
+        if ballooned != self.ballooned {
+            return Err("the balloon's count and the frame table disagree");
         }
         let mut slots = BTreeSet::new();
         for (process, page, state) in self.anon.iter() {

@@ -3,7 +3,8 @@
 //! together as Linux ties them.
 //!
 //! Split by concern: [`fault`] (demand-zero, refault, dirtying,
-//! swap-in), [`reclaim`] (frame allocation and the clock), [`file`] (the
+//! swap-in), [`reclaim`] (frame allocation and the clock), [`balloon`]
+//! (giving frames back and taking them in), [`file`] (the
 //! page cache's read path), [`user`] (the kernel's copies to and from a
 //! process), [`check`] (invariants, for tests). This module holds the
 //! state, the process lifecycle and mmap/munmap/brk.
@@ -12,6 +13,7 @@
 //! holding that process's page, never hand out data other than what was
 //! last written to a page, and never panic on an argument.
 
+pub mod balloon;
 pub mod check;
 pub mod fault;
 pub mod file;
@@ -57,6 +59,8 @@ pub struct Vm {
     cache: PageCache,
     swap: SwapArea,
     stats: VmStats,
+    /// Frames given back through the balloon.
+    ballooned: u32,
 }
 
 impl Vm {
@@ -71,6 +75,7 @@ impl Vm {
             cache: PageCache::new(),
             swap: SwapArea::new(config.swap_type, config.swap_slots),
             stats: VmStats::default(),
+            ballooned: 0,
         }
     }
 
@@ -209,12 +214,13 @@ impl Vm {
             match holds {
                 FrameUse::Anonymous { .. } => anon_resident += 1,
                 FrameUse::File { .. } => page_cache += 1,
-                FrameUse::Free => {}
+                FrameUse::Free | FrameUse::Ballooned => {}
             }
         }
         let swap_ins = stats.swap.ins_from_tmem + stats.swap.ins_from_device;
         PressureReport {
-            total_frames: self.frames.total(),
+            total_frames: self.frames.total() - self.ballooned,
+            ballooned: self.ballooned,
             free_frames: self.frames.free_count(),
             anon_resident,
             page_cache,

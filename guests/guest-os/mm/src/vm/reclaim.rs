@@ -45,7 +45,7 @@ impl Vm {
     }
 
     /// Runs the clock until one frame is freed.
-    fn evict_one(&mut self, backends: &mut Backends<'_>) -> Result<(), VmError> {
+    pub(super) fn evict_one(&mut self, backends: &mut Backends<'_>) -> Result<(), VmError> {
         let steps = 2 * self.table.len() + 1;
         if self.table.is_empty() {
             return Err(VmError::OutOfMemory);
@@ -53,7 +53,7 @@ impl Vm {
         for _ in 0..steps {
             let frame = self.table.advance_hand();
             let holds = self.table.holds(frame);
-            if holds == FrameUse::Free {
+            if !holds.is_page() {
                 continue;
             }
             if self.table.referenced(frame) {
@@ -64,7 +64,7 @@ impl Vm {
                 continue;
             }
             let freed = match holds {
-                FrameUse::Free => false,
+                FrameUse::Free | FrameUse::Ballooned => false,
                 FrameUse::Anonymous { process, page } => self.evict_anon(process, page, backends),
                 FrameUse::File { file, index } => {
                     self.evict_file(file, index, frame, backends);
@@ -103,7 +103,12 @@ impl Vm {
     }
 
     /// Evicts the resident anonymous `page`; false if it had to stay.
-    fn evict_anon(&mut self, process: ProcessId, page: Vpn, backends: &mut Backends<'_>) -> bool {
+    pub(super) fn evict_anon(
+        &mut self,
+        process: ProcessId,
+        page: Vpn,
+        backends: &mut Backends<'_>,
+    ) -> bool {
         self.unmap_anon(process, page, backends);
         let Some(AnonPage::Resident {
             frame, dirty, slot, ..
@@ -139,7 +144,13 @@ impl Vm {
     }
 
     /// Drops a file page, offering it to cleancache first.
-    fn evict_file(&mut self, file: FileId, index: u32, frame: Frame, backends: &mut Backends<'_>) {
+    pub(super) fn evict_file(
+        &mut self,
+        file: FileId,
+        index: u32,
+        frame: Frame,
+        backends: &mut Backends<'_>,
+    ) {
         if let Some(cleancache) = backends.cleancache.as_deref_mut() {
             if cleancache.put_page(file, index, backends.memory.page(frame)) {
                 self.stats.cleancache_puts += 1;
