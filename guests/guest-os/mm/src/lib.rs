@@ -3,7 +3,9 @@
 //! demand-zero anonymous memory, clock page replacement, swap through
 //! frontswap (tmem's persistent pool) before a swap device, and a page
 //! cache over read-only files whose dropped pages go to cleancache (tmem's
-//! ephemeral pool). It mirrors Linux's design at Mini-OS's size.
+//! ephemeral pool), and a balloon that gives frames back to a memory
+//! manager and takes them in again. It mirrors Linux's design at Mini-OS's
+//! size.
 //!
 //! # Seams
 //! Everything outside the guest kernel is a trait in [`ports`], borrowed
