@@ -1,8 +1,11 @@
 //! Benchmarks: boot benchmark systems under QEMU with
 //! `-icount shift=0,sleep=off` (one instruction is one nanosecond of
 //! virtual time, identically on every run), collect the figures their
-//! partitions log as `bench NAME: VALUE instructions ...`, and append them
-//! as JSON lines to `target/bench/results.jsonl`.
+//! partitions log as `bench NAME: VALUE instructions ...` (with
+//! `; traffic READ/WRITTEN bytes ...` where the partition counted the
+//! page-content bytes moved), and append them as JSON lines to
+//! `target/bench/results.jsonl`. Plots are [`crate::bench_plot`]'s.
+//! Nothing here may change a figure: values are copied as logged.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -17,8 +20,34 @@ use crate::system::{build::resolve, build_system};
 use crate::toolchain::Toolchain;
 use crate::{workspace, Error};
 
-/// The benchmark systems, by name under `systems/`.
-pub const SYSTEMS: &[&str] = &["bench-ipc", "bench-grant", "bench-tmem"];
+/// How much `cargo xtask bench` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sweep {
+    /// Every figure once: a few minutes.
+    Quick,
+    /// Every sweep (today the same systems: the store-size and
+    /// compression sweeps are not written yet).
+    Full,
+}
+
+impl Sweep {
+    /// The benchmark systems, by name under `systems/`.
+    pub fn systems(self) -> &'static [&'static str] {
+        match self {
+            Sweep::Quick | Sweep::Full => &["bench-ipc", "bench-grant", "bench-tmem"],
+        }
+    }
+}
+
+/// Page-content bytes an operation moved, as the code that moved them
+/// counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Traffic {
+    /// Bytes read.
+    pub read: u64,
+    /// Bytes written.
+    pub written: u64,
+}
 
 /// One measured figure.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +60,8 @@ pub struct Figure {
     pub value: u64,
     /// The system that measured it.
     pub system: String,
+    /// Bytes of page contents moved per the same unit, if counted.
+    pub traffic: Option<Traffic>,
 }
 
 /// Reads a figure out of a log message `bench NAME: VALUE UNIT ...`.
@@ -40,24 +71,77 @@ pub fn parse_figure(message: &str, system: &str) -> Option<Figure> {
     let mut words = rest.split_whitespace();
     let value = words.next()?.parse().ok()?;
     let unit = words.next()?.to_string();
+    let traffic = words
+        .skip_while(|word| *word != "traffic")
+        .nth(1)
+        .and_then(|counts| counts.split_once('/'))
+        .and_then(|(read, written)| {
+            Some(Traffic {
+                read: read.parse().ok()?,
+                written: written.parse().ok()?,
+            })
+        });
     Some(Figure {
         name: name.to_string(),
         unit,
         value,
         system: system.to_string(),
+        traffic,
     })
+}
+
+/// What a tmem figure's name says it measured: `tmem.OP.MODE` (one page
+/// per call) or `tmem.OP.MODE.runN` (N pages per call).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Series {
+    /// put, get, get_exclusive, flush.
+    pub op: String,
+    /// copy, grant_map, transfer.
+    pub mode: String,
+    /// Pages per call: `None` for a single-page operation.
+    pub pages_per_call: Option<u32>,
+}
+
+impl Series {
+    /// The series of a figure, if its name is a tmem operation's.
+    pub fn of(name: &str) -> Option<Series> {
+        let mut parts = name.split('.');
+        if parts.next()? != "tmem" {
+            return None;
+        }
+        let op = parts.next()?.to_string();
+        let mode = parts.next()?.to_string();
+        let pages_per_call = match parts.next() {
+            None => None,
+            Some(run) => Some(run.strip_prefix("run")?.parse().ok()?),
+        };
+        parts.next().is_none().then_some(Series {
+            op,
+            mode,
+            pages_per_call,
+        })
+    }
 }
 
 /// The figure as one JSON line.
 pub fn json_line(figure: &Figure, git: &str) -> String {
-    serde_json::json!({
+    let mut line = serde_json::json!({
         "name": figure.name,
         "unit": figure.unit,
         "value": figure.value,
         "system": figure.system,
         "git": git,
-    })
-    .to_string()
+    });
+    if let Some(traffic) = figure.traffic {
+        line["bytes_read"] = traffic.read.into();
+        line["bytes_written"] = traffic.written.into();
+    }
+    if let Some(series) = Series::of(&figure.name) {
+        line["op"] = series.op.into();
+        line["mode"] = series.mode.into();
+        line["pages_per_call"] = series.pages_per_call.unwrap_or(1).into();
+    }
+    line.to_string()
 }
 
 /// `git describe`-like identity of the tree: short hash, `-dirty` if it
@@ -86,17 +170,17 @@ pub fn results_file() -> PathBuf {
     workspace::target_dir().join("bench").join("results.jsonl")
 }
 
-/// Runs every benchmark system and returns its figures, appending them to
-/// [`results_file`].
-pub fn run_all(
+/// Runs the benchmark systems `systems` (names under `systems/` or paths)
+/// and returns their figures.
+pub fn run_systems(
     toolchain: &Toolchain,
     qemu: &std::path::Path,
     profile: Profile,
+    systems: &[&str],
 ) -> Result<Vec<Figure>, Error> {
     let board = &platform::boards::VEXPRESS_A9;
-    let git = git_identity();
     let mut figures = Vec::new();
-    for name in SYSTEMS {
+    for name in systems {
         let built = build_system(toolchain, board, profile, &resolve(name), false)?;
         let boot = Boot {
             board,
@@ -127,19 +211,25 @@ pub fn run_all(
             }
         }
     }
-    let path = results_file();
+    Ok(figures)
+}
+
+/// Appends `figures` to the JSON lines file `path`, each tagged with the
+/// tree's git identity.
+pub fn append_results(figures: &[Figure], path: &std::path::Path) -> Result<(), Error> {
+    let git = git_identity();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    for figure in &figures {
-        writeln!(file, "{}", json_line(figure, &git)).map_err(|e| Error::io(&path, e))?;
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    for figure in figures {
+        writeln!(file, "{}", json_line(figure, &git)).map_err(|e| Error::io(path, e))?;
     }
-    Ok(figures)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -155,6 +245,7 @@ mod tests {
         .unwrap();
         assert_eq!(figure.name, "ipc.call_reply.null");
         assert_eq!((figure.value, figure.unit.as_str()), (812, "instructions"));
+        assert_eq!(figure.traffic, None);
         assert_eq!(parse_figure("benchmark starting", "x"), None);
         assert_eq!(parse_figure("bench x: many instructions", "x"), None);
     }
@@ -166,6 +257,7 @@ mod tests {
             unit: "instructions".into(),
             value: 812,
             system: "bench-ipc".into(),
+            traffic: None,
         };
         let value: serde_json::Value = serde_json::from_str(&json_line(&figure, "abc123")).unwrap();
         assert_eq!(value["name"], "ipc.call_reply.null");
@@ -173,5 +265,39 @@ mod tests {
         assert_eq!(value["value"], 812);
         assert_eq!(value["system"], "bench-ipc");
         assert_eq!(value["git"], "abc123");
+        assert!(value.get("bytes_read").is_none());
+    }
+
+    #[test]
+    fn traffic_and_series_are_read_from_tmem_figures() {
+        let figure = parse_figure(
+            "bench tmem.put.grant_map.run16: 1562 instructions per page; traffic 4097/4096 bytes per page",
+            "bench-tmem",
+        )
+        .unwrap();
+        assert_eq!(figure.value, 1562);
+        assert_eq!(
+            figure.traffic,
+            Some(Traffic {
+                read: 4097,
+                written: 4096
+            })
+        );
+        let value: serde_json::Value = serde_json::from_str(&json_line(&figure, "x")).unwrap();
+        assert_eq!(value["bytes_read"], 4097);
+        assert_eq!(value["bytes_written"], 4096);
+        assert_eq!(value["op"], "put");
+        assert_eq!(value["mode"], "grant_map");
+        assert_eq!(value["pages_per_call"], 16);
+        assert_eq!(
+            Series::of("tmem.flush.copy"),
+            Some(Series {
+                op: "flush".into(),
+                mode: "copy".into(),
+                pages_per_call: None
+            })
+        );
+        assert_eq!(Series::of("ipc.call_reply.null"), None);
+        assert_eq!(Series::of("tmem.put.copy.batch4"), None);
     }
 }
