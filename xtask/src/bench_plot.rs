@@ -14,11 +14,13 @@ use plotters::prelude::*;
 use crate::bench::{Figure, Series};
 use crate::Error;
 
-/// The modes, in drawing order, with their colours.
-const MODES: [(&str, RGBColor); 3] = [
+/// The modes, in drawing order, with their colours; `inkernel` is the
+/// in-kernel baseline (single-page operations only).
+const MODES: [(&str, RGBColor); 4] = [
     ("copy", RGBColor(0x1f, 0x77, 0xb4)),
     ("grant_map", RGBColor(0xd6, 0x27, 0x28)),
     ("transfer", RGBColor(0x2c, 0xa0, 0x2c)),
+    ("inkernel", RGBColor(0x55, 0x55, 0x55)),
 ];
 
 /// Single-page operations, in drawing order.

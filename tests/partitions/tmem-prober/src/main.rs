@@ -30,6 +30,7 @@
 #[cfg(target_os = "none")]
 mod partition {
     mod bench;
+    mod in_kernel;
 
     use kernel_abi::cap::Rights;
     use kernel_abi::user_layout::GRANT_WINDOW;

@@ -15,7 +15,8 @@
 //! Every figure is one line `bench NAME: VALUE instructions per UNIT;
 //! traffic READ/WRITTEN bytes per UNIT (...)`, which xtask parses. Nothing
 //! here may run between a timed loop's clock readings except the
-//! operations it measures.
+//! operations it measures. Last, the same single-page operations through
+//! the in-kernel baseline (`in_kernel.rs`).
 
 use kernel_abi::user_layout::GRANT_WINDOW;
 use tmem_client::ops::{flush_object, flush_page, get, get_run, new_pool, put, put_run};
@@ -35,7 +36,7 @@ pub enum Sweep {
 
 impl Sweep {
     /// Pages each timed loop moves (the pool has room for them).
-    fn pages(self) -> u32 {
+    pub fn pages(self) -> u32 {
         match self {
             Sweep::Quick => 64,
             Sweep::Tiny => 4,
@@ -111,9 +112,11 @@ const CLIENTS: [Client; 3] = [
 /// What a timed loop cost: instructions, and page-content bytes moved
 /// by the server and by this partition's own copies.
 #[derive(Clone, Copy, Default)]
-struct Measured {
-    instructions: u64,
-    traffic: PageTraffic,
+pub struct Measured {
+    /// Instructions (nanoseconds under `-icount shift=0`).
+    pub instructions: u64,
+    /// Page-content bytes moved.
+    pub traffic: PageTraffic,
 }
 
 /// Runs the sweep and logs every figure.
@@ -128,6 +131,9 @@ pub fn run(sweep: Sweep) {
                 return defmt::error!("bench {=str}: runs of {=usize} failed", client.name, pages);
             }
         }
+    }
+    if super::in_kernel::run(sweep).is_none() {
+        return defmt::error!("bench inkernel: an operation failed");
     }
     defmt::info!("bench done");
 }
@@ -160,7 +166,8 @@ fn measure(
     })
 }
 
-fn report(name: &str, mode: &str, suffix: &str, measured: Measured, per: u32, unit: &str) {
+/// Logs one figure: `measured` over `per` operations or pages.
+pub fn report(name: &str, mode: &str, suffix: &str, measured: Measured, per: u32, unit: &str) {
     let per = u64::from(per);
     defmt::info!(
         "bench tmem.{=str}.{=str}{=str}: {=u64} instructions per {=str}; traffic {=u64}/{=u64} bytes per {=str}",
