@@ -25,8 +25,8 @@ use crate::{workspace, Error};
 pub enum Sweep {
     /// Every figure once: a few minutes.
     Quick,
-    /// Every sweep (today the same systems: the store-size and
-    /// compression sweeps are not written yet).
+    /// Every sweep: also page contents with compression and sharing, and
+    /// pages already stored.
     Full,
 }
 
@@ -34,7 +34,8 @@ impl Sweep {
     /// The benchmark systems, by name under `systems/`.
     pub fn systems(self) -> &'static [&'static str] {
         match self {
-            Sweep::Quick | Sweep::Full => &["bench-ipc", "bench-grant", "bench-tmem"],
+            Sweep::Quick => &["bench-ipc", "bench-grant", "bench-tmem"],
+            Sweep::Full => &["bench-ipc", "bench-grant", "bench-tmem", "bench-tmem-full"],
         }
     }
 }
@@ -90,16 +91,23 @@ pub fn parse_figure(message: &str, system: &str) -> Option<Figure> {
     })
 }
 
-/// What a tmem figure's name says it measured: `tmem.OP.MODE` (one page
-/// per call) or `tmem.OP.MODE.runN` (N pages per call).
+/// What a tmem figure's name says it measured:
+/// `tmem.OP.MODE[.runN | .storedN | .CONTENT.VARIANT]` — one page per
+/// call, N pages per call, N pages already stored, or a page content
+/// (zero, text, records, random) with compression or sharing (plain,
+/// compress, share).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Series {
     /// put, get, get_exclusive, flush.
     pub op: String,
-    /// copy, grant_map, transfer.
+    /// copy, grant_map, transfer, inkernel.
     pub mode: String,
     /// Pages per call: `None` for a single-page operation.
     pub pages_per_call: Option<u32>,
+    /// Pages already stored, for the store-size sweep.
+    pub stored_pages: Option<u32>,
+    /// Page content and store variant, for the content sweep.
+    pub content: Option<(String, String)>,
 }
 
 impl Series {
@@ -109,17 +117,27 @@ impl Series {
         if parts.next()? != "tmem" {
             return None;
         }
-        let op = parts.next()?.to_string();
-        let mode = parts.next()?.to_string();
-        let pages_per_call = match parts.next() {
-            None => None,
-            Some(run) => Some(run.strip_prefix("run")?.parse().ok()?),
+        let mut series = Series {
+            op: parts.next()?.to_string(),
+            mode: parts.next()?.to_string(),
+            pages_per_call: None,
+            stored_pages: None,
+            content: None,
         };
-        parts.next().is_none().then_some(Series {
-            op,
-            mode,
-            pages_per_call,
-        })
+        match (parts.next(), parts.next()) {
+            (None, _) => {}
+            (Some(qualifier), None) => {
+                if let Some(n) = qualifier.strip_prefix("run") {
+                    series.pages_per_call = Some(n.parse().ok()?);
+                } else {
+                    series.stored_pages = Some(qualifier.strip_prefix("stored")?.parse().ok()?);
+                }
+            }
+            (Some(content), Some(variant)) => {
+                series.content = Some((content.to_string(), variant.to_string()));
+            }
+        }
+        parts.next().is_none().then_some(series)
     }
 }
 
@@ -140,6 +158,13 @@ pub fn json_line(figure: &Figure, git: &str) -> String {
         line["op"] = series.op.into();
         line["mode"] = series.mode.into();
         line["pages_per_call"] = series.pages_per_call.unwrap_or(1).into();
+        if let Some(stored) = series.stored_pages {
+            line["stored_pages"] = stored.into();
+        }
+        if let Some((content, variant)) = series.content {
+            line["content"] = content.into();
+            line["variant"] = variant.into();
+        }
     }
     line.to_string()
 }
@@ -289,15 +314,24 @@ mod tests {
         assert_eq!(value["op"], "put");
         assert_eq!(value["mode"], "grant_map");
         assert_eq!(value["pages_per_call"], 16);
+        let flush = Series::of("tmem.flush.copy").unwrap();
+        assert_eq!((flush.op.as_str(), flush.mode.as_str()), ("flush", "copy"));
         assert_eq!(
-            Series::of("tmem.flush.copy"),
-            Some(Series {
-                op: "flush".into(),
-                mode: "copy".into(),
-                pages_per_call: None
-            })
+            (flush.pages_per_call, flush.stored_pages, flush.content),
+            (None, None, None)
+        );
+        assert_eq!(
+            Series::of("tmem.get.inkernel.stored1000")
+                .unwrap()
+                .stored_pages,
+            Some(1000)
+        );
+        assert_eq!(
+            Series::of("tmem.put.copy.text.compress").unwrap().content,
+            Some(("text".into(), "compress".into()))
         );
         assert_eq!(Series::of("ipc.call_reply.null"), None);
         assert_eq!(Series::of("tmem.put.copy.batch4"), None);
+        assert_eq!(Series::of("tmem.put.copy.a.b.c"), None);
     }
 }

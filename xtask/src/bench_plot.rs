@@ -38,7 +38,83 @@ pub fn write_all(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>, Error> 
     if single_operations(figures, &modes)? {
         written.push(modes);
     }
+    let stored = dir.join("tmem-stored-pages.svg");
+    if stored_pages(figures, &stored)? {
+        written.push(stored);
+    }
     Ok(written)
+}
+
+/// Instructions per operation against pages already stored (log scale),
+/// one line per mode and operation. Returns whether there was anything
+/// to draw.
+fn stored_pages(figures: &[Figure], path: &Path) -> Result<bool, Error> {
+    let mut lines = Vec::new();
+    for (mode, colour) in MODES {
+        for (op, width) in [("put", 2), ("get", 1), ("flush", 1)] {
+            let mut points: Vec<(u32, u64)> = figures
+                .iter()
+                .filter_map(|figure| {
+                    let series = Series::of(&figure.name)?;
+                    (series.op == op && series.mode == mode)
+                        .then_some((series.stored_pages?, figure.value))
+                })
+                .collect();
+            points.sort_unstable();
+            if !points.is_empty() {
+                lines.push((format!("{op} {mode}"), colour, width, points));
+            }
+        }
+    }
+    let Some(top) = lines
+        .iter()
+        .flat_map(|(_, _, _, points)| points.iter().map(|&(_, value)| value))
+        .max()
+    else {
+        return Ok(false);
+    };
+    let root = SVGBackend::new(path, (720, 460)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "tmem: instructions per operation by pages already stored",
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d((10u32..10_000u32).log_scale(), 0u64..top * 11 / 10)
+        .map_err(|e| plot_error(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc("pages already stored")
+        .y_desc("instructions per operation")
+        .x_label_formatter(&|pages| pages.to_string())
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    for (label, colour, width, points) in lines {
+        let style = ShapeStyle::from(colour).stroke_width(width);
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), style))
+            .map_err(|e| plot_error(path, e))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&point| Circle::new(point, 3, colour.filled())),
+            )
+            .map_err(|e| plot_error(path, e))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    root.present().map_err(|e| plot_error(path, e))?;
+    Ok(true)
 }
 
 fn plot_error(path: &Path, error: impl std::fmt::Display) -> Error {
@@ -122,8 +198,12 @@ fn single_operations(figures: &[Figure], path: &Path) -> Result<bool, Error> {
     let value_of = |op: &str, mode: &str| {
         figures.iter().find_map(|figure| {
             let series = Series::of(&figure.name)?;
-            (series.op == op && series.mode == mode && series.pages_per_call.is_none())
-                .then_some(figure.value)
+            (series.op == op
+                && series.mode == mode
+                && series.pages_per_call.is_none()
+                && series.stored_pages.is_none()
+                && series.content.is_none())
+            .then_some(figure.value)
         })
     };
     let lines: Vec<_> = MODES

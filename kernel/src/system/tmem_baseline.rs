@@ -13,8 +13,10 @@
 //! touched.
 //!
 //! ```text
-//! in   r0 op: 1 new pool (r1 = 1 persistent, 0 ephemeral), 2 put, 3 get,
-//!         4 flush, 5 traffic
+//! in   r0 bits 7..0 op: 1 new pool (r1 = 1 persistent, 0 ephemeral),
+//!         2 put, 3 get, 4 flush, 5 traffic; bits 9..8 the store client
+//!         the partition acts as: 0 plain, 1 compressing, 2 in a sharing
+//!         domain, 3 both (each its own client with its own pools)
 //!      r1 pool, r2/r3 object id (low, high word), r4 index,
 //!      r5 the page (put: readable, get: writable; page-aligned, 4 KiB)
 //! out  r0 error (bad arguments only); r1 0 done, or 1 + the store's
@@ -40,7 +42,7 @@ mod store {
 
     use tmem_store::{
         ClientConfig, ClientId, Config, FrameId, FrameProvider, ObjectId, Page, PoolFlags, PoolId,
-        PoolUuid, Store, TmemError, Traffic, PAGE_SIZE,
+        PoolUuid, SharingDomain, Store, TmemError, Traffic, PAGE_SIZE,
     };
 
     use crate::mm::user_space::{Use, UserSpace};
@@ -48,8 +50,13 @@ mod store {
     /// Frames of the store: as many as the user-level server's pool in
     /// `systems/bench-tmem.toml`.
     const FRAMES: u32 = 96;
+    /// Pages the store keeps metadata for: far more than its frames, so
+    /// that zero pages can fill it to 10^4 for the store-size sweep.
+    const MAX_PAGES: u32 = 12_000;
     /// Bytes of the heap the store's frames and tables come from.
-    const HEAP_BYTES: usize = FRAMES as usize * PAGE_SIZE + 160 * 1024;
+    const HEAP_BYTES: usize = FRAMES as usize * PAGE_SIZE + 3 * 1024 * 1024;
+    /// Store clients per partition: plain, compressing, sharing, both.
+    const VARIANTS: u32 = 4;
 
     #[global_allocator]
     static HEAP: LlffHeap = LlffHeap::empty();
@@ -115,9 +122,18 @@ mod store {
         // critical section), before anything allocates, and `ARENA` is
         // used by nothing but the heap.
         unsafe { HEAP.init(core::ptr::addr_of_mut!(ARENA) as usize, HEAP_BYTES) };
-        let mut config = Config::new(2 * FRAMES);
-        for partition in 1..=boot_info::MAX_PARTITIONS as u32 {
-            config = config.client(ClientConfig::new(ClientId(partition)));
+        let mut config = Config::new(MAX_PAGES);
+        let partitions = boot_info::MAX_PARTITIONS as u32;
+        for variant in 0..VARIANTS {
+            for partition in 0..partitions {
+                let id = 1 + partition + partitions * variant;
+                let client = ClientConfig::new(ClientId(id)).compress(variant & 1 != 0);
+                config = config.client(if variant & 2 != 0 {
+                    client.sharing_domain(SharingDomain(id))
+                } else {
+                    client
+                });
+            }
         }
         let frames = (0..FRAMES).map(|_| Frame([0; PAGE_SIZE])).collect();
         Store::new(config, KernelFrames(frames)).ok()
@@ -143,11 +159,16 @@ mod store {
         regs: [u32; 6],
         space: &UserSpace,
     ) -> Result<[u32; 3], SyscallError> {
-        let client = ClientId(partition as u32 + 1);
+        let variant = (regs[0] >> 8) & 0b11;
+        if regs[0] >> 10 != 0 {
+            return Err(SyscallError::InvalidArgument);
+        }
+        let client = ClientId(1 + partition as u32 + boot_info::MAX_PARTITIONS as u32 * variant);
         let pool = PoolId(regs[1]);
         let object = ObjectId([u64::from(regs[2]) | u64::from(regs[3]) << 32, 0, 0]);
         let index = regs[4];
-        let page = match regs[0] {
+        let op = regs[0] & 0xFF;
+        let page = match op {
             2 => Some(user_page(space, regs[5], Use::Read)?),
             3 => Some(user_page(space, regs[5], Use::Write)?),
             1 | 4 | 5 => None,
@@ -161,7 +182,7 @@ mod store {
             // A heap too small for the store: a benchmark built wrong.
             let store = cell.as_mut().ok_or(SyscallError::InvalidArgument)?;
             let status = |result: Result<(), TmemError>| result.err().map_or(0, refusal);
-            Ok(match (regs[0], page) {
+            Ok(match (op, page) {
                 (1, _) => {
                     let flags = if regs[1] == 1 {
                         PoolFlags::PERSISTENT

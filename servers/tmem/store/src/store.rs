@@ -470,8 +470,13 @@ impl<P: FrameProvider> Store<P> {
     }
 
     fn prepare_content(&mut self, client: u16, page: &Page) -> Prepared {
-        let first_non_zero = page.iter().position(|&byte| byte != 0);
-        self.moved(Traffic::read(first_non_zero.map_or(PAGE_SIZE, |at| at + 1)));
+        // A word at a time: a byte-wise scan costs about 7 instructions a
+        // byte on the Cortex-A9, 28,000 for a zero page.
+        let (words, _) = page.as_chunks::<8>();
+        let first_non_zero = words.iter().position(|word| u64::from_ne_bytes(*word) != 0);
+        self.moved(Traffic::read(
+            first_non_zero.map_or(PAGE_SIZE, |at| 8 * (at + 1)),
+        ));
         if first_non_zero.is_none() {
             return Prepared::Zero;
         }

@@ -154,14 +154,14 @@ fn traffic_counts_what_the_provider_reports_and_the_store_reads() {
     store
         .put_page(a, cache, ObjectId([1, 0, 0]), 0, &page)
         .unwrap();
-    // The zero check reads up to the first non-zero byte; the flip moves
-    // nothing.
-    assert_eq!(store.traffic(), Traffic::read(10));
+    // The zero check reads words up to the first non-zero one; the flip
+    // moves nothing.
+    assert_eq!(store.traffic(), Traffic::read(16));
     let mut out = [0u8; PAGE_SIZE];
     store
         .get_page(a, cache, ObjectId([1, 0, 0]), 0, &mut out)
         .unwrap();
-    assert_eq!(store.traffic(), Traffic::read(10), "an exclusive get flips");
+    assert_eq!(store.traffic(), Traffic::read(16), "an exclusive get flips");
     store
         .put_page(a, swap, ObjectId([2, 0, 0]), 0, &page)
         .unwrap();

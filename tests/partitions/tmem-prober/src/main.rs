@@ -24,13 +24,15 @@
 //!
 //! Argument 4, *benchmark* (`cargo xtask bench`), and 6, its tiny
 //! version (`cargo xtask test` checks the bench pipeline with it): see
-//! `partition/bench.rs`.
+//! `partition/bench.rs`. Argument 7, the full sweeps (contents,
+//! compression, sharing, pages stored): `partition/sweeps.rs`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
 mod partition {
     mod bench;
     mod in_kernel;
+    mod sweeps;
 
     use kernel_abi::cap::Rights;
     use kernel_abi::user_layout::GRANT_WINDOW;
@@ -68,6 +70,7 @@ mod partition {
             3 => hammer(),
             4 => bench::run(bench::Sweep::Quick),
             6 => bench::run(bench::Sweep::Tiny),
+            7 => sweeps::run(),
             5 => hostile_transfer(),
             other => defmt::error!("no probe {=u32}", other),
         }

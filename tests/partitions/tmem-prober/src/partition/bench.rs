@@ -52,7 +52,7 @@ impl Sweep {
 }
 
 /// The control endpoint's slot.
-const CONTROL: u16 = 9;
+pub const CONTROL: u16 = 9;
 /// Run lengths and, per frame mode, the slot of the exchange frame that
 /// many pages long.
 const RUN_FRAMES: [(usize, u16, u16); 4] = [(1, 5, 8), (4, 10, 13), (16, 11, 14), (64, 12, 15)];
@@ -147,7 +147,7 @@ fn server_traffic(control: &mut ControlClient) -> Option<PageTraffic> {
 
 /// Times `work` (which reports the bytes it copied itself) and adds the
 /// server's traffic over the same span.
-fn measure(
+pub fn measure(
     control: &mut ControlClient,
     work: impl FnOnce(&mut PageTraffic) -> bool,
 ) -> Option<Measured> {
@@ -183,7 +183,7 @@ pub fn report(name: &str, mode: &str, suffix: &str, measured: Measured, per: u32
 }
 
 /// A guest page copied into or out of the window: 4 KiB read, 4 KiB written.
-fn copied(traffic: &mut PageTraffic) {
+pub fn copied(traffic: &mut PageTraffic) {
     traffic.read += 4096;
     traffic.written += 4096;
 }
