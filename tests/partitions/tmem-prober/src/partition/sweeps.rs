@@ -14,7 +14,8 @@
 //! in-kernel only. Stored pages are zero pages (they take metadata but
 //! no frame), which is how the store can hold more pages than its 96
 //! frames: the user-level server's tables end at 192 pages, the kernel's
-//! at 12,000.
+//! at 12,000. Nothing but the measured operations (and copy mode's copy
+//! of the guest's page) may run inside a timed loop.
 
 use tmem_client::ops::{flush_page, get, new_pool, put};
 use tmem_client::{ControlClient, ExchangeMode, Transport};
