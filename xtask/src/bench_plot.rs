@@ -150,6 +150,8 @@ fn pages_per_call(figures: &[Figure], path: &Path) -> Result<bool, Error> {
     };
     let root = SVGBackend::new(path, (720, 460)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    // Runs are 1, 4, 16, 64 pages: evenly spaced on a log-4 axis, labelled
+    // with the page counts.
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "tmem: instructions per page by pages per call",
@@ -158,16 +160,25 @@ fn pages_per_call(figures: &[Figure], path: &Path) -> Result<bool, Error> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d((1u32..64u32).log_scale(), 0u64..top * 11 / 10)
+        .build_cartesian_2d(-0.25f64..3.25f64, 0u64..top * 11 / 10)
         .map_err(|e| plot_error(path, e))?;
     chart
         .configure_mesh()
         .x_desc("pages per call")
         .y_desc("instructions per page")
-        .x_label_formatter(&|pages| pages.to_string())
+        .x_labels(4)
+        .x_label_formatter(&|x| {
+            if (x - x.round()).abs() < 0.01 && (0.0..=3.0).contains(&x.round()) {
+                (1u32 << (2 * x.round() as u32)).to_string()
+            } else {
+                String::new()
+            }
+        })
         .draw()
         .map_err(|e| plot_error(path, e))?;
+    let position = |pages: u32| f64::from(pages.max(1).ilog2()) / 2.0;
     for (label, colour, dashed, points) in lines {
+        let points: Vec<(f64, u64)> = points.iter().map(|&(p, v)| (position(p), v)).collect();
         let style = ShapeStyle::from(colour).stroke_width(if dashed { 1 } else { 2 });
         chart
             .draw_series(LineSeries::new(points.iter().copied(), style))
@@ -229,7 +240,7 @@ fn single_operations(figures: &[Figure], path: &Path) -> Result<bool, Error> {
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "tmem: instructions per operation, one page per call",
+            "tmem: instructions per operation, user-level modes and in-kernel",
             ("sans-serif", 20),
         )
         .margin(12)
