@@ -8,6 +8,9 @@
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+#[cfg(all(target_os = "none", feature = "tmem-baseline"))]
+extern crate alloc;
+
 pub mod cap;
 pub mod elf;
 pub mod exception;

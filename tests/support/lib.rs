@@ -42,6 +42,7 @@ fn built() -> &'static Built {
             profile: Profile::Debug,
             selftests: true,
             system: None,
+            features: Vec::new(),
         };
         let elf = image.build(&toolchain).unwrap_or_else(|e| panic!("{e}"));
         Built {

@@ -1,8 +1,11 @@
 //! Benchmarks: boot benchmark systems under QEMU with
 //! `-icount shift=0,sleep=off` (one instruction is one nanosecond of
 //! virtual time, identically on every run), collect the figures their
-//! partitions log as `bench NAME: VALUE instructions ...`, and append them
-//! as JSON lines to `target/bench/results.jsonl`.
+//! partitions log as `bench NAME: VALUE instructions ...` (with
+//! `; traffic READ/WRITTEN bytes ...` where the partition counted the
+//! page-content bytes moved), and append them as JSON lines to
+//! `target/bench/results.jsonl`. Plots are [`crate::bench_plot`]'s.
+//! Nothing here may change a figure: values are copied as logged.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -17,8 +20,35 @@ use crate::system::{build::resolve, build_system};
 use crate::toolchain::Toolchain;
 use crate::{workspace, Error};
 
-/// The benchmark systems, by name under `systems/`.
-pub const SYSTEMS: &[&str] = &["bench-ipc", "bench-grant", "bench-tmem"];
+/// How much `cargo xtask bench` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sweep {
+    /// Every figure once: a few minutes.
+    Quick,
+    /// Every sweep: also page contents with compression and sharing, and
+    /// pages already stored.
+    Full,
+}
+
+impl Sweep {
+    /// The benchmark systems, by name under `systems/`.
+    pub fn systems(self) -> &'static [&'static str] {
+        match self {
+            Sweep::Quick => &["bench-ipc", "bench-grant", "bench-tmem"],
+            Sweep::Full => &["bench-ipc", "bench-grant", "bench-tmem", "bench-tmem-full"],
+        }
+    }
+}
+
+/// Page-content bytes an operation moved, as the code that moved them
+/// counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Traffic {
+    /// Bytes read.
+    pub read: u64,
+    /// Bytes written.
+    pub written: u64,
+}
 
 /// One measured figure.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +61,8 @@ pub struct Figure {
     pub value: u64,
     /// The system that measured it.
     pub system: String,
+    /// Bytes of page contents moved per the same unit, if counted.
+    pub traffic: Option<Traffic>,
 }
 
 /// Reads a figure out of a log message `bench NAME: VALUE UNIT ...`.
@@ -40,24 +72,101 @@ pub fn parse_figure(message: &str, system: &str) -> Option<Figure> {
     let mut words = rest.split_whitespace();
     let value = words.next()?.parse().ok()?;
     let unit = words.next()?.to_string();
+    let traffic = words
+        .skip_while(|word| *word != "traffic")
+        .nth(1)
+        .and_then(|counts| counts.split_once('/'))
+        .and_then(|(read, written)| {
+            Some(Traffic {
+                read: read.parse().ok()?,
+                written: written.parse().ok()?,
+            })
+        });
     Some(Figure {
         name: name.to_string(),
         unit,
         value,
         system: system.to_string(),
+        traffic,
     })
+}
+
+/// What a tmem figure's name says it measured:
+/// `tmem.OP.MODE[.runN | .storedN | .CONTENT.VARIANT]` — one page per
+/// call, N pages per call, N pages already stored, or a page content
+/// (zero, text, records, random) with compression or sharing (plain,
+/// compress, share).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Series {
+    /// put, get, get_exclusive, flush.
+    pub op: String,
+    /// copy, grant_map, transfer, inkernel.
+    pub mode: String,
+    /// Pages per call: `None` for a single-page operation.
+    pub pages_per_call: Option<u32>,
+    /// Pages already stored, for the store-size sweep.
+    pub stored_pages: Option<u32>,
+    /// Page content and store variant, for the content sweep.
+    pub content: Option<(String, String)>,
+}
+
+impl Series {
+    /// The series of a figure, if its name is a tmem operation's.
+    pub fn of(name: &str) -> Option<Series> {
+        let mut parts = name.split('.');
+        if parts.next()? != "tmem" {
+            return None;
+        }
+        let mut series = Series {
+            op: parts.next()?.to_string(),
+            mode: parts.next()?.to_string(),
+            pages_per_call: None,
+            stored_pages: None,
+            content: None,
+        };
+        match (parts.next(), parts.next()) {
+            (None, _) => {}
+            (Some(qualifier), None) => {
+                if let Some(n) = qualifier.strip_prefix("run") {
+                    series.pages_per_call = Some(n.parse().ok()?);
+                } else {
+                    series.stored_pages = Some(qualifier.strip_prefix("stored")?.parse().ok()?);
+                }
+            }
+            (Some(content), Some(variant)) => {
+                series.content = Some((content.to_string(), variant.to_string()));
+            }
+        }
+        parts.next().is_none().then_some(series)
+    }
 }
 
 /// The figure as one JSON line.
 pub fn json_line(figure: &Figure, git: &str) -> String {
-    serde_json::json!({
+    let mut line = serde_json::json!({
         "name": figure.name,
         "unit": figure.unit,
         "value": figure.value,
         "system": figure.system,
         "git": git,
-    })
-    .to_string()
+    });
+    if let Some(traffic) = figure.traffic {
+        line["bytes_read"] = traffic.read.into();
+        line["bytes_written"] = traffic.written.into();
+    }
+    if let Some(series) = Series::of(&figure.name) {
+        line["op"] = series.op.into();
+        line["mode"] = series.mode.into();
+        line["pages_per_call"] = series.pages_per_call.unwrap_or(1).into();
+        if let Some(stored) = series.stored_pages {
+            line["stored_pages"] = stored.into();
+        }
+        if let Some((content, variant)) = series.content {
+            line["content"] = content.into();
+            line["variant"] = variant.into();
+        }
+    }
+    line.to_string()
 }
 
 /// `git describe`-like identity of the tree: short hash, `-dirty` if it
@@ -86,17 +195,17 @@ pub fn results_file() -> PathBuf {
     workspace::target_dir().join("bench").join("results.jsonl")
 }
 
-/// Runs every benchmark system and returns its figures, appending them to
-/// [`results_file`].
-pub fn run_all(
+/// Runs the benchmark systems `systems` (names under `systems/` or paths)
+/// and returns their figures.
+pub fn run_systems(
     toolchain: &Toolchain,
     qemu: &std::path::Path,
     profile: Profile,
+    systems: &[&str],
 ) -> Result<Vec<Figure>, Error> {
     let board = &platform::boards::VEXPRESS_A9;
-    let git = git_identity();
     let mut figures = Vec::new();
-    for name in SYSTEMS {
+    for name in systems {
         let built = build_system(toolchain, board, profile, &resolve(name), false)?;
         let boot = Boot {
             board,
@@ -127,19 +236,25 @@ pub fn run_all(
             }
         }
     }
-    let path = results_file();
+    Ok(figures)
+}
+
+/// Appends `figures` to the JSON lines file `path`, each tagged with the
+/// tree's git identity.
+pub fn append_results(figures: &[Figure], path: &std::path::Path) -> Result<(), Error> {
+    let git = git_identity();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    for figure in &figures {
-        writeln!(file, "{}", json_line(figure, &git)).map_err(|e| Error::io(&path, e))?;
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    for figure in figures {
+        writeln!(file, "{}", json_line(figure, &git)).map_err(|e| Error::io(path, e))?;
     }
-    Ok(figures)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -155,6 +270,7 @@ mod tests {
         .unwrap();
         assert_eq!(figure.name, "ipc.call_reply.null");
         assert_eq!((figure.value, figure.unit.as_str()), (812, "instructions"));
+        assert_eq!(figure.traffic, None);
         assert_eq!(parse_figure("benchmark starting", "x"), None);
         assert_eq!(parse_figure("bench x: many instructions", "x"), None);
     }
@@ -166,6 +282,7 @@ mod tests {
             unit: "instructions".into(),
             value: 812,
             system: "bench-ipc".into(),
+            traffic: None,
         };
         let value: serde_json::Value = serde_json::from_str(&json_line(&figure, "abc123")).unwrap();
         assert_eq!(value["name"], "ipc.call_reply.null");
@@ -173,5 +290,48 @@ mod tests {
         assert_eq!(value["value"], 812);
         assert_eq!(value["system"], "bench-ipc");
         assert_eq!(value["git"], "abc123");
+        assert!(value.get("bytes_read").is_none());
+    }
+
+    #[test]
+    fn traffic_and_series_are_read_from_tmem_figures() {
+        let figure = parse_figure(
+            "bench tmem.put.grant_map.run16: 1562 instructions per page; traffic 4097/4096 bytes per page",
+            "bench-tmem",
+        )
+        .unwrap();
+        assert_eq!(figure.value, 1562);
+        assert_eq!(
+            figure.traffic,
+            Some(Traffic {
+                read: 4097,
+                written: 4096
+            })
+        );
+        let value: serde_json::Value = serde_json::from_str(&json_line(&figure, "x")).unwrap();
+        assert_eq!(value["bytes_read"], 4097);
+        assert_eq!(value["bytes_written"], 4096);
+        assert_eq!(value["op"], "put");
+        assert_eq!(value["mode"], "grant_map");
+        assert_eq!(value["pages_per_call"], 16);
+        let flush = Series::of("tmem.flush.copy").unwrap();
+        assert_eq!((flush.op.as_str(), flush.mode.as_str()), ("flush", "copy"));
+        assert_eq!(
+            (flush.pages_per_call, flush.stored_pages, flush.content),
+            (None, None, None)
+        );
+        assert_eq!(
+            Series::of("tmem.get.inkernel.stored1000")
+                .unwrap()
+                .stored_pages,
+            Some(1000)
+        );
+        assert_eq!(
+            Series::of("tmem.put.copy.text.compress").unwrap().content,
+            Some(("text".into(), "compress".into()))
+        );
+        assert_eq!(Series::of("ipc.call_reply.null"), None);
+        assert_eq!(Series::of("tmem.put.copy.batch4"), None);
+        assert_eq!(Series::of("tmem.put.copy.a.b.c"), None);
     }
 }

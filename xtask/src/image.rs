@@ -44,6 +44,9 @@ pub struct KernelImage {
     /// The system image to embed, and the name it goes by; `None` boots no
     /// partitions.
     pub system: Option<(String, PathBuf)>,
+    /// Extra cargo features of the kernel (benchmark code a system asks
+    /// for).
+    pub features: Vec<&'static str>,
 }
 
 /// Serialises image builds in this process; [`lock_builds`] does the same
@@ -68,6 +71,7 @@ impl KernelImage {
             profile,
             selftests: false,
             system: None,
+            features: Vec::new(),
         }
     }
 
@@ -96,6 +100,7 @@ impl KernelImage {
         if self.selftests {
             features.push("selftests".into());
         }
+        features.extend(self.features.iter().map(|f| f.to_string()));
         let mut cmd = toolchain.cargo_build(&target_dir);
         cmd.current_dir(workspace::root())
             .args(["--package", "kernel", "--bin", "kernel"])

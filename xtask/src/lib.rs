@@ -7,6 +7,7 @@
 //! notes on stderr; the binary decides what users see.
 
 pub mod bench;
+pub mod bench_plot;
 pub mod board;
 pub mod bootscript;
 pub mod elf;

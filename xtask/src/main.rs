@@ -88,6 +88,12 @@ struct BenchArgs {
     /// Measure the debug build instead of the release build.
     #[arg(long)]
     debug: bool,
+    /// Run every sweep, not only the quick set.
+    #[arg(long)]
+    full: bool,
+    /// Also copy the charts to `docs/figures/` (the committed copies).
+    #[arg(long)]
+    docs: bool,
 }
 
 #[derive(Args)]

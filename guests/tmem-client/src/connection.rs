@@ -76,6 +76,10 @@ pub struct Connection {
     /// Whether the exchange frame is mapped at its address (always false
     /// in copy mode; false in transfer mode after a lost frame).
     exchange_mapped: bool,
+    /// Pages of the window frame (a block page, then page slots).
+    window_pages: usize,
+    /// Pages of the exchange frame when it was last mapped.
+    exchange_pages: usize,
 }
 
 impl Connection {
@@ -102,6 +106,8 @@ impl Connection {
             mode,
             slot,
             exchange_mapped: false,
+            window_pages: pages as usize,
+            exchange_pages: 0,
         };
         // The block page, then page slots 0..pages - 1. From here on, an
         // error drops `connection`, which unmaps what it mapped.
@@ -117,9 +123,11 @@ impl Connection {
 
     /// Maps the exchange frame at its address.
     fn map_exchange(&mut self) -> Result<(), SyscallError> {
-        // Only the first page is used, whatever the frame's size.
-        Frame(self.caps.exchange).map(self.caps.exchange_address, true)?;
+        // Single puts and gets use its first page, runs as many as they
+        // have.
+        let pages = Frame(self.caps.exchange).map(self.caps.exchange_address, true)?;
         self.exchange_mapped = true;
+        self.exchange_pages = pages as usize;
         Ok(())
     }
 
@@ -206,20 +214,30 @@ impl Transport for Connection {
             .get(..request.word_count())
             .ok_or(TransportError::Unsupported)?;
         let message = match request {
-            Request::PutPage { exchange, .. } | Request::GetPage { exchange, .. }
+            Request::PutPage { exchange, .. }
+            | Request::GetPage { exchange, .. }
+            | Request::PutRun { exchange, .. }
+            | Request::GetRun { exchange, .. }
                 if exchange != self.mode =>
             {
                 return Err(TransportError::WrongMode);
             }
-            Request::PutPage { .. } | Request::GetPage { .. }
+            Request::PutPage { .. }
+            | Request::GetPage { .. }
+            | Request::PutRun { .. }
+            | Request::GetRun { .. }
                 if self.mode == ExchangeMode::Transfer =>
             {
                 self.transfer_call(words)?
             }
-            Request::PutPage { .. } if self.mode == ExchangeMode::GrantMap => {
+            Request::PutPage { .. } | Request::PutRun { .. }
+                if self.mode == ExchangeMode::GrantMap =>
+            {
                 self.grant_call(words, false)?
             }
-            Request::GetPage { .. } if self.mode == ExchangeMode::GrantMap => {
+            Request::GetPage { .. } | Request::GetRun { .. }
+                if self.mode == ExchangeMode::GrantMap =>
+            {
                 self.grant_call(words, true)?
             }
             // A control message travels in the IPC buffer (`ControlClient`).
@@ -256,6 +274,29 @@ impl Transport for Connection {
 
     fn mode(&self) -> ExchangeMode {
         self.mode
+    }
+
+    fn run_pages_mut(&mut self, pages: usize) -> Option<&mut [Page]> {
+        let (address, available) = if self.mode.uses_page_slot() {
+            let start = self.caps.window_address as usize + self.slot.page_range().start;
+            (
+                start,
+                self.window_pages - 1 - usize::from(self.slot.number()),
+            )
+        } else if self.exchange_mapped {
+            (self.caps.exchange_address as usize, self.exchange_pages)
+        } else {
+            return None;
+        };
+        if pages > available {
+            return None;
+        }
+        // SAFETY: `pages` whole pages from `address` are mapped read/write
+        // (page slots from this thread's to the window's end, or the
+        // exchange frame while `exchange_mapped`), `open`'s contract gives
+        // this connection sole use of them, and `&mut self` keeps `call`
+        // from unmapping them while the slice lives.
+        Some(unsafe { core::slice::from_raw_parts_mut(address as *mut Page, pages) })
     }
 
     fn slot(&self) -> Slot {

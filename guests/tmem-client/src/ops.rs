@@ -9,7 +9,9 @@
 //! state and count nothing (the frontends do). They must never treat a
 //! miss as an error, nor a reply to another request as a success.
 
-use tmem_protocol::{Handle, ObjectId, PoolFlags, PoolId, Reply, Request, RequestBlock, Status};
+use tmem_protocol::{
+    Handle, ObjectId, PageRun, PoolFlags, PoolId, Reply, Request, RequestBlock, Status,
+};
 
 use crate::error::TmemClientError;
 use crate::transport::Transport;
@@ -118,6 +120,46 @@ pub fn flush_object<T: Transport + ?Sized>(
     };
     match transport.call(request)? {
         Reply::ObjectFlushed { pages } => Ok(pages),
+        other => Err(TmemClientError::from_reply(other)),
+    }
+}
+
+/// Stores the run's pages, which are in the transport's
+/// [`run_pages_mut`](Transport::run_pages_mut), in one call; returns how
+/// many were stored (fewer than the run's length: the next was refused).
+pub fn put_run<T: Transport + ?Sized>(
+    transport: &mut T,
+    run: PageRun,
+) -> Result<u32, TmemClientError> {
+    let request = Request::PutRun {
+        run,
+        exchange: transport.mode(),
+        slot: transport.slot(),
+    };
+    match transport.call(request)? {
+        Reply::RunPut { pages } if pages as usize <= run.len.pages() => Ok(pages),
+        other => Err(TmemClientError::from_reply(other)),
+    }
+}
+
+/// Fetches the run's pages into the transport's
+/// [`run_pages_mut`](Transport::run_pages_mut) in one call; returns how
+/// many came (the first that many pages; 0 when the first page missed).
+pub fn get_run<T: Transport + ?Sized>(
+    transport: &mut T,
+    run: PageRun,
+) -> Result<u32, TmemClientError> {
+    let request = Request::GetRun {
+        run,
+        exchange: transport.mode(),
+        slot: transport.slot(),
+    };
+    match transport.call(request)? {
+        Reply::RunGot { pages } if pages as usize <= run.len.pages() => Ok(pages),
+        Reply::Failed {
+            status: Status::NotFound,
+            ..
+        } => Ok(0),
         other => Err(TmemClientError::from_reply(other)),
     }
 }

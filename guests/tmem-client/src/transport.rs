@@ -46,6 +46,15 @@ pub trait Transport {
 
     /// The calling thread's slot of the window.
     fn slot(&self) -> Slot;
+
+    /// The pages of a run of `pages` pages (`PutRun` reads them, a
+    /// `GetRun` fills them): the window's page slots from this thread's
+    /// on in copy mode, the exchange frame's pages otherwise; `None` if
+    /// there are fewer, or the transport carries no runs (the default).
+    fn run_pages_mut(&mut self, pages: usize) -> Option<&mut [Page]> {
+        let _ = pages;
+        None
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
@@ -59,6 +68,10 @@ impl<T: Transport + ?Sized> Transport for &mut T {
 
     fn page_mut(&mut self) -> &mut Page {
         (**self).page_mut()
+    }
+
+    fn run_pages_mut(&mut self, pages: usize) -> Option<&mut [Page]> {
+        (**self).run_pages_mut(pages)
     }
 
     fn block_mut(&mut self) -> &mut [u8; tmem_protocol::REQUEST_BLOCK_SIZE] {

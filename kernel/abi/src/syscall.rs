@@ -120,6 +120,11 @@ pub enum Syscall {
     /// of isolation; costs a scan of every slot and region). Out: `r1`
     /// bit p for partition p < 32, `r2` bit p - 32 for the rest.
     FrameReach = 21,
+    /// `tmem_baseline(op, ...)`: benchmark kernels only (the kernel's
+    /// `tmem-baseline` feature; elsewhere `UnknownSyscall`): the tmem store
+    /// inside the kernel, the baseline `cargo xtask bench` compares the
+    /// user-level server with. Registers: `kernel/src/system/tmem_baseline.rs`.
+    TmemBaseline = 63,
 }
 
 impl Syscall {
@@ -147,6 +152,7 @@ impl Syscall {
             19 => Some(Syscall::PartitionStop),
             20 => Some(Syscall::FrameSplit),
             21 => Some(Syscall::FrameReach),
+            63 => Some(Syscall::TmemBaseline),
             _ => None,
         }
     }
@@ -393,6 +399,12 @@ mod tests {
         }
         assert_eq!(SyscallError::from_code(0), None);
         assert_eq!(SyscallError::from_code(LAST_ERROR_CODE + 1), None);
+    }
+
+    #[test]
+    fn the_benchmark_call_is_far_from_the_others() {
+        assert_eq!(Syscall::from_number(63), Some(Syscall::TmemBaseline));
+        assert_eq!(Syscall::from_number(62), None);
     }
 
     #[test]

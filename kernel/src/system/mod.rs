@@ -23,6 +23,7 @@ mod irq;
 mod pager;
 #[cfg(test)]
 mod random_calls;
+mod tmem_baseline;
 
 use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
@@ -215,6 +216,7 @@ impl<'a> System<'a> {
             Syscall::PartitionStop => (self.partition_stop(index, machine), After::Schedule),
             Syscall::FrameSplit => (self.frame_split(index), After::Resume),
             Syscall::FrameReach => (self.frame_reach(index), After::Resume),
+            Syscall::TmemBaseline => (self.tmem_baseline(index), After::Resume),
         };
         let thread = &mut self.threads[index];
         match result {

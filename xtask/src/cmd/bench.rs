@@ -1,11 +1,14 @@
-//! `cargo xtask bench`: run the benchmark systems, print a table and append
-//! the figures to `target/bench/results.jsonl`.
+//! `cargo xtask bench`: run the benchmark systems, print a table, append
+//! the figures to `target/bench/results.jsonl` and draw the charts in
+//! `target/bench/` (with `--docs`, also in `docs/figures/`).
 
 use std::process::ExitCode;
 
-use xtask::bench;
+use xtask::bench::{self, Sweep};
+use xtask::bench_plot;
 use xtask::image::Profile;
 use xtask::toolchain::{self, Install};
+use xtask::workspace;
 use xtask::Error;
 
 use crate::BenchArgs;
@@ -18,14 +21,33 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
     } else {
         Profile::Release
     };
-    let figures = bench::run_all(&toolchain, &qemu, profile)?;
-    println!("{:<28} {:>12} {:<14} system", "figure", "value", "unit");
+    let sweep = if args.full { Sweep::Full } else { Sweep::Quick };
+    let figures = bench::run_systems(&toolchain, &qemu, profile, sweep.systems())?;
+    println!(
+        "{:<32} {:>10} {:<14} {:>16} system",
+        "figure", "value", "unit", "bytes read/written"
+    );
     for figure in &figures {
+        let traffic = figure
+            .traffic
+            .map(|t| format!("{}/{}", t.read, t.written))
+            .unwrap_or_default();
         println!(
-            "{:<28} {:>12} {:<14} {}",
-            figure.name, figure.value, figure.unit, figure.system
+            "{:<32} {:>10} {:<14} {:>16} {}",
+            figure.name, figure.value, figure.unit, traffic, figure.system
         );
     }
-    eprintln!("bench: appended to {}", bench::results_file().display());
+    let results = bench::results_file();
+    bench::append_results(&figures, &results)?;
+    eprintln!("bench: appended to {}", results.display());
+    let charts = results.parent().unwrap_or(&results).to_path_buf();
+    for chart in bench_plot::write_all(&figures, &charts)? {
+        eprintln!("bench: chart {}", chart.display());
+    }
+    if args.docs {
+        for chart in bench_plot::write_all(&figures, &workspace::root().join("docs/figures"))? {
+            eprintln!("bench: chart {}", chart.display());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -131,6 +131,12 @@ pub fn build_system(
     std::fs::write(&image_path, image).map_err(|e| Error::io(&image_path, e))?;
 
     image_for.selftests = selftests;
+    image_for.features = description
+        .system
+        .kernel_features
+        .iter()
+        .map(|feature| feature.cargo_feature())
+        .collect();
     image_for.system = Some((name.clone(), image_path));
     let kernel = image_for.build(toolchain)?;
     Ok(BuiltSystem {

@@ -180,6 +180,27 @@ pub struct SystemSection {
     /// End the run after this many milliseconds (0: when all partitions end).
     #[serde(default)]
     pub stop_after_ms: u32,
+    /// Benchmark-only code to build into the kernel.
+    #[serde(default)]
+    pub kernel_features: Vec<KernelFeature>,
+}
+
+/// Kernel code a system may ask for; only benchmark systems do.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum KernelFeature {
+    /// The in-kernel tmem store behind system call 63, the baseline of
+    /// `cargo xtask bench`.
+    #[serde(rename = "tmem-baseline")]
+    TmemBaseline,
+}
+
+impl KernelFeature {
+    /// The kernel crate's cargo feature.
+    pub const fn cargo_feature(self) -> &'static str {
+        match self {
+            KernelFeature::TmemBaseline => "tmem-baseline",
+        }
+    }
 }
 
 /// `[schedule]`.

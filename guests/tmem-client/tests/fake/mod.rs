@@ -88,6 +88,8 @@ impl FakeTransport {
             {
                 fail(Status::NotSupported)
             }
+            // The frontends send no runs; this fake has no run pages.
+            Request::PutRun { .. } | Request::GetRun { .. } => fail(Status::NotSupported),
             Request::PutPage { handle, .. } => {
                 let handle = handle.complete(|| block);
                 let result = store.put_page(

@@ -91,6 +91,10 @@ pub enum ControlRequest {
     /// compare with the kernel's, and how many pages it flipped. Response:
     /// `Frames`.
     Frames,
+    /// Bytes of page contents the store has read and written so far
+    /// (copies, compression, content checks; a flipped frame moves none).
+    /// Response: `Traffic`.
+    Traffic,
 }
 
 /// Whose counters.
@@ -138,6 +142,18 @@ pub enum ControlResponse {
         /// than by copying.
         flipped: u64,
     },
+    /// Bytes of page contents moved so far.
+    Traffic(PageTraffic),
+}
+
+/// Bytes of page contents read and written, as counted by the code that
+/// moves them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PageTraffic {
+    /// Bytes read.
+    pub read: u64,
+    /// Bytes written.
+    pub written: u64,
 }
 
 /// Cumulative operation counters (the fields of tmem-store's `OpStats`).

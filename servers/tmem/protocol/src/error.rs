@@ -46,6 +46,8 @@ pub enum Field {
     ControlLength,
     /// A reply's value word out of range for its kind.
     Value,
+    /// A run whose last page index overflows.
+    RunEnd,
 }
 
 impl core::fmt::Display for DecodeError {

@@ -11,6 +11,9 @@
 //! bits 31..24  slot
 //! ```
 //!
+//! A run (`PutRun`, `GetRun`) has no WIDE bit (its object id is always
+//! narrow); bits 23..18 hold its length less one instead.
+//!
 //! Only field positions live here; which fields a message has, and the
 //! checks, are in the request and reply modules. The version field must
 //! never move (see [`crate::version`]).
@@ -22,6 +25,11 @@ pub(crate) const WIDE_BIT: u32 = 1 << 18;
 pub(crate) const SLOT_SHIFT: u32 = 24;
 /// Request bits that belong to no field.
 pub(crate) const REQUEST_RESERVED: u32 = 0x1F << 19;
+/// Where a run's length less one is (bits 23..18, over WIDE and the
+/// reserved bits, which a run does not have).
+pub(crate) const RUN_SHIFT: u32 = 18;
+/// The run-length field, in place.
+pub(crate) const RUN_FIELD: u32 = 0x3F << RUN_SHIFT;
 
 pub(crate) const STATUS_SHIFT: u32 = 16;
 /// Reply bits that belong to no field.
@@ -45,6 +53,10 @@ pub(crate) const fn wide(word0: u32) -> bool {
 
 pub(crate) const fn slot(word0: u32) -> u32 {
     word0 >> SLOT_SHIFT
+}
+
+pub(crate) const fn run_pages(word0: u32) -> usize {
+    ((word0 & RUN_FIELD) >> RUN_SHIFT) as usize + 1
 }
 
 pub(crate) const fn status(word0: u32) -> u8 {
@@ -73,6 +85,11 @@ mod tests {
             all |= field;
         }
         assert_eq!(all, u32::MAX);
+        assert_eq!(
+            RUN_FIELD,
+            WIDE_BIT | REQUEST_RESERVED,
+            "a run's length replaces them"
+        );
     }
 
     #[test]

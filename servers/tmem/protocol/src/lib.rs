@@ -46,6 +46,8 @@
 //! | 5 FlushPage | 4 | yes | 0 | yes | yes | index | object-id word 0 |
 //! | 6 FlushObject | 4 | yes | 0 | yes | yes | 0 | object-id word 0 |
 //! | 7 Control | 2 | 0 | 0 | 0 | yes (message in its IPC buffer) | message bytes (≤ 4096) | — |
+//! | 8 PutRun | 4 | yes | yes | run length − 1 in bits 23..18 | yes (first page slot) | first index | object-id word 0 |
+//! | 9 GetRun | 4 | yes | yes | run length − 1 in bits 23..18 | yes (first page slot) | first index | object-id word 0 |
 //!
 //! A field a request does not have must be 0, and a request has exactly
 //! the words its opcode needs, so every request has one encoding.
@@ -55,7 +57,10 @@
 //! decode that far) in bits 7..0, the version in bits 11..8 and a
 //! [`Status`] in bits 23..16 (0: success); word 1 is the value: the pool
 //! id for NewPool, 1/0 for whether FlushPage found a page, the pages
-//! removed by FlushObject, the response length for Control.
+//! removed by FlushObject, the response length for Control, the pages
+//! moved by a run (`PutRun`, `GetRun`: the run stops at its first page the
+//! store refuses or misses, so fewer than asked means page `value` of the
+//! run failed and the pages after it were not tried).
 //!
 //! # Pages
 //! How the page moves is the client's exchange mode ([`exchange`]): in the
@@ -122,6 +127,7 @@ mod opcode;
 mod reply;
 mod request;
 mod request_block;
+mod run;
 mod status;
 #[cfg(any(test, feature = "store"))]
 mod store;
@@ -130,7 +136,7 @@ pub mod window;
 
 pub use control::{
     decode_control, encode_control, ClientId, ClientInfo, ControlMessage, ControlRequest,
-    ControlResponse, OpStats, StatsScope, Usage,
+    ControlResponse, OpStats, PageTraffic, StatsScope, Usage,
 };
 pub use error::{DecodeError, EncodeError, Field};
 pub use exchange::{ExchangeMode, FramePassing, FrameRights, PageDirection};
@@ -141,6 +147,7 @@ pub use opcode::Opcode;
 pub use reply::Reply;
 pub use request::{Request, CONTROL_MAX_BYTES, MESSAGE_WORDS};
 pub use request_block::{RequestBlock, REQUEST_BLOCK_SIZE};
+pub use run::{PageRun, RunLength, MAX_RUN};
 pub use status::Status;
 pub use version::PROTOCOL_VERSION;
 pub use window::{window_size, Slot, MAX_SLOTS, PAGE_SIZE};

@@ -25,11 +25,15 @@ pub enum Opcode {
     /// A privileged control message, postcard-encoded in the caller's page
     /// slot.
     Control = 7,
+    /// Store a run of pages of one object.
+    PutRun = 8,
+    /// Fetch a run of pages of one object.
+    GetRun = 9,
 }
 
 impl Opcode {
     /// Every opcode, in number order.
-    pub const ALL: [Opcode; 7] = [
+    pub const ALL: [Opcode; 9] = [
         Opcode::NewPool,
         Opcode::DestroyPool,
         Opcode::PutPage,
@@ -37,6 +41,8 @@ impl Opcode {
         Opcode::FlushPage,
         Opcode::FlushObject,
         Opcode::Control,
+        Opcode::PutRun,
+        Opcode::GetRun,
     ];
 
     /// The opcode numbered `byte`, if there is one.
@@ -49,6 +55,8 @@ impl Opcode {
             5 => Some(Opcode::FlushPage),
             6 => Some(Opcode::FlushObject),
             7 => Some(Opcode::Control),
+            8 => Some(Opcode::PutRun),
+            9 => Some(Opcode::GetRun),
             _ => None,
         }
     }
@@ -64,7 +72,12 @@ impl Opcode {
         match self {
             Opcode::DestroyPool => 1,
             Opcode::NewPool | Opcode::Control => 2,
-            Opcode::PutPage | Opcode::GetPage | Opcode::FlushPage | Opcode::FlushObject => 4,
+            Opcode::PutPage
+            | Opcode::GetPage
+            | Opcode::FlushPage
+            | Opcode::FlushObject
+            | Opcode::PutRun
+            | Opcode::GetRun => 4,
         }
     }
 }
@@ -80,7 +93,7 @@ mod tests {
             assert_eq!(Opcode::from_u8(opcode.to_u8()), Some(opcode));
         }
         assert_eq!(Opcode::from_u8(0), None);
-        for byte in 8..=u8::MAX {
+        for byte in 10..=u8::MAX {
             assert_eq!(Opcode::from_u8(byte), None);
         }
         assert_eq!(Opcode::PutPage.to_u8(), 3);

@@ -41,6 +41,18 @@ pub enum Reply {
         /// How many.
         pages: u32,
     },
+    /// The first `pages` pages of a run are stored; if fewer than the
+    /// run's length, the next one was refused and the rest not tried.
+    RunPut {
+        /// How many, at most [`MAX_RUN`](crate::MAX_RUN).
+        pages: u32,
+    },
+    /// The first `pages` pages of a run are delivered; if fewer than the
+    /// run's length, the next one missed and the rest were not tried.
+    RunGot {
+        /// How many, at most [`MAX_RUN`](crate::MAX_RUN).
+        pages: u32,
+    },
     /// The control message was carried out; a postcard-encoded
     /// [`ControlResponse`](crate::ControlResponse) of `len` bytes is at the
     /// start of the caller's page slot.
@@ -97,6 +109,8 @@ impl Reply {
             Reply::PageFlushed { .. } => Some(Opcode::FlushPage),
             Reply::ObjectFlushed { .. } => Some(Opcode::FlushObject),
             Reply::ControlDone { .. } => Some(Opcode::Control),
+            Reply::RunPut { .. } => Some(Opcode::PutRun),
+            Reply::RunGot { .. } => Some(Opcode::GetRun),
             Reply::Failed { op, .. } => *op,
         }
     }
@@ -116,6 +130,7 @@ impl Reply {
             Reply::PageFlushed { found } => found as u32,
             Reply::ObjectFlushed { pages } => pages,
             Reply::ControlDone { len } => len as u32,
+            Reply::RunPut { pages } | Reply::RunGot { pages } => pages,
             Reply::PoolDestroyed | Reply::PagePut | Reply::PageGot | Reply::Failed { .. } => 0,
         };
         let word0 = opcode | version::version_bits() | status << header::STATUS_SHIFT;
@@ -179,6 +194,9 @@ impl Reply {
                 Ok(Reply::ControlDone { len: value as u16 })
             }
             Opcode::Control => Err(bad_value),
+            Opcode::PutRun | Opcode::GetRun if value as usize > crate::MAX_RUN => Err(bad_value),
+            Opcode::PutRun => Ok(Reply::RunPut { pages: value }),
+            Opcode::GetRun => Ok(Reply::RunGot { pages: value }),
             Opcode::DestroyPool | Opcode::PutPage | Opcode::GetPage if value != 0 => Err(bad_value),
             Opcode::DestroyPool => Ok(Reply::PoolDestroyed),
             Opcode::PutPage => Ok(Reply::PagePut),
@@ -214,6 +232,12 @@ mod tests {
             u32::MAX
         );
         round_trip(Reply::ControlDone { len: 4096 });
+        assert_eq!(round_trip(Reply::RunPut { pages: 64 })[..2], [v8(), 64]);
+        assert_eq!(round_trip(Reply::RunGot { pages: 0 })[1], 0);
+    }
+
+    fn v8() -> u32 {
+        8 | version::version_bits()
     }
 
     #[test]
@@ -235,7 +259,9 @@ mod tests {
             ([v | 3, 1, 0, 0], 2, DecodeError::BadField(Field::Value)),
             ([v | 7, 4097, 0, 0], 2, DecodeError::BadField(Field::Value)),
             ([v, 0, 0, 0], 2, DecodeError::UnknownOpcode(0)),
-            ([v | 9, 0, 0, 0], 2, DecodeError::UnknownOpcode(9)),
+            ([v | 10, 0, 0, 0], 2, DecodeError::UnknownOpcode(10)),
+            ([v | 8, 65, 0, 0], 2, DecodeError::BadField(Field::Value)),
+            ([v | 9, 65, 0, 0], 2, DecodeError::BadField(Field::Value)),
             (
                 [v | 3 | 12 << 16, 0, 0, 0],
                 2,

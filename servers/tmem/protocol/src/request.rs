@@ -13,6 +13,7 @@ use crate::exchange::ExchangeMode;
 use crate::handle::{HandleHead, ObjectHead, ObjectTail, PoolFlags, PoolId};
 use crate::header;
 use crate::opcode::Opcode;
+use crate::run::{PageRun, RunLength};
 use crate::version;
 use crate::window::{Slot, PAGE_SIZE};
 
@@ -80,6 +81,27 @@ pub enum Request {
         /// The caller's slot.
         slot: Slot,
     },
+    /// Store a run of pages: page `i` is in page slot `slot + i` (copy)
+    /// or page `i` of the frame passed with the call. Reply:
+    /// [`Reply::RunPut`](crate::Reply::RunPut).
+    PutRun {
+        /// Which pages.
+        run: PageRun,
+        /// How the pages travel (must be the client's mode).
+        exchange: ExchangeMode,
+        /// The caller's first slot.
+        slot: Slot,
+    },
+    /// Fetch a run of pages, into the places `PutRun` reads them from.
+    /// Reply: [`Reply::RunGot`](crate::Reply::RunGot).
+    GetRun {
+        /// Which pages.
+        run: PageRun,
+        /// How the pages travel (must be the client's mode).
+        exchange: ExchangeMode,
+        /// The caller's first slot.
+        slot: Slot,
+    },
     /// A control message of `len` bytes, postcard-encoded in the caller's
     /// IPC buffer (see [`crate::control`]). Reply:
     /// [`Reply::ControlDone`](crate::Reply::ControlDone).
@@ -102,6 +124,8 @@ impl Request {
             Request::FlushPage { .. } => Opcode::FlushPage,
             Request::FlushObject { .. } => Opcode::FlushObject,
             Request::Control { .. } => Opcode::Control,
+            Request::PutRun { .. } => Opcode::PutRun,
+            Request::GetRun { .. } => Opcode::GetRun,
         }
     }
 
@@ -140,12 +164,32 @@ impl Request {
                 (pool.number(), 0, wide, slot, words)
             }
             Request::Control { slot, len } => (0, 0, false, slot, [len as u32, 0, 0]),
+            Request::PutRun {
+                run,
+                exchange,
+                slot,
+            }
+            | Request::GetRun {
+                run,
+                exchange,
+                slot,
+            } => {
+                let words = [run.first, run.object as u32, (run.object >> 32) as u32];
+                (run.pool.number(), exchange.bits(), false, slot, words)
+            }
+        };
+        let run_field = match *self {
+            Request::PutRun { run, .. } | Request::GetRun { run, .. } => {
+                (run.len.pages() as u32 - 1) << header::RUN_SHIFT
+            }
+            _ => 0,
         };
         let word0 = self.opcode().to_u8() as u32
             | version::version_bits()
             | (pool as u32) << header::POOL_SHIFT
             | mode << header::MODE_SHIFT
             | if wide { header::WIDE_BIT } else { 0 }
+            | run_field
             | (slot.number() as u32) << header::SLOT_SHIFT;
         [word0, words[0], words[1], words[2]]
     }
@@ -175,7 +219,8 @@ impl Request {
         if len > needed {
             return Err(DecodeError::BadLength);
         }
-        absent(word0 & header::REQUEST_RESERVED == 0)?;
+        let is_run = matches!(opcode, Opcode::PutRun | Opcode::GetRun);
+        absent(is_run || word0 & header::REQUEST_RESERVED == 0)?;
         let slot = Slot::new(header::slot(word0)).ok_or(DecodeError::BadSlot)?;
         let pool = PoolId::from_nibble(header::pool(word0));
         let mode = header::mode(word0);
@@ -227,6 +272,27 @@ impl Request {
             Opcode::FlushObject => {
                 absent(mode == 0 && words[1] == 0)?;
                 Ok(Request::FlushObject { pool, object, slot })
+            }
+            Opcode::PutRun | Opcode::GetRun => {
+                let exchange = ExchangeMode::from_bits(mode)
+                    .ok_or(DecodeError::BadField(Field::ExchangeMode))?;
+                let len = RunLength::new(header::run_pages(word0))
+                    .ok_or(DecodeError::BadField(Field::Reserved))?;
+                let run = PageRun::new(pool, object.low, words[1], len)
+                    .ok_or(DecodeError::BadField(Field::RunEnd))?;
+                Ok(if opcode == Opcode::PutRun {
+                    Request::PutRun {
+                        run,
+                        exchange,
+                        slot,
+                    }
+                } else {
+                    Request::GetRun {
+                        run,
+                        exchange,
+                        slot,
+                    }
+                })
             }
             Opcode::Control => {
                 absent(header::pool(word0) == 0 && mode == 0 && !header::wide(word0))?;
@@ -325,6 +391,63 @@ mod tests {
                 assert_eq!(put[0] & (1 << 18) != 0, tail == ObjectTail::InRequestBlock);
             }
         }
+    }
+
+    #[test]
+    fn runs_round_trip_with_their_length_in_place_of_wide() {
+        for exchange in ExchangeMode::ALL {
+            for pages in [1, 4, 16, 64] {
+                let run = PageRun::new(
+                    PoolId::new(2).unwrap(),
+                    0x0102_0304_0506_0708,
+                    0xFFFF_0000,
+                    RunLength::new(pages).unwrap(),
+                )
+                .unwrap();
+                let put = round_trip(Request::PutRun {
+                    run,
+                    exchange,
+                    slot: slot(3),
+                });
+                let get = round_trip(Request::GetRun {
+                    run,
+                    exchange,
+                    slot: slot(3),
+                });
+                assert_eq!((put[0] & 0xFF, get[0] & 0xFF), (8, 9));
+                assert_eq!((put[0] >> 18) & 0x3F, pages as u32 - 1);
+                assert_eq!((put[0] >> 16) & 3, exchange.bits());
+                assert_eq!(put[1..], [0xFFFF_0000, 0x0506_0708, 0x0102_0304]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_run_past_the_last_index_or_without_a_mode_is_refused() {
+        let run = PageRun::new(
+            PoolId::new(0).unwrap(),
+            1,
+            u32::MAX - 1,
+            RunLength::new(2).unwrap(),
+        )
+        .unwrap();
+        let mut words = Request::PutRun {
+            run,
+            exchange: ExchangeMode::Copy,
+            slot: slot(0),
+        }
+        .encode();
+        words[1] = u32::MAX;
+        assert_eq!(
+            Request::decode(words, 4),
+            Err(DecodeError::BadField(Field::RunEnd))
+        );
+        words[0] &= !(0b11 << 16);
+        words[1] = 0;
+        assert_eq!(
+            Request::decode(words, 4),
+            Err(DecodeError::BadField(Field::ExchangeMode))
+        );
     }
 
     #[test]
@@ -448,8 +571,8 @@ mod tests {
             Err(DecodeError::UnknownOpcode(0))
         );
         assert_eq!(
-            Request::decode([8 | version, 0, 0, 0], 4),
-            Err(DecodeError::UnknownOpcode(8))
+            Request::decode([10 | version, 0, 0, 0], 4),
+            Err(DecodeError::UnknownOpcode(10))
         );
         assert_eq!(
             Request::decode([2 | 2 << 8, 0, 0, 0], 1),

@@ -29,6 +29,14 @@ fn handle() -> impl Strategy<Value = HandleHead> {
     })
 }
 
+fn run() -> impl Strategy<Value = PageRun> {
+    (pool(), any::<u64>(), 1..=MAX_RUN, any::<u32>()).prop_map(|(pool, object, pages, first)| {
+        let len = RunLength::new(pages).unwrap();
+        let first = first.min(u32::MAX - (pages as u32 - 1));
+        PageRun::new(pool, object, first, len).unwrap()
+    })
+}
+
 fn mode() -> impl Strategy<Value = ExchangeMode> {
     prop_oneof![
         Just(ExchangeMode::Copy),
@@ -57,6 +65,16 @@ fn request() -> impl Strategy<Value = Request> {
             slot
         }),
         (handle(), slot()).prop_map(|(handle, slot)| Request::FlushPage { handle, slot }),
+        (run(), mode(), slot()).prop_map(|(run, exchange, slot)| Request::PutRun {
+            run,
+            exchange,
+            slot
+        }),
+        (run(), mode(), slot()).prop_map(|(run, exchange, slot)| Request::GetRun {
+            run,
+            exchange,
+            slot
+        }),
         (pool(), object(), slot()).prop_map(|(pool, object, slot)| Request::FlushObject {
             pool,
             object,
@@ -83,6 +101,8 @@ fn reply() -> impl Strategy<Value = Reply> {
         any::<bool>().prop_map(|found| Reply::PageFlushed { found }),
         any::<u32>().prop_map(|pages| Reply::ObjectFlushed { pages }),
         (0..=CONTROL_MAX_BYTES as u16).prop_map(|len| Reply::ControlDone { len }),
+        (0..=MAX_RUN as u32).prop_map(|pages| Reply::RunPut { pages }),
+        (0..=MAX_RUN as u32).prop_map(|pages| Reply::RunGot { pages }),
         (opcode(), 0..Status::ALL.len()).prop_map(|(op, i)| Reply::Failed {
             op,
             status: Status::ALL[i]
@@ -96,7 +116,7 @@ fn words() -> impl Strategy<Value = [u32; 4]> {
     let first = prop_oneof![
         any::<u32>(),
         any::<u32>().prop_map(|w| (w & !0xF00) | u32::from(PROTOCOL_VERSION) << 8),
-        (0u32..10, any::<u32>())
+        (0u32..12, any::<u32>())
             .prop_map(|(op, w)| { (w & 0xFF07_F000) | u32::from(PROTOCOL_VERSION) << 8 | op }),
     ];
     (first, any::<[u32; 3]>()).prop_map(|(w0, rest)| [w0, rest[0], rest[1], rest[2]])
@@ -128,6 +148,7 @@ fn control_request() -> impl Strategy<Value = ControlRequest> {
         Just(ControlRequest::Usage),
         Just(ControlRequest::CheckInvariants),
         Just(ControlRequest::Frames),
+        Just(ControlRequest::Traffic),
         client.prop_map(|client| ControlRequest::ClientInfo { client }),
     ]
 }
@@ -139,6 +160,8 @@ fn control_response() -> impl Strategy<Value = ControlResponse> {
         any::<u64>().prop_map(|pages| ControlResponse::Freeable { pages }),
         (any::<u32>(), any::<u64>())
             .prop_map(|(held, flipped)| ControlResponse::Frames { held, flipped }),
+        (any::<u64>(), any::<u64>())
+            .prop_map(|(read, written)| ControlResponse::Traffic(PageTraffic { read, written })),
         any::<[u64; 14]>().prop_map(|f| ControlResponse::Stats(OpStats {
             puts: f[0],
             good_puts: f[1],
@@ -291,6 +314,7 @@ fn every_header_pattern_decodes_or_errs() {
     }
     // NewPool 1, PutPage and GetPage 16 pools x 3 modes x 2 WIDE each,
     // FlushPage and FlushObject 16 x 2 each, Control 1; DestroyPool none
-    // (slot 5 is a field it lacks).
-    assert_eq!(accepted, 1 + 2 * 96 + 2 * 32 + 1);
+    // (slot 5 is a field it lacks); PutRun and GetRun 16 x 3, with bit 18
+    // (their length's lowest bit) 0 or 1.
+    assert_eq!(accepted, 1 + 2 * 96 + 2 * 32 + 1 + 2 * 96);
 }

@@ -76,6 +76,13 @@ impl<P: FrameProvider> Service<P> {
                 store.check_invariants().map_err(|_| Status::Corrupted)?;
                 ControlResponse::Done
             }
+            ControlRequest::Traffic => {
+                let traffic = store.traffic();
+                ControlResponse::Traffic(tmem_protocol::PageTraffic {
+                    read: traffic.read,
+                    written: traffic.written,
+                })
+            }
             ControlRequest::Frames => ControlResponse::Frames {
                 held: frames.held,
                 flipped: frames.flipped,

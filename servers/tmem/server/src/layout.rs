@@ -6,18 +6,21 @@
 //! ```text
 //! capability slots                  grant window (GRANT_WINDOW + offset)
 //! 0        service endpoint         0x00000  pool frame 0, 1, ... (one page each)
-//! 1        control endpoint         0xB0000  spare pages: where a frame that
-//! 2        tmem memory frame (deleted        comes with a call is mapped
+//! 1        control endpoint         0x60000  run pages: where the frame of a
+//! 2        tmem memory frame (deleted        run (up to 64 pages) is mapped
 //!          once split into pool frames)
-//! 8 + k-1  client k's window        0xC0000 + 0x8000 (k-1)  client k's window
-//! 16..32   spare slots (calls' frames land here)
-//! 32 + i   pool frame i (split from the memory frame)
+//! 8 + k-1  client k's window        0xA0000  spare pages: where a one-page
+//! 16..32   spare slots (calls'               frame that comes with a call is mapped
+//!          frames land here)        0xB0000  the clients' windows, one after
+//! 32 + i   pool frame i (split               another in client order
+//!          from the memory frame)   0x100000 end of the grant window
 //! ```
 //!
 //! The description must give the server `cap_slots` of at least
 //! 32 + the memory frame's pages. Nothing here may overlap: the pool ends
-//! where the spare pages begin, so the memory frame has at most
-//! [`MAX_POOL_FRAMES`] pages (more are left unused).
+//! where the run pages begin, so the memory frame has at most
+//! [`MAX_POOL_FRAMES`] pages (more are left unused), and the windows
+//! together have at most [`WINDOWS_PAGES`] pages.
 
 use crate::MAX_CLIENTS;
 use kernel_abi::user_layout::GRANT_WINDOW;
@@ -37,20 +40,20 @@ pub const POOL: u16 = 32;
 
 /// Where pool frame 0 is mapped.
 pub const POOL_BASE: u32 = GRANT_WINDOW;
-/// Pool frames that fit below the spare pages.
-pub const MAX_POOL_FRAMES: u32 = 0xB0;
+/// Pool frames that fit below the run pages.
+pub const MAX_POOL_FRAMES: u32 = 0x60;
+/// Where the frame of a run is mapped.
+pub const RUN_BASE: u32 = GRANT_WINDOW + 0x6_0000;
 /// The first spare page.
-pub const SPARE_BASE: u32 = GRANT_WINDOW + 0xB_0000;
-/// Where client 1's window is mapped.
-pub const WINDOW_BASE: u32 = GRANT_WINDOW + 0xC_0000;
-/// Room for each window.
-pub const WINDOW_STRIDE: u32 = 0x8000;
+pub const SPARE_BASE: u32 = GRANT_WINDOW + 0xA_0000;
+/// Where client 1's window is mapped; the next client's follows it.
+pub const WINDOW_BASE: u32 = GRANT_WINDOW + 0xB_0000;
+/// Pages all windows together may have.
+pub const WINDOWS_PAGES: u32 = (GRANT_WINDOW + 0x10_0000 - WINDOW_BASE) / 4096;
 
-/// Where client `client`'s (1-based) window is mapped.
-pub const fn window_address(client: usize) -> u32 {
-    WINDOW_BASE + (client as u32 - 1) * WINDOW_STRIDE
-}
-
-const _: () = assert!(WINDOW_BASE + MAX_CLIENTS as u32 * WINDOW_STRIDE <= GRANT_WINDOW + 0x10_0000);
+const _: () = assert!(POOL_BASE + MAX_POOL_FRAMES * 4096 <= RUN_BASE);
+const _: () = assert!(RUN_BASE + tmem_protocol::MAX_RUN as u32 * 4096 <= SPARE_BASE);
 const _: () =
     assert!(SPARE_BASE + (SPARE_SLOTS.end - SPARE_SLOTS.start) as u32 * 4096 <= WINDOW_BASE);
+// A window of a block page and one page slot per client fits.
+const _: () = assert!(2 * MAX_CLIENTS as u32 <= WINDOWS_PAGES);

@@ -15,8 +15,10 @@ pub trait ClientPages {
     /// The request block of `slot` in the client's window, if the window
     /// has that slot.
     fn block(&self, slot: Slot) -> Option<RequestBlock>;
-    /// The page a put reads or a get fills: the window's page slot in copy
-    /// mode, the frame passed with the call otherwise (`None` if none came
-    /// or, for a get, it is not writable).
-    fn page(&mut self, slot: Slot) -> Option<&mut Page>;
+    /// Page `i` of what a put or run reads or a get fills: page slot
+    /// `slot + i` of the window in copy mode, page `i` of the frame passed
+    /// with the call otherwise (`None` if there is no such page, none
+    /// came or, for a get, it is not writable). A single-page put or get
+    /// asks for page 0.
+    fn page(&mut self, slot: Slot, i: usize) -> Option<&mut Page>;
 }

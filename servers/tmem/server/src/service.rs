@@ -115,7 +115,7 @@ impl<P: FrameProvider> Service<P> {
             } => {
                 check_mode(exchange, mode)?;
                 let handle = complete(handle, slot, pages)?;
-                let page = pages.page(slot).ok_or(Status::BadRequest)?;
+                let page = pages.page(slot, 0).ok_or(Status::BadRequest)?;
                 let object = handle.object.into();
                 self.store
                     .put_page(id, handle.pool.into(), object, handle.index, page)?;
@@ -128,7 +128,7 @@ impl<P: FrameProvider> Service<P> {
             } => {
                 check_mode(exchange, mode)?;
                 let handle = complete(handle, slot, pages)?;
-                let page = pages.page(slot).ok_or(Status::BadRequest)?;
+                let page = pages.page(slot, 0).ok_or(Status::BadRequest)?;
                 let object = handle.object.into();
                 self.store
                     .get_page(id, handle.pool.into(), object, handle.index, page)?;
@@ -152,9 +152,70 @@ impl<P: FrameProvider> Service<P> {
                 let pages = self.store.flush_object(id, pool.into(), object.into())?;
                 Ok(Reply::ObjectFlushed { pages })
             }
+            Request::PutRun {
+                run,
+                exchange,
+                slot,
+            } => {
+                check_mode(exchange, mode)?;
+                let pages = self.run_pages(id, run, slot, pages, RunOp::Put)?;
+                Ok(Reply::RunPut { pages })
+            }
+            Request::GetRun {
+                run,
+                exchange,
+                slot,
+            } => {
+                check_mode(exchange, mode)?;
+                let pages = self.run_pages(id, run, slot, pages, RunOp::Get)?;
+                Ok(Reply::RunGot { pages })
+            }
             // Control messages belong on the control endpoint.
             Request::Control { .. } => Err(Status::NotSupported),
         }
+    }
+}
+
+/// Which way a run's pages go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RunOp {
+    Put,
+    Get,
+}
+
+impl<P: FrameProvider> Service<P> {
+    /// Puts or gets `run`'s pages in order and returns how many succeeded,
+    /// stopping at the first the store refuses or misses. Nothing is
+    /// stored or read unless every page of the run is there to read or
+    /// fill; a run whose first page fails is refused with that page's
+    /// status.
+    fn run_pages(
+        &mut self,
+        client: tmem_store::ClientId,
+        run: tmem_protocol::PageRun,
+        slot: tmem_protocol::Slot,
+        pages: &mut impl ClientPages,
+        op: RunOp,
+    ) -> Result<u32, Status> {
+        let len = run.len.pages();
+        pages.page(slot, len - 1).ok_or(Status::BadRequest)?;
+        let pool = run.pool.into();
+        let object = tmem_protocol::ObjectId([run.object, 0, 0]).into();
+        let mut done = 0;
+        for i in 0..len {
+            let page = pages.page(slot, i).ok_or(Status::BadRequest)?;
+            let index = run.index(i);
+            let outcome = match op {
+                RunOp::Put => self.store.put_page(client, pool, object, index, page),
+                RunOp::Get => self.store.get_page(client, pool, object, index, page),
+            };
+            match outcome {
+                Ok(()) => done += 1,
+                Err(error) if done == 0 => return Err(error.into()),
+                Err(_) => break,
+            }
+        }
+        Ok(done)
     }
 }
 

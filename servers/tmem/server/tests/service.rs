@@ -10,17 +10,21 @@ use tmem_store::VecFrames;
 /// Client 1 copy, client 2 grant-map, client 3 transfer; 1 and 2 share pool 7.
 const ARGUMENT: u32 = 1 | 2 << 2 | 3 << 4 | 0b011 << 16 | 7 << 24;
 
-/// A client's memory: a one-slot window and, for the frame modes, the
-/// frame passed with the call.
+/// A client's memory: a window and, for the frame modes, the frame
+/// passed with the call (its pages).
 struct Memory {
     window: Vec<u8>,
-    frame: Option<[u8; PAGE_SIZE]>,
+    frame: Option<Vec<[u8; PAGE_SIZE]>>,
 }
 
 impl Memory {
     fn new() -> Memory {
+        Memory::with_slots(1)
+    }
+
+    fn with_slots(slots: usize) -> Memory {
         Memory {
-            window: vec![0; window_size(1).unwrap()],
+            window: vec![0; window_size(slots).unwrap()],
             frame: None,
         }
     }
@@ -30,10 +34,10 @@ impl ClientPages for Memory {
     fn block(&self, slot: Slot) -> Option<RequestBlock> {
         slot.block(&self.window).map(RequestBlock::from_bytes)
     }
-    fn page(&mut self, slot: Slot) -> Option<&mut [u8; PAGE_SIZE]> {
+    fn page(&mut self, slot: Slot, i: usize) -> Option<&mut [u8; PAGE_SIZE]> {
         match self.frame.as_mut() {
-            Some(frame) => Some(frame),
-            None => slot.page_mut(&mut self.window),
+            Some(frame) => frame.get_mut(i),
+            None => Slot::new(u32::from(slot.number()) + i as u32)?.page_mut(&mut self.window),
         }
     }
 }
@@ -120,7 +124,7 @@ fn copy_mode_round_trips_through_the_window() {
     let mut memory = Memory::new();
     let pool = new_pool(&mut service, 1, &mut memory, true);
     for index in 0..8 {
-        *memory.page(Slot::FIRST).unwrap() = pattern(index);
+        *memory.page(Slot::FIRST, 0).unwrap() = pattern(index);
         assert_eq!(
             call(
                 &mut service,
@@ -132,7 +136,7 @@ fn copy_mode_round_trips_through_the_window() {
         );
     }
     for index in (0..8).rev() {
-        memory.page(Slot::FIRST).unwrap().fill(0);
+        memory.page(Slot::FIRST, 0).unwrap().fill(0);
         assert_eq!(
             call(
                 &mut service,
@@ -142,7 +146,7 @@ fn copy_mode_round_trips_through_the_window() {
             ),
             Reply::PageGot
         );
-        assert_eq!(*memory.page(Slot::FIRST).unwrap(), pattern(index));
+        assert_eq!(*memory.page(Slot::FIRST, 0).unwrap(), pattern(index));
     }
 }
 
@@ -151,7 +155,7 @@ fn frame_modes_use_the_passed_frame_and_a_missing_frame_is_a_bad_request() {
     let mut service = service();
     let mut memory = Memory::new();
     let pool = new_pool(&mut service, 2, &mut memory, false);
-    memory.frame = Some(pattern(9));
+    memory.frame = Some(vec![pattern(9)]);
     assert_eq!(
         call(
             &mut service,
@@ -161,7 +165,7 @@ fn frame_modes_use_the_passed_frame_and_a_missing_frame_is_a_bad_request() {
         ),
         Reply::PagePut
     );
-    memory.frame = Some([0; PAGE_SIZE]);
+    memory.frame = Some(vec![[0; PAGE_SIZE]]);
     assert_eq!(
         call(
             &mut service,
@@ -171,7 +175,7 @@ fn frame_modes_use_the_passed_frame_and_a_missing_frame_is_a_bad_request() {
         ),
         Reply::PageGot
     );
-    assert_eq!(memory.frame.unwrap(), pattern(9));
+    assert_eq!(memory.frame.as_ref().unwrap()[0], pattern(9));
     assert_eq!(
         call(
             &mut service,
@@ -240,7 +244,7 @@ fn a_client_cannot_reach_another_clients_private_pool_by_guessing() {
     let mut service = service();
     let (mut one, mut two) = (Memory::new(), Memory::new());
     let pool = new_pool(&mut service, 1, &mut one, true);
-    *one.page(Slot::FIRST).unwrap() = pattern(1);
+    *one.page(Slot::FIRST, 0).unwrap() = pattern(1);
     assert_eq!(
         call(
             &mut service,
@@ -261,7 +265,7 @@ fn a_client_cannot_reach_another_clients_private_pool_by_guessing() {
         assert!(matches!(reply, Reply::Failed { .. }), "{reply:?}");
     }
     // Client 2's own pool with the same number holds only its own pages.
-    two.frame = Some([0; PAGE_SIZE]);
+    two.frame = Some(vec![[0; PAGE_SIZE]]);
     let own = new_pool(&mut service, 2, &mut two, true);
     assert_eq!(own, pool);
     assert_eq!(
@@ -303,7 +307,7 @@ fn only_authorised_clients_join_the_shared_pool() {
     let (Reply::PoolCreated { pool: pa }, Reply::PoolCreated { pool: pb }) = (a, b) else {
         unreachable!()
     };
-    *memory.page(Slot::FIRST).unwrap() = pattern(3);
+    *memory.page(Slot::FIRST, 0).unwrap() = pattern(3);
     assert_eq!(
         call(
             &mut service,
@@ -313,7 +317,7 @@ fn only_authorised_clients_join_the_shared_pool() {
         ),
         Reply::PagePut
     );
-    memory.frame = Some([0; PAGE_SIZE]);
+    memory.frame = Some(vec![[0; PAGE_SIZE]]);
     for _ in 0..2 {
         assert_eq!(
             call(
@@ -325,7 +329,7 @@ fn only_authorised_clients_join_the_shared_pool() {
             Reply::PageGot
         );
         assert_eq!(
-            memory.frame.unwrap(),
+            memory.frame.as_ref().unwrap()[0],
             pattern(3),
             "shared gets are not exclusive"
         );
@@ -361,7 +365,7 @@ fn malformed_requests_get_error_replies_and_the_service_goes_on() {
         );
         assert_eq!(Reply::decode(reply.encode(), Reply::WORDS), Ok(reply));
     }
-    *memory.page(Slot::FIRST).unwrap() = pattern(4);
+    *memory.page(Slot::FIRST, 0).unwrap() = pattern(4);
     assert_eq!(
         call(
             &mut service,
@@ -379,7 +383,7 @@ fn control_requests_read_and_steer_the_store() {
     let mut service = service();
     let mut memory = Memory::new();
     let pool = new_pool(&mut service, 1, &mut memory, false);
-    *memory.page(Slot::FIRST).unwrap() = pattern(5);
+    *memory.page(Slot::FIRST, 0).unwrap() = pattern(5);
     call(
         &mut service,
         1,
@@ -455,4 +459,255 @@ fn control_requests_read_and_steer_the_store() {
             flipped: 7
         })
     );
+}
+
+fn run(pool: PoolId, object: u64, first: u32, pages: usize) -> PageRun {
+    PageRun::new(pool, object, first, RunLength::new(pages).unwrap()).unwrap()
+}
+
+fn put_run(run: PageRun, exchange: ExchangeMode) -> Request {
+    Request::PutRun {
+        run,
+        exchange,
+        slot: Slot::FIRST,
+    }
+}
+
+fn get_run(run: PageRun, exchange: ExchangeMode) -> Request {
+    Request::GetRun {
+        run,
+        exchange,
+        slot: Slot::FIRST,
+    }
+}
+
+#[test]
+fn a_copy_mode_run_uses_consecutive_page_slots() {
+    let mut service = service();
+    let mut memory = Memory::with_slots(4);
+    let pool = new_pool(&mut service, 1, &mut memory, true);
+    for i in 0..4 {
+        *memory.page(Slot::FIRST, i).unwrap() = pattern(i as u32);
+    }
+    let pages = run(pool, 3, 10, 4);
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        put_run(pages, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, Reply::RunPut { pages: 4 });
+    // Each page is stored under its own index: a single get finds it.
+    memory.page(Slot::FIRST, 0).unwrap().fill(0);
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        get(pool, 3, 12, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, Reply::PageGot);
+    assert_eq!(*memory.page(Slot::FIRST, 0).unwrap(), pattern(2));
+    for i in 0..4 {
+        memory.page(Slot::FIRST, i).unwrap().fill(0);
+    }
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        get_run(pages, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, Reply::RunGot { pages: 4 });
+    for i in 0..4 {
+        assert_eq!(*memory.page(Slot::FIRST, i).unwrap(), pattern(i as u32));
+    }
+}
+
+#[test]
+fn a_frame_mode_run_uses_the_pages_of_the_passed_frame() {
+    for (badge, exchange) in [(2, ExchangeMode::GrantMap), (3, ExchangeMode::Transfer)] {
+        let mut service = service();
+        let mut memory = Memory::new();
+        let pool = new_pool(&mut service, badge, &mut memory, true);
+        memory.frame = Some((0..6).map(pattern).collect());
+        let pages = run(pool, 1, 0, 6);
+        let reply = call(&mut service, badge, &mut memory, put_run(pages, exchange));
+        assert_eq!(reply, Reply::RunPut { pages: 6 });
+        memory.frame = Some(vec![[0; PAGE_SIZE]; 6]);
+        let reply = call(&mut service, badge, &mut memory, get_run(pages, exchange));
+        assert_eq!(reply, Reply::RunGot { pages: 6 });
+        let expected: Vec<_> = (0..6).map(pattern).collect();
+        assert_eq!(memory.frame.as_ref().unwrap(), &expected);
+    }
+}
+
+#[test]
+fn a_run_longer_than_its_pages_is_refused_and_stores_nothing() {
+    let mut service = service();
+    let mut memory = Memory::with_slots(2);
+    let pool = new_pool(&mut service, 1, &mut memory, true);
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        put_run(run(pool, 1, 0, 3), ExchangeMode::Copy),
+    );
+    assert_eq!(
+        reply,
+        Reply::Failed {
+            op: Some(Opcode::PutRun),
+            status: Status::BadRequest
+        }
+    );
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        get(pool, 1, 0, ExchangeMode::Copy),
+    );
+    assert_eq!(
+        reply.status(),
+        Some(Status::NotFound),
+        "not even the pages that were there were stored"
+    );
+    let mut granted = Memory::new();
+    granted.frame = Some(vec![pattern(1); 2]);
+    let pool = new_pool(&mut service, 2, &mut granted, true);
+    let reply = call(
+        &mut service,
+        2,
+        &mut granted,
+        put_run(run(pool, 1, 0, 3), ExchangeMode::GrantMap),
+    );
+    assert_eq!(reply.status(), Some(Status::BadRequest));
+    let reply = call(
+        &mut service,
+        2,
+        &mut granted,
+        put_run(run(pool, 1, 0, 2), ExchangeMode::Copy),
+    );
+    assert_eq!(
+        reply.status(),
+        Some(Status::NotSupported),
+        "not the client's mode"
+    );
+}
+
+#[test]
+fn a_get_run_stops_at_its_first_miss() {
+    let mut service = service();
+    let mut memory = Memory::with_slots(4);
+    let pool = new_pool(&mut service, 1, &mut memory, true);
+    for index in [0, 1, 3] {
+        *memory.page(Slot::FIRST, 0).unwrap() = pattern(index);
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            put(pool, 8, index, ExchangeMode::Copy),
+        );
+    }
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        get_run(run(pool, 8, 0, 4), ExchangeMode::Copy),
+    );
+    assert_eq!(reply, Reply::RunGot { pages: 2 });
+    assert_eq!(*memory.page(Slot::FIRST, 1).unwrap(), pattern(1));
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        get_run(run(pool, 8, 2, 2), ExchangeMode::Copy),
+    );
+    assert_eq!(
+        reply,
+        Reply::Failed {
+            op: Some(Opcode::GetRun),
+            status: Status::NotFound
+        },
+        "a miss on the first page is the run's refusal"
+    );
+}
+
+mod model {
+    //! A run against the same pages sent one by one, on a twin service.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Put { first: u32, pages: usize, seed: u32 },
+        Get { first: u32, pages: usize },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u32..12, 1usize..=4, any::<u32>()).prop_map(|(first, pages, seed)| Op::Put {
+                first,
+                pages,
+                seed
+            }),
+            (0u32..12, 1usize..=4).prop_map(|(first, pages)| Op::Get { first, pages }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_run_is_its_pages_one_by_one(ops in proptest::collection::vec(op(), 1..24)) {
+            let (mut runs, mut singles) = (service(), service());
+            let mut run_memory = Memory::new();
+            let mut single_memory = Memory::new();
+            let pool = new_pool(&mut runs, 2, &mut run_memory, false);
+            prop_assert_eq!(new_pool(&mut singles, 2, &mut single_memory, false), pool);
+            for op in ops {
+                let (first, pages, put_seed) = match op {
+                    Op::Put { first, pages, seed } => (first, pages, Some(seed)),
+                    Op::Get { first, pages } => (first, pages, None),
+                };
+                let whole = run(pool, 4, first, pages);
+                run_memory.frame = Some(match put_seed {
+                    Some(seed) => (0..pages as u32).map(|i| pattern(seed ^ i)).collect(),
+                    None => vec![[0; PAGE_SIZE]; pages],
+                });
+                let request = match put_seed {
+                    Some(_) => put_run(whole, ExchangeMode::GrantMap),
+                    None => get_run(whole, ExchangeMode::GrantMap),
+                };
+                let reply = call(&mut runs, 2, &mut run_memory, request);
+                let mut done = 0;
+                let mut first_failure = None;
+                for i in 0..pages {
+                    single_memory.frame = Some(vec![match put_seed {
+                        Some(seed) => pattern(seed ^ i as u32),
+                        None => [0; PAGE_SIZE],
+                    }]);
+                    let index = first + i as u32;
+                    let request = match put_seed {
+                        Some(_) => put(pool, 4, index, ExchangeMode::GrantMap),
+                        None => get(pool, 4, index, ExchangeMode::GrantMap),
+                    };
+                    let single = call(&mut singles, 2, &mut single_memory, request);
+                    if single.status().is_some() {
+                        first_failure = single.status();
+                        break;
+                    }
+                    if put_seed.is_none() {
+                        prop_assert_eq!(&run_memory.frame.as_ref().unwrap()[i], &single_memory.frame.as_ref().unwrap()[0]);
+                    }
+                    done += 1;
+                }
+                match (reply, first_failure) {
+                    (Reply::Failed { status, .. }, Some(failure)) => {
+                        prop_assert_eq!(done, 0);
+                        prop_assert_eq!(status, failure);
+                    }
+                    (Reply::RunPut { pages } | Reply::RunGot { pages }, _) => {
+                        prop_assert_eq!(pages, done);
+                    }
+                    (other, _) => prop_assert!(false, "unexpected {:?}", other),
+                }
+            }
+        }
+    }
 }

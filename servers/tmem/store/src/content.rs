@@ -47,8 +47,9 @@ use crate::compress::decompress;
 use crate::dedup::DedupKey;
 use crate::error::TmemError;
 use crate::frame_table::FrameNeed;
-use crate::frames::{FrameProvider, Page};
+use crate::frames::{FrameProvider, Page, PAGE_SIZE};
 use crate::store::Store;
+use crate::traffic::Traffic;
 
 impl<P: FrameProvider> Store<P> {
     /// Copies content block `content` into `out`, decompressing if needed.
@@ -56,7 +57,7 @@ impl<P: FrameProvider> Store<P> {
         let block = self.contents.get(content).ok_or(TmemError::Corrupted)?;
         match block.location {
             Location::Whole(frame) => {
-                self.provider.read_page(frame, out);
+                self.moved(self.provider.read_page(frame, out));
                 Ok(())
             }
             Location::Packed {
@@ -70,6 +71,7 @@ impl<P: FrameProvider> Store<P> {
                     .frame(frame)
                     .get(Location::packed_range(class, slot, len))
                     .ok_or(TmemError::Corrupted)?;
+                self.moved(Traffic::read(bytes.len()) + Traffic::written(PAGE_SIZE));
                 decompress(bytes, out).map_err(|()| TmemError::Corrupted)
             }
         }
@@ -82,7 +84,8 @@ impl<P: FrameProvider> Store<P> {
         let block = self.contents.get(content).ok_or(TmemError::Corrupted)?;
         match block.location {
             Location::Whole(frame) if block.refs == 1 => {
-                self.provider.take_page(frame, out);
+                let moved = self.provider.take_page(frame, out);
+                self.moved(moved);
                 Ok(())
             }
             _ => self.read_content(content, out),
@@ -96,7 +99,10 @@ impl<P: FrameProvider> Store<P> {
             return false;
         };
         match block.location {
-            Location::Whole(frame) => self.provider.frame(frame) == page,
+            Location::Whole(frame) => {
+                self.moved(Traffic::read(2 * PAGE_SIZE));
+                self.provider.frame(frame) == page
+            }
             Location::Packed {
                 frame,
                 class,
@@ -110,6 +116,9 @@ impl<P: FrameProvider> Store<P> {
                 else {
                     return false;
                 };
+                self.moved(
+                    Traffic::read(len as usize + 2 * PAGE_SIZE) + Traffic::written(PAGE_SIZE),
+                );
                 decompress(bytes, &mut self.scratch).is_ok() && *self.scratch == *page
             }
         }
@@ -131,6 +140,7 @@ impl<P: FrameProvider> Store<P> {
                 let len16 = len as u16;
                 let range = Location::packed_range(class, slot, len16);
                 self.provider.frame_mut(frame)[range].copy_from_slice(self.compressor.output(len));
+                self.moved(Traffic::copy(len));
                 Location::Packed {
                     frame,
                     class,
@@ -140,7 +150,8 @@ impl<P: FrameProvider> Store<P> {
             }
             _ => {
                 let frame = self.frames.alloc_whole()?;
-                self.provider.write_page(frame, page);
+                let moved = self.provider.write_page(frame, page);
+                self.moved(moved);
                 Location::Whole(frame)
             }
         };

@@ -9,6 +9,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::traffic::Traffic;
+
 /// Size of a tmem page (and of a frame) in bytes.
 pub const PAGE_SIZE: usize = 4096;
 
@@ -60,15 +62,19 @@ pub trait FrameProvider {
     /// Fills the free frame `id` with `page`, which the store keeps whole
     /// (not compressed, not a zero page). A provider that can make the
     /// memory holding `page` itself become frame `id` (page flipping)
-    /// overrides this; afterwards frame `id` must read as `page`.
-    fn write_page(&mut self, id: FrameId, page: &Page) {
+    /// overrides this; afterwards frame `id` must read as `page`. Returns
+    /// the page-content bytes it read and wrote.
+    fn write_page(&mut self, id: FrameId, page: &Page) -> Traffic {
         self.frame_mut(id).copy_from_slice(page);
+        Traffic::copy(PAGE_SIZE)
     }
 
     /// Copies frame `id`, a whole page, into `out`. A provider with a
-    /// faster copy than the slice's overrides this.
-    fn read_page(&self, id: FrameId, out: &mut Page) {
+    /// faster copy than the slice's overrides this. Returns the bytes it
+    /// read and wrote.
+    fn read_page(&self, id: FrameId, out: &mut Page) -> Traffic {
         out.copy_from_slice(self.frame(id));
+        Traffic::copy(PAGE_SIZE)
     }
 
     /// Copies frame `id` into `out` when the store frees the frame right
@@ -76,9 +82,9 @@ pub trait FrameProvider {
     /// can hand the frame itself to the reader overrides this: the page
     /// then leaves in that frame, the memory behind `out` becomes frame
     /// `id` (free, its contents unspecified), and `out` need not hold the
-    /// page.
-    fn take_page(&mut self, id: FrameId, out: &mut Page) {
-        self.read_page(id, out);
+    /// page. Returns the bytes it read and wrote.
+    fn take_page(&mut self, id: FrameId, out: &mut Page) -> Traffic {
+        self.read_page(id, out)
     }
 }
 

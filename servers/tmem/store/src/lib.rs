@@ -120,6 +120,7 @@ mod pool;
 mod slab;
 mod stats;
 mod store;
+mod traffic;
 
 pub use config::{derive_index_key, ClientConfig, Config, SharedPoolGrant};
 pub use error::{ConfigError, TmemError};
@@ -130,3 +131,4 @@ pub use handle::{
 pub use migrate::{PersistentPages, SavedPage};
 pub use stats::{ClientInfo, OpStats, Usage};
 pub use store::Store;
+pub use traffic::Traffic;

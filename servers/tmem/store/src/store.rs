@@ -24,8 +24,10 @@ use crate::page_record::{ContentRef, HandleKey, KeyHashes, PageRecord};
 use crate::pool::PoolState;
 use crate::slab::{Slab, NIL};
 use crate::stats::{Counter, OpStats};
+use crate::traffic::Traffic;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 /// A transcendent-memory page store.
 ///
@@ -82,6 +84,8 @@ pub struct Store<P: FrameProvider> {
     pub(crate) persistent_pages: u64,
     /// Pages whose content block has two or more references.
     pub(crate) shared_pages: u64,
+    /// Page-content bytes moved so far.
+    pub(crate) traffic: Cell<Traffic>,
 }
 
 /// Content prepared for a put before room is made for it.
@@ -158,7 +162,20 @@ impl<P: FrameProvider> Store<P> {
             ephemeral_pages: 0,
             persistent_pages: 0,
             shared_pages: 0,
+            traffic: Cell::new(Traffic::NONE),
         })
+    }
+
+    /// Bytes of page contents read and written so far: copies in and out
+    /// of frames (as the provider reports them), zero checks, content
+    /// hashes and compares, compression and decompression.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.get()
+    }
+
+    /// Counts page-content bytes moved.
+    pub(crate) fn moved(&self, traffic: Traffic) {
+        self.traffic.set(self.traffic.get() + traffic);
     }
 
     /// The frame provider (e.g. to inspect frames in tests).
@@ -453,7 +470,14 @@ impl<P: FrameProvider> Store<P> {
     }
 
     fn prepare_content(&mut self, client: u16, page: &Page) -> Prepared {
-        if page.iter().all(|&byte| byte == 0) {
+        // A word at a time: a byte-wise scan costs about 7 instructions a
+        // byte on the Cortex-A9, 28,000 for a zero page.
+        let (words, _) = page.as_chunks::<8>();
+        let first_non_zero = words.iter().position(|word| u64::from_ne_bytes(*word) != 0);
+        self.moved(Traffic::read(
+            first_non_zero.map_or(PAGE_SIZE, |at| 8 * (at + 1)),
+        ));
+        if first_non_zero.is_none() {
             return Prepared::Zero;
         }
         let state = &self.clients[usize::from(client)];
@@ -461,6 +485,7 @@ impl<P: FrameProvider> Store<P> {
         let hash = match domain {
             Some(domain) => {
                 let hash = crate::dedup::content_hash(page);
+                self.moved(Traffic::read(PAGE_SIZE));
                 if let Some(content) = self.find_identical(domain, hash, page) {
                     self.take_content_ref(content);
                     return Prepared::Existing(content);
@@ -470,7 +495,9 @@ impl<P: FrameProvider> Store<P> {
             None => 0,
         };
         let compressed_len = if compress {
-            self.compressor.compress(page)
+            let len = self.compressor.compress(page);
+            self.moved(Traffic::read(PAGE_SIZE) + Traffic::written(len.unwrap_or(0)));
+            len
         } else {
             None
         };
@@ -606,7 +633,10 @@ impl<P: FrameProvider> Store<P> {
         let record = self.records[record_index];
         let removed = !record.persistent && self.pools[pool_slot].exclusive_gets();
         match record.content {
-            ContentRef::Zero => out.fill(0),
+            ContentRef::Zero => {
+                out.fill(0);
+                self.moved(Traffic::written(PAGE_SIZE));
+            }
             ContentRef::Block(content) if removed => self.take_content(content, out)?,
             ContentRef::Block(content) => self.read_content(content, out)?,
         }

@@ -23,15 +23,18 @@ impl FrameProvider for Flipping {
     fn frame_mut(&mut self, id: FrameId) -> &mut Page {
         self.frames.frame_mut(id)
     }
-    fn write_page(&mut self, id: FrameId, page: &Page) {
+    fn write_page(&mut self, id: FrameId, page: &Page) -> Traffic {
         self.writes += 1;
         self.frames.frame_mut(id).copy_from_slice(page);
+        // A flip moves no page contents.
+        Traffic::NONE
     }
-    fn take_page(&mut self, id: FrameId, out: &mut Page) {
+    fn take_page(&mut self, id: FrameId, out: &mut Page) -> Traffic {
         self.takes += 1;
         out.copy_from_slice(self.frames.frame(id));
         // The frame now holds whatever the caller's memory held.
         self.frames.frame_mut(id).fill(0xEE);
+        Traffic::NONE
     }
 }
 
@@ -135,4 +138,52 @@ fn zero_and_compressed_pages_never_reach_the_hooks() {
     assert_eq!(out, [5u8; PAGE_SIZE]);
     assert_eq!((store.provider().writes, store.provider().takes), (0, 0));
     store.check_invariants().unwrap();
+}
+
+#[test]
+fn traffic_counts_what_the_provider_reports_and_the_store_reads() {
+    let (mut store, a) = store(false);
+    let cache = store
+        .new_pool(a, PoolFlags::EPHEMERAL, PoolUuid(0))
+        .unwrap();
+    let swap = store
+        .new_pool(a, PoolFlags::PERSISTENT, PoolUuid(0))
+        .unwrap();
+    let mut page = [0u8; PAGE_SIZE];
+    page[9] = 1;
+    store
+        .put_page(a, cache, ObjectId([1, 0, 0]), 0, &page)
+        .unwrap();
+    // The zero check reads words up to the first non-zero one; the flip
+    // moves nothing.
+    assert_eq!(store.traffic(), Traffic::read(16));
+    let mut out = [0u8; PAGE_SIZE];
+    store
+        .get_page(a, cache, ObjectId([1, 0, 0]), 0, &mut out)
+        .unwrap();
+    assert_eq!(store.traffic(), Traffic::read(16), "an exclusive get flips");
+    store
+        .put_page(a, swap, ObjectId([2, 0, 0]), 0, &page)
+        .unwrap();
+    let before = store.traffic();
+    store
+        .get_page(a, swap, ObjectId([2, 0, 0]), 0, &mut out)
+        .unwrap();
+    assert_eq!(
+        store.traffic() - before,
+        Traffic::copy(PAGE_SIZE),
+        "a persistent get copies"
+    );
+    let before = store.traffic();
+    store
+        .put_page(a, swap, ObjectId([3, 0, 0]), 0, &[0u8; PAGE_SIZE])
+        .unwrap();
+    store
+        .get_page(a, swap, ObjectId([3, 0, 0]), 0, &mut out)
+        .unwrap();
+    assert_eq!(
+        store.traffic() - before,
+        Traffic::read(PAGE_SIZE) + Traffic::written(PAGE_SIZE),
+        "a zero page is scanned whole on put and filled on get"
+    );
 }

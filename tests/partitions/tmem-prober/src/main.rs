@@ -22,18 +22,18 @@
 //! the store later kept in that frame. The kernel must refuse the transfer
 //! (`Shared`); the client then deletes the copy and works honestly.
 //!
-//! Argument 4, *benchmark* (`cargo xtask bench`): client 1 copy (slots
-//! 0/1), client 2 grant-map (3/4/5), client 3 transfer (6/7/8). For each,
-//! `BENCH_PAGES` puts into a persistent pool, gets of them, flushes, then
-//! puts and exclusive gets through a private ephemeral pool; each timed
-//! under `-icount` and logged as `bench tmem.OP.MODE: N instructions`. The
-//! page starts (put) and ends (get) in the guest's own memory: copy mode
-//! pays for copying it into and out of the window, the frame modes pass
-//! the frame it is in.
+//! Argument 4, *benchmark* (`cargo xtask bench`), and 6, its tiny
+//! version (`cargo xtask test` checks the bench pipeline with it): see
+//! `partition/bench.rs`. Argument 7, the full sweeps (contents,
+//! compression, sharing, pages stored): `partition/sweeps.rs`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
 mod partition {
+    mod bench;
+    mod in_kernel;
+    mod sweeps;
+
     use kernel_abi::cap::Rights;
     use kernel_abi::user_layout::GRANT_WINDOW;
     use tmem_client::ops::{flush_page, get, new_pool, put};
@@ -68,7 +68,9 @@ mod partition {
             1 => semantics(),
             2 => churn(),
             3 => hammer(),
-            4 => bench(),
+            4 => bench::run(bench::Sweep::Quick),
+            6 => bench::run(bench::Sweep::Tiny),
+            7 => sweeps::run(),
             5 => hostile_transfer(),
             other => defmt::error!("no probe {=u32}", other),
         }
@@ -360,131 +362,6 @@ mod partition {
             verified,
             bad
         );
-    }
-
-    /// Pages per timed run (the bench system's pool has room for them).
-    const BENCH_PAGES: u32 = 128;
-
-    fn bench() {
-        let clients = [
-            (ClientCaps::DEFAULT, ExchangeMode::Copy, "copy"),
-            (
-                ClientCaps {
-                    endpoint: 3,
-                    window: 4,
-                    window_address: GRANT_WINDOW + 0x1_0000,
-                    exchange: 5,
-                    exchange_address: GRANT_WINDOW + 0x2_0000,
-                },
-                ExchangeMode::GrantMap,
-                "grant_map",
-            ),
-            (
-                ClientCaps {
-                    endpoint: 6,
-                    window: 7,
-                    window_address: GRANT_WINDOW + 0x3_0000,
-                    exchange: 8,
-                    exchange_address: GRANT_WINDOW + 0x4_0000,
-                },
-                ExchangeMode::Transfer,
-                "transfer",
-            ),
-        ];
-        for (caps, mode, name) in clients {
-            let Some(mut c) = open(caps, mode) else {
-                return;
-            };
-            let (Ok(swap), Ok(cache)) = (
-                new_pool(&mut c, PERSISTENT, 0),
-                new_pool(&mut c, EPHEMERAL, 0),
-            ) else {
-                return defmt::error!("bench: no pools");
-            };
-            fill(c.page_mut(), 1);
-            // Warm up: caches, TLBs and the store's tables.
-            for index in 0..8 {
-                mark(&mut c, index);
-                let _ = put(&mut c, handle(swap, 9, index));
-                let _ = get(&mut c, handle(swap, 9, index));
-                let _ = flush_page(&mut c, handle(swap, 9, index));
-            }
-            // A guest's page lives in its own memory. In copy mode it must
-            // be copied into the window for a put and out of it after a
-            // get; the frame modes pass the frame the page is in.
-            let mut guest = [0u8; 4096];
-            fill(&mut guest, 2);
-            let copying = mode == ExchangeMode::Copy;
-            let put_ns = timed(|| {
-                (0..BENCH_PAGES).all(|index| {
-                    guest[..4].copy_from_slice(&(index + 1).to_le_bytes());
-                    if copying {
-                        userlib::page::copy(c.page_mut(), &guest);
-                    } else {
-                        mark(&mut c, index);
-                    }
-                    put(&mut c, handle(swap, 1, index)).is_ok()
-                })
-            });
-            let get_ns = timed(|| {
-                (0..BENCH_PAGES).all(|index| {
-                    let hit = matches!(get(&mut c, handle(swap, 1, index)), Ok(true));
-                    if copying {
-                        userlib::page::copy(&mut guest, c.page());
-                    }
-                    hit
-                })
-            });
-            let flush_ns = timed(|| {
-                (0..BENCH_PAGES)
-                    .all(|index| matches!(flush_page(&mut c, handle(swap, 1, index)), Ok(true)))
-            });
-            for index in 0..BENCH_PAGES {
-                mark(&mut c, index);
-                let _ = put(&mut c, handle(cache, 1, index));
-            }
-            let exclusive_ns = timed(|| {
-                (0..BENCH_PAGES).all(|index| {
-                    let hit = matches!(get(&mut c, handle(cache, 1, index)), Ok(true));
-                    if copying {
-                        userlib::page::copy(&mut guest, c.page());
-                    }
-                    hit
-                })
-            });
-            for (op, ns) in [
-                ("put", put_ns),
-                ("get", get_ns),
-                ("flush", flush_ns),
-                ("get_exclusive", exclusive_ns),
-            ] {
-                match ns {
-                    Some(ns) => defmt::info!(
-                        "bench tmem.{=str}.{=str}: {=u64} instructions per operation ({=u32} pages)",
-                        op,
-                        name,
-                        ns / u64::from(BENCH_PAGES),
-                        BENCH_PAGES
-                    ),
-                    None => defmt::error!("bench tmem.{=str}.{=str}: an operation failed", op, name),
-                }
-            }
-        }
-    }
-
-    /// Makes the page non-zero and distinct, as cheaply in every mode (a
-    /// transfer-mode put gets a zeroed frame back).
-    fn mark(c: &mut Connection, index: u32) {
-        c.page_mut()[..4].copy_from_slice(&(index + 1).to_le_bytes());
-    }
-
-    /// Nanoseconds (instructions under `-icount shift=0`) `run` took, if
-    /// it succeeded.
-    fn timed(run: impl FnOnce() -> bool) -> Option<u64> {
-        let begin = userlib::syscall::clock_us();
-        let ok = run();
-        let elapsed = userlib::syscall::clock_us() - begin;
-        ok.then_some(elapsed * 1000)
     }
 
     fn hammer() {

@@ -14,9 +14,9 @@ use super::Window;
 pub struct CallerPages {
     /// The caller's window, if it has one.
     pub window: Option<Window>,
-    /// Where the frame passed with the call is mapped, if one came and was
-    /// mapped writable when the call needs it.
-    pub frame: Option<u32>,
+    /// Where the frame passed with the call is mapped and its pages, if
+    /// one came and was mapped writable when the call needs it.
+    pub frame: Option<(u32, usize)>,
     /// The caller's configured mode.
     pub mode: ExchangeMode,
 }
@@ -44,14 +44,18 @@ impl ClientPages for CallerPages {
         slot.block(self.window()?).map(RequestBlock::from_bytes)
     }
 
-    fn page(&mut self, slot: Slot) -> Option<&mut Page> {
+    fn page(&mut self, slot: Slot, i: usize) -> Option<&mut Page> {
         match self.mode {
-            ExchangeMode::Copy => slot.page_mut(self.window_mut()?),
+            ExchangeMode::Copy => {
+                let slot = Slot::new(u32::from(slot.number()) + i as u32)?;
+                slot.page_mut(self.window_mut()?)
+            }
             ExchangeMode::GrantMap | ExchangeMode::Transfer => {
-                // SAFETY: the call's frame is mapped here (one page, and
-                // writable if the request writes it) until the reply.
-                self.frame
-                    .map(|address| unsafe { &mut *(address as *mut Page) })
+                let (address, pages) = self.frame?;
+                let page = (i < pages).then_some(address as usize + i * 4096)?;
+                // SAFETY: the call's frame is mapped here (`pages` pages,
+                // and writable if the request writes them) until the reply.
+                Some(unsafe { &mut *(page as *mut Page) })
             }
         }
     }

@@ -15,7 +15,7 @@
 use alloc::vec::Vec;
 use core::cell::Cell;
 
-use tmem_store::{FrameId, FrameProvider, Page, PAGE_SIZE};
+use tmem_store::{FrameId, FrameProvider, Page, Traffic, PAGE_SIZE};
 
 /// A one-page frame capability and where it is mapped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,27 +109,33 @@ impl FrameProvider for PoolFrames {
         unsafe { &mut *self.frames[id.0 as usize].page() }
     }
 
-    fn read_page(&self, id: FrameId, out: &mut Page) {
+    fn read_page(&self, id: FrameId, out: &mut Page) -> Traffic {
         userlib::page::copy(out, self.frame(id));
+        Traffic::copy(PAGE_SIZE)
     }
 
-    fn write_page(&mut self, id: FrameId, page: &Page) {
+    fn write_page(&mut self, id: FrameId, page: &Page) -> Traffic {
         match self.offered(page) {
             Some(incoming) => {
                 let replaced = self.adopt(id, incoming);
                 // SAFETY: `replaced` was store frame `id`, mapped read/write;
                 // the store holds no reference into it (it is being filled).
                 userlib::page::clear(unsafe { &mut *replaced.page() });
+                Traffic::written(PAGE_SIZE)
             }
-            None => userlib::page::copy(self.frame_mut(id), page),
+            None => {
+                userlib::page::copy(self.frame_mut(id), page);
+                Traffic::copy(PAGE_SIZE)
+            }
         }
     }
 
-    fn take_page(&mut self, id: FrameId, out: &mut Page) {
+    fn take_page(&mut self, id: FrameId, out: &mut Page) -> Traffic {
         match self.offered(out) {
             // The page leaves in its own frame; the incoming one is free.
             Some(incoming) => {
                 self.adopt(id, incoming);
+                Traffic::NONE
             }
             None => self.read_page(id, out),
         }

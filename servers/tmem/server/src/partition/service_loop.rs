@@ -3,6 +3,11 @@
 //! answer, and reply — transferring a frame back when one was transferred
 //! in, so a transfer-mode client always keeps its count of frames.
 //!
+//! A run's frame (up to 64 pages) is mapped at the run pages and never
+//! flipped: the kernel passes one capability per message and the store's
+//! frames are one page each, so the run's pages are copied and, in
+//! transfer mode, the same frame goes back.
+//!
 //! A frame that cannot be given back (the caller was stopped mid-call: the
 //! kernel says the reply was dropped) is kept and counted, and later calls
 //! use a fresh spare slot and page.
@@ -15,7 +20,7 @@ use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
 use super::client_pages::CallerPages;
 use super::pool::Mapped;
 use super::with_state;
-use tmem_server::layout::{SERVICE, SPARE_BASE, SPARE_SLOTS};
+use tmem_server::layout::{RUN_BASE, SERVICE, SPARE_BASE, SPARE_SLOTS};
 use tmem_server::refusal;
 
 /// Serves clients for ever.
@@ -32,14 +37,18 @@ pub fn run() {
                 continue;
             }
         };
-        let (reply, give_back) = answer(&message, spares.current);
+        let Answer {
+            reply,
+            give_back,
+            run,
+        } = answer(&message, spares.current);
         let words = reply.encode();
         let grant = give_back.map(|frame| Grant {
             slot: frame.slot,
             kind: GrantKind::Transfer,
             rights: Rights::NONE,
         });
-        if let Some(frame) = give_back {
+        if let Some(frame) = give_back.filter(|_| !run) {
             spares.current = frame;
         }
         received =
@@ -55,6 +64,10 @@ pub fn run() {
                     frame.slot
                 );
                 with_state(|state| state.frames_held += 1);
+                if run {
+                    // Its mapping would be in the way of the next run.
+                    let _ = Frame(frame.slot).unmap();
+                }
                 spares.retire();
             }
         }
@@ -93,24 +106,43 @@ impl Spares {
     }
 }
 
+/// What to answer a call with.
+struct Answer {
+    reply: Reply,
+    /// The frame to transfer back.
+    give_back: Option<Mapped>,
+    /// Whether the call was a run (its frame is not the spare page's).
+    run: bool,
+}
+
 /// The reply to `message`, and the frame to transfer back with it.
-fn answer(message: &Message, spare: Mapped) -> (Reply, Option<Mapped>) {
+fn answer(message: &Message, spare: Mapped) -> Answer {
     let words: [u32; MESSAGE_WORDS] = message.words;
     let decoded = Request::decode(words, usize::from(message.len));
-    let writes_page = decoded.is_ok_and(|request| request.opcode() == Opcode::GetPage);
+    let opcode = decoded.ok().map(|request| request.opcode());
+    let writes_page = matches!(opcode, Some(Opcode::GetPage | Opcode::GetRun));
+    let run = matches!(opcode, Some(Opcode::PutRun | Opcode::GetRun));
+    let at = if run {
+        Mapped {
+            slot: spare.slot,
+            address: RUN_BASE,
+        }
+    } else {
+        spare
+    };
     let frame = message
         .granted
-        .and_then(|(slot, kind)| receive_frame(slot, kind, spare, writes_page));
+        .and_then(|(slot, kind)| receive_frame(slot, kind, at, writes_page, run));
     let transferred = matches!(message.granted, Some((_, GrantKind::Transfer)));
     let outcome = with_state(|state| {
         let mode = state.service.mode_of(message.badge)?;
         let index = message.badge as usize - 1;
-        if transferred && frame.is_some() {
+        if transferred && !run && frame.is_some() {
             state.service.store().provider().offer(spare);
         }
         let mut pages = CallerPages {
             window: state.windows[index],
-            frame: frame.map(|frame| frame.address),
+            frame: frame.map(|(frame, pages)| (frame.address, pages)),
             mode,
         };
         let reply = state
@@ -120,36 +152,52 @@ fn answer(message: &Message, spare: Mapped) -> (Reply, Option<Mapped>) {
         Some((reply, back))
     })
     .flatten();
-    match outcome {
-        Some((reply, back)) => (
-            reply,
-            if transferred {
-                back.or(Some(spare))
-            } else {
-                None
-            },
-        ),
+    let (reply, give_back) = match outcome {
+        Some((reply, back)) => (reply, if transferred { back.or(Some(at)) } else { None }),
         // Not a client (or not set up): refuse; give back what came.
         None => (
             refusal(words, decoded, Status::UnknownClient),
-            transferred.then_some(spare),
+            transferred.then_some(at),
         ),
+    };
+    Answer {
+        reply,
+        give_back,
+        run,
     }
 }
 
-/// Maps a frame that came with a call at the spare page, if it is one
-/// page; a derived copy (never part of the protocol) is dropped at once.
-fn receive_frame(slot: u16, kind: GrantKind, spare: Mapped, writes_page: bool) -> Option<Mapped> {
+/// Maps a frame that came with a call at `at` — one page, or for a run up
+/// to a run's pages — and says how many pages it has; a derived copy
+/// (never part of the protocol) is dropped at once.
+fn receive_frame(
+    slot: u16,
+    kind: GrantKind,
+    at: Mapped,
+    writes_page: bool,
+    run: bool,
+) -> Option<(Mapped, usize)> {
     if kind == GrantKind::DerivedCopy {
         let _ = cap_delete(slot);
         return None;
     }
     let writable = writes_page || kind == GrantKind::Transfer;
-    match Frame(slot).map(spare.address, writable) {
-        Ok(1) => Some(Mapped {
-            slot,
-            address: spare.address,
-        }),
+    let most = if run {
+        tmem_protocol::MAX_RUN as u32
+    } else {
+        1
+    };
+    // A frame too big for the room at `at` overlaps what follows it, and
+    // the kernel refuses the mapping; a run's room ends at the spare
+    // pages, which are mapped only while a frame is kept.
+    match Frame(slot).map(at.address, writable) {
+        Ok(pages) if pages >= 1 && pages <= most => Some((
+            Mapped {
+                slot,
+                address: at.address,
+            },
+            pages as usize,
+        )),
         Ok(pages) => {
             defmt::warn!("service: a frame of {=u32} pages came with a call", pages);
             let _ = Frame(slot).unmap();

@@ -14,7 +14,7 @@ use userlib::ipc::{cap_delete, Frame};
 use super::pool::{Mapped, PoolFrames};
 use super::{State, Window};
 use tmem_server::layout::{
-    window_address, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, WINDOWS, WINDOW_STRIDE,
+    MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, WINDOWS, WINDOWS_PAGES, WINDOW_BASE,
 };
 
 /// Store pages per frame: the metadata is reserved for this many pages per
@@ -51,16 +51,22 @@ pub fn run(argument: u32) -> Result<State, &'static str> {
     let count = frames.len() as u32;
     let mut frames_held = count;
     let mut windows = [None; MAX_CLIENTS];
+    let windows_end = WINDOW_BASE + WINDOWS_PAGES * 4096;
+    let mut next_window = WINDOW_BASE;
     for (client, mode) in config.clients() {
         let index = client.0 as usize - 1;
         let slot = WINDOWS + index as u16;
-        match Frame(slot).map(window_address(client.0 as usize), true) {
-            Ok(pages) if pages * 4096 <= WINDOW_STRIDE => {
+        // A window that does not fit overlaps nothing: the kernel refuses
+        // a mapping past the grant window, and the check below unmaps one
+        // that ends beyond the windows' room.
+        match Frame(slot).map(next_window, true) {
+            Ok(pages) if next_window + pages * 4096 <= windows_end => {
                 frames_held += 1;
                 windows[index] = Some(Window {
-                    address: window_address(client.0 as usize),
+                    address: next_window,
                     len: pages as usize * 4096,
                 });
+                next_window += pages * 4096;
             }
             Ok(pages) => {
                 frames_held += 1;
