@@ -38,7 +38,7 @@ fn guests_whose_demand_exceeds_their_ram_swap_to_tmem_and_lose_no_byte() {
         // Hog: 96 pages x (2 passes + the last sweep); phased: 16-page
         // steps over 1,2,3,4,3,2,1 plus the check before each unmap;
         // files: 4 files x 12 pages x 3 rounds.
-        for (workload, pages) in [("memory hog", 288), ("phased", 320), ("file reader", 144)] {
+        for (workload, pages) in [("memory hog", 192), ("phased", 320), ("file reader", 144)] {
             let done = workload_line(&report, partition, guest, workload);
             assert!(done.contains("completed"), "{done}\n{transcript}");
             assert_eq!(number_after(done, "pages checked"), Some(pages), "{done}");
