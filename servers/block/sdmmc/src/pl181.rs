@@ -122,6 +122,11 @@ impl<B: RegisterBus, I: Interrupt> Pl181<B, I> {
         Pl181 { bus, interrupt }
     }
 
+    /// What the driver waits on (the partition also sleeps on it).
+    pub fn interrupt_mut(&mut self) -> &mut I {
+        &mut self.interrupt
+    }
+
     /// The bus (for tests that inspect the fake controller).
     pub fn bus(&self) -> &B {
         &self.bus
