@@ -12,7 +12,7 @@ use std::path::Path;
 
 use block_protocol::config::{ExchangeMode, MAX_CLIENTS};
 use block_protocol::{Config, DeviceModel};
-use block_server::layout::{MMCI_ADDRESS, SERVICE, TIMER_ADDRESS, WINDOWS};
+use block_server::layout::{LENT, MMCI_ADDRESS, SERVICE, TIMER_ADDRESS, WINDOWS};
 
 use super::description::{Description, TmemMode};
 use super::DescriptionError;
@@ -59,6 +59,12 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         return Err(err(
             format!("partition[{server}].argument"),
             "the block server's argument comes from [[disk]]; remove it".into(),
+        ));
+    }
+    if p.cap_slots <= LENT {
+        return Err(err(
+            format!("partition[{server}].cap_slots"),
+            format!("the block server needs {} slots: a lent frame lands in slot {LENT}", LENT + 1),
         ));
     }
     if p.passive {
@@ -205,6 +211,7 @@ address = 0x30001000
 name = "block"
 crate = "block-server"
 memory_kib = 128
+cap_slots = 32
 threads = [{ name = "main", priority = 10, stack_kib = 8 }]
 caps = [
     { slot = 0, endpoint = "block", rights = ["read"] },
@@ -265,6 +272,8 @@ regions = [{ client = "a", use = "swap", size_mib = 5 }]
         let windowless = BASE.replace("    { slot = 8, frame = \"window\", rights = [\"read\", \"write\"] },\n", "");
         let error = run(&format!("{windowless}{DISK}")).unwrap_err();
         assert!(error.reason.contains("slot 8"), "{}", error.reason);
+        let few = BASE.replace("cap_slots = 32", "cap_slots = 16");
+        assert_eq!(run(&format!("{few}{DISK}")).unwrap_err().field, "partition[0].cap_slots");
         let unmapped = BASE.replace("physical = 0x10011000", "physical = 0x10012000");
         assert_eq!(run(&format!("{unmapped}{DISK}")).unwrap_err().field, "device");
     }

@@ -54,14 +54,18 @@ fn answer(
             return None;
         }
         // Map writable if the loan allows it (the service checks whether
-        // the request needs it); fall back to read-only.
+        // the request needs it), else read-only.
         let frame = Frame(slot);
-        match frame.map(SPARE_BASE, true) {
-            Ok(pages) => Some((SPARE_BASE, pages.min(SPARE_PAGES), true)),
-            Err(_) => match frame.map(SPARE_BASE, false) {
-                Ok(pages) => Some((SPARE_BASE, pages.min(SPARE_PAGES), false)),
-                Err(_) => None,
-            },
+        let mapped = frame
+            .map(SPARE_BASE, true)
+            .map(|pages| (pages, true))
+            .or_else(|_| frame.map(SPARE_BASE, false).map(|pages| (pages, false)));
+        match mapped {
+            Ok((pages, writable)) => Some((SPARE_BASE, pages.min(SPARE_PAGES), writable)),
+            Err(error) => {
+                defmt::warn!("block server: cannot map a lent frame: {=str}", error.name());
+                None
+            }
         }
     });
     let window = usize::try_from(message.badge)
