@@ -31,10 +31,12 @@ pub trait Host {
     fn read(&mut self, command: Command, buffer: &mut [u8]) -> Result<Response, SdError>;
     /// Runs a write command and moves `data` (whole sectors) to the card.
     fn write(&mut self, command: Command, data: &[u8]) -> Result<Response, SdError>;
-    /// After identification: switches to the data-transfer clock and, if
-    /// the controller has four data lines, returns `true` so the card is
-    /// told too.
+    /// After identification: switches to the data-transfer clock and
+    /// returns whether the controller has four data lines.
     fn fast_clock(&mut self) -> Result<bool, SdError>;
+    /// Switches the controller to four data lines (after the card was
+    /// told with ACMD6).
+    fn wide_bus(&mut self) {}
     /// Sleeps `us` microseconds.
     fn delay_us(&mut self, us: u32);
     /// The most bytes one data command may move.
@@ -89,6 +91,7 @@ impl Card {
         if host.fast_clock()? {
             checked(host.command(command::app_cmd(rca))?.short())?;
             checked(host.command(command::set_bus_width_4())?.short())?;
+            host.wide_bus();
         }
         Ok(Card {
             rca,

@@ -22,6 +22,7 @@ pub mod command;
 pub mod csd;
 pub mod error;
 pub mod pl181;
+pub mod sdhci;
 
 
 #[cfg(test)]

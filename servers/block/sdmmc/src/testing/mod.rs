@@ -4,6 +4,7 @@
 
 pub mod card;
 pub mod pl181;
+pub mod sdhci;
 
 
 pub use card::{Fault, FakeCard};
