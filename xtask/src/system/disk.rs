@@ -18,9 +18,9 @@ use super::description::{Description, TmemMode};
 use super::DescriptionError;
 
 /// The vexpress-a9 MMCI's registers.
-pub const MMCI_PHYSICAL: u32 = 0x1000_5000;
+pub const MMCI_PHYSICAL: u32 = platform::sd::VEXPRESS_A9_MMCI.base;
 /// The vexpress-a9 SP804 timer 0/1 the server sleeps on.
-pub const TIMER_PHYSICAL: u32 = 0x1001_1000;
+pub const TIMER_PHYSICAL: u32 = platform::sd::VEXPRESS_A9_TIMER01.0;
 
 /// What a `[[disk]]` comes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
