@@ -64,7 +64,11 @@ fn clients_are_confined_and_bad_requests_do_not_stop_the_server() {
     ] {
         line(&report, ALPHA, refusal);
     }
-    line(&report, ALPHA, "hostile: 8 of 8 refused; own region served: true");
+    line(
+        &report,
+        ALPHA,
+        "hostile: 8 of 8 refused; own region served: true",
+    );
     line(
         &report,
         BETA,
@@ -74,10 +78,16 @@ fn clients_are_confined_and_bad_requests_do_not_stop_the_server() {
     // starts at block 256 and holds beta's data, not alpha's.
     let bytes = std::fs::read(&image).unwrap();
     let block = |n: usize| &bytes[n * 4096..(n + 1) * 4096];
-    assert!(block(255).iter().any(|&b| b != 0), "alpha's own write landed");
+    assert!(
+        block(255).iter().any(|&b| b != 0),
+        "alpha's own write landed"
+    );
     assert!(block(254).iter().all(|&b| b == 0));
     assert_ne!(block(256), block(255), "beta's first block is beta's");
-    assert!(bytes[512 * 4096..].iter().all(|&b| b == 0), "nothing past the regions");
+    assert!(
+        bytes[512 * 4096..].iter().all(|&b| b == 0),
+        "nothing past the regions"
+    );
 }
 
 #[test]
@@ -98,7 +108,9 @@ fn without_a_card_the_server_says_so_once_and_refuses_requests() {
     );
     line(&report, ALPHA, "no card:");
     assert!(
-        report.find("run ended: the time limit was reached").is_some(),
+        report
+            .find("run ended: the time limit was reached")
+            .is_some(),
         "the system ran to its end:\n{transcript}"
     );
 }

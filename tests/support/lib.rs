@@ -127,11 +127,7 @@ pub enum Disk<'a> {
 /// Builds the system `NAME` (as [`system_file`] finds it), boots it with
 /// `disk` as its SD card and `extra` QEMU arguments, and returns what it
 /// logged and how long the boot took in host time (building excluded).
-pub fn boot_system_with_disk(
-    name: &str,
-    disk: Disk<'_>,
-    extra: &[&str],
-) -> (BootReport, Duration) {
+pub fn boot_system_with_disk(name: &str, disk: Disk<'_>, extra: &[&str]) -> (BootReport, Duration) {
     let file = system_file(name);
     let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
     let path = match disk {
@@ -141,7 +137,8 @@ pub fn boot_system_with_disk(
     };
     if let Some((path, fresh)) = path {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
-        let description = xtask::system::validate::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+        let description =
+            xtask::system::validate::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
         let plan = xtask::system::disk::check(&file, &description)
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|| panic!("{} has no [[disk]]", file.display()));

@@ -18,7 +18,49 @@ use crate::toolchain::Toolchain;
 use crate::{workspace, Error};
 
 /// The benchmark systems, by name under `systems/`.
-pub const SYSTEMS: &[&str] = &["bench-ipc", "bench-grant", "bench-tmem"];
+pub const SYSTEMS: &[&str] = &["bench-ipc", "bench-grant", "bench-tmem", "bench-block"];
+
+/// The device-model benchmark, run once per model (see
+/// [`model_variants`]).
+pub const MODEL_SYSTEM: &str = "bench-block-model";
+
+/// `systems/bench-block-model.toml` rewritten for every device model but
+/// `none`: its `model` and its prober's argument (`8 | model << 8`), written
+/// under `target/bench/`. Returns the files.
+pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
+    use block_protocol::model::{DeviceModel, MODELS};
+    let template_path = resolve(MODEL_SYSTEM);
+    let template =
+        std::fs::read_to_string(&template_path).map_err(|e| Error::io(&template_path, e))?;
+    let argument = |model: DeviceModel| format!("argument = {}\n", 8 | (model as u32) << 8);
+    let (model_line, argument_line) = (
+        format!("model = \"{}\"\n", DeviceModel::SdA1.name()),
+        argument(DeviceModel::SdA1),
+    );
+    if !template.contains(&model_line) || !template.contains(&argument_line) {
+        return Err(Error::BuildFailed {
+            what: format!(
+                "{}: expected `{}` and `{}`",
+                template_path.display(),
+                model_line.trim(),
+                argument_line.trim()
+            ),
+        });
+    }
+    let dir = workspace::target_dir().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut files = Vec::new();
+    for model in MODELS.into_iter().filter(|&m| m != DeviceModel::None) {
+        let text = template
+            .replace(&model_line, &format!("model = \"{}\"\n", model.name()))
+            .replace(&argument_line, &argument(model));
+        // System names are at most 24 bytes: `block-MODEL`.
+        let file = dir.join(format!("block-{}.toml", model.name()));
+        std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
+        files.push(file);
+    }
+    Ok(files)
+}
 
 /// One measured figure.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,8 +138,21 @@ pub fn run_all(
     let board = &platform::boards::VEXPRESS_A9;
     let git = git_identity();
     let mut figures = Vec::new();
-    for name in SYSTEMS {
-        let built = build_system(toolchain, board, profile, &resolve(name), false)?;
+    let mut files: Vec<PathBuf> = SYSTEMS.iter().map(|name| resolve(name)).collect();
+    files.extend(model_variants()?);
+    for file in &files {
+        let built = build_system(toolchain, board, profile, file, false)?;
+        let name = &built.name;
+        // The last -icount wins: no idle-time warping at all, so the
+        // count is the same on every run.
+        let mut extra = vec!["-icount".into(), "shift=0,sleep=off".into()];
+        if let Some(bytes) = built.disk_bytes {
+            let image = workspace::target_dir()
+                .join("bench")
+                .join(format!("{name}.disk.img"));
+            crate::disk_image::prepare(&image, bytes, true)?;
+            extra.extend(crate::disk_image::qemu_args(&image));
+        }
         let boot = Boot {
             board,
             kernel: &built.kernel,
@@ -106,9 +161,7 @@ pub fn run_all(
             name: format!("bench-{name}"),
             timeout: Some(Duration::from_secs(300)),
             gdb_port: None,
-            // The last -icount wins: no idle-time warping at all, so the
-            // count is the same on every run.
-            extra: vec!["-icount".into(), "shift=0,sleep=off".into()],
+            extra,
             quiet: true,
         };
         let report = boot.run(qemu, |_| {})?;
@@ -157,6 +210,35 @@ mod tests {
         assert_eq!((figure.value, figure.unit.as_str()), (812, "instructions"));
         assert_eq!(parse_figure("benchmark starting", "x"), None);
         assert_eq!(parse_figure("bench x: many instructions", "x"), None);
+    }
+
+    #[test]
+    fn every_device_model_gets_a_benchmark_system() {
+        let files = model_variants().unwrap();
+        assert_eq!(files.len(), block_protocol::model::MODELS.len() - 1);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let description = crate::system::validate::parse(&file, &text).unwrap();
+            let plan = crate::system::disk::check(&file, &description)
+                .unwrap()
+                .unwrap();
+            let config = block_protocol::Config::decode(plan.argument).unwrap();
+            let prober = description
+                .partitions
+                .iter()
+                .find(|p| p.name == "prober")
+                .unwrap();
+            assert_eq!(
+                prober.argument,
+                8 | (config.model as u32) << 8,
+                "{}",
+                file.display()
+            );
+            assert!(file
+                .display()
+                .to_string()
+                .ends_with(&format!("-{}.toml", config.model.name())));
+        }
     }
 
     #[test]

@@ -83,7 +83,10 @@ mod tests {
         std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
         prepare(&path, 1 << 20, false).unwrap();
         assert_eq!(std::fs::read(&path).unwrap()[0], 7, "kept between runs");
-        assert!(prepare(&path, 2 << 20, false).is_err(), "a different size is refused");
+        assert!(
+            prepare(&path, 2 << 20, false).is_err(),
+            "a different size is refused"
+        );
         prepare(&path, 2 << 20, true).unwrap();
         let data = std::fs::read(&path).unwrap();
         assert_eq!((data.len(), data[0]), (2 << 20, 0), "fresh means empty");

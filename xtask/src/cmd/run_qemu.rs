@@ -31,7 +31,11 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
             .clone()
             .unwrap_or_else(|| xtask::disk_image::default_path(&built.name));
         xtask::disk_image::prepare(&path, bytes, args.fresh_disk)?;
-        eprintln!("qemu: SD card image {} ({} MiB)", path.display(), bytes >> 20);
+        eprintln!(
+            "qemu: SD card image {} ({} MiB)",
+            path.display(),
+            bytes >> 20
+        );
         extra.extend(xtask::disk_image::qemu_args(&path));
     }
     extra.extend(args.qemu_args.iter().cloned());

@@ -52,8 +52,12 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         }
     };
     let index_of = |name: &str| d.partitions.iter().position(|p| p.name == name);
-    let server = index_of(&disk.server)
-        .ok_or_else(|| err("disk[0].server".into(), format!("no partition `{}`", disk.server)))?;
+    let server = index_of(&disk.server).ok_or_else(|| {
+        err(
+            "disk[0].server".into(),
+            format!("no partition `{}`", disk.server),
+        )
+    })?;
     let p = &d.partitions[server];
     if p.argument != 0 {
         return Err(err(
@@ -64,13 +68,10 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
     if p.cap_slots <= LENT {
         return Err(err(
             format!("partition[{server}].cap_slots"),
-            format!("the block server needs {} slots: a lent frame lands in slot {LENT}", LENT + 1),
-        ));
-    }
-    if p.passive {
-        return Err(err(
-            format!("partition[{server}].passive"),
-            "the block server waits for its device: give it windows".into(),
+            format!(
+                "the block server needs {} slots: a lent frame lands in slot {LENT}",
+                LENT + 1
+            ),
         ));
     }
     for (physical, address, what) in [
@@ -103,13 +104,25 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
     let model = match disk.model.as_deref() {
         None => DeviceModel::None,
         Some(name) => DeviceModel::from_name(name).ok_or_else(|| {
-            let known: Vec<_> = block_protocol::model::MODELS.iter().map(|m| m.name()).collect();
+            let known: Vec<_> = block_protocol::model::MODELS
+                .iter()
+                .map(|m| m.name())
+                .collect();
             err(
                 "disk[0].model".into(),
                 format!("unknown model `{name}` (one of {})", known.join(", ")),
             )
         })?,
     };
+    if p.passive && model != DeviceModel::None {
+        return Err(err(
+            format!("partition[{server}].passive"),
+            format!(
+                "a passive block server cannot sleep for model `{}`: it runs only on its callers' time; give it windows",
+                model.name()
+            ),
+        ));
+    }
     if disk.regions.is_empty() || disk.regions.len() > MAX_CLIENTS {
         return Err(err(
             "disk[0].regions".into(),
@@ -150,7 +163,11 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         };
         if mode == ExchangeMode::Copy {
             let slot = WINDOWS + k as u16;
-            if !p.caps.iter().any(|cap| cap.slot == slot && cap.frame.is_some()) {
+            if !p
+                .caps
+                .iter()
+                .any(|cap| cap.slot == slot && cap.frame.is_some())
+            {
                 return Err(err(
                     format!("partition[{server}].caps"),
                     format!("client {badge} uses copy mode: the server needs its window frame in slot {slot}"),
@@ -252,10 +269,19 @@ regions = [{ client = "a", use = "swap", size_mib = 5 }]
     #[test]
     fn mistakes_name_their_field() {
         let cases = [
-            (DISK.replace("server = \"block\"", "server = \"nobody\""), "disk[0].server"),
+            (
+                DISK.replace("server = \"block\"", "server = \"nobody\""),
+                "disk[0].server",
+            ),
             (DISK.replace("sd-a1", "floppy"), "disk[0].model"),
-            (DISK.replace("client = \"a\"", "client = \"b\""), "disk[0].regions[0].client"),
-            (DISK.replace("size_mib = 5", "size_mib = 0"), "disk[0].regions[0].size_mib"),
+            (
+                DISK.replace("client = \"a\"", "client = \"b\""),
+                "disk[0].regions[0].client",
+            ),
+            (
+                DISK.replace("size_mib = 5", "size_mib = 0"),
+                "disk[0].regions[0].size_mib",
+            ),
             (
                 DISK.replace("size_mib = 5 }", "size_mib = 5, mode = \"transfer\" }"),
                 "disk[0].regions[0].mode",
@@ -269,12 +295,25 @@ regions = [{ client = "a", use = "swap", size_mib = 5 }]
         let unbadged = BASE.replace("badge = 1", "badge = 2");
         let error = run(&format!("{unbadged}{DISK}")).unwrap_err();
         assert!(error.reason.contains("badged 1"), "{}", error.reason);
-        let windowless = BASE.replace("    { slot = 8, frame = \"window\", rights = [\"read\", \"write\"] },\n", "");
+        let windowless = BASE.replace(
+            "    { slot = 8, frame = \"window\", rights = [\"read\", \"write\"] },\n",
+            "",
+        );
         let error = run(&format!("{windowless}{DISK}")).unwrap_err();
         assert!(error.reason.contains("slot 8"), "{}", error.reason);
+        let passive = BASE
+            .replace("cap_slots = 32\n", "cap_slots = 32\npassive = true\n")
+            .replace("windows = [{ partition = \"block\", duration_ms = 1 }, ", "windows = [");
+        assert_eq!(run(&format!("{passive}{DISK}")).unwrap_err().field, "partition[0].passive");
         let few = BASE.replace("cap_slots = 32", "cap_slots = 16");
-        assert_eq!(run(&format!("{few}{DISK}")).unwrap_err().field, "partition[0].cap_slots");
+        assert_eq!(
+            run(&format!("{few}{DISK}")).unwrap_err().field,
+            "partition[0].cap_slots"
+        );
         let unmapped = BASE.replace("physical = 0x10011000", "physical = 0x10012000");
-        assert_eq!(run(&format!("{unmapped}{DISK}")).unwrap_err().field, "device");
+        assert_eq!(
+            run(&format!("{unmapped}{DISK}")).unwrap_err().field,
+            "device"
+        );
     }
 }

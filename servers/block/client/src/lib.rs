@@ -8,8 +8,8 @@
 //! system description does, and the server enforces it.
 #![no_std]
 
-use block_protocol::{Request, Status, BLOCK_SIZE, REPLY_WORDS};
 pub use block_protocol::ExchangeMode;
+use block_protocol::{Request, Status, BLOCK_SIZE, REPLY_WORDS};
 use kernel_abi::syscall::SyscallError;
 
 /// Why an operation failed.
@@ -74,7 +74,11 @@ mod connection {
         /// Sends `words` as a request (for tests of the server's checks:
         /// they need not be well formed), lending the buffer in grant-map
         /// mode, and returns the reply's status and block count.
-        pub fn call_raw(&mut self, words: &[u32], writable: bool) -> Result<(Status, u32), BlockError> {
+        pub fn call_raw(
+            &mut self,
+            words: &[u32],
+            writable: bool,
+        ) -> Result<(Status, u32), BlockError> {
             let endpoint = Endpoint(self.endpoint);
             let message = match self.mode {
                 ExchangeMode::Copy => endpoint.call(words),
@@ -160,7 +164,11 @@ impl BlockDevice {
 #[cfg(not(target_os = "none"))]
 impl BlockDevice {
     /// Host builds have no kernel to call.
-    pub fn call_raw(&mut self, _words: &[u32], _writable: bool) -> Result<(Status, u32), BlockError> {
+    pub fn call_raw(
+        &mut self,
+        _words: &[u32],
+        _writable: bool,
+    ) -> Result<(Status, u32), BlockError> {
         Err(BlockError::Ipc(SyscallError::InvalidArgument))
     }
 }

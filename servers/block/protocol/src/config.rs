@@ -93,9 +93,9 @@ impl Config {
         }
         let granule = (0..16u32)
             .find(|&g| {
-                clients.iter().all(|&(_, mib)| {
-                    mib.is_multiple_of(1 << g) && mib >> g <= MAX_GRANULES
-                })
+                clients
+                    .iter()
+                    .all(|&(_, mib)| mib.is_multiple_of(1 << g) && mib >> g <= MAX_GRANULES)
             })
             .ok_or(ConfigError::Sizes)?;
         let mut word = model as u32 | granule << 3;
@@ -182,11 +182,19 @@ mod tests {
         assert_eq!(config.model, DeviceModel::MicroSd2010);
         assert_eq!(
             config.region(1),
-            Some(Region { start: 0, blocks: 64 * 256, mode: Copy })
+            Some(Region {
+                start: 0,
+                blocks: 64 * 256,
+                mode: Copy
+            })
         );
         assert_eq!(
             config.region(2),
-            Some(Region { start: 64 * 256, blocks: 4 * 256, mode: GrantMap })
+            Some(Region {
+                start: 64 * 256,
+                blocks: 4 * 256,
+                mode: GrantMap
+            })
         );
         assert_eq!(config.region(3), None);
         assert_eq!(config.region(0), None);
@@ -195,25 +203,49 @@ mod tests {
 
     #[test]
     fn sizes_the_word_cannot_say_are_refused() {
-        assert_eq!(Config::encode(DeviceModel::None, &[]), Err(ConfigError::ClientCount));
-        assert_eq!(Config::encode(DeviceModel::None, &[(Copy, 0)]), Err(ConfigError::EmptyRegion));
+        assert_eq!(
+            Config::encode(DeviceModel::None, &[]),
+            Err(ConfigError::ClientCount)
+        );
+        assert_eq!(
+            Config::encode(DeviceModel::None, &[(Copy, 0)]),
+            Err(ConfigError::EmptyRegion)
+        );
         // 129 MiB and 1 MiB: a granule of 1 counts 129 > 127.
         assert_eq!(
             Config::encode(DeviceModel::None, &[(Copy, 129), (Copy, 1)]),
             Err(ConfigError::Sizes)
         );
         assert_eq!(Config::decode(0x0000_0000), Err(ConfigError::ClientCount));
-        assert_eq!(Config::decode(0x0001_0000), Err(ConfigError::Malformed), "a gap");
-        assert_eq!(Config::decode(0x0000_0107), Err(ConfigError::Malformed), "model 7");
+        assert_eq!(
+            Config::decode(0x0001_0000),
+            Err(ConfigError::Malformed),
+            "a gap"
+        );
+        assert_eq!(
+            Config::decode(0x0000_0107),
+            Err(ConfigError::Malformed),
+            "model 7"
+        );
     }
 
     #[test]
     fn a_run_must_lie_inside_the_region() {
-        let region = Region { start: 1000, blocks: 10, mode: Copy };
+        let region = Region {
+            start: 1000,
+            blocks: 10,
+            mode: Copy,
+        };
         assert_eq!(region.locate(&Request::read(0, 10, 0)), Ok(1000));
         assert_eq!(region.locate(&Request::write(9, 1, 0)), Ok(1009));
-        assert_eq!(region.locate(&Request::read(9, 2, 0)), Err(Status::OutOfRange));
-        assert_eq!(region.locate(&Request::read(u32::MAX, 2, 0)), Err(Status::OutOfRange));
+        assert_eq!(
+            region.locate(&Request::read(9, 2, 0)),
+            Err(Status::OutOfRange)
+        );
+        assert_eq!(
+            region.locate(&Request::read(u32::MAX, 2, 0)),
+            Err(Status::OutOfRange)
+        );
     }
 
     proptest! {

@@ -108,7 +108,11 @@ mod tests {
 
     #[test]
     fn requests_round_trip() {
-        for request in [Request::read(7, 3, 1), Request::write(0, 1, 0), Request::flush()] {
+        for request in [
+            Request::read(7, 3, 1),
+            Request::write(0, 1, 0),
+            Request::flush(),
+        ] {
             let [a, b, c] = request.encode();
             assert_eq!(Request::decode([a, b, c, 0], 3), Ok(request));
         }
@@ -118,10 +122,20 @@ mod tests {
     fn malformed_requests_are_refused() {
         let [a, b, c] = Request::read(0, 1, 0).encode();
         assert_eq!(Request::decode([a, b, c, 0], 2), Err(Status::Malformed));
-        assert_eq!(Request::decode([a | 1 << 30, b, c, 0], 3), Err(Status::Malformed));
+        assert_eq!(
+            Request::decode([a | 1 << 30, b, c, 0], 3),
+            Err(Status::Malformed)
+        );
         assert_eq!(Request::decode([9, 0, 0, 0], 3), Err(Status::Malformed));
-        assert_eq!(Request::decode([1, 0, 0, 0], 3), Err(Status::Malformed), "empty run");
-        assert_eq!(Request::decode([3 | 1 << 8, 0, 0, 0], 3), Err(Status::Malformed));
+        assert_eq!(
+            Request::decode([1, 0, 0, 0], 3),
+            Err(Status::Malformed),
+            "empty run"
+        );
+        assert_eq!(
+            Request::decode([3 | 1 << 8, 0, 0, 0], 3),
+            Err(Status::Malformed)
+        );
     }
 
     proptest! {

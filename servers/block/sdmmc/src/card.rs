@@ -147,7 +147,12 @@ impl Card {
 
     /// Reads `buffer.len() / 512` sectors from `sector`: CMD17 for one,
     /// CMD18 and CMD12 for more.
-    pub fn read(&self, host: &mut impl Host, sector: u64, buffer: &mut [u8]) -> Result<(), SdError> {
+    pub fn read(
+        &self,
+        host: &mut impl Host,
+        sector: u64,
+        buffer: &mut [u8],
+    ) -> Result<(), SdError> {
         self.check_range(host, sector, buffer.len())?;
         let multiple = buffer.len() > SECTOR_SIZE;
         let address = self.address(sector)?;

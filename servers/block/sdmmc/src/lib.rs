@@ -24,7 +24,6 @@ pub mod error;
 pub mod pl181;
 pub mod sdhci;
 
-
 #[cfg(test)]
 mod testing;
 

@@ -216,7 +216,8 @@ impl<B: RegisterBus, I: Interrupt> Pl181<B, I> {
 
     /// Waits for the end of the data phase, through the interrupt.
     fn finish_data(&mut self) -> Result<(), SdError> {
-        self.bus.write(reg::MASK0, status::DATA_END | status::DATA_ERRORS);
+        self.bus
+            .write(reg::MASK0, status::DATA_END | status::DATA_ERRORS);
         self.interrupt.wait(WAIT_US);
         self.bus.write(reg::MASK0, 0);
         let status = self.status();
@@ -307,8 +308,7 @@ impl<B: RegisterBus, I: Interrupt> Host for Pl181<B, I> {
             } else {
                 idle += 1;
                 if idle > POLL_READS {
-                    let Some(_) = self.wait_for(status::TX_HALF_EMPTY | status::DATA_ERRORS)
-                    else {
+                    let Some(_) = self.wait_for(status::TX_HALF_EMPTY | status::DATA_ERRORS) else {
                         return Err(self.abort_data(SdError::DataTimeout));
                     };
                     idle = 0;
@@ -346,8 +346,8 @@ impl<B: RegisterBus, I: Interrupt> Host for Pl181<B, I> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{CountingInterrupt, FakeCard, Fault};
     use crate::testing::pl181::FakePl181;
+    use crate::testing::{CountingInterrupt, FakeCard, Fault};
     use crate::Card;
 
     const MIB: usize = 1 << 20;
@@ -407,8 +407,15 @@ mod tests {
             .filter(|c| matches!(c, 12 | 17 | 18 | 24 | 25))
             .collect();
         assert_eq!(data_commands, [24, 25, 12, 18, 12, 17]);
-        assert_eq!(host.bus().card.addresses, [10, 100, 100, 10], "sector addresses");
-        assert!(host.bus().interrupts >= 4, "each data end came through MASK0");
+        assert_eq!(
+            host.bus().card.addresses,
+            [10, 100, 100, 10],
+            "sector addresses"
+        );
+        assert!(
+            host.bus().interrupts >= 4,
+            "each data end came through MASK0"
+        );
     }
 
     #[test]
@@ -447,7 +454,10 @@ mod tests {
             Card::identify(&mut host),
             Err(SdError::CommandTimeout { index: 41 })
         );
-        assert_eq!(host.interrupt.delayed_us, 1_000_000, "gave the card a second");
+        assert_eq!(
+            host.interrupt.delayed_us, 1_000_000,
+            "gave the card a second"
+        );
     }
 
     #[test]
@@ -456,7 +466,10 @@ mod tests {
         let card = Card::identify(&mut host).unwrap();
         host.bus.card.faults.push(Fault::DataStall);
         let mut buffer = vec![0u8; 4096];
-        assert_eq!(card.read(&mut host, 0, &mut buffer), Err(SdError::DataTimeout));
+        assert_eq!(
+            card.read(&mut host, 0, &mut buffer),
+            Err(SdError::DataTimeout)
+        );
         assert_eq!(card.write(&mut host, 0, &buffer), Err(SdError::DataTimeout));
         host.bus.card.faults.clear();
         buffer.fill(0xA5);
@@ -472,7 +485,10 @@ mod tests {
         let card = Card::identify(&mut host).unwrap();
         let before = host.bus().card.log.len();
         let mut buffer = vec![0u8; 1000];
-        assert_eq!(card.read(&mut host, 0, &mut buffer), Err(SdError::BadLength));
+        assert_eq!(
+            card.read(&mut host, 0, &mut buffer),
+            Err(SdError::BadLength)
+        );
         let mut buffer = vec![0u8; 1024];
         assert!(card.read(&mut host, card.sectors - 1, &mut buffer).is_err());
         assert_eq!(host.bus().card.log.len(), before);

@@ -196,8 +196,10 @@ impl<B: RegisterBus, I: Interrupt> Sdhci<B, I> {
     /// interrupt (signals enabled for `wanted` and the non-spurious
     /// errors).
     fn wait_status(&mut self, wanted: u32) -> Option<u32> {
-        self.bus
-            .write(reg::INT_SIGNAL_ENABLE, (wanted | int::ERRORS) & !int::TEGRA_SPURIOUS);
+        self.bus.write(
+            reg::INT_SIGNAL_ENABLE,
+            (wanted | int::ERRORS) & !int::TEGRA_SPURIOUS,
+        );
         let status = self.wait_register(reg::INT_STATUS, |s| s & (wanted | int::ERROR) != 0);
         self.bus.write(reg::INT_SIGNAL_ENABLE, 0);
         status
@@ -228,8 +230,10 @@ impl<B: RegisterBus, I: Interrupt> Sdhci<B, I> {
         let keep = self.bus.read(reg::CLOCK_TIMEOUT_RESET) & 0xFFFF_0000 & !(0xFF << 24);
         let bits = divisor << 8 | clock::INTERNAL_ENABLE;
         self.bus.write(reg::CLOCK_TIMEOUT_RESET, keep | bits);
-        self.wait_register(reg::CLOCK_TIMEOUT_RESET, |v| v & clock::INTERNAL_STABLE != 0)
-            .ok_or(SdError::Controller)?;
+        self.wait_register(reg::CLOCK_TIMEOUT_RESET, |v| {
+            v & clock::INTERNAL_STABLE != 0
+        })
+        .ok_or(SdError::Controller)?;
         self.bus
             .write(reg::CLOCK_TIMEOUT_RESET, keep | bits | clock::CARD_ENABLE);
         Ok(())
@@ -290,8 +294,10 @@ impl<B: RegisterBus, I: Interrupt> Sdhci<B, I> {
             return Err(SdError::BadLength);
         }
         let reading = command.data == Some(Direction::Read);
-        self.bus
-            .write(reg::BLOCK, (blocks as u32) << 16 | 7 << 12 | SECTOR_SIZE as u32);
+        self.bus.write(
+            reg::BLOCK,
+            (blocks as u32) << 16 | 7 << 12 | SECTOR_SIZE as u32,
+        );
         let mut transfer = mode::BLOCK_COUNT_ENABLE;
         if blocks > 1 {
             transfer |= mode::MULTI_BLOCK;
@@ -351,8 +357,10 @@ impl<B: RegisterBus, I: Interrupt> Host for Sdhci<B, I> {
         self.set_clock(IDENTIFICATION_HZ)?;
         // Data timeout counter: the largest (TMCLK * 2^27).
         let value = self.bus.read(reg::CLOCK_TIMEOUT_RESET);
-        self.bus
-            .write(reg::CLOCK_TIMEOUT_RESET, (value & !(0xFF << 16)) | 0xE << 16);
+        self.bus.write(
+            reg::CLOCK_TIMEOUT_RESET,
+            (value & !(0xFF << 16)) | 0xE << 16,
+        );
         Ok(())
     }
 
@@ -424,7 +432,10 @@ mod tests {
         assert_eq!(card.sectors, (4 * MIB / 512) as u64);
         let card_log = &host.bus().card.log;
         assert_eq!(card_log, &[0, 8, 55, 41, 55, 41, 55, 41, 2, 3, 9, 7, 55, 6]);
-        assert!(host.bus().card.bus_width_4 && host.bus().wide(), "card and host both on 4 lines");
+        assert!(
+            host.bus().card.bus_width_4 && host.bus().wide(),
+            "card and host both on 4 lines"
+        );
         // Clock: 48 MHz / (2 * 64) = 375 kHz to identify, / (2 * 1) =
         // 24 MHz after (SDHCI 2.00 divisors are powers of two).
         assert_eq!(host.bus().card_clock_divisors, [64, 1]);
@@ -476,15 +487,25 @@ mod tests {
         let mut one = vec![0u8; 512];
         card.read(&mut host, 2, &mut one).unwrap();
         assert_eq!(one, &data[..512]);
-        assert_eq!(host.bus().card.addresses, [40 * 512, 2 * 512, 40 * 512, 2 * 512], "byte addresses on SDSC");
+        assert_eq!(
+            host.bus().card.addresses,
+            [40 * 512, 2 * 512, 40 * 512, 2 * 512],
+            "byte addresses on SDSC"
+        );
     }
 
     #[test]
     fn no_card_errors_and_timeouts_are_reported() {
-        assert_eq!(Card::identify(&mut host(FakeCard::absent())), Err(SdError::NoCard));
+        assert_eq!(
+            Card::identify(&mut host(FakeCard::absent())),
+            Err(SdError::NoCard)
+        );
         let mut card = FakeCard::new(4 * MIB, true);
         card.faults.push(Fault::Crc(3));
-        assert_eq!(Card::identify(&mut host(card)), Err(SdError::CommandCrc { index: 3 }));
+        assert_eq!(
+            Card::identify(&mut host(card)),
+            Err(SdError::CommandCrc { index: 3 })
+        );
         let mut card = FakeCard::new(4 * MIB, true);
         card.faults.push(Fault::Timeout(55));
         assert_eq!(Card::identify(&mut host(card)), Err(SdError::NoCard));
@@ -499,7 +520,10 @@ mod tests {
         let card = Card::identify(&mut host).unwrap();
         host.bus.card.faults.push(Fault::DataStall);
         let mut buffer = vec![0u8; 1024];
-        assert_eq!(card.read(&mut host, 0, &mut buffer), Err(SdError::DataTimeout));
+        assert_eq!(
+            card.read(&mut host, 0, &mut buffer),
+            Err(SdError::DataTimeout)
+        );
         assert!(card.write(&mut host, 0, &buffer).is_err());
         host.bus.card.faults.clear();
         let data = vec![0x5Au8; 1024];

@@ -72,7 +72,8 @@ impl<H: Host> Disk for CardDisk<H> {
         let chunk = self.chunk_bytes();
         let mut sector = u64::from(block) * SECTORS_PER_BLOCK;
         for part in data.chunks(chunk) {
-            card.write(&mut self.host, sector, part).map_err(status_of)?;
+            card.write(&mut self.host, sector, part)
+                .map_err(status_of)?;
             sector += (part.len() / SECTOR_SIZE) as u64;
         }
         Ok(())

@@ -161,7 +161,13 @@ mod tests {
     }
 
     impl Buffers for Memory {
-        fn buffer(&mut self, mode: ExchangeMode, page: u32, count: u32, writable: bool) -> Option<&mut [u8]> {
+        fn buffer(
+            &mut self,
+            mode: ExchangeMode,
+            page: u32,
+            count: u32,
+            writable: bool,
+        ) -> Option<&mut [u8]> {
             match mode {
                 Copy => {
                     let start = page as usize * BLOCK_SIZE;
@@ -185,7 +191,10 @@ mod tests {
     }
 
     fn window(pages: usize) -> Memory {
-        Memory { pages: vec![0; pages * BLOCK_SIZE], lent: None }
+        Memory {
+            pages: vec![0; pages * BLOCK_SIZE],
+            lent: None,
+        }
     }
 
     #[test]
@@ -203,9 +212,15 @@ mod tests {
         let refused = serve(&config, 1, [a, b, c, 0], 3, &mut memory, &mut disk);
         assert_eq!(refused.status, Status::OutOfRange);
         // Client 2's block 0 is disk block 256.
-        let mut lent = Memory { pages: Vec::new(), lent: Some((vec![0x22; BLOCK_SIZE], false)) };
+        let mut lent = Memory {
+            pages: Vec::new(),
+            lent: Some((vec![0x22; BLOCK_SIZE], false)),
+        };
         let [a, b, c] = write(0, 1);
-        assert_eq!(serve(&config, 2, [a, b, c, 0], 3, &mut lent, &mut disk).status, Status::Ok);
+        assert_eq!(
+            serve(&config, 2, [a, b, c, 0], 3, &mut lent, &mut disk).status,
+            Status::Ok
+        );
         assert_eq!(disk.touched, [255, 256]);
         assert_eq!(disk.blocks[256], [0x22; BLOCK_SIZE]);
     }
@@ -231,9 +246,15 @@ mod tests {
         }
         assert!(disk.touched.is_empty());
         // A read into a frame lent read-only is refused too.
-        let mut lent = Memory { pages: Vec::new(), lent: Some((vec![0; BLOCK_SIZE], false)) };
+        let mut lent = Memory {
+            pages: Vec::new(),
+            lent: Some((vec![0; BLOCK_SIZE], false)),
+        };
         let [a, b, c] = Request::read(0, 1, 0).encode();
-        assert_eq!(serve(&config, 2, [a, b, c, 0], 3, &mut lent, &mut disk).status, Status::BadBuffer);
+        assert_eq!(
+            serve(&config, 2, [a, b, c, 0], 3, &mut lent, &mut disk).status,
+            Status::BadBuffer
+        );
         assert!(disk.touched.is_empty());
     }
 

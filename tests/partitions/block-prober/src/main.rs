@@ -11,6 +11,12 @@
 //! 5. *latency*: busy for 300 ms, then times one write and a run of
 //!    writes, in virtual time.
 //! 6. *ticker*: counts loop iterations per 100 ms of virtual time.
+//! 7. *bench*: as client 1 (copy; slots 0, 1) and client 2 (grant-map;
+//!    slots 2, 3), times one-block reads and writes under `-icount` and
+//!    logs `bench block.OP.4k.MODE: N instructions per operation`.
+//! 8. *model bench* (`8 | model << 8`): as client 1, times one-block
+//!    writes and reads and logs the operations per second the device
+//!    model gives.
 //!
 //! Slot 0 is the server's endpoint, slot 1 the buffer frame (the window
 //! in copy mode, the lent frame in grant-map mode).
@@ -33,8 +39,11 @@ mod partition {
             3 => ExchangeMode::GrantMap,
             _ => ExchangeMode::Copy,
         };
-        if start.argument == 6 {
-            return ticker();
+        match start.argument & 0xFF {
+            6 => return ticker(),
+            7 => return bench(),
+            8 => return model_bench(start.argument >> 8),
+            _ => {}
         }
         let mut device = match BlockDevice::new(mode, 0, 1, BUFFER) {
             Ok(device) => device,
@@ -93,7 +102,11 @@ mod partition {
         if good == PERSIST_BLOCKS {
             return defmt::info!("persist: read {=u32} blocks back identical", good);
         }
-        defmt::info!("persist: {=u32} of {=u32} blocks hold the pattern; writing it", good, PERSIST_BLOCKS);
+        defmt::info!(
+            "persist: {=u32} of {=u32} blocks hold the pattern; writing it",
+            good,
+            PERSIST_BLOCKS
+        );
         let mut block = 0;
         while block < PERSIST_BLOCKS {
             let count = run.min(PERSIST_BLOCKS - block);
@@ -109,7 +122,12 @@ mod partition {
         }
     }
 
-    fn expect_refused(device: &mut BlockDevice, what: &str, words: &[u32], expected: Status) -> bool {
+    fn expect_refused(
+        device: &mut BlockDevice,
+        what: &str,
+        words: &[u32],
+        expected: Status,
+    ) -> bool {
         match device.call_raw(words, true) {
             Ok((status, 0)) if status == expected => {
                 defmt::info!("hostile: {=str} refused ({=str})", what, status.name());
@@ -136,18 +154,43 @@ mod partition {
         // Region: 1 MiB = 256 blocks; the neighbour's region follows.
         let mut refused = 0;
         let cases: [(&str, [u32; 3], Status); 7] = [
-            ("read past the region", Request::read(256, 1, 0).encode(), Status::OutOfRange),
-            ("write across the end", Request::write(255, 2, 0).encode(), Status::OutOfRange),
-            ("write at block 2^32-1", Request::write(u32::MAX, 1, 0).encode(), Status::OutOfRange),
+            (
+                "read past the region",
+                Request::read(256, 1, 0).encode(),
+                Status::OutOfRange,
+            ),
+            (
+                "write across the end",
+                Request::write(255, 2, 0).encode(),
+                Status::OutOfRange,
+            ),
+            (
+                "write at block 2^32-1",
+                Request::write(u32::MAX, 1, 0).encode(),
+                Status::OutOfRange,
+            ),
             ("unknown opcode", [0x7F | 1 << 8, 0, 0], Status::Malformed),
-            ("reserved bits", [1 | 1 << 8 | 1 << 28, 0, 0], Status::Malformed),
-            ("run beyond the window", Request::read(0, 1, 100).encode(), Status::BadBuffer),
+            (
+                "reserved bits",
+                [1 | 1 << 8 | 1 << 28, 0, 0],
+                Status::Malformed,
+            ),
+            (
+                "run beyond the window",
+                Request::read(0, 1, 100).encode(),
+                Status::BadBuffer,
+            ),
             ("flush with a block", [3, 5, 0], Status::Malformed),
         ];
         for (what, words, status) in cases {
             refused += u32::from(expect_refused(device, what, &words, status));
         }
-        refused += u32::from(expect_refused(device, "two-word request", &[1 | 1 << 8, 0], Status::Malformed));
+        refused += u32::from(expect_refused(
+            device,
+            "two-word request",
+            &[1 | 1 << 8, 0],
+            Status::Malformed,
+        ));
         // Its own region is still served.
         fill(device.buffer(), 2, 0, 1);
         let own = device.write(255, 1).and_then(|()| {
@@ -155,7 +198,11 @@ mod partition {
             device.read(255, 1)
         });
         let ok = own.is_ok() && matching(device.buffer(), 2, 0, 1) == 1;
-        defmt::info!("hostile: {=u32} of 8 refused; own region served: {=bool}", refused, ok);
+        defmt::info!(
+            "hostile: {=u32} of 8 refused; own region served: {=bool}",
+            refused,
+            ok
+        );
     }
 
     fn neighbour(device: &mut BlockDevice) {
@@ -218,7 +265,82 @@ mod partition {
                 return defmt::error!("latency: write failed: {=str}", error.name());
             }
         }
-        defmt::info!("latency: {=u32} writes took {=u64} us", writes, clock_us() - before);
+        defmt::info!(
+            "latency: {=u32} writes took {=u64} us",
+            writes,
+            clock_us() - before
+        );
+    }
+
+    /// Times `ops` calls of `op` and returns the microseconds they took.
+    fn timed(ops: u32, mut op: impl FnMut(u32) -> Result<(), BlockError>) -> Option<u64> {
+        let before = clock_us();
+        for i in 0..ops {
+            if let Err(error) = op(i) {
+                defmt::error!("bench: an operation failed: {=str}", error.name());
+                return None;
+            }
+        }
+        Some(clock_us() - before)
+    }
+
+    fn bench() {
+        const OPS: u32 = 1000;
+        for (mode, endpoint, buffer, name) in [
+            (ExchangeMode::Copy, 0, 1, "copy"),
+            (ExchangeMode::GrantMap, 2, 3, "grant-map"),
+        ] {
+            let address = BUFFER + u32::from(endpoint) * 0x1_0000;
+            let mut device = match BlockDevice::new(mode, endpoint, buffer, address) {
+                Ok(device) => device,
+                Err(error) => return defmt::error!("bench: no buffer: {=str}", error.name()),
+            };
+            // Warm up (first touches, TLB), then measure.
+            let _ = timed(10, |i| device.write(i, 1));
+            let Some(write) = timed(OPS, |i| device.write(i % 256, 1)) else {
+                return;
+            };
+            let Some(read) = timed(OPS, |i| device.read(i % 256, 1)) else {
+                return;
+            };
+            for (op, us) in [("write", write), ("read", read)] {
+                defmt::info!(
+                    "bench block.{=str}.4k.{=str}: {=u64} instructions per operation ({=u32} in {=u64} us)",
+                    op,
+                    name,
+                    us * 1000 / u64::from(OPS),
+                    OPS,
+                    us
+                );
+            }
+        }
+    }
+
+    fn model_bench(model: u32) {
+        let Some(model) = block_protocol::DeviceModel::from_number(model) else {
+            return defmt::error!("bench: unknown model {=u32}", model);
+        };
+        let mut device = match BlockDevice::new(ExchangeMode::Copy, 0, 1, BUFFER) {
+            Ok(device) => device,
+            Err(error) => return defmt::error!("bench: no buffer: {=str}", error.name()),
+        };
+        const OPS: u32 = 10;
+        let Some(write) = timed(OPS, |i| device.write(i, 1)) else {
+            return;
+        };
+        let Some(read) = timed(OPS, |i| device.read(i, 1)) else {
+            return;
+        };
+        for (op, us) in [("write", write), ("read", read)] {
+            defmt::info!(
+                "bench block.{=str}.{=str}: {=u64} milli-ops/s ({=u32} one-block operations in {=u64} us)",
+                model.name(),
+                op,
+                u64::from(OPS) * 1_000_000_000 / us.max(1),
+                OPS,
+                us
+            );
+        }
     }
 
     fn ticker() {
@@ -228,7 +350,11 @@ mod partition {
             while clock_us() < start + 100_000 {
                 count += 1;
             }
-            defmt::info!("ticker: interval {=u32}: {=u32} iterations", interval, count);
+            defmt::info!(
+                "ticker: interval {=u32}: {=u32} iterations",
+                interval,
+                count
+            );
         }
     }
 }

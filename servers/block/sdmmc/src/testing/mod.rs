@@ -6,8 +6,7 @@ pub mod card;
 pub mod pl181;
 pub mod sdhci;
 
-
-pub use card::{Fault, FakeCard};
+pub use card::{FakeCard, Fault};
 
 /// An [`crate::Interrupt`] that never sleeps: the simulated controllers
 /// finish everything at once, so a wait only counts.

@@ -32,7 +32,12 @@ pub struct Window {
 fn main(start: Start) {
     let config = match Config::decode(start.argument) {
         Ok(config) => config,
-        Err(_) => return defmt::error!("block server: bad configuration word {=u32:#x}", start.argument),
+        Err(_) => {
+            return defmt::error!(
+                "block server: bad configuration word {=u32:#x}",
+                start.argument
+            )
+        }
     };
     let mut windows = [None; block_protocol::config::MAX_CLIENTS];
     for (index, region) in config.regions.iter().enumerate() {

@@ -63,7 +63,10 @@ fn answer(
         match mapped {
             Ok((pages, writable)) => Some((SPARE_BASE, pages.min(SPARE_PAGES), writable)),
             Err(error) => {
-                defmt::warn!("block server: cannot map a lent frame: {=str}", error.name());
+                defmt::warn!(
+                    "block server: cannot map a lent frame: {=str}",
+                    error.name()
+                );
                 None
             }
         }

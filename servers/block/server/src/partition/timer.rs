@@ -86,6 +86,10 @@ impl Timer {
         loop {
             let now = userlib::syscall::clock_us();
             if now >= deadline_us {
+                defmt::debug!(
+                    "block server: woke {=u64} us after the deadline",
+                    now - deadline_us
+                );
                 return;
             }
             self.arm(deadline_us - now);
