@@ -38,6 +38,12 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
         );
         extra.extend(xtask::disk_image::qemu_args(&path));
     }
+    if built.disk_bytes.is_none() && (args.disk.is_some() || args.fresh_disk) {
+        eprintln!(
+            "qemu: system {} has no [[disk]]; --disk and --fresh-disk do nothing",
+            built.name
+        );
+    }
     extra.extend(args.qemu_args.iter().cloned());
     let elf = built.kernel;
     if let Some(port) = args.gdb {

@@ -303,8 +303,14 @@ regions = [{ client = "a", use = "swap", size_mib = 5 }]
         assert!(error.reason.contains("slot 8"), "{}", error.reason);
         let passive = BASE
             .replace("cap_slots = 32\n", "cap_slots = 32\npassive = true\n")
-            .replace("windows = [{ partition = \"block\", duration_ms = 1 }, ", "windows = [");
-        assert_eq!(run(&format!("{passive}{DISK}")).unwrap_err().field, "partition[0].passive");
+            .replace(
+                "windows = [{ partition = \"block\", duration_ms = 1 }, ",
+                "windows = [",
+            );
+        assert_eq!(
+            run(&format!("{passive}{DISK}")).unwrap_err().field,
+            "partition[0].passive"
+        );
         let few = BASE.replace("cap_slots = 32", "cap_slots = 16");
         assert_eq!(
             run(&format!("{few}{DISK}")).unwrap_err().field,

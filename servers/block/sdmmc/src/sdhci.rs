@@ -256,7 +256,7 @@ impl<B: RegisterBus, I: Interrupt> Sdhci<B, I> {
         );
         let status = self
             .wait_status(int::COMMAND_COMPLETE)
-            .ok_or_else(|| SdError::CommandTimeout { index })
+            .ok_or(SdError::CommandTimeout { index })
             .map_err(|e| self.fail(0xFFFF_FFFF, e))?;
         if status & int::COMMAND_TIMEOUT != 0 {
             return Err(self.fail(status, SdError::CommandTimeout { index }));

@@ -151,6 +151,22 @@ mod partition {
 
     fn hostile(device: &mut BlockDevice) {
         use block_protocol::Request;
+        use userlib::ipc::{Endpoint, Grant};
+        // A capability the protocol does not use (a copy of its window)
+        // passed with a valid request: served, and the copy must not stay
+        // in the slot where the neighbour's lent frames land.
+        let copy = Grant {
+            slot: 1,
+            kind: kernel_abi::cap::GrantKind::DerivedCopy,
+            rights: kernel_abi::cap::Rights::READ,
+        };
+        let served = Endpoint(0)
+            .call_with(&Request::read(0, 1, 0).encode(), Some(copy), None)
+            .map(|reply| reply.words[0] == Status::Ok as u32);
+        defmt::info!(
+            "hostile: a passed frame copy with a read: served {=bool}",
+            served == Ok(true)
+        );
         // Region: 1 MiB = 256 blocks; the neighbour's region follows.
         let mut refused = 0;
         let cases: [(&str, [u32; 3], Status); 7] = [

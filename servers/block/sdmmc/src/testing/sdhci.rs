@@ -133,13 +133,7 @@ impl RegisterBus for FakeSdhci {
     fn read(&mut self, offset: usize) -> u32 {
         match offset {
             reg::INT_STATUS => self.status,
-            reg::PRESENT_STATE => {
-                if self.card.present {
-                    present::CARD_INSERTED
-                } else {
-                    0
-                }
-            }
+            reg::PRESENT_STATE if self.card.present => present::CARD_INSERTED,
             reg::CLOCK_TIMEOUT_RESET => self.clock_reset,
             reg::HOST_POWER => self.host_power,
             o if (reg::RESPONSE0..reg::RESPONSE0 + 16).contains(&o) => {

@@ -1,7 +1,9 @@
 //! The receive-serve-reply loop: map a frame lent with the call, serve the
 //! request, hold the reply until the device model's completion time, and
 //! reply while waiting for the next call. A lent frame is unmapped by the
-//! kernel at the reply; this loop never keeps one.
+//! kernel at the reply; any other capability a caller passes is deleted at
+//! once. This loop never keeps one, so a caller cannot block the slot
+//! where the next caller's loan lands.
 
 use block_protocol::config::{Config, MAX_CLIENTS};
 use block_protocol::{DeviceQueue, Status};
@@ -10,7 +12,7 @@ use block_server::{serve, CardDisk, Outcome};
 use kernel_abi::cap::GrantKind;
 use sdmmc::pl181::Pl181;
 use sdmmc::MmioBus;
-use userlib::ipc::{Endpoint, Frame, Message};
+use userlib::ipc::{cap_delete, Endpoint, Frame, Message};
 
 use super::caller::Caller;
 use super::timer::Timer;
@@ -51,6 +53,9 @@ fn answer(
 ) -> Outcome {
     let lent = message.granted.and_then(|(slot, kind)| {
         if kind != GrantKind::Transient {
+            // Not part of the protocol: drop it, so the slot is free for
+            // the next caller's loan.
+            let _ = cap_delete(slot);
             return None;
         }
         // Map writable if the loan allows it (the service checks whether
