@@ -7,11 +7,14 @@
 //! without costing that much host time.
 
 use system_tests::{boot_system_with_disk, disk_path, line, number_after, Disk, Outcome, Source};
+use xtask::logstream::LogEvent;
 
 /// Partition indices in the block systems: the server first.
 const SERVER: u8 = 0;
 const ALPHA: u8 = 1;
 const BETA: u8 = 2;
+/// The latency system's ticker.
+const TICKER: u8 = 2;
 
 /// The microSD model's write time (10^6 / 3.1 ops/s, rounded).
 const MICROSD_WRITE_US: u64 = 322_581;
@@ -143,4 +146,32 @@ fn a_modelled_microsd_write_blocks_its_client_in_virtual_time_not_host_time() {
         host.as_secs() < 20,
         "32 s of modelled time took {host:?} of host time"
     );
+
+    // The ticker's progress per 100 ms of virtual time is the same before
+    // the writes (the writer spins) and while they block it (writer and
+    // server idle): blocking costs the other partition nothing.
+    let counts: Vec<u64> = report
+        .messages_from(Source::Partition(TICKER))
+        .into_iter()
+        .filter(|m| m.starts_with("ticker: interval"))
+        .filter_map(|m| m.rsplit_once(": ")?.1.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 12, "{transcript}");
+    let (least, most) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+    assert!(
+        most * 100 <= least * 105,
+        "the ticker's progress per interval varied from {least} to {most}:\n{transcript}"
+    );
+    // Idle virtual time is skipped without stretching the kernel's tick:
+    // the run ends after its 34,000 ticks at 34 s, not later.
+    let ended = report
+        .events
+        .iter()
+        .find_map(|event| match event {
+            LogEvent::Line(line) if line.message.contains("run ended") => line.timestamp.clone(),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no end:\n{transcript}"));
+    let ended: f64 = ended.trim().parse().unwrap();
+    assert!((34.0..34.5).contains(&ended), "ended at {ended} s:\n{transcript}");
 }
