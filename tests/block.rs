@@ -154,7 +154,14 @@ fn a_modelled_microsd_write_blocks_its_client_in_virtual_time_not_host_time() {
         .messages_from(Source::Partition(TICKER))
         .into_iter()
         .filter(|m| m.starts_with("ticker: interval"))
-        .filter_map(|m| m.rsplit_once(": ")?.1.split_whitespace().next()?.parse().ok())
+        .filter_map(|m| {
+            m.rsplit_once(": ")?
+                .1
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
         .collect();
     assert_eq!(counts.len(), 12, "{transcript}");
     let (least, most) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
@@ -173,5 +180,8 @@ fn a_modelled_microsd_write_blocks_its_client_in_virtual_time_not_host_time() {
         })
         .unwrap_or_else(|| panic!("no end:\n{transcript}"));
     let ended: f64 = ended.trim().parse().unwrap();
-    assert!((34.0..34.5).contains(&ended), "ended at {ended} s:\n{transcript}");
+    assert!(
+        (34.0..34.5).contains(&ended),
+        "ended at {ended} s:\n{transcript}"
+    );
 }
