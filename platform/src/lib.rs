@@ -16,6 +16,7 @@
 pub mod board;
 pub mod boards;
 pub mod drivers;
+pub mod sd;
 
 pub use board::{Board, ConsoleUart, DebugExit, KernelLoadError, QemuMachine, Region};
 

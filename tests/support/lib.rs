@@ -111,6 +111,60 @@ pub fn system_file(name: &str) -> PathBuf {
 /// Builds the system described in `file`, boots it with `timeout`, and
 /// returns what it logged; `name` names the run's files.
 pub fn boot_system_file(file: &Path, name: &str, timeout: Duration) -> BootReport {
+    boot_system_with(file, name, timeout, Vec::new(), None)
+}
+
+/// The SD card a system test boots with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disk<'a> {
+    /// No card in the slot (no `-drive if=sd`).
+    None,
+    /// A new empty image at this path, of the size the description needs.
+    Fresh(&'a Path),
+    /// The image already at this path, kept from an earlier boot.
+    Kept(&'a Path),
+}
+
+/// Builds the system `NAME` (as [`system_file`] finds it), boots it with
+/// `disk` as its SD card and `extra` QEMU arguments, and returns what it
+/// logged and how long the boot took in host time (building excluded).
+pub fn boot_system_with_disk(name: &str, disk: Disk<'_>, extra: &[&str]) -> (BootReport, Duration) {
+    let file = system_file(name);
+    let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+    let path = match disk {
+        Disk::None => None,
+        Disk::Fresh(path) => Some((path, true)),
+        Disk::Kept(path) => Some((path, false)),
+    };
+    if let Some((path, fresh)) = path {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+        let description =
+            xtask::system::validate::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+        let plan = xtask::system::disk::check(&file, &description)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("{} has no [[disk]]", file.display()));
+        xtask::disk_image::prepare(path, plan.image_bytes, fresh).unwrap_or_else(|e| panic!("{e}"));
+        args.extend(xtask::disk_image::qemu_args(path));
+    }
+    let mut host_time = Duration::ZERO;
+    let report = boot_system_with(&file, name, BOOT_TIMEOUT, args, Some(&mut host_time));
+    (report, host_time)
+}
+
+/// Where system tests keep the disk image named `name`.
+pub fn disk_path(name: &str) -> PathBuf {
+    xtask::workspace::target_dir()
+        .join("qemu")
+        .join(format!("test-{name}.disk.img"))
+}
+
+fn boot_system_with(
+    file: &Path,
+    name: &str,
+    timeout: Duration,
+    extra: Vec<String>,
+    host_time: Option<&mut Duration>,
+) -> BootReport {
     let built = built();
     let system = build_system(
         &built.toolchain,
@@ -128,11 +182,17 @@ pub fn boot_system_file(file: &Path, name: &str, timeout: Duration) -> BootRepor
         name: format!("system-{name}"),
         timeout: Some(timeout),
         gdb_port: None,
-        extra: Vec::new(),
+        extra,
         quiet: true,
     };
-    boot.run(&built.qemu, |_| {})
-        .unwrap_or_else(|e| panic!("{e}"))
+    let started = std::time::Instant::now();
+    let report = boot
+        .run(&built.qemu, |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(host_time) = host_time {
+        *host_time = started.elapsed();
+    }
+    report
 }
 
 /// Parses the first `0x...` hexadecimal number after `marker` in `text`.

@@ -34,8 +34,14 @@ impl Sweep {
     /// The benchmark systems, by name under `systems/`.
     pub fn systems(self) -> &'static [&'static str] {
         match self {
-            Sweep::Quick => &["bench-ipc", "bench-grant", "bench-tmem"],
-            Sweep::Full => &["bench-ipc", "bench-grant", "bench-tmem", "bench-tmem-full"],
+            Sweep::Quick => &["bench-ipc", "bench-grant", "bench-tmem", "bench-block"],
+            Sweep::Full => &[
+                "bench-ipc",
+                "bench-grant",
+                "bench-tmem",
+                "bench-block",
+                "bench-tmem-full",
+            ],
         }
     }
 }
@@ -48,6 +54,48 @@ pub struct Traffic {
     pub read: u64,
     /// Bytes written.
     pub written: u64,
+}
+
+/// The device-model benchmark, run once per model (see
+/// [`model_variants`]).
+pub const MODEL_SYSTEM: &str = "bench-block-model";
+
+/// `systems/bench-block-model.toml` rewritten for every device model but
+/// `none`: its `model` and its prober's argument (`8 | model << 8`), written
+/// under `target/bench/`. Returns the files.
+pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
+    use block_protocol::model::{DeviceModel, MODELS};
+    let template_path = resolve(MODEL_SYSTEM);
+    let template =
+        std::fs::read_to_string(&template_path).map_err(|e| Error::io(&template_path, e))?;
+    let argument = |model: DeviceModel| format!("argument = {}\n", 8 | (model as u32) << 8);
+    let (model_line, argument_line) = (
+        format!("model = \"{}\"\n", DeviceModel::SdA1.name()),
+        argument(DeviceModel::SdA1),
+    );
+    if !template.contains(&model_line) || !template.contains(&argument_line) {
+        return Err(Error::BuildFailed {
+            what: format!(
+                "{}: expected `{}` and `{}`",
+                template_path.display(),
+                model_line.trim(),
+                argument_line.trim()
+            ),
+        });
+    }
+    let dir = workspace::target_dir().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut files = Vec::new();
+    for model in MODELS.into_iter().filter(|&m| m != DeviceModel::None) {
+        let text = template
+            .replace(&model_line, &format!("model = \"{}\"\n", model.name()))
+            .replace(&argument_line, &argument(model));
+        // System names are at most 24 bytes: `block-MODEL`.
+        let file = dir.join(format!("block-{}.toml", model.name()));
+        std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
+        files.push(file);
+    }
+    Ok(files)
 }
 
 /// One measured figure.
@@ -205,8 +253,24 @@ pub fn run_systems(
 ) -> Result<Vec<Figure>, Error> {
     let board = &platform::boards::VEXPRESS_A9;
     let mut figures = Vec::new();
-    for name in systems {
-        let built = build_system(toolchain, board, profile, &resolve(name), false)?;
+    let mut files: Vec<PathBuf> = systems.iter().map(|name| resolve(name)).collect();
+    // The block benchmark comes with one system per device model.
+    if systems.contains(&"bench-block") {
+        files.extend(model_variants()?);
+    }
+    for file in &files {
+        let built = build_system(toolchain, board, profile, file, false)?;
+        let name = &built.name;
+        // The last -icount wins: no idle-time warping at all, so the
+        // count is the same on every run.
+        let mut extra = vec!["-icount".into(), "shift=0,sleep=off".into()];
+        if let Some(bytes) = built.disk_bytes {
+            let image = workspace::target_dir()
+                .join("bench")
+                .join(format!("{name}.disk.img"));
+            crate::disk_image::prepare(&image, bytes, true)?;
+            extra.extend(crate::disk_image::qemu_args(&image));
+        }
         let boot = Boot {
             board,
             kernel: &built.kernel,
@@ -215,9 +279,7 @@ pub fn run_systems(
             name: format!("bench-{name}"),
             timeout: Some(Duration::from_secs(300)),
             gdb_port: None,
-            // The last -icount wins: no idle-time warping at all, so the
-            // count is the same on every run.
-            extra: vec!["-icount".into(), "shift=0,sleep=off".into()],
+            extra,
             quiet: true,
         };
         let report = boot.run(qemu, |_| {})?;
@@ -273,6 +335,35 @@ mod tests {
         assert_eq!(figure.traffic, None);
         assert_eq!(parse_figure("benchmark starting", "x"), None);
         assert_eq!(parse_figure("bench x: many instructions", "x"), None);
+    }
+
+    #[test]
+    fn every_device_model_gets_a_benchmark_system() {
+        let files = model_variants().unwrap();
+        assert_eq!(files.len(), block_protocol::model::MODELS.len() - 1);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let description = crate::system::validate::parse(&file, &text).unwrap();
+            let plan = crate::system::disk::check(&file, &description)
+                .unwrap()
+                .unwrap();
+            let config = block_protocol::Config::decode(plan.argument).unwrap();
+            let prober = description
+                .partitions
+                .iter()
+                .find(|p| p.name == "prober")
+                .unwrap();
+            assert_eq!(
+                prober.argument,
+                8 | (config.model as u32) << 8,
+                "{}",
+                file.display()
+            );
+            assert!(file
+                .display()
+                .to_string()
+                .ends_with(&format!("-{}.toml", config.model.name())));
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod bench_plot;
 pub mod board;
 pub mod bootscript;
+pub mod disk_image;
 pub mod elf;
 pub mod error;
 pub mod flash;

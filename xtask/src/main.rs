@@ -78,6 +78,13 @@ struct RunQemu {
     /// Kill QEMU after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u64>,
+    /// The SD card image for a system with a `[[disk]]` (default:
+    /// target/qemu/SYSTEM.disk.img, kept between runs).
+    #[arg(long, value_name = "FILE")]
+    disk: Option<std::path::PathBuf>,
+    /// Start the disk image empty.
+    #[arg(long)]
+    fresh_disk: bool,
     /// Extra QEMU arguments, after `--`.
     #[arg(last = true)]
     qemu_args: Vec<String>,

@@ -24,6 +24,27 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     if !built.description.is_empty() {
         eprintln!("system {}: {}", built.name, built.description.trim());
     }
+    let mut extra = Vec::new();
+    if let Some(bytes) = built.disk_bytes {
+        let path = args
+            .disk
+            .clone()
+            .unwrap_or_else(|| xtask::disk_image::default_path(&built.name));
+        xtask::disk_image::prepare(&path, bytes, args.fresh_disk)?;
+        eprintln!(
+            "qemu: SD card image {} ({} MiB)",
+            path.display(),
+            bytes >> 20
+        );
+        extra.extend(xtask::disk_image::qemu_args(&path));
+    }
+    if built.disk_bytes.is_none() && (args.disk.is_some() || args.fresh_disk) {
+        eprintln!(
+            "qemu: system {} has no [[disk]]; --disk and --fresh-disk do nothing",
+            built.name
+        );
+    }
+    extra.extend(args.qemu_args.iter().cloned());
     let elf = built.kernel;
     if let Some(port) = args.gdb {
         eprintln!(
@@ -39,7 +60,7 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
         name: format!("run-{}-{}", image.board.name, built.name),
         timeout: args.timeout.map(Duration::from_secs),
         gdb_port: args.gdb,
-        extra: args.qemu_args.clone(),
+        extra,
         quiet: false,
     };
     let report = boot.run(&qemu, |event| println!("{event}"))?;

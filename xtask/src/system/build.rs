@@ -26,6 +26,8 @@ pub struct BuiltSystem {
     pub kernel: PathBuf,
     /// Each partition's name and ELF, in partition order.
     pub partitions: Vec<(String, PathBuf)>,
+    /// The size of the disk image its `[[disk]]` needs, if it has one.
+    pub disk_bytes: Option<u64>,
 }
 
 /// The description file for `name`: a path as given if it names a file,
@@ -91,6 +93,7 @@ pub fn build_system(
         .unwrap_or_default();
     let description = parse(file, &text)?;
     let info = validate(file, &name, &description, board, workspace_crates()?)?;
+    let disk_bytes = super::disk::check(file, &description)?.map(|plan| plan.image_bytes);
 
     let crates: BTreeSet<&str> = description
         .partitions
@@ -144,6 +147,7 @@ pub fn build_system(
         description: description.system.description,
         kernel,
         partitions,
+        disk_bytes,
     })
 }
 

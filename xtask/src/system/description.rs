@@ -37,6 +37,40 @@ pub struct Description {
     /// The tmem server's clients (`[tmem]`), if the system has one.
     #[serde(default)]
     pub tmem: Option<TmemSection>,
+    /// SD card disks and their clients' regions (`[[disk]]`).
+    #[serde(rename = "disk", default)]
+    pub disks: Vec<DiskSection>,
+}
+
+/// `[[disk]]`: an SD card, the block server partition that drives it, its
+/// device model and the clients' regions. xtask turns it into the server's
+/// `argument` and the disk image `run-qemu` attaches.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DiskSection {
+    /// The block server partition.
+    pub server: String,
+    /// The device latency model (`none` unless given).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The clients' regions; client `k` (its badge) is the `k`-th.
+    pub regions: Vec<DiskRegionSection>,
+}
+
+/// One client's region of a disk.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DiskRegionSection {
+    /// The client partition.
+    pub client: String,
+    /// What the client uses it for (`swap`, `fs`, ...): a label.
+    #[serde(rename = "use", default)]
+    pub purpose: Option<String>,
+    /// Its size.
+    pub size_mib: u32,
+    /// How its blocks travel (`copy` unless given).
+    #[serde(default)]
+    pub mode: Option<TmemMode>,
 }
 
 /// `[tmem]`: which partition is the tmem server and who its clients are.

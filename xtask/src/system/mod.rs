@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod description;
+pub mod disk;
 pub mod fit;
 pub mod tmem;
 pub mod validate;

@@ -248,6 +248,9 @@ pub fn validate(
     if let Some((server, argument)) = super::tmem::server_argument(file, d)? {
         partitions[server].argument = argument;
     }
+    if let Some(disk) = super::disk::check(file, d)? {
+        partitions[disk.server].argument = disk.argument;
+    }
     Ok(BootInfo {
         system,
         partitions,
