@@ -118,6 +118,9 @@ pub struct Fault {
     pub access: AccessKind,
     /// The faulting virtual address (DFAR or IFAR).
     pub address: u32,
+    /// The raw fault status register (DFSR or IFSR), as a guest kernel
+    /// is told it.
+    pub status: u32,
 }
 
 impl Fault {
@@ -132,6 +135,7 @@ impl Fault {
                 AccessKind::Read
             },
             address: dfar,
+            status: dfsr,
         }
     }
 
@@ -141,6 +145,7 @@ impl Fault {
             kind: decode_status(ifsr),
             access: AccessKind::Execute,
             address: ifar,
+            status: ifsr,
         }
     }
 }

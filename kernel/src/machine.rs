@@ -48,6 +48,13 @@ pub enum Event<'a> {
         partition: &'a str,
         monitor: &'a str,
     },
+    /// A guest thread took an exception and has no exception endpoint
+    /// that can take it: it is suspended (its partition runs on).
+    GuestThreadSuspended {
+        partition: &'a str,
+        thread: u16,
+        fault: UserFault,
+    },
     /// The run is over.
     RunEnded { reason: EndReason, status: i32 },
 }
@@ -70,6 +77,9 @@ pub trait Machine {
     /// any translation of `va` cached under `asid` (`None`: only the
     /// barrier, after adding mappings).
     fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>);
+    /// Drops every translation cached under `asid` (a guest address space
+    /// was reset: its tables went back to the budget).
+    fn address_space_reset(&mut self, asid: u8);
     /// Lets interrupt `irq` through again after its driver handled it.
     fn unmask_irq(&mut self, irq: u32);
 }
@@ -89,6 +99,7 @@ pub(crate) mod tests {
         pub logs: Vec<(Source, Vec<u8>)>,
         pub events: Vec<String>,
         pub tlb_invalidations: Vec<(u8, u32)>,
+        pub asid_resets: Vec<u8>,
         pub unmasked: Vec<u32>,
     }
 
@@ -101,6 +112,7 @@ pub(crate) mod tests {
                 logs: Vec::new(),
                 events: Vec::new(),
                 tlb_invalidations: Vec::new(),
+                asid_resets: Vec::new(),
                 unmasked: Vec::new(),
             }
         }
@@ -139,6 +151,9 @@ pub(crate) mod tests {
             if let Some((asid, va)) = unmapped {
                 self.tlb_invalidations.push((asid, va));
             }
+        }
+        fn address_space_reset(&mut self, asid: u8) {
+            self.asid_resets.push(asid);
         }
     }
 }

@@ -50,6 +50,21 @@ impl Machine for HardwareMachine {
         aarch32_cpu::asm::isb();
     }
 
+    fn address_space_reset(&mut self, asid: u8) {
+        aarch32_cpu::asm::dsb();
+        // SAFETY: TLBIASID only drops the cached translations tagged with
+        // one ASID; it cannot affect memory.
+        unsafe {
+            core::arch::asm!(
+                "mcr p15, 0, {0}, c8, c7, 2",
+                in(reg) u32::from(asid),
+                options(nostack, preserves_flags),
+            );
+        }
+        aarch32_cpu::asm::dsb();
+        aarch32_cpu::asm::isb();
+    }
+
     fn now_us(&self) -> u64 {
         devices::uptime_us()
     }
@@ -120,6 +135,17 @@ impl Machine for HardwareMachine {
                     monitor
                 )
             }
+            Event::GuestThreadSuspended {
+                partition,
+                thread,
+                fault,
+            } => defmt::warn!(
+                "partition {=str}: guest thread {=u16} suspended: its {=str} at pc {=u32:#x} has no exception endpoint",
+                partition,
+                thread,
+                fault.exception.describe(),
+                fault.pc
+            ),
             Event::RunEnded { reason, status } => {
                 let why = match reason {
                     EndReason::AllPartitionsEnded => "every partition has ended",

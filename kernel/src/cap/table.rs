@@ -487,10 +487,10 @@ mod tests {
             RW,
         );
         caps.insert_root(at(2, 0), unrelated).unwrap();
-        maps.record(at(0, 0), 0x40_0000, 1).unwrap();
-        maps.record(at(1, 2), 0x50_0000, 1).unwrap();
-        maps.record(at(2, 3), 0x60_0000, 1).unwrap();
-        maps.record(at(2, 0), 0x70_0000, 1).unwrap();
+        maps.record(at(0, 0), None, 0x40_0000, 1).unwrap();
+        maps.record(at(1, 2), None, 0x50_0000, 1).unwrap();
+        maps.record(at(2, 3), None, 0x60_0000, 1).unwrap();
+        maps.record(at(2, 0), None, 0x70_0000, 1).unwrap();
 
         let mut destroyed = Vec::new();
         let mut unmapped = Vec::new();
@@ -515,12 +515,14 @@ mod tests {
                 Mapping {
                     partition: 1,
                     virt: 0x50_0000,
-                    pages: 1
+                    pages: 1,
+                    space: None,
                 },
                 Mapping {
                     partition: 2,
                     virt: 0x60_0000,
-                    pages: 1
+                    pages: 1,
+                    space: None,
                 },
             ]
         );
@@ -559,7 +561,7 @@ mod tests {
         caps.insert_root(at(0, 0), frame()).unwrap();
         caps.derive(at(0, 0), at(0, 1), RWG).unwrap();
         caps.derive(at(0, 1), at(2, 2), Rights::READ).unwrap();
-        maps.record(at(0, 1), 0x40_0000, 1).unwrap();
+        maps.record(at(0, 1), None, 0x40_0000, 1).unwrap();
         // A transfer: the sender loses the capability and its mapping.
         caps.move_cap(at(0, 1), at(1, 3)).unwrap();
         let gone = maps.take(at(0, 1));
@@ -568,7 +570,8 @@ mod tests {
             Some(Mapping {
                 partition: 0,
                 virt: 0x40_0000,
-                pages: 1
+                pages: 1,
+                space: None,
             })
         );
         assert_eq!(caps.get(at(0, 1)), Err(CapError::EmptySlot));

@@ -307,6 +307,8 @@ impl Storage {
             frame_refs: &mut self.frame_refs,
             frame_base: FRAME_RAM,
             irq_lines: &mut self.irq_lines,
+            guest_spaces: &mut [],
+            page_tables: crate::mm::table_pool::PoolStorage::empty(),
         };
         KernelObjects::new(layout, storage).expect("storage sized for the layout")
     }

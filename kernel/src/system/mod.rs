@@ -1,6 +1,9 @@
 //! The running system: partitions, threads, kernel objects and the
 //! schedule, and what the kernel does on each event — a tick, a system
-//! call, a user fault. IPC system calls are in [`ipc`].
+//! call, a user fault. IPC system calls are in [`ipc`]; a guest kernel's
+//! address spaces and threads in [`address_space`] and [`guest_thread`];
+//! a guest thread's `svc` and faults never reach the system-call table:
+//! they become exception IPC ([`exception`]).
 //!
 //! The entry code stores the interrupted thread's registers straight into
 //! its thread control block (or the idle loop's frame) — see
@@ -10,14 +13,19 @@
 //! The handlers are plain Rust over a [`Machine`], tested on the host.
 //! They never panic on anything a partition does.
 
+mod address_space;
 #[cfg(test)]
 mod cap_lifetime;
 mod check;
 mod control;
+mod exception;
 mod fastpath;
 #[cfg(test)]
 mod fastpath_equivalence;
 mod frames;
+#[cfg(test)]
+mod guest_tests;
+mod guest_thread;
 mod ipc;
 mod irq;
 mod pager;
@@ -27,7 +35,7 @@ mod random_calls;
 use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
 
-use crate::exception::TrapFrame;
+use crate::exception::{ExceptionKind, TrapFrame};
 use crate::ipc::message;
 use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Event, Machine, UserFault};
@@ -139,6 +147,20 @@ impl<'a> System<'a> {
         self.current
     }
 
+    /// The address space the thread that runs next runs in: the physical
+    /// address of its first-level table and its ASID (its partition's, or
+    /// for a guest thread its guest address space's).
+    pub fn running_space(&self) -> Option<(usize, u8)> {
+        let thread = &self.threads[self.current?];
+        match thread.guest.and_then(|guest| guest.space) {
+            Some(space) => self.objects.guests.get(space).map(|s| (s.table, s.asid)),
+            None => {
+                let partition = &self.partitions[thread.partition];
+                Some((partition.table, partition.asid))
+            }
+        }
+    }
+
     /// Picks the first thing to run.
     pub fn start(&mut self, machine: &mut impl Machine) -> Next {
         self.current = None;
@@ -180,6 +202,9 @@ impl<'a> System<'a> {
             // Only user threads can make system calls.
             return self.dispatch(machine);
         };
+        if self.threads[index].guest.is_some() {
+            return self.guest_exception(index, ExceptionKind::SupervisorCall, None, machine);
+        }
         if let Some(next) = self.fastpath(index) {
             return next;
         }
@@ -215,6 +240,19 @@ impl<'a> System<'a> {
             Syscall::PartitionStop => (self.partition_stop(index, machine), After::Schedule),
             Syscall::FrameSplit => (self.frame_split(index), After::Resume),
             Syscall::FrameReach => (self.frame_reach(index), After::Resume),
+            Syscall::SpaceMap => (self.space_map(index, machine), After::Resume),
+            Syscall::SpaceUnmap => (self.space_unmap(index, machine), After::Resume),
+            Syscall::SpaceReset => (self.space_reset(index, machine), After::Resume),
+            Syscall::ThreadBind => (self.thread_bind(index), After::Resume),
+            Syscall::ThreadSetPriority => (self.thread_set_priority(index), After::Schedule),
+            Syscall::ThreadReadRegisters => {
+                (self.thread_read_registers(index, machine), After::Resume)
+            }
+            Syscall::ThreadWriteRegisters => {
+                (self.thread_write_registers(index, machine), After::Resume)
+            }
+            Syscall::ThreadResume => (self.thread_resume(index), After::Schedule),
+            Syscall::ThreadSuspend => (self.thread_suspend(index, machine), After::Schedule),
         };
         let thread = &mut self.threads[index];
         match result {
@@ -259,11 +297,16 @@ impl<'a> System<'a> {
             partition: &p.name,
             thread: &thread.name,
         });
+        // A guest kernel's processes do not outlive it: the partition
+        // finishes with its last own thread.
         let any_left = self.threads.iter().any(|t| {
-            t.partition == partition && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
+            t.partition == partition
+                && t.guest.is_none()
+                && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
         });
         if !any_left {
             self.partitions[partition].state = PartitionState::Finished;
+            self.end_guest_objects(partition, machine);
             machine.report(Event::PartitionFinished {
                 partition: &self.partitions[partition].name,
             });
@@ -272,13 +315,18 @@ impl<'a> System<'a> {
         self.dispatch(machine)
     }
 
-    /// The current thread faulted: stop its whole partition and report it.
+    /// The current thread faulted: a guest thread's exception goes to its
+    /// handler; a fault in the grant window to the partition's pager, if it
+    /// has one; otherwise its whole partition stops, reported.
     pub fn on_user_fault(&mut self, fault: UserFault, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
             return self.dispatch(machine);
         };
         self.fast_call = None;
-        if self.page_fault_to_pager(index, fault) {
+        if self.threads[index].guest.is_some() {
+            return self.guest_exception(index, fault.exception, fault.fault, machine);
+        }
+        if self.page_fault_to_pager(index, fault, machine) {
             self.current = None;
             return self.dispatch(machine);
         }
@@ -299,20 +347,70 @@ impl<'a> System<'a> {
         });
     }
 
+    /// Guest thread `index` executed `svc` or took a fault (`exception`,
+    /// with the decoded abort if it was one): its handler gets it, and
+    /// whatever can run next runs.
+    fn guest_exception(
+        &mut self,
+        index: usize,
+        exception: ExceptionKind,
+        fault: Option<crate::fault::Fault>,
+        machine: &mut impl Machine,
+    ) -> Next {
+        self.fast_call = None;
+        let fault = UserFault {
+            exception,
+            pc: self.threads[index].context.pc,
+            fault,
+        };
+        self.exception_to_handler(index, fault, machine);
+        self.current = None;
+        self.dispatch(machine)
+    }
+
     /// Stops `partition`: every thread of it leaves IPC (its callers and
-    /// waiters get `PeerGone`) and endpoints only it received on close.
+    /// waiters get `PeerGone`), endpoints only it received on close, and
+    /// its guest address spaces are emptied.
     fn stop_partition(&mut self, partition: usize, machine: &mut impl Machine) {
         self.partitions[partition].state = PartitionState::Stopped;
         for t in 0..self.threads.len() {
             let thread = &self.threads[t];
             if thread.partition == partition
-                && matches!(thread.state, ThreadState::Ready | ThreadState::Blocked)
+                && matches!(
+                    thread.state,
+                    ThreadState::Ready | ThreadState::Blocked | ThreadState::Suspended
+                )
             {
                 self.release_ipc(t, machine);
+                self.threads[t].fault = None;
                 self.threads[t].state = ThreadState::Stopped;
             }
         }
+        self.end_guest_objects(partition, machine);
         self.release_endpoints_of(partition);
+    }
+
+    /// `partition` ended (stopped, or its last own thread exited): its
+    /// guest threads stop and its guest address spaces are emptied, their
+    /// page tables back in the budget and their mappings forgotten.
+    fn end_guest_objects(&mut self, partition: usize, machine: &mut impl Machine) {
+        for t in 0..self.threads.len() {
+            let thread = &self.threads[t];
+            if thread.partition == partition
+                && thread.guest.is_some()
+                && thread.state != ThreadState::Stopped
+            {
+                self.release_ipc(t, machine);
+                self.threads[t].fault = None;
+                self.threads[t].state = ThreadState::Stopped;
+            }
+        }
+        for s in 0..self.objects.guests.count() {
+            let space = crate::cap::SpaceId(s as u16);
+            if self.objects.guests.get(space).map(|g| usize::from(g.partition)) == Some(partition) {
+                self.reset_space(space, machine);
+            }
+        }
     }
 
     /// Takes thread `index` out of all IPC: whoever waits on it (a caller
@@ -797,7 +895,7 @@ pub(crate) mod tests {
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
         system.cpu_start(&mut frame, &mut m);
-        for number in [0, 22, 99, 0x123456, u32::MAX] {
+        for number in [0, 31, 99, 0x123456, u32::MAX] {
             frame.r[7] = number;
             assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
             assert_eq!(frame.r[0], SyscallError::UnknownSyscall as u32);
