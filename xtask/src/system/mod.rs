@@ -10,6 +10,7 @@
 pub mod build;
 pub mod description;
 pub mod fit;
+pub mod guest;
 pub mod tmem;
 pub mod validate;
 
