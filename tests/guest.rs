@@ -20,6 +20,9 @@ fn a_guest_kernel_runs_its_processes_and_the_kernel_holds_them_to_their_spaces()
     // Served system calls, demand paging and exit codes.
     for line in [
         "process 0: hello from the first process",
+        // A process's `svc` is its guest kernel's, whatever the number:
+        // 5 is the kernel's `call`, but a process has no capabilities.
+        "process 0: unknown system call 5",
         "process 0 exited with code 0x0",
         "process 1: second process: wrote and read back three demand-mapped pages",
         "process 1 exited with code 0x6",
@@ -105,5 +108,39 @@ fn a_guest_kernel_runs_its_processes_and_the_kernel_holds_them_to_their_spaces()
     }
     assert!(has("guest kernel: done"), "{transcript}");
     assert!(report.find("failed").is_none(), "{transcript}");
+    assert!(report.find("kernel invariants hold").is_some(), "{transcript}");
+}
+
+#[test]
+fn stopping_a_guest_kernel_stops_its_processes() {
+    let report = boot_system("guest-stop");
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "{transcript}"
+    );
+    assert!(
+        report
+            .find("the looper runs; the guest kernel now faults")
+            .is_some(),
+        "{transcript}"
+    );
+    assert!(
+        report.find("partition guest-kernel stopped").is_some(),
+        "{transcript}"
+    );
+    // The counter runs on for 150 ms; had the looper outlived its guest
+    // kernel, it would have run in every one of the guest kernel's
+    // windows since.
+    let summary = report
+        .find("partition guest-kernel: stopped, ")
+        .unwrap_or_else(|| panic!("no summary\n{transcript}"));
+    let windows = number_after(summary, "stopped, ").unwrap_or(0);
+    let running = number_after(summary, "of windows, ").unwrap_or(u64::MAX);
+    assert!(
+        windows >= 60 && running <= 15,
+        "the guest kernel's windows went unused after the stop: {summary}"
+    );
     assert!(report.find("kernel invariants hold").is_some(), "{transcript}");
 }

@@ -18,7 +18,7 @@ use crate::toolchain::Toolchain;
 use crate::{workspace, Error};
 
 /// The benchmark systems, by name under `systems/`.
-pub const SYSTEMS: &[&str] = &["bench-ipc", "bench-grant", "bench-tmem"];
+pub const SYSTEMS: &[&str] = &["bench-ipc", "bench-grant", "bench-tmem", "bench-guest"];
 
 /// One measured figure.
 #[derive(Clone, Debug, PartialEq, Eq)]

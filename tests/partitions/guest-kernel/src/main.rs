@@ -26,6 +26,10 @@
 //! processes that yield to each other — each timed over many rounds and
 //! logged as a `bench` figure.
 //!
+//! Argument 3: starts the looper, lets it run 10 ms beside itself, then
+//! reads kernel memory, so the kernel stops this partition — and with it
+//! the looper (`tests/systems/guest-stop.toml`).
+//!
 //! Argument 1: sends its address space (slot 8) to the guest kernel over
 //! the endpoint in slot 1, then ends.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -103,6 +107,9 @@ mod partition {
         if start.argument == 2 {
             return bench();
         }
+        if start.argument == 3 {
+            return fault_with_a_process_running();
+        }
         let mut kernel = GuestKernel::new();
         foreign_space_checks();
         kernel.argument_checks();
@@ -177,6 +184,24 @@ mod partition {
                 elapsed_us
             );
         }
+    }
+
+    fn fault_with_a_process_running() {
+        let mut kernel = GuestKernel::new();
+        let started = kernel
+            .prepare(0, Image::Looper)
+            .and_then(|()| thread(0).set_priority(5))
+            .and_then(|()| kernel.launch(0, [0, 0]));
+        if let Err(error) = started {
+            return defmt::error!("the looper did not start: {=str}", error.name());
+        }
+        let until = syscall::clock_us() + 10_000;
+        while syscall::clock_us() < until {
+            syscall::yield_now();
+        }
+        defmt::info!("the looper runs; the guest kernel now faults");
+        // SAFETY: deliberately faults: the kernel stops this partition.
+        unsafe { core::ptr::read_volatile(0xC000_0000 as *const u32) };
     }
 
     fn hand_over_a_space() {
