@@ -108,7 +108,10 @@ fn a_guest_kernel_runs_its_processes_and_the_kernel_holds_them_to_their_spaces()
     }
     assert!(has("guest kernel: done"), "{transcript}");
     assert!(report.find("failed").is_none(), "{transcript}");
-    assert!(report.find("kernel invariants hold").is_some(), "{transcript}");
+    assert!(
+        report.find("kernel invariants hold").is_some(),
+        "{transcript}"
+    );
 }
 
 #[test]
@@ -142,5 +145,8 @@ fn stopping_a_guest_kernel_stops_its_processes() {
         windows >= 60 && running <= 15,
         "the guest kernel's windows went unused after the stop: {summary}"
     );
-    assert!(report.find("kernel invariants hold").is_some(), "{transcript}");
+    assert!(
+        report.find("kernel invariants hold").is_some(),
+        "{transcript}"
+    );
 }

@@ -13,8 +13,8 @@
 //! Nothing here keeps state: it only moves words to and from registers.
 
 use kernel_abi::cap::Rights;
-pub use kernel_abi::guest::{FaultAccess, ReplyAction, REGISTER_WORDS};
 use kernel_abi::guest::{ExceptionHeader, ExceptionKind, PSR, REGISTER_BYTES, REPLY_REGISTERS};
+pub use kernel_abi::guest::{FaultAccess, ReplyAction, REGISTER_WORDS};
 #[cfg(target_os = "none")]
 use kernel_abi::syscall::Syscall;
 #[cfg(target_os = "none")]
@@ -160,7 +160,10 @@ impl ExceptionMessage {
 pub enum Resume {
     /// Run on, with `r0`.. set to `results` (at most three: a system
     /// call's results), everything else unchanged.
-    With { results: [u32; REPLY_REGISTERS], count: u8 },
+    With {
+        results: [u32; REPLY_REGISTERS],
+        count: u8,
+    },
     /// Stay suspended until `thread_resume`.
     Suspend,
 }
@@ -267,7 +270,12 @@ impl AddressSpace {
         address: u32,
         rights: MapRights,
     ) -> Result<(), SyscallError> {
-        let args = [u32::from(self.0), u32::from(frame.0), address, rights.bits()];
+        let args = [
+            u32::from(self.0),
+            u32::from(frame.0),
+            address,
+            rights.bits(),
+        ];
         call(Syscall::SpaceMap, args)
     }
 
@@ -287,7 +295,12 @@ impl GuestThread {
     /// Binds the (suspended) thread to `space`, its exceptions going to
     /// the endpoint capability in slot `exceptions`.
     pub fn bind(self, space: AddressSpace, exceptions: u16) -> Result<(), SyscallError> {
-        let args = [u32::from(self.0), u32::from(space.0), u32::from(exceptions), 0];
+        let args = [
+            u32::from(self.0),
+            u32::from(space.0),
+            u32::from(exceptions),
+            0,
+        ];
         call(Syscall::ThreadBind, args)
     }
 
@@ -314,7 +327,10 @@ impl GuestThread {
         let from = registers.0.as_ptr() as u32;
         // SAFETY: the kernel only reads the REGISTER_BYTES at `from`.
         crate::syscall::result(unsafe {
-            call4(Syscall::ThreadWriteRegisters, [u32::from(self.0), from, 0, 0])
+            call4(
+                Syscall::ThreadWriteRegisters,
+                [u32::from(self.0), from, 0, 0],
+            )
         })
     }
 
@@ -470,7 +486,10 @@ mod tests {
         assert_eq!(Resume::returning(42).words(), ([0, 42, 0, 0], 2));
         assert_eq!(Resume::Suspend.words(), ([1, 0, 0, 0], 1));
         let start = Registers::start(0x10_0000, 0x20_0000, 5);
-        assert_eq!((start.pc(), start.sp(), start.0[0]), (0x10_0000, 0x20_0000, 5));
+        assert_eq!(
+            (start.pc(), start.sp(), start.0[0]),
+            (0x10_0000, 0x20_0000, 5)
+        );
         let bytes = start.to_bytes();
         assert_eq!(Registers::from_bytes(&bytes), Some(start));
         assert_eq!(Registers::from_bytes(&bytes[..64]), None);

@@ -74,6 +74,7 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-uart-driver",
     "test-tmem-prober",
     "test-fuzzer",
+    "test-guest-kernel",
     "test-victim",
     "tmem-client",
     "guest-tmem-workload",

@@ -262,7 +262,12 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
             &field("address_spaces"),
             "greater than 0",
         );
-        rejected("threads = 8,", "threads = 0,", &field("threads"), "greater than 0");
+        rejected(
+            "threads = 8,",
+            "threads = 0,",
+            &field("threads"),
+            "greater than 0",
+        );
         rejected(
             "page_table_kib = 32",
             "page_table_kib = 0",
@@ -339,7 +344,10 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
                 );
             check(&text)
         };
-        assert!(both(127, 126, 1).is_ok(), "2 partitions + 253 spaces: ASIDs 1..=255");
+        assert!(
+            both(127, 126, 1).is_ok(),
+            "2 partitions + 253 spaces: ASIDs 1..=255"
+        );
         let error = both(127, 127, 1).unwrap_err();
         assert_eq!(error.field, "partition[1].guest.address_spaces");
         assert!(error.reason.contains("need 256 ASIDs"), "{error}");

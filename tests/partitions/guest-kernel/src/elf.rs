@@ -87,7 +87,7 @@ impl<'a> Elf<'a> {
                 .is_some_and(|end| end <= bytes.len());
             let end = segment.vaddr.checked_add(segment.memory_size);
             if !in_file
-                || segment.vaddr % 4096 != 0
+                || !segment.vaddr.is_multiple_of(4096)
                 || segment.file_size > segment.memory_size
                 || end.is_none_or(|end| end > 0x8000_0000)
                 || (segment.executable && segment.writable)

@@ -155,7 +155,12 @@ mod partition {
         kernel.partner[3] = Some(2);
         // Each run is ROUNDS events (round trips, faults, switches), over
         // this many processes.
-        type Run<'a> = (&'a str, &'a str, usize, fn(&mut GuestKernel) -> Result<(), SyscallError>);
+        type Run<'a> = (
+            &'a str,
+            &'a str,
+            usize,
+            fn(&mut GuestKernel) -> Result<(), SyscallError>,
+        );
         let runs: [Run<'_>; 3] = [
             ("guest.syscall.roundtrip", "round trip", 1, |kernel| {
                 kernel.launch(0, [ROUNDS, NULL])
@@ -326,9 +331,8 @@ mod partition {
             let page = self.new_page()?;
             // SAFETY: the page is this guest kernel's own view of a frame
             // it just split off, mapped read/write, used by nothing else.
-            let view = unsafe {
-                core::slice::from_raw_parts_mut(view_address(page) as *mut u8, 4096)
-            };
+            let view =
+                unsafe { core::slice::from_raw_parts_mut(view_address(page) as *mut u8, 4096) };
             view[offset..offset + data.len()].copy_from_slice(data);
             let cap_rights = match rights {
                 MapRights::Read => Rights::READ,
@@ -479,7 +483,11 @@ mod partition {
                     (Resume::Suspend, true)
                 }
                 Exception::Undefined { pc } => {
-                    defmt::info!("process {=usize}: undefined instruction at {=u32:#x}, killed", k, pc);
+                    defmt::info!(
+                        "process {=usize}: undefined instruction at {=u32:#x}, killed",
+                        k,
+                        pc
+                    );
                     self.processes[k].state = State::Ended;
                     (Resume::Suspend, true)
                 }
