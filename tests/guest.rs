@@ -106,6 +106,10 @@ fn a_guest_kernel_runs_its_processes_and_the_kernel_holds_them_to_their_spaces()
         let prefix = format!("process {k} faulted: read of 0x70000 ");
         assert_eq!(starting(&prefix), 1, "missing {prefix:?}\n{transcript}");
     }
+    assert!(
+        has("process 3: undefined instruction at 0x40000, killed"),
+        "{transcript}"
+    );
     assert!(has("guest kernel: done"), "{transcript}");
     assert!(report.find("failed").is_none(), "{transcript}");
     assert!(

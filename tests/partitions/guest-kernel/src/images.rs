@@ -9,7 +9,7 @@
 //! | hello | 0x10000 | writes a line, reads the clock twice, makes system call 5 (the kernel's `call`) on slot 0, exits 0 (99 if the clock ran backwards) |
 //! | paging | 0x20000 | pushes on its stack, writes three pages of its bss (0x30000, demand-mapped), writes a line, exits with their sum (6) |
 //! | timer | 0x50000 | reads the clock, spins, reads it again, writes a line, exits 3 (98 if it did not advance) |
-//! | snoop | 0x40000 | reads the word at the address in its `r0` and exits with it |
+//! | snoop | 0x40000 | an undefined instruction at 0x40000, then at its entry reads the word at the address in its `r0` and exits with it |
 //! | looper | 0x60000 | loops forever |
 //! | calls | 0x10000 | makes system call `r1` `r0` times, then exits 0 (benchmarks) |
 //! | faults | 0x10000 | reads 0x20000 then 0x21000, `r0` times, then exits 0 (benchmarks) |
@@ -162,6 +162,9 @@ __image_snoop_start:
     elf_header 0x40000, (snoop_entry - snoop_text), 1
     load_segment (snoop_text - __image_snoop_start), 0x40000, (snoop_end - snoop_text), (snoop_end - snoop_text), 5
 snoop_text:
+    @ Not reached from the entry: a guest kernel may start a thread here
+    @ to see an undefined instruction.
+    udf #0
 snoop_entry:
     ldr r0, [r0]
     mov r7, #3

@@ -18,7 +18,8 @@
 //! 4. uses up its page-table budget (`NoPageTable`) and gets it back by
 //!    resetting an address space;
 //! 5. maps one frame into three processes, runs a reader in each, revokes
-//!    the frame and runs them again: every one of them faults.
+//!    the frame and runs them again: every one of them faults;
+//! 6. restarts a process at an undefined instruction.
 //!
 //! Argument 2, the benchmarks (`systems/bench-guest.toml`): a process's
 //! null system call served by this guest kernel, a page fault it answers
@@ -134,6 +135,7 @@ mod partition {
         kernel.run_the_looper_then_suspend_it();
         kernel.exhaust_the_page_tables();
         kernel.revoke_a_frame_mapped_in_three_processes();
+        kernel.run_an_undefined_instruction();
         defmt::info!("guest kernel: done");
     }
 
@@ -728,6 +730,14 @@ mod partition {
                 report_error("relaunch a reader", self.launch(k, [SHARED, 0]));
             }
             self.serve(3);
+        }
+
+        /// Restarts process 3 (a snooper) at the undefined instruction at
+        /// the start of its image.
+        fn run_an_undefined_instruction(&mut self) {
+            self.processes[3].entry = 0x4_0000;
+            report_error("launch at an undefined instruction", self.launch(3, [0, 0]));
+            self.serve(1);
         }
     }
 
