@@ -16,7 +16,7 @@ use boot_info::{
     GUEST_L2_BYTES, MAX_ASIDS, MAX_GUEST_THREADS,
 };
 
-use super::description::{Description, PartitionSection};
+use super::description::PartitionSection;
 use super::validate::DescriptionError;
 
 /// The most second-level tables in a system (the kernel numbers them in
@@ -106,13 +106,13 @@ pub fn budget(
 }
 
 /// The system-wide checks, once every partition and capability is known:
-/// no description capability or pager in a guest budget's slots, ASIDs
+/// no description capability in a guest budget's slots (so no pager
+/// either: a pager's slot must hold an endpoint capability), ASIDs
 /// and guest threads and page tables within the kernel's limits. Returns
 /// the RAM the budgets take (first-level tables, page tables and their
 /// bookkeeping).
 pub fn check_system(
     file: &Path,
-    d: &Description,
     partitions: &[PartitionInfo],
     caps: &[CapInfo],
 ) -> Result<u64, DescriptionError> {
@@ -120,7 +120,7 @@ pub fn check_system(
     let mut threads = 0usize;
     let mut tables = 0u32;
     let mut memory = 0u64;
-    for (i, (p, section)) in partitions.iter().zip(&d.partitions).enumerate() {
+    for (i, p) in partitions.iter().enumerate() {
         let Some(g) = p.guest else { continue };
         let slots = u32::from(g.first_slot)..g.end_slot();
         if let Some((k, cap)) = caps
@@ -136,13 +136,6 @@ pub fn check_system(
                     "slot {} is taken by the guest budget's capabilities (slots {}..{})",
                     cap.slot, slots.start, slots.end
                 ),
-            ));
-        }
-        if let Some(pager) = section.pager.filter(|&s| slots.contains(&u32::from(s))) {
-            return Err(err(
-                file,
-                format!("partition[{i}].pager"),
-                format!("slot {pager} is taken by the guest budget's capabilities"),
             ));
         }
         asids += usize::from(g.address_spaces);

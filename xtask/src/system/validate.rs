@@ -223,7 +223,7 @@ pub fn validate(
             ));
         }
     }
-    total_memory += super::guest::check_system(file, d, &partitions, &caps)?;
+    total_memory += super::guest::check_system(file, &partitions, &caps)?;
     let mut taken = Vec::new();
     let shared = shared(&c, d, &mut total_memory, &mut taken)?;
     let devices = devices(&c, d, board, &mut taken)?;
