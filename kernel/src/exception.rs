@@ -191,10 +191,17 @@ mod tests {
         let mut words: [u32; REGISTER_WORDS] = core::array::from_fn(|i| i as u32 + 100);
         words[guest::PSR] = 0xFFFF_FFFF;
         frame.set_guest_registers(&words);
-        assert_eq!((frame.r[12], frame.sp_usr, frame.lr_usr, frame.pc), (112, 113, 114, 115));
+        assert_eq!(
+            (frame.r[12], frame.sp_usr, frame.lr_usr, frame.pc),
+            (112, 113, 114, 115)
+        );
         assert_eq!(frame.interrupted_mode(), Mode::User);
         assert_eq!(frame.spsr & 0xC0, 0x40, "IRQs on, FIQs masked");
-        assert_eq!(frame.spsr & 0xF800_0020, 0xF800_0020, "flags and Thumb kept");
+        assert_eq!(
+            frame.spsr & 0xF800_0020,
+            0xF800_0020,
+            "flags and Thumb kept"
+        );
         assert_eq!(frame.spsr & (1 << 9), 0, "no big-endian data");
         let back = frame.guest_registers();
         assert_eq!(back[..16], words[..16]);

@@ -153,7 +153,12 @@ impl<'a> KernelObjects<'a> {
         first_thread: u16,
     ) -> Result<(), ObjectError> {
         let objects = (0..budget.address_spaces)
-            .map(|k| (budget.space_slot(k), CapObject::AddressSpace(SpaceId(first_space + k))))
+            .map(|k| {
+                (
+                    budget.space_slot(k),
+                    CapObject::AddressSpace(SpaceId(first_space + k)),
+                )
+            })
             .chain((0..budget.threads).map(|k| {
                 (
                     budget.thread_slot(k),
@@ -265,25 +270,35 @@ pub(crate) mod tests {
     /// Pages the host tests' frame span covers.
     pub(crate) const FRAME_SPAN_PAGES: usize = 0x40;
 
-    /// Objects for `threads` threads, partitions with `slots` each, and the
-    /// given numbers of endpoints and notifications.
-    pub(crate) fn objects(
+    /// Objects for `threads` threads, partitions with `slots` each, two
+    /// endpoints and two notifications, the guest address spaces `spaces`
+    /// (their first-level tables first in the fake RAM at
+    /// `system::tests::GUEST_RAM`) and, if given, one partition's budget
+    /// of page tables (right after the first-level tables).
+    pub(crate) fn objects_with_guests(
         slots: &[u16],
         threads: usize,
-        endpoints: usize,
-        notifications: usize,
+        spaces: std::vec::Vec<GuestSpace>,
+        tables: Option<(u8, u16)>,
     ) -> KernelObjects<'static> {
         let layout = SpaceLayout::new(slots).unwrap();
         let total = layout.total();
+        let mut budgets = [0u16; boot_info::MAX_PARTITIONS];
+        if let Some((partition, count)) = tables {
+            budgets[usize::from(partition)] = count;
+        }
+        let count: usize = budgets.iter().map(|&b| usize::from(b)).sum();
+        let base =
+            crate::system::tests::GUEST_RAM + spaces.len() * crate::mm::guest_space::L1_BYTES;
         KernelObjects::new(
             layout,
             ObjectStorage {
                 slots: leak(total),
                 nodes: leak(total),
-                endpoints: leak(endpoints),
+                endpoints: leak(2),
                 thread_ipc: leak(threads),
                 endpoint_links: leak(threads),
-                notifications: leak(notifications),
+                notifications: leak(2),
                 waiting_on: leak(threads),
                 notification_links: leak(threads),
                 loans: leak(threads),
@@ -293,8 +308,14 @@ pub(crate) mod tests {
                 frame_refs: leak(FRAME_SPAN_PAGES),
                 frame_base: FRAME_SPAN_BASE,
                 irq_lines: leak(64),
-                guest_spaces: &mut [],
-                page_tables: PoolStorage::empty(),
+                guest_spaces: Box::leak(spaces.into_boxed_slice()),
+                page_tables: PoolStorage {
+                    base,
+                    budgets,
+                    next: leak(count),
+                    users: leak(count),
+                    owners: leak(count * crate::mm::L2_ENTRIES),
+                },
             },
         )
         .unwrap()

@@ -22,9 +22,9 @@ use crate::machine::{Machine as _, UserFault};
 use crate::mm::boot_alloc::{BootAllocator, OutOfMemory};
 use crate::mm::descriptor::L1Entry;
 use crate::mm::guest_space::{GuestSpace, L1_BYTES};
-use crate::mm::table_pool::{PoolStorage, TABLE_BYTES};
 use crate::mm::kernel_space::L2Table;
 use crate::mm::layout;
+use crate::mm::table_pool::{PoolStorage, TABLE_BYTES};
 use crate::mm::user_space::{Backing, Region, Rights, SpaceError, USER_L1_ENTRIES};
 use crate::objects::{KernelObjects, ObjectError, ObjectStorage};
 use crate::partition::{self, LoadError, Partition, PartitionState};
@@ -129,7 +129,8 @@ pub fn boot() -> Result<(), BootError> {
         machine.zero_phys(*slot, region.size as usize);
     }
 
-    let guest_threads = |p: &boot_info::PartitionInfo| p.guest.map_or(0, |g| usize::from(g.threads));
+    let guest_threads =
+        |p: &boot_info::PartitionInfo| p.guest.map_or(0, |g| usize::from(g.threads));
     let thread_count = info
         .partitions
         .iter()

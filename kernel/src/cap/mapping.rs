@@ -137,9 +137,13 @@ mod tests {
         let mut maps = MappingTable::new(layout(), &mut entries).unwrap();
         let a = SlotRef::new(0, 0);
         maps.record(a, None, 0x40_0000, 2).unwrap();
-        assert_eq!(maps.record(a, None, 0x50_0000, 1), Err(CapError::SlotOccupied));
+        assert_eq!(
+            maps.record(a, None, 0x50_0000, 1),
+            Err(CapError::SlotOccupied)
+        );
         maps.record(SlotRef::new(1, 0), None, 0x40_1000, 1).unwrap();
-        maps.record(SlotRef::new(0, 1), Some(SpaceId(3)), 0x40_2000, 1).unwrap();
+        maps.record(SlotRef::new(0, 1), Some(SpaceId(3)), 0x40_2000, 1)
+            .unwrap();
         assert_eq!(
             maps.record(SlotRef::new(2, 0), None, 0, 1),
             Err(CapError::OutOfRange)

@@ -76,6 +76,13 @@ impl<'a> GuestSpaces<'a> {
         GuestSpaces { spaces, pool }
     }
 
+    /// Space `id`, to change (host tests only: to build states that
+    /// otherwise take several partitions' budgets).
+    #[cfg(test)]
+    pub(crate) fn space_mut(&mut self, id: SpaceId) -> Option<&mut GuestSpace> {
+        self.spaces.get_mut(usize::from(id.0))
+    }
+
     /// The page-table budgets (for reading).
     pub fn pool(&self) -> &TablePool<'a> {
         &self.pool
@@ -197,6 +204,13 @@ impl<'a> GuestSpaces<'a> {
                 }
             }
         }
+    }
+
+    /// The capability (global slot number) that mapped the page at `va`
+    /// in `id`, if it is mapped.
+    pub fn owner_at(&self, id: SpaceId, va: u32, machine: &impl Machine) -> Option<u16> {
+        let table = self.table_of(id, va, machine)?;
+        self.pool.owner(table, page_index(va))
     }
 
     /// The first mapped page of `id` at or after `from` and below `end`,
@@ -326,6 +340,53 @@ impl<'a> GuestSpaces<'a> {
     }
 }
 
+impl GuestSpaces<'_> {
+    /// Checks the tables themselves against the kernel's records (host
+    /// tests; it reads every first-level entry): each entry points at a
+    /// table of the space's partition recorded for that megabyte, and a
+    /// page's entry is present exactly when an owner is recorded.
+    pub fn check_tables(&self, machine: &impl Machine) -> Result<(), &'static str> {
+        for (index, space) in self.spaces.iter().enumerate() {
+            let id = SpaceId(index as u16);
+            for section in 0..(USER_TOP as usize / SECTION_SIZE) {
+                let mut bytes = [0u8; 4];
+                machine.read_phys(space.table + section * 4, &mut bytes);
+                match L1Entry(u32::from_le_bytes(bytes)).kind() {
+                    L1Kind::Fault => {}
+                    L1Kind::PageTable { table } => {
+                        let Some(t) = self.pool.table_at(space.partition, id, table) else {
+                            return Err("a first-level entry points outside the budget");
+                        };
+                        if self.pool.user(t).map(|u| usize::from(u.section)) != Some(section) {
+                            return Err("a table maps another megabyte than recorded");
+                        }
+                        for page in 0..L2_ENTRIES {
+                            machine.read_phys(table + page * 4, &mut bytes);
+                            let present = L2Entry(u32::from_le_bytes(bytes)).page().is_some();
+                            if present != self.pool.owner(t, page).is_some() {
+                                return Err("a page's entry and its owner disagree");
+                            }
+                        }
+                    }
+                    _ => return Err("a guest first-level entry is not a page table"),
+                }
+            }
+            if self.pool.tables_of(id).count()
+                != (0..USER_TOP as usize / SECTION_SIZE)
+                    .filter(|&section| {
+                        let mut bytes = [0u8; 4];
+                        machine.read_phys(space.table + section * 4, &mut bytes);
+                        bytes != [0; 4]
+                    })
+                    .count()
+            {
+                return Err("a table in use is not in its space's first-level table");
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `pages` pages from `virt`: page aligned, at least one, all below the
 /// kernel half.
 pub fn check_range(virt: u32, pages: u32) -> Result<(), SyscallError> {
@@ -398,7 +459,15 @@ pub(crate) mod tests {
     fn maps_pages_with_tables_from_the_budget_and_unmaps_them() {
         let (mut s, mut m) = spaces(2);
         s.check_map(A, 0x10_0000, 2, &m).unwrap();
-        s.map(A, 0x10_0000, 0x6800_0000, 2, PageRights::ReadExecute, 7, &mut m);
+        s.map(
+            A,
+            0x10_0000,
+            0x6800_0000,
+            2,
+            PageRights::ReadExecute,
+            7,
+            &mut m,
+        );
         assert_eq!(entry(&m, &s, A, 0x10_1000), Some(0x6800_1000));
         assert_eq!(entry(&m, &s, B, 0x10_1000), None, "another space");
         assert_eq!(s.pool.free_count(1), 1);
@@ -421,7 +490,15 @@ pub(crate) mod tests {
     fn running_out_of_tables_is_an_error_and_reset_gives_them_back() {
         let (mut s, mut m) = spaces(2);
         s.map(A, 0x10_0000, 0x6800_0000, 1, PageRights::Read, 1, &mut m);
-        s.map(B, 0x20_0000, 0x6800_0000, 1, PageRights::ReadWrite, 2, &mut m);
+        s.map(
+            B,
+            0x20_0000,
+            0x6800_0000,
+            1,
+            PageRights::ReadWrite,
+            2,
+            &mut m,
+        );
         assert_eq!(
             s.check_map(A, 0x30_0000, 1, &m),
             Err(SyscallError::NoPageTable)
@@ -447,9 +524,19 @@ pub(crate) mod tests {
         s.map(A, 0x0000_3000, 0x6800_0000, 1, PageRights::Read, 5, &mut m);
         s.map(A, 0x7FF0_0000, 0x6800_1000, 2, PageRights::Read, 6, &mut m);
         assert_eq!(s.next_owner(A, 0, USER_TOP, &m), Some((0x3000, 5)));
-        assert_eq!(s.next_owner(A, 0x4000, USER_TOP, &m), Some((0x7FF0_0000, 6)));
-        assert_eq!(s.next_owner(A, 0x7FF0_1000, USER_TOP, &m), Some((0x7FF0_1000, 6)));
-        assert_eq!(s.next_owner(A, 0x4000, 0x7FF0_0000, &m), None, "end excluded");
+        assert_eq!(
+            s.next_owner(A, 0x4000, USER_TOP, &m),
+            Some((0x7FF0_0000, 6))
+        );
+        assert_eq!(
+            s.next_owner(A, 0x7FF0_1000, USER_TOP, &m),
+            Some((0x7FF0_1000, 6))
+        );
+        assert_eq!(
+            s.next_owner(A, 0x4000, 0x7FF0_0000, &m),
+            None,
+            "end excluded"
+        );
         assert_eq!(s.next_owner(B, 0, USER_TOP, &m), None);
     }
 

@@ -289,7 +289,13 @@ pub(crate) mod tests {
         let c = p.allocate(2, SpaceId(1), 0).unwrap();
         assert_eq!((a.0, b.0, c.0), (0, 1, 2));
         assert_eq!(p.address(c), 0x6300_0800);
-        assert_eq!(p.user(b), Some(TableUse { space: S, section: 4 }));
+        assert_eq!(
+            p.user(b),
+            Some(TableUse {
+                space: S,
+                section: 4
+            })
+        );
         assert_eq!(p.table_at(1, S, 0x6300_0400), Some(b));
         assert_eq!(p.table_at(2, S, 0x6300_0400), None, "another budget");
         assert_eq!(p.table_at(2, S, 0x6300_0800), None, "another space");
@@ -311,7 +317,16 @@ pub(crate) mod tests {
         assert_eq!(p.owner(t, 255), Some(42));
         assert_eq!(p.owner(t, 0), None);
         let listed: std::vec::Vec<_> = p.tables_of(SpaceId(2)).collect();
-        assert_eq!(listed, [(t, TableUse { space: SpaceId(2), section: 7 })]);
+        assert_eq!(
+            listed,
+            [(
+                t,
+                TableUse {
+                    space: SpaceId(2),
+                    section: 7
+                }
+            )]
+        );
         assert_eq!(p.tables_of(S).count(), 0);
         p.set_owner(t, 255, None);
         p.release(t);

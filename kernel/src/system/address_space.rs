@@ -68,7 +68,10 @@ impl<'a> System<'a> {
         rights: Rights,
     ) -> Result<SpaceId, SyscallError> {
         let at = self.own_slot(index, register)?;
-        let cap = self.objects.caps.lookup(at, CapKind::AddressSpace, rights)?;
+        let cap = self
+            .objects
+            .caps
+            .lookup(at, CapKind::AddressSpace, rights)?;
         let CapObject::AddressSpace(space) = cap.object else {
             return Err(SyscallError::WrongType);
         };
@@ -102,9 +105,7 @@ impl<'a> System<'a> {
         if self.objects.mappings.get(at).is_some() {
             return Err(SyscallError::SlotOccupied);
         }
-        self.objects
-            .guests
-            .check_map(space, virt, pages, machine)?;
+        self.objects.guests.check_map(space, virt, pages, machine)?;
         let owner = self
             .objects
             .mappings
@@ -219,10 +220,7 @@ mod tests {
             Err(SyscallError::KernelAddress)
         );
         assert_eq!(user_range(USER_TOP, 1), Err(SyscallError::KernelAddress));
-        assert_eq!(
-            user_range(0xFFFF_F000, 2),
-            Err(SyscallError::KernelAddress)
-        );
+        assert_eq!(user_range(0xFFFF_F000, 2), Err(SyscallError::KernelAddress));
         assert_eq!(user_range(USER_TOP - PAGE_SIZE, 1), Ok(USER_TOP));
     }
 }

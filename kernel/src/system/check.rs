@@ -94,7 +94,11 @@ impl<'a> System<'a> {
         if owner != Some(at.partition) || mapping.partition != at.partition {
             return Err("a guest mapping is in another partition's address space");
         }
-        let global = self.objects.mappings.global(at).ok_or("a mapping's slot has no number")?;
+        let global = self
+            .objects
+            .mappings
+            .global(at)
+            .ok_or("a mapping's slot has no number")?;
         let pool = self.objects.guests.pool();
         let mut pages = 0u32;
         for (table, used) in pool.tables_of(space) {
@@ -145,7 +149,11 @@ impl<'a> System<'a> {
             return Err("a thread waits on a fault handler without being blocked");
         }
         if let Some(space) = thread.guest.and_then(|guest| guest.space) {
-            let owner = self.objects.guests.get(space).map(|s| usize::from(s.partition));
+            let owner = self
+                .objects
+                .guests
+                .get(space)
+                .map(|s| usize::from(s.partition));
             if owner != Some(thread.partition) {
                 return Err("a guest thread is bound to another partition's address space");
             }

@@ -130,11 +130,7 @@ impl<'a> System<'a> {
         request: &SendRequest,
         machine: &impl Machine,
     ) -> Result<(), SyscallError> {
-        let Some(caller) = self
-            .objects
-            .endpoints
-            .reply_target(ThreadId(server as u16))
-        else {
+        let Some(caller) = self.objects.endpoints.reply_target(ThreadId(server as u16)) else {
             return Ok(());
         };
         let waiting = &self.threads[caller.index()];

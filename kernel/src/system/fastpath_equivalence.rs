@@ -8,7 +8,7 @@ extern crate std;
 
 use proptest::prelude::*;
 
-use super::random_calls::{call, rig, step, Step, CAPS};
+use super::random_calls::{call, machine, rig, step, Step, CAPS};
 use super::{Next, System};
 use crate::exception::{ExceptionKind, TrapFrame};
 use crate::machine::tests::FakeMachine;
@@ -78,10 +78,7 @@ fn compare(steps: &[Step]) -> Result<usize, std::string::String> {
     let mut fast = fast_rig.system_with_caps(&[(0, 1), (1, 1)], 0, &CAPS);
     let mut slow = slow_rig.system_with_caps(&[(0, 1), (1, 1)], 0, &CAPS);
     slow.fastpath = false;
-    let (mut fm, mut sm) = (
-        FakeMachine::new(0x6100_0000, 0x1000),
-        FakeMachine::new(0x6100_0000, 0x1000),
-    );
+    let (mut fm, mut sm) = (machine(), machine());
     let (mut ff, mut sf) = (TrapFrame::default(), TrapFrame::default());
     let mut next = fast.cpu_start(&mut ff, &mut fm);
     if next != slow.cpu_start(&mut sf, &mut sm) {

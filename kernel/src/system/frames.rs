@@ -33,11 +33,7 @@ const ARG1: usize = 1;
 const ARG2: usize = 2;
 
 impl<'a> System<'a> {
-    pub(super) fn own_slot(
-        &self,
-        index: usize,
-        register: usize,
-    ) -> Result<SlotRef, SyscallError> {
+    pub(super) fn own_slot(&self, index: usize, register: usize) -> Result<SlotRef, SyscallError> {
         let slot = CapSlot::from_register(self.threads[index].context.r[register])
             .ok_or(SyscallError::InvalidArgument)?;
         Ok(SlotRef::new(self.threads[index].partition as u8, slot.0))

@@ -185,7 +185,12 @@ impl<'a> System<'a> {
             GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).is_ok(),
             GrantKind::Transfer => {
                 if let Some(mapping) = self.objects.mappings.take(source) {
-                    super::frames::unmap(self.partitions, &mut self.objects.guests, mapping, machine);
+                    super::frames::unmap(
+                        self.partitions,
+                        &mut self.objects.guests,
+                        mapping,
+                        machine,
+                    );
                 }
                 self.objects.caps.move_cap(source, dest).is_ok()
             }

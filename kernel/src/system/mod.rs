@@ -407,7 +407,13 @@ impl<'a> System<'a> {
         }
         for s in 0..self.objects.guests.count() {
             let space = crate::cap::SpaceId(s as u16);
-            if self.objects.guests.get(space).map(|g| usize::from(g.partition)) == Some(partition) {
+            if self
+                .objects
+                .guests
+                .get(space)
+                .map(|g| usize::from(g.partition))
+                == Some(partition)
+            {
                 self.reset_space(space, machine);
             }
         }
@@ -594,10 +600,18 @@ impl<'a> System<'a> {
 }
 
 /// Makes blocked thread `index` of `threads` runnable with `error` as its
-/// call's result.
+/// call's result — or, for a guest thread (whose only calls are its
+/// exceptions, and whose registers are its process's), suspends it as it
+/// is: its guest kernel decides what becomes of it. A fault it waited on
+/// is forgotten either way.
 fn fail_blocked(threads: &mut [Thread], index: usize, error: SyscallError) {
     if let Some(thread) = threads.get_mut(index) {
         if thread.state == ThreadState::Blocked {
+            thread.fault = None;
+            if thread.guest.is_some() {
+                thread.state = ThreadState::Suspended;
+                return;
+            }
             crate::ipc::message::fail(&mut thread.context, error);
             thread.state = ThreadState::Ready;
         }
@@ -669,14 +683,38 @@ pub(crate) mod tests {
     pub(super) struct Rig {
         pub partitions: Vec<Partition>,
         pub threads: Vec<Thread>,
+        /// A guest budget: the partition, the budget, and the index of its
+        /// first guest thread.
+        pub guest: Option<(u8, boot_info::GuestBudget, u16)>,
     }
+
+    /// Where a rig's guest first-level tables start in fake RAM (a
+    /// machine over [`GUEST_RAM`]`..+`[`GUEST_RAM_SIZE`] holds them, the
+    /// page tables after them, and room for IPC buffers at the end).
+    pub(crate) const GUEST_RAM: usize = 0x6101_0000;
+    /// Bytes of fake RAM a guest rig's tables need, with room to spare.
+    pub(super) const GUEST_RAM_SIZE: usize = 0x2_0000;
 
     impl Rig {
         pub fn new(threads: Vec<Thread>) -> Rig {
             Rig {
                 partitions: std::vec![partition("a"), partition("b")],
                 threads,
+                guest: None,
             }
+        }
+
+        /// Partition `partition` becomes a guest kernel with `budget`: its
+        /// guest threads join the end of the thread table.
+        pub fn with_guest(mut self, partition: u8, budget: boot_info::GuestBudget) -> Rig {
+            let first = self.threads.len() as u16;
+            for number in 0..budget.threads {
+                let name = Name::try_from("g").unwrap();
+                self.threads
+                    .push(Thread::guest(name, usize::from(partition), number));
+            }
+            self.guest = Some((partition, budget, first));
+            self
         }
 
         /// A third partition, `s`, passive.
@@ -721,8 +759,20 @@ pub(crate) mod tests {
             caps: &[(u8, u16, boot_info::CapObjectInfo, u32, u32)],
             irqs: &[(u32, u16, u32)],
         ) -> System<'_> {
-            let slots = std::vec![8u16; self.partitions.len()];
-            let mut objects = crate::objects::tests::objects(&slots, self.threads.len(), 2, 2);
+            let slot_count = self.guest.map_or(8, |(_, b, _)| 8.max(b.end_slot() as u16));
+            let slots = std::vec![slot_count; self.partitions.len()];
+            let spaces = self.guest_spaces();
+            let mut objects = crate::objects::tests::objects_with_guests(
+                &slots,
+                self.threads.len(),
+                spaces,
+                self.guest.map(|(p, b, _)| (p, b.page_tables)),
+            );
+            if let Some((partition, budget, first)) = self.guest {
+                objects
+                    .grant_guest_caps(partition, &budget, 0, first)
+                    .unwrap();
+            }
             let mut info = irq_info(irqs);
             for &(partition, slot, object, rights, badge) in caps {
                 info.caps
@@ -746,6 +796,24 @@ pub(crate) mod tests {
                 idle(),
                 stop,
             )
+        }
+    }
+
+    impl Rig {
+        /// The guest budget's address spaces: ASIDs after the
+        /// partitions', first-level tables from [`GUEST_RAM`], 8 KiB each.
+        fn guest_spaces(&self) -> Vec<crate::mm::guest_space::GuestSpace> {
+            let Some((partition, budget, _)) = self.guest else {
+                return Vec::new();
+            };
+            (0..usize::from(budget.address_spaces))
+                .map(|k| crate::mm::guest_space::GuestSpace {
+                    partition,
+                    asid: (self.partitions.len() + k + 1) as u8,
+                    table: GUEST_RAM + k * crate::mm::guest_space::L1_BYTES,
+                    mapped: 0,
+                })
+                .collect()
         }
     }
 

@@ -132,12 +132,7 @@ impl<'a> System<'a> {
 
     /// The pager (`server`) answered thread `caller`'s fault: map the frame
     /// it sent, or stop the caller's partition.
-    fn resolve_page_fault(
-        &mut self,
-        server: usize,
-        caller: usize,
-        machine: &mut impl Machine,
-    ) {
+    fn resolve_page_fault(&mut self, server: usize, caller: usize, machine: &mut impl Machine) {
         let Some(fault) = self.threads[caller].fault.take() else {
             return;
         };
@@ -174,7 +169,12 @@ impl<'a> System<'a> {
         match grant.kind {
             GrantKind::Transfer => {
                 if let Some(mapping) = self.objects.mappings.take(source) {
-                    super::frames::unmap(self.partitions, &mut self.objects.guests, mapping, machine);
+                    super::frames::unmap(
+                        self.partitions,
+                        &mut self.objects.guests,
+                        mapping,
+                        machine,
+                    );
                 }
                 self.objects.caps.move_cap(source, dest).ok()?;
             }
