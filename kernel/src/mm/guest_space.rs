@@ -62,6 +62,21 @@ impl PageRights {
     }
 }
 
+/// What one mapping puts in place: `pages` pages of physical memory from
+/// `phys` with `rights`, each recorded as mapped through the capability
+/// with global slot number `owner`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRun {
+    /// First physical address (page aligned).
+    pub phys: usize,
+    /// How many pages.
+    pub pages: u32,
+    /// How they are mapped.
+    pub rights: PageRights,
+    /// The capability they are mapped through.
+    pub owner: u16,
+}
+
 /// Every guest address space and the page tables they draw on.
 #[derive(Debug)]
 pub struct GuestSpaces<'a> {
@@ -140,22 +155,18 @@ impl<'a> GuestSpaces<'a> {
         Ok(())
     }
 
-    /// Maps `pages` pages of physical memory from `phys` at `virt` in
-    /// `id` with `rights`, each page recorded as mapped through global
-    /// slot `owner`. Only after [`GuestSpaces::check_map`] said yes.
-    pub fn map(
-        &mut self,
-        id: SpaceId,
-        virt: u32,
-        phys: usize,
-        pages: u32,
-        rights: PageRights,
-        owner: u16,
-        machine: &mut impl Machine,
-    ) {
+    /// Maps `run` at `virt` in `id`. Only after
+    /// [`GuestSpaces::check_map`] said yes.
+    pub fn map(&mut self, id: SpaceId, virt: u32, run: PageRun, machine: &mut impl Machine) {
         let Some(&space) = self.get(id) else {
             return;
         };
+        let PageRun {
+            phys,
+            pages,
+            rights,
+            owner,
+        } = run;
         let attributes = rights.attributes();
         for page in 0..pages {
             let va = virt + page * PAGE_SIZE;
@@ -462,10 +473,12 @@ pub(crate) mod tests {
         s.map(
             A,
             0x10_0000,
-            0x6800_0000,
-            2,
-            PageRights::ReadExecute,
-            7,
+            PageRun {
+                phys: 0x6800_0000,
+                pages: 2,
+                rights: PageRights::ReadExecute,
+                owner: 7,
+            },
             &mut m,
         );
         assert_eq!(entry(&m, &s, A, 0x10_1000), Some(0x6800_1000));
@@ -489,14 +502,26 @@ pub(crate) mod tests {
     #[test]
     fn running_out_of_tables_is_an_error_and_reset_gives_them_back() {
         let (mut s, mut m) = spaces(2);
-        s.map(A, 0x10_0000, 0x6800_0000, 1, PageRights::Read, 1, &mut m);
+        s.map(
+            A,
+            0x10_0000,
+            PageRun {
+                phys: 0x6800_0000,
+                pages: 1,
+                rights: PageRights::Read,
+                owner: 1,
+            },
+            &mut m,
+        );
         s.map(
             B,
             0x20_0000,
-            0x6800_0000,
-            1,
-            PageRights::ReadWrite,
-            2,
+            PageRun {
+                phys: 0x6800_0000,
+                pages: 1,
+                rights: PageRights::ReadWrite,
+                owner: 2,
+            },
             &mut m,
         );
         assert_eq!(
@@ -521,8 +546,28 @@ pub(crate) mod tests {
     #[test]
     fn the_next_mapped_page_is_found_across_empty_megabytes() {
         let (mut s, mut m) = spaces(2);
-        s.map(A, 0x0000_3000, 0x6800_0000, 1, PageRights::Read, 5, &mut m);
-        s.map(A, 0x7FF0_0000, 0x6800_1000, 2, PageRights::Read, 6, &mut m);
+        s.map(
+            A,
+            0x0000_3000,
+            PageRun {
+                phys: 0x6800_0000,
+                pages: 1,
+                rights: PageRights::Read,
+                owner: 5,
+            },
+            &mut m,
+        );
+        s.map(
+            A,
+            0x7FF0_0000,
+            PageRun {
+                phys: 0x6800_1000,
+                pages: 2,
+                rights: PageRights::Read,
+                owner: 6,
+            },
+            &mut m,
+        );
         assert_eq!(s.next_owner(A, 0, USER_TOP, &m), Some((0x3000, 5)));
         assert_eq!(
             s.next_owner(A, 0x4000, USER_TOP, &m),

@@ -19,7 +19,7 @@ use kernel_abi::user_layout::{PAGE_SIZE, USER_TOP};
 use super::System;
 use crate::cap::{CapObject, SpaceId};
 use crate::machine::Machine;
-use crate::mm::guest_space::PageRights;
+use crate::mm::guest_space::{PageRights, PageRun};
 use crate::objects::KernelObjects;
 
 /// Register of a call's second argument.
@@ -114,9 +114,13 @@ impl<'a> System<'a> {
         // Point of no return: the capability is unmapped, the range free
         // and the page tables there.
         self.objects.mappings.record(at, Some(space), virt, pages)?;
-        self.objects
-            .guests
-            .map(space, virt, base, pages, page, owner as u16, machine);
+        let run = PageRun {
+            phys: base,
+            pages,
+            rights: page,
+            owner: owner as u16,
+        };
+        self.objects.guests.map(space, virt, run, machine);
         Ok(())
     }
 
