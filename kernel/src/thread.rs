@@ -80,6 +80,13 @@ pub struct Thread {
     /// For a guest thread: its number, address space and exception
     /// endpoint.
     pub guest: Option<GuestThread>,
+    /// The address space it runs in: the physical address of its
+    /// first-level table and its ASID — its partition's, or a guest
+    /// thread's guest address space's once bound. A copy, so the switch to
+    /// it costs two loads; set by `System::new` and `thread_bind`.
+    pub table: usize,
+    /// The ASID of that address space (0 until set).
+    pub asid: u8,
 }
 
 /// How a thread starts.
@@ -118,6 +125,8 @@ impl Thread {
             ipc_buffer: 0,
             reply_dropped: false,
             guest: None,
+            table: 0,
+            asid: 0,
         }
     }
 

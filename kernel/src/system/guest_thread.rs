@@ -80,11 +80,16 @@ impl<'a> System<'a> {
                 Some(slot.0)
             }
         };
-        self.threads[thread].guest = Some(GuestThread {
+        let target = self.objects.guests.get(space).copied();
+        let bound = &mut self.threads[thread];
+        bound.guest = Some(GuestThread {
             space: Some(space),
             exception,
             ..guest
         });
+        if let Some(target) = target {
+            (bound.table, bound.asid) = (target.table, target.asid);
+        }
         Ok(())
     }
 

@@ -109,6 +109,9 @@ impl<'a> System<'a> {
     ) -> System<'a> {
         for (index, thread) in threads.iter_mut().enumerate() {
             thread.passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
+            if let (None, Some(partition)) = (thread.guest, partitions.get(thread.partition)) {
+                (thread.table, thread.asid) = (partition.table, partition.asid);
+            }
             let marked = objects
                 .donations
                 .set_passive(ThreadId(index as u16), thread.passive);
@@ -152,13 +155,7 @@ impl<'a> System<'a> {
     /// for a guest thread its guest address space's).
     pub fn running_space(&self) -> Option<(usize, u8)> {
         let thread = &self.threads[self.current?];
-        match thread.guest.and_then(|guest| guest.space) {
-            Some(space) => self.objects.guests.get(space).map(|s| (s.table, s.asid)),
-            None => {
-                let partition = &self.partitions[thread.partition];
-                Some((partition.table, partition.asid))
-            }
-        }
+        Some((thread.table, thread.asid))
     }
 
     /// Picks the first thing to run.
@@ -215,7 +212,7 @@ impl<'a> System<'a> {
             );
             return Next::Partition(self.threads[index].partition);
         };
-        if !matches!(call, Syscall::Log | Syscall::ClockRead) {
+        if !fastpath::leaves_readiness(call) {
             self.fast_call = None;
         }
         let (result, after) = match call {
@@ -357,12 +354,15 @@ impl<'a> System<'a> {
         fault: Option<crate::fault::Fault>,
         machine: &mut impl Machine,
     ) -> Next {
-        self.fast_call = None;
         let fault = UserFault {
             exception,
             pc: self.threads[index].context.pc,
             fault,
         };
+        if let Some(next) = self.fast_exception(index, fault, machine) {
+            return next;
+        }
+        self.fast_call = None;
         self.exception_to_handler(index, fault, machine);
         self.current = None;
         self.dispatch(machine)
@@ -539,7 +539,7 @@ impl<'a> System<'a> {
         match self.pick(owner, rotate) {
             Some(index) => {
                 self.current = Some(index);
-                self.last_run[owner] = self.time_owner(index);
+                self.last_run[owner] = self.turn_of(index);
                 Next::Partition(self.threads[index].partition)
             }
             None => {
@@ -555,6 +555,25 @@ impl<'a> System<'a> {
     fn runs_in(&self, index: usize) -> Option<usize> {
         let owner = self.time_owner(index)?;
         self.threads.get(owner).map(|t| t.partition)
+    }
+
+    /// Whose turn among equal priorities thread `index` runs on: its time
+    /// owner's, or — when it answers the exception of a guest thread of its
+    /// partition — that thread's, so a guest thread keeps its turn across
+    /// its exceptions as a caller keeps it across a passive server's work.
+    fn turn_of(&self, index: usize) -> Option<usize> {
+        let owner = self.time_owner(index)?;
+        let served = self.objects.endpoints.reply_target(ThreadId(owner as u16));
+        match served.map(|caller| &self.threads[caller.index()]) {
+            Some(caller)
+                if caller.guest.is_some()
+                    && caller.fault.is_some()
+                    && caller.partition == self.threads[owner].partition =>
+            {
+                served.map(|caller| caller.index())
+            }
+            _ => Some(owner),
+        }
     }
 
     /// The thread whose time thread `index` runs on: itself, or for a
