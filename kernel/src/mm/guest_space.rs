@@ -217,6 +217,15 @@ impl<'a> GuestSpaces<'a> {
         }
     }
 
+    /// The second-level entry for `va` in `id`, if a table covers it (for
+    /// checks that read the tables themselves).
+    pub fn entry_at(&self, id: SpaceId, va: u32, machine: &impl Machine) -> Option<L2Entry> {
+        let table = self.table_of(id, va, machine)?;
+        let mut bytes = [0u8; 4];
+        machine.read_phys(self.pool.address(table) + page_index(va) * 4, &mut bytes);
+        Some(L2Entry(u32::from_le_bytes(bytes)))
+    }
+
     /// The capability (global slot number) that mapped the page at `va`
     /// in `id`, if it is mapped.
     pub fn owner_at(&self, id: SpaceId, va: u32, machine: &impl Machine) -> Option<u16> {
