@@ -939,3 +939,60 @@ fn a_process_whose_handler_goes_away_is_suspended_with_its_registers_untouched()
         "a's call to the stopped b failed as IPC calls do"
     );
 }
+
+#[test]
+fn the_isolation_audit_sees_a_frame_mapped_only_in_a_guest_address_space() {
+    let mut rig = rig();
+    let mut g = Guest::start(&mut rig);
+    // b's monitor view: a PartitionControl capability for a.
+    let control =
+        crate::cap::Capability::new(crate::cap::CapObject::PartitionControl, Rights::READ);
+    g.system
+        .objects
+        .caps
+        .insert_root(SlotRef::new(0, 9), control)
+        .unwrap();
+    g.ok(Syscall::FrameSplit, &[FRAME, 0, 5]);
+    g.ok(Syscall::SpaceMap, &[space(0), 5, 0x40_0000, RW]);
+    // The audit of frame 5 (held by a) reads a's guest page tables: were
+    // the capability gone but the page still mapped, a would still show.
+    g.ok(Syscall::FrameReach, &[9, 0, 5]);
+    assert_eq!(
+        g.frame.r[1], 0b1,
+        "a, through its capabilities and its process"
+    );
+    let owner = g.system.objects.mappings.take(SlotRef::new(0, 5));
+    assert!(owner.is_some());
+    g.system.objects.caps.delete(SlotRef::new(0, 5)).unwrap();
+    g.system
+        .objects
+        .caps
+        .delete(SlotRef::new(0, FRAME as u16))
+        .unwrap();
+    g.frame.r[..3].copy_from_slice(&[9, 0, READ_ONLY]);
+    g.frame.r[7] = Syscall::FrameReach as u32;
+    g.system.cpu_syscall(&mut g.frame, &mut g.m);
+    assert_eq!(g.frame.r[1], 0b1, "its own read-only page");
+    // The stale page (forced here, as a kernel bug would leave it) shows
+    // up in an audit of any frame covering it.
+    let stale = crate::cap::Capability::new(
+        crate::cap::CapObject::Frame {
+            base: 0x6200_0000,
+            pages: 1,
+        },
+        Rights::READ,
+    );
+    g.system
+        .objects
+        .caps
+        .insert_root(SlotRef::new(1, 5), stale)
+        .unwrap();
+    g.frame.r[..3].copy_from_slice(&[9, 1, 5]);
+    g.frame.r[7] = Syscall::FrameReach as u32;
+    g.system.cpu_syscall(&mut g.frame, &mut g.m);
+    assert_eq!(
+        (g.frame.r[0], g.frame.r[1]),
+        (0, 0b11),
+        "b holds it; a's process still maps it"
+    );
+}

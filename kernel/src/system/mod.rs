@@ -236,7 +236,7 @@ impl<'a> System<'a> {
             Syscall::PartitionStatus => (self.partition_status(index), After::Resume),
             Syscall::PartitionStop => (self.partition_stop(index, machine), After::Schedule),
             Syscall::FrameSplit => (self.frame_split(index), After::Resume),
-            Syscall::FrameReach => (self.frame_reach(index), After::Resume),
+            Syscall::FrameReach => (self.frame_reach(index, machine), After::Resume),
             Syscall::SpaceMap => (self.space_map(index, machine), After::Resume),
             Syscall::SpaceUnmap => (self.space_unmap(index, machine), After::Resume),
             Syscall::SpaceReset => (self.space_reset(index, machine), After::Resume),
