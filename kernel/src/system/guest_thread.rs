@@ -160,18 +160,22 @@ impl<'a> System<'a> {
     }
 
     /// `thread_resume(thread)`: a suspended thread bound to an address
-    /// space runs again.
-    pub(super) fn thread_resume(&mut self, index: usize) -> Result<(), SyscallError> {
+    /// space runs again. Returns whether it may preempt the caller (its
+    /// priority is not below the caller's).
+    pub(super) fn thread_resume(&mut self, index: usize) -> Result<bool, SyscallError> {
         let (thread, guest) = self.suspended_thread_argument(index, Rights::WRITE)?;
         if guest.space.is_none() {
             return Err(SyscallError::InvalidArgument);
         }
         self.threads[thread].state = ThreadState::Ready;
-        Ok(())
+        Ok(self.threads[thread].priority >= self.threads[index].priority)
     }
 
     /// `thread_suspend(thread)`: it stops running, and an exception it
-    /// waits on is abandoned (its handler's reply will be dropped).
+    /// waits on is abandoned (its handler's reply will be dropped). No
+    /// other thread becomes ready: a guest thread holds no reply right, so
+    /// leaving IPC wakes nobody, and a handler serving it keeps the time it
+    /// borrowed.
     pub(super) fn thread_suspend(
         &mut self,
         index: usize,

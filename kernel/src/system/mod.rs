@@ -248,8 +248,13 @@ impl<'a> System<'a> {
             Syscall::ThreadWriteRegisters => {
                 (self.thread_write_registers(index, machine), After::Resume)
             }
-            Syscall::ThreadResume => (self.thread_resume(index), After::Schedule),
-            Syscall::ThreadSuspend => (self.thread_suspend(index, machine), After::Schedule),
+            // A thread resumed below the caller's priority cannot preempt
+            // it, and a suspend makes no thread ready: the caller runs on.
+            Syscall::ThreadResume => match self.thread_resume(index) {
+                Ok(preempts) if preempts => (Ok(()), After::Schedule),
+                result => (result.map(|_| ()), After::Resume),
+            },
+            Syscall::ThreadSuspend => (self.thread_suspend(index, machine), After::Resume),
         };
         let thread = &mut self.threads[index];
         match result {
