@@ -120,7 +120,7 @@ impl Machine for HardwareMachine {
                     defmt::error!(
                         "partition {=str}: {=str} on {=str} of address {=u32:#x}",
                         partition,
-                        f.kind.describe(),
+                        f.kind().describe(),
                         f.access.describe(),
                         f.address
                     );

@@ -26,8 +26,10 @@ pub struct Mapping {
     pub space: Option<SpaceId>,
     /// First virtual address (page aligned).
     pub virt: u32,
-    /// How many pages.
-    pub pages: u32,
+    /// How many pages (a frame is at most the 1 MiB of a grant window:
+    /// 256 pages; `u16` keeps a record, and the copies of it the unmap
+    /// paths make, at 12 bytes).
+    pub pages: u16,
 }
 
 /// Mappings by the slot of the capability they were made through.
@@ -67,6 +69,7 @@ impl<'a> MappingTable<'a> {
         if self.entries[index].is_some() {
             return Err(CapError::SlotOccupied);
         }
+        let pages = u16::try_from(pages).map_err(|_| CapError::OutOfRange)?;
         self.entries[index] = Some(Mapping {
             partition: at.partition,
             space,

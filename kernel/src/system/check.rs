@@ -115,7 +115,7 @@ impl<'a> System<'a> {
                 }
             }
         }
-        if pages != mapping.pages {
+        if pages != u32::from(mapping.pages) {
             return Err("a guest mapping's pages are not all in its page tables");
         }
         Ok(())

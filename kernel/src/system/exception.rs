@@ -42,7 +42,12 @@ fn describe(fault: &UserFault) -> (Kind, FaultAccess, u32, u32) {
                 AccessKind::Write => FaultAccess::Write,
                 AccessKind::Execute => FaultAccess::Execute,
             };
-            (Kind::PageFault, access, decoded.address, decoded.status)
+            (
+                Kind::PageFault,
+                access,
+                decoded.address,
+                u32::from(decoded.status),
+            )
         }
         (_, None) => (Kind::PageFault, FaultAccess::Read, 0, 0),
     }

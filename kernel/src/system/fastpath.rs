@@ -159,7 +159,7 @@ impl<'a> System<'a> {
         }
         let (endpoint, _, length) = self.fast_endpoint(server, Rights::READ)?;
         let waiting = &self.threads[caller];
-        if waiting.guest.is_some() {
+        if self.guests && waiting.guest.is_some() {
             return self.fast_resume(endpoint, server, caller, length);
         }
         let from = ThreadId(caller as u16);

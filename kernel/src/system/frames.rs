@@ -261,14 +261,14 @@ pub(super) fn unmap(
     machine: &mut impl Machine,
 ) {
     if let Some(space) = mapping.space {
-        guests.unmap(space, mapping.virt, mapping.pages, machine);
+        guests.unmap(space, mapping.virt, u32::from(mapping.pages), machine);
         return;
     }
     let Some(partition) = partitions.get_mut(usize::from(mapping.partition)) else {
         return;
     };
     partition.space.remove(mapping.virt);
-    for page in 0..mapping.pages {
+    for page in 0..u32::from(mapping.pages) {
         let va = mapping.virt + page * PAGE_SIZE;
         machine.write_phys(
             entry_address(partition.grant_table, va),

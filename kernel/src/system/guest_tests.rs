@@ -245,12 +245,13 @@ fn user_fault(vector: Vector, pc: u32, fault: Option<Fault>) -> UserFault {
 }
 
 fn write_fault(address: u32) -> Option<Fault> {
-    Some(Fault {
-        kind: FaultKind::Translation(Level::First),
+    let fault = Fault {
         access: AccessKind::Write,
         address,
         status: 0x805,
-    })
+    };
+    assert_eq!(fault.kind(), FaultKind::Translation(Level::First));
+    Some(fault)
 }
 
 #[test]
@@ -664,7 +665,6 @@ fn a_page_fault_is_fixed_by_a_mapping_and_the_process_retries() {
     g.reply(&[], true);
     assert_eq!(g.frame.pc, PROCESS_PC + 16, "resumed past it");
     let fetch = Some(Fault {
-        kind: FaultKind::Translation(Level::Second),
         access: AccessKind::Execute,
         address: 0x9000,
         status: 0x7,

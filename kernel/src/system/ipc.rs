@@ -218,6 +218,7 @@ impl<'a> System<'a> {
     }
 
     /// Thread `index` is about to wait: time it borrowed goes back.
+    #[inline]
     pub(super) fn return_time(&mut self, index: usize) {
         let returned = self.objects.donations.give_back(id(index));
         debug_assert!(returned.is_ok(), "threads in the table have loans");
@@ -293,12 +294,13 @@ impl<'a> System<'a> {
         let (endpoint, _) = self.endpoint(index, Rights::READ)?;
         message::receive_slot(&self.threads[index].context)?;
         let reply = if reply_first {
-            let request = self.checked_request(index, false)?;
-            self.check_fault_reply(index, &request, machine)?;
-            Some(request)
+            Some(self.checked_request(index, false)?)
         } else {
             None
         };
+        if let Some(request) = &reply {
+            self.check_fault_reply(index, request, machine)?;
+        }
         // Point of no return.
         let received = match reply {
             Some(reply) => {

@@ -93,6 +93,9 @@ pub struct System<'a> {
     fast_call: Option<(usize, usize)>,
     /// Whether the fastpath is used (tests turn it off to compare).
     fastpath: bool,
+    /// Some thread is a guest thread (what only guest kernels need costs
+    /// the other systems one test of this).
+    guests: bool,
 }
 
 impl<'a> System<'a> {
@@ -117,6 +120,7 @@ impl<'a> System<'a> {
                 .set_passive(ThreadId(index as u16), thread.passive);
             debug_assert!(marked.is_ok(), "loans are sized per thread");
         }
+        let guests = threads.iter().any(|t| t.guest.is_some());
         System {
             partitions,
             threads,
@@ -131,6 +135,7 @@ impl<'a> System<'a> {
             initialised: false,
             fast_call: None,
             fastpath: true,
+            guests,
         }
     }
 
@@ -199,7 +204,7 @@ impl<'a> System<'a> {
             // Only user threads can make system calls.
             return self.dispatch(machine);
         };
-        if self.threads[index].guest.is_some() {
+        if self.guests && self.threads[index].guest.is_some() {
             return self.guest_exception(index, ExceptionKind::SupervisorCall, None, machine);
         }
         if let Some(next) = self.fastpath(index) {
@@ -568,6 +573,9 @@ impl<'a> System<'a> {
     /// its exceptions as a caller keeps it across a passive server's work.
     fn turn_of(&self, index: usize) -> Option<usize> {
         let owner = self.time_owner(index)?;
+        if !self.guests {
+            return Some(owner);
+        }
         let served = self.objects.endpoints.reply_target(ThreadId(owner as u16));
         match served.map(|caller| &self.threads[caller.index()]) {
             Some(caller)

@@ -44,7 +44,7 @@ impl<'a> System<'a> {
         };
         let in_window =
             decoded.address >= GRANT_WINDOW && decoded.address - GRANT_WINDOW < GRANT_WINDOW_SIZE;
-        if !matches!(decoded.kind, FaultKind::Translation(_)) || !in_window {
+        if !matches!(decoded.kind(), FaultKind::Translation(_)) || !in_window {
             return false;
         }
         self.fault_call(index, SlotRef::new(partition as u8, slot), fault, machine)
@@ -214,7 +214,7 @@ mod tests {
     use super::super::Next;
     use super::*;
     use crate::exception::{ExceptionKind, TrapFrame};
-    use crate::fault::{Fault, Level};
+    use crate::fault::Fault;
     use crate::machine::tests::FakeMachine;
     use crate::mm::descriptor::L2Entry;
     use crate::partition::PartitionState;
@@ -230,7 +230,6 @@ mod tests {
             exception: ExceptionKind::DataAbort,
             pc: 0xA040,
             fault: Some(Fault {
-                kind: FaultKind::Translation(Level::Second),
                 access: AccessKind::Write,
                 address: ADDRESS,
                 status: 0x807,
