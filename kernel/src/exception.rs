@@ -145,12 +145,17 @@ impl TrapFrame {
     /// `kernel_abi::guest`: r0-r12, sp, lr, pc, status.
     pub fn guest_registers(&self) -> [u32; REGISTER_WORDS] {
         let mut words = [0; REGISTER_WORDS];
+        self.copy_guest_registers(&mut words);
+        words
+    }
+
+    /// As [`TrapFrame::guest_registers`], into `words`.
+    pub fn copy_guest_registers(&self, words: &mut [u32; REGISTER_WORDS]) {
         words[..13].copy_from_slice(&self.r);
         words[guest::SP] = self.sp_usr;
         words[guest::LR] = self.lr_usr;
         words[guest::PC] = self.pc;
         words[guest::PSR] = self.spsr;
-        words
     }
 
     /// Sets a user thread's registers from a guest kernel's `words`. Of

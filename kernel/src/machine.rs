@@ -67,6 +67,12 @@ pub trait Machine {
     fn read_phys(&self, pa: usize, buf: &mut [u8]);
     /// Copies `data` to physical memory (RAM) at `pa`.
     fn write_phys(&mut self, pa: usize, data: &[u8]);
+    /// Copies the words `data` to physical memory (RAM) at the word-aligned
+    /// `pa`, little-endian (a register frame: one copy, no byte shuffling).
+    fn write_phys_words(&mut self, pa: usize, data: &[u32]);
+    /// Copies words from physical memory (RAM) at the word-aligned `pa`
+    /// into `buf`, little-endian.
+    fn read_phys_words(&self, pa: usize, buf: &mut [u32]);
     /// Zeroes `len` bytes of physical memory (RAM) at `pa`.
     fn zero_phys(&mut self, pa: usize, len: usize);
     /// Emits one complete defmt frame as a record from `source`.
@@ -133,6 +139,20 @@ pub(crate) mod tests {
         fn write_phys(&mut self, pa: usize, data: &[u8]) {
             let r = self.range(pa, data.len());
             self.memory[r].copy_from_slice(data);
+        }
+        fn write_phys_words(&mut self, pa: usize, data: &[u32]) {
+            assert!(pa.is_multiple_of(4), "word-aligned");
+            for (i, word) in data.iter().enumerate() {
+                self.write_phys(pa + i * 4, &word.to_le_bytes());
+            }
+        }
+        fn read_phys_words(&self, pa: usize, buf: &mut [u32]) {
+            assert!(pa.is_multiple_of(4), "word-aligned");
+            for (i, word) in buf.iter_mut().enumerate() {
+                let mut bytes = [0u8; 4];
+                self.read_phys(pa + i * 4, &mut bytes);
+                *word = u32::from_le_bytes(bytes);
+            }
         }
         fn zero_phys(&mut self, pa: usize, len: usize) {
             let r = self.range(pa, len);

@@ -85,6 +85,21 @@ impl Machine for HardwareMachine {
         }
     }
 
+    fn write_phys_words(&mut self, pa: usize, data: &[u32]) {
+        if let (Some(dst), true) = (ram(pa, data.len() * 4), pa.is_multiple_of(4)) {
+            // SAFETY: as in `write_phys`, and `dst` is word aligned; the
+            // target is little-endian, the order the words are defined in.
+            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.cast(), data.len()) };
+        }
+    }
+
+    fn read_phys_words(&self, pa: usize, buf: &mut [u32]) {
+        if let (Some(src), true) = (ram(pa, buf.len() * 4), pa.is_multiple_of(4)) {
+            // SAFETY: as in `read_phys`, and `src` is word aligned.
+            unsafe { core::ptr::copy_nonoverlapping(src.cast(), buf.as_mut_ptr(), buf.len()) };
+        }
+    }
+
     fn zero_phys(&mut self, pa: usize, len: usize) {
         if let Some(dst) = ram(pa, len) {
             // SAFETY: as in `read_phys`.

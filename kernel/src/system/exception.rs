@@ -27,10 +27,6 @@ use crate::ipc::ThreadId;
 use crate::machine::{Event, Machine, UserFault};
 use crate::thread::ThreadState;
 
-/// Bytes of an IPC buffer that carries a register frame: the length word,
-/// then the registers.
-const FRAME_BUFFER_BYTES: usize = 4 + REGISTER_BYTES as usize;
-
 /// The kind, access, address and status an exception message reports.
 fn describe(fault: &UserFault) -> (Kind, FaultAccess, u32, u32) {
     match (fault.exception, fault.fault) {
@@ -108,13 +104,12 @@ impl<'a> System<'a> {
         if buffer == 0 {
             return;
         }
-        let mut bytes = [0u8; FRAME_BUFFER_BYTES];
-        bytes[..4].copy_from_slice(&REGISTER_BYTES.to_le_bytes());
-        let registers = self.threads[from].context.guest_registers();
-        for (chunk, word) in bytes[4..].chunks_exact_mut(4).zip(registers) {
-            chunk.copy_from_slice(&word.to_le_bytes());
-        }
-        machine.write_phys(buffer, &bytes);
+        let mut registers = [0u32; REGISTER_WORDS];
+        self.threads[from]
+            .context
+            .copy_guest_registers(&mut registers);
+        machine.write_phys_words(buffer, &[REGISTER_BYTES]);
+        machine.write_phys_words(buffer + 4, &registers);
         self.threads[to].context.r[INFO_REGISTER] |= MessageInfo {
             buffer: true,
             length: 0,
@@ -180,12 +175,8 @@ impl<'a> System<'a> {
             }
         };
         if request.buffer {
-            let mut bytes = [0u8; FRAME_BUFFER_BYTES];
-            machine.read_phys(self.threads[server].ipc_buffer, &mut bytes);
             let mut words = [0u32; REGISTER_WORDS];
-            for (word, chunk) in words.iter_mut().zip(bytes[4..].chunks_exact(4)) {
-                *word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            }
+            machine.read_phys_words(self.threads[server].ipc_buffer + 4, &mut words);
             self.threads[caller].context.set_guest_registers(&words);
         }
         let words = request.message.words;
@@ -195,8 +186,8 @@ impl<'a> System<'a> {
             _ => ReplyAction::from_u32(words[0]),
         };
         let thread = &mut self.threads[caller];
-        for (register, &word) in words.iter().enumerate().take(length).skip(1) {
-            thread.context.r[register - 1] = word;
+        for word in 1..length {
+            thread.context.r[word - 1] = words[word];
         }
         thread.state = match action {
             Some(ReplyAction::Resume) => ThreadState::Ready,

@@ -264,8 +264,8 @@ impl<'a> System<'a> {
         self.threads[server].initialised = true;
         let resumed = &mut self.threads[caller];
         resumed.fault = None;
-        for (register, &value) in values.iter().enumerate().take(length).skip(1) {
-            resumed.context.r[register - 1] = value;
+        for word in 1..length.min(MESSAGE_REGISTERS) {
+            resumed.context.r[word - 1] = values[word];
         }
         resumed.state = ThreadState::Ready;
         self.current = Some(caller);

@@ -124,12 +124,8 @@ impl<'a> System<'a> {
     ) -> Result<(), SyscallError> {
         let (thread, _) = self.guest_thread_argument(index, Rights::READ)?;
         let out = self.registers_buffer(index, Use::Write)?;
-        let mut bytes = [0u8; REGISTER_BYTES as usize];
         let words = self.threads[thread].context.guest_registers();
-        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&word.to_le_bytes());
-        }
-        machine.write_phys(out, &bytes);
+        machine.write_phys_words(out, &words);
         Ok(())
     }
 
@@ -141,12 +137,8 @@ impl<'a> System<'a> {
     ) -> Result<(), SyscallError> {
         let (thread, _) = self.suspended_thread_argument(index, Rights::WRITE)?;
         let from = self.registers_buffer(index, Use::Read)?;
-        let mut bytes = [0u8; REGISTER_BYTES as usize];
-        machine.read_phys(from, &mut bytes);
         let mut words = [0u32; REGISTER_WORDS];
-        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
-            *word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        }
+        machine.read_phys_words(from, &mut words);
         self.threads[thread].context.set_guest_registers(&words);
         Ok(())
     }
