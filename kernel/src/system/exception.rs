@@ -15,6 +15,7 @@
 
 use kernel_abi::guest::{
     ExceptionHeader, ExceptionKind as Kind, FaultAccess, ReplyAction, REGISTER_BYTES,
+    REPLY_REGISTERS,
 };
 use kernel_abi::syscall::{MessageInfo, SyscallError};
 
@@ -186,8 +187,12 @@ impl<'a> System<'a> {
             _ => ReplyAction::from_u32(words[0]),
         };
         let thread = &mut self.threads[caller];
-        for word in 1..length {
-            thread.context.r[word - 1] = words[word];
+        // Register by register, not a slice copy of run-time length (a
+        // `memcpy` call): r0.. take the words after the action.
+        for register in 0..REPLY_REGISTERS {
+            if register + 1 < length {
+                thread.context.r[register] = words[register + 1];
+            }
         }
         thread.state = match action {
             Some(ReplyAction::Resume) => ThreadState::Ready,

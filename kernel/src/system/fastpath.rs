@@ -43,7 +43,7 @@
 //! be checked in O(1) belongs to the slow path.
 
 use kernel_abi::cap::{CapSlot, Rights};
-use kernel_abi::guest::ReplyAction;
+use kernel_abi::guest::{ReplyAction, REPLY_REGISTERS};
 use kernel_abi::syscall::{MessageInfo, Syscall, INFO_REPLY_DROPPED, MESSAGE_REGISTERS};
 
 use super::{Next, System};
@@ -264,8 +264,11 @@ impl<'a> System<'a> {
         self.threads[server].initialised = true;
         let resumed = &mut self.threads[caller];
         resumed.fault = None;
-        for word in 1..length.min(MESSAGE_REGISTERS) {
-            resumed.context.r[word - 1] = values[word];
+        // Register by register, as in `hand_over`.
+        for register in 0..REPLY_REGISTERS {
+            if register + 1 < length {
+                resumed.context.r[register] = values[register + 1];
+            }
         }
         resumed.state = ThreadState::Ready;
         self.current = Some(caller);
