@@ -53,6 +53,9 @@ pub enum BootError {
     Space { partition: usize, error: SpaceError },
     /// A partition has no threads.
     NoThreads { partition: usize },
+    /// More threads (described and guest) than the kernel's table of
+    /// thread IDs holds.
+    TooManyThreads,
     /// The kernel image does not end inside RAM.
     NoFreeRam,
     /// Capabilities, endpoints or notifications could not be set up.
@@ -136,6 +139,9 @@ pub fn boot() -> Result<(), BootError> {
         .iter()
         .map(|p| p.threads.len() + guest_threads(p))
         .sum();
+    if thread_count > MAX_THREADS {
+        return Err(BootError::TooManyThreads);
+    }
     let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
