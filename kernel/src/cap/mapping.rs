@@ -16,20 +16,50 @@ use super::{CapError, SpaceId};
 
 /// A mapping made through a frame capability: `pages` pages at `virt` in
 /// `partition` (the partition that holds the capability): in its grant
-/// window, or in its guest address space `space`.
+/// window, or in its guest address space [`Mapping::space`].
+///
+/// Kept to 12 plain bytes: a record is copied on every unmap path, and a
+/// field with a niche (an `Option<SpaceId>`) would make `Option<Mapping>`
+/// borrow it and its copies odd-sized `memcpy` calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mapping {
     /// Where the pages are mapped.
     pub partition: u8,
-    /// The guest address space they are mapped in (`None`: the
-    /// partition's own grant window).
-    pub space: Option<SpaceId>,
     /// First virtual address (page aligned).
     pub virt: u32,
     /// How many pages (a frame is at most the 1 MiB of a grant window:
-    /// 256 pages; `u16` keeps a record, and the copies of it the unmap
-    /// paths make, at 12 bytes).
+    /// 256 pages).
     pub pages: u16,
+    /// The guest address space's number, or [`GRANT_WINDOW`].
+    space: u16,
+}
+
+/// [`Mapping`]'s `space` for a mapping in the grant window.
+const GRANT_WINDOW: u16 = u16::MAX;
+
+impl Mapping {
+    /// A mapping of `pages` pages at `virt` by `partition`, in guest
+    /// address space `space` (`None`: the grant window).
+    pub const fn new(partition: u8, space: Option<SpaceId>, virt: u32, pages: u16) -> Mapping {
+        Mapping {
+            partition,
+            virt,
+            pages,
+            space: match space {
+                Some(space) => space.0,
+                None => GRANT_WINDOW,
+            },
+        }
+    }
+
+    /// The guest address space the pages are mapped in (`None`: the
+    /// partition's own grant window).
+    pub const fn space(&self) -> Option<SpaceId> {
+        match self.space {
+            GRANT_WINDOW => None,
+            space => Some(SpaceId(space)),
+        }
+    }
 }
 
 /// Mappings by the slot of the capability they were made through.
@@ -70,12 +100,10 @@ impl<'a> MappingTable<'a> {
             return Err(CapError::SlotOccupied);
         }
         let pages = u16::try_from(pages).map_err(|_| CapError::OutOfRange)?;
-        self.entries[index] = Some(Mapping {
-            partition: at.partition,
-            space,
-            virt,
-            pages,
-        });
+        if space.is_some_and(|space| space.0 == GRANT_WINDOW) {
+            return Err(CapError::OutOfRange);
+        }
+        self.entries[index] = Some(Mapping::new(at.partition, space, virt, pages));
         Ok(())
     }
 
@@ -156,7 +184,7 @@ mod tests {
         assert_eq!(maps.get(SlotRef::new(9, 9)), None);
         let global = maps.global(SlotRef::new(0, 1)).unwrap();
         assert_eq!(
-            maps.take_global(global).map(|m| m.space),
+            maps.take_global(global).map(|m| m.space()),
             Some(Some(SpaceId(3)))
         );
         assert_eq!(maps.take_global(99), None);

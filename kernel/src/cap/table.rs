@@ -512,18 +512,8 @@ mod tests {
         assert_eq!(
             unmapped,
             [
-                Mapping {
-                    partition: 1,
-                    virt: 0x50_0000,
-                    pages: 1,
-                    space: None,
-                },
-                Mapping {
-                    partition: 2,
-                    virt: 0x60_0000,
-                    pages: 1,
-                    space: None,
-                },
+                Mapping::new(1, None, 0x50_0000, 1),
+                Mapping::new(2, None, 0x60_0000, 1),
             ]
         );
         assert!(caps.get(at(0, 0)).is_ok(), "the revoked capability stays");
@@ -565,15 +555,7 @@ mod tests {
         // A transfer: the sender loses the capability and its mapping.
         caps.move_cap(at(0, 1), at(1, 3)).unwrap();
         let gone = maps.take(at(0, 1));
-        assert_eq!(
-            gone,
-            Some(Mapping {
-                partition: 0,
-                virt: 0x40_0000,
-                pages: 1,
-                space: None,
-            })
-        );
+        assert_eq!(gone, Some(Mapping::new(0, None, 0x40_0000, 1)));
         assert_eq!(caps.get(at(0, 1)), Err(CapError::EmptySlot));
         assert_eq!(caps.get(at(1, 3)).unwrap().rights, RWG);
         assert_eq!(caps.parent(at(1, 3)), Ok(Some(at(0, 0))));

@@ -144,7 +144,7 @@ impl<'a> System<'a> {
                 .get_global(usize::from(owner))
                 .is_some_and(|m| {
                     let last = m.virt + (u32::from(m.pages) - 1) * PAGE_SIZE;
-                    m.space == Some(space) && m.virt >= virt && last < end
+                    m.space() == Some(space) && m.virt >= virt && last < end
                 });
             if !whole {
                 return Err(SyscallError::InvalidArgument);

@@ -65,7 +65,7 @@ impl<'a> System<'a> {
                 if !matches!(cap, Some(c) if matches!(c.object, CapObject::Frame { .. })) {
                     return Err("a mapping outlives its frame capability");
                 }
-                if let Some(space) = mapping.space {
+                if let Some(space) = mapping.space() {
                     self.check_guest_mapping(at, space, mapping)?;
                     continue;
                 }
@@ -133,7 +133,7 @@ impl<'a> System<'a> {
                         continue;
                     };
                     let recorded = self.objects.mappings.get_global(usize::from(owner));
-                    if recorded.and_then(|m| m.space) != Some(space) {
+                    if recorded.and_then(|m| m.space()) != Some(space) {
                         return Err("a guest page is mapped through no recorded mapping");
                     }
                 }

@@ -23,7 +23,9 @@ use super::System;
 use crate::cap::layout::SlotRef;
 use crate::exception::{ExceptionKind, REGISTER_WORDS};
 use crate::fault::AccessKind;
-use crate::ipc::message::{Message, SendRequest, INFO_REGISTER};
+use crate::ipc::message::{
+    Message, SendRequest, FIRST_WORD_REGISTER, GRANT_REGISTER, INFO_REGISTER,
+};
 use crate::ipc::ThreadId;
 use crate::machine::{Event, Machine, UserFault};
 use crate::thread::ThreadState;
@@ -121,16 +123,31 @@ impl<'a> System<'a> {
     }
 
     /// Checks, before any of thread `server`'s `reply_recv` happens, that
-    /// the reply `request` can answer the exception of the guest thread
-    /// its reply right answers (if that is what it answers): no
-    /// capability, a known action, and if it carries the IPC buffer, a
-    /// whole register frame there.
+    /// the reply in its registers (already decoded and checked as a
+    /// message) can answer the exception of the guest thread its reply
+    /// right answers, if that is what it answers: no capability, a known
+    /// action, and if it carries the IPC buffer, a whole register frame
+    /// there. Most replies are what any caller can take: only for the
+    /// others is the caller looked up, and only in a system with guest
+    /// threads.
     pub(super) fn check_fault_reply(
         &self,
         server: usize,
-        request: &SendRequest,
         machine: &impl Machine,
     ) -> Result<(), SyscallError> {
+        if !self.guests {
+            return Ok(());
+        }
+        let registers = &self.threads[server].context.r;
+        let info = MessageInfo::decode(registers[INFO_REGISTER]);
+        let length = info.map_or(0, |info| info.length);
+        let buffer = info.is_some_and(|info| info.buffer);
+        let action = registers[FIRST_WORD_REGISTER];
+        let bad_words = registers[GRANT_REGISTER] != 0
+            || (length > 0 && ReplyAction::from_u32(action).is_none());
+        if !bad_words && !buffer {
+            return Ok(());
+        }
         let Some(caller) = self.objects.endpoints.reply_target(ThreadId(server as u16)) else {
             return Ok(());
         };
@@ -138,13 +155,10 @@ impl<'a> System<'a> {
         if waiting.fault.is_none() || waiting.guest.is_none() {
             return Ok(());
         }
-        let action = request.message.words[0];
-        if request.grant.is_some()
-            || (request.message.len > 0 && ReplyAction::from_u32(action).is_none())
-        {
+        if bad_words {
             return Err(SyscallError::InvalidArgument);
         }
-        if request.buffer {
+        if buffer {
             let buffer = self.threads[server].ipc_buffer;
             let mut length = [0u8; 4];
             if buffer != 0 {

@@ -260,7 +260,7 @@ pub(super) fn unmap(
     mapping: Mapping,
     machine: &mut impl Machine,
 ) {
-    if let Some(space) = mapping.space {
+    if let Some(space) = mapping.space() {
         guests.unmap(space, mapping.virt, u32::from(mapping.pages), machine);
         return;
     }

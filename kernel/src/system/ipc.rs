@@ -298,8 +298,8 @@ impl<'a> System<'a> {
         } else {
             None
         };
-        if let Some(request) = &reply {
-            self.check_fault_reply(index, request, machine)?;
+        if reply_first {
+            self.check_fault_reply(index, machine)?;
         }
         // Point of no return.
         let received = match reply {
