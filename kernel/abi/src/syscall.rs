@@ -144,7 +144,8 @@ pub enum Syscall {
     /// whose capability (`WRITE`) is in `r0` will run in the guest address
     /// space in `r1` (of the same partition), and its exceptions go to the
     /// endpoint capability in slot `r2` (`WRITE`; looked up again at each
-    /// exception). Out: `r0`.
+    /// exception; `0xFFFF`: none, and any exception then suspends the
+    /// thread). Out: `r0`.
     ThreadBind = 25,
     /// `thread_set_priority(thread, priority)`: the guest thread in `r0`
     /// gets priority `r1`, at most the highest of its partition's own
