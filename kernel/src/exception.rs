@@ -2,7 +2,10 @@
 //! the CPU was in, and the register frame the entry code saved.
 //!
 //! The entry code in `arch` builds a [`TrapFrame`] on the kernel stack in
-//! exactly this layout; this module only describes and decodes it.
+//! exactly this layout; this module only describes and decodes it (and
+//! translates it to and from the register frame a guest kernel sees).
+
+use kernel_abi::guest;
 
 /// The vector an exception came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +140,39 @@ impl TrapFrame {
     pub const fn thumb(&self) -> bool {
         self.spsr & (1 << 5) != 0
     }
+
+    /// The registers a guest kernel sees of a user thread, in the order of
+    /// `kernel_abi::guest`: r0-r12, sp, lr, pc, status.
+    pub fn guest_registers(&self) -> [u32; REGISTER_WORDS] {
+        let mut words = [0; REGISTER_WORDS];
+        self.copy_guest_registers(&mut words);
+        words
+    }
+
+    /// As [`TrapFrame::guest_registers`], into `words`.
+    pub fn copy_guest_registers(&self, words: &mut [u32; REGISTER_WORDS]) {
+        words[..13].copy_from_slice(&self.r);
+        words[guest::SP] = self.sp_usr;
+        words[guest::LR] = self.lr_usr;
+        words[guest::PC] = self.pc;
+        words[guest::PSR] = self.spsr;
+    }
+
+    /// Sets a user thread's registers from a guest kernel's `words`. Of
+    /// the status word only the flags and the Thumb bit are taken
+    /// ([`guest::PSR_WRITABLE`]): the thread stays in user mode with
+    /// interrupts enabled, whatever the words say.
+    pub fn set_guest_registers(&mut self, words: &[u32; REGISTER_WORDS]) {
+        self.r.copy_from_slice(&words[..13]);
+        self.sp_usr = words[guest::SP];
+        self.lr_usr = words[guest::LR];
+        self.pc = words[guest::PC];
+        self.spsr = (words[guest::PSR] & guest::PSR_WRITABLE) | crate::thread::USER_PSR;
+    }
 }
+
+/// Words of a guest thread's register frame.
+pub const REGISTER_WORDS: usize = guest::REGISTER_WORDS;
 
 /// Size the entry code reserves for a frame; the assembly relies on it.
 pub const TRAP_FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();
@@ -153,6 +188,31 @@ mod tests {
         assert_eq!(core::mem::offset_of!(TrapFrame, lr_svc), 60);
         assert_eq!(core::mem::offset_of!(TrapFrame, pc), 64);
         assert_eq!(core::mem::offset_of!(TrapFrame, spsr), 68);
+    }
+
+    #[test]
+    fn a_guest_kernel_sets_registers_but_never_the_mode() {
+        let mut frame = TrapFrame::default();
+        let mut words: [u32; REGISTER_WORDS] = core::array::from_fn(|i| i as u32 + 100);
+        words[guest::PSR] = 0xFFFF_FFFF;
+        frame.set_guest_registers(&words);
+        assert_eq!(
+            (frame.r[12], frame.sp_usr, frame.lr_usr, frame.pc),
+            (112, 113, 114, 115)
+        );
+        assert_eq!(frame.interrupted_mode(), Mode::User);
+        assert_eq!(frame.spsr & 0xC0, 0x40, "IRQs on, FIQs masked");
+        assert_eq!(
+            frame.spsr & 0xF800_0020,
+            0xF800_0020,
+            "flags and Thumb kept"
+        );
+        assert_eq!(frame.spsr & (1 << 9), 0, "no big-endian data");
+        let back = frame.guest_registers();
+        assert_eq!(back[..16], words[..16]);
+        words[guest::PSR] = 0x1F;
+        frame.set_guest_registers(&words);
+        assert_eq!(frame.interrupted_mode(), Mode::User, "not System mode");
     }
 
     #[test]

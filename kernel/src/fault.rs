@@ -109,15 +109,19 @@ impl AccessKind {
     }
 }
 
-/// A decoded abort.
+/// A decoded abort. Kept to 8 bytes (a fault travels in every thread's
+/// control block and is copied on the fault paths): the kind is decoded
+/// from the status when asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault {
-    /// What went wrong.
-    pub kind: FaultKind,
-    /// The access that caused it.
-    pub access: AccessKind,
     /// The faulting virtual address (DFAR or IFAR).
     pub address: u32,
+    /// The fault status register (DFSR or IFSR), bits 15..0 — every
+    /// defined bit of the short-descriptor format — as a guest kernel is
+    /// told it.
+    pub status: u16,
+    /// The access that caused it.
+    pub access: AccessKind,
 }
 
 impl Fault {
@@ -125,23 +129,28 @@ impl Fault {
     pub const fn data_abort(dfsr: u32, dfar: u32) -> Fault {
         let write = dfsr & FsrBits::WNR.bits() != 0;
         Fault {
-            kind: decode_status(dfsr),
             access: if write {
                 AccessKind::Write
             } else {
                 AccessKind::Read
             },
             address: dfar,
+            status: dfsr as u16,
         }
     }
 
     /// Decodes a prefetch abort from IFSR and IFAR.
     pub const fn prefetch_abort(ifsr: u32, ifar: u32) -> Fault {
         Fault {
-            kind: decode_status(ifsr),
             access: AccessKind::Execute,
             address: ifar,
+            status: ifsr as u16,
         }
+    }
+
+    /// What went wrong.
+    pub const fn kind(&self) -> FaultKind {
+        decode_status(self.status as u32)
     }
 }
 
@@ -216,7 +225,7 @@ mod tests {
     #[test]
     fn data_abort_reads_write_bit_and_ignores_other_high_bits() {
         let fault = Fault::data_abort(0x805 | (1 << 12) | (0xF << 4), 0xDEAD_BEEF);
-        assert_eq!(fault.kind, FaultKind::Translation(Level::First));
+        assert_eq!(fault.kind(), FaultKind::Translation(Level::First));
         assert_eq!(fault.access, AccessKind::Write);
         assert_eq!(fault.address, 0xDEAD_BEEF);
         assert_eq!(Fault::data_abort(0x00F, 0).access, AccessKind::Read);
@@ -226,6 +235,6 @@ mod tests {
     fn prefetch_abort_is_an_execute_access() {
         let fault = Fault::prefetch_abort(0x007, 0x1000);
         assert_eq!(fault.access, AccessKind::Execute);
-        assert_eq!(fault.kind.describe(), "translation fault (page)");
+        assert_eq!(fault.kind().describe(), "translation fault (page)");
     }
 }

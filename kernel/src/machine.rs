@@ -48,6 +48,13 @@ pub enum Event<'a> {
         partition: &'a str,
         monitor: &'a str,
     },
+    /// A guest thread took an exception and has no exception endpoint
+    /// that can take it: it is suspended (its partition runs on).
+    GuestThreadSuspended {
+        partition: &'a str,
+        thread: u16,
+        fault: UserFault,
+    },
     /// The run is over.
     RunEnded { reason: EndReason, status: i32 },
 }
@@ -60,6 +67,12 @@ pub trait Machine {
     fn read_phys(&self, pa: usize, buf: &mut [u8]);
     /// Copies `data` to physical memory (RAM) at `pa`.
     fn write_phys(&mut self, pa: usize, data: &[u8]);
+    /// Copies the words `data` to physical memory (RAM) at the word-aligned
+    /// `pa`, little-endian (a register frame: one copy, no byte shuffling).
+    fn write_phys_words(&mut self, pa: usize, data: &[u32]);
+    /// Copies words from physical memory (RAM) at the word-aligned `pa`
+    /// into `buf`, little-endian.
+    fn read_phys_words(&self, pa: usize, buf: &mut [u32]);
     /// Zeroes `len` bytes of physical memory (RAM) at `pa`.
     fn zero_phys(&mut self, pa: usize, len: usize);
     /// Emits one complete defmt frame as a record from `source`.
@@ -70,6 +83,9 @@ pub trait Machine {
     /// any translation of `va` cached under `asid` (`None`: only the
     /// barrier, after adding mappings).
     fn page_tables_changed(&mut self, unmapped: Option<(u8, u32)>);
+    /// Drops every translation cached under `asid` (a guest address space
+    /// was reset: its tables went back to the budget).
+    fn address_space_reset(&mut self, asid: u8);
     /// Lets interrupt `irq` through again after its driver handled it.
     fn unmask_irq(&mut self, irq: u32);
 }
@@ -89,6 +105,7 @@ pub(crate) mod tests {
         pub logs: Vec<(Source, Vec<u8>)>,
         pub events: Vec<String>,
         pub tlb_invalidations: Vec<(u8, u32)>,
+        pub asid_resets: Vec<u8>,
         pub unmasked: Vec<u32>,
     }
 
@@ -101,6 +118,7 @@ pub(crate) mod tests {
                 logs: Vec::new(),
                 events: Vec::new(),
                 tlb_invalidations: Vec::new(),
+                asid_resets: Vec::new(),
                 unmasked: Vec::new(),
             }
         }
@@ -122,6 +140,20 @@ pub(crate) mod tests {
             let r = self.range(pa, data.len());
             self.memory[r].copy_from_slice(data);
         }
+        fn write_phys_words(&mut self, pa: usize, data: &[u32]) {
+            assert!(pa.is_multiple_of(4), "word-aligned");
+            for (i, word) in data.iter().enumerate() {
+                self.write_phys(pa + i * 4, &word.to_le_bytes());
+            }
+        }
+        fn read_phys_words(&self, pa: usize, buf: &mut [u32]) {
+            assert!(pa.is_multiple_of(4), "word-aligned");
+            for (i, word) in buf.iter_mut().enumerate() {
+                let mut bytes = [0u8; 4];
+                self.read_phys(pa + i * 4, &mut bytes);
+                *word = u32::from_le_bytes(bytes);
+            }
+        }
         fn zero_phys(&mut self, pa: usize, len: usize) {
             let r = self.range(pa, len);
             self.memory[r].fill(0);
@@ -139,6 +171,9 @@ pub(crate) mod tests {
             if let Some((asid, va)) = unmapped {
                 self.tlb_invalidations.push((asid, va));
             }
+        }
+        fn address_space_reset(&mut self, asid: u8) {
+            self.asid_resets.push(asid);
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The kernel objects a running system has besides partitions and threads:
 //! every capability (and how each was derived), endpoints, notifications,
-//! and who runs on whose time. All of it lives in storage sized from the
-//! system image at boot; nothing here allocates.
+//! who runs on whose time, and guest kernels' address spaces with their
+//! page tables. All of it lives in storage sized from the system image at
+//! boot; nothing here allocates.
 
-use boot_info::{BootInfo, CapObjectInfo};
+use boot_info::{BootInfo, CapObjectInfo, GuestBudget};
 use kernel_abi::cap::Rights;
 
 use crate::cap::derivation::Node;
@@ -12,7 +13,7 @@ use crate::cap::layout::{SlotRef, SpaceLayout};
 use crate::cap::mapping::{Mapping, MappingTable};
 use crate::cap::space::Slot;
 use crate::cap::table::CapTable;
-use crate::cap::{CapError, CapObject, Capability, EndpointId, NotificationId};
+use crate::cap::{CapError, CapObject, Capability, EndpointId, NotificationId, SpaceId};
 use crate::ipc::donation::{Donations, Loan};
 use crate::ipc::endpoint::{Endpoint, Endpoints, ThreadIpc};
 use crate::ipc::irq::{IrqBinding, IrqBindings};
@@ -20,6 +21,8 @@ use crate::ipc::lending::Lending;
 use crate::ipc::notification::{Notification, Notifications};
 use crate::ipc::queue::Link;
 use crate::ipc::ThreadId;
+use crate::mm::guest_space::{GuestSpace, GuestSpaces};
+use crate::mm::table_pool::{PoolStorage, TablePool};
 
 /// Boot-sized storage for [`KernelObjects`]: one slice per table.
 pub struct ObjectStorage<'a> {
@@ -53,6 +56,11 @@ pub struct ObjectStorage<'a> {
     pub frame_base: usize,
     /// One per interrupt ID up to the highest bound one.
     pub irq_lines: &'a mut [Option<IrqBinding>],
+    /// One per guest address space, filled in by boot (owner, ASID,
+    /// first-level table).
+    pub guest_spaces: &'a mut [GuestSpace],
+    /// The guest partitions' page-table budgets.
+    pub page_tables: PoolStorage<'a>,
 }
 
 /// Why the objects could not be set up from a boot table.
@@ -66,6 +74,8 @@ pub enum ObjectError {
     NoSuchObject { index: usize },
     /// An interrupt line cannot be bound (out of range, twice, no bits).
     BadIrq { number: u32 },
+    /// A guest budget's capability could not be placed.
+    GuestCap { partition: u8, error: CapError },
 }
 
 /// Every capability, endpoint, notification and loan.
@@ -85,6 +95,8 @@ pub struct KernelObjects<'a> {
     pub lending: Lending<'a>,
     /// Which notification each interrupt line signals.
     pub irqs: IrqBindings<'a>,
+    /// Guest address spaces and their page tables.
+    pub guests: GuestSpaces<'a>,
 }
 
 impl<'a> KernelObjects<'a> {
@@ -116,6 +128,7 @@ impl<'a> KernelObjects<'a> {
             storage.notification_links,
         )
         .ok_or(ObjectError::BadStorage)?;
+        let pool = TablePool::new(storage.page_tables).ok_or(ObjectError::BadStorage)?;
         Ok(KernelObjects {
             caps,
             endpoints,
@@ -124,7 +137,41 @@ impl<'a> KernelObjects<'a> {
             mappings,
             lending,
             irqs: IrqBindings::new(storage.irq_lines),
+            guests: GuestSpaces::new(storage.guest_spaces, pool),
         })
+    }
+
+    /// Gives `partition` the capabilities of its guest `budget`: address
+    /// spaces `first_space..` and threads `first_thread..` (indices in the
+    /// kernel's tables), in the budget's consecutive slots, with every
+    /// right.
+    pub fn grant_guest_caps(
+        &mut self,
+        partition: u8,
+        budget: &GuestBudget,
+        first_space: u16,
+        first_thread: u16,
+    ) -> Result<(), ObjectError> {
+        let objects = (0..budget.address_spaces)
+            .map(|k| {
+                (
+                    budget.space_slot(k),
+                    CapObject::AddressSpace(SpaceId(first_space + k)),
+                )
+            })
+            .chain((0..budget.threads).map(|k| {
+                (
+                    budget.thread_slot(k),
+                    CapObject::Thread(ThreadId(first_thread + k)),
+                )
+            }));
+        for (slot, object) in objects {
+            let capability = Capability::new(object, Rights::READ.union(Rights::WRITE));
+            self.caps
+                .insert_root(SlotRef::new(partition, slot), capability)
+                .map_err(|error| ObjectError::GuestCap { partition, error })?;
+        }
+        Ok(())
     }
 
     /// Binds the interrupt lines `info` names to their notifications.
@@ -223,25 +270,35 @@ pub(crate) mod tests {
     /// Pages the host tests' frame span covers.
     pub(crate) const FRAME_SPAN_PAGES: usize = 0x40;
 
-    /// Objects for `threads` threads, partitions with `slots` each, and the
-    /// given numbers of endpoints and notifications.
-    pub(crate) fn objects(
+    /// Objects for `threads` threads, partitions with `slots` each, two
+    /// endpoints and two notifications, the guest address spaces `spaces`
+    /// (their first-level tables first in the fake RAM at
+    /// `system::tests::GUEST_RAM`) and, if given, one partition's budget
+    /// of page tables (right after the first-level tables).
+    pub(crate) fn objects_with_guests(
         slots: &[u16],
         threads: usize,
-        endpoints: usize,
-        notifications: usize,
+        spaces: std::vec::Vec<GuestSpace>,
+        tables: Option<(u8, u16)>,
     ) -> KernelObjects<'static> {
         let layout = SpaceLayout::new(slots).unwrap();
         let total = layout.total();
+        let mut budgets = [0u16; boot_info::MAX_PARTITIONS];
+        if let Some((partition, count)) = tables {
+            budgets[usize::from(partition)] = count;
+        }
+        let count: usize = budgets.iter().map(|&b| usize::from(b)).sum();
+        let base =
+            crate::system::tests::GUEST_RAM + spaces.len() * crate::mm::guest_space::L1_BYTES;
         KernelObjects::new(
             layout,
             ObjectStorage {
                 slots: leak(total),
                 nodes: leak(total),
-                endpoints: leak(endpoints),
+                endpoints: leak(2),
                 thread_ipc: leak(threads),
                 endpoint_links: leak(threads),
-                notifications: leak(notifications),
+                notifications: leak(2),
                 waiting_on: leak(threads),
                 notification_links: leak(threads),
                 loans: leak(threads),
@@ -251,6 +308,14 @@ pub(crate) mod tests {
                 frame_refs: leak(FRAME_SPAN_PAGES),
                 frame_base: FRAME_SPAN_BASE,
                 irq_lines: leak(64),
+                guest_spaces: Box::leak(spaces.into_boxed_slice()),
+                page_tables: PoolStorage {
+                    base,
+                    budgets,
+                    next: leak(count),
+                    users: leak(count),
+                    owners: leak(count * crate::mm::L2_ENTRIES),
+                },
             },
         )
         .unwrap()

@@ -178,6 +178,7 @@ pub(crate) mod tests {
             passive: false,
             cap_slots: 4,
             pager: None,
+            guest: None,
         }
     }
 

@@ -1,5 +1,12 @@
 //! Threads: a saved user register context and a place in the schedule.
 //!
+//! Most threads come from the system description and run in their
+//! partition's own address space. A guest kernel's partition also has
+//! guest threads (from its `guest` budget): they start suspended, run in a
+//! guest address space their partition binds them to, and never make
+//! kernel system calls — their exceptions go to an endpoint instead (see
+//! `system::exception`).
+//!
 //! Floating point: partitions are built for the soft-float
 //! `armv7a-none-eabi` target and the kernel leaves VFP/NEON disabled
 //! (CPACR), so there is no FP state to save; a VFP instruction in a
@@ -7,6 +14,7 @@
 
 use boot_info::Name;
 
+use crate::cap::SpaceId;
 use crate::exception::TrapFrame;
 
 /// CPSR of a fresh user thread: User mode, ARM state, IRQs enabled, FIQs
@@ -26,6 +34,21 @@ pub enum ThreadState {
     Exited,
     /// Its partition was stopped.
     Stopped,
+    /// A guest thread its partition has not started, or has suspended:
+    /// it waits on nothing and runs only when resumed.
+    Suspended,
+}
+
+/// What makes a thread a guest thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestThread {
+    /// Its number among its partition's guest threads.
+    pub number: u16,
+    /// The guest address space it runs in, once bound.
+    pub space: Option<SpaceId>,
+    /// The slot, in its partition's capability space, of the endpoint its
+    /// exceptions go to (looked up at each exception).
+    pub exception: Option<u16>,
 }
 
 /// A thread control block.
@@ -46,13 +69,24 @@ pub struct Thread {
     /// Has blocked at least once (a passive thread initialises before the
     /// first major frame, until it first blocks).
     pub initialised: bool,
-    /// The page fault its pager is handling, while it waits for the answer.
+    /// The fault its pager (or, for a guest thread, its exception
+    /// handler) is handling, while it waits for the answer.
     pub fault: Option<crate::machine::UserFault>,
     /// Physical address of its IPC buffer page (0: none).
     pub ipc_buffer: usize,
     /// Its last reply was not delivered (the caller was gone); the next
     /// message it receives says so.
     pub reply_dropped: bool,
+    /// For a guest thread: its number, address space and exception
+    /// endpoint.
+    pub guest: Option<GuestThread>,
+    /// The address space it runs in: the physical address of its
+    /// first-level table and its ASID — its partition's, or a guest
+    /// thread's guest address space's once bound. A copy, so the switch to
+    /// it costs two loads; set by `System::new` and `thread_bind`.
+    pub table: usize,
+    /// The ASID of that address space (0 until set).
+    pub asid: u8,
 }
 
 /// How a thread starts.
@@ -90,6 +124,29 @@ impl Thread {
             fault: None,
             ipc_buffer: 0,
             reply_dropped: false,
+            guest: None,
+            table: 0,
+            asid: 0,
+        }
+    }
+
+    /// Guest thread `number` of `partition`: suspended, unbound, with no
+    /// exception endpoint, zeroed registers in user mode, priority 0.
+    pub fn guest(name: Name, partition: usize, number: u16) -> Thread {
+        let start = ThreadStart {
+            entry: 0,
+            stack_top: 0,
+            index: 0,
+            argument: 0,
+        };
+        Thread {
+            state: ThreadState::Suspended,
+            guest: Some(GuestThread {
+                number,
+                space: None,
+                exception: None,
+            }),
+            ..Thread::new(name, partition, 0, start)
         }
     }
 }

@@ -34,12 +34,19 @@ impl Sweep {
     /// The benchmark systems, by name under `systems/`.
     pub fn systems(self) -> &'static [&'static str] {
         match self {
-            Sweep::Quick => &["bench-ipc", "bench-grant", "bench-tmem", "bench-block"],
+            Sweep::Quick => &[
+                "bench-ipc",
+                "bench-grant",
+                "bench-tmem",
+                "bench-block",
+                "bench-guest",
+            ],
             Sweep::Full => &[
                 "bench-ipc",
                 "bench-grant",
                 "bench-tmem",
                 "bench-block",
+                "bench-guest",
                 "bench-tmem-full",
             ],
         }

@@ -14,6 +14,8 @@
 //! | Notification | `wait`, `poll` | `signal` | - | - |
 //! | Frame | map readable | map writable | pass it on in a message | map executable |
 //! | Reply | - | `reply` | pass a capability in the reply | - |
+//! | AddressSpace | - | map, unmap, reset | - | - |
+//! | Thread | read its registers | bind, priority, registers, resume, suspend | - | - |
 
 /// A set of rights, a bit each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -114,6 +116,10 @@ pub enum CapKind {
     Irq = 5,
     /// Control over partitions (for a privileged monitor).
     PartitionControl = 6,
+    /// A guest address space (a guest kernel's process).
+    AddressSpace = 7,
+    /// A guest thread (one of a guest kernel's processes' threads).
+    Thread = 8,
 }
 
 impl CapKind {
@@ -126,6 +132,8 @@ impl CapKind {
             4 => Some(CapKind::Reply),
             5 => Some(CapKind::Irq),
             6 => Some(CapKind::PartitionControl),
+            7 => Some(CapKind::AddressSpace),
+            8 => Some(CapKind::Thread),
             _ => None,
         }
     }
@@ -266,11 +274,13 @@ mod tests {
             CapKind::Reply,
             CapKind::Irq,
             CapKind::PartitionControl,
+            CapKind::AddressSpace,
+            CapKind::Thread,
         ] {
             assert_eq!(CapKind::from_u32(kind as u32), Some(kind));
         }
         assert_eq!(CapKind::from_u32(0), None);
-        assert_eq!(CapKind::from_u32(7), None);
+        assert_eq!(CapKind::from_u32(9), None);
         for kind in [
             GrantKind::Transient,
             GrantKind::Transfer,

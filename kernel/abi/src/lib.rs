@@ -8,6 +8,7 @@
 pub mod boot_options;
 pub mod cap;
 pub mod exit;
+pub mod guest;
 pub mod log_stream;
 pub mod syscall;
 pub mod user_layout;

@@ -120,6 +120,53 @@ pub enum Syscall {
     /// of isolation; costs a scan of every slot and region). Out: `r1`
     /// bit p for partition p < 32, `r2` bit p - 32 for the rest.
     FrameReach = 21,
+    /// `space_map(space, frame, address, rights)`: map the whole frame
+    /// capability in slot `r1` into the guest address space whose
+    /// capability (`WRITE`) is in `r0`, at page-aligned virtual `r2`,
+    /// with rights `r3` ([`crate::cap::Rights`]: `READ` needed, `WRITE` or
+    /// `EXECUTE` but never both, all a subset of the frame capability's).
+    /// The frame capability is then mapped (at most once at a time, as with
+    /// `frame_map`); revoking or deleting it takes the mapping down. Page
+    /// tables come from the partition's page-table budget (`NoPageTable`
+    /// when it is used up). Out: `r0`.
+    SpaceMap = 22,
+    /// `space_unmap(space, address, pages)`: remove every mapping in the
+    /// guest address space in `r0` that lies in the `r2` pages from
+    /// page-aligned `r1` (one page or a range), dropping their cached
+    /// translations by ASID. A mapping that lies only partly in the range
+    /// refuses the call (`InvalidArgument`). Out: `r0`.
+    SpaceUnmap = 23,
+    /// `space_reset(space)`: remove every mapping of the guest address
+    /// space in `r0`, give its page tables back to the budget and drop
+    /// every translation cached under its ASID. Out: `r0`.
+    SpaceReset = 24,
+    /// `thread_bind(thread, space, exception)`: the suspended guest thread
+    /// whose capability (`WRITE`) is in `r0` will run in the guest address
+    /// space in `r1` (of the same partition), and its exceptions go to the
+    /// endpoint capability in slot `r2` (`WRITE`; looked up again at each
+    /// exception; `0xFFFF`: none, and any exception then suspends the
+    /// thread). Out: `r0`.
+    ThreadBind = 25,
+    /// `thread_set_priority(thread, priority)`: the guest thread in `r0`
+    /// gets priority `r1`, at most the highest of its partition's own
+    /// threads. Out: `r0`.
+    ThreadSetPriority = 26,
+    /// `thread_read_registers(thread, out)`: the guest thread's saved
+    /// registers (`READ`) into the [`crate::guest::REGISTER_BYTES`] bytes at
+    /// `r1` (word aligned), laid out as [`crate::guest`] says. Out: `r0`.
+    ThreadReadRegisters = 27,
+    /// `thread_write_registers(thread, in)`: the suspended guest thread's
+    /// registers (`WRITE`) from the bytes at `r1`; the status word keeps
+    /// only the condition flags and the Thumb bit (the thread always runs
+    /// in user mode). Out: `r0`.
+    ThreadWriteRegisters = 28,
+    /// `thread_resume(thread)`: the suspended, bound guest thread in `r0`
+    /// runs again (`Busy` if it is not suspended). Out: `r0`.
+    ThreadResume = 29,
+    /// `thread_suspend(thread)`: the guest thread in `r0` stops running;
+    /// an exception it was waiting on is abandoned (its handler's reply is
+    /// then dropped). Out: `r0`.
+    ThreadSuspend = 30,
     /// `tmem_baseline(op, ...)`: benchmark kernels only (the kernel's
     /// `tmem-baseline` feature; elsewhere `UnknownSyscall`): the tmem store
     /// inside the kernel, the baseline `cargo xtask bench` compares the
@@ -152,6 +199,15 @@ impl Syscall {
             19 => Some(Syscall::PartitionStop),
             20 => Some(Syscall::FrameSplit),
             21 => Some(Syscall::FrameReach),
+            22 => Some(Syscall::SpaceMap),
+            23 => Some(Syscall::SpaceUnmap),
+            24 => Some(Syscall::SpaceReset),
+            25 => Some(Syscall::ThreadBind),
+            26 => Some(Syscall::ThreadSetPriority),
+            27 => Some(Syscall::ThreadReadRegisters),
+            28 => Some(Syscall::ThreadWriteRegisters),
+            29 => Some(Syscall::ThreadResume),
+            30 => Some(Syscall::ThreadSuspend),
             63 => Some(Syscall::TmemBaseline),
             _ => None,
         }
@@ -302,6 +358,13 @@ pub enum SyscallError {
     /// ancestor, or a second capability from the description), or, for
     /// other kinds, something was derived from it.
     Shared = 16,
+    /// The partition's page-table budget (its description's
+    /// `guest.page_table_kib`) is used up: unmap or reset an address space
+    /// to give tables back.
+    NoPageTable = 17,
+    /// The address space or thread belongs to another partition (a
+    /// capability to it was passed on): only its own partition may use it.
+    WrongPartition = 18,
 }
 
 impl SyscallError {
@@ -325,6 +388,8 @@ impl SyscallError {
             14 => Some(SyscallError::WouldBlock),
             15 => Some(SyscallError::Busy),
             16 => Some(SyscallError::Shared),
+            17 => Some(SyscallError::NoPageTable),
+            18 => Some(SyscallError::WrongPartition),
             _ => None,
         }
     }
@@ -348,19 +413,21 @@ impl SyscallError {
             SyscallError::WouldBlock => "WouldBlock",
             SyscallError::Busy => "Busy",
             SyscallError::Shared => "Shared",
+            SyscallError::NoPageTable => "NoPageTable",
+            SyscallError::WrongPartition => "WrongPartition",
         }
     }
 }
 
 /// The highest error code.
-pub const LAST_ERROR_CODE: u32 = SyscallError::Shared as u32;
+pub const LAST_ERROR_CODE: u32 = SyscallError::WrongPartition as u32;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cap::{CapSlot, GrantKind};
 
-    const CALLS: [Syscall; 21] = [
+    const CALLS: [Syscall; 30] = [
         Syscall::Log,
         Syscall::Yield,
         Syscall::ThreadExit,
@@ -382,6 +449,15 @@ mod tests {
         Syscall::PartitionStop,
         Syscall::FrameSplit,
         Syscall::FrameReach,
+        Syscall::SpaceMap,
+        Syscall::SpaceUnmap,
+        Syscall::SpaceReset,
+        Syscall::ThreadBind,
+        Syscall::ThreadSetPriority,
+        Syscall::ThreadReadRegisters,
+        Syscall::ThreadWriteRegisters,
+        Syscall::ThreadResume,
+        Syscall::ThreadSuspend,
     ];
 
     #[test]

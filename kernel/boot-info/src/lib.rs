@@ -42,6 +42,23 @@ pub const MAX_ENDPOINTS: usize = 64;
 pub const MAX_IRQS: usize = 8;
 /// The most frames (RAM given out as frame capabilities).
 pub const MAX_FRAMES: usize = 16;
+/// The most guest threads (from every partition's `guest` budget) in a
+/// system; they share the kernel's one thread table with the threads the
+/// description names.
+pub const MAX_GUEST_THREADS: usize = 64;
+/// The most address-space identifiers: ARMv7 short descriptors tag TLB
+/// entries with 8 bits, and ASID 0 is the kernel's reserved one. Every
+/// partition has one (1..=N) and every guest address space the next.
+pub const MAX_ASIDS: usize = 255;
+/// Bytes of one guest address space's first-level table (TTBR0 with
+/// TTBCR.N = 1: 2 GiB of user space), allocated at boot per address space.
+pub const GUEST_L1_BYTES: u32 = 8 * 1024;
+/// Bytes of one second-level page table (256 pages, 1 MiB of address
+/// space); a budget of `page_table_kib` KiB is that many tables.
+pub const GUEST_L2_BYTES: u32 = 1024;
+/// Bytes of kernel bookkeeping per second-level table (which capability
+/// mapped each of its pages), allocated with it.
+pub const GUEST_L2_BOOKKEEPING_BYTES: u32 = 512;
 
 /// A short name.
 pub type Name = String<MAX_NAME>;
@@ -174,6 +191,43 @@ pub struct PartitionInfo {
     /// The slot of the endpoint capability its threads' page faults in the
     /// grant window are sent to, if it has a pager.
     pub pager: Option<u16>,
+    /// Address spaces, threads and page tables for the processes of a
+    /// guest kernel, if it is one.
+    pub guest: Option<GuestBudget>,
+}
+
+/// What a guest kernel partition may build its processes from, all
+/// allocated at boot. Its capabilities to them are in consecutive slots
+/// from `first_slot`: the address spaces (numbers 0..address_spaces), then
+/// the threads (0..threads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestBudget {
+    /// Address spaces (each with its own ASID and first-level table).
+    pub address_spaces: u16,
+    /// Threads, which start suspended and unbound.
+    pub threads: u16,
+    /// Second-level page tables (of [`GUEST_L2_BYTES`]) shared by its
+    /// address spaces.
+    pub page_tables: u16,
+    /// The slot of the capability to address space 0.
+    pub first_slot: u16,
+}
+
+impl GuestBudget {
+    /// The slot of the capability to address space `index`.
+    pub const fn space_slot(&self, index: u16) -> u16 {
+        self.first_slot + index
+    }
+
+    /// The slot of the capability to thread `index`.
+    pub const fn thread_slot(&self, index: u16) -> u16 {
+        self.first_slot + self.address_spaces + index
+    }
+
+    /// One past the last slot the budget's capabilities take.
+    pub const fn end_slot(&self) -> u32 {
+        self.first_slot as u32 + self.address_spaces as u32 + self.threads as u32
+    }
 }
 
 /// One thread.
@@ -347,6 +401,7 @@ mod tests {
             passive: false,
             cap_slots: 16,
             pager: None,
+            guest: None,
         };
         BootInfo {
             system: name("test"),

@@ -50,6 +50,21 @@ impl Machine for HardwareMachine {
         aarch32_cpu::asm::isb();
     }
 
+    fn address_space_reset(&mut self, asid: u8) {
+        aarch32_cpu::asm::dsb();
+        // SAFETY: TLBIASID only drops the cached translations tagged with
+        // one ASID; it cannot affect memory.
+        unsafe {
+            core::arch::asm!(
+                "mcr p15, 0, {0}, c8, c7, 2",
+                in(reg) u32::from(asid),
+                options(nostack, preserves_flags),
+            );
+        }
+        aarch32_cpu::asm::dsb();
+        aarch32_cpu::asm::isb();
+    }
+
     fn now_us(&self) -> u64 {
         devices::uptime_us()
     }
@@ -67,6 +82,21 @@ impl Machine for HardwareMachine {
             // SAFETY: as in `read_phys`; `data` is kernel memory, so the
             // ranges cannot overlap.
             unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        }
+    }
+
+    fn write_phys_words(&mut self, pa: usize, data: &[u32]) {
+        if let (Some(dst), true) = (ram(pa, data.len() * 4), pa.is_multiple_of(4)) {
+            // SAFETY: as in `write_phys`, and `dst` is word aligned; the
+            // target is little-endian, the order the words are defined in.
+            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.cast(), data.len()) };
+        }
+    }
+
+    fn read_phys_words(&self, pa: usize, buf: &mut [u32]) {
+        if let (Some(src), true) = (ram(pa, buf.len() * 4), pa.is_multiple_of(4)) {
+            // SAFETY: as in `read_phys`, and `src` is word aligned.
+            unsafe { core::ptr::copy_nonoverlapping(src.cast(), buf.as_mut_ptr(), buf.len()) };
         }
     }
 
@@ -105,7 +135,7 @@ impl Machine for HardwareMachine {
                     defmt::error!(
                         "partition {=str}: {=str} on {=str} of address {=u32:#x}",
                         partition,
-                        f.kind.describe(),
+                        f.kind().describe(),
                         f.access.describe(),
                         f.address
                     );
@@ -120,6 +150,17 @@ impl Machine for HardwareMachine {
                     monitor
                 )
             }
+            Event::GuestThreadSuspended {
+                partition,
+                thread,
+                fault,
+            } => defmt::warn!(
+                "partition {=str}: guest thread {=u16} suspended: its {=str} at pc {=u32:#x} has no exception endpoint",
+                partition,
+                thread,
+                fault.exception.describe(),
+                fault.pc
+            ),
             Event::RunEnded { reason, status } => {
                 let why = match reason {
                     EndReason::AllPartitionsEnded => "every partition has ended",

@@ -3,8 +3,11 @@
 //!
 //! Boot allocates every table from the RAM after the kernel image (sized by
 //! the image), allocates shared regions, loads each partition, maps its
-//! shared and device regions, and hands the result to the core's
-//! [`System`]. After boot nothing is allocated. The state lives in one
+//! shared and device regions, sets up guest kernels' budgets (address
+//! spaces with their first-level tables, page tables, suspended guest
+//! threads in the same thread table, and the capabilities to them), and
+//! hands the result to the core's [`System`]. After boot nothing is
+//! allocated. The state lives in one
 //! [`KernelCell`], touched only with interrupts masked on the one CPU.
 
 use core::cell::UnsafeCell;
@@ -18,8 +21,10 @@ use crate::exception::TrapFrame;
 use crate::machine::{Machine as _, UserFault};
 use crate::mm::boot_alloc::{BootAllocator, OutOfMemory};
 use crate::mm::descriptor::L1Entry;
+use crate::mm::guest_space::{GuestSpace, L1_BYTES};
 use crate::mm::kernel_space::L2Table;
 use crate::mm::layout;
+use crate::mm::table_pool::{PoolStorage, TABLE_BYTES};
 use crate::mm::user_space::{Backing, Region, Rights, SpaceError, USER_L1_ENTRIES};
 use crate::objects::{KernelObjects, ObjectError, ObjectStorage};
 use crate::partition::{self, LoadError, Partition, PartitionState};
@@ -48,27 +53,36 @@ pub enum BootError {
     Space { partition: usize, error: SpaceError },
     /// A partition has no threads.
     NoThreads { partition: usize },
+    /// More threads (described and guest) than the kernel's table of
+    /// thread IDs holds.
+    TooManyThreads,
     /// The kernel image does not end inside RAM.
     NoFreeRam,
     /// Capabilities, endpoints or notifications could not be set up.
     Objects(ObjectError),
+    /// More ASIDs than 8 bits hold (partitions and guest address spaces).
+    TooManyAddressSpaces,
 }
 
 struct Running {
     system: System<'static>,
     machine: HardwareMachine,
-    loaded: Option<usize>,
+    /// The ASID of the address space the MMU has loaded.
+    loaded: Option<u8>,
     /// What TPIDRURO holds while each thread runs (by index in the
     /// system's threads): `kernel_abi::user_layout::thread_id` of its index
     /// in its partition.
     thread_ids: [u8; MAX_THREADS],
 }
 
-/// Most threads in a system.
-const MAX_THREADS: usize = boot_info::MAX_PARTITIONS * boot_info::MAX_THREADS;
+/// Most threads in a system: the described ones and guest threads.
+const MAX_THREADS: usize =
+    boot_info::MAX_PARTITIONS * boot_info::MAX_THREADS + boot_info::MAX_GUEST_THREADS;
 
 // Every thread id fits the table's bytes.
 const _: () = assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_THREADS as u32) <= 255);
+const _: () =
+    assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_GUEST_THREADS as u32) <= 255);
 
 /// A cell for kernel state shared between boot and exception handlers.
 struct KernelCell<T>(UnsafeCell<Option<T>>);
@@ -118,7 +132,16 @@ pub fn boot() -> Result<(), BootError> {
         machine.zero_phys(*slot, region.size as usize);
     }
 
-    let thread_count = info.partitions.iter().map(|p| p.threads.len()).sum();
+    let guest_threads =
+        |p: &boot_info::PartitionInfo| p.guest.map_or(0, |g| usize::from(g.threads));
+    let thread_count = info
+        .partitions
+        .iter()
+        .map(|p| p.threads.len() + guest_threads(p))
+        .sum();
+    if thread_count > MAX_THREADS {
+        return Err(BootError::TooManyThreads);
+    }
     let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
@@ -228,6 +251,20 @@ pub fn boot() -> Result<(), BootError> {
             }
             next_thread += 1;
         }
+        for number in 0..p.guest.map_or(0, |g| g.threads) {
+            let mut name = boot_info::Name::new();
+            let _ = core::fmt::Write::write_fmt(&mut name, format_args!("guest-{number}"));
+            // SAFETY: as for the partition's own threads.
+            unsafe {
+                threads
+                    .add(next_thread)
+                    .write(Thread::guest(name, index, number))
+            };
+            if let Some(id) = thread_ids.get_mut(next_thread) {
+                *id = kernel_abi::user_layout::thread_id(u32::from(number)) as u8;
+            }
+            next_thread += 1;
+        }
     }
     defmt::info!(
         "system {=str}: {=usize} partitions, major frame {=u32} ms, {=usize} KiB of RAM left",
@@ -329,11 +366,14 @@ pub fn on_user_fault(fault: UserFault) {
 #[inline(always)]
 fn act(running: &mut Running, next: Next) {
     match next {
-        Next::Partition(index) => {
-            if running.loaded != Some(index) {
-                let p = &running.system.partitions()[index];
-                user::switch_address_space(p.table, p.asid);
-                running.loaded = Some(index);
+        Next::Partition(_) => {
+            // A thread runs in its partition's address space, or a guest
+            // thread in its guest address space: ASIDs name them uniquely.
+            if let Some((table, asid)) = running.system.running_space() {
+                if running.loaded != Some(asid) {
+                    user::switch_address_space(table, asid);
+                    running.loaded = Some(asid);
+                }
             }
             // Written on every return to a user thread: cheaper than
             // checking whether it changed.
@@ -410,6 +450,7 @@ fn build_objects(
         .max()
         .unwrap_or(0);
     let frame_pages = (frame_end - frame_base).div_ceil(4096);
+    let (guest_spaces, page_tables) = allocate_guest_budgets(ram, info)?;
     let storage = ObjectStorage {
         slots: allocate_default(ram, slots)?,
         nodes: allocate_default(ram, slots)?,
@@ -426,17 +467,89 @@ fn build_objects(
         frame_refs: allocate_default(ram, frame_pages)?,
         frame_base,
         irq_lines: allocate_default(ram, KernelObjects::irq_lines(info))?,
+        guest_spaces,
+        page_tables,
     };
     let mut objects = KernelObjects::new(layout, storage).map_err(BootError::Objects)?;
     objects
         .grant_boot_caps(info, frames)
         .map_err(BootError::Objects)?;
+    let (mut first_space, mut first_thread) = (0u16, 0u16);
+    for (index, p) in info.partitions.iter().enumerate() {
+        first_thread += p.threads.len() as u16;
+        if let Some(budget) = &p.guest {
+            objects
+                .grant_guest_caps(index as u8, budget, first_space, first_thread)
+                .map_err(BootError::Objects)?;
+            first_space += budget.address_spaces;
+            first_thread += budget.threads;
+        }
+    }
     objects.bind_irqs(info).map_err(BootError::Objects)?;
     for irq in &info.irqs {
         super::devices::enable_interrupt(irq.number)
             .map_err(|_| BootError::Objects(ObjectError::BadIrq { number: irq.number }))?;
     }
     Ok(objects)
+}
+
+/// Every guest partition's address spaces — each with the next ASID after
+/// the partitions' and a cleared first-level table — and its page-table
+/// budget, one run of tables per partition.
+fn allocate_guest_budgets(
+    ram: &mut BootAllocator,
+    info: &boot_info::BootInfo,
+) -> Result<(&'static mut [GuestSpace], PoolStorage<'static>), BootError> {
+    let count: usize = info
+        .partitions
+        .iter()
+        .filter_map(|p| p.guest)
+        .map(|g| usize::from(g.address_spaces))
+        .sum();
+    if info.partitions.len() + count > boot_info::MAX_ASIDS {
+        return Err(BootError::TooManyAddressSpaces);
+    }
+    let spaces = allocate_default::<GuestSpace>(ram, count)?;
+    let mut budgets = [0u16; boot_info::MAX_PARTITIONS];
+    let mut next = 0;
+    for (index, p) in info.partitions.iter().enumerate() {
+        let Some(budget) = p.guest else { continue };
+        budgets[index] = budget.page_tables;
+        defmt::info!(
+            "partition {=str}: guest budget of {=u16} address spaces (ASIDs from {=usize}), {=u16} threads, {=u16} page tables",
+            p.name.as_str(),
+            budget.address_spaces,
+            info.partitions.len() + next + 1,
+            budget.threads,
+            budget.page_tables
+        );
+        for _ in 0..budget.address_spaces {
+            let table = ram
+                .allocate(L1_BYTES, L1_BYTES)
+                .map_err(BootError::Memory)?;
+            HardwareMachine.zero_phys(table, L1_BYTES);
+            spaces[next] = GuestSpace {
+                partition: index as u8,
+                // At most MAX_ASIDS in all, checked above.
+                asid: (info.partitions.len() + next + 1) as u8,
+                table,
+                mapped: 0,
+            };
+            next += 1;
+        }
+    }
+    let tables: usize = budgets.iter().map(|&b| usize::from(b)).sum();
+    let base = ram
+        .allocate(tables.max(1) * TABLE_BYTES, TABLE_BYTES)
+        .map_err(BootError::Memory)?;
+    let page_tables = PoolStorage {
+        base,
+        budgets,
+        next: allocate_default(ram, tables)?,
+        users: allocate_default(ram, tables)?,
+        owners: allocate_default(ram, tables * crate::mm::L2_ENTRIES)?,
+    };
+    Ok((spaces, page_tables))
 }
 
 /// `n` default values of `T` in memory of their own for the whole run.

@@ -219,7 +219,7 @@ fn unexpected(kind: ExceptionKind, frame: &TrapFrame) -> ! {
     if let Some((fault, register, status)) = fault {
         defmt::error!(
             "{=str} on {=str} of address {=u32:#x} ({=str} {=u32:#x})",
-            fault.kind.describe(),
+            fault.kind().describe(),
             fault.access.describe(),
             fault.address,
             register,

@@ -1,5 +1,10 @@
 //! Which mapping was made through which frame capability, so that
-//! destroying or moving the capability tells the kernel what to unmap.
+//! destroying or moving the capability tells the kernel what to unmap —
+//! in its partition's grant window, or in one of its guest address spaces.
+//!
+//! A mapping is either in the holder's grant window or in one of its
+//! guest address spaces; either way revoking, deleting or moving the
+//! capability finds it here, so one path takes every kind down.
 //!
 //! One entry per slot in the system (a frame capability is mapped at most
 //! once at a time, as in seL4), in a boot-sized array. This is bookkeeping
@@ -7,18 +12,54 @@
 //! slot that does not exist.
 
 use super::layout::{SlotRef, SpaceLayout};
-use super::CapError;
+use super::{CapError, SpaceId};
 
 /// A mapping made through a frame capability: `pages` pages at `virt` in
-/// `partition` (the partition that holds the capability).
+/// `partition` (the partition that holds the capability): in its grant
+/// window, or in its guest address space [`Mapping::space`].
+///
+/// Kept to 12 plain bytes: a record is copied on every unmap path, and a
+/// field with a niche (an `Option<SpaceId>`) would make `Option<Mapping>`
+/// borrow it and its copies odd-sized `memcpy` calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mapping {
     /// Where the pages are mapped.
     pub partition: u8,
     /// First virtual address (page aligned).
     pub virt: u32,
-    /// How many pages.
-    pub pages: u32,
+    /// How many pages (a frame is at most the 1 MiB of a grant window:
+    /// 256 pages).
+    pub pages: u16,
+    /// The guest address space's number, or [`GRANT_WINDOW`].
+    space: u16,
+}
+
+/// [`Mapping`]'s `space` for a mapping in the grant window.
+const GRANT_WINDOW: u16 = u16::MAX;
+
+impl Mapping {
+    /// A mapping of `pages` pages at `virt` by `partition`, in guest
+    /// address space `space` (`None`: the grant window).
+    pub const fn new(partition: u8, space: Option<SpaceId>, virt: u32, pages: u16) -> Mapping {
+        Mapping {
+            partition,
+            virt,
+            pages,
+            space: match space {
+                Some(space) => space.0,
+                None => GRANT_WINDOW,
+            },
+        }
+    }
+
+    /// The guest address space the pages are mapped in (`None`: the
+    /// partition's own grant window).
+    pub const fn space(&self) -> Option<SpaceId> {
+        match self.space {
+            GRANT_WINDOW => None,
+            space => Some(SpaceId(space)),
+        }
+    }
 }
 
 /// Mappings by the slot of the capability they were made through.
@@ -43,19 +84,26 @@ impl<'a> MappingTable<'a> {
     }
 
     /// Records that the capability at `at` was mapped at `virt` for `pages`
-    /// pages in its own partition. Refused if it is already mapped. (That
-    /// the range is free is the address space's to check: it knows every
-    /// region, not only those mapped through capabilities.)
-    pub fn record(&mut self, at: SlotRef, virt: u32, pages: u32) -> Result<(), CapError> {
+    /// pages in its own partition (in guest address space `space`, if
+    /// any). Refused if it is already mapped. (That the range is free is
+    /// the address space's to check: it knows every region, not only those
+    /// mapped through capabilities.)
+    pub fn record(
+        &mut self,
+        at: SlotRef,
+        space: Option<SpaceId>,
+        virt: u32,
+        pages: u32,
+    ) -> Result<(), CapError> {
         let index = self.layout.global(at)?;
         if self.entries[index].is_some() {
             return Err(CapError::SlotOccupied);
         }
-        self.entries[index] = Some(Mapping {
-            partition: at.partition,
-            virt,
-            pages,
-        });
+        let pages = u16::try_from(pages).map_err(|_| CapError::OutOfRange)?;
+        if space.is_some_and(|space| space.0 == GRANT_WINDOW) {
+            return Err(CapError::OutOfRange);
+        }
+        self.entries[index] = Some(Mapping::new(at.partition, space, virt, pages));
         Ok(())
     }
 
@@ -70,6 +118,23 @@ impl<'a> MappingTable<'a> {
     pub fn take(&mut self, at: SlotRef) -> Option<Mapping> {
         let index = self.layout.global(at).ok()?;
         self.entries[index].take()
+    }
+
+    /// The mapping made through the slot with global number `global`, if
+    /// any.
+    pub fn get_global(&self, global: usize) -> Option<Mapping> {
+        self.entries.get(global).copied().flatten()
+    }
+
+    /// Forgets the mapping made through the slot with global number
+    /// `global` and returns it: the caller must unmap it.
+    pub fn take_global(&mut self, global: usize) -> Option<Mapping> {
+        self.entries.get_mut(global)?.take()
+    }
+
+    /// The global number of `at`, if it exists.
+    pub fn global(&self, at: SlotRef) -> Option<usize> {
+        self.layout.global(at).ok()
     }
 
     /// Moves the record of `from` to `to` (a capability moved within the
@@ -102,24 +167,34 @@ mod tests {
         let mut entries = [None; 4];
         let mut maps = MappingTable::new(layout(), &mut entries).unwrap();
         let a = SlotRef::new(0, 0);
-        maps.record(a, 0x40_0000, 2).unwrap();
-        assert_eq!(maps.record(a, 0x50_0000, 1), Err(CapError::SlotOccupied));
-        maps.record(SlotRef::new(1, 0), 0x40_1000, 1).unwrap();
-        maps.record(SlotRef::new(0, 1), 0x40_2000, 1).unwrap();
+        maps.record(a, None, 0x40_0000, 2).unwrap();
         assert_eq!(
-            maps.record(SlotRef::new(2, 0), 0, 1),
+            maps.record(a, None, 0x50_0000, 1),
+            Err(CapError::SlotOccupied)
+        );
+        maps.record(SlotRef::new(1, 0), None, 0x40_1000, 1).unwrap();
+        maps.record(SlotRef::new(0, 1), Some(SpaceId(3)), 0x40_2000, 1)
+            .unwrap();
+        assert_eq!(
+            maps.record(SlotRef::new(2, 0), None, 0, 1),
             Err(CapError::OutOfRange)
         );
         assert_eq!(maps.take(a).map(|m| m.virt), Some(0x40_0000));
         assert_eq!(maps.take(a), None);
         assert_eq!(maps.get(SlotRef::new(9, 9)), None);
+        let global = maps.global(SlotRef::new(0, 1)).unwrap();
+        assert_eq!(
+            maps.take_global(global).map(|m| m.space()),
+            Some(Some(SpaceId(3)))
+        );
+        assert_eq!(maps.take_global(99), None);
     }
 
     #[test]
     fn moves_within_a_partition_keep_the_record() {
         let mut entries = [None; 4];
         let mut maps = MappingTable::new(layout(), &mut entries).unwrap();
-        maps.record(SlotRef::new(0, 0), 0x40_0000, 1).unwrap();
+        maps.record(SlotRef::new(0, 0), None, 0x40_0000, 1).unwrap();
         maps.relocate(SlotRef::new(0, 0), SlotRef::new(0, 1))
             .unwrap();
         assert!(maps.get(SlotRef::new(0, 1)).is_some());

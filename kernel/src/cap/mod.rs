@@ -26,6 +26,11 @@ pub struct EndpointId(pub u16);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NotificationId(pub u16);
 
+/// Index of a guest address space in the kernel's table of them (see
+/// `mm::guest_space`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct SpaceId(pub u16);
+
 /// Index of a one-shot reply object (see `ipc::endpoint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReplyId(pub u16);
@@ -45,6 +50,10 @@ pub enum CapObject {
     Irq(u32),
     /// Control over partitions.
     PartitionControl,
+    /// A guest address space.
+    AddressSpace(SpaceId),
+    /// A guest thread (by its index in the kernel's thread table).
+    Thread(crate::ipc::ThreadId),
 }
 
 impl CapObject {
@@ -57,6 +66,8 @@ impl CapObject {
             CapObject::Reply(_) => CapKind::Reply,
             CapObject::Irq(_) => CapKind::Irq,
             CapObject::PartitionControl => CapKind::PartitionControl,
+            CapObject::AddressSpace(_) => CapKind::AddressSpace,
+            CapObject::Thread(_) => CapKind::Thread,
         }
     }
 }

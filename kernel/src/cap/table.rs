@@ -487,10 +487,10 @@ mod tests {
             RW,
         );
         caps.insert_root(at(2, 0), unrelated).unwrap();
-        maps.record(at(0, 0), 0x40_0000, 1).unwrap();
-        maps.record(at(1, 2), 0x50_0000, 1).unwrap();
-        maps.record(at(2, 3), 0x60_0000, 1).unwrap();
-        maps.record(at(2, 0), 0x70_0000, 1).unwrap();
+        maps.record(at(0, 0), None, 0x40_0000, 1).unwrap();
+        maps.record(at(1, 2), None, 0x50_0000, 1).unwrap();
+        maps.record(at(2, 3), None, 0x60_0000, 1).unwrap();
+        maps.record(at(2, 0), None, 0x70_0000, 1).unwrap();
 
         let mut destroyed = Vec::new();
         let mut unmapped = Vec::new();
@@ -512,16 +512,8 @@ mod tests {
         assert_eq!(
             unmapped,
             [
-                Mapping {
-                    partition: 1,
-                    virt: 0x50_0000,
-                    pages: 1
-                },
-                Mapping {
-                    partition: 2,
-                    virt: 0x60_0000,
-                    pages: 1
-                },
+                Mapping::new(1, None, 0x50_0000, 1),
+                Mapping::new(2, None, 0x60_0000, 1),
             ]
         );
         assert!(caps.get(at(0, 0)).is_ok(), "the revoked capability stays");
@@ -559,18 +551,11 @@ mod tests {
         caps.insert_root(at(0, 0), frame()).unwrap();
         caps.derive(at(0, 0), at(0, 1), RWG).unwrap();
         caps.derive(at(0, 1), at(2, 2), Rights::READ).unwrap();
-        maps.record(at(0, 1), 0x40_0000, 1).unwrap();
+        maps.record(at(0, 1), None, 0x40_0000, 1).unwrap();
         // A transfer: the sender loses the capability and its mapping.
         caps.move_cap(at(0, 1), at(1, 3)).unwrap();
         let gone = maps.take(at(0, 1));
-        assert_eq!(
-            gone,
-            Some(Mapping {
-                partition: 0,
-                virt: 0x40_0000,
-                pages: 1
-            })
-        );
+        assert_eq!(gone, Some(Mapping::new(0, None, 0x40_0000, 1)));
         assert_eq!(caps.get(at(0, 1)), Err(CapError::EmptySlot));
         assert_eq!(caps.get(at(1, 3)).unwrap().rights, RWG);
         assert_eq!(caps.parent(at(1, 3)), Ok(Some(at(0, 0))));

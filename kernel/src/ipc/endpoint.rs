@@ -356,6 +356,13 @@ impl<'a> Endpoints<'a> {
         reply
     }
 
+    /// The caller `server`'s reply right would answer now, if it holds
+    /// one whose caller still waits. O(1).
+    pub fn reply_target(&self, server: ThreadId) -> Option<ThreadId> {
+        self.threads.get(server.index())?;
+        self.live_reply(server)
+    }
+
     /// Whether `server`'s reply right still has a caller waiting on it.
     fn live_reply(&self, server: ThreadId) -> Option<ThreadId> {
         let caller = ThreadId(self.threads[server.index()].held?.0);

@@ -8,8 +8,10 @@ pub mod boot_alloc;
 pub mod boot_table;
 pub mod descriptor;
 pub mod grant_regions;
+pub mod guest_space;
 pub mod kernel_space;
 pub mod layout;
+pub mod table_pool;
 pub mod user_space;
 
 /// Bytes in a small page.

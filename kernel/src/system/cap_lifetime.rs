@@ -15,10 +15,16 @@
 //! - (b) reachability: every page mapped in a partition's grant window —
 //!   read from the page-table entries in the fake machine's memory, and
 //!   from the address space the kernel checks system-call buffers against —
-//!   is mapped through a frame capability the partition holds now in the
-//!   model, at the address and with the access the model recorded. This is
-//!   the invariant of the issue: *a partition can reach a frame only through
-//!   a capability it holds now or a mapping made through one*;
+//!   and every page mapped in its guest address space (issue 12: each
+//!   partition here is also a guest kernel with one address space, and a
+//!   map operation sometimes maps there with `space_map`) is mapped
+//!   through a frame capability the partition holds now in the model, at
+//!   the address and with the access the model recorded. This is the
+//!   invariant of the issue: *a partition can reach a frame only through
+//!   a capability it holds now or a mapping made through one* — so a
+//!   revoke, a delete, a transfer or the end of a loan takes guest
+//!   mappings down as it does grant-window ones, and a partition's stop
+//!   empties its guest address space;
 //! - every step succeeds or is refused as the model says, and every thread's
 //!   IPC state (ready, receiving, queued, awaiting a reply, stopped; who
 //!   holds the live reply right; endpoint queues) is the model's.
@@ -95,7 +101,7 @@ use std::vec::Vec;
 use boot_info::{CapInfo, CapObjectInfo};
 use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
 use kernel_abi::syscall::{MessageInfo, Syscall, SyscallError};
-use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE};
+use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE, USER_TOP};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
@@ -146,9 +152,28 @@ const TABLE_STRIDE: usize = 0x1000;
 /// Frame `i` of the description starts at `FRAME_RAM + i * FRAME_STRIDE`.
 const FRAME_RAM: usize = 0x6101_0000;
 const FRAME_STRIDE: usize = 0x4000;
-const RAM_SIZE: usize = FRAME_RAM - RAM + FRAMES.len() * FRAME_STRIDE;
+const RAM_SIZE: usize = GUEST_TABLES
+    + PARTITIONS * GUEST_BUDGET.page_tables as usize * crate::mm::table_pool::TABLE_BYTES
+    - RAM;
 /// Pages in a grant window.
 const WINDOW_PAGES: u32 = GRANT_WINDOW_SIZE / PAGE_SIZE;
+/// Each partition's guest budget: one address space (capability in this
+/// slot), no threads, two page tables.
+const SPACE_SLOT: u16 = SLOTS - 1;
+const GUEST_BUDGET: boot_info::GuestBudget = boot_info::GuestBudget {
+    address_spaces: 1,
+    threads: 0,
+    page_tables: 2,
+    first_slot: SPACE_SLOT,
+};
+/// Where guest mappings go: `GUEST_PAGES` pages from `GUEST_BASE`, in one
+/// megabyte (one page table).
+const GUEST_BASE: u32 = 0x40_0000;
+const GUEST_PAGES: u32 = 64;
+/// The guest address spaces' first-level tables in the fake RAM (after
+/// the frames), then their page tables.
+const GUEST_L1: usize = FRAME_RAM + FRAMES.len() * FRAME_STRIDE;
+const GUEST_TABLES: usize = GUEST_L1 + PARTITIONS * crate::mm::guest_space::L1_BYTES;
 
 const R: Rights = Rights::READ;
 const RW: Rights = Rights::READ.union(Rights::WRITE);
@@ -268,6 +293,10 @@ struct Storage {
     lent_slots: Vec<Option<ThreadId>>,
     frame_refs: Vec<u16>,
     irq_lines: Vec<Option<IrqBinding>>,
+    guest_spaces: Vec<crate::mm::guest_space::GuestSpace>,
+    table_next: Vec<u16>,
+    table_users: Vec<Option<crate::mm::table_pool::TableUse>>,
+    table_owners: Vec<u16>,
 }
 
 impl Storage {
@@ -287,6 +316,22 @@ impl Storage {
             lent_slots: vec![None; slots],
             frame_refs: vec![0; FRAMES.len() * FRAME_STRIDE / PAGE_SIZE as usize],
             irq_lines: Vec::new(),
+            guest_spaces: (0..PARTITIONS)
+                .map(|p| crate::mm::guest_space::GuestSpace {
+                    partition: p as u8,
+                    asid: (PARTITIONS + p + 1) as u8,
+                    table: GUEST_L1 + p * crate::mm::guest_space::L1_BYTES,
+                    mapped: 0,
+                })
+                .collect(),
+            table_next: vec![0; PARTITIONS * usize::from(GUEST_BUDGET.page_tables)],
+            table_users: vec![None; PARTITIONS * usize::from(GUEST_BUDGET.page_tables)],
+            table_owners: vec![
+                0;
+                PARTITIONS
+                    * usize::from(GUEST_BUDGET.page_tables)
+                    * crate::mm::L2_ENTRIES
+            ],
         }
     }
 
@@ -307,6 +352,20 @@ impl Storage {
             frame_refs: &mut self.frame_refs,
             frame_base: FRAME_RAM,
             irq_lines: &mut self.irq_lines,
+            guest_spaces: &mut self.guest_spaces,
+            page_tables: crate::mm::table_pool::PoolStorage {
+                base: GUEST_TABLES,
+                budgets: core::array::from_fn(|p| {
+                    if p < PARTITIONS {
+                        GUEST_BUDGET.page_tables
+                    } else {
+                        0
+                    }
+                }),
+                next: &mut self.table_next,
+                users: &mut self.table_users,
+                owners: &mut self.table_owners,
+            },
         };
         KernelObjects::new(layout, storage).expect("storage sized for the layout")
     }
@@ -375,6 +434,11 @@ impl World {
         objects
             .grant_boot_caps(&info, &bases)
             .expect("boot capabilities");
+        for p in 0..PARTITIONS {
+            objects
+                .grant_guest_caps(p as u8, &GUEST_BUDGET, p as u16, PARTITIONS as u16)
+                .expect("guest capabilities");
+        }
         let mut windows = heapless::Vec::new();
         for p in 0..PARTITIONS {
             let window = boot_info::Window {
@@ -477,6 +541,13 @@ enum Step {
         va: u32,
         rights: Rights,
     },
+    /// `space_map` into the actor's guest address space.
+    SpaceMap {
+        by: usize,
+        slot: u16,
+        va: u32,
+        rights: Rights,
+    },
     Unmap {
         by: usize,
         slot: u16,
@@ -536,6 +607,7 @@ impl Step {
             Step::Copy { by, .. }
             | Step::Split { by, .. }
             | Step::Map { by, .. }
+            | Step::SpaceMap { by, .. }
             | Step::Unmap { by, .. }
             | Step::Delete { by, .. }
             | Step::Revoke { by, .. }
@@ -555,6 +627,7 @@ impl Step {
             Step::Copy { .. } => "cap_copy",
             Step::Split { .. } => "frame_split",
             Step::Map { .. } => "frame_map",
+            Step::SpaceMap { .. } => "space_map",
             Step::Unmap { .. } => "frame_unmap",
             Step::Delete { .. } => "cap_delete",
             Step::Revoke { .. } => "cap_revoke",
@@ -657,6 +730,11 @@ impl fmt::Display for Step {
             } => {
                 write!(f, "frame_map({slot} at {va:#x}, {})", RightsName(rights))
             }
+            Step::SpaceMap {
+                slot, va, rights, ..
+            } => {
+                write!(f, "space_map({slot} at {va:#x}, {})", RightsName(rights))
+            }
             Step::Unmap { slot, .. } => write!(f, "frame_unmap({slot})"),
             Step::Delete { slot, .. } => write!(f, "cap_delete({slot})"),
             Step::Revoke { slot, .. } => write!(f, "cap_revoke({slot})"),
@@ -705,11 +783,13 @@ struct Holder {
     slot: u16,
 }
 
-/// A mapping made through a capability.
+/// A mapping made through a capability: in its holder's grant window, or
+/// (`guest`) in its holder's guest address space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Mapped {
     va: u32,
     writable: bool,
+    guest: bool,
 }
 
 /// A frame capability in the model.
@@ -887,6 +967,12 @@ impl Model {
                 rights,
                 badge,
             });
+        }
+        for (p, fixed) in model.fixed.iter_mut().enumerate() {
+            fixed[usize::from(SPACE_SLOT)] = Some(Capability::new(
+                CapObject::AddressSpace(crate::cap::SpaceId(p as u16)),
+                RW,
+            ));
         }
         for (index, frame) in FRAMES.iter().enumerate() {
             for &(partition, slot, rights) in frame.holders {
@@ -1276,6 +1362,18 @@ impl Model {
         self.activity[partition] = Activity::Stopped;
         self.reply_to[partition] = None;
         self.closed[partition] = true;
+        // Its guest address space is emptied; its grant window stays.
+        let held: Vec<CapId> = self
+            .live()
+            .filter(|(_, c)| c.holder.partition == partition)
+            .map(|(id, _)| id)
+            .collect();
+        for id in held {
+            let cap = self.cap_mut(id);
+            if cap.mapped.is_some_and(|m| m.guest) {
+                cap.mapped = None;
+            }
+        }
         while let Some(sender) = self.queues[partition].pop_front() {
             self.wake(sender, Wake::PeerGone);
         }
@@ -1345,6 +1443,12 @@ impl Model {
                 va,
                 rights,
             } => self.map(by, slot, va, rights)?,
+            Step::SpaceMap {
+                by,
+                slot,
+                va,
+                rights,
+            } => self.space_map(by, slot, va, rights)?,
             Step::Unmap { by, slot } => {
                 let id = self.frame_at(by, slot)?;
                 self.cap_mut(id).mapped.take().ok_or(Refusal::NotMapped)?;
@@ -1427,15 +1531,86 @@ impl Model {
         self.cap_mut(id).mapped = Some(Mapped {
             va,
             writable: rights.contains(Rights::WRITE),
+            guest: false,
         });
         Ok(Outcome::Done)
+    }
+
+    /// `space_map` of the capability in `slot` at `va` of `by`'s guest
+    /// address space (arguments are chosen inside [`GUEST_BASE`]'s
+    /// megabyte, so the page-table budget always suffices).
+    fn space_map(
+        &mut self,
+        by: usize,
+        slot: u16,
+        va: u32,
+        rights: Rights,
+    ) -> Result<Outcome, Refusal> {
+        let id = self.frame_at(by, slot)?;
+        let cap = *self.cap(id).expect("live");
+        let allowed = cap.rights.contains(Rights::READ)
+            && rights.contains(Rights::READ)
+            && rights.is_subset_of(cap.rights);
+        if !allowed {
+            return Err(Refusal::MissingRights);
+        }
+        let inside = va >= GUEST_BASE
+            && va.is_multiple_of(PAGE_SIZE)
+            && (va - GUEST_BASE) / PAGE_SIZE + cap.pages <= GUEST_PAGES;
+        if !inside {
+            return Err(Refusal::BadAddress);
+        }
+        if cap.mapped.is_some() {
+            return Err(Refusal::AlreadyMapped);
+        }
+        let first = (va - GUEST_BASE) / PAGE_SIZE;
+        let used = self.guest_use(by);
+        if (first..first + cap.pages).any(|page| used[page as usize]) {
+            return Err(Refusal::Overlap);
+        }
+        self.cap_mut(id).mapped = Some(Mapped {
+            va,
+            writable: rights.contains(Rights::WRITE),
+            guest: true,
+        });
+        Ok(Outcome::Done)
+    }
+
+    /// Which pages of `partition`'s guest region are mapped.
+    fn guest_use(&self, partition: usize) -> Vec<bool> {
+        let mut used = vec![false; GUEST_PAGES as usize];
+        for (_, cap) in self.live().filter(|(_, c)| c.holder.partition == partition) {
+            if let Some(mapped) = cap.mapped.filter(|m| m.guest) {
+                let first = (mapped.va - GUEST_BASE) / PAGE_SIZE;
+                for page in first..first + cap.pages {
+                    used[page as usize] = true;
+                }
+            }
+        }
+        used
+    }
+
+    /// What `partition`'s guest address space should map at each page of
+    /// the guest region: (physical page, writable, slot).
+    fn expected_guest(&self, partition: usize) -> Vec<Option<(usize, bool, u16)>> {
+        let mut pages = vec![None; GUEST_PAGES as usize];
+        for (_, cap) in self.live().filter(|(_, c)| c.holder.partition == partition) {
+            if let Some(mapped) = cap.mapped.filter(|m| m.guest) {
+                let first = (mapped.va - GUEST_BASE) / PAGE_SIZE;
+                for page in 0..cap.pages {
+                    let phys = cap.base + (page * PAGE_SIZE) as usize;
+                    pages[(first + page) as usize] = Some((phys, mapped.writable, cap.holder.slot));
+                }
+            }
+        }
+        pages
     }
 
     /// Which pages of `partition`'s grant window are mapped.
     fn window_use(&self, partition: usize) -> Vec<bool> {
         let mut used = vec![false; WINDOW_PAGES as usize];
         for (_, cap) in self.live().filter(|(_, c)| c.holder.partition == partition) {
-            if let Some(mapped) = cap.mapped {
+            if let Some(mapped) = cap.mapped.filter(|m| !m.guest) {
                 let first = (mapped.va - GRANT_WINDOW) / PAGE_SIZE;
                 for page in first..first + cap.pages {
                     used[page as usize] = true;
@@ -1450,7 +1625,7 @@ impl Model {
     fn expected_window(&self, partition: usize) -> Vec<Option<(usize, bool, u16)>> {
         let mut window = vec![None; WINDOW_PAGES as usize];
         for (_, cap) in self.live().filter(|(_, c)| c.holder.partition == partition) {
-            if let Some(mapped) = cap.mapped {
+            if let Some(mapped) = cap.mapped.filter(|m| !m.guest) {
                 let first = (mapped.va - GRANT_WINDOW) / PAGE_SIZE;
                 for page in 0..cap.pages {
                     let phys = cap.base + (page * PAGE_SIZE) as usize;
@@ -1601,11 +1776,14 @@ enum Op {
         page: u8,
         dest: u8,
     },
+    /// `frame_map`, or (`guest`) `space_map` into the actor's guest
+    /// address space.
     Map {
         actor: u8,
         cap: u8,
         place: u8,
         write: bool,
+        guest: bool,
     },
     Unmap {
         actor: u8,
@@ -1781,6 +1959,26 @@ impl Model {
         pick(&starts, place / 16).map_or(GRANT_WINDOW, page_va)
     }
 
+    /// Where to map a frame of `pages` pages in `partition`'s guest region:
+    /// a free place, or (place % 8 == 7) over an existing guest mapping.
+    fn choose_guest_va(&self, partition: usize, pages: u32, place: u8) -> u32 {
+        if place % 8 == 7 {
+            let mapped: Vec<u32> = self
+                .live()
+                .filter(|(_, c)| c.holder.partition == partition)
+                .filter_map(|(_, c)| c.mapped.filter(|m| m.guest).map(|m| m.va))
+                .collect();
+            if let Some(va) = pick(&mapped, place) {
+                return va;
+            }
+        }
+        let used = self.guest_use(partition);
+        let starts: Vec<u32> = (0..=GUEST_PAGES - pages)
+            .filter(|&s| (s..s + pages).all(|p| !used[p as usize]))
+            .collect();
+        pick(&starts, place / 8).map_or(GUEST_BASE, |s| GUEST_BASE + s * PAGE_SIZE)
+    }
+
     /// The steps `op` stands for in the model's current state (none if
     /// nobody can do it).
     fn resolve(&self, op: Op) -> Vec<Step> {
@@ -1840,11 +2038,22 @@ impl Model {
                 cap,
                 place,
                 write,
+                guest,
             } => {
                 let by = pick(&anyone, actor)?;
                 let slot = pick(&self.frame_slots(by), cap)?;
-                let va = self.choose_va(by, self.at(by, slot)?.pages, place);
                 let rights = if write { RW } else { R };
+                let pages = self.at(by, slot)?.pages;
+                if guest {
+                    let va = self.choose_guest_va(by, pages, place);
+                    return Some(Step::SpaceMap {
+                        by,
+                        slot,
+                        va,
+                        rights,
+                    });
+                }
+                let va = self.choose_va(by, pages, place);
                 Step::Map {
                     by,
                     slot,
@@ -2209,14 +2418,26 @@ impl Model {
             },
         ];
         let copies = if wide { 70 } else { 2 };
-        for to in b_empty.take(copies) {
+        let mut b_guest = self.guest_use(b);
+        for (n, to) in b_empty.take(copies).enumerate() {
             steps.push(Step::Copy {
                 by: b,
                 from: lent,
                 to,
                 rights: source.rights,
             });
-            if let Some(va) = allocate(&mut b_used, source.pages) {
+            // The first copy goes into the server's guest address space.
+            let in_guest = (n == 0)
+                .then(|| allocate(&mut b_guest, source.pages))
+                .flatten();
+            if let Some(va) = in_guest {
+                steps.push(Step::SpaceMap {
+                    by: b,
+                    slot: to,
+                    va: va - GRANT_WINDOW + GUEST_BASE,
+                    rights: R,
+                });
+            } else if let Some(va) = allocate(&mut b_used, source.pages) {
                 steps.push(Step::Map {
                     by: b,
                     slot: to,
@@ -2344,6 +2565,16 @@ impl Kernel<'_> {
                 by,
                 Syscall::FrameMap,
                 [slot.into(), va, rights.bits(), 0, 0, 0, 0],
+            ),
+            Step::SpaceMap {
+                by,
+                slot,
+                va,
+                rights,
+            } => (
+                by,
+                Syscall::SpaceMap,
+                [SPACE_SLOT.into(), slot.into(), va, rights.bits(), 0, 0, 0],
             ),
             Step::Unmap { by, slot } => (by, Syscall::FrameUnmap, [slot.into(), 0, 0, 0, 0, 0, 0]),
             Step::Delete { by, slot } => (by, Syscall::CapDelete, [slot.into(), 0, 0, 0, 0, 0, 0]),
@@ -2747,6 +2978,61 @@ impl Harness<'_> {
                 }
             }
         }
+        self.check_guest_reachability()
+    }
+
+    /// (b) in guest address spaces: every page a partition's guest address
+    /// space maps is mapped through a capability it holds now, where and as
+    /// the model recorded, and nothing is mapped outside the guest region.
+    fn check_guest_reachability(&self) -> Result<(), String> {
+        let machine = &self.kernel.machine;
+        let guests = &self.kernel.system.objects.guests;
+        let end = GUEST_BASE + GUEST_PAGES * PAGE_SIZE;
+        for p in 0..PARTITIONS {
+            let space = crate::cap::SpaceId(p as u16);
+            let expected = self.model.expected_guest(p);
+            for page in 0..GUEST_PAGES {
+                let va = GUEST_BASE + page * PAGE_SIZE;
+                let entry = guests.entry_at(space, va, machine);
+                let kernel = entry.and_then(|e| {
+                    e.page()
+                        .map(|phys| (phys, !e.bits().contains(SmallPageBits::AP2)))
+                });
+                let model = expected[page as usize];
+                if kernel != model.map(|(phys, writable, _)| (phys, writable)) {
+                    let show = |mapped: Option<(usize, bool)>| {
+                        mapped.map_or("nothing".to_string(), |(phys, writable)| {
+                            format!(
+                                "{} {}",
+                                page_name(phys),
+                                if writable { "read-write" } else { "read-only" }
+                            )
+                        })
+                    };
+                    return Err(format!(
+                        "(b) REACHABILITY: P{p}'s guest address space maps {} at {va:#x}, \
+                         but the model has {}{}",
+                        show(kernel),
+                        show(model.map(|(phys, writable, _)| (phys, writable))),
+                        model.map_or(String::new(), |(_, _, slot)| format!(
+                            " (through slot {slot})"
+                        )),
+                    ));
+                }
+            }
+            // Nothing beyond the region: the space counts its pages.
+            let mapped = guests.get(space).map_or(0, |s| s.mapped);
+            let expected_pages = expected.iter().flatten().count() as u32;
+            if mapped != expected_pages {
+                let outside = guests
+                    .next_owner(space, 0, GUEST_BASE, machine)
+                    .or_else(|| guests.next_owner(space, end, USER_TOP, machine));
+                return Err(format!(
+                    "(b) REACHABILITY: P{p}'s guest address space maps {mapped} pages, the \
+                     model {expected_pages} (first outside the region: {outside:x?})"
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -2978,12 +3264,19 @@ fn op_strategy(mix: &Mix) -> BoxedStrategy<Op> {
         ),
         (
             mix.map,
-            (byte(), byte(), byte(), any::<bool>())
-                .prop_map(|(actor, cap, place, write)| Op::Map {
+            (
+                byte(),
+                byte(),
+                byte(),
+                any::<bool>(),
+                prop::bool::weighted(0.35),
+            )
+                .prop_map(|(actor, cap, place, write, guest)| Op::Map {
                     actor,
                     cap,
                     place,
                     write,
+                    guest,
                 })
                 .boxed(),
         ),

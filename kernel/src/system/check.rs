@@ -10,14 +10,20 @@
 //!   time is exact, and every chain of loans ends at a thread on its own
 //!   time;
 //! - every mapping record belongs to a frame capability and its region is
-//!   in the partition's address space;
+//!   in the partition's address space — or, for a mapping in a guest
+//!   address space, every page of it is recorded in that space's page
+//!   tables as mapped through that capability, and every page those tables
+//!   record has such a mapping; guest page tables are free or used by one
+//!   address space of their budget's partition;
+//! - a guest thread is bound only to an address space of its partition,
+//!   and a thread waiting on a fault handler is blocked;
 //! - a blocked thread waits on exactly one thing — an endpoint queue, a
 //!   reply, a notification — and is in that object's queue; a thread that
 //!   is not blocked waits on nothing; everything queued is blocked on it;
 //! - a caller awaiting a reply is answered by exactly one reply right.
 
-use crate::cap::CapObject;
-use crate::cap::EndpointId;
+use crate::cap::mapping::Mapping;
+use crate::cap::{CapObject, EndpointId, SpaceId};
 use crate::ipc::endpoint::IpcState;
 use crate::ipc::ThreadId;
 use crate::thread::ThreadState;
@@ -30,7 +36,9 @@ impl<'a> System<'a> {
         self.objects.caps.check()?;
         self.objects.lending.check_consistent()?;
         self.objects.donations.check()?;
+        self.objects.guests.check()?;
         self.check_mappings()?;
+        self.check_guest_tables()?;
         for index in 0..self.threads.len() {
             self.check_thread(index)?;
         }
@@ -57,6 +65,10 @@ impl<'a> System<'a> {
                 if !matches!(cap, Some(c) if matches!(c.object, CapObject::Frame { .. })) {
                     return Err("a mapping outlives its frame capability");
                 }
+                if let Some(space) = mapping.space() {
+                    self.check_guest_mapping(at, space, mapping)?;
+                    continue;
+                }
                 let mapped = self.partitions[partition]
                     .space
                     .all()
@@ -69,9 +81,83 @@ impl<'a> System<'a> {
         Ok(())
     }
 
+    /// A mapping `at` made in guest address space `space`: the space is its
+    /// partition's, and its pages are exactly the pages the space's tables
+    /// record as mapped through `at`.
+    fn check_guest_mapping(
+        &self,
+        at: crate::cap::layout::SlotRef,
+        space: SpaceId,
+        mapping: Mapping,
+    ) -> Result<(), &'static str> {
+        let owner = self.objects.guests.get(space).map(|s| s.partition);
+        if owner != Some(at.partition) || mapping.partition != at.partition {
+            return Err("a guest mapping is in another partition's address space");
+        }
+        let global = self
+            .objects
+            .mappings
+            .global(at)
+            .ok_or("a mapping's slot has no number")?;
+        let pool = self.objects.guests.pool();
+        let mut pages = 0u32;
+        for (table, used) in pool.tables_of(space) {
+            for page in 0..crate::mm::L2_ENTRIES {
+                if pool.owner(table, page).map(usize::from) == Some(global) {
+                    let va = u32::from(used.section) * crate::mm::SECTION_SIZE as u32
+                        + page as u32 * kernel_abi::user_layout::PAGE_SIZE;
+                    let end = u64::from(mapping.virt)
+                        + u64::from(mapping.pages) * u64::from(kernel_abi::user_layout::PAGE_SIZE);
+                    if va < mapping.virt || u64::from(va) >= end {
+                        return Err("a guest page is mapped outside its capability's mapping");
+                    }
+                    pages += 1;
+                }
+            }
+        }
+        if pages != u32::from(mapping.pages) {
+            return Err("a guest mapping's pages are not all in its page tables");
+        }
+        Ok(())
+    }
+
+    /// Every page a guest address space's tables record as mapped was
+    /// mapped through a capability whose record says so.
+    fn check_guest_tables(&self) -> Result<(), &'static str> {
+        let pool = self.objects.guests.pool();
+        for s in 0..self.objects.guests.count() {
+            let space = SpaceId(s as u16);
+            for (table, _) in pool.tables_of(space) {
+                for page in 0..crate::mm::L2_ENTRIES {
+                    let Some(owner) = pool.owner(table, page) else {
+                        continue;
+                    };
+                    let recorded = self.objects.mappings.get_global(usize::from(owner));
+                    if recorded.and_then(|m| m.space()) != Some(space) {
+                        return Err("a guest page is mapped through no recorded mapping");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check_thread(&self, index: usize) -> Result<(), &'static str> {
         let id = ThreadId(index as u16);
         let thread = &self.threads[index];
+        if thread.fault.is_some() && thread.state != ThreadState::Blocked {
+            return Err("a thread waits on a fault handler without being blocked");
+        }
+        if let Some(space) = thread.guest.and_then(|guest| guest.space) {
+            let owner = self
+                .objects
+                .guests
+                .get(space)
+                .map(|s| usize::from(s.partition));
+            if owner != Some(thread.partition) {
+                return Err("a guest thread is bound to another partition's address space");
+            }
+        }
         let ipc = self
             .objects
             .endpoints

@@ -54,11 +54,17 @@ impl<'a> System<'a> {
     /// `frame_reach(control, partition, slot)`: every partition that can
     /// reach a page of the frame partition `r1` holds in slot `r2` — through
     /// a frame capability covering one of its pages, or a mapping of one
-    /// in its address space — as a mask in `r1` (partitions 0-31) and `r2`
+    /// in its address space or one of its guest address spaces (read from
+    /// their page tables) — as a mask in `r1` (partitions 0-31) and `r2`
     /// (32-63). Computed from the capability tables and the address spaces
     /// themselves, independently of how they got that way. O(every slot +
-    /// every region): a monitoring call, never on a hot path.
-    pub(super) fn frame_reach(&mut self, index: usize) -> Result<(), SyscallError> {
+    /// every region + every guest page table): a monitoring call, never on
+    /// a hot path.
+    pub(super) fn frame_reach(
+        &mut self,
+        index: usize,
+        machine: &impl crate::machine::Machine,
+    ) -> Result<(), SyscallError> {
         let target = self.control(index, Rights::READ)?;
         let slot = CapSlot::from_register(self.threads[index].context.r[2])
             .ok_or(SyscallError::InvalidArgument)?;
@@ -84,6 +90,27 @@ impl<'a> System<'a> {
                 .any(|r| r.backing == Backing::Ram && overlaps(r.phys, r.size as usize));
             if maps {
                 reach |= 1 << p;
+            }
+        }
+        let guests = &self.objects.guests;
+        let pool = guests.pool();
+        for s in 0..guests.count() {
+            let space = crate::cap::SpaceId(s as u16);
+            let Some(owner) = guests.get(space).map(|g| g.partition) else {
+                continue;
+            };
+            for (table, _) in pool.tables_of(space) {
+                for page in 0..crate::mm::L2_ENTRIES {
+                    let mut bytes = [0u8; 4];
+                    machine.read_phys(pool.address(table) + page * 4, &mut bytes);
+                    let entry = crate::mm::descriptor::L2Entry(u32::from_le_bytes(bytes));
+                    if entry
+                        .page()
+                        .is_some_and(|phys| overlaps(phys, PAGE_SIZE as usize))
+                    {
+                        reach |= 1 << owner;
+                    }
+                }
             }
         }
         let context = &mut self.threads[index].context;

@@ -24,10 +24,26 @@
 //!   pick, since it was the highest-priority ready thread of its window
 //!   when it called and keeps its turn.
 //!
+//! A guest thread's exception takes it too (exception IPC is a call):
+//!
+//! - an exception is handed to its handler when the handler already waits
+//!   on the exception endpoint, is a thread of the guest thread's own
+//!   partition of strictly higher priority that neither borrows nor lends
+//!   time (so the scheduler would pick it: the guest thread was the
+//!   highest-priority ready thread of the window, and the handler runs on
+//!   its turn — see `System::turn_of`);
+//! - the reply to it, when nothing has happened since but calls that leave
+//!   every thread's readiness as it was ([`leaves_readiness`]: mapping
+//!   pages, reading registers, logging), when it is a plain `Resume`
+//!   (registers words only: no buffer, no capability) and no sender is
+//!   queued: the guest thread then runs again, as the scheduler would
+//!   pick it.
+//!
 //! It must never be taken when any of that is unsure: a guard that cannot
 //! be checked in O(1) belongs to the slow path.
 
 use kernel_abi::cap::{CapSlot, Rights};
+use kernel_abi::guest::{ReplyAction, REPLY_REGISTERS};
 use kernel_abi::syscall::{MessageInfo, Syscall, INFO_REPLY_DROPPED, MESSAGE_REGISTERS};
 
 use super::{Next, System};
@@ -35,7 +51,28 @@ use crate::cap::layout::SlotRef;
 use crate::cap::EndpointId;
 use crate::ipc::message::{BADGE_REGISTER, FIRST_WORD_REGISTER, GRANT_REGISTER, INFO_REGISTER};
 use crate::ipc::ThreadId;
+use crate::machine::{Machine, UserFault};
 use crate::thread::ThreadState;
+
+/// Whether `call` leaves every thread's readiness, queues and loans as
+/// they were, so a fast hand-over made before it may still be answered on
+/// the fastpath after it.
+pub(super) fn leaves_readiness(call: Syscall) -> bool {
+    matches!(
+        call,
+        Syscall::Log
+            | Syscall::ClockRead
+            | Syscall::FrameMap
+            | Syscall::FrameUnmap
+            | Syscall::FrameSplit
+            | Syscall::CapCopy
+            | Syscall::SpaceMap
+            | Syscall::SpaceUnmap
+            | Syscall::SpaceReset
+            | Syscall::ThreadReadRegisters
+            | Syscall::ThreadWriteRegisters
+    )
+}
 
 /// The info word's length bits.
 const INFO_LENGTH: u32 = 0b111;
@@ -122,6 +159,9 @@ impl<'a> System<'a> {
         }
         let (endpoint, _, length) = self.fast_endpoint(server, Rights::READ)?;
         let waiting = &self.threads[caller];
+        if self.guests && waiting.guest.is_some() {
+            return self.fast_resume(endpoint, server, caller, length);
+        }
         let from = ThreadId(caller as u16);
         if waiting.passive || waiting.fault.is_some() || self.objects.lending.is_lending(from) {
             return None;
@@ -138,6 +178,100 @@ impl<'a> System<'a> {
         self.threads[server].state = ThreadState::Blocked;
         self.threads[server].initialised = true;
         self.hand_over(server, caller, length, 0);
+        self.fast_call = None;
+        Some(Next::Partition(self.threads[caller].partition))
+    }
+
+    /// Guest thread `guest` took `fault`: hands it to its exception handler
+    /// at once, if the handler waits and would be picked (see the module
+    /// doc), or returns `None` having changed nothing.
+    pub(super) fn fast_exception(
+        &mut self,
+        guest: usize,
+        fault: UserFault,
+        machine: &mut impl Machine,
+    ) -> Option<Next> {
+        if !self.fastpath || !self.initialised {
+            return None;
+        }
+        let thread = &self.threads[guest];
+        let slot = thread.guest?.exception?;
+        let at = SlotRef::new(thread.partition as u8, slot);
+        let (endpoint, badge) = self.objects.caps.endpoint(at, Rights::WRITE)?;
+        if self.objects.endpoints.is_closed(endpoint) {
+            return None;
+        }
+        let handler = self.objects.endpoints.waiting_receiver(endpoint)?;
+        let to = &self.threads[handler.index()];
+        let donations = &self.objects.donations;
+        let borrowing = donations.lender(handler) != Ok(None);
+        let lending = donations.borrowers(handler) != 0;
+        if to.passive
+            || to.partition != thread.partition
+            || to.priority <= thread.priority
+            || borrowing
+            || lending
+        {
+            return None;
+        }
+        // Point of no return: the handler takes the exception and runs (on
+        // the guest thread's turn, which `last_run` already names).
+        let handed = self
+            .objects
+            .endpoints
+            .call_waiting(endpoint, ThreadId(guest as u16));
+        debug_assert_eq!(handed, Some(handler));
+        let handler = handler.index();
+        let waiting = &mut self.threads[guest];
+        waiting.fault = Some(fault);
+        waiting.state = ThreadState::Blocked;
+        self.deliver_exception(guest, handler, fault, badge, machine);
+        self.note_dropped_reply(handler);
+        self.threads[handler].state = ThreadState::Ready;
+        self.current = Some(handler);
+        self.fast_call = Some((guest, handler));
+        Some(Next::Partition(self.threads[handler].partition))
+    }
+
+    /// `server` answers guest thread `caller`'s exception (handed over on
+    /// the fastpath) with `length` register words on `endpoint`: a plain
+    /// `Resume` resumes it at once; anything else is the slow path's.
+    fn fast_resume(
+        &mut self,
+        endpoint: EndpointId,
+        server: usize,
+        caller: usize,
+        length: usize,
+    ) -> Option<Next> {
+        let words = &self.threads[server].context.r[FIRST_WORD_REGISTER..];
+        if length > 0 && words[0] != ReplyAction::Resume as u32 {
+            return None;
+        }
+        let mut values = [0; MESSAGE_REGISTERS];
+        values.copy_from_slice(&words[..MESSAGE_REGISTERS]);
+        // The last guard, then the point of no return, as for a reply.
+        let id = ThreadId(server as u16);
+        if !self
+            .objects
+            .endpoints
+            .reply_and_wait(endpoint, id, ThreadId(caller as u16))
+        {
+            return None;
+        }
+        let returned = self.objects.donations.give_back(id);
+        debug_assert!(returned.is_ok());
+        self.threads[server].state = ThreadState::Blocked;
+        self.threads[server].initialised = true;
+        let resumed = &mut self.threads[caller];
+        resumed.fault = None;
+        // Register by register, as in `hand_over`.
+        for register in 0..REPLY_REGISTERS {
+            if register + 1 < length {
+                resumed.context.r[register] = values[register + 1];
+            }
+        }
+        resumed.state = ThreadState::Ready;
+        self.current = Some(caller);
         self.fast_call = None;
         Some(Next::Partition(self.threads[caller].partition))
     }

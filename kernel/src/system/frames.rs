@@ -7,7 +7,9 @@
 //! Page-table entries are written through the machine's physical-memory
 //! window into each partition's grant-window table (allocated at boot), and
 //! every removed page's cached translation is invalidated by address and
-//! ASID. Nothing here maps outside the grant window.
+//! ASID. Nothing here maps outside the grant window; mappings a guest
+//! kernel made in its address spaces (`guest_space`) are recorded the same
+//! way and taken down by the same [`unmap`], so a revoke reaches them too.
 
 use kernel_abi::cap::{CapKind, Rights};
 use kernel_abi::syscall::SyscallError;
@@ -20,6 +22,7 @@ use crate::cap::{CapObject, CapSlot};
 use crate::ipc::ThreadId;
 use crate::machine::Machine;
 use crate::mm::descriptor::{Access, Attributes, L2Entry, MemoryType};
+use crate::mm::guest_space::GuestSpaces;
 use crate::mm::user_space::{Region, Rights as RegionRights};
 use crate::objects::KernelObjects;
 use crate::partition::Partition;
@@ -30,7 +33,7 @@ const ARG1: usize = 1;
 const ARG2: usize = 2;
 
 impl<'a> System<'a> {
-    fn own_slot(&self, index: usize, register: usize) -> Result<SlotRef, SyscallError> {
+    pub(super) fn own_slot(&self, index: usize, register: usize) -> Result<SlotRef, SyscallError> {
         let slot = CapSlot::from_register(self.threads[index].context.r[register])
             .ok_or(SyscallError::InvalidArgument)?;
         Ok(SlotRef::new(self.threads[index].partition as u8, slot.0))
@@ -96,7 +99,7 @@ impl<'a> System<'a> {
             .add(Region::ram(virt, size, base, region_rights))
             .map_err(|_| SyscallError::SlotOccupied)?;
         // Point of no return: the range was free and the capability unmapped.
-        self.objects.mappings.record(at, virt, pages)?;
+        self.objects.mappings.record(at, None, virt, pages)?;
         let attrs = Attributes {
             access: if writable {
                 Access::UserReadWrite
@@ -117,7 +120,8 @@ impl<'a> System<'a> {
         Ok(pages)
     }
 
-    /// `frame_unmap(frame)`: takes down the mapping made through it.
+    /// `frame_unmap(frame)`: takes down the mapping made through it (in
+    /// the grant window or a guest address space).
     pub(super) fn frame_unmap(
         &mut self,
         index: usize,
@@ -130,7 +134,7 @@ impl<'a> System<'a> {
             .mappings
             .take(at)
             .ok_or(SyscallError::InvalidArgument)?;
-        unmap(self.partitions, mapping, machine);
+        unmap(self.partitions, &mut self.objects.guests, mapping, machine);
         Ok(())
     }
 
@@ -171,7 +175,7 @@ impl<'a> System<'a> {
         // Point of no return: the slot holds a capability nobody pinned.
         self.objects.caps.delete(at)?;
         if let Some(mapping) = self.objects.mappings.take(at) {
-            unmap(self.partitions, mapping, machine);
+            unmap(self.partitions, &mut self.objects.guests, mapping, machine);
         }
         Ok(())
     }
@@ -202,13 +206,14 @@ impl<'a> System<'a> {
             caps,
             mappings,
             lending,
+            guests,
             ..
         } = &mut self.objects;
         let partitions = &mut *self.partitions;
         let mut release = |slot: SlotRef, _| {
             lending.forget(slot);
             if let Some(mapping) = mappings.take(slot) {
-                unmap(partitions, mapping, machine);
+                unmap(partitions, guests, mapping, machine);
             }
         };
         let count = if including {
@@ -247,13 +252,23 @@ impl<'a> System<'a> {
     }
 }
 
-/// Clears a mapping's entries and drops their cached translations.
-pub(super) fn unmap(partitions: &mut [Partition], mapping: Mapping, machine: &mut impl Machine) {
+/// Clears a mapping's entries and drops their cached translations: in the
+/// guest address space it was made in, or in its partition's grant window.
+pub(super) fn unmap(
+    partitions: &mut [Partition],
+    guests: &mut GuestSpaces<'_>,
+    mapping: Mapping,
+    machine: &mut impl Machine,
+) {
+    if let Some(space) = mapping.space() {
+        guests.unmap(space, mapping.virt, u32::from(mapping.pages), machine);
+        return;
+    }
     let Some(partition) = partitions.get_mut(usize::from(mapping.partition)) else {
         return;
     };
     partition.space.remove(mapping.virt);
-    for page in 0..mapping.pages {
+    for page in 0..u32::from(mapping.pages) {
         let va = mapping.virt + page * PAGE_SIZE;
         machine.write_phys(
             entry_address(partition.grant_table, va),

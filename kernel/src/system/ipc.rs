@@ -94,7 +94,8 @@ impl<'a> System<'a> {
     }
 
     /// Delivers what the queued thread `from` is sending into `to`'s
-    /// registers: its fault, if it waits on its pager, or its message.
+    /// registers: its fault, if it waits on a pager or exception handler,
+    /// or its message.
     fn deliver_queued(
         &mut self,
         from: usize,
@@ -103,9 +104,7 @@ impl<'a> System<'a> {
         call: bool,
         machine: &mut impl Machine,
     ) {
-        if let Some(message) = self.pending_fault_message(from, badge) {
-            message.deliver(&mut self.threads[to].context, None);
-            self.note_dropped_reply(to);
+        if self.deliver_fault(from, to, badge, machine) {
             return;
         }
         // A queued sender's registers were checked when it sent and have
@@ -123,7 +122,7 @@ impl<'a> System<'a> {
 
     /// Tells `to`, in the message just delivered to it, that its last
     /// reply was dropped.
-    fn note_dropped_reply(&mut self, to: usize) {
+    pub(super) fn note_dropped_reply(&mut self, to: usize) {
         let thread = &mut self.threads[to];
         if thread.reply_dropped {
             thread.reply_dropped = false;
@@ -186,7 +185,12 @@ impl<'a> System<'a> {
             GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).is_ok(),
             GrantKind::Transfer => {
                 if let Some(mapping) = self.objects.mappings.take(source) {
-                    super::frames::unmap(self.partitions, mapping, machine);
+                    super::frames::unmap(
+                        self.partitions,
+                        &mut self.objects.guests,
+                        mapping,
+                        machine,
+                    );
                 }
                 self.objects.caps.move_cap(source, dest).is_ok()
             }
@@ -214,6 +218,7 @@ impl<'a> System<'a> {
     }
 
     /// Thread `index` is about to wait: time it borrowed goes back.
+    #[inline]
     pub(super) fn return_time(&mut self, index: usize) {
         let returned = self.objects.donations.give_back(id(index));
         debug_assert!(returned.is_ok(), "threads in the table have loans");
@@ -293,13 +298,16 @@ impl<'a> System<'a> {
         } else {
             None
         };
+        if reply_first {
+            self.check_fault_reply(index, machine)?;
+        }
         // Point of no return.
         let received = match reply {
             Some(reply) => {
                 let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
                 match outcome.replied {
                     Some(Ok(caller)) if self.threads[caller.index()].fault.is_some() => {
-                        self.resolve_page_fault(index, caller.index(), machine);
+                        self.resolve_fault(index, caller.index(), machine);
                     }
                     Some(Ok(caller)) => {
                         self.deliver(reply, index, caller.index(), 0, false, machine);

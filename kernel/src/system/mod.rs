@@ -1,6 +1,9 @@
 //! The running system: partitions, threads, kernel objects and the
 //! schedule, and what the kernel does on each event — a tick, a system
-//! call, a user fault. IPC system calls are in [`ipc`].
+//! call, a user fault. IPC system calls are in [`ipc`]; a guest kernel's
+//! address spaces and threads in [`address_space`] and [`guest_thread`];
+//! a guest thread's `svc` and faults never reach the system-call table:
+//! they become exception IPC ([`exception`]).
 //!
 //! The entry code stores the interrupted thread's registers straight into
 //! its thread control block (or the idle loop's frame) — see
@@ -10,14 +13,19 @@
 //! The handlers are plain Rust over a [`Machine`], tested on the host.
 //! They never panic on anything a partition does.
 
+mod address_space;
 #[cfg(test)]
 mod cap_lifetime;
 mod check;
 mod control;
+mod exception;
 mod fastpath;
 #[cfg(test)]
 mod fastpath_equivalence;
 mod frames;
+#[cfg(test)]
+mod guest_tests;
+mod guest_thread;
 mod ipc;
 mod irq;
 mod pager;
@@ -28,7 +36,7 @@ mod tmem_baseline;
 use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
 
-use crate::exception::TrapFrame;
+use crate::exception::{ExceptionKind, TrapFrame};
 use crate::ipc::message;
 use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Event, Machine, UserFault};
@@ -86,6 +94,9 @@ pub struct System<'a> {
     fast_call: Option<(usize, usize)>,
     /// Whether the fastpath is used (tests turn it off to compare).
     fastpath: bool,
+    /// Some thread is a guest thread (what only guest kernels need costs
+    /// the other systems one test of this).
+    guests: bool,
 }
 
 impl<'a> System<'a> {
@@ -102,11 +113,15 @@ impl<'a> System<'a> {
     ) -> System<'a> {
         for (index, thread) in threads.iter_mut().enumerate() {
             thread.passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
+            if let (None, Some(partition)) = (thread.guest, partitions.get(thread.partition)) {
+                (thread.table, thread.asid) = (partition.table, partition.asid);
+            }
             let marked = objects
                 .donations
                 .set_passive(ThreadId(index as u16), thread.passive);
             debug_assert!(marked.is_ok(), "loans are sized per thread");
         }
+        let guests = threads.iter().any(|t| t.guest.is_some());
         System {
             partitions,
             threads,
@@ -121,6 +136,7 @@ impl<'a> System<'a> {
             initialised: false,
             fast_call: None,
             fastpath: true,
+            guests,
         }
     }
 
@@ -138,6 +154,14 @@ impl<'a> System<'a> {
     /// system's threads).
     pub fn current_thread(&self) -> Option<usize> {
         self.current
+    }
+
+    /// The address space the thread that runs next runs in: the physical
+    /// address of its first-level table and its ASID (its partition's, or
+    /// for a guest thread its guest address space's).
+    pub fn running_space(&self) -> Option<(usize, u8)> {
+        let thread = &self.threads[self.current?];
+        Some((thread.table, thread.asid))
     }
 
     /// Picks the first thing to run.
@@ -181,6 +205,9 @@ impl<'a> System<'a> {
             // Only user threads can make system calls.
             return self.dispatch(machine);
         };
+        if self.guests && self.threads[index].guest.is_some() {
+            return self.guest_exception(index, ExceptionKind::SupervisorCall, None, machine);
+        }
         if let Some(next) = self.fastpath(index) {
             return next;
         }
@@ -191,7 +218,7 @@ impl<'a> System<'a> {
             );
             return Next::Partition(self.threads[index].partition);
         };
-        if !matches!(call, Syscall::Log | Syscall::ClockRead) {
+        if !fastpath::leaves_readiness(call) {
             self.fast_call = None;
         }
         let (result, after) = match call {
@@ -215,7 +242,25 @@ impl<'a> System<'a> {
             Syscall::PartitionStatus => (self.partition_status(index), After::Resume),
             Syscall::PartitionStop => (self.partition_stop(index, machine), After::Schedule),
             Syscall::FrameSplit => (self.frame_split(index), After::Resume),
-            Syscall::FrameReach => (self.frame_reach(index), After::Resume),
+            Syscall::FrameReach => (self.frame_reach(index, machine), After::Resume),
+            Syscall::SpaceMap => (self.space_map(index, machine), After::Resume),
+            Syscall::SpaceUnmap => (self.space_unmap(index, machine), After::Resume),
+            Syscall::SpaceReset => (self.space_reset(index, machine), After::Resume),
+            Syscall::ThreadBind => (self.thread_bind(index), After::Resume),
+            Syscall::ThreadSetPriority => (self.thread_set_priority(index), After::Schedule),
+            Syscall::ThreadReadRegisters => {
+                (self.thread_read_registers(index, machine), After::Resume)
+            }
+            Syscall::ThreadWriteRegisters => {
+                (self.thread_write_registers(index, machine), After::Resume)
+            }
+            // A thread resumed below the caller's priority cannot preempt
+            // it, and a suspend makes no thread ready: the caller runs on.
+            Syscall::ThreadResume => match self.thread_resume(index) {
+                Ok(preempts) if preempts => (Ok(()), After::Schedule),
+                result => (result.map(|_| ()), After::Resume),
+            },
+            Syscall::ThreadSuspend => (self.thread_suspend(index, machine), After::Resume),
             Syscall::TmemBaseline => (self.tmem_baseline(index), After::Resume),
         };
         let thread = &mut self.threads[index];
@@ -261,11 +306,16 @@ impl<'a> System<'a> {
             partition: &p.name,
             thread: &thread.name,
         });
+        // A guest kernel's processes do not outlive it: the partition
+        // finishes with its last own thread.
         let any_left = self.threads.iter().any(|t| {
-            t.partition == partition && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
+            t.partition == partition
+                && t.guest.is_none()
+                && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
         });
         if !any_left {
             self.partitions[partition].state = PartitionState::Finished;
+            self.end_guest_objects(partition, machine);
             machine.report(Event::PartitionFinished {
                 partition: &self.partitions[partition].name,
             });
@@ -274,13 +324,18 @@ impl<'a> System<'a> {
         self.dispatch(machine)
     }
 
-    /// The current thread faulted: stop its whole partition and report it.
+    /// The current thread faulted: a guest thread's exception goes to its
+    /// handler; a fault in the grant window to the partition's pager, if it
+    /// has one; otherwise its whole partition stops, reported.
     pub fn on_user_fault(&mut self, fault: UserFault, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
             return self.dispatch(machine);
         };
         self.fast_call = None;
-        if self.page_fault_to_pager(index, fault) {
+        if self.threads[index].guest.is_some() {
+            return self.guest_exception(index, fault.exception, fault.fault, machine);
+        }
+        if self.page_fault_to_pager(index, fault, machine) {
             self.current = None;
             return self.dispatch(machine);
         }
@@ -301,20 +356,79 @@ impl<'a> System<'a> {
         });
     }
 
+    /// Guest thread `index` executed `svc` or took a fault (`exception`,
+    /// with the decoded abort if it was one): its handler gets it, and
+    /// whatever can run next runs.
+    fn guest_exception(
+        &mut self,
+        index: usize,
+        exception: ExceptionKind,
+        fault: Option<crate::fault::Fault>,
+        machine: &mut impl Machine,
+    ) -> Next {
+        let fault = UserFault {
+            exception,
+            pc: self.threads[index].context.pc,
+            fault,
+        };
+        if let Some(next) = self.fast_exception(index, fault, machine) {
+            return next;
+        }
+        self.fast_call = None;
+        self.exception_to_handler(index, fault, machine);
+        self.current = None;
+        self.dispatch(machine)
+    }
+
     /// Stops `partition`: every thread of it leaves IPC (its callers and
-    /// waiters get `PeerGone`) and endpoints only it received on close.
+    /// waiters get `PeerGone`), endpoints only it received on close, and
+    /// its guest address spaces are emptied.
     fn stop_partition(&mut self, partition: usize, machine: &mut impl Machine) {
         self.partitions[partition].state = PartitionState::Stopped;
         for t in 0..self.threads.len() {
             let thread = &self.threads[t];
             if thread.partition == partition
-                && matches!(thread.state, ThreadState::Ready | ThreadState::Blocked)
+                && matches!(
+                    thread.state,
+                    ThreadState::Ready | ThreadState::Blocked | ThreadState::Suspended
+                )
             {
                 self.release_ipc(t, machine);
+                self.threads[t].fault = None;
                 self.threads[t].state = ThreadState::Stopped;
             }
         }
+        self.end_guest_objects(partition, machine);
         self.release_endpoints_of(partition);
+    }
+
+    /// `partition` ended (stopped, or its last own thread exited): its
+    /// guest threads stop and its guest address spaces are emptied, their
+    /// page tables back in the budget and their mappings forgotten.
+    fn end_guest_objects(&mut self, partition: usize, machine: &mut impl Machine) {
+        for t in 0..self.threads.len() {
+            let thread = &self.threads[t];
+            if thread.partition == partition
+                && thread.guest.is_some()
+                && thread.state != ThreadState::Stopped
+            {
+                self.release_ipc(t, machine);
+                self.threads[t].fault = None;
+                self.threads[t].state = ThreadState::Stopped;
+            }
+        }
+        for s in 0..self.objects.guests.count() {
+            let space = crate::cap::SpaceId(s as u16);
+            if self
+                .objects
+                .guests
+                .get(space)
+                .map(|g| usize::from(g.partition))
+                == Some(partition)
+            {
+                self.reset_space(space, machine);
+            }
+        }
     }
 
     /// Takes thread `index` out of all IPC: whoever waits on it (a caller
@@ -437,7 +551,7 @@ impl<'a> System<'a> {
         match self.pick(owner, rotate) {
             Some(index) => {
                 self.current = Some(index);
-                self.last_run[owner] = self.time_owner(index);
+                self.last_run[owner] = self.turn_of(index);
                 Next::Partition(self.threads[index].partition)
             }
             None => {
@@ -453,6 +567,28 @@ impl<'a> System<'a> {
     fn runs_in(&self, index: usize) -> Option<usize> {
         let owner = self.time_owner(index)?;
         self.threads.get(owner).map(|t| t.partition)
+    }
+
+    /// Whose turn among equal priorities thread `index` runs on: its time
+    /// owner's, or — when it answers the exception of a guest thread of its
+    /// partition — that thread's, so a guest thread keeps its turn across
+    /// its exceptions as a caller keeps it across a passive server's work.
+    fn turn_of(&self, index: usize) -> Option<usize> {
+        let owner = self.time_owner(index)?;
+        if !self.guests {
+            return Some(owner);
+        }
+        let served = self.objects.endpoints.reply_target(ThreadId(owner as u16));
+        match served.map(|caller| &self.threads[caller.index()]) {
+            Some(caller)
+                if caller.guest.is_some()
+                    && caller.fault.is_some()
+                    && caller.partition == self.threads[owner].partition =>
+            {
+                served.map(|caller| caller.index())
+            }
+            _ => Some(owner),
+        }
     }
 
     /// The thread whose time thread `index` runs on: itself, or for a
@@ -498,10 +634,18 @@ impl<'a> System<'a> {
 }
 
 /// Makes blocked thread `index` of `threads` runnable with `error` as its
-/// call's result.
+/// call's result — or, for a guest thread (whose only calls are its
+/// exceptions, and whose registers are its process's), suspends it as it
+/// is: its guest kernel decides what becomes of it. A fault it waited on
+/// is forgotten either way.
 fn fail_blocked(threads: &mut [Thread], index: usize, error: SyscallError) {
     if let Some(thread) = threads.get_mut(index) {
         if thread.state == ThreadState::Blocked {
+            thread.fault = None;
+            if thread.guest.is_some() {
+                thread.state = ThreadState::Suspended;
+                return;
+            }
             crate::ipc::message::fail(&mut thread.context, error);
             thread.state = ThreadState::Ready;
         }
@@ -573,14 +717,38 @@ pub(crate) mod tests {
     pub(super) struct Rig {
         pub partitions: Vec<Partition>,
         pub threads: Vec<Thread>,
+        /// A guest budget: the partition, the budget, and the index of its
+        /// first guest thread.
+        pub guest: Option<(u8, boot_info::GuestBudget, u16)>,
     }
+
+    /// Where a rig's guest first-level tables start in fake RAM (a
+    /// machine over [`GUEST_RAM`]`..+`[`GUEST_RAM_SIZE`] holds them, the
+    /// page tables after them, and room for IPC buffers at the end).
+    pub(crate) const GUEST_RAM: usize = 0x6101_0000;
+    /// Bytes of fake RAM a guest rig's tables need, with room to spare.
+    pub(super) const GUEST_RAM_SIZE: usize = 0x2_0000;
 
     impl Rig {
         pub fn new(threads: Vec<Thread>) -> Rig {
             Rig {
                 partitions: std::vec![partition("a"), partition("b")],
                 threads,
+                guest: None,
             }
+        }
+
+        /// Partition `partition` becomes a guest kernel with `budget`: its
+        /// guest threads join the end of the thread table.
+        pub fn with_guest(mut self, partition: u8, budget: boot_info::GuestBudget) -> Rig {
+            let first = self.threads.len() as u16;
+            for number in 0..budget.threads {
+                let name = Name::try_from("g").unwrap();
+                self.threads
+                    .push(Thread::guest(name, usize::from(partition), number));
+            }
+            self.guest = Some((partition, budget, first));
+            self
         }
 
         /// A third partition, `s`, passive.
@@ -625,8 +793,20 @@ pub(crate) mod tests {
             caps: &[(u8, u16, boot_info::CapObjectInfo, u32, u32)],
             irqs: &[(u32, u16, u32)],
         ) -> System<'_> {
-            let slots = std::vec![8u16; self.partitions.len()];
-            let mut objects = crate::objects::tests::objects(&slots, self.threads.len(), 2, 2);
+            let slot_count = self.guest.map_or(8, |(_, b, _)| 8.max(b.end_slot() as u16));
+            let slots = std::vec![slot_count; self.partitions.len()];
+            let spaces = self.guest_spaces();
+            let mut objects = crate::objects::tests::objects_with_guests(
+                &slots,
+                self.threads.len(),
+                spaces,
+                self.guest.map(|(p, b, _)| (p, b.page_tables)),
+            );
+            if let Some((partition, budget, first)) = self.guest {
+                objects
+                    .grant_guest_caps(partition, &budget, 0, first)
+                    .unwrap();
+            }
             let mut info = irq_info(irqs);
             for &(partition, slot, object, rights, badge) in caps {
                 info.caps
@@ -650,6 +830,24 @@ pub(crate) mod tests {
                 idle(),
                 stop,
             )
+        }
+    }
+
+    impl Rig {
+        /// The guest budget's address spaces: ASIDs after the
+        /// partitions', first-level tables from [`GUEST_RAM`], 8 KiB each.
+        fn guest_spaces(&self) -> Vec<crate::mm::guest_space::GuestSpace> {
+            let Some((partition, budget, _)) = self.guest else {
+                return Vec::new();
+            };
+            (0..usize::from(budget.address_spaces))
+                .map(|k| crate::mm::guest_space::GuestSpace {
+                    partition,
+                    asid: (self.partitions.len() + k + 1) as u8,
+                    table: GUEST_RAM + k * crate::mm::guest_space::L1_BYTES,
+                    mapped: 0,
+                })
+                .collect()
         }
     }
 
@@ -799,7 +997,7 @@ pub(crate) mod tests {
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
         system.cpu_start(&mut frame, &mut m);
-        for number in [0, 22, 99, 0x123456, u32::MAX] {
+        for number in [0, 31, 99, 0x123456, u32::MAX] {
             frame.r[7] = number;
             assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
             assert_eq!(frame.r[0], SyscallError::UnknownSyscall as u32);

@@ -1,22 +1,27 @@
-//! Pagers: a partition may name an endpoint its threads' page faults go
-//! to. A translation fault in the grant window then becomes a call to
-//! that endpoint — words `[fault address, access (0 read, 1 write,
-//! 2 execute), pc]`, the badge of the pager capability — and the faulting
-//! thread waits. If the pager's reply carries a frame (transfer or derived
-//! copy), the kernel puts it in the first free slot of the faulting
-//! partition, maps it at the faulting page, and the thread resumes at the
-//! faulting instruction. A reply without a usable frame stops the
-//! partition with the original fault, as if it had no pager.
+//! Faults that become calls: a thread's fault is sent to an endpoint as a
+//! call, the thread waits, and the handler's reply decides what happens.
+//! Two kinds of thread use this one path ([`System::fault_call`]):
 //!
-//! The faulting thread's registers are never touched: the fault message is
-//! built from the fault, not from them.
+//! - a partition may name a *pager* endpoint. A translation fault in the
+//!   grant window then becomes a call to it — words `[fault address,
+//!   access (0 read, 1 write, 2 execute), pc]`, the badge of the pager
+//!   capability. If the pager's reply carries a frame (transfer or derived
+//!   copy), the kernel puts it in the first free slot of the faulting
+//!   partition, maps it at the faulting page, and the thread resumes at
+//!   the faulting instruction. A reply without a usable frame stops the
+//!   partition with the original fault, as if it had no pager;
+//! - a guest thread's every exception goes to its exception endpoint
+//!   (see [`super::exception`] for that message and its reply).
+//!
+//! The faulting thread's registers are never touched until the reply: the
+//! message is built from the fault (and, for a guest thread, from its
+//! saved registers).
 
-use kernel_abi::cap::{CapKind, GrantKind, Rights};
+use kernel_abi::cap::{GrantKind, Rights};
 use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE};
 
 use super::System;
 use crate::cap::layout::SlotRef;
-use crate::cap::CapObject;
 use crate::fault::{AccessKind, FaultKind};
 use crate::ipc::endpoint::CallOutcome;
 use crate::ipc::message::{Message, SendRequest};
@@ -27,24 +32,38 @@ use crate::thread::ThreadState;
 impl<'a> System<'a> {
     /// Sends thread `index`'s `fault` to its partition's pager, if it has
     /// one and the fault is one a pager can fix. Returns whether it did.
-    pub(super) fn page_fault_to_pager(&mut self, index: usize, fault: UserFault) -> bool {
+    pub(super) fn page_fault_to_pager(
+        &mut self,
+        index: usize,
+        fault: UserFault,
+        machine: &mut impl Machine,
+    ) -> bool {
         let partition = self.threads[index].partition;
         let (Some(slot), Some(decoded)) = (self.partitions[partition].pager, fault.fault) else {
             return false;
         };
         let in_window =
             decoded.address >= GRANT_WINDOW && decoded.address - GRANT_WINDOW < GRANT_WINDOW_SIZE;
-        if !matches!(decoded.kind, FaultKind::Translation(_)) || !in_window {
+        if !matches!(decoded.kind(), FaultKind::Translation(_)) || !in_window {
             return false;
         }
-        let Ok(cap) = self.objects.caps.lookup(
-            SlotRef::new(partition as u8, slot),
-            CapKind::Endpoint,
-            Rights::WRITE,
-        ) else {
-            return false;
-        };
-        let (CapObject::Endpoint(endpoint), badge) = (cap.object, cap.badge) else {
+        self.fault_call(index, SlotRef::new(partition as u8, slot), fault, machine)
+    }
+
+    /// Makes thread `index`'s `fault` a call on the endpoint capability at
+    /// `at` (which needs `WRITE`): the message goes to a waiting receiver
+    /// at once or the thread queues, and either way it waits for the
+    /// reply. Returns whether the call was made (`false`, with nothing
+    /// changed, if `at` holds no such capability or the endpoint is
+    /// closed).
+    pub(super) fn fault_call(
+        &mut self,
+        index: usize,
+        at: SlotRef,
+        fault: UserFault,
+        machine: &mut impl Machine,
+    ) -> bool {
+        let Some((endpoint, badge)) = self.objects.caps.endpoint(at, Rights::WRITE) else {
             return false;
         };
         if self.objects.endpoints.is_closed(endpoint) {
@@ -58,7 +77,7 @@ impl<'a> System<'a> {
         {
             Ok(CallOutcome::Delivered { receiver, .. }) => {
                 let to = receiver.index();
-                fault_message(fault, badge).deliver(&mut self.threads[to].context, None);
+                self.deliver_fault(index, to, badge, machine);
                 self.threads[to].state = ThreadState::Ready;
                 self.lend_time(index, to, true);
             }
@@ -72,21 +91,48 @@ impl<'a> System<'a> {
         true
     }
 
-    /// The message a thread waiting on its pager sends, if it is one.
-    pub(super) fn pending_fault_message(&self, index: usize, badge: u32) -> Option<Message> {
-        self.threads[index]
-            .fault
-            .map(|fault| fault_message(fault, badge))
+    /// Writes what thread `from` sends while it waits on a fault handler
+    /// into the registers (and IPC buffer) of `to`, who received it: a
+    /// guest thread's exception, or a page fault for a pager. `false`,
+    /// with nothing written, if `from` waits on no fault.
+    pub(super) fn deliver_fault(
+        &mut self,
+        from: usize,
+        to: usize,
+        badge: u32,
+        machine: &mut impl Machine,
+    ) -> bool {
+        let Some(fault) = self.threads[from].fault else {
+            return false;
+        };
+        if self.threads[from].guest.is_some() {
+            self.deliver_exception(from, to, fault, badge, machine);
+        } else {
+            fault_message(fault, badge).deliver(&mut self.threads[to].context, None);
+        }
+        self.note_dropped_reply(to);
+        true
     }
 
-    /// The pager (`server`) answered thread `caller`'s fault: map the frame
-    /// it sent, or stop the caller's partition.
-    pub(super) fn resolve_page_fault(
+    /// The handler (`server`) answered thread `caller`'s fault: a guest
+    /// thread takes the registers the reply gives, a paged thread gets the
+    /// frame the reply passes mapped (or its partition is stopped).
+    pub(super) fn resolve_fault(
         &mut self,
         server: usize,
         caller: usize,
         machine: &mut impl Machine,
     ) {
+        if self.threads[caller].guest.is_some() {
+            self.resume_from_exception(server, caller, machine);
+        } else {
+            self.resolve_page_fault(server, caller, machine);
+        }
+    }
+
+    /// The pager (`server`) answered thread `caller`'s fault: map the frame
+    /// it sent, or stop the caller's partition.
+    fn resolve_page_fault(&mut self, server: usize, caller: usize, machine: &mut impl Machine) {
         let Some(fault) = self.threads[caller].fault.take() else {
             return;
         };
@@ -123,7 +169,12 @@ impl<'a> System<'a> {
         match grant.kind {
             GrantKind::Transfer => {
                 if let Some(mapping) = self.objects.mappings.take(source) {
-                    super::frames::unmap(self.partitions, mapping, machine);
+                    super::frames::unmap(
+                        self.partitions,
+                        &mut self.objects.guests,
+                        mapping,
+                        machine,
+                    );
                 }
                 self.objects.caps.move_cap(source, dest).ok()?;
             }
@@ -163,7 +214,7 @@ mod tests {
     use super::super::Next;
     use super::*;
     use crate::exception::{ExceptionKind, TrapFrame};
-    use crate::fault::{Fault, Level};
+    use crate::fault::Fault;
     use crate::machine::tests::FakeMachine;
     use crate::mm::descriptor::L2Entry;
     use crate::partition::PartitionState;
@@ -179,9 +230,9 @@ mod tests {
             exception: ExceptionKind::DataAbort,
             pc: 0xA040,
             fault: Some(Fault {
-                kind: FaultKind::Translation(Level::Second),
                 access: AccessKind::Write,
                 address: ADDRESS,
+                status: 0x807,
             }),
         }
     }

@@ -7,22 +7,29 @@
 //! The registers are drawn to hit the interesting cases often: the slots
 //! that hold capabilities (and some that do not), grant descriptors of
 //! every kind, info words that are valid, malformed or offer a receive
-//! slot, addresses in and out of the grant window, and plain random words.
-//! `KERNEL_FUZZ_CASES` raises the number of sequences.
+//! slot, addresses in and out of the grant window, page-aligned user
+//! addresses and megabyte boundaries, the page that holds a register
+//! frame, and plain random words. Partition `a` is a guest kernel: its
+//! guest threads, once bound and resumed by random calls, run too, and
+//! their random `svc`s and faults become exception messages that its
+//! threads answer with random replies. `KERNEL_FUZZ_CASES` raises the
+//! number of sequences.
 
 extern crate std;
 
 use proptest::prelude::*;
 
-use super::tests::{thread, Rig};
+use super::tests::{thread, Rig, GUEST_RAM, GUEST_RAM_SIZE};
 use super::{Next, System};
 use crate::exception::{ExceptionKind, TrapFrame};
 use crate::machine::tests::FakeMachine;
 use crate::machine::UserFault;
 use boot_info::CapObjectInfo::{Endpoint as Ep, Frame, Notification as Nt, PartitionControl};
 use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
-use kernel_abi::syscall::{MessageInfo, SyscallError};
-use kernel_abi::user_layout::GRANT_WINDOW;
+use kernel_abi::syscall::{MessageInfo, Syscall, SyscallError};
+use kernel_abi::user_layout::{GRANT_WINDOW, PAGE_SIZE};
+
+use crate::mm::user_space::{Region, Rights as RegionRights};
 
 const ALL: u32 = Rights::ALL.bits();
 
@@ -81,13 +88,54 @@ fn word() -> impl Strategy<Value = u32> {
         3 => 0u32..8,
         2 => (0u32..256).prop_map(|page| GRANT_WINDOW + page * 0x1000),
         1 => Just(GRANT_WINDOW + 4),
+        2 => (0u32..64).prop_map(|page| page * PAGE_SIZE),
+        1 => (0u32..0x800).prop_map(|megabyte| (megabyte << 20).wrapping_sub(PAGE_SIZE)),
+        1 => Just(REGISTERS_VA),
         2 => any::<u32>(),
     ]
 }
 
+/// A guest kernel's call with arguments that name its own address spaces,
+/// threads, frames and endpoints, so the calls get past the capability
+/// checks and build guest state for the random ones to attack.
+fn guest_call() -> impl Strategy<Value = [u32; 8]> {
+    let space = BUDGET.first_slot as u32..BUDGET.first_slot as u32 + 2;
+    let thread = BUDGET.first_slot as u32 + 2..BUDGET.first_slot as u32 + 4;
+    let frame = 3u32..5;
+    let address = prop_oneof![
+        3 => (0u32..16).prop_map(|page| page * PAGE_SIZE),
+        1 => (1u32..4).prop_map(|megabyte| (megabyte << 20) - PAGE_SIZE),
+    ];
+    let rights = prop_oneof![Just(1u32), Just(3), Just(9), Just(11)];
+    let call =
+        |number: Syscall, args: [u32; 3]| [args[0], args[1], args[2], 0, 0, 0, 0, number as u32];
+    prop_oneof![
+        4 => (space.clone(), frame, address.clone(), rights).prop_map(|(s, f, a, r)| {
+            [s, f, a, r, 0, 0, 0, Syscall::SpaceMap as u32]
+        }),
+        1 => (space.clone(), address, 1u32..4)
+            .prop_map(move |(s, a, n)| call(Syscall::SpaceUnmap, [s, a, n])),
+        1 => space.clone().prop_map(move |s| call(Syscall::SpaceReset, [s, 0, 0])),
+        3 => (thread.clone(), space, prop_oneof![0u32..2, Just(0xFFFF)])
+            .prop_map(move |(t, s, e)| call(Syscall::ThreadBind, [t, s, e])),
+        2 => (thread.clone(), 0u32..4)
+            .prop_map(move |(t, p)| call(Syscall::ThreadSetPriority, [t, p, 0])),
+        1 => thread.clone()
+            .prop_map(move |t| call(Syscall::ThreadReadRegisters, [t, REGISTERS_VA, 0])),
+        1 => thread.clone()
+            .prop_map(move |t| call(Syscall::ThreadWriteRegisters, [t, REGISTERS_VA, 0])),
+        3 => thread.clone().prop_map(move |t| call(Syscall::ThreadResume, [t, 0, 0])),
+        1 => thread.prop_map(move |t| call(Syscall::ThreadSuspend, [t, 0, 0])),
+    ]
+}
+
 pub(super) fn call() -> impl Strategy<Value = [u32; 8]> {
+    prop_oneof![5 => random_call(), 1 => guest_call()]
+}
+
+fn random_call() -> impl Strategy<Value = [u32; 8]> {
     // Thread exit is rare, so runs go on long enough to matter.
-    let number = prop_oneof![120 => 4u32..=21, 1 => Just(3), 2 => any::<u32>()];
+    let number = prop_oneof![120 => 4u32..=30, 1 => Just(3), 2 => any::<u32>()];
     (
         slot(),
         word(),
@@ -109,11 +157,29 @@ pub(super) fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// Where partition `a` keeps a page it may pass register frames in.
+const REGISTERS_VA: u32 = 0x10_0000;
+
+/// `a`'s guest budget: two address spaces (slots 6, 7), two guest threads
+/// (8, 9), two page tables.
+const BUDGET: boot_info::GuestBudget = boot_info::GuestBudget {
+    address_spaces: 2,
+    threads: 2,
+    page_tables: 2,
+    first_slot: 6,
+};
+
+/// The fake RAM every run uses: the grant-window tables at its start,
+/// then the guest budget's tables and a page of `a`'s.
+pub(super) fn machine() -> FakeMachine {
+    FakeMachine::new(0x6100_0000, GUEST_RAM - 0x6100_0000 + GUEST_RAM_SIZE)
+}
+
 /// Two active partitions of two threads and a passive server of two;
 /// endpoints, notifications, frames and a PartitionControl spread so that
-/// every call has something real to act on.
+/// every call has something real to act on; `a` is also a guest kernel.
 pub(super) fn rig() -> Rig {
-    Rig::new(std::vec![
+    let mut rig = Rig::new(std::vec![
         thread(0, 2, 0xA000),
         thread(0, 1, 0xA100),
         thread(1, 1, 0xB000),
@@ -122,6 +188,15 @@ pub(super) fn rig() -> Rig {
         thread(2, 5, 0x5100),
     ])
     .with_passive_server()
+    .with_guest(0, BUDGET);
+    let page = Region::ram(
+        REGISTERS_VA,
+        PAGE_SIZE,
+        GUEST_RAM + GUEST_RAM_SIZE - PAGE_SIZE as usize,
+        RegionRights::ReadWrite,
+    );
+    rig.partitions[0].space.add(page).unwrap();
+    rig
 }
 
 pub(super) type Cap = (u8, u16, boot_info::CapObjectInfo, u32, u32);
@@ -144,7 +219,7 @@ pub(super) const CAPS: [Cap; 13] = [
 
 /// Runs `steps`, checking the invariants after each; the first broken one.
 fn run(system: &mut System<'_>, steps: &[Step]) -> Result<(), std::string::String> {
-    let mut m = FakeMachine::new(0x6100_0000, 0x1000);
+    let mut m = machine();
     let mut frame = TrapFrame::default();
     let mut next = system.cpu_start(&mut frame, &mut m);
     system.check().map_err(|e| std::format!("at start: {e}"))?;
@@ -171,10 +246,19 @@ fn run(system: &mut System<'_>, steps: &[Step]) -> Result<(), std::string::Strin
         system
             .check()
             .map_err(|e| std::format!("after step {i} ({step:x?}): {e}"))?;
+        system
+            .objects
+            .guests
+            .check_tables(&m)
+            .map_err(|e| std::format!("after step {i} ({step:x?}): {e}"))?;
+        // A guest thread's registers are what its guest kernel made them.
+        let guest_runs = system
+            .current_thread()
+            .is_some_and(|t| system.threads[t].guest.is_some());
         if let Step::Call(registers) = step {
             let code = frame.r[0];
             let known = code == 0 || SyscallError::from_code(code).is_some();
-            if matches!(next, Next::Partition(_)) && registers[7] != 5 && !known {
+            if matches!(next, Next::Partition(_)) && registers[7] != 5 && !known && !guest_runs {
                 // Only a call's own result is in r0 when the caller runs on
                 // at once; anything else must be a defined error code.
                 return Err(std::format!("after step {i}: r0 = {code:#x}"));
@@ -213,7 +297,7 @@ proptest! {
 fn a_malformed_reply_changes_nothing() {
     let mut rig = rig();
     let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &CAPS);
-    let mut m = FakeMachine::new(0x6100_0000, 0x1000);
+    let mut m = machine();
     let mut frame = TrapFrame::default();
     system.cpu_start(&mut frame, &mut m);
     let call = |frame: &mut TrapFrame, number: u32, r5: u32, r6: u32, word: u32| {

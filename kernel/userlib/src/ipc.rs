@@ -50,7 +50,7 @@ impl IpcBuffer {
         }
     }
 
-    fn page(&mut self) -> &mut [u8] {
+    pub(crate) fn page(&mut self) -> &mut [u8] {
         // SAFETY: the kernel maps this page read/write for this thread
         // alone (`of_thread`'s contract), and `&mut self` makes the borrow
         // unique.

@@ -11,6 +11,7 @@
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod guest;
 pub mod ipc;
 pub mod message;
 pub mod page;

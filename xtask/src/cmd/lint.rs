@@ -79,6 +79,7 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-uart-driver",
     "test-tmem-prober",
     "test-fuzzer",
+    "test-guest-kernel",
     "test-victim",
     "tmem-client",
     "guest-tmem-workload",

@@ -165,7 +165,7 @@ pub struct CapSection {
     pub partition_control: bool,
     /// Rights: for endpoints `read` = receive, `write` = send/call,
     /// `grant` = pass capabilities; for notifications `read` = wait/poll,
-    /// `write` = signal.
+    /// `write` = signal; for frames `execute` = map executable.
     pub rights: Vec<Right>,
     /// Badge a receiver learns (endpoints only).
     #[serde(default)]
@@ -182,6 +182,8 @@ pub enum Right {
     Write,
     /// Pass capabilities along.
     Grant,
+    /// Map a frame executable (into a guest address space).
+    Execute,
 }
 
 impl CapSection {
@@ -288,6 +290,29 @@ pub struct PartitionSection {
     /// back in the reply is mapped at the faulting page.
     #[serde(default)]
     pub pager: Option<u16>,
+    /// A guest kernel's budget for its processes (`guest = { ... }`).
+    #[serde(default)]
+    pub guest: Option<GuestSection>,
+}
+
+/// `guest = { address_spaces = 16, threads = 32, page_table_kib = 512 }`:
+/// what a guest kernel partition may build processes from, all allocated
+/// at boot. Its capabilities to them take consecutive slots from
+/// `first_slot` (by default the last slots of its capability space):
+/// the address spaces, then the threads.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GuestSection {
+    /// Address spaces, each with its own ASID.
+    pub address_spaces: u16,
+    /// Threads, which start suspended.
+    pub threads: u16,
+    /// KiB of second-level page tables (1 KiB each) for its address
+    /// spaces.
+    pub page_table_kib: u32,
+    /// The slot of the capability to address space 0.
+    #[serde(default)]
+    pub first_slot: Option<u16>,
 }
 
 /// One thread.

@@ -11,6 +11,7 @@ pub mod build;
 pub mod description;
 pub mod disk;
 pub mod fit;
+pub mod guest;
 pub mod tmem;
 pub mod validate;
 

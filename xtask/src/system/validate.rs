@@ -202,6 +202,7 @@ pub fn validate(
             passive: p.passive,
             cap_slots: p.cap_slots,
             pager: p.pager,
+            guest: super::guest::budget(file, i, p)?,
         });
     }
 
@@ -222,6 +223,7 @@ pub fn validate(
             ));
         }
     }
+    total_memory += super::guest::check_system(file, &partitions, &caps)?;
     let mut taken = Vec::new();
     let shared = shared(&c, d, &mut total_memory, &mut taken)?;
     let devices = devices(&c, d, board, &mut taken)?;
@@ -424,11 +426,15 @@ fn caps(
             if cap.rights.is_empty() {
                 return Err(c.err(at("rights"), "a capability with no rights is useless"));
             }
+            if cap.frame.is_none() && cap.rights.contains(&Right::Execute) {
+                return Err(c.err(at("rights"), "only frame capabilities carry `execute`"));
+            }
             let rights = cap.rights.iter().fold(0, |bits, right| {
                 bits | match right {
                     Right::Read => kernel_abi::cap::Rights::READ.bits(),
                     Right::Write => kernel_abi::cap::Rights::WRITE.bits(),
                     Right::Grant => kernel_abi::cap::Rights::GRANT.bits(),
+                    Right::Execute => kernel_abi::cap::Rights::EXECUTE.bits(),
                 }
             });
             out.push(CapInfo {
