@@ -47,6 +47,14 @@ pub struct Partition {
     pub grant_table: usize,
     /// Slot of its pager's endpoint capability, if it has a pager.
     pub pager: Option<u16>,
+    /// Its first thread (own or guest): the head of its thread list, set
+    /// by `System::new`.
+    pub first_thread: Option<u16>,
+    /// In its windows, the time owner of the thread that ran last (a
+    /// passive server running on a caller's time counts as its caller),
+    /// so round robin among equal priorities turns on ticks and yields
+    /// only.
+    pub last_run: Option<usize>,
 }
 
 /// Why a partition could not be loaded.

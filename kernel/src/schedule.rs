@@ -24,6 +24,15 @@ pub enum ScheduleError {
     },
 }
 
+/// Where the current tick is in the schedule: its window and its place in
+/// the major frame. Moving it on by a tick costs the same for any number
+/// of windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WindowCursor {
+    window: usize,
+    position: u32,
+}
+
 /// A checked schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
@@ -75,6 +84,18 @@ impl Schedule {
             .map_or(self.ends[0].1, |(_, owner)| *owner)
     }
 
+    /// Moves `cursor` on by one tick (from tick 0, where the default
+    /// cursor is); the partition whose window the new tick is in.
+    pub fn advance(&self, cursor: &mut WindowCursor) -> usize {
+        cursor.position += 1;
+        if cursor.position >= self.major_frame {
+            *cursor = WindowCursor::default();
+        } else if cursor.position >= self.ends[cursor.window].0 {
+            cursor.window += 1;
+        }
+        self.ends[cursor.window].1
+    }
+
     /// Length of the major frame in ticks.
     pub fn major_frame(&self) -> u32 {
         self.major_frame
@@ -106,6 +127,21 @@ mod tests {
         let s = Schedule::new(&info(&[(0, 1), (1, 3)], 4), 2).unwrap();
         let owners: std::vec::Vec<_> = (0..9).map(|t| s.owner_at(t)).collect();
         assert_eq!(owners, [0, 1, 1, 1, 0, 1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn a_cursor_moved_tick_by_tick_agrees_with_the_owner_at_each_tick() {
+        for (windows, major) in [
+            (&[(0, 1), (1, 3)][..], 4),
+            (&[(2, 5), (0, 1), (1, 1), (2, 2)][..], 9),
+            (&[(0, 1)][..], 1),
+        ] {
+            let s = Schedule::new(&info(windows, major), 3).unwrap();
+            let mut cursor = WindowCursor::default();
+            for tick in 1..(3 * u64::from(major) + 2) {
+                assert_eq!(s.advance(&mut cursor), s.owner_at(tick), "tick {tick}");
+            }
+        }
     }
 
     #[test]

@@ -87,6 +87,13 @@ pub struct Thread {
     pub table: usize,
     /// The ASID of that address space (0 until set).
     pub asid: u8,
+    /// The next thread of its partition (own or guest), in index order:
+    /// the partition's thread list, linked by `System::new` so nothing
+    /// that concerns one partition scans every thread.
+    pub next_of_partition: Option<u16>,
+    /// For a passive thread, the next passive thread in index order: the
+    /// threads that may run in any window on borrowed time.
+    pub next_passive: Option<u16>,
 }
 
 /// How a thread starts.
@@ -127,6 +134,8 @@ impl Thread {
             guest: None,
             table: 0,
             asid: 0,
+            next_of_partition: None,
+            next_passive: None,
         }
     }
 

@@ -233,6 +233,8 @@ pub fn boot() -> Result<(), BootError> {
                 passive: p.passive,
                 grant_table,
                 pager: p.pager,
+                first_thread: None,
+                last_run: None,
             })
         };
         for (t_index, t) in p.threads.iter().enumerate() {

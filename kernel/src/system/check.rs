@@ -20,7 +20,11 @@
 //! - a blocked thread waits on exactly one thing — an endpoint queue, a
 //!   reply, a notification — and is in that object's queue; a thread that
 //!   is not blocked waits on nothing; everything queued is blocked on it;
-//! - a caller awaiting a reply is answered by exactly one reply right.
+//! - a caller awaiting a reply is answered by exactly one reply right;
+//! - each partition's thread list holds exactly its threads, the passive
+//!   list exactly the passive threads, each in index order; the count of
+//!   running active partitions is exact, and each window's last runner
+//!   is a thread of it.
 
 use crate::cap::mapping::Mapping;
 use crate::cap::{CapObject, EndpointId, SpaceId};
@@ -42,7 +46,45 @@ impl<'a> System<'a> {
         for index in 0..self.threads.len() {
             self.check_thread(index)?;
         }
-        self.check_queues()
+        self.check_queues()?;
+        self.check_run_lists()
+    }
+
+    fn check_run_lists(&self) -> Result<(), &'static str> {
+        let mut listed = 0;
+        for partition in 0..self.partitions.len() {
+            let mut previous = None;
+            for t in self.threads_of(partition) {
+                if self.threads.get(t).map(|t| t.partition) != Some(partition)
+                    || previous.is_some_and(|p| p >= t)
+                {
+                    return Err("a partition's thread list is not its threads in order");
+                }
+                previous = Some(t);
+                listed += 1;
+            }
+            let last = self.partitions[partition].last_run;
+            if last.is_some_and(|t| self.threads.get(t).map(|t| t.partition) != Some(partition)) {
+                return Err("a window's last runner is not a thread of it");
+            }
+        }
+        if listed != self.threads.len() {
+            return Err("a thread is in no partition's list");
+        }
+        let passive = super::choose::linked(self.threads, self.first_passive, |t| t.next_passive);
+        let expected = (0..self.threads.len()).filter(|&t| self.threads[t].passive);
+        if !passive.eq(expected) {
+            return Err("the passive list is not the passive threads in order");
+        }
+        let running = self
+            .partitions
+            .iter()
+            .filter(|p| !p.passive && p.state == crate::partition::PartitionState::Running)
+            .count();
+        if running != self.active_running {
+            return Err("the count of running active partitions is wrong");
+        }
+        Ok(())
     }
 
     fn check_mappings(&self) -> Result<(), &'static str> {

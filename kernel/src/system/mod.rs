@@ -17,6 +17,7 @@ mod address_space;
 #[cfg(test)]
 mod cap_lifetime;
 mod check;
+mod choose;
 mod control;
 mod exception;
 mod fastpath;
@@ -42,7 +43,7 @@ use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Event, Machine, UserFault};
 use crate::objects::KernelObjects;
 use crate::partition::{Partition, PartitionState};
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, WindowCursor};
 use crate::syscall;
 use crate::thread::{Thread, ThreadState};
 
@@ -75,17 +76,21 @@ pub struct System<'a> {
     threads: &'a mut [Thread],
     objects: KernelObjects<'a>,
     schedule: Schedule,
-    /// The partition whose window the current tick is in (recomputed only
-    /// when the tick changes: finding it divides by the major frame).
+    /// The partition whose window the current tick is in (moved on with
+    /// the tick by `cursor`, never searched for).
     owner: usize,
+    /// Where the current tick is in the schedule.
+    cursor: WindowCursor,
     idle: TrapFrame,
     tick: u64,
     stop_after: u64,
     current: Option<usize>,
-    /// Per window: the time owner of the thread that ran there last (a
-    /// passive server running on a caller's time counts as its caller), so
-    /// round robin among equal priorities turns on ticks and yields only.
-    last_run: [Option<usize>; boot_info::MAX_PARTITIONS],
+    /// The first passive thread: the head of the list of threads that may
+    /// run in any window on borrowed time.
+    first_passive: Option<u16>,
+    /// How many active (not passive) partitions are still running: the
+    /// run ends at 0.
+    active_running: usize,
     /// Every passive thread has blocked once: none runs ahead of the
     /// schedule any more.
     initialised: bool,
@@ -122,22 +127,26 @@ impl<'a> System<'a> {
             debug_assert!(marked.is_ok(), "loans are sized per thread");
         }
         let guests = threads.iter().any(|t| t.guest.is_some());
-        System {
+        let mut system = System {
             partitions,
             threads,
             objects,
             owner: schedule.owner_at(0),
+            cursor: WindowCursor::default(),
             schedule,
             idle,
             tick: 0,
             stop_after: u64::from(stop_after_ms),
             current: None,
-            last_run: [None; boot_info::MAX_PARTITIONS],
+            first_passive: None,
+            active_running: 0,
             initialised: false,
             fast_call: None,
             fastpath: true,
             guests,
-        }
+        };
+        system.link_threads();
+        system
     }
 
     /// The partitions.
@@ -188,7 +197,7 @@ impl<'a> System<'a> {
             self.partitions[self.threads[thread].partition].running_ticks += 1;
         }
         self.tick += 1;
-        self.owner = self.schedule.owner_at(self.tick);
+        self.owner = self.schedule.advance(&mut self.cursor);
         if self.stop_after != 0 && self.tick >= self.stop_after {
             return self.end(EndReason::TimeLimit, machine);
         }
@@ -308,13 +317,12 @@ impl<'a> System<'a> {
         });
         // A guest kernel's processes do not outlive it: the partition
         // finishes with its last own thread.
-        let any_left = self.threads.iter().any(|t| {
-            t.partition == partition
-                && t.guest.is_none()
-                && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
+        let any_left = self.threads_of(partition).any(|t| {
+            let t = &self.threads[t];
+            t.guest.is_none() && matches!(t.state, ThreadState::Ready | ThreadState::Blocked)
         });
         if !any_left {
-            self.partitions[partition].state = PartitionState::Finished;
+            self.end_partition(partition, PartitionState::Finished);
             self.end_guest_objects(partition, machine);
             machine.report(Event::PartitionFinished {
                 partition: &self.partitions[partition].name,
@@ -384,15 +392,15 @@ impl<'a> System<'a> {
     /// waiters get `PeerGone`), endpoints only it received on close, and
     /// its guest address spaces are emptied.
     fn stop_partition(&mut self, partition: usize, machine: &mut impl Machine) {
-        self.partitions[partition].state = PartitionState::Stopped;
-        for t in 0..self.threads.len() {
+        self.end_partition(partition, PartitionState::Stopped);
+        let mut next = self.partitions[partition].first_thread;
+        while let Some(t) = next.map(usize::from) {
+            next = self.threads[t].next_of_partition;
             let thread = &self.threads[t];
-            if thread.partition == partition
-                && matches!(
-                    thread.state,
-                    ThreadState::Ready | ThreadState::Blocked | ThreadState::Suspended
-                )
-            {
+            if matches!(
+                thread.state,
+                ThreadState::Ready | ThreadState::Blocked | ThreadState::Suspended
+            ) {
                 self.release_ipc(t, machine);
                 self.threads[t].fault = None;
                 self.threads[t].state = ThreadState::Stopped;
@@ -406,12 +414,11 @@ impl<'a> System<'a> {
     /// guest threads stop and its guest address spaces are emptied, their
     /// page tables back in the budget and their mappings forgotten.
     fn end_guest_objects(&mut self, partition: usize, machine: &mut impl Machine) {
-        for t in 0..self.threads.len() {
+        let mut next = self.partitions[partition].first_thread;
+        while let Some(t) = next.map(usize::from) {
+            next = self.threads[t].next_of_partition;
             let thread = &self.threads[t];
-            if thread.partition == partition
-                && thread.guest.is_some()
-                && thread.state != ThreadState::Stopped
-            {
+            if thread.guest.is_some() && thread.state != ThreadState::Stopped {
                 self.release_ipc(t, machine);
                 self.threads[t].fault = None;
                 self.threads[t].state = ThreadState::Stopped;
@@ -514,123 +521,6 @@ impl<'a> System<'a> {
         machine.report(Event::RunEnded { reason, status });
         Next::Shutdown(status)
     }
-
-    /// Chooses what runs in the current tick; the thread that ran last
-    /// keeps the CPU against equal priorities.
-    fn dispatch(&mut self, machine: &mut impl Machine) -> Next {
-        self.choose(machine, false)
-    }
-
-    /// As [`System::dispatch`], but the turn passes to the next of equal
-    /// priority (a tick or a yield).
-    fn rotate(&mut self, machine: &mut impl Machine) -> Next {
-        self.choose(machine, true)
-    }
-
-    fn choose(&mut self, machine: &mut impl Machine, rotate: bool) -> Next {
-        let active_running = self
-            .partitions
-            .iter()
-            .any(|p| !p.passive && p.state == PartitionState::Running);
-        if !active_running {
-            return self.end(EndReason::AllPartitionsEnded, machine);
-        }
-        let owner = self.owner;
-        // Passive threads initialise first, until each has blocked once.
-        if !self.initialised {
-            let initialising = (0..self.threads.len()).find(|&t| {
-                let thread = &self.threads[t];
-                thread.passive && !thread.initialised && thread.state == ThreadState::Ready
-            });
-            if let Some(index) = initialising {
-                self.current = Some(index);
-                return Next::Partition(self.threads[index].partition);
-            }
-            self.initialised = true;
-        }
-        match self.pick(owner, rotate) {
-            Some(index) => {
-                self.current = Some(index);
-                self.last_run[owner] = self.turn_of(index);
-                Next::Partition(self.threads[index].partition)
-            }
-            None => {
-                self.current = None;
-                Next::Idle
-            }
-        }
-    }
-
-    /// The partition whose window thread `index` runs in: its own, or for
-    /// a passive thread the partition of its time owner (none if it has
-    /// borrowed no time).
-    fn runs_in(&self, index: usize) -> Option<usize> {
-        let owner = self.time_owner(index)?;
-        self.threads.get(owner).map(|t| t.partition)
-    }
-
-    /// Whose turn among equal priorities thread `index` runs on: its time
-    /// owner's, or — when it answers the exception of a guest thread of its
-    /// partition — that thread's, so a guest thread keeps its turn across
-    /// its exceptions as a caller keeps it across a passive server's work.
-    fn turn_of(&self, index: usize) -> Option<usize> {
-        let owner = self.time_owner(index)?;
-        if !self.guests {
-            return Some(owner);
-        }
-        let served = self.objects.endpoints.reply_target(ThreadId(owner as u16));
-        match served.map(|caller| &self.threads[caller.index()]) {
-            Some(caller)
-                if caller.guest.is_some()
-                    && caller.fault.is_some()
-                    && caller.partition == self.threads[owner].partition =>
-            {
-                served.map(|caller| caller.index())
-            }
-            _ => Some(owner),
-        }
-    }
-
-    /// The thread whose time thread `index` runs on: itself, or for a
-    /// passive thread the end of its chain of loans (none if it has
-    /// borrowed no time).
-    fn time_owner(&self, index: usize) -> Option<usize> {
-        if !self.threads[index].passive {
-            return Some(index);
-        }
-        let owner = self
-            .objects
-            .donations
-            .owner_of(ThreadId(index as u16))
-            .ok()??;
-        Some(owner.index())
-    }
-
-    /// The ready thread that runs in `partition`'s window with the highest
-    /// priority; among equals, the first from the one that ran last (or,
-    /// when `rotate`, after it: round robin).
-    fn pick(&self, partition: usize, rotate: bool) -> Option<usize> {
-        let n = self.threads.len();
-        let turn = usize::from(rotate);
-        let start = self.last_run[partition]
-            .map_or(0, |last| last + turn)
-            .min(n);
-        // One pass in round-robin order, `start..n` then `0..start` (no
-        // division: the Cortex-A9 has none in ARM state); the first thread
-        // seen at the highest priority wins.
-        let mut best: Option<(u8, usize)> = None;
-        for i in (start..n).chain(0..start) {
-            let thread = &self.threads[i];
-            if thread.state != ThreadState::Ready || best.is_some_and(|(p, _)| thread.priority <= p)
-            {
-                continue;
-            }
-            if self.runs_in(i) == Some(partition) {
-                best = Some((thread.priority, i));
-            }
-        }
-        best.map(|(_, i)| i)
-    }
 }
 
 /// Makes blocked thread `index` of `threads` runnable with `error` as its
@@ -678,6 +568,8 @@ pub(crate) mod tests {
             passive: false,
             grant_table: 0x6100_0000,
             pager: None,
+            first_thread: None,
+            last_run: None,
         }
     }
 
@@ -1080,6 +972,6 @@ pub(crate) mod tests {
     }
 
     fn rig_partition_a_finished(system: &mut System<'_>) {
-        system.partitions[0].state = PartitionState::Finished;
+        system.end_partition(0, PartitionState::Finished);
     }
 }

@@ -1,0 +1,192 @@
+//! Choosing what runs: the highest-priority ready thread of the current
+//! window, round robin among equals on ticks and yields only, passive
+//! threads on borrowed time.
+//!
+//! Every decision costs the same however many partitions and threads the
+//! system has: it looks only at the window owner's thread list and at the
+//! passive threads (linked once, by [`System::new`]), and a count of the
+//! active partitions still running says whether the run is over. It must
+//! never scan all partitions or all threads.
+
+use crate::ipc::ThreadId;
+use crate::machine::{EndReason, Machine};
+use crate::partition::PartitionState;
+use crate::thread::{Thread, ThreadState};
+
+use super::{Next, System};
+
+/// The thread indices of a list linked through `link`, from `first`.
+pub(super) fn linked(
+    threads: &[Thread],
+    first: Option<u16>,
+    link: fn(&Thread) -> Option<u16>,
+) -> impl Iterator<Item = usize> + '_ {
+    core::iter::successors(first, move |&t| link(&threads[usize::from(t)])).map(usize::from)
+}
+
+impl<'a> System<'a> {
+    /// Links each partition's threads and the passive threads, each list
+    /// in index order, and counts the active partitions still running.
+    pub(super) fn link_threads(&mut self) {
+        for partition in self.partitions.iter_mut() {
+            partition.first_thread = None;
+        }
+        self.first_passive = None;
+        // Backwards, so that each list comes out in index order.
+        for index in (0..self.threads.len()).rev() {
+            let id = Some(index as u16);
+            let thread = &mut self.threads[index];
+            let partition = &mut self.partitions[thread.partition];
+            thread.next_of_partition = partition.first_thread.replace(index as u16);
+            thread.next_passive = if thread.passive {
+                core::mem::replace(&mut self.first_passive, id)
+            } else {
+                None
+            };
+        }
+        self.active_running = self
+            .partitions
+            .iter()
+            .filter(|p| !p.passive && p.state == PartitionState::Running)
+            .count();
+    }
+
+    /// The threads of `partition` (own and guest), in index order.
+    pub(super) fn threads_of(&self, partition: usize) -> impl Iterator<Item = usize> + '_ {
+        linked(self.threads, self.partitions[partition].first_thread, |t| {
+            t.next_of_partition
+        })
+    }
+
+    /// `partition` ends (`Finished` or `Stopped`); the run is over when no
+    /// active partition is left running.
+    pub(super) fn end_partition(&mut self, partition: usize, state: PartitionState) {
+        let p = &mut self.partitions[partition];
+        if p.state == PartitionState::Running && !p.passive {
+            self.active_running -= 1;
+        }
+        p.state = state;
+    }
+
+    /// Chooses what runs in the current tick; the thread that ran last
+    /// keeps the CPU against equal priorities.
+    pub(super) fn dispatch(&mut self, machine: &mut impl Machine) -> Next {
+        self.choose(machine, false)
+    }
+
+    /// As [`System::dispatch`], but the turn passes to the next of equal
+    /// priority (a tick or a yield).
+    pub(super) fn rotate(&mut self, machine: &mut impl Machine) -> Next {
+        self.choose(machine, true)
+    }
+
+    fn choose(&mut self, machine: &mut impl Machine, rotate: bool) -> Next {
+        if self.active_running == 0 {
+            return self.end(EndReason::AllPartitionsEnded, machine);
+        }
+        let owner = self.owner;
+        // Passive threads initialise first, until each has blocked once.
+        if !self.initialised {
+            let initialising =
+                linked(self.threads, self.first_passive, |t| t.next_passive).find(|&t| {
+                    let thread = &self.threads[t];
+                    !thread.initialised && thread.state == ThreadState::Ready
+                });
+            if let Some(index) = initialising {
+                self.current = Some(index);
+                return Next::Partition(self.threads[index].partition);
+            }
+            self.initialised = true;
+        }
+        match self.pick(owner, rotate) {
+            Some(index) => {
+                self.current = Some(index);
+                self.partitions[owner].last_run = self.turn_of(index);
+                Next::Partition(self.threads[index].partition)
+            }
+            None => {
+                self.current = None;
+                Next::Idle
+            }
+        }
+    }
+
+    /// The partition whose window thread `index` runs in: its own, or for
+    /// a passive thread the partition of its time owner (none if it has
+    /// borrowed no time).
+    fn runs_in(&self, index: usize) -> Option<usize> {
+        let owner = self.time_owner(index)?;
+        self.threads.get(owner).map(|t| t.partition)
+    }
+
+    /// Whose turn among equal priorities thread `index` runs on: its time
+    /// owner's, or — when it answers the exception of a guest thread of its
+    /// partition — that thread's, so a guest thread keeps its turn across
+    /// its exceptions as a caller keeps it across a passive server's work.
+    pub(super) fn turn_of(&self, index: usize) -> Option<usize> {
+        let owner = self.time_owner(index)?;
+        if !self.guests {
+            return Some(owner);
+        }
+        let served = self.objects.endpoints.reply_target(ThreadId(owner as u16));
+        match served.map(|caller| &self.threads[caller.index()]) {
+            Some(caller)
+                if caller.guest.is_some()
+                    && caller.fault.is_some()
+                    && caller.partition == self.threads[owner].partition =>
+            {
+                served.map(|caller| caller.index())
+            }
+            _ => Some(owner),
+        }
+    }
+
+    /// The thread whose time thread `index` runs on: itself, or for a
+    /// passive thread the end of its chain of loans (none if it has
+    /// borrowed no time).
+    pub(super) fn time_owner(&self, index: usize) -> Option<usize> {
+        if !self.threads[index].passive {
+            return Some(index);
+        }
+        let owner = self
+            .objects
+            .donations
+            .owner_of(ThreadId(index as u16))
+            .ok()??;
+        Some(owner.index())
+    }
+
+    /// The ready thread that runs in `partition`'s window with the highest
+    /// priority; among equals, the first in round-robin order from the one
+    /// that ran last (or, when `rotate`, after it). The candidates are the
+    /// partition's own threads and the passive ones; a thread's place in
+    /// the round is its index counted from the start, wrapping.
+    fn pick(&self, partition: usize, rotate: bool) -> Option<usize> {
+        let n = self.threads.len();
+        let start = self.partitions[partition]
+            .last_run
+            .map_or(0, |last| last + usize::from(rotate))
+            .min(n);
+        // No division: the Cortex-A9 has none in ARM state.
+        let place = |i: usize| if i >= start { i - start } else { i + n - start };
+        let own = self
+            .threads_of(partition)
+            .filter(|&i| !self.threads[i].passive);
+        let passive = linked(self.threads, self.first_passive, |t| t.next_passive);
+        // The highest priority wins, and among equals the earliest place.
+        let mut best: Option<(u8, usize, usize)> = None;
+        for i in own.chain(passive) {
+            let thread = &self.threads[i];
+            if thread.state != ThreadState::Ready {
+                continue;
+            }
+            let better = best.is_none_or(|(priority, at, _)| {
+                thread.priority > priority || (thread.priority == priority && place(i) < at)
+            });
+            if better && self.runs_in(i) == Some(partition) {
+                best = Some((thread.priority, place(i), i));
+            }
+        }
+        best.map(|(_, _, i)| i)
+    }
+}
