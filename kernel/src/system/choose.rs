@@ -190,3 +190,79 @@ impl<'a> System<'a> {
         best.map(|(_, _, i)| i)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::tests::{partition, thread, Rig};
+    use super::*;
+    use std::vec::Vec;
+
+    /// A small xorshift generator: the same cases on every run.
+    struct Random(u32);
+
+    impl Random {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 17;
+            self.0 ^= self.0 << 5;
+            self.0 as usize % n
+        }
+    }
+
+    /// The model: one pass over every thread in round-robin order from the
+    /// window's last runner, the first ready one seen at the highest
+    /// priority that runs in the window wins.
+    fn model(system: &System<'_>, partition: usize, rotate: bool) -> Option<usize> {
+        let n = system.threads.len();
+        let start = system.partitions[partition]
+            .last_run
+            .map_or(0, |last| last + usize::from(rotate))
+            .min(n);
+        let mut best: Option<(u8, usize)> = None;
+        for i in (start..n).chain(0..start) {
+            let thread = &system.threads[i];
+            if thread.state == ThreadState::Ready
+                && best.is_none_or(|(p, _)| thread.priority > p)
+                && system.runs_in(i) == Some(partition)
+            {
+                best = Some((thread.priority, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    #[test]
+    fn the_choice_from_the_windows_threads_is_the_choice_from_all_threads() {
+        let mut random = Random(0x5EED_1919);
+        for _ in 0..300 {
+            let partitions = 2 + random.below(boot_info::MAX_PARTITIONS - 1);
+            let threads: Vec<_> = (0..1 + random.below(40))
+                .map(|_| thread(random.below(partitions), random.below(4) as u8, 0x10_0000))
+                .collect();
+            let mut rig = Rig::new(threads);
+            while rig.partitions.len() < partitions {
+                rig.partitions.push(partition("p"));
+            }
+            let system = rig.system(&[(0, 1)], 0);
+            system.check().unwrap();
+            for _ in 0..20 {
+                for t in system.threads.iter_mut() {
+                    t.state = [
+                        ThreadState::Ready,
+                        ThreadState::Ready,
+                        ThreadState::Blocked,
+                        ThreadState::Exited,
+                    ][random.below(4)];
+                }
+                let p = random.below(partitions);
+                let own: Vec<usize> = system.threads_of(p).collect();
+                system.partitions[p].last_run =
+                    (!own.is_empty() && random.below(4) != 0).then(|| own[random.below(own.len())]);
+                for rotate in [false, true] {
+                    assert_eq!(system.pick(p, rotate), model(&system, p, rotate));
+                }
+            }
+        }
+    }
+}
