@@ -86,6 +86,21 @@ pub fn boot_options(buf: &mut [u8; boot_options::BLOCK_SIZE]) -> Result<&str, Op
     boot_options::decode(buf).map_err(OptionsUnavailable::Unreadable)
 }
 
+/// Where the RAM the host gave the machine ends (physical address, one
+/// past the last byte), as the host reports it: under QEMU, semihosting
+/// `SYS_HEAPINFO`, whose heap limit is the end of the largest gap the
+/// loaders left in the largest RAM region (QEMU 7.2,
+/// `semihosting/arm-compat-semi.c`) — the end of RAM, since the kernel
+/// and the boot options sit at its start. `None` on a board without a
+/// host: its RAM is the board's constant.
+pub fn reported_ram_end() -> Option<usize> {
+    if BOARD.debug_exit != DebugExit::Semihosting {
+        return None;
+    }
+    let info = semihosting::sys::arm_compat::sys_heapinfo();
+    Some(info.heap_limit as usize)
+}
+
 /// Ends the run with `status`: the host sees it as the exit status.
 pub fn exit(status: i32) -> ! {
     if BOARD.debug_exit == DebugExit::Semihosting {
