@@ -97,8 +97,20 @@ pub fn reported_ram_end() -> Option<usize> {
     if BOARD.debug_exit != DebugExit::Semihosting {
         return None;
     }
-    let info = semihosting::sys::arm_compat::sys_heapinfo();
-    Some(info.heap_limit as usize)
+    use semihosting::sys::arm_compat::syscall::{syscall, OperationNumber, ParamRegW};
+    // The call's parameter is the address of a word that holds the
+    // address of the four-word block QEMU fills (heap base and limit,
+    // stack base and limit). The `semihosting` crate's `sys_heapinfo`
+    // passes the block itself, so QEMU reads a null pointer from it and
+    // writes nothing; hence this call made by hand.
+    let mut info = [0usize; 4];
+    let mut parameter = [ParamRegW::ptr(info.as_mut_ptr())];
+    // SAFETY: SYS_HEAPINFO writes only the four words of `info`, whose
+    // address `parameter` holds; both live until the call returns.
+    unsafe {
+        syscall(OperationNumber::SYS_HEAPINFO, ParamRegW::block(&mut parameter));
+    }
+    Some(info[1])
 }
 
 /// Ends the run with `status`: the host sees it as the exit status.
