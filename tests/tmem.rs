@@ -194,7 +194,12 @@ fn a_rest_of_ram_frame_grows_with_the_ram_qemu_is_given() {
     for mib in [128u64, 256] {
         let memory = format!("{mib}M");
         let (report, _) = boot_system_with_disk("tmem-rest", Disk::None, &["-m", &memory]);
-        assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{}", report.transcript());
+        assert_eq!(
+            report.outcome,
+            Outcome::Exited(exit::CLEAN),
+            "{}",
+            report.transcript()
+        );
         let kernel = report.messages_from(Source::Kernel);
         let said = |prefix: &str| {
             kernel

@@ -108,7 +108,10 @@ pub fn reported_ram_end() -> Option<usize> {
     // SAFETY: SYS_HEAPINFO writes only the four words of `info`, whose
     // address `parameter` holds; both live until the call returns.
     unsafe {
-        syscall(OperationNumber::SYS_HEAPINFO, ParamRegW::block(&mut parameter));
+        syscall(
+            OperationNumber::SYS_HEAPINFO,
+            ParamRegW::block(&mut parameter),
+        );
     }
     Some(info[1])
 }
