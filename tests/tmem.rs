@@ -5,10 +5,12 @@
 //! authorised clients join a shared pool; malformed requests get error
 //! replies; page flipping loses and duplicates no frame (the server's
 //! count and the kernel's agree); and a client stopped mid-operation
-//! leaves the server consistent.
+//! leaves the server consistent. A frame may take the rest of RAM, which
+//! the kernel sizes from the RAM QEMU was given.
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system, exit, line, number_after, Outcome, Source,
+    assert_tmem_server_consistent, boot_system, boot_system_with_disk, exit, line, number_after,
+    Disk, Outcome, Source,
 };
 use xtask::session::BootReport;
 
@@ -181,4 +183,46 @@ fn a_client_stopped_mid_operation_leaves_the_server_consistent() {
         "the other client is served:\n{transcript}"
     );
     assert_tmem_server_consistent(&report, 3);
+}
+
+/// A frame written `size_kib = "rest"` gets all RAM nothing else took, as
+/// much as the machine has: the kernel asks QEMU for the RAM size, says
+/// what it found, and the system runs the same on 128 and 256 MiB.
+#[test]
+fn a_rest_of_ram_frame_grows_with_the_ram_qemu_is_given() {
+    let mut rest_kib = Vec::new();
+    for mib in [128u64, 256] {
+        let memory = format!("{mib}M");
+        let (report, _) = boot_system_with_disk("tmem-rest", Disk::None, &["-m", &memory]);
+        assert_eq!(
+            report.outcome,
+            Outcome::Exited(exit::CLEAN),
+            "{}",
+            report.transcript()
+        );
+        let kernel = report.messages_from(Source::Kernel);
+        let said = |prefix: &str| {
+            kernel
+                .iter()
+                .find(|m| m.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix:?}:\n{}", report.transcript()))
+                .to_string()
+        };
+        let ram = said("RAM: ");
+        assert_eq!(number_after(&ram, "RAM: "), Some(mib), "{ram}");
+        assert!(ram.contains("as the host reports"), "{ram}");
+        let frame = said("frame 0 takes the rest of RAM: ");
+        let kib = number_after(&frame, "rest of RAM: ").expect("a size in KiB");
+        // Everything but the kernel, the partitions and their tables.
+        assert!(kib > (mib - 8) * 1024 && kib < mib * 1024, "{frame}");
+        rest_kib.push(kib);
+        assert_tmem_server_consistent(&report, 4);
+    }
+    // The kernel's per-page counters grow with RAM too, and the frame
+    // starts on a 1 MiB boundary: at most 1 MiB of the extra goes elsewhere.
+    let grown = rest_kib[1] - rest_kib[0];
+    assert!(
+        (127 * 1024..=128 * 1024).contains(&grown),
+        "the extra 128 MiB went to the frame: {rest_kib:?}"
+    );
 }

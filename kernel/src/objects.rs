@@ -206,11 +206,12 @@ impl<'a> KernelObjects<'a> {
     }
 
     /// Places the capabilities `info` gives each partition; `frames` holds
-    /// the physical base of each of `info.frames`.
+    /// the physical base and the size in bytes of each of `info.frames`
+    /// (the size the kernel gave a frame that takes the rest of RAM).
     pub fn grant_boot_caps(
         &mut self,
         info: &BootInfo,
-        frames: &[usize],
+        frames: &[(usize, u32)],
     ) -> Result<(), ObjectError> {
         for (index, cap) in info.caps.iter().enumerate() {
             let object = match cap.object {
@@ -220,15 +221,13 @@ impl<'a> KernelObjects<'a> {
                 CapObjectInfo::Notification(n) if n < info.notifications => {
                     CapObject::Notification(NotificationId(n))
                 }
-                CapObjectInfo::Frame(f) => {
-                    match (frames.get(usize::from(f)), info.frames.get(usize::from(f))) {
-                        (Some(&base), Some(&size)) => CapObject::Frame {
-                            base,
-                            pages: size / kernel_abi::user_layout::PAGE_SIZE,
-                        },
-                        _ => return Err(ObjectError::NoSuchObject { index }),
-                    }
-                }
+                CapObjectInfo::Frame(f) => match frames.get(usize::from(f)) {
+                    Some(&(base, size)) if size > 0 => CapObject::Frame {
+                        base,
+                        pages: size / kernel_abi::user_layout::PAGE_SIZE,
+                    },
+                    _ => return Err(ObjectError::NoSuchObject { index }),
+                },
                 CapObjectInfo::Irq(number) if info.irqs.iter().any(|irq| irq.number == number) => {
                     CapObject::Irq(number)
                 }

@@ -42,6 +42,9 @@ pub const MAX_ENDPOINTS: usize = 64;
 pub const MAX_IRQS: usize = 8;
 /// The most frames (RAM given out as frame capabilities).
 pub const MAX_FRAMES: usize = 16;
+/// A frame size meaning "all RAM no one else is given": the kernel sizes
+/// this frame at boot from the RAM it finds (at most one per system).
+pub const FRAME_REST: u32 = 0;
 /// The most guest threads (from every partition's `guest` budget) in a
 /// system; they share the kernel's one thread table with the threads the
 /// description names.
@@ -83,7 +86,8 @@ pub struct BootInfo {
     /// The capabilities each partition starts with.
     pub caps: Vec<CapInfo, MAX_CAPS>,
     /// Frames: RAM the kernel allocates at boot and hands out only as
-    /// frame capabilities; each entry is its size in bytes (whole pages).
+    /// frame capabilities; each entry is its size in bytes (whole pages),
+    /// or [`FRAME_REST`] for the frame that takes all RAM left over.
     pub frames: Vec<u32, MAX_FRAMES>,
     /// Interrupt lines the kernel enables and signals notifications with.
     pub irqs: Vec<IrqInfo, MAX_IRQS>,

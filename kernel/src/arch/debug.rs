@@ -86,6 +86,36 @@ pub fn boot_options(buf: &mut [u8; boot_options::BLOCK_SIZE]) -> Result<&str, Op
     boot_options::decode(buf).map_err(OptionsUnavailable::Unreadable)
 }
 
+/// Where the RAM the host gave the machine ends (physical address, one
+/// past the last byte), as the host reports it: under QEMU, semihosting
+/// `SYS_HEAPINFO`, whose heap limit is the end of the largest gap the
+/// loaders left in the largest RAM region (QEMU 7.2,
+/// `semihosting/arm-compat-semi.c`) — the end of RAM, since the kernel
+/// and the boot options sit at its start. `None` on a board without a
+/// host: its RAM is the board's constant.
+pub fn reported_ram_end() -> Option<usize> {
+    if BOARD.debug_exit != DebugExit::Semihosting {
+        return None;
+    }
+    use semihosting::sys::arm_compat::syscall::{syscall, OperationNumber, ParamRegW};
+    // The call's parameter is the address of a word that holds the
+    // address of the four-word block QEMU fills (heap base and limit,
+    // stack base and limit). The `semihosting` crate's `sys_heapinfo`
+    // passes the block itself, so QEMU reads a null pointer from it and
+    // writes nothing; hence this call made by hand.
+    let mut info = [0usize; 4];
+    let mut parameter = [ParamRegW::ptr(info.as_mut_ptr())];
+    // SAFETY: SYS_HEAPINFO writes only the four words of `info`, whose
+    // address `parameter` holds; both live until the call returns.
+    unsafe {
+        syscall(
+            OperationNumber::SYS_HEAPINFO,
+            ParamRegW::block(&mut parameter),
+        );
+    }
+    Some(info[1])
+}
+
 /// Ends the run with `status`: the host sees it as the exit status.
 pub fn exit(status: i32) -> ! {
     if BOARD.debug_exit == DebugExit::Semihosting {

@@ -120,7 +120,22 @@ pub fn boot() -> Result<(), BootError> {
     // SAFETY: only the symbol's address is used.
     let kernel_end_va = unsafe { &__kernel_end as *const u8 as usize };
     let free_start = layout::ram_phys(BOARD, kernel_end_va).ok_or(BootError::NoFreeRam)?;
-    let ram_end = BOARD.ram.base + BOARD.ram.size.min(layout::RAM_VIRT_MAX);
+    // A report the linear map cannot use (QEMU 7.2 on vexpress-a9 answers
+    // 0 here) counts as none: the board's size stands.
+    let reported =
+        debug::reported_ram_end().filter(|&end| layout::usable_ram_end(BOARD, Some(end)) == end);
+    let ram_end = layout::usable_ram_end(BOARD, reported);
+    defmt::info!(
+        "RAM: {=usize} MiB at {=usize:#x} ({=str}), {=usize} MiB of it usable",
+        (reported.unwrap_or(ram_end) - BOARD.ram.base) >> 20,
+        BOARD.ram.base,
+        if reported.is_some() {
+            "as the host reports"
+        } else {
+            "the board's size"
+        },
+        (ram_end - BOARD.ram.base) >> 20
+    );
     let mut ram = BootAllocator::new(free_start..ram_end);
     let mut machine = HardwareMachine;
 
@@ -422,6 +437,10 @@ fn shut_down(running: &mut Running, status: i32) -> ! {
     debug::exit(status)
 }
 
+/// Where the frame that takes the rest of RAM starts: a 1 MiB boundary, so
+/// that it can be mapped in sections.
+const REST_ALIGN: usize = 1 << 20;
+
 /// Capability spaces sized per partition, endpoints, notifications and
 /// per-thread IPC state, with the description's capabilities in place.
 fn build_objects(
@@ -434,23 +453,36 @@ fn build_objects(
         info.partitions.iter().map(|p| p.cap_slots).collect();
     let layout = SpaceLayout::new(&sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
     let slots = layout.total();
-    // The frames come first, one after another, so that one span of page
-    // counters covers them all (see `cap::frame_refs`).
-    let mut frames = [0usize; boot_info::MAX_FRAMES];
-    for (base, &size) in frames.iter_mut().zip(&info.frames) {
-        *base = ram
-            .allocate(size as usize, 4096)
-            .map_err(BootError::Memory)?;
-        HardwareMachine.zero_phys(*base, size as usize);
+    // The frames of fixed size come first, one after another; the frame
+    // that takes the rest of RAM (`boot_info::FRAME_REST`) comes after
+    // every other allocation. One span of page counters covers them all
+    // (see `cap::frame_refs`): from the first fixed frame (or wherever
+    // the counters go, with none) to the end of RAM when a rest frame
+    // exists.
+    let mut frames = [(0usize, 0u32); boot_info::MAX_FRAMES];
+    for (frame, &size) in frames.iter_mut().zip(&info.frames) {
+        if size != boot_info::FRAME_REST {
+            let base = ram
+                .allocate(size as usize, 4096)
+                .map_err(BootError::Memory)?;
+            HardwareMachine.zero_phys(base, size as usize);
+            *frame = (base, size);
+        }
     }
-    let frames = &frames[..info.frames.len()];
-    let frame_base = frames.iter().copied().min().unwrap_or(0);
-    let frame_end = frames
-        .iter()
-        .zip(&info.frames)
-        .map(|(&base, &size)| base + size as usize)
-        .max()
-        .unwrap_or(0);
+    let frames = &mut frames[..info.frames.len()];
+    let rest = info.frames.iter().position(|&s| s == boot_info::FRAME_REST);
+    let fixed = || frames.iter().filter(|&&(_, size)| size != 0);
+    let frame_base = fixed()
+        .map(|&(base, _)| base)
+        .min()
+        .unwrap_or(ram.next_free() & !4095);
+    let frame_end = match rest {
+        Some(_) => ram.end_page(),
+        None => fixed()
+            .map(|&(base, size)| base + size as usize)
+            .max()
+            .unwrap_or(frame_base),
+    };
     let frame_pages = (frame_end - frame_base).div_ceil(4096);
     let (guest_spaces, page_tables) = allocate_guest_budgets(ram, info)?;
     let storage = ObjectStorage {
@@ -472,6 +504,18 @@ fn build_objects(
         guest_spaces,
         page_tables,
     };
+    if let Some(index) = rest {
+        let (base, size) = ram.take_rest(REST_ALIGN).map_err(BootError::Memory)?;
+        HardwareMachine.zero_phys(base, size);
+        frames[index] = (base, size as u32);
+        defmt::info!(
+            "frame {=usize} takes the rest of RAM: {=usize} KiB ({=usize} MiB) at {=usize:#x}",
+            index,
+            size / 1024,
+            size >> 20,
+            base
+        );
+    }
     let mut objects = KernelObjects::new(layout, storage).map_err(BootError::Objects)?;
     objects
         .grant_boot_caps(info, frames)

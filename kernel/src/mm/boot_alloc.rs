@@ -54,7 +54,40 @@ impl BootAllocator {
     pub fn remaining(&self) -> usize {
         self.end - self.next
     }
+
+    /// Where the next allocation would start, before alignment.
+    pub fn next_free(&self) -> usize {
+        self.next
+    }
+
+    /// One past the last page an allocation can reach.
+    pub fn end_page(&self) -> usize {
+        self.end & !(PAGE - 1)
+    }
+
+    /// Everything left, from the next multiple of `align` (a power of two,
+    /// at least a page) to [`end_page`](Self::end_page): the start and the
+    /// size (a whole number of pages, never zero). Nothing is left after.
+    pub fn take_rest(&mut self, align: usize) -> Result<(usize, usize), OutOfMemory> {
+        let failure = OutOfMemory {
+            requested: PAGE,
+            available: self.end - self.next,
+        };
+        let start = self
+            .next
+            .checked_next_multiple_of(align.max(PAGE))
+            .ok_or(failure)?;
+        let end = self.end_page();
+        if start >= end {
+            return Err(failure);
+        }
+        self.next = self.end;
+        Ok((start, end - start))
+    }
 }
+
+/// The smallest unit [`BootAllocator::take_rest`] hands out.
+const PAGE: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -72,5 +105,20 @@ mod tests {
         assert_eq!(err.requested, 0xD000);
         assert!(a.allocate(usize::MAX, 1).is_err());
         assert_eq!(a.remaining(), 0xC000, "failed requests take nothing");
+    }
+
+    #[test]
+    fn the_rest_is_every_whole_aligned_page_left() {
+        let mut a = BootAllocator::new(0x1000..0x4000_0800);
+        a.allocate(0x1234, 4).unwrap();
+        assert_eq!(a.end_page(), 0x4000_0000);
+        let (start, size) = a.take_rest(0x10_0000).unwrap();
+        assert_eq!((start, size), (0x10_0000, 0x3FF0_0000));
+        assert_eq!(a.remaining(), 0);
+        assert!(a.allocate(1, 1).is_err(), "nothing is left after the rest");
+        assert!(a.take_rest(0x1000).is_err(), "the rest is taken once");
+        let mut small = BootAllocator::new(0x1000..0x8000);
+        assert!(small.take_rest(0x10_0000).is_err(), "no aligned page left");
+        assert_eq!(small.remaining(), 0x7000, "a refused rest takes nothing");
     }
 }

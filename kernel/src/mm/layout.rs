@@ -48,6 +48,20 @@ pub const fn mapped_ram_size(board: &Board) -> usize {
     }
 }
 
+/// Where the RAM the kernel may hand out ends (physical, one past the last
+/// byte), given where the host says RAM ends (`reported`, if it says):
+/// the reported end when it lies inside the linear map, else the end of
+/// the linear map. A machine given less RAM than the board's constant
+/// (`qemu -m 128M`) is believed; one given more keeps to what the linear
+/// map covers.
+pub const fn usable_ram_end(board: &Board, reported: Option<usize>) -> usize {
+    let mapped_end = board.ram.base + mapped_ram_size(board);
+    match reported {
+        Some(end) if end > board.ram.base && end <= mapped_end => end,
+        _ => mapped_end,
+    }
+}
+
 /// Kernel virtual address of physical RAM address `pa`, if it is RAM that
 /// the linear map covers.
 pub const fn ram_virt(board: &Board, pa: usize) -> Option<usize> {
@@ -149,6 +163,17 @@ mod tests {
                 assert!(device_virt(board, device).is_some(), "{}", board.name);
             }
         }
+    }
+
+    #[test]
+    fn the_reported_ram_end_counts_only_inside_the_linear_map() {
+        let b = &VEXPRESS_A9;
+        let mapped_end = b.ram.base + mapped_ram_size(b);
+        assert_eq!(usable_ram_end(b, None), mapped_end);
+        assert_eq!(usable_ram_end(b, Some(0x6800_0000)), 0x6800_0000, "-m 128M");
+        assert_eq!(usable_ram_end(b, Some(0xA000_0000)), mapped_end, "-m 1G");
+        assert_eq!(usable_ram_end(b, Some(b.ram.base)), mapped_end, "no RAM");
+        assert_eq!(usable_ram_end(b, Some(0x1000)), mapped_end, "below RAM");
     }
 
     #[test]

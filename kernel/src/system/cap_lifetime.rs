@@ -430,7 +430,9 @@ impl World {
                 push(p, slot, CapObjectInfo::Frame(index as u16), rights, 0);
             }
         }
-        let bases: Vec<usize> = (0..FRAMES.len()).map(frame_base).collect();
+        let bases: Vec<(usize, u32)> = (0..FRAMES.len())
+            .map(|index| (frame_base(index), FRAMES[index].pages * PAGE_SIZE))
+            .collect();
         objects
             .grant_boot_caps(&info, &bases)
             .expect("boot capabilities");

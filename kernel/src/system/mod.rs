@@ -712,7 +712,7 @@ pub(crate) mod tests {
                     .unwrap();
             }
             objects
-                .grant_boot_caps(&info, &[0x6200_0000, 0x6201_0000])
+                .grant_boot_caps(&info, &[(0x6200_0000, 0x2000), (0x6201_0000, 0x1000)])
                 .unwrap();
             System::new(
                 &mut self.partitions,

@@ -130,8 +130,51 @@ pub struct IrqSection {
 pub struct FrameSection {
     /// Unique name.
     pub name: String,
-    /// Size.
-    pub size_kib: u32,
+    /// Size: KiB, or `"rest"` for all RAM no one else is given (the kernel
+    /// sizes it at boot from the RAM it finds; at most one such frame).
+    pub size_kib: FrameSize,
+}
+
+/// A frame's `size_kib`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "FrameSizeField")]
+pub enum FrameSize {
+    /// This many KiB.
+    Kib(u32),
+    /// All RAM left once everything else has its share.
+    Rest,
+}
+
+impl FrameSize {
+    /// KiB the description itself fixes: none for [`FrameSize::Rest`].
+    pub fn fixed_kib(self) -> u32 {
+        match self {
+            FrameSize::Kib(kib) => kib,
+            FrameSize::Rest => 0,
+        }
+    }
+}
+
+/// What a `size_kib` may be written as.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FrameSizeField {
+    Kib(u32),
+    Word(String),
+}
+
+impl TryFrom<FrameSizeField> for FrameSize {
+    type Error = String;
+
+    fn try_from(field: FrameSizeField) -> Result<FrameSize, String> {
+        match field {
+            FrameSizeField::Kib(kib) => Ok(FrameSize::Kib(kib)),
+            FrameSizeField::Word(word) if word == "rest" => Ok(FrameSize::Rest),
+            FrameSizeField::Word(word) => Err(format!(
+                "size_kib is a number of KiB or \"rest\", not \"{word}\""
+            )),
+        }
+    }
 }
 
 /// An endpoint or notification: the kernel object has only a name.

@@ -16,7 +16,7 @@ use tmem_protocol::ExchangeMode;
 use tmem_server::layout::{MAX_POOL_FRAMES, MEMORY, POOL, SERVICE};
 use tmem_server::{ServerConfig, MAX_CLIENTS};
 
-use super::description::{Description, TmemMode};
+use super::description::{Description, FrameSize, TmemMode};
 use super::DescriptionError;
 
 /// The server partition's index and the argument it gets, if the
@@ -69,7 +69,12 @@ pub fn server_argument(
                 format!("the tmem server needs its memory frame in slot {MEMORY}"),
             )
         })?;
-    let pages = memory.size_kib / 4;
+    // A frame that takes the rest of RAM is larger than the server maps:
+    // it uses the first MAX_POOL_FRAMES pages.
+    let pages = match memory.size_kib {
+        FrameSize::Kib(kib) => kib / 4,
+        FrameSize::Rest => MAX_POOL_FRAMES,
+    };
     if pages > MAX_POOL_FRAMES {
         return Err(err(
             format!("frame `{}`.size_kib", memory.name),
@@ -254,6 +259,16 @@ clients = [
             run(&format!("{big}{TMEM}")).unwrap_err().field,
             "frame `memory`.size_kib"
         );
+        let rest = BASE.replace("size_kib = 64", "size_kib = \"rest\"");
+        assert!(
+            run(&format!("{rest}{TMEM}")).is_err_and(|e| e.field == "partition[0].cap_slots"),
+            "the rest of RAM fills every pool slot"
+        );
+        let rest = rest.replace(
+            "cap_slots = 48",
+            &format!("cap_slots = {}", POOL as u32 + MAX_POOL_FRAMES),
+        );
+        assert!(run(&format!("{rest}{TMEM}")).is_ok());
         let argued = BASE.replace("passive = true", "passive = true\nargument = 3");
         assert_eq!(
             run(&format!("{argued}{TMEM}")).unwrap_err().field,

@@ -21,10 +21,13 @@ use boot_info::{
 use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE, USER_TOP};
 use platform::Board;
 
-use super::description::{Access, Description, NamedObject, Right};
+use super::description::{Access, Description, FrameSize, NamedObject, Right};
 
 /// RAM kept back for the kernel image and its tables.
 pub const KERNEL_RESERVE: u64 = 8 << 20;
+/// The least RAM the board must have left for a frame that takes the rest
+/// (the kernel starts that frame on a 1 MiB boundary).
+pub const REST_MINIMUM: u64 = 2 << 20;
 /// The linear map's limit (kernel/src/mm/layout.rs: 0xC000_0000..0xF000_0000).
 const RAM_VIRT_MAX: u64 = 0x3000_0000;
 
@@ -231,7 +234,7 @@ pub fn validate(
     total_memory += d
         .frames
         .iter()
-        .map(|f| u64::from(f.size_kib) * 1024)
+        .map(|f| u64::from(f.size_kib.fixed_kib()) * 1024)
         .sum::<u64>();
     let budget = (board.ram.size as u64)
         .min(RAM_VIRT_MAX)
@@ -246,6 +249,19 @@ pub fn validate(
                 budget / 1024
             ),
         ));
+    }
+    if let Some(i) = d.frames.iter().position(|f| f.size_kib == FrameSize::Rest) {
+        if total_memory + REST_MINIMUM > budget {
+            return Err(c.err(
+                format!("frame[{i}].size_kib"),
+                format!(
+                    "\"rest\" needs at least {} KiB left on {}, and only {} KiB are",
+                    REST_MINIMUM / 1024,
+                    board.name,
+                    budget - total_memory
+                ),
+            ));
+        }
     }
     if let Some((server, argument)) = super::tmem::server_argument(file, d)? {
         partitions[server].argument = argument;
@@ -262,7 +278,14 @@ pub fn validate(
         endpoints: d.endpoints.len() as u16,
         notifications: d.notifications.len() as u16,
         caps,
-        frames: d.frames.iter().map(|f| f.size_kib * 1024).collect(),
+        frames: d
+            .frames
+            .iter()
+            .map(|f| match f.size_kib {
+                FrameSize::Kib(kib) => kib * 1024,
+                FrameSize::Rest => boot_info::FRAME_REST,
+            })
+            .collect(),
         irqs: irqs(&c, d)?,
     })
 }
@@ -352,7 +375,16 @@ fn caps(
                 format!("duplicate frame name `{}`", f.name),
             ));
         }
-        let size = c.pages(&format!("frame[{i}].size_kib"), f.size_kib)?;
+        let FrameSize::Kib(kib) = f.size_kib else {
+            if d.frames[..i].iter().any(|f| f.size_kib == FrameSize::Rest) {
+                return Err(c.err(
+                    format!("frame[{i}].size_kib"),
+                    "only one frame may take the rest of RAM",
+                ));
+            }
+            continue;
+        };
+        let size = c.pages(&format!("frame[{i}].size_kib"), kib)?;
         if size > kernel_abi::user_layout::GRANT_WINDOW_SIZE {
             return Err(c.err(
                 format!("frame[{i}].size_kib"),
@@ -1049,6 +1081,38 @@ argument"#,
             "partition",
             "has only",
         );
+    }
+
+    #[test]
+    fn one_frame_may_take_the_rest_of_ram() {
+        let frame =
+            |name: &str, size: &str| format!("\n[[frame]]\nname = \"{name}\"\nsize_kib = {size}\n");
+        let text = format!("{GOOD}{}{}", frame("small", "8"), frame("pool", "\"rest\""));
+        let info = check(&text).unwrap();
+        assert_eq!(info.frames.as_slice(), &[8 * 1024, boot_info::FRAME_REST]);
+
+        let two = format!("{text}{}", frame("again", "\"rest\""));
+        let error = check(&two).unwrap_err();
+        assert_eq!(error.field, "frame[2].size_kib", "{error}");
+        assert!(error.reason.contains("only one"), "{error}");
+
+        let word = format!("{GOOD}{}", frame("pool", "\"all\""));
+        let error = check(&word).unwrap_err();
+        assert!(error.reason.contains("\"rest\""), "{error}");
+
+        // Everything else takes all but 1 MiB of what the board has for
+        // partitions: too little is left for the rest.
+        let budget_kib = (256 << 10) - (KERNEL_RESERVE >> 10) as u32;
+        let others = 2 * 64 + 8;
+        let big = GOOD.replacen(
+            "memory_kib = 64\nargument",
+            &format!("memory_kib = {}\nargument", budget_kib - others - 1024),
+            1,
+        );
+        assert!(check(&big).is_ok(), "test bug: the big system must fit");
+        let error = check(&format!("{big}{}", frame("pool", "\"rest\""))).unwrap_err();
+        assert_eq!(error.field, "frame[0].size_kib", "{error}");
+        assert!(error.reason.contains("left"), "{error}");
     }
 
     #[test]
