@@ -45,246 +45,182 @@ pub fn write_all(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>, Error> 
     Ok(written)
 }
 
-/// Instructions per operation against pages already stored (log scale),
-/// one line per mode and operation. Returns whether there was anything
-/// to draw.
+/// One line of a chart: its legend, colour, stroke width and points
+/// (position on the x axis, instructions).
+struct Line {
+    label: String,
+    colour: RGBColor,
+    width: u32,
+    points: Vec<(f64, u64)>,
+}
+
+/// What sets one chart apart: its words and its x axis. Points sit at
+/// whole-number positions, which `tick` labels.
+struct Axes<'a> {
+    caption: &'a str,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    /// The labelled positions, `0..=last` (the axis spans half a step more
+    /// on each side).
+    first: u32,
+    last: u32,
+    tick: &'a dyn Fn(u32) -> String,
+}
+
+/// Lines of tmem figures placed by `x` (figures it does not place are
+/// left out): one per mode and per group of operations, each group with
+/// its stroke width. A group of one operation is labelled "op mode", a
+/// larger one by the mode alone.
+fn series_lines(
+    figures: &[Figure],
+    groups: &[(&[&str], u32)],
+    x: impl Fn(&Series) -> Option<f64>,
+) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for (mode, colour) in MODES {
+        for &(ops, width) in groups {
+            let mut points: Vec<(f64, u64)> = figures
+                .iter()
+                .filter_map(|figure| {
+                    let series = Series::of(&figure.name)?;
+                    let wanted = series.mode == mode && ops.contains(&series.op.as_str());
+                    Some((x(&series).filter(|_| wanted)?, figure.value))
+                })
+                .collect();
+            points.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            let label = match ops {
+                [op] => format!("{op} {mode}"),
+                _ => mode.to_string(),
+            };
+            if !points.is_empty() {
+                lines.push(Line {
+                    label,
+                    colour,
+                    width,
+                    points,
+                });
+            }
+        }
+    }
+    lines
+}
+
+/// Instructions per operation against pages already stored, 10 to 10,000
+/// on a log axis, one line per mode and operation. Returns whether there
+/// was anything to draw.
 fn stored_pages(figures: &[Figure], path: &Path) -> Result<bool, Error> {
-    let mut lines = Vec::new();
-    for (mode, colour) in MODES {
-        for (op, width) in [("put", 2), ("get", 1), ("flush", 1)] {
-            let mut points: Vec<(u32, u64)> = figures
-                .iter()
-                .filter_map(|figure| {
-                    let series = Series::of(&figure.name)?;
-                    (series.op == op && series.mode == mode)
-                        .then_some((series.stored_pages?, figure.value))
-                })
-                .collect();
-            points.sort_unstable();
-            if !points.is_empty() {
-                lines.push((format!("{op} {mode}"), colour, width, points));
-            }
-        }
-    }
-    let Some(top) = lines
-        .iter()
-        .flat_map(|(_, _, _, points)| points.iter().map(|&(_, value)| value))
-        .max()
-    else {
-        return Ok(false);
+    let groups: [(&[&str], u32); 3] = [(&["put"], 2), (&["get"], 1), (&["flush"], 1)];
+    let lines = series_lines(figures, &groups, |series| {
+        Some(f64::from(series.stored_pages?.max(1)).log10())
+    });
+    let axes = Axes {
+        caption: "tmem: instructions per operation by pages already stored",
+        x_desc: "pages already stored",
+        y_desc: "instructions per operation",
+        first: 1,
+        last: 4,
+        tick: &|decade| 10u32.pow(decade).to_string(),
     };
-    let root = SVGBackend::new(path, (720, 460)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "tmem: instructions per operation by pages already stored",
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d((10u32..10_000u32).log_scale(), 0u64..top * 11 / 10)
-        .map_err(|e| plot_error(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc("pages already stored")
-        .y_desc("instructions per operation")
-        .x_label_formatter(&|pages| pages.to_string())
-        .draw()
-        .map_err(|e| plot_error(path, e))?;
-    for (label, colour, width, points) in lines {
-        let style = ShapeStyle::from(colour).stroke_width(width);
-        chart
-            .draw_series(LineSeries::new(points.iter().copied(), style))
-            .map_err(|e| plot_error(path, e))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
-        chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&point| Circle::new(point, 3, colour.filled())),
-            )
-            .map_err(|e| plot_error(path, e))?;
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| plot_error(path, e))?;
-    root.present().map_err(|e| plot_error(path, e))?;
-    Ok(true)
+    draw(path, &axes, lines)
 }
 
-fn plot_error(path: &Path, error: impl std::fmt::Display) -> Error {
-    Error::io(path, std::io::Error::other(error.to_string()))
-}
-
-/// Instructions per page against pages per call (1..64), one line per
-/// mode and direction. Returns whether there was anything to draw.
+/// Instructions per page against pages per call (1, 4, 16, 64: evenly
+/// spaced), one line per mode and direction. Returns whether there was
+/// anything to draw.
 fn pages_per_call(figures: &[Figure], path: &Path) -> Result<bool, Error> {
-    let mut lines = Vec::new();
-    for (mode, colour) in MODES {
-        for (op, dashed) in [("put", false), ("get", true)] {
-            let mut points: Vec<(u32, u64)> = figures
-                .iter()
-                .filter_map(|figure| {
-                    let series = Series::of(&figure.name)?;
-                    (series.op == op && series.mode == mode)
-                        .then_some((series.pages_per_call?, figure.value))
-                })
-                .collect();
-            points.sort_unstable();
-            if !points.is_empty() {
-                lines.push((format!("{op} {mode}"), colour, dashed, points));
-            }
-        }
-    }
-    let Some(top) = lines
-        .iter()
-        .flat_map(|(_, _, _, points)| points.iter().map(|&(_, value)| value))
-        .max()
-    else {
-        return Ok(false);
+    let groups: [(&[&str], u32); 2] = [(&["put"], 2), (&["get"], 1)];
+    let lines = series_lines(figures, &groups, |series| {
+        Some(f64::from(series.pages_per_call?.max(1).ilog2()) / 2.0)
+    });
+    let axes = Axes {
+        caption: "tmem: instructions per page by pages per call",
+        x_desc: "pages per call",
+        y_desc: "instructions per page",
+        first: 0,
+        last: 3,
+        tick: &|step| (1u32 << (2 * step)).to_string(),
     };
-    let root = SVGBackend::new(path, (720, 460)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
-    // Runs are 1, 4, 16, 64 pages: evenly spaced on a log-4 axis, labelled
-    // with the page counts.
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "tmem: instructions per page by pages per call",
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(-0.25f64..3.25f64, 0u64..top * 11 / 10)
-        .map_err(|e| plot_error(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc("pages per call")
-        .y_desc("instructions per page")
-        .x_labels(4)
-        .x_label_formatter(&|x| {
-            if (x - x.round()).abs() < 0.01 && (0.0..=3.0).contains(&x.round()) {
-                (1u32 << (2 * x.round() as u32)).to_string()
-            } else {
-                String::new()
-            }
-        })
-        .draw()
-        .map_err(|e| plot_error(path, e))?;
-    let position = |pages: u32| f64::from(pages.max(1).ilog2()) / 2.0;
-    for (label, colour, dashed, points) in lines {
-        let points: Vec<(f64, u64)> = points.iter().map(|&(p, v)| (position(p), v)).collect();
-        let style = ShapeStyle::from(colour).stroke_width(if dashed { 1 } else { 2 });
-        chart
-            .draw_series(LineSeries::new(points.iter().copied(), style))
-            .map_err(|e| plot_error(path, e))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
-        chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&point| Circle::new(point, 3, colour.filled())),
-            )
-            .map_err(|e| plot_error(path, e))?;
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| plot_error(path, e))?;
-    root.present().map_err(|e| plot_error(path, e))?;
-    Ok(true)
+    draw(path, &axes, lines)
 }
 
 /// Instructions per single-page operation, one line per mode over the
 /// operations. Returns whether there was anything to draw.
 fn single_operations(figures: &[Figure], path: &Path) -> Result<bool, Error> {
-    let value_of = |op: &str, mode: &str| {
-        figures.iter().find_map(|figure| {
-            let series = Series::of(&figure.name)?;
-            (series.op == op
-                && series.mode == mode
-                && series.pages_per_call.is_none()
-                && series.stored_pages.is_none()
-                && series.content.is_none())
-            .then_some(figure.value)
-        })
+    let lines = series_lines(figures, &[(&OPS, 2)], |series| {
+        let single = series.pages_per_call.is_none()
+            && series.stored_pages.is_none()
+            && series.content.is_none();
+        let at = OPS.iter().position(|&op| op == series.op)?;
+        single.then_some(at as f64)
+    });
+    let axes = Axes {
+        caption: "tmem: instructions per operation, user-level modes and in-kernel",
+        x_desc: "",
+        y_desc: "instructions per operation",
+        first: 0,
+        last: OPS.len() as u32 - 1,
+        tick: &|i| OPS[i as usize].to_string(),
     };
-    let lines: Vec<_> = MODES
-        .iter()
-        .map(|&(mode, colour)| {
-            let points: Vec<(i32, u64)> = OPS
-                .iter()
-                .enumerate()
-                .filter_map(|(i, op)| Some((i as i32, value_of(op, mode)?)))
-                .collect();
-            (mode, colour, points)
-        })
-        .filter(|(_, _, points)| !points.is_empty())
-        .collect();
+    draw(path, &axes, lines)
+}
+
+/// Draws `lines` on `axes` into the SVG file `path`, with a legend.
+/// Returns whether there was anything to draw (nothing is written then).
+fn draw(path: &Path, axes: &Axes<'_>, lines: Vec<Line>) -> Result<bool, Error> {
     let Some(top) = lines
         .iter()
-        .flat_map(|(_, _, points)| points.iter().map(|&(_, value)| value))
+        .flat_map(|line| line.points.iter().map(|&(_, value)| value))
         .max()
     else {
         return Ok(false);
     };
+    let fail = |e: &dyn std::fmt::Display| Error::io(path, std::io::Error::other(e.to_string()));
     let root = SVGBackend::new(path, (720, 460)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let x_range = f64::from(axes.first) - 0.25..f64::from(axes.last) + 0.25;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "tmem: instructions per operation, user-level modes and in-kernel",
-            ("sans-serif", 20),
-        )
+        .caption(axes.caption, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(-0.5f64..3.5f64, 0u64..top * 11 / 10)
-        .map_err(|e| plot_error(path, e))?;
+        .build_cartesian_2d(x_range, 0u64..top * 11 / 10)
+        .map_err(|e| fail(&e))?;
+    let label = |x: &f64| {
+        let at = x.round();
+        let whole = (x - at).abs() < 0.01;
+        if whole && (f64::from(axes.first)..=f64::from(axes.last)).contains(&at) {
+            (axes.tick)(at as u32)
+        } else {
+            String::new()
+        }
+    };
     chart
         .configure_mesh()
-        .x_labels(OPS.len())
-        .x_label_formatter(&|x| {
-            let i = x.round() as usize;
-            if (x - x.round()).abs() < 0.01 && i < OPS.len() {
-                OPS[i].to_string()
-            } else {
-                String::new()
-            }
-        })
-        .y_desc("instructions per operation")
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .x_labels((axes.last - axes.first + 1) as usize)
+        .x_label_formatter(&label)
         .draw()
-        .map_err(|e| plot_error(path, e))?;
-    for (mode, colour, points) in lines {
-        let points: Vec<(f64, u64)> = points.iter().map(|&(i, v)| (f64::from(i), v)).collect();
-        let style = ShapeStyle::from(colour).stroke_width(2);
+        .map_err(|e| fail(&e))?;
+    for line in lines {
+        let style = ShapeStyle::from(line.colour).stroke_width(line.width);
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), style))
-            .map_err(|e| plot_error(path, e))?
-            .label(mode)
+            .draw_series(LineSeries::new(line.points.iter().copied(), style))
+            .map_err(|e| fail(&e))?
+            .label(line.label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+        let dot = line.colour.filled();
         chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&point| Circle::new(point, 3, colour.filled())),
-            )
-            .map_err(|e| plot_error(path, e))?;
+            .draw_series(line.points.iter().map(|&point| Circle::new(point, 3, dot)))
+            .map_err(|e| fail(&e))?;
     }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| plot_error(path, e))?;
-    root.present().map_err(|e| plot_error(path, e))?;
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))?;
     Ok(true)
 }
 
