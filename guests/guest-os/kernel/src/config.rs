@@ -9,6 +9,7 @@
 //!                19..16  memory hog: passes over them (0 counts as 1)
 //!                27..20  phased workload: pages per step (0: none)
 //!                28      file reader over the synthetic files
+//!                29      swap on the guest's SD-card region (else no swap device)
 //! ```
 //!
 //! Decoding is total: every argument is some plan, and this module must
@@ -68,6 +69,9 @@ pub struct GuestPlan {
     pub phased: Option<PhasedPlan>,
     /// The file reader, if it runs.
     pub files: Option<FilePlan>,
+    /// Whether the guest swaps to its region of the SD card (the
+    /// description's `[[disk]]`); without it there is no swap device.
+    pub sd_swap: bool,
 }
 
 impl GuestPlan {
@@ -87,6 +91,7 @@ impl GuestPlan {
                 schedule: PHASE_SCHEDULE,
             }),
             files: (argument & (1 << 28) != 0).then_some(FILE_PLAN),
+            sd_swap: argument & (1 << 29) != 0,
         }
     }
 

@@ -56,14 +56,16 @@ proptest! {
         passes in 0u32..16,
         step in 0u32..256,
         files in any::<bool>(),
+        sd_swap in any::<bool>(),
     ) {
-        let argument = mode | guest << 2 | hog << 8 | passes << 16 | step << 20 | u32::from(files) << 28;
+        let argument = mode | guest << 2 | hog << 8 | passes << 16 | step << 20 | u32::from(files) << 28 | u32::from(sd_swap) << 29;
         let plan = GuestPlan::decode(argument);
         prop_assert_eq!(plan.tmem, ExchangeMode::from_bits(mode));
         prop_assert_eq!(plan.guest, guest);
         prop_assert_eq!(plan.hog.map(|h| (h.pages, h.passes)), (hog != 0).then_some((hog, passes.max(1))));
         prop_assert_eq!(plan.phased.map(|p| p.step_pages), (step != 0).then_some(step));
         prop_assert_eq!(plan.files, files.then_some(FILE_PLAN));
+        prop_assert_eq!(plan.sd_swap, sd_swap);
     }
 }
 
