@@ -10,6 +10,7 @@
 //!                27..20  phased workload: pages per step (0: none)
 //!                28      file reader over the synthetic files
 //!                29      swap on the guest's SD-card region (else no swap device)
+//!                30      log the run's virtual time as a benchmark figure
 //! ```
 //!
 //! Decoding is total: every argument is some plan, and this module must
@@ -72,6 +73,8 @@ pub struct GuestPlan {
     /// Whether the guest swaps to its region of the SD card (the
     /// description's `[[disk]]`); without it there is no swap device.
     pub sd_swap: bool,
+    /// Whether the guest logs its run time for `cargo xtask bench`.
+    pub bench: bool,
 }
 
 impl GuestPlan {
@@ -92,6 +95,20 @@ impl GuestPlan {
             }),
             files: (argument & (1 << 28) != 0).then_some(FILE_PLAN),
             sd_swap: argument & (1 << 29) != 0,
+            bench: argument & (1 << 30) != 0,
+        }
+    }
+
+    /// Where swapped pages go, as a benchmark series: the exchange mode
+    /// (`copy`, `grant_map`, `transfer`) or, without tmem, `sd_only` or
+    /// `none`.
+    pub fn swap_series(&self) -> &'static str {
+        match (self.tmem, self.sd_swap) {
+            (None, true) => "sd_only",
+            (None, false) => "none",
+            (Some(ExchangeMode::Copy), _) => "copy",
+            (Some(ExchangeMode::GrantMap), _) => "grant_map",
+            (Some(ExchangeMode::Transfer), _) => "transfer",
         }
     }
 

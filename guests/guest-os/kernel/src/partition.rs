@@ -36,6 +36,7 @@ use guest_os_kernel::{GuestReport, Machine, Ports, Reporter};
 use kernel_abi::user_layout::GRANT_WINDOW;
 use tmem_client::{ClientCaps, Connection, Slot};
 use userlib::ipc::Frame;
+use userlib::syscall::clock_us;
 use userlib::Start;
 
 userlib::entry!(main, heap_kib = 64);
@@ -189,6 +190,7 @@ fn main(start: Start) {
     );
     let mut page: Box<Page> = Box::new([0; PAGE_SIZE]);
     let mut out_of_memory = false;
+    let started_us = clock_us();
     let completed = guest::run(
         &mut machine,
         &plan,
@@ -199,6 +201,14 @@ fn main(start: Start) {
             out_of_memory |= result.ending == Ending::OutOfMemory;
         },
     );
+    let run_us = clock_us().saturating_sub(started_us);
+    if plan.bench && completed {
+        defmt::info!(
+            "bench guest_os.swap.{=str}: {=u64} microseconds of virtual time for the workloads",
+            plan.swap_series(),
+            run_us
+        );
+    }
     let consistent = machine.check();
     let report = machine.report();
     drop(machine);

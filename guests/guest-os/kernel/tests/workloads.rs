@@ -118,6 +118,7 @@ fn plan(hog: Option<HogPlan>, phased: Option<PhasedPlan>, files: Option<FilePlan
         phased,
         files,
         sd_swap: false,
+        bench: false,
     }
 }
 
