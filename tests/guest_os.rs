@@ -6,7 +6,7 @@
 //! guest that tmem refuses, with no swap device, runs out of memory
 //! cleanly: it says so, loses nothing, frees its process and ends. Guests
 //! with a swap region on the SD card swap there when tmem is off or
-//! refuses, and still lose nothing.
+//! refuses (also when tmem fills up), and still lose nothing.
 
 use system_tests::{
     assert_tmem_server_consistent, boot_system, boot_system_with_disk, disk_path, exit, line,
@@ -165,4 +165,31 @@ fn guests_touching_three_times_their_ram_swap_to_the_sd_card_with_and_without_tm
     }
     assert_eq!(row(&report, 3, 1)[7], 0, "persistent pages left");
     assert_tmem_server_consistent(&report, 3);
+}
+
+#[test]
+fn a_guest_whose_pages_overflow_tmem_swaps_the_rest_to_the_sd_card_and_loses_no_byte() {
+    let image = disk_path("os-guest-sd-full");
+    let (report, _) = boot_system_with_disk("os-guest-sd-full", Disk::Fresh(&image), &[]);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    // 200 pages x (2 passes + the last sweep).
+    let hog = workload_line(&report, 1, 1, "memory hog");
+    assert!(hog.contains("completed"), "{hog}\n{transcript}");
+    assert_eq!(number_after(hog, "pages checked"), Some(600), "{hog}");
+    assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+    let last = line(&report, 1, "guest 1 (copy) final:");
+    let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
+    assert!(count("tmem refusals") > 0, "the pool filled: {last}");
+    assert!(count("swap-outs to tmem") > 0, "{last}");
+    assert!(
+        count("to device") > 0,
+        "refused pages went to the card: {last}"
+    );
+    assert!(count("swap-ins from tmem") > 0, "{last}");
+    assert!(count("from device") > 0, "{last}");
+    assert_eq!(count("write-out failures"), 0, "{last}");
+    assert_eq!(count("in tmem now"), 0, "{last}");
+    assert_eq!(row(&report, 2, 1)[7], 0, "persistent pages left");
+    assert_tmem_server_consistent(&report, 2);
 }
