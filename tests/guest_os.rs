@@ -4,10 +4,13 @@
 //! dropped file pages caught by cleancache; the tmem server's accounting
 //! holds afterwards and its per-client page counts are back to zero. A
 //! guest that tmem refuses, with no swap device, runs out of memory
-//! cleanly: it says so, loses nothing, frees its process and ends.
+//! cleanly: it says so, loses nothing, frees its process and ends. Guests
+//! with a swap region on the SD card swap there when tmem is off or
+//! refuses (also when tmem fills up), and still lose nothing.
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system, exit, line, number_after, Outcome, Source,
+    assert_tmem_server_consistent, boot_system, boot_system_with_disk, disk_path, exit, line,
+    number_after, Disk, Outcome, Source,
 };
 use xtask::session::BootReport;
 
@@ -109,5 +112,84 @@ fn a_guest_refused_by_tmem_without_a_swap_device_runs_out_of_memory_cleanly() {
         "the process's frames are free: {last}"
     );
     assert_eq!(row(&report, 2, 1)[7], 0, "the hog's tmem pages were freed");
+    assert_tmem_server_consistent(&report, 2);
+}
+
+#[test]
+fn guests_touching_three_times_their_ram_swap_to_the_sd_card_with_and_without_tmem() {
+    let image = disk_path("os-guests-sd");
+    let (report, _) = boot_system_with_disk("os-guests-sd", Disk::Fresh(&image), &[]);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    for (partition, guest, mode) in [(1, 1, "copy"), (2, 2, "off")] {
+        let region = line(&report, partition, &format!("guest {guest}: swaps to"));
+        assert_eq!(
+            number_after(region, "region:"),
+            Some(256),
+            "1 MiB: {region}"
+        );
+        // 96 pages (3x RAM) x (2 passes + the last sweep).
+        let hog = workload_line(&report, partition, guest, "memory hog");
+        assert!(hog.contains("completed"), "{hog}\n{transcript}");
+        assert_eq!(number_after(hog, "pages checked"), Some(288), "{hog}");
+        assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+        let last = line(
+            &report,
+            partition,
+            &format!("guest {guest} ({mode}) final:"),
+        );
+        let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
+        assert_eq!(count("RAM"), 32, "{last}");
+        assert_eq!(count("write-out failures"), 0, "{last}");
+        assert_eq!(count("in tmem now"), 0, "{last}");
+        let verdict = line(
+            &report,
+            partition,
+            &format!("guest {guest}: every workload"),
+        );
+        assert!(verdict.contains("consistent"), "{verdict}");
+        let (from_tmem, from_device) = (count("swap-ins from tmem"), count("from device"));
+        if mode == "off" {
+            assert_eq!(count("swap-outs to tmem"), 0, "{last}");
+            assert!(count("to device") >= 64, "pages went to the card: {last}");
+            assert_eq!(from_tmem, 0, "{last}");
+            assert!(from_device >= 64, "pages came back from the card: {last}");
+        } else {
+            // The pool has room for the guest's pages: tmem takes them.
+            assert!(from_tmem >= 64, "{last}");
+            assert!(
+                from_tmem >= 10 * from_device,
+                "swap-ins come from tmem far more often than from the card: {last}"
+            );
+        }
+    }
+    assert_eq!(row(&report, 3, 1)[7], 0, "persistent pages left");
+    assert_tmem_server_consistent(&report, 3);
+}
+
+#[test]
+fn a_guest_whose_pages_overflow_tmem_swaps_the_rest_to_the_sd_card_and_loses_no_byte() {
+    let image = disk_path("os-guest-sd-full");
+    let (report, _) = boot_system_with_disk("os-guest-sd-full", Disk::Fresh(&image), &[]);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    // 200 pages x (2 passes + the last sweep).
+    let hog = workload_line(&report, 1, 1, "memory hog");
+    assert!(hog.contains("completed"), "{hog}\n{transcript}");
+    assert_eq!(number_after(hog, "pages checked"), Some(600), "{hog}");
+    assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+    let last = line(&report, 1, "guest 1 (copy) final:");
+    let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
+    assert!(count("tmem refusals") > 0, "the pool filled: {last}");
+    assert!(count("swap-outs to tmem") > 0, "{last}");
+    assert!(
+        count("to device") > 0,
+        "refused pages went to the card: {last}"
+    );
+    assert!(count("swap-ins from tmem") > 0, "{last}");
+    assert!(count("from device") > 0, "{last}");
+    assert_eq!(count("write-out failures"), 0, "{last}");
+    assert_eq!(count("in tmem now"), 0, "{last}");
+    assert_eq!(row(&report, 2, 1)[7], 0, "persistent pages left");
     assert_tmem_server_consistent(&report, 2);
 }

@@ -40,6 +40,7 @@ impl Sweep {
                 "bench-tmem",
                 "bench-block",
                 "bench-guest",
+                GUEST_SWAP_SYSTEM,
             ],
             Sweep::Full => &[
                 "bench-ipc",
@@ -47,6 +48,7 @@ impl Sweep {
                 "bench-tmem",
                 "bench-block",
                 "bench-guest",
+                GUEST_SWAP_SYSTEM,
                 "bench-tmem-full",
             ],
         }
@@ -103,6 +105,80 @@ pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
         files.push(file);
     }
     Ok(files)
+}
+
+/// The guest-OS swap benchmark (the source report's comparison): its
+/// template runs tmem in copy mode, [`guest_swap_variants`] the rest.
+pub const GUEST_SWAP_SYSTEM: &str = "bench-guest-swap";
+
+/// The template's guest argument line (copy mode, guest 1).
+const GUEST_SWAP_ARGUMENT: &str = "argument = 0x6001_6005\n";
+
+/// `systems/bench-guest-swap.toml` rewritten for the other places swapped
+/// pages can go: tmem in grant-map and transfer mode, and tmem off (the
+/// guest swaps to the SD card only), under `target/bench/`: the tmem
+/// client's `mode` and the guest argument's mode bits (1..0) change.
+/// Returns the files.
+pub fn guest_swap_variants() -> Result<Vec<PathBuf>, Error> {
+    let template_path = resolve(GUEST_SWAP_SYSTEM);
+    let template =
+        std::fs::read_to_string(&template_path).map_err(|e| Error::io(&template_path, e))?;
+    let client_line = "{ partition = \"guest\", mode = \"copy\" }";
+    if !template.contains(client_line) || !template.contains(GUEST_SWAP_ARGUMENT) {
+        return Err(Error::BuildFailed {
+            what: format!(
+                "{}: expected `{client_line}` and `{}`",
+                template_path.display(),
+                GUEST_SWAP_ARGUMENT.trim()
+            ),
+        });
+    }
+    let dir = workspace::target_dir().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut files = Vec::new();
+    // (file name, tmem client mode, the argument's mode bits). With tmem
+    // off the client stays declared (copy) and the guest does not use it.
+    for (name, mode, bits) in [
+        ("swap-grant-map", "grant-map", 2),
+        ("swap-transfer", "transfer", 3),
+        ("swap-sd-only", "copy", 0),
+    ] {
+        let text = template
+            .replace(
+                client_line,
+                &format!("{{ partition = \"guest\", mode = \"{mode}\" }}"),
+            )
+            .replace(
+                GUEST_SWAP_ARGUMENT,
+                &format!("argument = {:#x}\n", 0x6001_6004 | bits),
+            );
+        let file = dir.join(format!("{name}.toml"));
+        std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
+        files.push(file);
+    }
+    Ok(files)
+}
+
+/// The source report's figure, ours: how many times longer the guest's
+/// workload ran swapping to the SD card only than with tmem, per exchange
+/// mode (`guest_os.swap.MODE` against `guest_os.swap.sd_only`).
+pub fn swap_speedups(figures: &[Figure]) -> Vec<(String, f64)> {
+    let run_time = |series: &str| {
+        figures
+            .iter()
+            .find(|f| f.name == format!("guest_os.swap.{series}"))
+            .map(|f| f.value)
+    };
+    let Some(sd_only) = run_time("sd_only") else {
+        return Vec::new();
+    };
+    ["copy", "grant_map", "transfer"]
+        .into_iter()
+        .filter_map(|mode| {
+            let with_tmem = run_time(mode).filter(|&t| t > 0)?;
+            Some((mode.to_string(), sd_only as f64 / with_tmem as f64))
+        })
+        .collect()
 }
 
 /// One measured figure.
@@ -265,6 +341,11 @@ pub fn run_systems(
     if systems.contains(&"bench-block") {
         files.extend(model_variants()?);
     }
+    // The guest swap benchmark, with one system per other exchange mode
+    // and one without tmem.
+    if systems.contains(&GUEST_SWAP_SYSTEM) {
+        files.extend(guest_swap_variants()?);
+    }
     for file in &files {
         let built = build_system(toolchain, board, profile, file, false)?;
         let name = &built.name;
@@ -371,6 +452,68 @@ mod tests {
                 .to_string()
                 .ends_with(&format!("-{}.toml", config.model.name())));
         }
+    }
+
+    #[test]
+    fn every_swap_destination_gets_a_guest_benchmark_system() {
+        use crate::system::description::TmemMode;
+        let mut files = vec![resolve(GUEST_SWAP_SYSTEM)];
+        files.extend(guest_swap_variants().unwrap());
+        let mut seen = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let description = crate::system::validate::parse(&file, &text).unwrap();
+            let plan = crate::system::disk::check(&file, &description)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                block_protocol::Config::decode(plan.argument).unwrap().model,
+                block_protocol::model::DeviceModel::MicroSd2010
+            );
+            let guest = description
+                .partitions
+                .iter()
+                .find(|p| p.name == "guest")
+                .unwrap();
+            let client_mode = description.tmem.as_ref().unwrap().clients[0].mode;
+            // Bits 1..0: the guest's exchange mode, which the server's
+            // client entry must match (0: tmem off).
+            let bits = guest.argument & 0b11;
+            let expected = [
+                None,
+                Some(TmemMode::Copy),
+                Some(TmemMode::GrantMap),
+                Some(TmemMode::Transfer),
+            ];
+            if let Some(mode) = expected[bits as usize] {
+                assert_eq!(client_mode, mode, "{}", file.display());
+            }
+            assert_eq!(guest.argument & !0b11, 0x6001_6004, "{}", file.display());
+            seen.push(bits);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn the_speedup_is_the_sd_only_run_time_over_each_tmem_run_time() {
+        let figure = |name: &str, value| Figure {
+            name: format!("guest_os.swap.{name}"),
+            unit: "microseconds".into(),
+            value,
+            system: "s".into(),
+            traffic: None,
+        };
+        let figures = [
+            figure("copy", 200),
+            figure("sd_only", 60_000),
+            figure("transfer", 300),
+        ];
+        assert_eq!(
+            swap_speedups(&figures),
+            vec![("copy".to_string(), 300.0), ("transfer".to_string(), 200.0)]
+        );
+        assert!(swap_speedups(&figures[..1]).is_empty());
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
             figure.name, figure.value, figure.unit, traffic, figure.system
         );
     }
+    for (mode, speedup) in bench::swap_speedups(&figures) {
+        println!("guest_os.swap: SD card only vs tmem {mode}: x{speedup:.0} faster with tmem");
+    }
     let results = bench::results_file();
     bench::append_results(&figures, &results)?;
     eprintln!("bench: appended to {}", results.display());

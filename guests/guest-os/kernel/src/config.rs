@@ -9,6 +9,8 @@
 //!                19..16  memory hog: passes over them (0 counts as 1)
 //!                27..20  phased workload: pages per step (0: none)
 //!                28      file reader over the synthetic files
+//!                29      swap on the guest's SD-card region (else no swap device)
+//!                30      log the run's virtual time as a benchmark figure
 //! ```
 //!
 //! Decoding is total: every argument is some plan, and this module must
@@ -68,6 +70,11 @@ pub struct GuestPlan {
     pub phased: Option<PhasedPlan>,
     /// The file reader, if it runs.
     pub files: Option<FilePlan>,
+    /// Whether the guest swaps to its region of the SD card (the
+    /// description's `[[disk]]`); without it there is no swap device.
+    pub sd_swap: bool,
+    /// Whether the guest logs its run time for `cargo xtask bench`.
+    pub bench: bool,
 }
 
 impl GuestPlan {
@@ -87,6 +94,21 @@ impl GuestPlan {
                 schedule: PHASE_SCHEDULE,
             }),
             files: (argument & (1 << 28) != 0).then_some(FILE_PLAN),
+            sd_swap: argument & (1 << 29) != 0,
+            bench: argument & (1 << 30) != 0,
+        }
+    }
+
+    /// Where swapped pages go, as a benchmark series: the exchange mode
+    /// (`copy`, `grant_map`, `transfer`) or, without tmem, `sd_only` or
+    /// `none`.
+    pub fn swap_series(&self) -> &'static str {
+        match (self.tmem, self.sd_swap) {
+            (None, true) => "sd_only",
+            (None, false) => "none",
+            (Some(ExchangeMode::Copy), _) => "copy",
+            (Some(ExchangeMode::GrantMap), _) => "grant_map",
+            (Some(ExchangeMode::Transfer), _) => "transfer",
         }
     }
 

@@ -11,8 +11,8 @@ use crate::config::GuestPlan;
 use crate::machine::Machine;
 use crate::workload::{file_scan, hog, phased, Ending, WorkloadResult};
 
-/// Swap slots: the names frontswap gives pages (and the swap device's
-/// blocks, when there is one).
+/// The most swap slots: the names frontswap gives pages (and the swap
+/// device's blocks, when there is one: then its blocks, if fewer).
 pub const SWAP_SLOTS: u32 = 1024;
 
 /// The swap type the guest's pages are named by in frontswap.
@@ -27,11 +27,12 @@ pub const HOG_PROCESS: ProcessId = ProcessId(1);
 /// The process that runs the phased workload.
 pub const PHASED_PROCESS: ProcessId = ProcessId(2);
 
-/// Memory management's configuration for a guest of `frames` frames.
-pub const fn vm_config(frames: u32) -> VmConfig {
+/// Memory management's configuration for a guest of `frames` frames and
+/// `swap_slots` swap slots.
+pub const fn vm_config(frames: u32, swap_slots: u32) -> VmConfig {
     VmConfig {
         frames,
-        swap_slots: SWAP_SLOTS,
+        swap_slots,
         swap_type: SWAP_TYPE,
         layout: Layout {
             user_base: 0x0001_0000,

@@ -19,8 +19,9 @@
 //! - [`ram`]: guest RAM (the frame capability the description gives,
 //!   mapped) as guest-mm's `FrameMemory`.
 //! - [`tmem`]: guest-mm's `Frontswap` and `Cleancache` over `tmem-client`.
-//! - [`no_swap`]: the swap device until the block server (issue 13)
-//!   exists: none, so a page tmem refuses stays in RAM.
+//! - [`sd_swap`]: the swap device, the guest's region of the SD card
+//!   behind the block server; [`no_swap`]: none, for a guest the
+//!   description gives no region (a page tmem refuses stays in RAM).
 //! - [`synthetic_files`]: read-only files computed from a formula, a
 //!   stand-in for the SD card's file system (issue 13).
 //! - [`machine`], [`soft_mmu`]: the Vm, the software page tables and how
@@ -45,6 +46,7 @@ pub mod machine;
 pub mod no_swap;
 pub mod ram;
 pub mod report;
+pub mod sd_swap;
 pub mod soft_mmu;
 pub mod synthetic_files;
 pub mod tmem;

@@ -8,7 +8,10 @@
 //! capability slots  0 tmem endpoint, 1 window frame, 2 exchange frame
 //!                   (tmem_client::ClientCaps::DEFAULT; only with tmem on)
 //!                   3 guest RAM frame (read/write), at most 112 pages
-//! grant window      0x00000 window, 0x10000 guest RAM, 0x80000 exchange
+//!                   4 block server endpoint, 5 block buffer frame
+//!                   (only with swap on the SD card)
+//! grant window      0x00000 window, 0x10000 guest RAM, 0x80000 exchange,
+//!                   0xC0000 block buffer
 //! ```
 //!
 //! It must never panic on anything the server or the workloads do: every
@@ -19,11 +22,13 @@ extern crate alloc;
 use alloc::boxed::Box;
 use core::cell::RefCell;
 
-use guest_mm::{Cleancache, Frontswap, Page, PAGE_SIZE};
+use block_client::{BlockDevice as BlockConnection, ExchangeMode as BlockMode};
+use guest_mm::{BlockDevice, Cleancache, Frontswap, Page, PAGE_SIZE};
 use guest_os_kernel::config::GuestPlan;
 use guest_os_kernel::guest::{self, Workload};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::ram::GuestRam;
+use guest_os_kernel::sd_swap::SdSwap;
 use guest_os_kernel::synthetic_files::{SyntheticFiles, LAST_PAGE_SHORT_BY};
 use guest_os_kernel::tmem::{TmemCleancache, TmemFrontswap};
 use guest_os_kernel::workload::{Ending, WorkloadResult};
@@ -31,6 +36,7 @@ use guest_os_kernel::{GuestReport, Machine, Ports, Reporter};
 use kernel_abi::user_layout::GRANT_WINDOW;
 use tmem_client::{ClientCaps, Connection, Slot};
 use userlib::ipc::Frame;
+use userlib::syscall::clock_us;
 use userlib::Start;
 
 userlib::entry!(main, heap_kib = 64);
@@ -42,6 +48,12 @@ const RAM_FRAME: Frame = Frame(3);
 const RAM_BASE: u32 = GRANT_WINDOW + 0x1_0000;
 /// The most RAM pages that fit below the exchange frame.
 const MAX_RAM_PAGES: u32 = 0x70;
+/// The block server's endpoint, for swap on the SD card.
+const BLOCK_ENDPOINT: u16 = 4;
+/// The block buffer frame (the server's window onto it: copy mode).
+const BLOCK_BUFFER: u16 = 5;
+/// Where the block buffer is mapped.
+const BLOCK_BUFFER_BASE: u32 = GRANT_WINDOW + 0xC_0000;
 
 fn main(start: Start) {
     if start.thread != 0 {
@@ -124,23 +136,61 @@ fn main(start: Start) {
         file_plan.map_or(0, |f| f.pages_per_file),
     );
     let file_size = file_plan.map(|f| f.pages_per_file * PAGE_SIZE as u32 - LAST_PAGE_SHORT_BY);
-    let mut swap_device = NoSwapDevice;
+    let mut sd_swap = None;
+    if plan.sd_swap {
+        let opened = BlockConnection::new(
+            BlockMode::Copy,
+            BLOCK_ENDPOINT,
+            BLOCK_BUFFER,
+            BLOCK_BUFFER_BASE,
+        )
+        .map_err(|error| error.name())
+        .and_then(|connection| {
+            SdSwap::open(connection, guest::SWAP_SLOTS).map_err(|error| error.name())
+        });
+        match opened {
+            Ok(device) => sd_swap = Some(device),
+            Err(reason) => {
+                return defmt::error!(
+                    "guest {=u32}: cannot open its swap region on the SD card: {=str}",
+                    guest,
+                    reason
+                )
+            }
+        }
+    }
+    let swap_slots = sd_swap
+        .as_ref()
+        .map_or(guest::SWAP_SLOTS, |device| device.block_count());
+    if let Some(device) = &sd_swap {
+        defmt::info!(
+            "guest {=u32}: swaps to its SD-card region: {=u32} blocks",
+            guest,
+            device.block_count()
+        );
+    }
+    let mut no_swap = NoSwapDevice;
+    let swap_device: &mut dyn BlockDevice = match &mut sd_swap {
+        Some(device) => device,
+        None => &mut no_swap,
+    };
     let mut reporter = LogReporter { guest, name };
     let ports = Ports {
         memory: &mut memory,
         frontswap: frontswap.as_mut().map(|f| f as &mut dyn Frontswap),
         cleancache: cleancache.as_mut().map(|c| c as &mut dyn Cleancache),
-        swap_device: &mut swap_device,
+        swap_device,
         files: &mut files,
     };
     let mut machine = Machine::new(
-        guest::vm_config(frames),
+        guest::vm_config(frames, swap_slots),
         ports,
         &mut reporter,
         guest::REPORT_EVERY_FAULTS,
     );
     let mut page: Box<Page> = Box::new([0; PAGE_SIZE]);
     let mut out_of_memory = false;
+    let started_us = clock_us();
     let completed = guest::run(
         &mut machine,
         &plan,
@@ -151,6 +201,14 @@ fn main(start: Start) {
             out_of_memory |= result.ending == Ending::OutOfMemory;
         },
     );
+    let run_us = clock_us().saturating_sub(started_us);
+    if plan.bench && completed {
+        defmt::info!(
+            "bench guest_os.swap.{=str}: {=u64} microseconds of virtual time for the workloads",
+            plan.swap_series(),
+            run_us
+        );
+    }
     let consistent = machine.check();
     let report = machine.report();
     drop(machine);
@@ -180,7 +238,7 @@ fn main(start: Start) {
         );
     } else if out_of_memory {
         defmt::warn!(
-            "guest {=u32}: out of memory: tmem refused pages and there is no swap device to take them; no page was lost, the guest stops cleanly",
+            "guest {=u32}: out of memory: neither tmem nor a swap device took the pages it had to evict; no page was lost, the guest stops cleanly",
             guest
         );
     } else {

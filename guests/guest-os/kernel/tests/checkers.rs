@@ -56,14 +56,18 @@ proptest! {
         passes in 0u32..16,
         step in 0u32..256,
         files in any::<bool>(),
+        sd_swap in any::<bool>(),
+        bench in any::<bool>(),
     ) {
-        let argument = mode | guest << 2 | hog << 8 | passes << 16 | step << 20 | u32::from(files) << 28;
+        let argument = mode | guest << 2 | hog << 8 | passes << 16 | step << 20 | u32::from(files) << 28 | u32::from(sd_swap) << 29 | u32::from(bench) << 30;
         let plan = GuestPlan::decode(argument);
         prop_assert_eq!(plan.tmem, ExchangeMode::from_bits(mode));
         prop_assert_eq!(plan.guest, guest);
         prop_assert_eq!(plan.hog.map(|h| (h.pages, h.passes)), (hog != 0).then_some((hog, passes.max(1))));
         prop_assert_eq!(plan.phased.map(|p| p.step_pages), (step != 0).then_some(step));
         prop_assert_eq!(plan.files, files.then_some(FILE_PLAN));
+        prop_assert_eq!(plan.sd_swap, sd_swap);
+        prop_assert_eq!(plan.bench, bench);
     }
 }
 
@@ -91,4 +95,14 @@ fn the_phased_schedule_rises_then_falls() {
     assert!(PHASE_SCHEDULE[..=peak].windows(2).all(|w| w[0] < w[1]));
     assert!(PHASE_SCHEDULE[peak..].windows(2).all(|w| w[0] > w[1]));
     assert_eq!(GuestPlan::decode(0).tmem_name(), "off");
+}
+
+#[test]
+fn the_benchmark_series_names_where_pages_go() {
+    let series = |argument| GuestPlan::decode(argument).swap_series();
+    assert_eq!(series(1 << 29), "sd_only");
+    assert_eq!(series(0), "none");
+    assert_eq!(series(1 | 1 << 29), "copy");
+    assert_eq!(series(2), "grant_map");
+    assert_eq!(series(3 | 1 << 29), "transfer");
 }

@@ -84,8 +84,12 @@ fn run_guest(
             swap_device: &mut device,
             files: &mut files,
         };
-        let mut machine =
-            Machine::new(guest::vm_config(frames), ports, &mut reporter, report_every);
+        let mut machine = Machine::new(
+            guest::vm_config(frames, guest::SWAP_SLOTS),
+            ports,
+            &mut reporter,
+            report_every,
+        );
         let mut page: Box<Page> = Box::new([0; PAGE_SIZE]);
         completed = guest::run(&mut machine, plan, file_size, &mut page, |w, r| {
             results.push((w, *r))
@@ -113,6 +117,8 @@ fn plan(hog: Option<HogPlan>, phased: Option<PhasedPlan>, files: Option<FilePlan
         hog,
         phased,
         files,
+        sd_swap: false,
+        bench: false,
     }
 }
 
@@ -262,7 +268,12 @@ fn without_a_file_store_the_file_reader_is_skipped() {
         swap_device: &mut device,
         files: &mut files,
     };
-    let mut machine = Machine::new(guest::vm_config(4), ports, &mut reporter, 0);
+    let mut machine = Machine::new(
+        guest::vm_config(4, guest::SWAP_SLOTS),
+        ports,
+        &mut reporter,
+        0,
+    );
     let mut page = Box::new([0; PAGE_SIZE]);
     let mut ran = Vec::new();
     let done = guest::run(
