@@ -2029,7 +2029,7 @@ impl Model {
     /// free place, or (place % 16 == 15) over an existing mapping, or
     /// (== 14) the window's last page.
     fn choose_va(&self, partition: usize, pages: u32, place: u8) -> u32 {
-        if pages >= PAGES_PER_SECTION && place % 3 == 0 {
+        if pages >= PAGES_PER_SECTION && place.is_multiple_of(3) {
             // The pool region: one of its first sections, or (1 in 5) a
             // page past one.
             let section = u32::from(place / 3) % POOL_SECTIONS;
