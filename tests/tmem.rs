@@ -6,7 +6,8 @@
 //! replies; page flipping loses and duplicates no frame (the server's
 //! count and the kernel's agree); and a client stopped mid-operation
 //! leaves the server consistent. A frame may take the rest of RAM, which
-//! the kernel sizes from the RAM QEMU was given.
+//! the kernel sizes from the RAM QEMU was given and the server maps whole
+//! as its pool, so clients store far more pages than a grant window holds.
 
 use system_tests::{
     assert_tmem_server_consistent, boot_system, boot_system_with_disk, exit, line, number_after,
@@ -61,6 +62,22 @@ fn the_default_system_round_trips_pages_in_all_three_modes_and_prints_a_summary(
         assert_eq!(numbers.len(), 8, "{transcript}");
         assert!(numbers[0] > 0 && numbers[2] > 0, "{numbers:?}");
     }
+    let flipped = report.find("pages flipped").expect("frame line");
+    assert!(
+        number_after(flipped, "kernel counts;").unwrap() > 0,
+        "{flipped}"
+    );
+    assert_tmem_server_consistent(&report, 4);
+}
+
+/// With a pool smaller than what the guests cache (the default system
+/// before its pool took the rest of RAM), ephemeral pages are evicted and
+/// every swap page is still stored.
+#[test]
+fn a_small_pool_evicts_ephemeral_pages_and_keeps_every_persistent_one() {
+    let report = boot_system("tmem-small-pool");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     let evictions: u64 = [(1, "copy"), (2, "grant-map"), (3, "transfer")]
         .iter()
         .map(|&(client, mode)| row(&report, 4, client, mode)[5])
@@ -69,11 +86,11 @@ fn the_default_system_round_trips_pages_in_all_three_modes_and_prints_a_summary(
         evictions > 0,
         "the guests cache more than the pool holds:\n{transcript}"
     );
-    let flipped = report.find("pages flipped").expect("frame line");
-    assert!(
-        number_after(flipped, "kernel counts;").unwrap() > 0,
-        "{flipped}"
-    );
+    for (partition, client, mode) in [(1, 1, "copy"), (2, 2, "grant-map"), (3, 3, "transfer")] {
+        let summary = line(&report, partition, &format!("client {client} ({mode}): "));
+        assert!(summary.contains("stores 16 failed 0 loads"), "{summary}");
+        assert!(summary.contains("mismatches 0 errors 0"), "{summary}");
+    }
     assert_tmem_server_consistent(&report, 4);
 }
 
@@ -185,12 +202,27 @@ fn a_client_stopped_mid_operation_leaves_the_server_consistent() {
     assert_tmem_server_consistent(&report, 3);
 }
 
+/// The manager's report of the pool: (frames, KiB, free frames, persistent
+/// pages held) when the guests are done.
+fn pool(report: &BootReport, manager: u8) -> (u64, u64, u64, u64) {
+    let pool = line(report, manager, "tmem pool: ");
+    let number = |marker: &str| {
+        number_after(pool, marker).unwrap_or_else(|| panic!("no {marker:?} in {pool:?}"))
+    };
+    let frames = number("tmem pool: ");
+    let free = number("KiB), ");
+    let persistent = number("ephemeral and ");
+    (frames, number("frames ("), free, persistent)
+}
+
 /// A frame written `size_kib = "rest"` gets all RAM nothing else took, as
 /// much as the machine has: the kernel asks QEMU for the RAM size, says
-/// what it found, and the system runs the same on 128 and 256 MiB.
+/// what it found, and the system runs the same on 128 and 256 MiB; the
+/// tmem server's pool is that frame, less the store's tables.
 #[test]
 fn a_rest_of_ram_frame_grows_with_the_ram_qemu_is_given() {
     let mut rest_kib = Vec::new();
+    let mut pool_kib = Vec::new();
     for mib in [128u64, 256] {
         let memory = format!("{mib}M");
         let (report, _) = boot_system_with_disk("tmem-rest", Disk::None, &["-m", &memory]);
@@ -216,8 +248,20 @@ fn a_rest_of_ram_frame_grows_with_the_ram_qemu_is_given() {
         // Everything but the kernel, the partitions and their tables.
         assert!(kib > (mib - 8) * 1024 && kib < mib * 1024, "{frame}");
         rest_kib.push(kib);
+        let (_, pool, _, _) = pool(&report, 4);
+        // Whole megabytes of the frame, less a seventh for the tables.
+        assert!(
+            pool <= kib * 6 / 7 + 4 && pool + 1024 >= (kib - 1024) * 6 / 7,
+            "pool {pool} KiB of a {kib} KiB frame"
+        );
+        pool_kib.push(pool);
         assert_tmem_server_consistent(&report, 4);
     }
+    let pool_grown = pool_kib[1] - pool_kib[0];
+    assert!(
+        (100 * 1024..=128 * 1024).contains(&pool_grown),
+        "the server's pool grew with the RAM: {pool_kib:?} KiB"
+    );
     // The kernel's per-page counters grow with RAM too, and the frame
     // starts on a 1 MiB boundary: at most 1 MiB of the extra goes elsewhere.
     let grown = rest_kib[1] - rest_kib[0];
@@ -225,4 +269,42 @@ fn a_rest_of_ram_frame_grows_with_the_ram_qemu_is_given() {
         (127 * 1024..=128 * 1024).contains(&grown),
         "the extra 128 MiB went to the frame: {rest_kib:?}"
     );
+}
+
+/// A pool bigger than the grant window: each guest swaps out 255 pages
+/// (765 in all, where the server once mapped at most 96 frames) and loads
+/// every one back exact, in each exchange mode (a store of a swap page
+/// cannot be evicted, so all 255 are held at once).
+#[test]
+fn clients_store_more_pages_than_a_grant_window_holds_and_get_every_one_back() {
+    let report = boot_system("tmem-many-pages");
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::CLEAN),
+        "{}",
+        report.transcript()
+    );
+    for (partition, client, mode) in [(1, 1, "copy"), (2, 2, "grant-map"), (3, 3, "transfer")] {
+        let tally = line(&report, partition, &format!("client {client} ({mode}): "));
+        let count = |marker: &str| number_after(tally, marker).expect(marker);
+        assert_eq!(count("frontswap stores "), 255, "{tally}");
+        assert_eq!(
+            count("stores 255 failed "),
+            0,
+            "every store accepted: {tally}"
+        );
+        assert!(count("loads ") >= 255, "{tally}");
+        assert_eq!(
+            count("mismatches "),
+            0,
+            "every page came back exact: {tally}"
+        );
+        assert_eq!(count("errors "), 0, "{tally}");
+    }
+    let (frames, _, _, _) = pool(&report, 4);
+    assert!(
+        frames >= 3 * 255,
+        "room for them all at once: {frames} frames"
+    );
+    assert_tmem_server_consistent(&report, 4);
 }

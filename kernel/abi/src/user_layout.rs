@@ -6,6 +6,9 @@
 //! USER_BASE   .. +memory_size     the partition's memory: ELF segments,
 //!                                 then thread stacks at the top
 //! ..                              shared and device regions (description)
+//! POOL_REGION .. +POOL_REGION_SIZE where `frame_map` maps large frames in
+//!                                 1 MiB sections (a tmem pool)
+//! IPC_BUFFERS ..                  the threads' IPC buffers
 //! GRANT_WINDOW .. +1 MiB          where `frame_map` maps frame capabilities
 //! .. USER_TOP
 //! USER_TOP    ..                  the kernel: never accessible from PL0
@@ -32,6 +35,16 @@ pub const USER_TOP: u32 = 0x8000_0000;
 pub const GRANT_WINDOW: u32 = 0x7F00_0000;
 /// Size of the grant window.
 pub const GRANT_WINDOW_SIZE: u32 = 1 << 20;
+/// Where `frame_map` maps a large frame whole, in 1 MiB sections: a
+/// frame whose base is 1 MiB aligned, mapped at a 1 MiB-aligned address
+/// here, gets one section per whole megabyte it holds (a tail smaller
+/// than a megabyte is not mapped). Below the IPC buffers
+/// (`syscall::IPC_BUFFERS`); descriptions place nothing here.
+pub const POOL_REGION: u32 = 0x4000_0000;
+/// Size of the pool region (up to the IPC buffers).
+pub const POOL_REGION_SIZE: u32 = 0x3E00_0000;
+/// Size of a section: the granule of mappings in the pool region.
+pub const SECTION_SIZE: u32 = 1 << 20;
 /// Granule of every user mapping.
 pub const PAGE_SIZE: u32 = 4096;
 
@@ -44,3 +57,9 @@ pub const fn thread_id(index: u32) -> u32 {
 /// A TPIDRURO value no thread has (what it reads before the kernel
 /// first sets it).
 pub const NO_THREAD_ID: u32 = 0;
+
+const _: () = assert!(
+    POOL_REGION.is_multiple_of(SECTION_SIZE)
+        && POOL_REGION + POOL_REGION_SIZE <= crate::syscall::IPC_BUFFERS
+        && POOL_REGION > USER_BASE
+);

@@ -2,8 +2,8 @@
 //! destroying or moving the capability tells the kernel what to unmap —
 //! in its partition's grant window, or in one of its guest address spaces.
 //!
-//! A mapping is either in the holder's grant window or in one of its
-//! guest address spaces; either way revoking, deleting or moving the
+//! A mapping is in the holder's grant window (pages), in its pool region
+//! (1 MiB sections), or in one of its guest address spaces; either way revoking, deleting or moving the
 //! capability finds it here, so one path takes every kind down.
 //!
 //! One entry per slot in the system (a frame capability is mapped at most
@@ -28,14 +28,17 @@ pub struct Mapping {
     /// First virtual address (page aligned).
     pub virt: u32,
     /// How many pages (a frame is at most the 1 MiB of a grant window:
-    /// 256 pages).
+    /// 256 pages) — or, for a mapping in the pool region, how many 1 MiB
+    /// sections.
     pub pages: u16,
-    /// The guest address space's number, or [`GRANT_WINDOW`].
+    /// The guest address space's number, [`GRANT_WINDOW`] or [`POOL`].
     space: u16,
 }
 
 /// [`Mapping`]'s `space` for a mapping in the grant window.
 const GRANT_WINDOW: u16 = u16::MAX;
+/// [`Mapping`]'s `space` for a mapping in the pool region.
+const POOL: u16 = u16::MAX - 1;
 
 impl Mapping {
     /// A mapping of `pages` pages at `virt` by `partition`, in guest
@@ -53,11 +56,19 @@ impl Mapping {
     }
 
     /// The guest address space the pages are mapped in (`None`: the
-    /// partition's own grant window).
+    /// partition's own grant window or pool region).
     pub const fn space(&self) -> Option<SpaceId> {
         match self.space {
-            GRANT_WINDOW => None,
+            GRANT_WINDOW | POOL => None,
             space => Some(SpaceId(space)),
+        }
+    }
+
+    /// How many 1 MiB sections, if the mapping is in the pool region.
+    pub const fn sections(&self) -> Option<u16> {
+        match self.space {
+            POOL => Some(self.pages),
+            _ => None,
         }
     }
 }
@@ -100,10 +111,28 @@ impl<'a> MappingTable<'a> {
             return Err(CapError::SlotOccupied);
         }
         let pages = u16::try_from(pages).map_err(|_| CapError::OutOfRange)?;
-        if space.is_some_and(|space| space.0 == GRANT_WINDOW) {
+        if space.is_some_and(|space| space.0 >= POOL) {
             return Err(CapError::OutOfRange);
         }
         self.entries[index] = Some(Mapping::new(at.partition, space, virt, pages));
+        Ok(())
+    }
+
+    /// Records that the capability at `at` was mapped at `virt` in its
+    /// partition's pool region as `sections` 1 MiB sections. Refused if it
+    /// is already mapped.
+    pub fn record_pool(&mut self, at: SlotRef, virt: u32, sections: u32) -> Result<(), CapError> {
+        let index = self.layout.global(at)?;
+        if self.entries[index].is_some() {
+            return Err(CapError::SlotOccupied);
+        }
+        let sections = u16::try_from(sections).map_err(|_| CapError::OutOfRange)?;
+        self.entries[index] = Some(Mapping {
+            partition: at.partition,
+            virt,
+            pages: sections,
+            space: POOL,
+        });
         Ok(())
     }
 
@@ -188,6 +217,18 @@ mod tests {
             Some(Some(SpaceId(3)))
         );
         assert_eq!(maps.take_global(99), None);
+        maps.record_pool(a, 0x4000_0000, 3).unwrap();
+        assert_eq!(
+            maps.record_pool(a, 0x5000_0000, 1),
+            Err(CapError::SlotOccupied)
+        );
+        let pool = maps.get(a).unwrap();
+        assert_eq!((pool.sections(), pool.space()), (Some(3), None));
+        assert_eq!(maps.get(SlotRef::new(1, 0)).unwrap().sections(), None);
+        assert_eq!(
+            maps.record(SlotRef::new(1, 1), Some(SpaceId(u16::MAX - 1)), 0, 1),
+            Err(CapError::OutOfRange)
+        );
     }
 
     #[test]

@@ -101,7 +101,9 @@ use std::vec::Vec;
 use boot_info::{CapInfo, CapObjectInfo};
 use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
 use kernel_abi::syscall::{MessageInfo, Syscall, SyscallError};
-use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE, USER_TOP};
+use kernel_abi::user_layout::{
+    GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE, POOL_REGION, SECTION_SIZE, USER_TOP,
+};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
@@ -121,7 +123,7 @@ use crate::ipc::queue::Link;
 use crate::ipc::ThreadId;
 use crate::machine::tests::FakeMachine;
 use crate::machine::{Machine, UserFault};
-use crate::mm::descriptor::{L2Entry, SmallPageBits};
+use crate::mm::descriptor::{L1Entry, L1Kind, L2Entry, SectionBits, SmallPageBits};
 use crate::mm::user_space::Use;
 use crate::objects::{KernelObjects, ObjectStorage};
 use crate::partition::Partition;
@@ -152,9 +154,18 @@ const TABLE_STRIDE: usize = 0x1000;
 /// Frame `i` of the description starts at `FRAME_RAM + i * FRAME_STRIDE`.
 const FRAME_RAM: usize = 0x6101_0000;
 const FRAME_STRIDE: usize = 0x4000;
-const RAM_SIZE: usize = GUEST_TABLES
-    + PARTITIONS * GUEST_BUDGET.page_tables as usize * crate::mm::table_pool::TABLE_BYTES
-    - RAM;
+/// Each partition's own first-level table (8 KiB), after the guest page
+/// tables: where pool-region sections are written.
+const PARTITION_L1: usize = GUEST_TABLES
+    + PARTITIONS * GUEST_BUDGET.page_tables as usize * crate::mm::table_pool::TABLE_BYTES;
+const RAM_SIZE: usize = PARTITION_L1 + PARTITIONS * 0x2000 - RAM;
+/// The large frame (the last of [`FRAMES`]): a megabyte and a quarter on a
+/// megabyte boundary, outside the fake RAM (nothing reads its contents),
+/// so it maps as one section in the pool region.
+const LARGE: usize = FRAMES.len() - 1;
+const LARGE_BASE: usize = 0x6300_0000;
+/// Pool-region sections the model places large frames in.
+const POOL_SECTIONS: u32 = 4;
 /// Pages in a grant window.
 const WINDOW_PAGES: u32 = GRANT_WINDOW_SIZE / PAGE_SIZE;
 /// Each partition's guest budget: one address space (capability in this
@@ -188,8 +199,9 @@ struct DescribedFrame {
 }
 
 /// Multi-page and one-page frames; frame 3 is read-only; frames 6 and 7 are
-/// given to two partitions each (two originals covering the same pages).
-const FRAMES: [DescribedFrame; 9] = [
+/// given to two partitions each (two originals covering the same pages);
+/// frame 9 ([`LARGE`]) is large enough for the pool region.
+const FRAMES: [DescribedFrame; 10] = [
     DescribedFrame {
         pages: 4,
         holders: &[(0, 8, RWG)],
@@ -226,9 +238,16 @@ const FRAMES: [DescribedFrame; 9] = [
         pages: 1,
         holders: &[(3, 9, RWG)],
     },
+    DescribedFrame {
+        pages: 320,
+        holders: &[(0, 11, RWG)],
+    },
 ];
 
 const fn frame_base(index: usize) -> usize {
+    if index == LARGE {
+        return LARGE_BASE;
+    }
     FRAME_RAM + index * FRAME_STRIDE
 }
 
@@ -314,7 +333,13 @@ impl Storage {
             mappings: vec![None; slots],
             transient: vec![None; threads],
             lent_slots: vec![None; slots],
-            frame_refs: vec![0; FRAMES.len() * FRAME_STRIDE / PAGE_SIZE as usize],
+            // The frame span reaches to the end of the large frame.
+            frame_refs: vec![
+                0;
+                (frame_base(LARGE) + (FRAMES[LARGE].pages * PAGE_SIZE) as usize
+                    - FRAME_RAM)
+                    / PAGE_SIZE as usize
+            ],
             irq_lines: Vec::new(),
             guest_spaces: (0..PARTITIONS)
                 .map(|p| crate::mm::guest_space::GuestSpace {
@@ -386,6 +411,7 @@ impl World {
                 let mut partition = super::tests::partition(names[p]);
                 partition.asid = p as u8 + 1;
                 partition.grant_table = grant_table(p);
+                partition.table = PARTITION_L1 + p * 0x2000;
                 partition
             })
             .collect();
@@ -1039,6 +1065,9 @@ impl Model {
 
     /// Removes one capability and the mapping made through it.
     fn remove(&mut self, id: CapId) {
+        if self.caps[id].is_some_and(|c| c.mapped.is_some_and(|m| !m.guest && in_pool(m.va))) {
+            self.note("a capability mapped in the pool region went");
+        }
         if let Some(cap) = self.caps[id].take() {
             self.slots[cap.holder.partition][usize::from(cap.holder.slot)] = None;
         }
@@ -1515,10 +1544,15 @@ impl Model {
         if !allowed {
             return Err(Refusal::MissingRights);
         }
+        if in_pool(va) {
+            return self.map_pool(by, id, va, rights);
+        }
         let size = cap.pages * PAGE_SIZE;
         let inside = va >= GRANT_WINDOW
             && va.is_multiple_of(PAGE_SIZE)
-            && va - GRANT_WINDOW <= GRANT_WINDOW_SIZE - size;
+            && GRANT_WINDOW_SIZE
+                .checked_sub(size)
+                .is_some_and(|room| va - GRANT_WINDOW <= room);
         if !inside {
             return Err(Refusal::BadAddress);
         }
@@ -1536,6 +1570,61 @@ impl Model {
             guest: false,
         });
         Ok(Outcome::Done)
+    }
+
+    /// `frame_map` of capability `id` at `va` in `by`'s pool region: its
+    /// whole megabytes, if its base and `va` are on megabyte boundaries.
+    fn map_pool(
+        &mut self,
+        by: usize,
+        id: CapId,
+        va: u32,
+        rights: Rights,
+    ) -> Result<Outcome, Refusal> {
+        let cap = *self.cap(id).expect("live");
+        let sections = cap.pages / PAGES_PER_SECTION;
+        let aligned =
+            va.is_multiple_of(SECTION_SIZE) && cap.base.is_multiple_of(SECTION_SIZE as usize);
+        if !aligned || sections == 0 {
+            return Err(Refusal::BadAddress);
+        }
+        if cap.mapped.is_some() {
+            return Err(Refusal::AlreadyMapped);
+        }
+        let end = va + sections * SECTION_SIZE;
+        let taken = self.live().any(|(_, c)| {
+            c.holder.partition == by
+                && c.mapped.is_some_and(|m| {
+                    !m.guest && in_pool(m.va) && m.va < end && va < m.va + pool_size(c.pages)
+                })
+        });
+        if taken {
+            return Err(Refusal::Overlap);
+        }
+        self.cap_mut(id).mapped = Some(Mapped {
+            va,
+            writable: rights.contains(Rights::WRITE),
+            guest: false,
+        });
+        self.note("a large frame was mapped in the pool region");
+        Ok(Outcome::Done)
+    }
+
+    /// What `partition` should reach at each of the first
+    /// [`POOL_SECTIONS`] sections of its pool region: (physical base,
+    /// writable, slot).
+    fn expected_pool(&self, partition: usize) -> Vec<Option<(usize, bool, u16)>> {
+        let mut pool = vec![None; POOL_SECTIONS as usize];
+        for (_, cap) in self.live().filter(|(_, c)| c.holder.partition == partition) {
+            if let Some(mapped) = cap.mapped.filter(|m| !m.guest && in_pool(m.va)) {
+                let first = (mapped.va - POOL_REGION) / SECTION_SIZE;
+                for s in 0..cap.pages / PAGES_PER_SECTION {
+                    let phys = cap.base + (s * SECTION_SIZE) as usize;
+                    pool[(first + s) as usize] = Some((phys, mapped.writable, cap.holder.slot));
+                }
+            }
+        }
+        pool
     }
 
     /// `space_map` of the capability in `slot` at `va` of `by`'s guest
@@ -1612,7 +1701,7 @@ impl Model {
     fn window_use(&self, partition: usize) -> Vec<bool> {
         let mut used = vec![false; WINDOW_PAGES as usize];
         for (_, cap) in self.live().filter(|(_, c)| c.holder.partition == partition) {
-            if let Some(mapped) = cap.mapped.filter(|m| !m.guest) {
+            if let Some(mapped) = cap.mapped.filter(|m| !m.guest && !in_pool(m.va)) {
                 let first = (mapped.va - GRANT_WINDOW) / PAGE_SIZE;
                 for page in first..first + cap.pages {
                     used[page as usize] = true;
@@ -1627,7 +1716,7 @@ impl Model {
     fn expected_window(&self, partition: usize) -> Vec<Option<(usize, bool, u16)>> {
         let mut window = vec![None; WINDOW_PAGES as usize];
         for (_, cap) in self.live().filter(|(_, c)| c.holder.partition == partition) {
-            if let Some(mapped) = cap.mapped.filter(|m| !m.guest) {
+            if let Some(mapped) = cap.mapped.filter(|m| !m.guest && !in_pool(m.va)) {
                 let first = (mapped.va - GRANT_WINDOW) / PAGE_SIZE;
                 for page in 0..cap.pages {
                     let phys = cap.base + (page * PAGE_SIZE) as usize;
@@ -1940,6 +2029,13 @@ impl Model {
     /// free place, or (place % 16 == 15) over an existing mapping, or
     /// (== 14) the window's last page.
     fn choose_va(&self, partition: usize, pages: u32, place: u8) -> u32 {
+        if pages >= PAGES_PER_SECTION && place.is_multiple_of(3) {
+            // The pool region: one of its first sections, or (1 in 5) a
+            // page past one.
+            let section = u32::from(place / 3) % POOL_SECTIONS;
+            let misaligned = if (place / 3) % 5 == 4 { PAGE_SIZE } else { 0 };
+            return POOL_REGION + section * SECTION_SIZE + misaligned;
+        }
         match place % 16 {
             15 => {
                 let mapped: Vec<u32> = self
@@ -1955,7 +2051,8 @@ impl Model {
             _ => {}
         }
         let used = self.window_use(partition);
-        let starts: Vec<u32> = (0..=WINDOW_PAGES - pages)
+        let last = WINDOW_PAGES.checked_sub(pages);
+        let starts: Vec<u32> = (0..last.map_or(0, |l| l + 1))
             .filter(|&s| (s..s + pages).all(|p| !used[p as usize]))
             .collect();
         pick(&starts, place / 16).map_or(GRANT_WINDOW, page_va)
@@ -1975,7 +2072,8 @@ impl Model {
             }
         }
         let used = self.guest_use(partition);
-        let starts: Vec<u32> = (0..=GUEST_PAGES - pages)
+        let last = GUEST_PAGES.checked_sub(pages);
+        let starts: Vec<u32> = (0..last.map_or(0, |l| l + 1))
             .filter(|&s| (s..s + pages).all(|p| !used[p as usize]))
             .collect();
         pick(&starts, place / 8).map_or(GUEST_BASE, |s| GUEST_BASE + s * PAGE_SIZE)
@@ -2046,7 +2144,9 @@ impl Model {
                 let slot = pick(&self.frame_slots(by), cap)?;
                 let rights = if write { RW } else { R };
                 let pages = self.at(by, slot)?.pages;
-                if guest {
+                // The large frame is never guest-mapped: the model keeps
+                // guest mappings within one page table.
+                if guest && pages <= GUEST_PAGES {
                     let va = self.choose_guest_va(by, pages, place);
                     return Some(Step::SpaceMap {
                         by,
@@ -2650,6 +2750,19 @@ fn code_name(r0: u32) -> String {
     }
 }
 
+/// Pages in a section.
+const PAGES_PER_SECTION: u32 = SECTION_SIZE / PAGE_SIZE;
+
+/// Whether `va` is in the pool region (where large frames map).
+fn in_pool(va: u32) -> bool {
+    (POOL_REGION..GRANT_WINDOW - 0x100_0000).contains(&va)
+}
+
+/// Bytes a frame of `pages` pages takes mapped in the pool region.
+fn pool_size(pages: u32) -> u32 {
+    pages / PAGES_PER_SECTION * SECTION_SIZE
+}
+
 /// Names a physical page by the described frame it belongs to.
 fn page_name(phys: usize) -> String {
     match (0..FRAMES.len()).find(|&i| {
@@ -2894,9 +3007,41 @@ impl Harness<'_> {
         Ok(())
     }
 
+    /// (b) Every section a partition can reach through its pool region is
+    /// mapped through a capability it holds now, as the model recorded.
+    fn check_pool_reachability(&self) -> Result<(), String> {
+        let machine = &self.kernel.machine;
+        for p in 0..PARTITIONS {
+            let expected = self.model.expected_pool(p);
+            let table = self.kernel.system.partitions[p].table;
+            for s in 0..POOL_SECTIONS {
+                let va = POOL_REGION + s * SECTION_SIZE;
+                let mut bytes = [0u8; 4];
+                machine.read_phys(table + (va / SECTION_SIZE) as usize * 4, &mut bytes);
+                let entry = L1Entry(u32::from_le_bytes(bytes));
+                let kernel = match entry.kind() {
+                    L1Kind::Section { base } => {
+                        Some((base, !entry.section_bits().contains(SectionBits::AP2)))
+                    }
+                    _ => None,
+                };
+                let model = expected[s as usize].map(|(phys, writable, _)| (phys, writable));
+                if kernel != model {
+                    return Err(format!(
+                        "(b) POOL: P{p} reaches {kernel:x?} at {va:#x} (entry {:#010x}); the \
+                         model says {:x?}",
+                        entry.0, expected[s as usize]
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// (b) Every page a partition can reach through its grant window is
     /// mapped through a capability it holds now, as the model recorded.
     fn check_reachability(&self) -> Result<(), String> {
+        self.check_pool_reachability()?;
         let machine = &self.kernel.machine;
         let mut table = vec![0u8; WINDOW_PAGES as usize * 4];
         for p in 0..PARTITIONS {

@@ -111,12 +111,27 @@ impl<'a> System<'a> {
                     self.check_guest_mapping(at, space, mapping)?;
                     continue;
                 }
-                let mapped = self.partitions[partition]
+                let region = self.partitions[partition]
                     .space
                     .all()
-                    .any(|region| region.virt == mapping.virt);
-                if !mapped || usize::from(mapping.partition) != partition {
+                    .find(|region| region.virt == mapping.virt);
+                if region.is_none() || usize::from(mapping.partition) != partition {
                     return Err("a mapping record has no region");
+                }
+                let pool = kernel_abi::user_layout::POOL_REGION
+                    ..kernel_abi::user_layout::POOL_REGION
+                        + kernel_abi::user_layout::POOL_REGION_SIZE;
+                let sections_fit = match (mapping.sections(), region) {
+                    (Some(sections), Some(region)) => {
+                        pool.contains(&mapping.virt)
+                            && region.size
+                                == u32::from(sections) * kernel_abi::user_layout::SECTION_SIZE
+                    }
+                    (None, _) => !pool.contains(&mapping.virt),
+                    (Some(_), None) => false,
+                };
+                if !sections_fit {
+                    return Err("a pool-region mapping and its region disagree");
                 }
             }
         }

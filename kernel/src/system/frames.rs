@@ -7,13 +7,19 @@
 //! Page-table entries are written through the machine's physical-memory
 //! window into each partition's grant-window table (allocated at boot), and
 //! every removed page's cached translation is invalidated by address and
-//! ASID. Nothing here maps outside the grant window; mappings a guest
+//! ASID. A large frame may instead be mapped whole in the partition's pool
+//! region (`user_layout::POOL_REGION`), one first-level section entry per
+//! whole megabyte, written into the partition's first-level table; each
+//! section's cached translation is invalidated the same way when it goes.
+//! Nothing here maps outside those two places; mappings a guest
 //! kernel made in its address spaces (`guest_space`) are recorded the same
 //! way and taken down by the same [`unmap`], so a revoke reaches them too.
 
 use kernel_abi::cap::{CapKind, Rights};
 use kernel_abi::syscall::SyscallError;
-use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE};
+use kernel_abi::user_layout::{
+    GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE, POOL_REGION, POOL_REGION_SIZE, SECTION_SIZE,
+};
 
 use super::System;
 use crate::cap::layout::SlotRef;
@@ -21,7 +27,7 @@ use crate::cap::mapping::Mapping;
 use crate::cap::{CapObject, CapSlot};
 use crate::ipc::ThreadId;
 use crate::machine::Machine;
-use crate::mm::descriptor::{Access, Attributes, L2Entry, MemoryType};
+use crate::mm::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
 use crate::mm::guest_space::GuestSpaces;
 use crate::mm::user_space::{Region, Rights as RegionRights};
 use crate::objects::KernelObjects;
@@ -41,7 +47,9 @@ impl<'a> System<'a> {
 
     /// `frame_map(frame, vaddr, rights)`: maps the whole frame at `vaddr`
     /// in the caller's grant window with `rights` (READ, optionally WRITE);
-    /// tells the caller the frame's size in pages.
+    /// tells the caller the frame's size in pages. A `vaddr` in the pool
+    /// region maps a 1 MiB-aligned frame's whole megabytes as sections
+    /// instead, and tells the caller how many pages that mapped.
     pub(super) fn frame_map(
         &mut self,
         index: usize,
@@ -75,6 +83,9 @@ impl<'a> System<'a> {
         let CapObject::Frame { base, pages } = cap.object else {
             return Err(SyscallError::WrongType);
         };
+        if (POOL_REGION..POOL_REGION + POOL_REGION_SIZE).contains(&virt) {
+            return self.map_pool(at, virt, base, pages, rights, machine);
+        }
         let size = pages
             .checked_mul(PAGE_SIZE)
             .ok_or(SyscallError::InvalidArgument)?;
@@ -85,31 +96,16 @@ impl<'a> System<'a> {
             return Err(SyscallError::InvalidArgument);
         }
         let partition = at.partition as usize;
-        let writable = rights.contains(Rights::WRITE);
-        let region_rights = if writable {
-            RegionRights::ReadWrite
-        } else {
-            RegionRights::Read
-        };
         if self.objects.mappings.get(at).is_some() {
             return Err(SyscallError::SlotOccupied);
         }
         self.partitions[partition]
             .space
-            .add(Region::ram(virt, size, base, region_rights))
+            .add(Region::ram(virt, size, base, region_rights(rights)))
             .map_err(|_| SyscallError::SlotOccupied)?;
         // Point of no return: the range was free and the capability unmapped.
         self.objects.mappings.record(at, None, virt, pages)?;
-        let attrs = Attributes {
-            access: if writable {
-                Access::UserReadWrite
-            } else {
-                Access::UserReadOnly
-            },
-            memory: MemoryType::Normal,
-            executable: false,
-            global: false,
-        };
+        let attrs = user_attributes(rights);
         let table = self.partitions[partition].grant_table;
         for page in 0..pages {
             let va = virt + page * PAGE_SIZE;
@@ -118,6 +114,50 @@ impl<'a> System<'a> {
         }
         machine.page_tables_changed(None);
         Ok(pages)
+    }
+
+    /// Maps the frame (`pages` pages at `base`) through `at` at `virt` in
+    /// its partition's pool region as one section per whole megabyte;
+    /// returns how many pages that maps. The frame's base and `virt` must
+    /// be 1 MiB aligned, the frame at least a megabyte, and the sections
+    /// must end inside the pool region.
+    fn map_pool(
+        &mut self,
+        at: SlotRef,
+        virt: u32,
+        base: usize,
+        pages: u32,
+        rights: Rights,
+        machine: &mut impl Machine,
+    ) -> Result<u32, SyscallError> {
+        let pages_per_section = SECTION_SIZE / PAGE_SIZE;
+        let sections = pages / pages_per_section;
+        let size = sections * SECTION_SIZE;
+        let aligned =
+            virt.is_multiple_of(SECTION_SIZE) && base.is_multiple_of(SECTION_SIZE as usize);
+        let fits = size <= POOL_REGION + POOL_REGION_SIZE - virt;
+        if !aligned || sections == 0 || !fits {
+            return Err(SyscallError::InvalidArgument);
+        }
+        if self.objects.mappings.get(at).is_some() {
+            return Err(SyscallError::SlotOccupied);
+        }
+        let partition = &mut self.partitions[at.partition as usize];
+        partition
+            .space
+            .add(Region::ram(virt, size, base, region_rights(rights)))
+            .map_err(|_| SyscallError::SlotOccupied)?;
+        // Point of no return: the range was free and the capability unmapped.
+        self.objects.mappings.record_pool(at, virt, sections)?;
+        let attrs = user_attributes(rights);
+        let table = partition.table;
+        for section in 0..sections {
+            let va = virt + section * SECTION_SIZE;
+            let entry = L1Entry::section(base + (section * SECTION_SIZE) as usize, attrs);
+            machine.write_phys(section_address(table, va), &entry.0.to_le_bytes());
+        }
+        machine.page_tables_changed(None);
+        Ok(sections * pages_per_section)
     }
 
     /// `frame_unmap(frame)`: takes down the mapping made through it (in
@@ -268,6 +308,17 @@ pub(super) fn unmap(
         return;
     };
     partition.space.remove(mapping.virt);
+    if let Some(sections) = mapping.sections() {
+        for section in 0..u32::from(sections) {
+            let va = mapping.virt + section * SECTION_SIZE;
+            machine.write_phys(
+                section_address(partition.table, va),
+                &L1Entry::FAULT.0.to_le_bytes(),
+            );
+            machine.page_tables_changed(Some((partition.asid, va)));
+        }
+        return;
+    }
     for page in 0..u32::from(mapping.pages) {
         let va = mapping.virt + page * PAGE_SIZE;
         machine.write_phys(
@@ -276,6 +327,36 @@ pub(super) fn unmap(
         );
         machine.page_tables_changed(Some((partition.asid, va)));
     }
+}
+
+/// What a region mapped with capability rights `rights` may do.
+fn region_rights(rights: Rights) -> RegionRights {
+    if rights.contains(Rights::WRITE) {
+        RegionRights::ReadWrite
+    } else {
+        RegionRights::Read
+    }
+}
+
+/// Descriptor attributes of a frame mapped with `rights`: user access,
+/// normal memory, never executable, tagged with the ASID.
+fn user_attributes(rights: Rights) -> Attributes {
+    Attributes {
+        access: if rights.contains(Rights::WRITE) {
+            Access::UserReadWrite
+        } else {
+            Access::UserReadOnly
+        },
+        memory: MemoryType::Normal,
+        executable: false,
+        global: false,
+    }
+}
+
+/// Physical address of the first-level entry for `va` in the table at
+/// `table`.
+fn section_address(table: usize, va: u32) -> usize {
+    table + (va / SECTION_SIZE) as usize * core::mem::size_of::<L1Entry>()
 }
 
 /// Physical address of the grant-window entry for `va`.
@@ -414,6 +495,118 @@ mod tests {
         expect([7, AT, read_only], SyscallError::EmptySlot);
         expect([99, AT, read_only], SyscallError::InvalidArgument);
         assert!(m.memory.iter().all(|&b| b == 0), "nothing was mapped");
+    }
+
+    /// Partition a's first-level table in the fake RAM of [`pool_machine`].
+    const L1: usize = 0x6100_2000;
+    const POOL: u32 = POOL_REGION + 0x30_0000;
+
+    fn pool_machine() -> FakeMachine {
+        FakeMachine::new(TABLE, 0x4000)
+    }
+
+    fn section_entry(m: &FakeMachine, va: u32) -> L1Entry {
+        let mut bytes = [0; 4];
+        m.read_phys(section_address(L1, va), &mut bytes);
+        L1Entry(u32::from_le_bytes(bytes))
+    }
+
+    #[test]
+    fn a_large_frame_maps_whole_megabytes_as_sections_and_unmaps_on_delete() {
+        use crate::mm::descriptor::L1Kind;
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        rig.partitions[0].table = L1;
+        let caps = [(0, 3, Frame(2), RWG, 0), (0, 4, Frame(2), RWG, 0)];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = pool_machine();
+        let mut frame = TrapFrame::default();
+        system.cpu_start(&mut frame, &mut m);
+        syscall(&mut frame, Syscall::FrameMap, [3, POOL, RW]);
+        system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(frame.r[1], 512, "two whole megabytes; the half is left out");
+        let big = 0x6300_0000;
+        for (k, va) in [POOL, POOL + 0x10_0000].into_iter().enumerate() {
+            let entry = section_entry(&m, va);
+            assert_eq!(
+                entry.kind(),
+                L1Kind::Section {
+                    base: big + k * 0x10_0000
+                }
+            );
+            let bits = entry.section_bits();
+            assert!(bits.contains(
+                crate::mm::descriptor::SectionBits::NG | crate::mm::descriptor::SectionBits::XN
+            ));
+        }
+        assert_eq!(section_entry(&m, POOL + 0x20_0000), L1Entry::FAULT);
+        let space = &system.partitions()[0].space;
+        assert_eq!(
+            space.check_buffer(POOL + 0x1F_FFF8, 8, Use::Write, 8),
+            Ok(big + 0x1F_FFF8),
+            "usable as a syscall buffer to its last byte"
+        );
+        assert!(space
+            .check_buffer(POOL + 0x20_0000, 4, Use::Read, 1)
+            .is_err());
+        assert_eq!(system.check(), Ok(()));
+        syscall(&mut frame, Syscall::FrameMap, [4, POOL + 0x10_0000, RW]);
+        system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!(
+            frame.r[0],
+            SyscallError::SlotOccupied as u32,
+            "the range is taken"
+        );
+        syscall(&mut frame, Syscall::CapDelete, [3, 0, 0]);
+        system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0);
+        assert_eq!(section_entry(&m, POOL), L1Entry::FAULT);
+        assert_eq!(section_entry(&m, POOL + 0x10_0000), L1Entry::FAULT);
+        assert_eq!(m.tlb_invalidations, [(1, POOL), (1, POOL + 0x10_0000)]);
+        assert!(system.partitions()[0]
+            .space
+            .check_buffer(POOL, 4, Use::Read, 1)
+            .is_err());
+        assert_eq!(system.check(), Ok(()));
+        syscall(&mut frame, Syscall::FrameMap, [4, POOL + 0x10_0000, RW]);
+        system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], 0, "the range is free again");
+    }
+
+    #[test]
+    fn bad_pool_mappings_are_refused_and_change_nothing() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        rig.partitions[0].table = L1;
+        let read_only = Rights::READ.bits();
+        let caps = [
+            (0, 3, Frame(2), read_only, 0),
+            (0, 4, Frame(3), RW, 0),
+            (0, 5, Frame(0), RW, 0),
+        ];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = pool_machine();
+        let mut frame = TrapFrame::default();
+        system.cpu_start(&mut frame, &mut m);
+        let last = POOL_REGION + POOL_REGION_SIZE - SECTION_SIZE;
+        let mut expect = |args: [u32; 3], error: Option<SyscallError>| {
+            syscall(&mut frame, Syscall::FrameMap, args);
+            system.cpu_syscall(&mut frame, &mut m);
+            assert_eq!(frame.r[0], error.map_or(0, |e| e as u32), "{args:x?}");
+            m.memory.iter().any(|&b| b != 0)
+        };
+        use SyscallError::{InvalidArgument, MissingRights};
+        let refused = [
+            ([3, POOL, RW], MissingRights),
+            ([3, POOL + 0x1000, read_only], InvalidArgument),
+            ([4, POOL, RW], InvalidArgument),
+            ([5, POOL, RW], InvalidArgument),
+            ([3, last, read_only], InvalidArgument),
+            ([3, POOL, RW | Rights::EXECUTE.bits()], MissingRights),
+        ];
+        for (args, error) in refused {
+            assert!(!expect(args, Some(error)), "nothing was mapped");
+        }
+        assert!(expect([3, last - SECTION_SIZE, read_only], None));
     }
 
     /// Client a (frame in slot 3, endpoint slot 0 with grant right) and

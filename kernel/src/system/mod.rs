@@ -614,6 +614,17 @@ pub(crate) mod tests {
         pub guest: Option<(u8, boot_info::GuestBudget, u16)>,
     }
 
+    /// The frames a rig's boot capabilities may name, as (base, bytes):
+    /// `Frame(0)` two pages, `Frame(1)` one, `Frame(2)` two and a half
+    /// megabytes on a megabyte boundary, `Frame(3)` two megabytes that
+    /// start half-way through one.
+    pub(crate) const BOOT_FRAMES: [(usize, u32); 4] = [
+        (0x6200_0000, 0x2000),
+        (0x6201_0000, 0x1000),
+        (0x6300_0000, 0x28_0000),
+        (0x6388_0000, 0x20_0000),
+    ];
+
     /// Where a rig's guest first-level tables start in fake RAM (a
     /// machine over [`GUEST_RAM`]`..+`[`GUEST_RAM_SIZE`] holds them, the
     /// page tables after them, and room for IPC buffers at the end).
@@ -711,9 +722,7 @@ pub(crate) mod tests {
                     })
                     .unwrap();
             }
-            objects
-                .grant_boot_caps(&info, &[(0x6200_0000, 0x2000), (0x6201_0000, 0x1000)])
-                .unwrap();
+            objects.grant_boot_caps(&info, &BOOT_FRAMES).unwrap();
             System::new(
                 &mut self.partitions,
                 &mut self.threads,

@@ -2,8 +2,11 @@
 //! arena in the partition's own memory. The arena is defined by
 //! [`entry!`](crate::entry) in the partition's crate (16 KiB, or the size
 //! `entry!(main, heap_kib = N)` asks for), so each partition sizes its own
-//! heap. The first allocation sets it up, whichever thread makes it;
-//! allocation failure panics the thread.
+//! heap. The first allocation sets it up, whichever thread makes it —
+//! unless the partition gave it a larger arena first ([`use_arena`]: memory
+//! it mapped at run time, such as the tmem server's pool); allocation
+//! failure panics the thread. The heap never moves to another arena once
+//! anything was allocated.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +51,33 @@ impl Heap {
         }
         &self.heap
     }
+}
+
+/// Why [`use_arena`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArenaError {
+    /// Something was allocated already: the heap has its arena.
+    InUse,
+}
+
+/// Makes the `size` bytes at `start` the heap's arena instead of the static
+/// one, if nothing was allocated yet.
+///
+/// # Safety
+///
+/// The memory must be mapped read/write, unused by anything else, and stay
+/// so for the rest of the partition's life.
+pub unsafe fn use_arena(start: *mut u8, size: usize) -> Result<(), ArenaError> {
+    critical_section::with(|_| {
+        if HEAP.ready.load(Ordering::Relaxed) {
+            return Err(ArenaError::InUse);
+        }
+        // SAFETY: the caller's guarantees; the flag, set under the
+        // partition's lock, makes the heap take one arena only.
+        unsafe { HEAP.heap.init(start as usize, size) };
+        HEAP.ready.store(true, Ordering::Release);
+        Ok(())
+    })
 }
 
 // SAFETY: every call goes to embedded-alloc's heap, which is sound for any

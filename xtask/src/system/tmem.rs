@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use tmem_protocol::ExchangeMode;
-use tmem_server::layout::{MAX_POOL_FRAMES, MEMORY, POOL, SERVICE};
+use tmem_server::layout::{FLIPS, MAX_POOL_FRAMES, MEMORY, POOL, SERVICE};
 use tmem_server::{ServerConfig, MAX_CLIENTS};
 
 use super::description::{Description, FrameSize, TmemMode};
@@ -69,17 +69,41 @@ pub fn server_argument(
                 format!("the tmem server needs its memory frame in slot {MEMORY}"),
             )
         })?;
-    // A frame that takes the rest of RAM is larger than the server maps:
-    // it uses the first MAX_POOL_FRAMES pages.
-    let pages = match memory.size_kib {
-        FrameSize::Kib(kib) => kib / 4,
-        FrameSize::Rest => MAX_POOL_FRAMES,
+    // A frame that takes the rest of RAM is mapped whole (in the pool
+    // region); the frame split into one-page pool frames is then the flip
+    // frame, if there is one. A fixed-size memory frame is itself split.
+    let flips = d.partitions[server]
+        .caps
+        .iter()
+        .find(|cap| cap.slot == FLIPS)
+        .and_then(|cap| cap.frame.as_deref())
+        .and_then(|name| d.frames.iter().find(|f| f.name == name));
+    let (split, pages) = match (memory.size_kib, flips) {
+        (FrameSize::Rest, None) => (memory, 0),
+        (FrameSize::Rest, Some(flips)) => match flips.size_kib {
+            FrameSize::Kib(kib) => (flips, kib / 4),
+            FrameSize::Rest => {
+                return Err(err(
+                    format!("frame `{}`.size_kib", flips.name),
+                    "the flip frame has a fixed size".into(),
+                ))
+            }
+        },
+        (FrameSize::Kib(kib), None) => (memory, kib / 4),
+        (FrameSize::Kib(_), Some(_)) => {
+            return Err(err(
+                format!("partition[{server}].caps"),
+                format!(
+                    "a flip frame in slot {FLIPS} goes with a memory frame of size_kib = \"rest\""
+                ),
+            ))
+        }
     };
     if pages > MAX_POOL_FRAMES {
         return Err(err(
-            format!("frame `{}`.size_kib", memory.name),
+            format!("frame `{}`.size_kib", split.name),
             format!(
-                "the tmem server maps at most {MAX_POOL_FRAMES} pages ({} KiB) of memory",
+                "the tmem server splits at most {MAX_POOL_FRAMES} pages ({} KiB) into pool frames",
                 MAX_POOL_FRAMES * 4
             ),
         ));
@@ -88,7 +112,9 @@ pub fn server_argument(
     if u32::from(d.partitions[server].cap_slots) < slots {
         return Err(err(
             format!("partition[{server}].cap_slots"),
-            format!("the tmem server needs {slots} slots: {POOL} and one per page of its memory"),
+            format!(
+                "the tmem server needs {slots} slots: {POOL} and one per page of the frame it splits"
+            ),
         ));
     }
     if tmem.clients.is_empty() || tmem.clients.len() > MAX_CLIENTS {
@@ -260,15 +286,34 @@ clients = [
             "frame `memory`.size_kib"
         );
         let rest = BASE.replace("size_kib = 64", "size_kib = \"rest\"");
+        let small_rest = rest.replace("cap_slots = 48", "cap_slots = 32");
         assert!(
-            run(&format!("{rest}{TMEM}")).is_err_and(|e| e.field == "partition[0].cap_slots"),
-            "the rest of RAM fills every pool slot"
+            run(&format!("{small_rest}{TMEM}")).is_ok(),
+            "a rest-of-RAM frame is mapped whole: no pool slots"
         );
-        let rest = rest.replace(
-            "cap_slots = 48",
-            &format!("cap_slots = {}", POOL as u32 + MAX_POOL_FRAMES),
+        let flip = |kib: &str| {
+            rest.replacen(
+                "\n[[partition]]",
+                &format!("\n[[frame]]\nname = \"flips\"\nsize_kib = {kib}\n\n[[partition]]"),
+                1,
+            )
+            .replacen(
+                "    { slot = 2, frame",
+                "    { slot = 3, frame = \"flips\", rights = [\"read\", \"write\", \"grant\"] },\n    { slot = 2, frame",
+                1,
+            )
+        };
+        assert!(run(&format!("{}{TMEM}", flip("64"))).is_ok());
+        let error = run(&format!("{}{TMEM}", flip("128"))).unwrap_err();
+        assert_eq!(
+            error.field, "partition[0].cap_slots",
+            "32 flip frames need 64 slots"
         );
-        assert!(run(&format!("{rest}{TMEM}")).is_ok());
+        let error = run(&format!("{}{TMEM}", flip("512"))).unwrap_err();
+        assert_eq!(error.field, "frame `flips`.size_kib");
+        let fixed_with_flips = flip("64").replace("size_kib = \"rest\"", "size_kib = 64");
+        let error = run(&format!("{fixed_with_flips}{TMEM}")).unwrap_err();
+        assert_eq!(error.field, "partition[0].caps", "{}", error.reason);
         let argued = BASE.replace("passive = true", "passive = true\nargument = 3");
         assert_eq!(
             run(&format!("{argued}{TMEM}")).unwrap_err().field,

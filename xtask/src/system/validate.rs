@@ -149,10 +149,12 @@ pub fn validate(
             ));
         }
         let memory = c.pages(&at("memory_kib"), p.memory_kib)?;
-        if u64::from(USER_BASE) + u64::from(memory) > u64::from(kernel_abi::syscall::IPC_BUFFERS) {
+        if u64::from(USER_BASE) + u64::from(memory)
+            > u64::from(kernel_abi::user_layout::POOL_REGION)
+        {
             return Err(c.err(
                 at("memory_kib"),
-                "the partition's memory would reach the IPC buffers and grant window",
+                "the partition's memory would reach the pool region, IPC buffers and grant window",
             ));
         }
         total_memory += u64::from(memory);
@@ -589,6 +591,13 @@ fn check_mapping(
         return Err(c.err(
             format!("{field}.address"),
             format!("overlaps the threads' IPC buffers at {buffers:#x}"),
+        ));
+    }
+    let pool = u64::from(kernel_abi::user_layout::POOL_REGION);
+    if start < pool + u64::from(kernel_abi::user_layout::POOL_REGION_SIZE) && pool < end {
+        return Err(c.err(
+            format!("{field}.address"),
+            format!("overlaps the pool region at {pool:#x}, where large frames are mapped"),
         ));
     }
     let window = u64::from(kernel_abi::user_layout::GRANT_WINDOW);
@@ -1173,6 +1182,12 @@ argument"#,
             "address = 0x90000000",
             "device[0].address",
             "user space",
+        );
+        rejected(
+            "address = 0x30000000",
+            "address = 0x7DFFF000",
+            "device[0].address",
+            "overlaps the pool region",
         );
         rejected(
             "physical = 0x1000a000",

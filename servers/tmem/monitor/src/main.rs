@@ -173,8 +173,9 @@ mod partition {
     fn report_usage(control: &mut ControlClient) {
         match control.request(&ControlRequest::Usage) {
             Ok(ControlResponse::Usage(usage)) => defmt::info!(
-                "tmem pool: {=u32} frames, {=u32} free; {=u64} ephemeral and {=u64} persistent pages held",
+                "tmem pool: {=u32} frames ({=u32} KiB), {=u32} free; {=u64} ephemeral and {=u64} persistent pages held",
                 usage.frames_total,
+                usage.frames_total * 4,
                 usage.frames_free,
                 usage.ephemeral_pages,
                 usage.persistent_pages

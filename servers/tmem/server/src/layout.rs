@@ -8,7 +8,11 @@
 //! 0        service endpoint         0x00000  pool frame 0, 1, ... (one page each)
 //! 1        control endpoint         0x60000  run pages: where the frame of a
 //! 2        tmem memory frame (deleted        run (up to 64 pages) is mapped
-//!          once split into pool frames)
+//!          once split into pool frames,
+//!          or mapped whole in the pool region if it is large)
+//! 3        flip frame (with a large
+//!          memory frame: split into the
+//!          pool frames, then deleted)
 //! 8 + k-1  client k's window        0xA0000  spare pages: where a one-page
 //! 16..32   spare slots (calls'               frame that comes with a call is mapped
 //!          frames land here)        0xB0000  the clients' windows, one after
@@ -16,14 +20,21 @@
 //!          from the memory frame)   0x100000 end of the grant window
 //! ```
 //!
+//! A memory frame of whole, 1 MiB-aligned megabytes (a `"rest"` frame) is
+//! mapped whole at [`POOL_REGION`] (the kernel maps it in sections) and
+//! holds the store's pages and its tables (the heap, [`TABLE_SHARE`]); then
+//! the pool frames, which transfer mode flips with clients, come from the
+//! flip frame in slot [`FLIPS`], if any.
+//!
 //! The description must give the server `cap_slots` of at least
-//! 32 + the memory frame's pages. Nothing here may overlap: the pool ends
+//! 32 + the split frame's pages. Nothing here may overlap: the pool ends
 //! where the run pages begin, so the memory frame has at most
 //! [`MAX_POOL_FRAMES`] pages (more are left unused), and the windows
 //! together have at most [`WINDOWS_PAGES`] pages.
 
 use crate::MAX_CLIENTS;
 use kernel_abi::user_layout::GRANT_WINDOW;
+pub use kernel_abi::user_layout::POOL_REGION;
 
 /// The endpoint clients call.
 pub const SERVICE: u16 = 0;
@@ -31,6 +42,8 @@ pub const SERVICE: u16 = 0;
 pub const CONTROL: u16 = 1;
 /// The frame of tmem memory the description gives the server.
 pub const MEMORY: u16 = 2;
+/// The frame split into pool frames when the memory frame is large.
+pub const FLIPS: u16 = 3;
 /// Client k's window is in slot `WINDOWS + k - 1`.
 pub const WINDOWS: u16 = 8;
 /// Slots where frames that come with calls land.
@@ -38,6 +51,11 @@ pub const SPARE_SLOTS: core::ops::Range<u16> = 16..32;
 /// Pool frame i is in slot `POOL + i`.
 pub const POOL: u16 = 32;
 
+/// Of a large memory frame's pages, one in `TABLE_SHARE` holds the
+/// store's tables (its heap) rather than pages: the tables take about 500
+/// bytes per store page (measured with three clients and two metadata
+/// records per page), and one page in seven leaves 680.
+pub const TABLE_SHARE: u32 = 7;
 /// Where pool frame 0 is mapped.
 pub const POOL_BASE: u32 = GRANT_WINDOW;
 /// Pool frames that fit below the run pages.

@@ -1,5 +1,9 @@
 //! The store's frames: one-page frame capabilities split from the tmem
-//! memory frame, each mapped in the grant window — and page flipping.
+//! memory (or flip) frame, each mapped in the grant window, then the pages
+//! of the large memory frame mapped in the pool region, if any — and page
+//! flipping, which only the one-page frames take part in (a page of the
+//! large frame has no capability of its own to hand out: a put or get
+//! that lands on one copies).
 //!
 //! A put or get in transfer mode brings a one-page frame of the client's
 //! (mapped at a spare page). When the store keeps a put's page whole, the
@@ -32,9 +36,21 @@ impl Mapped {
     }
 }
 
-/// The store's frames.
+/// Pages mapped together at one address: the part of the large memory
+/// frame the store keeps pages in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Its first page's address.
+    pub address: u32,
+    /// How many pages.
+    pub pages: u32,
+}
+
+/// The store's frames: ids below `frames.len()` are the one-page frames,
+/// the rest the region's pages in order.
 pub struct PoolFrames {
     frames: Vec<Mapped>,
+    region: Region,
     /// A transferred frame the current call brought, which may be adopted.
     incoming: Cell<Option<Mapped>>,
     /// The frame to transfer back, when one was adopted.
@@ -45,10 +61,11 @@ pub struct PoolFrames {
 
 impl PoolFrames {
     /// The store's frames, which must be mapped read/write, one page each,
-    /// for as long as the store lives.
-    pub fn new(frames: Vec<Mapped>) -> PoolFrames {
+    /// for as long as the store lives, and so must the region's pages.
+    pub fn new(frames: Vec<Mapped>, region: Region) -> PoolFrames {
         PoolFrames {
             frames,
+            region,
             incoming: Cell::new(None),
             outgoing: Cell::new(None),
             flipped: 0,
@@ -81,6 +98,24 @@ impl PoolFrames {
             .filter(|frame| frame.address as *const Page == memory)
     }
 
+    /// Where the store's frame `id` is.
+    fn page(&self, id: FrameId) -> *mut Page {
+        let index = id.0 as usize;
+        match self.frames.get(index) {
+            Some(frame) => frame.page(),
+            None => {
+                let page = (index - self.frames.len()) as u32;
+                assert!(page < self.region.pages, "a frame id past the pool");
+                (self.region.address + page * PAGE_SIZE as u32) as *mut Page
+            }
+        }
+    }
+
+    /// Whether the store's frame `id` is a one-page frame that can flip.
+    fn flips(&self, id: FrameId) -> bool {
+        (id.0 as usize) < self.frames.len()
+    }
+
     fn adopt(&mut self, id: FrameId, incoming: Mapped) -> Mapped {
         let index = id.0 as usize;
         let replaced = self.frames[index];
@@ -94,19 +129,19 @@ impl PoolFrames {
 
 impl FrameProvider for PoolFrames {
     fn frame_count(&self) -> u32 {
-        self.frames.len() as u32
+        self.frames.len() as u32 + self.region.pages
     }
 
     fn frame(&self, id: FrameId) -> &Page {
-        // SAFETY: every frame in the table is mapped read/write, one page,
-        // for the provider's lifetime (`new`'s and `offer`'s contract), and
-        // the store asks only for ids below `frame_count`.
-        unsafe { &*self.frames[id.0 as usize].page() }
+        // SAFETY: every frame in the table and every page of the region is
+        // mapped read/write for the provider's lifetime (`new`'s and
+        // `offer`'s contract), and `page` stops at the region's end.
+        unsafe { &*self.page(id) }
     }
 
     fn frame_mut(&mut self, id: FrameId) -> &mut Page {
         // SAFETY: as in `frame`; `&mut self` makes the borrow unique.
-        unsafe { &mut *self.frames[id.0 as usize].page() }
+        unsafe { &mut *self.page(id) }
     }
 
     fn read_page(&self, id: FrameId, out: &mut Page) -> Traffic {
@@ -115,7 +150,7 @@ impl FrameProvider for PoolFrames {
     }
 
     fn write_page(&mut self, id: FrameId, page: &Page) -> Traffic {
-        match self.offered(page) {
+        match self.offered(page).filter(|_| self.flips(id)) {
             Some(incoming) => {
                 let replaced = self.adopt(id, incoming);
                 // SAFETY: `replaced` was store frame `id`, mapped read/write;
@@ -131,7 +166,7 @@ impl FrameProvider for PoolFrames {
     }
 
     fn take_page(&mut self, id: FrameId, out: &mut Page) -> Traffic {
-        match self.offered(out) {
+        match self.offered(out).filter(|_| self.flips(id)) {
             // The page leaves in its own frame; the incoming one is free.
             Some(incoming) => {
                 self.adopt(id, incoming);

@@ -1,6 +1,9 @@
-//! Boot-time setup: read the configuration, split the memory frame into
-//! the store's one-page frames and map them, map every client's window,
-//! and build the service. Runs once, in thread 0, before any call.
+//! Boot-time setup: read the configuration, map the store's memory — a
+//! large memory frame whole in the pool region (its first pages become the
+//! heap the store's tables live in) and the flip frame split into
+//! one-page frames, or a small memory frame split — map every client's
+//! window, and build the service. Runs once, in thread 0, before any call
+//! (and before anything is allocated: the heap may move to the pool).
 //!
 //! It must never start serving on a half-built state: any failure here is
 //! reported and the server does not start.
@@ -11,10 +14,11 @@ use kernel_abi::syscall::SyscallError;
 use tmem_server::{ServerConfig, Service, MAX_CLIENTS};
 use userlib::ipc::{cap_delete, Frame};
 
-use super::pool::{Mapped, PoolFrames};
+use super::pool::{Mapped, PoolFrames, Region};
 use super::{State, Window};
 use tmem_server::layout::{
-    MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, WINDOWS, WINDOWS_PAGES, WINDOW_BASE,
+    FLIPS, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, POOL_REGION, TABLE_SHARE, WINDOWS,
+    WINDOWS_PAGES, WINDOW_BASE,
 };
 
 /// Store pages per frame: the metadata is reserved for this many pages per
@@ -46,10 +50,10 @@ fn index_key(samples: &[u64]) -> u64 {
 pub fn run(argument: u32) -> Result<State, &'static str> {
     let started = userlib::syscall::clock_us();
     let config = ServerConfig::from_argument(argument).map_err(|_| "bad argument")?;
-    let frames = split_memory()?;
+    let (frames, region) = store_memory()?;
     let split = userlib::syscall::clock_us();
-    let count = frames.len() as u32;
-    let mut frames_held = count;
+    let count = frames.len() as u32 + region.pages;
+    let mut frames_held = frames.len() as u32 + u32::from(region.pages > 0);
     let mut windows = [None; MAX_CLIENTS];
     let windows_end = WINDOW_BASE + WINDOWS_PAGES * 4096;
     let mut next_window = WINDOW_BASE;
@@ -90,15 +94,16 @@ pub fn run(argument: u32) -> Result<State, &'static str> {
     let key = index_key(&[started, split, userlib::syscall::clock_us()]);
     let service = Service::new(
         config,
-        PoolFrames::new(frames),
+        PoolFrames::new(frames, region),
         count * PAGES_PER_FRAME,
         key,
     )
     .map_err(|_| "store configuration refused")?;
     defmt::info!(
-        "tmem server: {=u32} frames ({=u32} KiB), {=usize} clients",
+        "tmem server: {=u32} frames ({=u32} KiB; {=u32} flip), {=usize} clients",
         count,
         count * 4,
+        count - region.pages,
         service.config().clients().count()
     );
     Ok(State {
@@ -108,15 +113,52 @@ pub fn run(argument: u32) -> Result<State, &'static str> {
     })
 }
 
-/// One-page capabilities for every page of the memory frame, mapped; the
-/// memory frame itself is then deleted, so each page's capability is the
-/// only one to its page — the kernel moves a frame by transfer only then
-/// (page flipping hands these pages to clients).
-fn split_memory() -> Result<Vec<Mapped>, &'static str> {
+/// The store's memory: the one-page frames it may flip, and the region of
+/// the large memory frame it keeps pages in (empty for a small one).
+///
+/// A memory frame the kernel maps in the pool region (whole megabytes) is
+/// kept mapped there: its first pages (one in [`TABLE_SHARE`]) become the
+/// heap, the rest the region, and the flip frame, if any, is split.
+/// Otherwise the memory frame itself is split, as much as fits.
+fn store_memory() -> Result<(Vec<Mapped>, Region), &'static str> {
+    match Frame(MEMORY).map(POOL_REGION, true) {
+        Ok(pages) => {
+            let tables = pages / TABLE_SHARE;
+            // SAFETY: the pages were mapped read/write just now, stay
+            // mapped (the memory frame is never unmapped or deleted) and
+            // nothing else uses the first `tables` of them.
+            unsafe { userlib::heap::use_arena(POOL_REGION as *mut u8, tables as usize * 4096) }
+                .map_err(|_| "something was allocated before setup")?;
+            let region = Region {
+                address: POOL_REGION + tables * 4096,
+                pages: pages - tables,
+            };
+            Ok((split(FLIPS, false)?, region))
+        }
+        Err(SyscallError::InvalidArgument) => {
+            let region = Region {
+                address: POOL_REGION,
+                pages: 0,
+            };
+            Ok((split(MEMORY, true)?, region))
+        }
+        Err(SyscallError::EmptySlot | SyscallError::WrongType) => {
+            Err("no tmem memory frame in slot 2")
+        }
+        Err(_) => Err("the memory frame would not map"),
+    }
+}
+
+/// One-page capabilities for every page of the frame in `source` (up to
+/// [`MAX_POOL_FRAMES`]), mapped; the frame itself is then deleted, so each
+/// page's capability is the only one to its page — the kernel moves a
+/// frame by transfer only then (page flipping hands these pages to
+/// clients). An empty `source` is an error if `required`, else no frames.
+fn split(source: u16, required: bool) -> Result<Vec<Mapped>, &'static str> {
     let mut frames = Vec::new();
     for page in 0..MAX_POOL_FRAMES {
         let slot = POOL + page as u16;
-        match Frame(MEMORY).split(page, slot) {
+        match Frame(source).split(page, slot) {
             Ok(frame) => {
                 let address = POOL_BASE + page * 4096;
                 frame
@@ -125,13 +167,14 @@ fn split_memory() -> Result<Vec<Mapped>, &'static str> {
                 frames.push(Mapped { slot, address });
             }
             Err(SyscallError::InvalidArgument) if page > 0 => break,
+            Err(SyscallError::EmptySlot) if page == 0 && !required => return Ok(frames),
             Err(SyscallError::SlotOccupied) => return Err("pool slots are taken"),
             Err(
                 SyscallError::InvalidArgument | SyscallError::EmptySlot | SyscallError::WrongType,
-            ) => return Err("no tmem memory frame in slot 2"),
-            Err(_) => return Err("cap_slots too small for the memory frame"),
+            ) => return Err("no frame to split in slot 2 or 3"),
+            Err(_) => return Err("cap_slots too small for the frame split"),
         }
     }
-    cap_delete(MEMORY).map_err(|_| "the memory frame would not go after the split")?;
+    cap_delete(source).map_err(|_| "the split frame would not go after the split")?;
     Ok(frames)
 }
