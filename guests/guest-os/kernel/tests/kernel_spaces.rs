@@ -153,7 +153,10 @@ proptest! {
 #[test]
 fn a_refused_unmap_is_reported_broken_and_the_mapping_kept() {
     let mut s = spaces(8);
-    assert_eq!(s.map(ProcessId(1), Vpn(3), Frame(2), Protection::ReadWrite), Ok(()));
+    assert_eq!(
+        s.map(ProcessId(1), Vpn(3), Frame(2), Protection::ReadWrite),
+        Ok(())
+    );
     let mut kernel = FakeKernel {
         budget: 8,
         refuse_unmaps: true,
@@ -170,10 +173,16 @@ fn a_refused_unmap_is_reported_broken_and_the_mapping_kept() {
         s.map(ProcessId(0), Vpn(0), Frame(2), Protection::Read),
         Err(MapError::Refused)
     );
-    assert_eq!(s.map(ProcessId(0), Vpn(0), Frame(4), Protection::Read), Ok(()));
+    assert_eq!(
+        s.map(ProcessId(0), Vpn(0), Frame(4), Protection::Read),
+        Ok(())
+    );
     s.unmap(ProcessId(0), Vpn(0));
     assert_eq!(s.broken(), 1);
-    assert_eq!(s.entry(ProcessId(0), Vpn(0)), Some((Frame(4), Protection::Read)));
+    assert_eq!(
+        s.entry(ProcessId(0), Vpn(0)),
+        Some((Frame(4), Protection::Read))
+    );
     assert_eq!(
         s.protect(ProcessId(0), Vpn(0), Protection::ReadWrite),
         Err(MapError::Refused)
@@ -185,8 +194,14 @@ fn a_refused_unmap_is_reported_broken_and_the_mapping_kept() {
 #[test]
 fn slots_outside_the_layout_are_refused_without_a_kernel_call() {
     let mut s = spaces(8);
-    assert_eq!(s.map(ProcessId(2), Vpn(0), Frame(0), Protection::Read), Err(MapError::Refused));
-    assert_eq!(s.map(ProcessId(0), Vpn(0), Frame(6), Protection::Read), Err(MapError::Refused));
+    assert_eq!(
+        s.map(ProcessId(2), Vpn(0), Frame(0), Protection::Read),
+        Err(MapError::Refused)
+    );
+    assert_eq!(
+        s.map(ProcessId(0), Vpn(0), Frame(6), Protection::Read),
+        Err(MapError::Refused)
+    );
     assert!(s.calls().tables.is_empty());
     assert_eq!(LAYOUT.space(ProcessId(1)), Some(11));
     assert_eq!(LAYOUT.frame(Frame(5)), Some(25));
