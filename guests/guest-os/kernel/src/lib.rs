@@ -24,6 +24,8 @@
 //!   description gives no region (a page tmem refuses stays in RAM).
 //! - [`synthetic_files`]: read-only files computed from a formula, a
 //!   stand-in for the SD card's file system (issue 13).
+//! - [`elf`]: checking a guest program's ELF file and listing its
+//!   segments.
 //! - [`kernel_spaces`]: the same seam over the kernel's address spaces
 //!   (`space_map`/`space_unmap`), for processes run on the CPU.
 //! - [`machine`], [`soft_mmu`]: the Vm, the software page tables and how
@@ -43,6 +45,7 @@
 extern crate alloc;
 
 pub mod config;
+pub mod elf;
 pub mod guest;
 pub mod kernel_spaces;
 pub mod machine;
