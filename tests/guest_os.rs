@@ -38,6 +38,12 @@ fn guests_whose_demand_exceeds_their_ram_swap_to_tmem_and_lose_no_byte() {
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     for (partition, guest, mode) in [(1, 1, "copy"), (2, 2, "grant-map")] {
+        // The guest kernel carries the programs, built for the target and
+        // checked as ELF files at boot.
+        for program in ["hog", "wild"] {
+            let wanted = format!("guest {guest}: program {program}: entry 0x10000");
+            assert!(transcript.contains(&wanted), "{wanted}\n{transcript}");
+        }
         // Hog: 96 pages x (2 passes + the last sweep); phased: 16-page
         // steps over 1,2,3,4,3,2,1 plus the check before each unmap;
         // files: 4 files x 12 pages x 3 rounds.

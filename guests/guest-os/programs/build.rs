@@ -7,5 +7,9 @@ fn main() {
         let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
         println!("cargo:rustc-link-search={dir}");
         println!("cargo:rustc-link-arg-bins=-Tprogram.x");
+        // Only the loadable segments matter: the guest kernel embeds the
+        // programs, so no symbols or debug information.
+        println!("cargo:rustc-link-arg-bins=--strip-all");
+        println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
     }
 }

@@ -57,6 +57,22 @@ pub enum ElfError {
     BadEntry,
 }
 
+impl ElfError {
+    /// A short name for logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ElfError::Truncated => "truncated",
+            ElfError::NotArmExecutable => "not an ARM executable",
+            ElfError::BadProgramHeaderSize => "bad program header size",
+            ElfError::Unaligned { .. } => "unaligned segment",
+            ElfError::BadSize { .. } => "bad segment size",
+            ElfError::BadFlags { .. } => "writable and executable, or unreadable",
+            ElfError::Overlap { .. } => "overlapping segments",
+            ElfError::BadEntry => "entry not in code",
+        }
+    }
+}
+
 /// One loadable segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Segment<'a> {

@@ -26,6 +26,7 @@
 //!   stand-in for the SD card's file system (issue 13).
 //! - [`elf`]: checking a guest program's ELF file and listing its
 //!   segments.
+//! - [`programs`]: the embedded guest programs (ELF files).
 //! - [`kernel_spaces`]: the same seam over the kernel's address spaces
 //!   (`space_map`/`space_unmap`), for processes run on the CPU.
 //! - [`machine`], [`soft_mmu`]: the Vm, the software page tables and how
@@ -50,6 +51,7 @@ pub mod guest;
 pub mod kernel_spaces;
 pub mod machine;
 pub mod no_swap;
+pub mod programs;
 pub mod ram;
 pub mod report;
 pub mod sd_swap;

@@ -94,6 +94,8 @@ fn main(start: Start) {
         frames * (PAGE_SIZE as u32 / 1024)
     );
 
+    log_programs(guest);
+
     let connection = match plan.tmem {
         None => None,
         // SAFETY: this partition uses its window and exchange frames (slots
@@ -255,6 +257,29 @@ struct LogReporter {
 impl Reporter for LogReporter {
     fn periodic(&mut self, report: &GuestReport) {
         log_report(self.guest, self.name, "report", report);
+    }
+}
+
+/// Checks every embedded program's ELF file and says what it would load
+/// (the programs do not run as processes yet).
+fn log_programs(guest: u32) {
+    for &(name, bytes) in guest_os_kernel::programs::EMBEDDED {
+        match guest_os_kernel::elf::parse(bytes) {
+            Ok(program) => defmt::info!(
+                "guest {=u32}: program {=str}: entry {=u32:#x}, {=usize} segments, image ends at {=u32:#x}",
+                guest,
+                name,
+                program.entry,
+                program.segments.len(),
+                program.image_end()
+            ),
+            Err(error) => defmt::error!(
+                "guest {=u32}: program {=str} is not loadable: {=str}",
+                guest,
+                name,
+                error.name()
+            ),
+        }
     }
 }
 
