@@ -4,10 +4,13 @@
 //! equals the kernel's page tables, its answers follow a model, and a
 //! refused unmap is reported as broken instead of being forgotten.
 
+mod fake_kernel;
+
 use std::collections::BTreeMap;
 
+use fake_kernel::FakeKernel;
 use guest_mm::{AddressSpaceOps, Frame, MapError, ProcessId, Protection, Vpn};
-use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout, SpaceCallError, SpaceCalls};
+use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout};
 use proptest::prelude::*;
 
 const LAYOUT: SlotLayout = SlotLayout {
@@ -16,44 +19,6 @@ const LAYOUT: SlotLayout = SlotLayout {
     first_frame: 20,
     frames: 6,
 };
-
-/// A kernel's page tables: (space slot, address) → (frame slot, protection).
-#[derive(Debug, Default)]
-struct FakeKernel {
-    tables: BTreeMap<(u16, u32), (u16, Protection)>,
-    budget: usize,
-    refuse_unmaps: bool,
-}
-
-impl SpaceCalls for FakeKernel {
-    fn map(
-        &mut self,
-        space: u16,
-        frame: u16,
-        address: u32,
-        protection: Protection,
-    ) -> Result<(), SpaceCallError> {
-        if self.tables.values().any(|(f, _)| *f == frame) {
-            return Err(SpaceCallError::Refused(11));
-        }
-        if self.tables.contains_key(&(space, address)) {
-            return Err(SpaceCallError::Refused(7));
-        }
-        if self.tables.len() >= self.budget {
-            return Err(SpaceCallError::NoPageTable);
-        }
-        self.tables.insert((space, address), (frame, protection));
-        Ok(())
-    }
-
-    fn unmap(&mut self, space: u16, address: u32) -> Result<(), SpaceCallError> {
-        if self.refuse_unmaps {
-            return Err(SpaceCallError::Refused(7));
-        }
-        self.tables.remove(&(space, address));
-        Ok(())
-    }
-}
 
 fn spaces(budget: usize) -> KernelSpaces<FakeKernel> {
     let kernel = FakeKernel {
