@@ -26,6 +26,8 @@
 //!   stand-in for the SD card's file system (issue 13).
 //! - [`elf`]: checking a guest program's ELF file and listing its
 //!   segments.
+//! - [`process_server`]: the answers to a process's system calls, page
+//!   faults and undefined instructions.
 //! - [`programs`]: the embedded guest programs (ELF files).
 //! - [`kernel_spaces`]: the same seam over the kernel's address spaces
 //!   (`space_map`/`space_unmap`), for processes run on the CPU.
@@ -51,6 +53,7 @@ pub mod guest;
 pub mod kernel_spaces;
 pub mod machine;
 pub mod no_swap;
+pub mod process_server;
 pub mod programs;
 pub mod ram;
 pub mod report;

@@ -191,6 +191,39 @@ impl<'p, S: AddressSpaceOps> Machine<'p, S> {
         faulted
     }
 
+    /// Anonymous `mmap` of `len` bytes with `protection`; the address.
+    pub fn mmap_bytes(
+        &mut self,
+        process: ProcessId,
+        len: u32,
+        protection: Protection,
+    ) -> Result<u32, VmError> {
+        self.vm.mmap(process, len, protection)
+    }
+
+    /// `munmap` of `len` bytes at `address`.
+    pub fn munmap_bytes(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        len: u32,
+    ) -> Result<(), VmError> {
+        let (vm, mut backends) = self.split();
+        vm.munmap(process, address, len, &mut backends)
+    }
+
+    /// `brk`: moves the break to `address`, or with `None` says where it
+    /// is.
+    pub fn brk(&mut self, process: ProcessId, address: Option<u32>) -> Result<u32, VmError> {
+        match address {
+            None => Ok(self.vm.areas(process)?.brk()),
+            Some(address) => {
+                let (vm, mut backends) = self.split();
+                vm.brk(process, address, &mut backends)
+            }
+        }
+    }
+
     /// Copies `out.len()` bytes of `process`'s memory from `address` (a
     /// system call's buffer), faulting pages in as the process would.
     pub fn copy_from_user(
