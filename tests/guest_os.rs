@@ -6,7 +6,10 @@
 //! guest that tmem refuses, with no swap device, runs out of memory
 //! cleanly: it says so, loses nothing, frees its process and ends. Guests
 //! with a swap region on the SD card swap there when tmem is off or
-//! refuses (also when tmem fills up), and still lose nothing.
+//! refuses (also when tmem fills up), and still lose nothing. A guest
+//! runs its programs as processes in their own address spaces, demand-
+//! paged through its memory management; one that writes outside its
+//! areas is killed and the others finish.
 
 use system_tests::{
     assert_tmem_server_consistent, boot_system, boot_system_with_disk, disk_path, exit, line,
@@ -197,5 +200,54 @@ fn a_guest_whose_pages_overflow_tmem_swaps_the_rest_to_the_sd_card_and_loses_no_
     assert_eq!(count("write-out failures"), 0, "{last}");
     assert_eq!(count("in tmem now"), 0, "{last}");
     assert_eq!(row(&report, 2, 1)[7], 0, "persistent pages left");
+    assert_tmem_server_consistent(&report, 2);
+}
+
+#[test]
+fn programs_run_as_processes_and_a_misbehaving_one_is_killed_while_the_others_finish() {
+    let report = boot_system("os-procs");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    // The wild program writes where nothing is mapped: killed there.
+    let killed = line(&report, 1, "guest 1: process 2 killed");
+    assert!(killed.contains("fault at 0x70000000"), "{killed}");
+    assert!(
+        !transcript.contains("the store went through"),
+        "{transcript}"
+    );
+    // The two hogs, in their own address spaces, each touch 48 pages (2x
+    // the guest's Vm RAM) twice and check every page themselves.
+    for process in [0, 1] {
+        let done = line(&report, 1, &format!("guest 1: process {process}: hog:"));
+        assert_eq!(number_after(done, "pages checked"), Some(96), "{done}");
+        assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+        line(
+            &report,
+            1,
+            &format!("guest 1: process {process} exited with status 0"),
+        );
+    }
+    line(
+        &report,
+        1,
+        "guest 1: processes: 2 exited cleanly, 0 failed, 1 killed",
+    );
+    line(
+        &report,
+        1,
+        "guest 1: every process ended; memory management is consistent",
+    );
+    // Their pages went to tmem and came back; every process's frames and
+    // tmem pages are freed at its end.
+    let last = line(&report, 1, "guest 1 (copy) final:");
+    let count = |what| number_after(last, what).unwrap_or_else(|| panic!("{what}: {last}"));
+    assert!(count("swap-ins from tmem") >= 96, "{last}");
+    assert_eq!(count("free"), 24, "{last}");
+    assert_eq!(count("in tmem now"), 0, "{last}");
+    assert_eq!(
+        row(&report, 2, 1)[7],
+        0,
+        "persistent pages left:\n{transcript}"
+    );
     assert_tmem_server_consistent(&report, 2);
 }

@@ -191,6 +191,42 @@ impl<'p, S: AddressSpaceOps> Machine<'p, S> {
         faulted
     }
 
+    /// Memory management's invariants over guest RAM.
+    pub fn check_vm(&self) -> Result<(), &'static str> {
+        self.vm.check(&*self.ports.memory)
+    }
+
+    /// A writable segment of a program image: `len` bytes at `address`,
+    /// starting with `data` (the rest demand-zero).
+    pub fn map_image(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        len: u32,
+        data: &[u8],
+    ) -> Result<(), VmError> {
+        self.vm.mmap_fixed(
+            process,
+            address,
+            len,
+            Protection::ReadWrite,
+            guest_mm::AreaKind::Image,
+        )?;
+        let (vm, mut backends) = self.split();
+        vm.copy_to_user(process, address, data, &mut backends)
+    }
+
+    /// A stack: `len` demand-zero read/write bytes below `top`.
+    pub fn map_stack(&mut self, process: ProcessId, top: u32, len: u32) -> Result<(), VmError> {
+        self.vm.mmap_fixed(
+            process,
+            top.wrapping_sub(len),
+            len,
+            Protection::ReadWrite,
+            guest_mm::AreaKind::Mapping,
+        )
+    }
+
     /// Anonymous `mmap` of `len` bytes with `protection`; the address.
     pub fn mmap_bytes(
         &mut self,
