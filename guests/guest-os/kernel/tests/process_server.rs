@@ -185,7 +185,6 @@ fn a_process_is_served_and_killed_for_a_wild_fault() {
         run(&mut machine, call(SyscallNumber::Exit, [3, 0, 0, 0])),
         Answer::Exited(3)
     );
-    drop(run);
     assert_eq!(
         console.0,
         vec![(P, vec![0; 5]), (P, vec![0; WRITE_MAX])],
