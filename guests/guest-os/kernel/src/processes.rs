@@ -21,7 +21,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use guest_mm::{Access, ProcessId, Protection, PAGE_SIZE};
+use guest_mm::{Access, ProcessId, Protection, VmError, PAGE_SIZE};
 use guest_os_kernel::elf;
 use guest_os_kernel::kernel_spaces::{KernelSpaces, Syscalls};
 use guest_os_kernel::process_server::{serve, Answer, Event, Host, Kill};
@@ -295,12 +295,27 @@ pub fn serve_all(
             }
             Answer::Killed(kill) => {
                 match kill {
-                    Kill::Fault { address, .. } => defmt::info!(
+                    Kill::Fault {
+                        address,
+                        error: VmError::Segfault { .. },
+                    } => defmt::info!(
                         "guest {=u32}: process {=u16} killed: fault at {=u32:#x} outside its areas or rights (pc {=u32:#x})",
                         guest,
                         k,
                         address,
                         decoded.pc
+                    ),
+                    Kill::Fault { address, error } => defmt::warn!(
+                        "guest {=u32}: process {=u16} killed: its page at {=u32:#x} cannot be made resident: {=str}",
+                        guest,
+                        k,
+                        address,
+                        match error {
+                            VmError::OutOfMemory => "out of memory",
+                            VmError::Swap(_) => "swap-in failed",
+                            VmError::Map(_) => "the kernel refused the mapping",
+                            _ => "memory management refused",
+                        }
                     ),
                     Kill::Undefined { pc } => defmt::info!(
                         "guest {=u32}: process {=u16} killed: undefined instruction at {=u32:#x}",
