@@ -6,7 +6,10 @@
 //! guest that tmem refuses, with no swap device, runs out of memory
 //! cleanly: it says so, loses nothing, frees its process and ends. Guests
 //! with a swap region on the SD card swap there when tmem is off or
-//! refuses (also when tmem fills up), and still lose nothing.
+//! refuses (also when tmem fills up), and still lose nothing. A guest
+//! runs its programs as processes in their own address spaces, demand-
+//! paged through its memory management; one that writes outside its
+//! areas is killed and the others finish.
 
 use system_tests::{
     assert_tmem_server_consistent, boot_system, boot_system_with_disk, disk_path, exit, line,
@@ -38,6 +41,12 @@ fn guests_whose_demand_exceeds_their_ram_swap_to_tmem_and_lose_no_byte() {
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     for (partition, guest, mode) in [(1, 1, "copy"), (2, 2, "grant-map")] {
+        // The guest kernel carries the programs, built for the target and
+        // checked as ELF files at boot.
+        for program in ["hog", "wild"] {
+            let wanted = format!("guest {guest}: program {program}: entry 0x10000");
+            assert!(transcript.contains(&wanted), "{wanted}\n{transcript}");
+        }
         // Hog: 96 pages x (2 passes + the last sweep); phased: 16-page
         // steps over 1,2,3,4,3,2,1 plus the check before each unmap;
         // files: 4 files x 12 pages x 3 rounds.
@@ -93,25 +102,30 @@ fn a_guest_refused_by_tmem_without_a_swap_device_runs_out_of_memory_cleanly() {
     let report = boot_system("os-guest-oom");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
-    let hog = workload_line(&report, 1, 1, "memory hog");
-    assert!(hog.contains("out of memory"), "{hog}");
-    assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
-    let messages = report.messages_from(Source::Partition(1));
-    assert!(
-        !messages.iter().any(|m| m.starts_with("guest 1: phased")),
-        "the guest stops after running out:\n{transcript}"
+    // Each hog is killed when a page of it cannot be made resident.
+    for process in [0, 1] {
+        let killed = line(&report, 1, &format!("guest 1: process {process} killed"));
+        assert!(killed.contains("out of memory"), "{killed}");
+    }
+    line(
+        &report,
+        1,
+        "guest 1: processes: 0 exited cleanly, 0 failed, 3 killed",
     );
-    let verdict = line(&report, 1, "guest 1: out of memory:");
-    assert!(verdict.contains("no page was lost"), "{verdict}");
+    line(
+        &report,
+        1,
+        "guest 1: every process ended; memory management is consistent",
+    );
     let last = line(&report, 1, "guest 1 (copy) final:");
     assert!(number_after(last, "tmem refusals").unwrap() > 0, "{last}");
     assert_eq!(number_after(last, "in tmem now"), Some(0), "{last}");
     assert_eq!(
         number_after(last, "free"),
-        Some(16),
-        "the process's frames are free: {last}"
+        Some(8),
+        "the killed processes' frames are free: {last}"
     );
-    assert_eq!(row(&report, 2, 1)[7], 0, "the hog's tmem pages were freed");
+    assert_eq!(row(&report, 2, 1)[7], 0, "the hogs' tmem pages were freed");
     assert_tmem_server_consistent(&report, 2);
 }
 
@@ -128,24 +142,36 @@ fn guests_touching_three_times_their_ram_swap_to_the_sd_card_with_and_without_tm
             Some(256),
             "1 MiB: {region}"
         );
-        // 96 pages (3x RAM) x (2 passes + the last sweep).
-        let hog = workload_line(&report, partition, guest, "memory hog");
-        assert!(hog.contains("completed"), "{hog}\n{transcript}");
-        assert_eq!(number_after(hog, "pages checked"), Some(288), "{hog}");
-        assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+        // Two hog processes of 36 pages each (together 3x the guest's
+        // RAM), each writing and checking every page twice; the wild
+        // process is killed.
+        for process in [0, 1] {
+            let hog = line(
+                &report,
+                partition,
+                &format!("guest {guest}: process {process}: hog:"),
+            );
+            assert_eq!(number_after(hog, "pages checked"), Some(72), "{hog}");
+            assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+        }
+        line(
+            &report,
+            partition,
+            &format!("guest {guest}: processes: 2 exited cleanly, 0 failed, 1 killed"),
+        );
         let last = line(
             &report,
             partition,
             &format!("guest {guest} ({mode}) final:"),
         );
         let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
-        assert_eq!(count("RAM"), 32, "{last}");
+        assert_eq!(count("RAM"), 24, "{last}");
         assert_eq!(count("write-out failures"), 0, "{last}");
         assert_eq!(count("in tmem now"), 0, "{last}");
         let verdict = line(
             &report,
             partition,
-            &format!("guest {guest}: every workload"),
+            &format!("guest {guest}: every process ended"),
         );
         assert!(verdict.contains("consistent"), "{verdict}");
         let (from_tmem, from_device) = (count("swap-ins from tmem"), count("from device"));
@@ -173,11 +199,23 @@ fn a_guest_whose_pages_overflow_tmem_swaps_the_rest_to_the_sd_card_and_loses_no_
     let (report, _) = boot_system_with_disk("os-guest-sd-full", Disk::Fresh(&image), &[]);
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
-    // 200 pages x (2 passes + the last sweep).
-    let hog = workload_line(&report, 1, 1, "memory hog");
-    assert!(hog.contains("completed"), "{hog}\n{transcript}");
-    assert_eq!(number_after(hog, "pages checked"), Some(600), "{hog}");
-    assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+    // Two hog processes of 100 pages each, every page written and
+    // checked twice; the wild process is killed.
+    for process in [0, 1] {
+        let hog = line(&report, 1, &format!("guest 1: process {process}: hog:"));
+        assert_eq!(number_after(hog, "pages checked"), Some(200), "{hog}");
+        assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+    }
+    line(
+        &report,
+        1,
+        "guest 1: processes: 2 exited cleanly, 0 failed, 1 killed",
+    );
+    line(
+        &report,
+        1,
+        "guest 1: every process ended; memory management is consistent",
+    );
     let last = line(&report, 1, "guest 1 (copy) final:");
     let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
     assert!(count("tmem refusals") > 0, "the pool filled: {last}");
@@ -191,5 +229,54 @@ fn a_guest_whose_pages_overflow_tmem_swaps_the_rest_to_the_sd_card_and_loses_no_
     assert_eq!(count("write-out failures"), 0, "{last}");
     assert_eq!(count("in tmem now"), 0, "{last}");
     assert_eq!(row(&report, 2, 1)[7], 0, "persistent pages left");
+    assert_tmem_server_consistent(&report, 2);
+}
+
+#[test]
+fn programs_run_as_processes_and_a_misbehaving_one_is_killed_while_the_others_finish() {
+    let report = boot_system("os-procs");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    // The wild program writes where nothing is mapped: killed there.
+    let killed = line(&report, 1, "guest 1: process 2 killed");
+    assert!(killed.contains("fault at 0x70000000"), "{killed}");
+    assert!(
+        !transcript.contains("the store went through"),
+        "{transcript}"
+    );
+    // The two hogs, in their own address spaces, each touch 48 pages (2x
+    // the guest's Vm RAM) twice and check every page themselves.
+    for process in [0, 1] {
+        let done = line(&report, 1, &format!("guest 1: process {process}: hog:"));
+        assert_eq!(number_after(done, "pages checked"), Some(96), "{done}");
+        assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+        line(
+            &report,
+            1,
+            &format!("guest 1: process {process} exited with status 0"),
+        );
+    }
+    line(
+        &report,
+        1,
+        "guest 1: processes: 2 exited cleanly, 0 failed, 1 killed",
+    );
+    line(
+        &report,
+        1,
+        "guest 1: every process ended; memory management is consistent",
+    );
+    // Their pages went to tmem and came back; every process's frames and
+    // tmem pages are freed at its end.
+    let last = line(&report, 1, "guest 1 (copy) final:");
+    let count = |what| number_after(last, what).unwrap_or_else(|| panic!("{what}: {last}"));
+    assert!(count("swap-ins from tmem") >= 96, "{last}");
+    assert_eq!(count("free"), 24, "{last}");
+    assert_eq!(count("in tmem now"), 0, "{last}");
+    assert_eq!(
+        row(&report, 2, 1)[7],
+        0,
+        "persistent pages left:\n{transcript}"
+    );
     assert_tmem_server_consistent(&report, 2);
 }

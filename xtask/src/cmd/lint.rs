@@ -89,4 +89,5 @@ const PARTITION_PACKAGES: &[&str] = &[
     "guest-mm",
     "guest-process",
     "guest-os-kernel",
+    "guest-programs",
 ];

@@ -151,14 +151,42 @@ pub fn build_system(
     })
 }
 
+/// Partition crates that embed program crates built for the target
+/// first: (partition crate, program crate). The partition's build script
+/// finds the programs in the directory `GUEST_PROGRAMS_DIR` names (a build
+/// script cannot run a nested cargo for the target on the same target
+/// directory, which cargo holds locked while it builds).
+const EMBEDS_PROGRAMS: &[(&str, &str)] = &[("guest-os-kernel", "guest-programs")];
+
 fn build_partitions(
     toolchain: &Toolchain,
     profile: Profile,
     crates: &BTreeSet<&str>,
 ) -> Result<(), Error> {
-    let mut cmd = toolchain.cargo_build(&workspace::target_dir().join("arm"));
+    let programs: BTreeSet<&str> = EMBEDS_PROGRAMS
+        .iter()
+        .filter(|(partition, _)| crates.contains(partition))
+        .map(|&(_, programs)| programs)
+        .collect();
+    if !programs.is_empty() {
+        cargo_build(toolchain, profile, &programs)?;
+    }
+    cargo_build(toolchain, profile, crates)
+}
+
+fn cargo_build(
+    toolchain: &Toolchain,
+    profile: Profile,
+    crates: &BTreeSet<&str>,
+) -> Result<(), Error> {
+    let target_dir = workspace::target_dir().join("arm");
+    let mut cmd = toolchain.cargo_build(&target_dir);
     cmd.current_dir(workspace::root())
         .arg("--bins")
+        .env(
+            "GUEST_PROGRAMS_DIR",
+            target_dir.join(TARGET).join(profile.dir()),
+        )
         .stdin(Stdio::null());
     for krate in crates {
         cmd.args(["--package", krate]);

@@ -11,6 +11,9 @@
 //!                28      file reader over the synthetic files
 //!                29      swap on the guest's SD-card region (else no swap device)
 //!                30      log the run's virtual time as a benchmark figure
+//!                31      run the programs as processes (two hogs of the
+//!                        hog's pages and one wild program) instead of
+//!                        the workloads in the guest kernel
 //! ```
 //!
 //! Decoding is total: every argument is some plan, and this module must
@@ -75,6 +78,8 @@ pub struct GuestPlan {
     pub sd_swap: bool,
     /// Whether the guest logs its run time for `cargo xtask bench`.
     pub bench: bool,
+    /// Run the embedded programs as processes.
+    pub processes: bool,
 }
 
 impl GuestPlan {
@@ -96,6 +101,7 @@ impl GuestPlan {
             files: (argument & (1 << 28) != 0).then_some(FILE_PLAN),
             sd_swap: argument & (1 << 29) != 0,
             bench: argument & (1 << 30) != 0,
+            processes: argument & (1 << 31) != 0,
         }
     }
 

@@ -3,16 +3,15 @@
 //! workloads, and swaps to transcendent memory — the paravirtualized
 //! guest of the source report, rebuilt on the separation kernel.
 //!
-//! # The interim "software MMU" mode
-//! The kernel cannot yet run *hardware-isolated* guest processes: that
-//! needs AddressSpace objects, thread control and exception IPC (issue
-//! 12). Until then a guest's processes are workloads the guest kernel runs
-//! itself: every access they make goes through [`SoftMmu`] — the
-//! processes' page tables kept in software — and a miss there is a page
-//! fault handled by the `Vm` exactly as a hardware fault delivered by
-//! exception IPC will be. The seam is guest-mm's `AddressSpaceOps`:
-//! `SoftMmu` implements it now, the kernel AddressSpace adapter of issue
-//! 12 will implement it then, and memory management does not change.
+//! # Processes, and the interim "software MMU" mode
+//! With argument bit 31 the guest runs its programs (`guest-programs`,
+//! embedded ELF files) as processes on the CPU, each in a kernel address
+//! space: page faults and system calls arrive as exception IPC, are
+//! answered by [`process_server`] through the `Vm`, whose page tables are
+//! the kernel's ([`kernel_spaces`]). Without it, the phased program and
+//! the file reader (not programs yet) and the hog run inside the guest
+//! kernel through [`SoftMmu`], page tables kept in software. Both are
+//! guest-mm's `AddressSpaceOps`; memory management is the same.
 //!
 //! # Pieces
 //! - [`config`]: the plan, from the partition's argument.
@@ -24,6 +23,13 @@
 //!   description gives no region (a page tmem refuses stays in RAM).
 //! - [`synthetic_files`]: read-only files computed from a formula, a
 //!   stand-in for the SD card's file system (issue 13).
+//! - [`elf`]: checking a guest program's ELF file and listing its
+//!   segments.
+//! - [`process_server`]: the answers to a process's system calls, page
+//!   faults and undefined instructions.
+//! - [`programs`]: the embedded guest programs (ELF files).
+//! - [`kernel_spaces`]: the same seam over the kernel's address spaces
+//!   (`space_map`/`space_unmap`), for processes run on the CPU.
 //! - [`machine`], [`soft_mmu`]: the Vm, the software page tables and how
 //!   a process touches memory.
 //! - [`workload`]: the memory hog, the phased program, the file reader;
@@ -41,9 +47,13 @@
 extern crate alloc;
 
 pub mod config;
+pub mod elf;
 pub mod guest;
+pub mod kernel_spaces;
 pub mod machine;
 pub mod no_swap;
+pub mod process_server;
+pub mod programs;
 pub mod ram;
 pub mod report;
 pub mod sd_swap;

@@ -1,10 +1,11 @@
 //! The guest kernel's memory machine: the [`Vm`], the processes' page
-//! tables ([`SoftMmu`]) and the ports memory management reaches out
-//! through, with the way a process touches its memory in the interim
-//! software-MMU mode: an access looks its page up in the software page
-//! tables, and a miss is a page fault handed to [`Vm::fault`] — exactly
-//! what the hardware and exception IPC will do once issue 12 runs guest
-//! processes isolated. Workloads use nothing else.
+//! tables and the ports memory management reaches out through. The page
+//! tables are either software ([`SoftMmu`], the interim mode the
+//! workloads still run in: an access looks its page up, and a miss is a
+//! page fault handed to [`Vm::fault`]) or the kernel's address spaces
+//! ([`KernelSpaces`](crate::kernel_spaces::KernelSpaces)), where the
+//! hardware faults and the kernel's exception IPC delivers the fault to
+//! [`Machine::fault`]. Workloads use nothing else.
 //!
 //! Every so many faults it hands a [`GuestReport`] to its [`Reporter`].
 //! It must never touch a frame the process's page tables do not map, and
@@ -16,6 +17,8 @@ use guest_mm::{
 };
 
 use crate::report::{GuestReport, Reporter};
+use guest_mm::{AddressSpaceOps, FaultKind};
+
 use crate::soft_mmu::SoftMmu;
 
 /// Everything outside the Vm that memory management touches, borrowed
@@ -33,48 +36,28 @@ pub struct Ports<'p> {
     pub files: &'p mut dyn FileStore,
 }
 
-/// The guest's memory machine.
-pub struct Machine<'p> {
+/// The guest's memory machine, its processes' page tables kept by `S`:
+/// the software MMU ([`SoftMmu`], the default) or the kernel's address
+/// spaces ([`KernelSpaces`](crate::kernel_spaces::KernelSpaces)).
+pub struct Machine<'p, S = SoftMmu> {
     vm: Vm,
-    mmu: SoftMmu,
+    mmu: S,
     ports: Ports<'p>,
     reporter: &'p mut dyn Reporter,
     report_every: u64,
     next_report: u64,
 }
 
-impl<'p> Machine<'p> {
-    /// A machine with memory management set up by `config`, reporting
-    /// every `report_every` faults (0: never).
+impl<'p> Machine<'p, SoftMmu> {
+    /// A machine with memory management set up by `config` and software
+    /// page tables, reporting every `report_every` faults (0: never).
     pub fn new(
         config: VmConfig,
         ports: Ports<'p>,
         reporter: &'p mut dyn Reporter,
         report_every: u64,
-    ) -> Machine<'p> {
-        Machine {
-            vm: Vm::new(config),
-            mmu: SoftMmu::new(),
-            ports,
-            reporter,
-            report_every,
-            next_report: report_every,
-        }
-    }
-
-    /// Memory management's state.
-    pub const fn vm(&self) -> &Vm {
-        &self.vm
-    }
-
-    /// The processes' page tables.
-    pub const fn mmu(&self) -> &SoftMmu {
-        &self.mmu
-    }
-
-    /// The snapshot of the counters now.
-    pub fn report(&self) -> GuestReport {
-        GuestReport::of(&self.vm)
+    ) -> Machine<'p, SoftMmu> {
+        Machine::with_spaces(config, SoftMmu::new(), ports, reporter, report_every)
     }
 
     /// Memory management's invariants, and that every page the software
@@ -95,6 +78,198 @@ impl<'p> Machine<'p> {
             return Err("the page tables and the Vm disagree on what is mapped");
         }
         Ok(())
+    }
+
+    /// The process stores `data` at `address`.
+    pub fn store(&mut self, process: ProcessId, address: u32, data: &[u8]) -> Result<(), VmError> {
+        let mut done = 0;
+        while done < data.len() {
+            let at = offset_address(address, done)?;
+            let frame = self.access(process, at, Access::Write)?;
+            let within = at as usize % PAGE_SIZE;
+            let count = (PAGE_SIZE - within).min(data.len() - done);
+            self.ports.memory.page_mut(frame)[within..within + count]
+                .copy_from_slice(&data[done..done + count]);
+            done += count;
+        }
+        Ok(())
+    }
+
+    /// The process loads `out.len()` bytes from `address`.
+    pub fn load(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        out: &mut [u8],
+    ) -> Result<(), VmError> {
+        let mut done = 0;
+        while done < out.len() {
+            let at = offset_address(address, done)?;
+            let frame = self.access(process, at, Access::Read)?;
+            let within = at as usize % PAGE_SIZE;
+            let count = (PAGE_SIZE - within).min(out.len() - done);
+            out[done..done + count]
+                .copy_from_slice(&self.ports.memory.page(frame)[within..within + count]);
+            done += count;
+        }
+        Ok(())
+    }
+
+    /// The frame `process`'s `access` at `address` reaches: the software
+    /// MMU's translation, after a page fault if it misses.
+    fn access(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        access: Access,
+    ) -> Result<Frame, VmError> {
+        let page = Vpn::containing(address);
+        if let Some(frame) = self.mmu.translate(process, page, access) {
+            return Ok(frame);
+        }
+        let (vm, mut backends) = self.split();
+        let faulted = vm.fault(process, address, access, &mut backends);
+        self.after_fault();
+        faulted?;
+        self.mmu
+            .translate(process, page, access)
+            .ok_or(VmError::Segfault {
+                address,
+                reason: SegfaultReason::Protection,
+            })
+    }
+}
+
+impl<'p, S: AddressSpaceOps> Machine<'p, S> {
+    /// A machine with memory management set up by `config` and the
+    /// processes' page tables in `spaces`, reporting every `report_every`
+    /// faults (0: never).
+    pub fn with_spaces(
+        config: VmConfig,
+        spaces: S,
+        ports: Ports<'p>,
+        reporter: &'p mut dyn Reporter,
+        report_every: u64,
+    ) -> Machine<'p, S> {
+        Machine {
+            vm: Vm::new(config),
+            mmu: spaces,
+            ports,
+            reporter,
+            report_every,
+            next_report: report_every,
+        }
+    }
+
+    /// Memory management's state.
+    pub const fn vm(&self) -> &Vm {
+        &self.vm
+    }
+
+    /// The processes' page tables.
+    pub const fn mmu(&self) -> &S {
+        &self.mmu
+    }
+
+    /// The snapshot of the counters now.
+    pub fn report(&self) -> GuestReport {
+        GuestReport::of(&self.vm)
+    }
+
+    /// A page fault of `process` at `address` (delivered by the kernel as
+    /// exception IPC): memory management makes the page resident and maps
+    /// it, or says why the access is not allowed.
+    pub fn fault(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        access: Access,
+    ) -> Result<FaultKind, VmError> {
+        let (vm, mut backends) = self.split();
+        let faulted = vm.fault(process, address, access, &mut backends);
+        self.after_fault();
+        faulted
+    }
+
+    /// Memory management's invariants over guest RAM.
+    pub fn check_vm(&self) -> Result<(), &'static str> {
+        self.vm.check(&*self.ports.memory)
+    }
+
+    /// A writable segment of a program image: `len` bytes at `address`,
+    /// starting with `data` (the rest demand-zero).
+    pub fn map_image(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        len: u32,
+        data: &[u8],
+    ) -> Result<(), VmError> {
+        self.vm.mmap_fixed(
+            process,
+            address,
+            len,
+            Protection::ReadWrite,
+            guest_mm::AreaKind::Image,
+        )?;
+        let (vm, mut backends) = self.split();
+        vm.copy_to_user(process, address, data, &mut backends)
+    }
+
+    /// A stack: `len` demand-zero read/write bytes below `top`.
+    pub fn map_stack(&mut self, process: ProcessId, top: u32, len: u32) -> Result<(), VmError> {
+        self.vm.mmap_fixed(
+            process,
+            top.wrapping_sub(len),
+            len,
+            Protection::ReadWrite,
+            guest_mm::AreaKind::Mapping,
+        )
+    }
+
+    /// Anonymous `mmap` of `len` bytes with `protection`; the address.
+    pub fn mmap_bytes(
+        &mut self,
+        process: ProcessId,
+        len: u32,
+        protection: Protection,
+    ) -> Result<u32, VmError> {
+        self.vm.mmap(process, len, protection)
+    }
+
+    /// `munmap` of `len` bytes at `address`.
+    pub fn munmap_bytes(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        len: u32,
+    ) -> Result<(), VmError> {
+        let (vm, mut backends) = self.split();
+        vm.munmap(process, address, len, &mut backends)
+    }
+
+    /// `brk`: moves the break to `address`, or with `None` says where it
+    /// is.
+    pub fn brk(&mut self, process: ProcessId, address: Option<u32>) -> Result<u32, VmError> {
+        match address {
+            None => Ok(self.vm.areas(process)?.brk()),
+            Some(address) => {
+                let (vm, mut backends) = self.split();
+                vm.brk(process, address, &mut backends)
+            }
+        }
+    }
+
+    /// Copies `out.len()` bytes of `process`'s memory from `address` (a
+    /// system call's buffer), faulting pages in as the process would.
+    pub fn copy_from_user(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        out: &mut [u8],
+    ) -> Result<(), VmError> {
+        let (vm, mut backends) = self.split();
+        vm.copy_from_user(process, address, out, &mut backends)
     }
 
     /// The Vm and the ports, for one operation.
@@ -145,41 +320,6 @@ impl<'p> Machine<'p> {
         vm.munmap(process, address, len, &mut backends)
     }
 
-    /// The process stores `data` at `address`.
-    pub fn store(&mut self, process: ProcessId, address: u32, data: &[u8]) -> Result<(), VmError> {
-        let mut done = 0;
-        while done < data.len() {
-            let at = offset_address(address, done)?;
-            let frame = self.access(process, at, Access::Write)?;
-            let within = at as usize % PAGE_SIZE;
-            let count = (PAGE_SIZE - within).min(data.len() - done);
-            self.ports.memory.page_mut(frame)[within..within + count]
-                .copy_from_slice(&data[done..done + count]);
-            done += count;
-        }
-        Ok(())
-    }
-
-    /// The process loads `out.len()` bytes from `address`.
-    pub fn load(
-        &mut self,
-        process: ProcessId,
-        address: u32,
-        out: &mut [u8],
-    ) -> Result<(), VmError> {
-        let mut done = 0;
-        while done < out.len() {
-            let at = offset_address(address, done)?;
-            let frame = self.access(process, at, Access::Read)?;
-            let within = at as usize % PAGE_SIZE;
-            let count = (PAGE_SIZE - within).min(out.len() - done);
-            out[done..done + count]
-                .copy_from_slice(&self.ports.memory.page(frame)[within..within + count]);
-            done += count;
-        }
-        Ok(())
-    }
-
     /// Reads `out.len()` bytes of `file` from `offset` through the page
     /// cache (the `read` system call's kernel half); returns how many.
     pub fn read_file(
@@ -195,30 +335,6 @@ impl<'p> Machine<'p> {
             self.after_fault();
         }
         read
-    }
-
-    /// The frame `process`'s `access` at `address` reaches: the software
-    /// MMU's translation, after a page fault if it misses.
-    fn access(
-        &mut self,
-        process: ProcessId,
-        address: u32,
-        access: Access,
-    ) -> Result<Frame, VmError> {
-        let page = Vpn::containing(address);
-        if let Some(frame) = self.mmu.translate(process, page, access) {
-            return Ok(frame);
-        }
-        let (vm, mut backends) = self.split();
-        let faulted = vm.fault(process, address, access, &mut backends);
-        self.after_fault();
-        faulted?;
-        self.mmu
-            .translate(process, page, access)
-            .ok_or(VmError::Segfault {
-                address,
-                reason: SegfaultReason::Protection,
-            })
     }
 
     fn after_fault(&mut self) {

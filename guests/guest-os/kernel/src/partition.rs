@@ -26,6 +26,7 @@ use block_client::{BlockDevice as BlockConnection, ExchangeMode as BlockMode};
 use guest_mm::{BlockDevice, Cleancache, Frontswap, Page, PAGE_SIZE};
 use guest_os_kernel::config::GuestPlan;
 use guest_os_kernel::guest::{self, Workload};
+use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout, Syscalls};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::sd_swap::SdSwap;
@@ -38,6 +39,8 @@ use tmem_client::{ClientCaps, Connection, Slot};
 use userlib::ipc::Frame;
 use userlib::syscall::clock_us;
 use userlib::Start;
+
+use crate::processes;
 
 userlib::entry!(main, heap_kib = 64);
 
@@ -85,14 +88,28 @@ fn main(start: Start) {
     // that range, and the mapping lives as long as the partition.
     let pages: &'static mut [Page] =
         unsafe { core::slice::from_raw_parts_mut(RAM_BASE as *mut Page, frames as usize) };
-    let mut memory = GuestRam::new(pages);
+    // With processes, the top frames hold the programs' images.
+    let vm_frames = if plan.processes {
+        frames.saturating_sub(processes::IMAGE_FRAMES)
+    } else {
+        frames
+    };
+    let (vm_pages, image_pages) = pages.split_at_mut(vm_frames as usize);
+    let mut memory = GuestRam::new(vm_pages);
     defmt::info!(
-        "guest {=u32} ({=str}): boots with {=u32} frames of guest RAM ({=u32} KiB); software MMU (processes run in the guest kernel until issue 12)",
+        "guest {=u32} ({=str}): boots with {=u32} frames of guest RAM ({=u32} KiB); {=str}",
         guest,
         name,
         frames,
-        frames * (PAGE_SIZE as u32 / 1024)
+        frames * (PAGE_SIZE as u32 / 1024),
+        if plan.processes {
+            "programs run as processes"
+        } else {
+            "software MMU (workloads run in the guest kernel)"
+        }
     );
+
+    log_programs(guest);
 
     let connection = match plan.tmem {
         None => None,
@@ -182,8 +199,30 @@ fn main(start: Start) {
         swap_device,
         files: &mut files,
     };
+    if plan.processes {
+        return run_processes(
+            &plan,
+            name,
+            Machine::with_spaces(
+                guest::vm_config(vm_frames, swap_slots),
+                KernelSpaces::new(
+                    Syscalls,
+                    SlotLayout {
+                        first_space: processes::BUDGET,
+                        spaces: processes::PROCESSES,
+                        first_frame: processes::FIRST_FRAME,
+                        frames: vm_frames,
+                    },
+                ),
+                ports,
+                &mut reporter,
+                guest::REPORT_EVERY_FAULTS,
+            ),
+            processes::Images::new(image_pages, RAM_FRAME, vm_frames),
+        );
+    }
     let mut machine = Machine::new(
-        guest::vm_config(frames, swap_slots),
+        guest::vm_config(vm_frames, swap_slots),
         ports,
         &mut reporter,
         guest::REPORT_EVERY_FAULTS,
@@ -246,6 +285,79 @@ fn main(start: Start) {
     }
 }
 
+/// Runs two memory hogs and the wild program as processes, then reports.
+fn run_processes(
+    plan: &GuestPlan,
+    name: &'static str,
+    mut machine: Machine<'_, KernelSpaces<Syscalls>>,
+    mut images: processes::Images<'_>,
+) {
+    let guest = plan.guest;
+    if let Err(reason) = processes::split_frames(RAM_FRAME, machine.vm().pressure().free_frames) {
+        return defmt::error!(
+            "guest {=u32}: cannot split its RAM frame: {=str}",
+            guest,
+            reason
+        );
+    }
+    let hog_pages = plan.hog.map_or(0, |hog| hog.pages);
+    let list = [
+        ("hog", [hog_pages, guest]),
+        ("hog", [hog_pages, guest + 100]),
+        ("wild", [0, 0]),
+    ];
+    let mut running = 0;
+    for (k, &(program, args)) in (0u16..).zip(list.iter()) {
+        match processes::start(&mut machine, &mut images, k, program, args) {
+            Ok(()) => {
+                running += 1;
+                defmt::info!(
+                    "guest {=u32}: process {=u16} runs {=str}",
+                    guest,
+                    k,
+                    program
+                );
+            }
+            Err(reason) => defmt::error!(
+                "guest {=u32}: process {=u16} ({=str}) did not start: {=str}",
+                guest,
+                k,
+                program,
+                reason
+            ),
+        }
+    }
+    let outcome = processes::serve_all(&mut machine, guest, running);
+    let consistent = machine.check_vm();
+    let report = machine.report();
+    let broken = machine.mmu().broken();
+    drop(machine);
+    log_report(guest, name, "final", &report);
+    defmt::info!(
+        "guest {=u32}: processes: {=u32} exited cleanly, {=u32} failed, {=u32} killed",
+        guest,
+        outcome.clean,
+        outcome.failed,
+        outcome.killed
+    );
+    match consistent {
+        Ok(()) if broken == 0 => defmt::info!(
+            "guest {=u32}: every process ended; memory management is consistent",
+            guest
+        ),
+        Ok(()) => defmt::error!(
+            "guest {=u32}: the kernel refused {=u64} unmaps",
+            guest,
+            broken
+        ),
+        Err(reason) => defmt::error!(
+            "guest {=u32}: memory management is inconsistent: {=str}",
+            guest,
+            reason
+        ),
+    }
+}
+
 /// Logs reports as they come.
 struct LogReporter {
     guest: u32,
@@ -255,6 +367,29 @@ struct LogReporter {
 impl Reporter for LogReporter {
     fn periodic(&mut self, report: &GuestReport) {
         log_report(self.guest, self.name, "report", report);
+    }
+}
+
+/// Checks every embedded program's ELF file and says what it would load
+/// (the programs do not run as processes yet).
+fn log_programs(guest: u32) {
+    for &(name, bytes) in guest_os_kernel::programs::EMBEDDED {
+        match guest_os_kernel::elf::parse(bytes) {
+            Ok(program) => defmt::info!(
+                "guest {=u32}: program {=str}: entry {=u32:#x}, {=usize} segments, image ends at {=u32:#x}",
+                guest,
+                name,
+                program.entry,
+                program.segments.len(),
+                program.image_end()
+            ),
+            Err(error) => defmt::error!(
+                "guest {=u32}: program {=str} is not loadable: {=str}",
+                guest,
+                name,
+                error.name()
+            ),
+        }
     }
 }
 

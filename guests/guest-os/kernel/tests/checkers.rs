@@ -58,8 +58,9 @@ proptest! {
         files in any::<bool>(),
         sd_swap in any::<bool>(),
         bench in any::<bool>(),
+        processes in any::<bool>(),
     ) {
-        let argument = mode | guest << 2 | hog << 8 | passes << 16 | step << 20 | u32::from(files) << 28 | u32::from(sd_swap) << 29 | u32::from(bench) << 30;
+        let argument = mode | guest << 2 | hog << 8 | passes << 16 | step << 20 | u32::from(files) << 28 | u32::from(sd_swap) << 29 | u32::from(bench) << 30 | u32::from(processes) << 31;
         let plan = GuestPlan::decode(argument);
         prop_assert_eq!(plan.tmem, ExchangeMode::from_bits(mode));
         prop_assert_eq!(plan.guest, guest);
@@ -68,6 +69,7 @@ proptest! {
         prop_assert_eq!(plan.files, files.then_some(FILE_PLAN));
         prop_assert_eq!(plan.sd_swap, sd_swap);
         prop_assert_eq!(plan.bench, bench);
+        prop_assert_eq!(plan.processes, processes);
     }
 }
 

@@ -119,6 +119,7 @@ fn plan(hog: Option<HogPlan>, phased: Option<PhasedPlan>, files: Option<FilePlan
         files,
         sd_swap: false,
         bench: false,
+        processes: false,
     }
 }
 

@@ -1,0 +1,155 @@
+//! Serving a guest process: what the guest kernel answers to each thing a
+//! process running on the CPU does that needs its kernel — a system call
+//! (guest-process's table), a page fault (memory management's), an
+//! undefined instruction — as the kernel's exception IPC delivers them.
+//!
+//! The answer is a value: run on with results, the process exited, or the
+//! process is killed (a fault outside its areas or against their
+//! protection, an undefined instruction, memory that cannot be made
+//! resident). Nothing a process passes can make this panic or touch
+//! memory that is not its own: buffers go through the fault path.
+
+use guest_mm::{Access, AddressSpaceOps, ProcessId, VmError};
+use guest_process::{Errno, Syscall};
+
+use crate::machine::Machine;
+
+/// What the process did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// `svc`: the number from `r7`, arguments from `r0`-`r3`.
+    Syscall {
+        /// The number.
+        number: u32,
+        /// The arguments.
+        args: [u32; 4],
+    },
+    /// A page fault.
+    PageFault {
+        /// The address touched.
+        address: u32,
+        /// How.
+        access: Access,
+    },
+    /// An undefined instruction at `pc`.
+    Undefined {
+        /// Where.
+        pc: u32,
+    },
+}
+
+/// Why a process was killed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kill {
+    /// A page fault memory management would not (or could not) serve.
+    Fault {
+        /// The address touched.
+        address: u32,
+        /// Memory management's reason.
+        error: VmError,
+    },
+    /// An undefined instruction.
+    Undefined {
+        /// Where.
+        pc: u32,
+    },
+}
+
+/// The guest kernel's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Run on; a system call's result in `r0` (`None`: registers
+    /// unchanged, a fault served).
+    Resume(Option<u32>),
+    /// Run on with the clock, low word in `r0` and high in `r1`.
+    ResumeClock(u64),
+    /// Let others run, then run on with `r0` = 0.
+    Yield,
+    /// The process called `exit`.
+    Exited(i32),
+    /// The process is killed.
+    Killed(Kill),
+}
+
+/// What the guest kernel offers besides memory: the console and the clock.
+pub trait Host {
+    /// Writes `text` from `process` to the console.
+    fn write(&mut self, process: ProcessId, text: &[u8]);
+    /// Microseconds since boot.
+    fn now_us(&mut self) -> u64;
+}
+
+/// The most bytes one `write` copies (the rest is not written; the
+/// result says how many were).
+pub const WRITE_MAX: usize = 128;
+
+/// Serves `event` of `process`.
+pub fn serve<S: AddressSpaceOps>(
+    machine: &mut Machine<'_, S>,
+    process: ProcessId,
+    event: Event,
+    host: &mut dyn Host,
+) -> Answer {
+    match event {
+        Event::PageFault { address, access } => match machine.fault(process, address, access) {
+            Ok(_) => Answer::Resume(None),
+            Err(error) => Answer::Killed(Kill::Fault { address, error }),
+        },
+        Event::Undefined { pc } => Answer::Killed(Kill::Undefined { pc }),
+        Event::Syscall { number, args } => match Syscall::decode(number, args) {
+            Ok(call) => syscall(machine, process, call, host),
+            Err(error) => Answer::Resume(Some(Errno::from(error).encode())),
+        },
+    }
+}
+
+fn syscall<S: AddressSpaceOps>(
+    machine: &mut Machine<'_, S>,
+    process: ProcessId,
+    call: Syscall,
+    host: &mut dyn Host,
+) -> Answer {
+    let result = match call {
+        Syscall::Exit { code } => return Answer::Exited(code),
+        Syscall::Clock => return Answer::ResumeClock(host.now_us()),
+        Syscall::Yield => return Answer::Yield,
+        Syscall::Write { fd, buffer, len } => write(machine, process, fd, buffer, len, host),
+        Syscall::Mmap { len, protection } => machine
+            .mmap_bytes(process, len, protection)
+            .map_err(Errno::from),
+        Syscall::Munmap { address, len } => machine
+            .munmap_bytes(process, address, len)
+            .map(|()| 0)
+            .map_err(Errno::from),
+        Syscall::Brk { address } => machine.brk(process, address).map_err(Errno::from),
+        // Files and sleep are not served to processes yet.
+        Syscall::Open { .. }
+        | Syscall::Read { .. }
+        | Syscall::Close { .. }
+        | Syscall::Sleep { .. } => Err(Errno::NoSys),
+    };
+    Answer::Resume(Some(match result {
+        Ok(value) => value,
+        Err(errno) => errno.encode(),
+    }))
+}
+
+fn write<S: AddressSpaceOps>(
+    machine: &mut Machine<'_, S>,
+    process: ProcessId,
+    fd: u32,
+    buffer: u32,
+    len: u32,
+    host: &mut dyn Host,
+) -> Result<u32, Errno> {
+    if fd != 1 && fd != 2 {
+        return Err(Errno::BadFd);
+    }
+    let count = (len as usize).min(WRITE_MAX);
+    let mut text = [0u8; WRITE_MAX];
+    machine
+        .copy_from_user(process, buffer, &mut text[..count])
+        .map_err(Errno::from)?;
+    host.write(process, &text[..count]);
+    Ok(count as u32)
+}

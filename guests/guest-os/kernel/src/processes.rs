@@ -1,0 +1,363 @@
+//! Running the embedded programs as guest processes (argument bit 31):
+//! each in its own kernel address space and guest thread, its page faults
+//! and system calls arriving as exception IPC and answered by the
+//! [`process_server`](guest_os_kernel::process_server) over a memory
+//! machine whose page tables are the kernel's.
+//!
+//! ```text
+//! capability slots  6 exception endpoint (read, write)
+//!                   8.. guest budget: PROCESSES address spaces, then threads
+//!                   16.. one page capability per Vm frame (split off the RAM frame)
+//!                   IMAGE_SLOTS.. one page capability per image mapping
+//! ```
+//!
+//! Program text and constants are loaded once into the top
+//! `IMAGE_FRAMES` of guest RAM and mapped into each process that runs the
+//! program (never writable); everything writable goes through the Vm.
+//! A process that faults outside its areas is killed and reported; the
+//! others go on. It must never panic on what a process does.
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use guest_mm::{Access, ProcessId, Protection, VmError, PAGE_SIZE};
+use guest_os_kernel::elf;
+use guest_os_kernel::kernel_spaces::{KernelSpaces, Syscalls};
+use guest_os_kernel::process_server::{serve, Answer, Event, Host, Kill};
+use guest_os_kernel::Machine;
+use userlib::guest::{
+    AddressSpace, Exception, ExceptionMessage, FaultAccess, GuestThread, MapRights, Registers,
+    Resume,
+};
+use userlib::ipc::{Endpoint, Frame, IpcBuffer};
+use userlib::syscall::clock_us;
+
+/// The exception endpoint.
+pub const EXCEPTIONS: u16 = 6;
+/// The guest budget's first slot (the description's `first_slot`).
+pub const BUDGET: u16 = 8;
+/// Processes (address spaces and threads in the budget).
+pub const PROCESSES: u16 = 3;
+/// Vm frame `f`'s page capability is in slot `FIRST_FRAME + f`.
+pub const FIRST_FRAME: u16 = 16;
+/// Guest RAM frames kept for program images, at the top of RAM.
+pub const IMAGE_FRAMES: u32 = 8;
+/// Image mappings' page capabilities, from here.
+const IMAGE_SLOTS: u16 = FIRST_FRAME + 112;
+/// Each process's stack: below this, demand-zero.
+const STACK_TOP: u32 = 0x0800_0000;
+const STACK_BYTES: u32 = 4 * PAGE_SIZE as u32;
+
+fn space(k: u16) -> AddressSpace {
+    AddressSpace(BUDGET + k)
+}
+
+fn thread(k: u16) -> GuestThread {
+    GuestThread(BUDGET + PROCESSES + k)
+}
+
+/// Splits guest RAM frames `0..frames` into their page capabilities.
+pub fn split_frames(ram: Frame, frames: u32) -> Result<(), &'static str> {
+    for f in 0..frames {
+        ram.split(f, FIRST_FRAME + f as u16).map_err(|e| e.name())?;
+    }
+    Ok(())
+}
+
+/// One program image page: where, which RAM frame, how.
+#[derive(Clone, Copy)]
+struct ImagePage {
+    address: u32,
+    frame: u32,
+    protection: Protection,
+}
+
+/// The programs' read-only pages in guest RAM, and the slots for mappings.
+pub struct Images<'r> {
+    ram: &'r mut [guest_mm::Page],
+    first: u32,
+    ram_frame: Frame,
+    next_frame: u32,
+    next_slot: u16,
+    loaded: Vec<(&'static str, Vec<ImagePage>)>,
+}
+
+impl<'r> Images<'r> {
+    /// Images in `ram` (the top frames of guest RAM, frame `first` on).
+    pub fn new(ram: &'r mut [guest_mm::Page], ram_frame: Frame, first: u32) -> Images<'r> {
+        Images {
+            ram,
+            first,
+            ram_frame,
+            next_frame: first,
+            next_slot: IMAGE_SLOTS,
+            loaded: Vec::new(),
+        }
+    }
+}
+
+/// Counts what happened to the processes.
+pub struct Outcome {
+    /// Processes that exited with 0.
+    pub clean: u32,
+    /// Processes that exited with another status.
+    pub failed: u32,
+    /// Processes killed.
+    pub killed: u32,
+}
+
+struct Console {
+    guest: u32,
+}
+
+impl Host for Console {
+    fn write(&mut self, process: ProcessId, text: &[u8]) {
+        let text = core::str::from_utf8(text).unwrap_or("(not UTF-8)");
+        defmt::info!(
+            "guest {=u32}: process {=u32}: {=str}",
+            self.guest,
+            process.0,
+            text.trim_end()
+        );
+    }
+
+    fn now_us(&mut self) -> u64 {
+        clock_us()
+    }
+}
+
+/// Loads `name` into process `k` (image pages mapped, writable segments
+/// and the stack in the Vm) and starts it with `r0`, `r1` = `args`.
+pub fn start(
+    machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
+    images: &mut Images<'_>,
+    k: u16,
+    name: &'static str,
+    args: [u32; 2],
+) -> Result<(), &'static str> {
+    let bytes = guest_os_kernel::programs::find(name).ok_or("no such program")?;
+    let program = elf::parse(bytes).map_err(|e| e.name())?;
+    let process = ProcessId(u32::from(k));
+    machine
+        .create_process(process, program.image_end())
+        .map_err(|_| "no process slot")?;
+    if !images.loaded.iter().any(|(n, _)| *n == name) {
+        let mut pages = Vec::new();
+        for segment in program
+            .segments
+            .iter()
+            .filter(|s| s.protection != Protection::ReadWrite)
+        {
+            let count = (segment.end_page() - segment.address) / PAGE_SIZE as u32;
+            for n in 0..count {
+                let frame = images.next_frame;
+                let page = images
+                    .ram
+                    .get_mut((frame - images.first) as usize)
+                    .ok_or("no image frames left")?;
+                images.next_frame += 1;
+                page.fill(0);
+                let from = (n as usize) * PAGE_SIZE;
+                if let Some(data) = segment.data.get(from..) {
+                    let len = data.len().min(PAGE_SIZE);
+                    page[..len].copy_from_slice(&data[..len]);
+                }
+                pages.push(ImagePage {
+                    address: segment.address + n * PAGE_SIZE as u32,
+                    frame,
+                    protection: segment.protection,
+                });
+            }
+        }
+        images.loaded.push((name, pages));
+    }
+    let pages = images
+        .loaded
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, pages)| pages.clone())
+        .unwrap_or_default();
+    for page in pages {
+        let slot = images.next_slot;
+        images.next_slot += 1;
+        let cap = images
+            .ram_frame
+            .split(page.frame, slot)
+            .map_err(|e| e.name())?;
+        let rights = match page.protection {
+            Protection::ReadExecute => MapRights::ReadExecute,
+            _ => MapRights::Read,
+        };
+        space(k)
+            .map(cap, page.address, rights)
+            .map_err(|e| e.name())?;
+    }
+    for segment in program
+        .segments
+        .iter()
+        .filter(|s| s.protection == Protection::ReadWrite)
+    {
+        let len = segment.end_page() - segment.address;
+        machine
+            .map_image(process, segment.address, len, segment.data)
+            .map_err(|_| "cannot load a writable segment")?;
+    }
+    machine
+        .map_stack(process, STACK_TOP, STACK_BYTES)
+        .map_err(|_| "cannot map the stack")?;
+    let mut registers = Registers::start(program.entry, STACK_TOP, args[0]);
+    registers.0[1] = args[1];
+    thread(k).bind(space(k), EXCEPTIONS).map_err(|e| e.name())?;
+    thread(k).set_priority(1).map_err(|e| e.name())?;
+    thread(k).set_registers(&registers).map_err(|e| e.name())?;
+    thread(k).resume().map_err(|e| e.name())
+}
+
+/// Serves the `running` processes' exceptions until every one has ended.
+pub fn serve_all(
+    machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
+    guest: u32,
+    running: u32,
+) -> Outcome {
+    let mut outcome = Outcome {
+        clean: 0,
+        failed: 0,
+        killed: 0,
+    };
+    let mut console = Console { guest };
+    let endpoint = Endpoint(EXCEPTIONS);
+    let mut buffer = IpcBuffer::of_thread(0);
+    let mut reply: Option<Resume> = None;
+    let mut ended = 0;
+    while ended < running {
+        let received = match reply.take() {
+            Some(resume) => endpoint.reply_exception(resume),
+            None => endpoint.recv(),
+        };
+        let message = match received {
+            Ok(message) => message,
+            Err(error) => {
+                defmt::error!(
+                    "guest {=u32}: exception receive failed: {=str}",
+                    guest,
+                    error.name()
+                );
+                break;
+            }
+        };
+        let registers = message.buffer.then(|| buffer.registers()).flatten();
+        let Ok(decoded) = ExceptionMessage::decode(&message, registers) else {
+            defmt::error!("guest {=u32}: not an exception message", guest);
+            continue;
+        };
+        let k = decoded.thread;
+        let process = ProcessId(u32::from(k));
+        let event = match decoded.exception {
+            Exception::Syscall { number, args } => Event::Syscall {
+                number,
+                args: [args[0], args[1], args[2], args[3]],
+            },
+            Exception::PageFault {
+                address, access, ..
+            } => Event::PageFault {
+                address,
+                access: match access {
+                    FaultAccess::Read => Access::Read,
+                    FaultAccess::Write => Access::Write,
+                    FaultAccess::Execute => Access::Execute,
+                },
+            },
+            Exception::Undefined { pc } => Event::Undefined { pc },
+        };
+        let resume = match serve(machine, process, event, &mut console) {
+            Answer::Resume(None) => Resume::UNCHANGED,
+            Answer::Resume(Some(value)) => Resume::returning(value),
+            Answer::ResumeClock(now) => Resume::With {
+                results: [now as u32, (now >> 32) as u32, 0],
+                count: 2,
+            },
+            Answer::Yield => Resume::returning(0),
+            Answer::Exited(code) => {
+                defmt::info!(
+                    "guest {=u32}: process {=u16} exited with status {=i32}",
+                    guest,
+                    k,
+                    code
+                );
+                if code == 0 {
+                    outcome.clean += 1;
+                } else {
+                    outcome.failed += 1;
+                }
+                end(machine, guest, k);
+                Resume::Suspend
+            }
+            Answer::Killed(kill) => {
+                match kill {
+                    Kill::Fault {
+                        address,
+                        error: VmError::Segfault { .. },
+                    } => defmt::info!(
+                        "guest {=u32}: process {=u16} killed: fault at {=u32:#x} outside its areas or rights (pc {=u32:#x})",
+                        guest,
+                        k,
+                        address,
+                        decoded.pc
+                    ),
+                    Kill::Fault { address, error } => defmt::warn!(
+                        "guest {=u32}: process {=u16} killed: its page at {=u32:#x} cannot be made resident: {=str}",
+                        guest,
+                        k,
+                        address,
+                        match error {
+                            VmError::OutOfMemory => "out of memory",
+                            VmError::Swap(_) => "swap-in failed",
+                            VmError::Map(_) => "the kernel refused the mapping",
+                            _ => "memory management refused",
+                        }
+                    ),
+                    Kill::Undefined { pc } => defmt::info!(
+                        "guest {=u32}: process {=u16} killed: undefined instruction at {=u32:#x}",
+                        guest,
+                        k,
+                        pc
+                    ),
+                }
+                outcome.killed += 1;
+                end(machine, guest, k);
+                Resume::Suspend
+            }
+        };
+        if matches!(resume, Resume::Suspend) {
+            ended += 1;
+            if ended == running {
+                // The last one: suspend it directly, so no reply is owed.
+                let _ = thread(k).suspend();
+                break;
+            }
+        }
+        reply = Some(resume);
+    }
+    outcome
+}
+
+/// Frees an ended process's memory (frames, swap slots, tmem pages) and
+/// its address space's mappings.
+fn end(machine: &mut Machine<'_, KernelSpaces<Syscalls>>, guest: u32, k: u16) {
+    if machine.destroy_process(ProcessId(u32::from(k))).is_err() {
+        defmt::error!(
+            "guest {=u32}: process {=u16} was not known to memory management",
+            guest,
+            k
+        );
+    }
+    if let Err(error) = space(k).reset() {
+        defmt::error!(
+            "guest {=u32}: resetting process {=u16}'s space: {=str}",
+            guest,
+            k,
+            error.name()
+        );
+    }
+}
