@@ -102,7 +102,7 @@ pub struct KernelObjects<'a> {
 impl<'a> KernelObjects<'a> {
     /// Empty objects laid out as `layout` over `storage`.
     pub fn new(
-        layout: SpaceLayout,
+        layout: SpaceLayout<'a>,
         storage: ObjectStorage<'a>,
     ) -> Result<KernelObjects<'a>, ObjectError> {
         let mappings =
@@ -280,7 +280,7 @@ pub(crate) mod tests {
         spaces: std::vec::Vec<GuestSpace>,
         tables: Option<(u8, u16)>,
     ) -> KernelObjects<'static> {
-        let layout = SpaceLayout::new(slots).unwrap();
+        let layout = SpaceLayout::new(slots.to_vec().leak()).unwrap();
         let total = layout.total();
         let mut budgets = [0u16; boot_info::MAX_PARTITIONS];
         if let Some((partition, count)) = tables {

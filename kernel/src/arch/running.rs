@@ -53,9 +53,9 @@ pub enum BootError {
     Space { partition: usize, error: SpaceError },
     /// A partition has no threads.
     NoThreads { partition: usize },
-    /// More threads (described and guest) than the kernel's table of
-    /// thread IDs holds.
-    TooManyThreads,
+    /// A partition has more threads (described, or guest) than a thread
+    /// ID (`kernel_abi::user_layout::thread_id`, one byte) can number.
+    TooManyThreads { partition: usize },
     /// The kernel image does not end inside RAM.
     NoFreeRam,
     /// Capabilities, endpoints or notifications could not be set up.
@@ -71,18 +71,16 @@ struct Running {
     loaded: Option<u8>,
     /// What TPIDRURO holds while each thread runs (by index in the
     /// system's threads): `kernel_abi::user_layout::thread_id` of its index
-    /// in its partition.
-    thread_ids: [u8; MAX_THREADS],
+    /// in its partition. Allocated at boot, one byte per thread.
+    thread_ids: &'static [u8],
 }
 
-/// Most threads in a system: the described ones and guest threads.
-const MAX_THREADS: usize =
-    boot_info::MAX_PARTITIONS * boot_info::MAX_THREADS + boot_info::MAX_GUEST_THREADS;
-
-// Every thread id fits the table's bytes.
-const _: () = assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_THREADS as u32) <= 255);
-const _: () =
-    assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_GUEST_THREADS as u32) <= 255);
+/// The thread ID of the thread with index `index` in its partition, if it
+/// fits the byte the kernel keeps for it.
+fn thread_id_byte(index: usize) -> Option<u8> {
+    let index = u32::try_from(index).ok()?;
+    u8::try_from(kernel_abi::user_layout::thread_id(index)).ok()
+}
 
 /// A cell for kernel state shared between boot and exception handlers.
 struct KernelCell<T>(UnsafeCell<Option<T>>);
@@ -114,8 +112,6 @@ extern "C" {
 pub fn boot() -> Result<(), BootError> {
     let image = SystemImage::parse(SYSTEM_IMAGE).map_err(BootError::Image)?;
     let info = &image.info;
-    let schedule =
-        Schedule::new(&info.schedule, info.partitions.len()).map_err(BootError::Schedule)?;
 
     // SAFETY: only the symbol's address is used.
     let kernel_end_va = unsafe { &__kernel_end as *const u8 as usize };
@@ -138,8 +134,11 @@ pub fn boot() -> Result<(), BootError> {
     );
     let mut ram = BootAllocator::new(free_start..ram_end);
     let mut machine = HardwareMachine;
+    let windows = allocate_default(&mut ram, info.schedule.windows.len())?;
+    let schedule = Schedule::new(&info.schedule, info.partitions.len(), windows)
+        .map_err(BootError::Schedule)?;
 
-    let mut shared_phys = [0usize; boot_info::MAX_SHARED];
+    let shared_phys = allocate_default::<usize>(&mut ram, info.shared.len())?;
     for (slot, region) in shared_phys.iter_mut().zip(&info.shared) {
         *slot = ram
             .allocate(region.size as usize, 4096)
@@ -154,13 +153,17 @@ pub fn boot() -> Result<(), BootError> {
         .iter()
         .map(|p| p.threads.len() + guest_threads(p))
         .sum();
-    if thread_count > MAX_THREADS {
-        return Err(BootError::TooManyThreads);
+    if let Some(partition) = info
+        .partitions
+        .iter()
+        .position(|p| thread_id_byte(p.threads.len().max(guest_threads(p))).is_none())
+    {
+        return Err(BootError::TooManyThreads { partition });
     }
     let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
-    let mut thread_ids = [0u8; MAX_THREADS];
+    let thread_ids = allocate_default::<u8>(&mut ram, thread_count)?;
     for (index, p) in info.partitions.iter().enumerate() {
         if p.threads.is_empty() {
             return Err(BootError::NoThreads { partition: index });
@@ -178,15 +181,19 @@ pub fn boot() -> Result<(), BootError> {
             partition: index,
             error,
         };
-        let mut ipc_buffers = [0usize; boot_info::MAX_THREADS];
-        for (t_index, buffer) in ipc_buffers.iter_mut().enumerate().take(p.threads.len()) {
-            *buffer = ram.allocate(4096, 4096).map_err(BootError::Memory)?;
-            machine.zero_phys(*buffer, 4096);
+        // One page per thread, in one run: thread `t`'s is page `t`.
+        let buffers_size = p.threads.len() * 4096;
+        let ipc_buffers = ram
+            .allocate(buffers_size, 4096)
+            .map_err(BootError::Memory)?;
+        machine.zero_phys(ipc_buffers, buffers_size);
+        for t_index in 0..p.threads.len() {
             let virt = kernel_abi::syscall::IPC_BUFFERS + t_index as u32 * 4096;
-            let region = Region::ram(virt, 4096, *buffer, Rights::ReadWrite);
+            let phys = ipc_buffers + t_index * 4096;
+            let region = Region::ram(virt, 4096, phys, Rights::ReadWrite);
             loaded.space.add(region).map_err(space_error)?;
         }
-        for (region, &phys) in info.shared.iter().zip(&shared_phys) {
+        for (region, &phys) in info.shared.iter().zip(shared_phys.iter()) {
             for map in region
                 .mappings
                 .iter()
@@ -252,20 +259,20 @@ pub fn boot() -> Result<(), BootError> {
                 last_run: None,
             })
         };
-        for (t_index, t) in p.threads.iter().enumerate() {
+        for ((t_index, t), stack_top) in p.threads.iter().enumerate().zip(partition::stack_tops(p))
+        {
             let start = ThreadStart {
                 entry: loaded.entry,
-                stack_top: loaded.stack_tops[t_index],
+                stack_top,
                 index: t_index as u32,
                 argument: p.argument,
             };
             let mut thread = Thread::new(t.name.clone(), index, t.priority, start);
-            thread.ipc_buffer = ipc_buffers[t_index];
+            thread.ipc_buffer = ipc_buffers + t_index * 4096;
             // SAFETY: as for partitions; `next_thread < thread_count`.
             unsafe { threads.add(next_thread).write(thread) };
-            if let Some(id) = thread_ids.get_mut(next_thread) {
-                *id = kernel_abi::user_layout::thread_id(t_index as u32) as u8;
-            }
+            // Fits: checked against the partition's thread count above.
+            thread_ids[next_thread] = thread_id_byte(t_index).unwrap_or(0);
             next_thread += 1;
         }
         for number in 0..p.guest.map_or(0, |g| g.threads) {
@@ -277,9 +284,7 @@ pub fn boot() -> Result<(), BootError> {
                     .add(next_thread)
                     .write(Thread::guest(name, index, number))
             };
-            if let Some(id) = thread_ids.get_mut(next_thread) {
-                *id = kernel_abi::user_layout::thread_id(u32::from(number)) as u8;
-            }
+            thread_ids[next_thread] = thread_id_byte(usize::from(number)).unwrap_or(0);
             next_thread += 1;
         }
     }
@@ -449,9 +454,11 @@ fn build_objects(
     threads: usize,
 ) -> Result<KernelObjects<'static>, BootError> {
     KernelObjects::check_counts(info).map_err(BootError::Objects)?;
-    let sizes: heapless::Vec<u16, { boot_info::MAX_PARTITIONS }> =
-        info.partitions.iter().map(|p| p.cap_slots).collect();
-    let layout = SpaceLayout::new(&sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
+    let sizes = allocate_default::<u16>(ram, info.partitions.len())?;
+    for (size, p) in sizes.iter_mut().zip(&info.partitions) {
+        *size = p.cap_slots;
+    }
+    let layout = SpaceLayout::new(sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
     let slots = layout.total();
     // The frames of fixed size come first, one after another; the frame
     // that takes the rest of RAM (`boot_info::FRAME_REST`) comes after
@@ -459,7 +466,7 @@ fn build_objects(
     // (see `cap::frame_refs`): from the first fixed frame (or wherever
     // the counters go, with none) to the end of RAM when a rest frame
     // exists.
-    let mut frames = [(0usize, 0u32); boot_info::MAX_FRAMES];
+    let frames = allocate_default::<(usize, u32)>(ram, info.frames.len())?;
     for (frame, &size) in frames.iter_mut().zip(&info.frames) {
         if size != boot_info::FRAME_REST {
             let base = ram
@@ -469,7 +476,6 @@ fn build_objects(
             *frame = (base, size);
         }
     }
-    let frames = &mut frames[..info.frames.len()];
     let rest = info.frames.iter().position(|&s| s == boot_info::FRAME_REST);
     let fixed = || frames.iter().filter(|&&(_, size)| size != 0);
     let frame_base = fixed()

@@ -335,7 +335,7 @@ impl Storage {
         }
     }
 
-    fn objects(&mut self, layout: SpaceLayout) -> KernelObjects<'_> {
+    fn objects(&mut self, layout: SpaceLayout<'static>) -> KernelObjects<'_> {
         let storage = ObjectStorage {
             slots: &mut self.slots,
             nodes: &mut self.nodes,
@@ -401,7 +401,7 @@ impl World {
 
     /// The system of the description above, started (partition 0 runs).
     fn boot(&mut self, machine: &mut FakeMachine, frame: &mut TrapFrame) -> System<'_> {
-        let layout = SpaceLayout::new(&[SLOTS; PARTITIONS]).expect("layout");
+        let layout = SpaceLayout::new([SLOTS; PARTITIONS].to_vec().leak()).expect("layout");
         let mut objects = self.storage.objects(layout);
         let mut info = super::tests::empty_info();
         info.endpoints = PARTITIONS as u16;
@@ -454,7 +454,8 @@ impl World {
             windows,
             stop_after_ms: 0,
         };
-        let schedule = Schedule::new(&schedule, PARTITIONS).expect("schedule");
+        let ends = std::vec![(0, 0); schedule.windows.len()].leak();
+        let schedule = Schedule::new(&schedule, PARTITIONS, ends).expect("schedule");
         let idle = TrapFrame {
             pc: 0xC000_1000,
             spsr: 0x13,

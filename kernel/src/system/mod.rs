@@ -75,7 +75,7 @@ pub struct System<'a> {
     partitions: &'a mut [Partition],
     threads: &'a mut [Thread],
     objects: KernelObjects<'a>,
-    schedule: Schedule,
+    schedule: Schedule<'a>,
     /// The partition whose window the current tick is in (moved on with
     /// the tick by `cursor`, never searched for).
     owner: usize,
@@ -112,7 +112,7 @@ impl<'a> System<'a> {
         partitions: &'a mut [Partition],
         threads: &'a mut [Thread],
         mut objects: KernelObjects<'a>,
-        schedule: Schedule,
+        schedule: Schedule<'a>,
         idle: TrapFrame,
         stop_after_ms: u32,
     ) -> System<'a> {
@@ -583,7 +583,7 @@ pub(crate) mod tests {
         Thread::new(Name::try_from("t").unwrap(), partition, priority, start)
     }
 
-    fn schedule(windows: &[(u8, u32)]) -> Schedule {
+    fn schedule(windows: &[(u8, u32)]) -> Schedule<'static> {
         let info = ScheduleInfo {
             major_frame_ms: windows.iter().map(|w| w.1).sum(),
             windows: windows
@@ -595,7 +595,7 @@ pub(crate) mod tests {
                 .collect(),
             stop_after_ms: 0,
         };
-        Schedule::new(&info, 3).unwrap()
+        Schedule::new(&info, 3, std::vec![(0, 0); info.windows.len()].leak()).unwrap()
     }
 
     fn idle() -> TrapFrame {
