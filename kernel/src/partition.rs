@@ -83,7 +83,7 @@ pub struct Loaded {
 /// Each thread's initial stack pointer, in thread order: thread 0's stack
 /// at the top of the partition's memory, each next one below a one-page
 /// guard gap. [`load`] checks that they fit.
-pub fn stack_tops(info: &PartitionInfo) -> impl Iterator<Item = u32> + '_ {
+pub fn stack_tops<'a>(info: &PartitionInfo<'a>) -> impl Iterator<Item = u32> + 'a {
     let mut top = USER_BASE.wrapping_add(info.memory_size);
     info.threads.iter().map(move |thread| {
         let this = top;
@@ -170,7 +170,7 @@ pub(crate) mod tests {
     use crate::machine::tests::FakeMachine;
     use boot_info::ThreadInfo;
 
-    pub(crate) fn info(memory_size: u32, stacks: &[u32]) -> PartitionInfo {
+    pub(crate) fn info(memory_size: u32, stacks: &[u32]) -> PartitionInfo<'static> {
         PartitionInfo {
             name: Name::try_from("p").unwrap(),
             memory_size,

@@ -126,7 +126,7 @@ mod tests {
         )
     }
 
-    fn info(windows: &[(u8, u32)], major: u32) -> ScheduleInfo {
+    fn info(windows: &[(u8, u32)], major: u32) -> ScheduleInfo<'static> {
         ScheduleInfo {
             major_frame_ms: major,
             windows: windows

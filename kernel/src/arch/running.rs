@@ -151,12 +151,12 @@ pub fn boot() -> Result<(), BootError> {
     let thread_count = info
         .partitions
         .iter()
-        .map(|p| p.threads.len() + guest_threads(p))
+        .map(|p| p.threads.len() + guest_threads(&p))
         .sum();
     if let Some(partition) = info
         .partitions
         .iter()
-        .position(|p| thread_id_byte(p.threads.len().max(guest_threads(p))).is_none())
+        .position(|p| thread_id_byte(p.threads.len().max(guest_threads(&p))).is_none())
     {
         return Err(BootError::TooManyThreads { partition });
     }
@@ -168,12 +168,12 @@ pub fn boot() -> Result<(), BootError> {
         if p.threads.is_empty() {
             return Err(BootError::NoThreads { partition: index });
         }
-        let elf = image.elf(index).map_err(BootError::Image)?;
+        let elf = image.elf(index, &p).map_err(BootError::Image)?;
         let memory = ram
             .allocate(p.memory_size as usize, 4096)
             .map_err(BootError::Memory)?;
         let mut loaded =
-            partition::load(p, elf, memory, &mut machine).map_err(|error| BootError::Load {
+            partition::load(&p, elf, memory, &mut machine).map_err(|error| BootError::Load {
                 partition: index,
                 error,
             })?;
@@ -181,18 +181,20 @@ pub fn boot() -> Result<(), BootError> {
             partition: index,
             error,
         };
-        // One page per thread, in one run: thread `t`'s is page `t`.
+        // One page per thread, in one run mapped as one region: thread
+        // `t`'s is page `t`.
         let buffers_size = p.threads.len() * 4096;
         let ipc_buffers = ram
             .allocate(buffers_size, 4096)
             .map_err(BootError::Memory)?;
         machine.zero_phys(ipc_buffers, buffers_size);
-        for t_index in 0..p.threads.len() {
-            let virt = kernel_abi::syscall::IPC_BUFFERS + t_index as u32 * 4096;
-            let phys = ipc_buffers + t_index * 4096;
-            let region = Region::ram(virt, 4096, phys, Rights::ReadWrite);
-            loaded.space.add(region).map_err(space_error)?;
-        }
+        let region = Region::ram(
+            kernel_abi::syscall::IPC_BUFFERS,
+            buffers_size as u32,
+            ipc_buffers,
+            Rights::ReadWrite,
+        );
+        loaded.space.add(region).map_err(space_error)?;
         for (region, &phys) in info.shared.iter().zip(shared_phys.iter()) {
             for map in region
                 .mappings
@@ -259,7 +261,7 @@ pub fn boot() -> Result<(), BootError> {
                 last_run: None,
             })
         };
-        for ((t_index, t), stack_top) in p.threads.iter().enumerate().zip(partition::stack_tops(p))
+        for ((t_index, t), stack_top) in p.threads.iter().enumerate().zip(partition::stack_tops(&p))
         {
             let start = ThreadStart {
                 entry: loaded.entry,
@@ -467,7 +469,7 @@ fn build_objects(
     // the counters go, with none) to the end of RAM when a rest frame
     // exists.
     let frames = allocate_default::<(usize, u32)>(ram, info.frames.len())?;
-    for (frame, &size) in frames.iter_mut().zip(&info.frames) {
+    for (frame, size) in frames.iter_mut().zip(&info.frames) {
         if size != boot_info::FRAME_REST {
             let base = ram
                 .allocate(size as usize, 4096)
@@ -476,7 +478,7 @@ fn build_objects(
             *frame = (base, size);
         }
     }
-    let rest = info.frames.iter().position(|&s| s == boot_info::FRAME_REST);
+    let rest = info.frames.iter().position(|s| s == boot_info::FRAME_REST);
     let fixed = || frames.iter().filter(|&&(_, size)| size != 0);
     let frame_base = fixed()
         .map(|&(base, _)| base)
@@ -562,7 +564,7 @@ fn allocate_guest_budgets(
         return Err(BootError::TooManyAddressSpaces);
     }
     let spaces = allocate_default::<GuestSpace>(ram, count)?;
-    let mut budgets = [0u16; boot_info::MAX_PARTITIONS];
+    let mut budgets = [0u16; crate::cap::layout::MAX_LAYOUT_PARTITIONS];
     let mut next = 0;
     for (index, p) in info.partitions.iter().enumerate() {
         let Some(budget) = p.guest else { continue };

@@ -700,17 +700,18 @@ pub(crate) mod tests {
                     .unwrap();
             }
             let mut info = irq_info(irqs);
-            for &(partition, slot, object, rights, badge) in caps {
-                info.caps
-                    .push(boot_info::CapInfo {
+            info.caps = caps
+                .iter()
+                .map(
+                    |&(partition, slot, object, rights, badge)| boot_info::CapInfo {
                         partition,
                         slot,
                         object,
                         rights,
                         badge,
-                    })
-                    .unwrap();
-            }
+                    },
+                )
+                .collect();
             objects
                 .grant_boot_caps(&info, &[(0x6200_0000, 0x2000), (0x6201_0000, 0x1000)])
                 .unwrap();
@@ -793,36 +794,35 @@ pub(crate) mod tests {
         }
     }
 
-    fn irq_info(irqs: &[(u32, u16, u32)]) -> boot_info::BootInfo {
+    fn irq_info(irqs: &[(u32, u16, u32)]) -> boot_info::BootInfo<'static> {
         let mut info = empty_info();
-        for &(number, notification, bits) in irqs {
-            info.irqs
-                .push(boot_info::IrqInfo {
-                    number,
-                    notification,
-                    bits,
-                })
-                .unwrap();
-        }
+        info.irqs = irqs
+            .iter()
+            .map(|&(number, notification, bits)| boot_info::IrqInfo {
+                number,
+                notification,
+                bits,
+            })
+            .collect();
         info
     }
 
-    pub(super) fn empty_info() -> boot_info::BootInfo {
+    pub(super) fn empty_info() -> boot_info::BootInfo<'static> {
         boot_info::BootInfo {
             system: Name::new(),
-            partitions: heapless::Vec::new(),
+            partitions: Default::default(),
             schedule: ScheduleInfo {
                 major_frame_ms: 1,
-                windows: heapless::Vec::new(),
+                windows: Default::default(),
                 stop_after_ms: 0,
             },
-            shared: heapless::Vec::new(),
-            devices: heapless::Vec::new(),
+            shared: Default::default(),
+            devices: Default::default(),
             endpoints: 2,
             notifications: 2,
-            caps: heapless::Vec::new(),
-            frames: heapless::Vec::from_slice(&[0x2000, 0x1000]).unwrap(),
-            irqs: heapless::Vec::new(),
+            caps: Default::default(),
+            frames: [0x2000, 0x1000].into_iter().collect(),
+            irqs: Default::default(),
         }
     }
 
