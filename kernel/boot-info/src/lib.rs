@@ -23,6 +23,7 @@
 extern crate alloc;
 
 mod records;
+pub mod table_bytes;
 
 use heapless::String;
 use serde::{Deserialize, Serialize};

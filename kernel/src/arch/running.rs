@@ -687,3 +687,41 @@ fn build_tables(
     aarch32_cpu::asm::dsb();
     Ok((l1_pa, grant_pa))
 }
+
+// The kernel memory xtask reports for a system (`boot_info::table_bytes`)
+// is computed from these entry sizes: they must be the ones boot
+// allocates.
+const _: () = {
+    use boot_info::table_bytes as cost;
+    assert!(size_of::<Partition>() as u64 == cost::PARTITION_ENTRY);
+    assert!(size_of::<Thread>() as u64 == cost::THREAD_ENTRY);
+    assert!(
+        (size_of::<crate::ipc::endpoint::ThreadIpc>()
+            + 2 * size_of::<crate::ipc::queue::Link>()
+            + size_of::<Option<crate::cap::NotificationId>>()
+            + size_of::<crate::ipc::donation::Loan>()
+            + size_of::<Option<crate::cap::layout::SlotRef>>()) as u64
+            == cost::THREAD_STATE
+    );
+    assert!(
+        (size_of::<crate::cap::space::Slot>()
+            + size_of::<crate::cap::derivation::Node>()
+            + size_of::<Option<crate::cap::mapping::Mapping>>()
+            + size_of::<Option<crate::ipc::ThreadId>>()) as u64
+            == cost::SLOT_ENTRY
+    );
+    assert!(size_of::<crate::ipc::endpoint::Endpoint>() as u64 == cost::ENDPOINT_ENTRY);
+    assert!(size_of::<crate::ipc::notification::Notification>() as u64 == cost::NOTIFICATION_ENTRY);
+    assert!(size_of::<Option<crate::ipc::irq::IrqBinding>>() as u64 == cost::IRQ_LINE_ENTRY);
+    assert!(size_of::<GuestSpace>() as u64 == cost::GUEST_SPACE_ENTRY);
+    assert!(
+        (size_of::<u16>()
+            + size_of::<Option<crate::mm::table_pool::TableUse>>()
+            + crate::mm::L2_ENTRIES * size_of::<u16>()) as u64
+            == cost::GUEST_TABLE_BOOKKEEPING
+    );
+    assert!(size_of::<(u32, usize)>() as u64 == cost::KERNEL_TABLES.window);
+    assert!(size_of::<(usize, u32)>() as u64 == cost::KERNEL_TABLES.frame);
+    assert!((USER_L1_ENTRIES * size_of::<L1Entry>()) as u64 == cost::USER_L1_BYTES);
+    assert!(size_of::<L2Table>() as u64 == cost::L2_TABLE_BYTES);
+};
