@@ -956,6 +956,40 @@ caps = [
         );
     }
 
+    /// `GOOD` with `extra` more passive partitions of `threads` threads.
+    fn with_partitions(extra: usize, threads: usize) -> String {
+        let thread = |t: usize| format!("{{ name = \"t{t}\", priority = 1, stack_kib = 4 }}");
+        let threads: Vec<String> = (0..threads).map(thread).collect();
+        let mut text = GOOD.to_string();
+        for p in 0..extra {
+            text += &format!(
+                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nmemory_kib = {}\npassive = true\nthreads = [{}]\n",
+                (threads.len() as u32 + 2) * 8,
+                threads.join(", ")
+            );
+        }
+        text
+    }
+
+    #[test]
+    fn sizes_are_limited_only_by_asids_and_thread_ids() {
+        let many = check(&with_partitions(MAX_PARTITIONS - 3, 1)).unwrap();
+        assert_eq!(many.partitions.len(), MAX_PARTITIONS);
+        let error = check(&with_partitions(MAX_PARTITIONS - 2, 1)).unwrap_err();
+        assert_eq!(error.file, Path::new("systems/test.toml"));
+        assert_eq!(error.field, "partition");
+        assert!(error.reason.contains("needs an ASID"), "{error}");
+
+        let threads = check(&with_partitions(1, MAX_THREADS)).unwrap();
+        assert_eq!(
+            threads.partitions.get(3).unwrap().threads.len(),
+            MAX_THREADS
+        );
+        let error = check(&with_partitions(1, MAX_THREADS + 1)).unwrap_err();
+        assert_eq!(error.field, "partition[3].threads");
+        assert!(error.reason.contains("one byte"), "{error}");
+    }
+
     #[test]
     fn rejects_unknown_partitions() {
         rejected(
