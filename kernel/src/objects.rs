@@ -102,7 +102,7 @@ pub struct KernelObjects<'a> {
 impl<'a> KernelObjects<'a> {
     /// Empty objects laid out as `layout` over `storage`.
     pub fn new(
-        layout: SpaceLayout,
+        layout: SpaceLayout<'a>,
         storage: ObjectStorage<'a>,
     ) -> Result<KernelObjects<'a>, ObjectError> {
         let mappings =
@@ -196,10 +196,10 @@ impl<'a> KernelObjects<'a> {
             .unwrap_or(0)
     }
 
-    /// Checks that `info`'s object counts fit the kernel's fixed limits.
-    pub fn check_counts(info: &BootInfo) -> Result<(), ObjectError> {
-        let max = boot_info::MAX_ENDPOINTS as u16;
-        if info.endpoints > max || info.notifications > max {
+    /// Checks that `info`'s object counts fit their identifiers: a `u16`
+    /// with `u16::MAX` kept for "none".
+    pub fn check_counts(info: &BootInfo<'_>) -> Result<(), ObjectError> {
+        if info.endpoints == u16::MAX || info.notifications == u16::MAX {
             return Err(ObjectError::BadStorage);
         }
         Ok(())
@@ -280,9 +280,9 @@ pub(crate) mod tests {
         spaces: std::vec::Vec<GuestSpace>,
         tables: Option<(u8, u16)>,
     ) -> KernelObjects<'static> {
-        let layout = SpaceLayout::new(slots).unwrap();
+        let layout = SpaceLayout::new(slots.to_vec().leak()).unwrap();
         let total = layout.total();
-        let mut budgets = [0u16; boot_info::MAX_PARTITIONS];
+        let mut budgets = [0u16; crate::cap::layout::MAX_LAYOUT_PARTITIONS];
         if let Some((partition, count)) = tables {
             budgets[usize::from(partition)] = count;
         }

@@ -5,8 +5,7 @@
 //! partition's memory, the stacks must fit above the ELF, and only the
 //! pages named by the resulting regions are ever mapped.
 
-use boot_info::{Name, PartitionInfo, MAX_THREADS};
-use heapless::Vec;
+use boot_info::{Name, PartitionInfo};
 use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE};
 
 use crate::elf::{Elf, ElfError};
@@ -68,8 +67,6 @@ pub enum LoadError {
     BadStackSize { thread: usize },
     /// The stacks do not fit above the ELF's segments.
     StacksDoNotFit,
-    /// More threads than a partition can have.
-    TooManyThreads,
     /// Building its address space failed.
     Space(SpaceError),
 }
@@ -81,8 +78,20 @@ pub struct Loaded {
     pub space: UserSpace,
     /// The ELF's entry point.
     pub entry: u32,
-    /// Each thread's initial stack pointer.
-    pub stack_tops: Vec<u32, MAX_THREADS>,
+}
+
+/// Each thread's initial stack pointer, in thread order: thread 0's stack
+/// at the top of the partition's memory, each next one below a one-page
+/// guard gap. [`load`] checks that they fit.
+pub fn stack_tops<'a>(info: &PartitionInfo<'a>) -> impl Iterator<Item = u32> + 'a {
+    let mut top = USER_BASE.wrapping_add(info.memory_size);
+    info.threads.iter().map(move |thread| {
+        let this = top;
+        top = top
+            .saturating_sub(thread.stack_size)
+            .saturating_sub(PAGE_SIZE);
+        this
+    })
 }
 
 /// Loads `info`'s ELF into its memory at physical `phys` (`memory_size`
@@ -107,9 +116,7 @@ pub fn load(
     let phys_of = |va: u32| phys + (va - USER_BASE) as usize;
 
     let mut space = UserSpace::new();
-    let mut stack_tops = Vec::new();
-    let mut top = USER_BASE + size;
-    for (index, thread) in info.threads.iter().enumerate() {
+    for (index, (thread, top)) in info.threads.iter().zip(stack_tops(info)).enumerate() {
         let stack = thread.stack_size;
         if stack == 0 || !stack.is_multiple_of(PAGE_SIZE) {
             return Err(LoadError::BadStackSize { thread: index });
@@ -126,10 +133,6 @@ pub fn load(
                 Rights::ReadWrite,
             ))
             .map_err(LoadError::Space)?;
-        stack_tops
-            .push(top)
-            .map_err(|_| LoadError::TooManyThreads)?;
-        top = bottom.saturating_sub(PAGE_SIZE);
     }
 
     machine.zero_phys(phys, size as usize);
@@ -155,7 +158,6 @@ pub fn load(
     Ok(Loaded {
         space,
         entry: elf.entry,
-        stack_tops,
     })
 }
 
@@ -168,7 +170,7 @@ pub(crate) mod tests {
     use crate::machine::tests::FakeMachine;
     use boot_info::ThreadInfo;
 
-    pub(crate) fn info(memory_size: u32, stacks: &[u32]) -> PartitionInfo {
+    pub(crate) fn info(memory_size: u32, stacks: &[u32]) -> PartitionInfo<'static> {
         PartitionInfo {
             name: Name::try_from("p").unwrap(),
             memory_size,
@@ -212,9 +214,10 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(loaded.entry, USER_BASE);
+        let info = info(0x10_000, &[0x2000, 0x1000]);
         assert_eq!(
-            loaded.stack_tops.as_slice(),
-            &[USER_BASE + 0x10_000, USER_BASE + 0xD000]
+            stack_tops(&info).collect::<std::vec::Vec<_>>(),
+            [USER_BASE + 0x10_000, USER_BASE + 0xD000]
         );
         assert_eq!(&m.memory[..4], &[0xE1, 0xA0, 0, 0]);
         assert_eq!(&m.memory[0x1000..0x1003], &[7, 7, 0]);

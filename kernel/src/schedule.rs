@@ -5,8 +5,7 @@
 //! The schedule comes from the system image and is checked again here;
 //! it must never give a window to a partition that does not exist.
 
-use boot_info::{Schedule as ScheduleInfo, MAX_WINDOWS};
-use heapless::Vec;
+use boot_info::Schedule as ScheduleInfo;
 
 /// Why a schedule was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,8 +14,8 @@ pub enum ScheduleError {
     Empty,
     /// A window names a partition index that does not exist.
     NoSuchPartition { window: usize },
-    /// More windows than the kernel's table holds.
-    TooManyWindows,
+    /// The table given for the windows is not one entry per window.
+    WrongStorage,
     /// The windows do not add up to the major frame.
     WrongTotal {
         windows_ms: u64,
@@ -33,23 +32,30 @@ pub struct WindowCursor {
     position: u32,
 }
 
-/// A checked schedule.
+/// A checked schedule, its table of windows in memory allocated at boot.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Schedule {
+pub struct Schedule<'a> {
     /// End tick (exclusive, within the frame) and owner of each window.
-    ends: Vec<(u32, usize), MAX_WINDOWS>,
+    ends: &'a [(u32, usize)],
     major_frame: u32,
 }
 
-impl Schedule {
-    /// Checks `info` against the number of partitions.
-    pub fn new(info: &ScheduleInfo, partitions: usize) -> Result<Schedule, ScheduleError> {
+impl<'a> Schedule<'a> {
+    /// Checks `info` against the number of partitions and fills `ends`
+    /// (one entry per window) with the windows' ends and owners.
+    pub fn new(
+        info: &ScheduleInfo,
+        partitions: usize,
+        ends: &'a mut [(u32, usize)],
+    ) -> Result<Schedule<'a>, ScheduleError> {
         if info.windows.is_empty() || info.windows.iter().any(|w| w.duration_ms == 0) {
             return Err(ScheduleError::Empty);
         }
-        let mut ends = Vec::new();
+        if ends.len() != info.windows.len() {
+            return Err(ScheduleError::WrongStorage);
+        }
         let mut total: u64 = 0;
-        for (index, window) in info.windows.iter().enumerate() {
+        for (index, (window, slot)) in info.windows.iter().zip(ends.iter_mut()).enumerate() {
             let partition = window.partition as usize;
             if partition >= partitions {
                 return Err(ScheduleError::NoSuchPartition { window: index });
@@ -59,8 +65,7 @@ impl Schedule {
                 windows_ms: total,
                 major_frame_ms: info.major_frame_ms,
             })?;
-            ends.push((end, partition))
-                .map_err(|_| ScheduleError::TooManyWindows)?;
+            *slot = (end, partition);
         }
         if total != u64::from(info.major_frame_ms) {
             return Err(ScheduleError::WrongTotal {
@@ -108,7 +113,20 @@ mod tests {
     use super::*;
     use boot_info::Window;
 
-    fn info(windows: &[(u8, u32)], major: u32) -> ScheduleInfo {
+    fn schedule(
+        windows: &[(u8, u32)],
+        major: u32,
+        partitions: usize,
+    ) -> Result<Schedule<'static>, ScheduleError> {
+        let info = info(windows, major);
+        Schedule::new(
+            &info,
+            partitions,
+            std::vec![(0, 0); info.windows.len()].leak(),
+        )
+    }
+
+    fn info(windows: &[(u8, u32)], major: u32) -> ScheduleInfo<'static> {
         ScheduleInfo {
             major_frame_ms: major,
             windows: windows
@@ -124,7 +142,7 @@ mod tests {
 
     #[test]
     fn owners_follow_the_windows_and_repeat() {
-        let s = Schedule::new(&info(&[(0, 1), (1, 3)], 4), 2).unwrap();
+        let s = schedule(&[(0, 1), (1, 3)], 4, 2).unwrap();
         let owners: std::vec::Vec<_> = (0..9).map(|t| s.owner_at(t)).collect();
         assert_eq!(owners, [0, 1, 1, 1, 0, 1, 1, 1, 0]);
     }
@@ -136,7 +154,7 @@ mod tests {
             (&[(2, 5), (0, 1), (1, 1), (2, 2)][..], 9),
             (&[(0, 1)][..], 1),
         ] {
-            let s = Schedule::new(&info(windows, major), 3).unwrap();
+            let s = schedule(windows, major, 3).unwrap();
             let mut cursor = WindowCursor::default();
             for tick in 1..(3 * u64::from(major) + 2) {
                 assert_eq!(s.advance(&mut cursor), s.owner_at(tick), "tick {tick}");
@@ -146,22 +164,19 @@ mod tests {
 
     #[test]
     fn rejects_bad_schedules() {
-        assert_eq!(Schedule::new(&info(&[], 4), 2), Err(ScheduleError::Empty));
+        assert_eq!(schedule(&[], 4, 2), Err(ScheduleError::Empty));
+        assert_eq!(schedule(&[(0, 0), (1, 4)], 4, 2), Err(ScheduleError::Empty));
         assert_eq!(
-            Schedule::new(&info(&[(0, 0), (1, 4)], 4), 2),
-            Err(ScheduleError::Empty)
-        );
-        assert_eq!(
-            Schedule::new(&info(&[(0, 1), (2, 3)], 4), 2),
+            schedule(&[(0, 1), (2, 3)], 4, 2),
             Err(ScheduleError::NoSuchPartition { window: 1 })
         );
         assert_eq!(
-            Schedule::new(&info(&[(0, 1), (1, 2)], 4), 2),
+            schedule(&[(0, 1), (1, 2)], 4, 2),
             Err(ScheduleError::WrongTotal {
                 windows_ms: 3,
                 major_frame_ms: 4
             })
         );
-        assert!(Schedule::new(&info(&[(0, u32::MAX), (1, u32::MAX)], 4), 2).is_err());
+        assert!(schedule(&[(0, u32::MAX), (1, u32::MAX)], 4, 2).is_err());
     }
 }

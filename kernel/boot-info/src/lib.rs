@@ -4,51 +4,52 @@
 //! ```text
 //! "TMEMSYS\x01"  magic and format version (8 bytes)
 //! u32 LE         length of the boot-info table
-//! [..]           BootInfo, postcard-encoded
+//! [..]           BootInfo, postcard-encoded; each list in it is a
+//!                [`Records`] section (a count, then that many encoded
+//!                records) decoded one record at a time
 //! [..]           partition ELF files, each at the offset its entry names
 //! ```
 //!
 //! The table is already validated by xtask, but the kernel treats it as
-//! untrusted bytes: [`SystemImage::parse`] checks the container, and the
-//! kernel checks every ELF it loads. Nothing here allocates unless the
+//! untrusted bytes: [`SystemImage::parse`] checks the container and that
+//! every record decodes, and the kernel checks every ELF it loads. No size
+//! is fixed here: a system has as many partitions, threads, windows and
+//! objects as its description names, and the kernel sizes its tables from
+//! the counts at boot. Nothing here allocates unless the
 //! `alloc` feature (used by xtask only) is on.
 #![no_std]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-use heapless::{String, Vec};
+mod records;
+pub mod table_bytes;
+
+use heapless::String;
 use serde::{Deserialize, Serialize};
+
+pub use records::{RecordIter, Records};
 
 /// Magic and format version at the start of every system image.
 pub const MAGIC: [u8; 8] = *b"TMEMSYS\x01";
-/// The most partitions a system may have.
-pub const MAX_PARTITIONS: usize = 8;
-/// The most threads one partition may have.
-pub const MAX_THREADS: usize = 4;
-/// The most windows in a major frame.
-pub const MAX_WINDOWS: usize = 16;
 /// Longest partition, thread or system name.
 pub const MAX_NAME: usize = 24;
-/// The most shared memory regions in a system.
-pub const MAX_SHARED: usize = 8;
-/// The most device regions in a system.
-pub const MAX_DEVICES: usize = 8;
-/// The most capabilities the description hands out.
-pub const MAX_CAPS: usize = 64;
-/// The most endpoints (and the most notifications) in a system.
-pub const MAX_ENDPOINTS: usize = 64;
-/// The most interrupt lines bound to notifications.
-pub const MAX_IRQS: usize = 8;
-/// The most frames (RAM given out as frame capabilities).
-pub const MAX_FRAMES: usize = 16;
+/// The most partitions a system may have: each has an ASID of its own
+/// (see [`MAX_ASIDS`]; guest address spaces take the ones after them).
+pub const MAX_PARTITIONS: usize = MAX_ASIDS;
+/// The most threads one partition may have, and the most guest threads in
+/// one guest budget: a thread is known to itself by a one-byte ID,
+/// `kernel_abi::user_layout::thread_id` (its index plus one).
+pub const MAX_THREADS: usize = u8::MAX as usize - 1;
+/// The most endpoints, and the most notifications, in a system: their
+/// identifiers are `u16`s, `u16::MAX` kept for "none".
+pub const MAX_ENDPOINTS: usize = u16::MAX as usize - 1;
+/// The most frames in a system: a frame capability names its frame by a
+/// `u16` index.
+pub const MAX_FRAMES: usize = u16::MAX as usize + 1;
 /// A frame size meaning "all RAM no one else is given": the kernel sizes
 /// this frame at boot from the RAM it finds (at most one per system).
 pub const FRAME_REST: u32 = 0;
-/// The most guest threads (from every partition's `guest` budget) in a
-/// system; they share the kernel's one thread table with the threads the
-/// description names.
-pub const MAX_GUEST_THREADS: usize = 64;
 /// The most address-space identifiers: ARMv7 short descriptors tag TLB
 /// entries with 8 bits, and ASID 0 is the kernel's reserved one. Every
 /// partition has one (1..=N) and every guest address space the next.
@@ -68,29 +69,36 @@ pub type Name = String<MAX_NAME>;
 
 /// Everything the kernel needs to start a system.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BootInfo {
+pub struct BootInfo<'a> {
     /// The system's name (the description's file stem).
     pub system: Name,
     /// Partitions, in description order; their index is their identity.
-    pub partitions: Vec<PartitionInfo, MAX_PARTITIONS>,
+    #[serde(borrow)]
+    pub partitions: Records<'a, PartitionInfo<'a>>,
     /// The time-window schedule.
-    pub schedule: Schedule,
+    #[serde(borrow)]
+    pub schedule: Schedule<'a>,
     /// Memory shared between partitions, mapped in each at boot.
-    pub shared: Vec<SharedRegion, MAX_SHARED>,
+    #[serde(borrow)]
+    pub shared: Records<'a, SharedRegion<'a>>,
     /// Device registers mapped into driver partitions.
-    pub devices: Vec<DeviceRegion, MAX_DEVICES>,
+    #[serde(borrow)]
+    pub devices: Records<'a, DeviceRegion>,
     /// How many endpoints the kernel creates (ids `0..endpoints`).
     pub endpoints: u16,
     /// How many notifications the kernel creates.
     pub notifications: u16,
     /// The capabilities each partition starts with.
-    pub caps: Vec<CapInfo, MAX_CAPS>,
+    #[serde(borrow)]
+    pub caps: Records<'a, CapInfo>,
     /// Frames: RAM the kernel allocates at boot and hands out only as
     /// frame capabilities; each entry is its size in bytes (whole pages),
     /// or [`FRAME_REST`] for the frame that takes all RAM left over.
-    pub frames: Vec<u32, MAX_FRAMES>,
+    #[serde(borrow)]
+    pub frames: Records<'a, u32>,
     /// Interrupt lines the kernel enables and signals notifications with.
-    pub irqs: Vec<IrqInfo, MAX_IRQS>,
+    #[serde(borrow)]
+    pub irqs: Records<'a, IrqInfo>,
 }
 
 /// An interrupt line bound to a notification.
@@ -136,13 +144,14 @@ pub enum CapObjectInfo {
 
 /// RAM the kernel allocates once and maps into several partitions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SharedRegion {
+pub struct SharedRegion<'a> {
     /// Name, for reports.
     pub name: Name,
     /// Bytes, a multiple of 4 KiB.
     pub size: u32,
     /// Where it appears in each partition that shares it.
-    pub mappings: Vec<SharedMapping, MAX_PARTITIONS>,
+    #[serde(borrow)]
+    pub mappings: Records<'a, SharedMapping>,
 }
 
 /// One partition's view of a shared region.
@@ -173,7 +182,7 @@ pub struct DeviceRegion {
 
 /// One partition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartitionInfo {
+pub struct PartitionInfo<'a> {
     /// Name, for reports.
     pub name: Name,
     /// Bytes of memory, a multiple of 4 KiB, mapped from the partition's
@@ -186,7 +195,8 @@ pub struct PartitionInfo {
     /// A word handed to every thread at start (r1), from the description.
     pub argument: u32,
     /// Threads, started in this order at the ELF's entry point.
-    pub threads: Vec<ThreadInfo, MAX_THREADS>,
+    #[serde(borrow)]
+    pub threads: Records<'a, ThreadInfo>,
     /// No windows of its own: its threads run on their callers' time once
     /// they have initialised (until each first blocks).
     pub passive: bool,
@@ -247,11 +257,12 @@ pub struct ThreadInfo {
 
 /// The fixed cyclic schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Schedule {
+pub struct Schedule<'a> {
     /// Length of the major frame in milliseconds; windows sum to it.
     pub major_frame_ms: u32,
     /// The windows, in order.
-    pub windows: Vec<Window, MAX_WINDOWS>,
+    #[serde(borrow)]
+    pub windows: Records<'a, Window>,
     /// End the run after this many milliseconds even if partitions are
     /// still running (0: run until every partition has ended).
     pub stop_after_ms: u32,
@@ -271,7 +282,8 @@ pub struct Window {
 pub enum ImageError {
     /// Too short, or the magic or version is wrong.
     BadHeader,
-    /// The boot-info table does not decode.
+    /// The boot-info table, or a record in one of its sections, does not
+    /// decode.
     BadTable,
     /// A partition's ELF lies outside the image.
     ElfOutOfBounds { partition: usize },
@@ -281,7 +293,7 @@ pub enum ImageError {
 #[derive(Debug)]
 pub struct SystemImage<'a> {
     /// The decoded table.
-    pub info: BootInfo,
+    pub info: BootInfo<'a>,
     bytes: &'a [u8],
 }
 
@@ -293,19 +305,19 @@ impl<'a> SystemImage<'a> {
             return Ok(SystemImage {
                 info: BootInfo {
                     system: Name::new(),
-                    partitions: Vec::new(),
+                    partitions: Records::default(),
                     schedule: Schedule {
                         major_frame_ms: 0,
-                        windows: Vec::new(),
+                        windows: Records::default(),
                         stop_after_ms: 0,
                     },
-                    shared: Vec::new(),
-                    devices: Vec::new(),
+                    shared: Records::default(),
+                    devices: Records::default(),
                     endpoints: 0,
                     notifications: 0,
-                    caps: Vec::new(),
-                    frames: Vec::new(),
-                    irqs: Vec::new(),
+                    caps: Records::default(),
+                    frames: Records::default(),
+                    irqs: Records::default(),
                 },
                 bytes,
             });
@@ -318,21 +330,37 @@ impl<'a> SystemImage<'a> {
         let table = bytes
             .get(12..12usize.checked_add(length).ok_or(ImageError::BadHeader)?)
             .ok_or(ImageError::BadHeader)?;
-        let info: BootInfo = postcard::from_bytes(table).map_err(|_| ImageError::BadTable)?;
+        let info: BootInfo<'a> = postcard::from_bytes(table).map_err(|_| ImageError::BadTable)?;
+        if !info.records_decode() {
+            return Err(ImageError::BadTable);
+        }
         let image = SystemImage { info, bytes };
-        for index in 0..image.info.partitions.len() {
-            image.elf(index)?;
+        for (index, p) in image.info.partitions.iter().enumerate() {
+            image.elf(index, &p)?;
         }
         Ok(image)
     }
 
-    /// The ELF of partition `index`.
-    pub fn elf(&self, index: usize) -> Result<&'a [u8], ImageError> {
+    /// The ELF of partition `p`, number `index`.
+    pub fn elf(&self, index: usize, p: &PartitionInfo<'_>) -> Result<&'a [u8], ImageError> {
         let out = ImageError::ElfOutOfBounds { partition: index };
-        let p = self.info.partitions.get(index).ok_or(out)?;
         let start = p.elf_offset as usize;
         let end = start.checked_add(p.elf_size as usize).ok_or(out)?;
         self.bytes.get(start..end).ok_or(out)
+    }
+}
+
+impl<'a> BootInfo<'a> {
+    /// Whether every record of every section (and of the sections inside
+    /// partitions and shared regions) decodes.
+    pub fn records_decode(&self) -> bool {
+        self.partitions.check(|p| p.threads.check(|_| true))
+            && self.schedule.windows.check(|_| true)
+            && self.shared.check(|r| r.mappings.check(|_| true))
+            && self.devices.check(|_| true)
+            && self.caps.check(|_| true)
+            && self.frames.check(|_| true)
+            && self.irqs.check(|_| true)
     }
 }
 
@@ -340,22 +368,25 @@ impl<'a> SystemImage<'a> {
 /// filled in here) and one ELF per partition, in order.
 #[cfg(feature = "alloc")]
 pub fn build_image(
-    mut info: BootInfo,
+    mut info: BootInfo<'static>,
     elfs: &[alloc::vec::Vec<u8>],
 ) -> Result<alloc::vec::Vec<u8>, postcard::Error> {
-    assert_eq!(info.partitions.len(), elfs.len(), "one ELF per partition");
+    let mut partitions: alloc::vec::Vec<PartitionInfo<'static>> = info.partitions.iter().collect();
+    assert_eq!(partitions.len(), elfs.len(), "one ELF per partition");
     // The table's length depends on the offsets it holds: encode with the
     // final sizes, place, re-encode until the offsets stop moving.
-    for (p, elf) in info.partitions.iter_mut().zip(elfs) {
+    for (p, elf) in partitions.iter_mut().zip(elfs) {
         p.elf_size = elf.len() as u32;
     }
+    info.partitions = Records::encode(&partitions)?;
     let mut table = postcard::to_allocvec(&info)?;
     loop {
         let mut offset = align8(12 + table.len());
-        for (p, elf) in info.partitions.iter_mut().zip(elfs) {
+        for (p, elf) in partitions.iter_mut().zip(elfs) {
             p.elf_offset = offset as u32;
             offset = align8(offset + elf.len());
         }
+        info.partitions = Records::encode(&partitions)?;
         let again = postcard::to_allocvec(&info)?;
         if again.len() == table.len() {
             table = again;
@@ -367,7 +398,7 @@ pub fn build_image(
     image.extend_from_slice(&MAGIC);
     image.extend_from_slice(&(table.len() as u32).to_le_bytes());
     image.extend_from_slice(&table);
-    for (p, elf) in info.partitions.iter().zip(elfs) {
+    for (p, elf) in partitions.iter().zip(elfs) {
         image.resize(p.elf_offset as usize, 0);
         image.extend_from_slice(elf);
     }
@@ -389,7 +420,7 @@ mod tests {
         Name::try_from(s).unwrap()
     }
 
-    fn info() -> BootInfo {
+    fn info() -> BootInfo<'static> {
         let thread = ThreadInfo {
             name: name("main"),
             priority: 1,
@@ -401,7 +432,7 @@ mod tests {
             elf_offset: 0,
             elf_size: 0,
             argument: 7,
-            threads: Vec::from_slice(core::slice::from_ref(&thread)).unwrap(),
+            threads: Records::encode(core::slice::from_ref(&thread)).unwrap(),
             passive: false,
             cap_slots: 16,
             pager: None,
@@ -409,10 +440,10 @@ mod tests {
         };
         BootInfo {
             system: name("test"),
-            partitions: Vec::from_slice(&[partition("a"), partition("b")]).unwrap(),
+            partitions: Records::encode(&[partition("a"), partition("b")]).unwrap(),
             schedule: Schedule {
                 major_frame_ms: 4,
-                windows: Vec::from_slice(&[
+                windows: Records::encode(&[
                     Window {
                         partition: 0,
                         duration_ms: 1,
@@ -425,13 +456,13 @@ mod tests {
                 .unwrap(),
                 stop_after_ms: 0,
             },
-            shared: Vec::new(),
-            devices: Vec::new(),
+            shared: Records::default(),
+            devices: Records::default(),
             endpoints: 0,
             notifications: 0,
-            caps: Vec::new(),
-            frames: Vec::new(),
-            irqs: Vec::new(),
+            caps: Records::default(),
+            frames: Records::default(),
+            irqs: Records::default(),
         }
     }
 
@@ -441,10 +472,56 @@ mod tests {
         let bytes = build_image(info(), &elfs).unwrap();
         let image = SystemImage::parse(&bytes).unwrap();
         assert_eq!(image.info.system, "test");
-        assert_eq!(image.elf(0).unwrap(), &elfs[0][..]);
-        assert_eq!(image.elf(1).unwrap(), &elfs[1][..]);
-        assert_eq!(image.info.partitions[1].elf_offset % 8, 0);
-        assert_eq!(image.info.schedule.windows[1].duration_ms, 3);
+        let partitions: std::vec::Vec<_> = image.info.partitions.iter().collect();
+        assert_eq!(image.elf(0, &partitions[0]).unwrap(), &elfs[0][..]);
+        assert_eq!(image.elf(1, &partitions[1]).unwrap(), &elfs[1][..]);
+        assert_eq!(partitions[1].elf_offset % 8, 0);
+        assert_eq!(partitions[1].threads.get(0).unwrap().name, "main");
+        assert_eq!(image.info.schedule.windows.get(1).unwrap().duration_ms, 3);
+    }
+
+    #[test]
+    fn sizes_come_from_the_description_not_a_compile_time_maximum() {
+        let mut big = info();
+        let one = big.partitions.get(0).unwrap();
+        let threads: std::vec::Vec<_> = (0..16)
+            .map(|t| ThreadInfo {
+                name: name(&std::format!("t{t}")),
+                priority: 1,
+                stack_size: 4096,
+            })
+            .collect();
+        let partitions: std::vec::Vec<_> = (0..64)
+            .map(|_| PartitionInfo {
+                threads: Records::encode(&threads).unwrap(),
+                ..one.clone()
+            })
+            .collect();
+        big.partitions = Records::encode(&partitions).unwrap();
+        let elfs = vec![vec![3u8; 10]; 64];
+        let bytes = build_image(big, &elfs).unwrap();
+        let image = SystemImage::parse(&bytes).unwrap();
+        assert_eq!(image.info.partitions.len(), 64);
+        let total: usize = image.info.partitions.iter().map(|p| p.threads.len()).sum();
+        assert_eq!(total, 1024);
+        let last = image.info.partitions.get(63).unwrap();
+        assert_eq!(last.threads.get(15).unwrap().name, "t15");
+        assert_eq!(image.elf(63, &last).unwrap(), &elfs[63][..]);
+    }
+
+    #[test]
+    fn a_section_whose_records_do_not_decode_is_rejected() {
+        let mut bad = info();
+        // Two windows claimed, the bytes of one.
+        let one = bad.schedule.windows.get(0).unwrap();
+        let encoded = Records::encode(&[one]).unwrap();
+        let claimed = postcard::to_allocvec(&(2u32, encoded.encoded())).unwrap();
+        bad.schedule.windows = postcard::from_bytes(claimed.leak()).unwrap();
+        let bytes = build_image(bad, &[vec![1u8; 3], vec![2u8; 3]]).unwrap();
+        assert_eq!(
+            SystemImage::parse(&bytes).unwrap_err(),
+            ImageError::BadTable
+        );
     }
 
     #[test]

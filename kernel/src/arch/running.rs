@@ -53,9 +53,9 @@ pub enum BootError {
     Space { partition: usize, error: SpaceError },
     /// A partition has no threads.
     NoThreads { partition: usize },
-    /// More threads (described and guest) than the kernel's table of
-    /// thread IDs holds.
-    TooManyThreads,
+    /// A partition has more threads (described, or guest) than a thread
+    /// ID (`kernel_abi::user_layout::thread_id`, one byte) can number.
+    TooManyThreads { partition: usize },
     /// The kernel image does not end inside RAM.
     NoFreeRam,
     /// Capabilities, endpoints or notifications could not be set up.
@@ -71,18 +71,16 @@ struct Running {
     loaded: Option<u8>,
     /// What TPIDRURO holds while each thread runs (by index in the
     /// system's threads): `kernel_abi::user_layout::thread_id` of its index
-    /// in its partition.
-    thread_ids: [u8; MAX_THREADS],
+    /// in its partition. Allocated at boot, one byte per thread.
+    thread_ids: &'static [u8],
 }
 
-/// Most threads in a system: the described ones and guest threads.
-const MAX_THREADS: usize =
-    boot_info::MAX_PARTITIONS * boot_info::MAX_THREADS + boot_info::MAX_GUEST_THREADS;
-
-// Every thread id fits the table's bytes.
-const _: () = assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_THREADS as u32) <= 255);
-const _: () =
-    assert!(kernel_abi::user_layout::thread_id(boot_info::MAX_GUEST_THREADS as u32) <= 255);
+/// The thread ID of the thread with index `index` in its partition, if it
+/// fits the byte the kernel keeps for it.
+fn thread_id_byte(index: usize) -> Option<u8> {
+    let index = u32::try_from(index).ok()?;
+    u8::try_from(kernel_abi::user_layout::thread_id(index)).ok()
+}
 
 /// A cell for kernel state shared between boot and exception handlers.
 struct KernelCell<T>(UnsafeCell<Option<T>>);
@@ -114,8 +112,6 @@ extern "C" {
 pub fn boot() -> Result<(), BootError> {
     let image = SystemImage::parse(SYSTEM_IMAGE).map_err(BootError::Image)?;
     let info = &image.info;
-    let schedule =
-        Schedule::new(&info.schedule, info.partitions.len()).map_err(BootError::Schedule)?;
 
     // SAFETY: only the symbol's address is used.
     let kernel_end_va = unsafe { &__kernel_end as *const u8 as usize };
@@ -138,8 +134,11 @@ pub fn boot() -> Result<(), BootError> {
     );
     let mut ram = BootAllocator::new(free_start..ram_end);
     let mut machine = HardwareMachine;
+    let windows = allocate_default(&mut ram, info.schedule.windows.len())?;
+    let schedule = Schedule::new(&info.schedule, info.partitions.len(), windows)
+        .map_err(BootError::Schedule)?;
 
-    let mut shared_phys = [0usize; boot_info::MAX_SHARED];
+    let shared_phys = allocate_default::<usize>(&mut ram, info.shared.len())?;
     for (slot, region) in shared_phys.iter_mut().zip(&info.shared) {
         *slot = ram
             .allocate(region.size as usize, 4096)
@@ -152,25 +151,29 @@ pub fn boot() -> Result<(), BootError> {
     let thread_count = info
         .partitions
         .iter()
-        .map(|p| p.threads.len() + guest_threads(p))
+        .map(|p| p.threads.len() + guest_threads(&p))
         .sum();
-    if thread_count > MAX_THREADS {
-        return Err(BootError::TooManyThreads);
+    if let Some(partition) = info
+        .partitions
+        .iter()
+        .position(|p| thread_id_byte(p.threads.len().max(guest_threads(&p))).is_none())
+    {
+        return Err(BootError::TooManyThreads { partition });
     }
     let partitions = allocate_array::<Partition>(&mut ram, info.partitions.len())?;
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
-    let mut thread_ids = [0u8; MAX_THREADS];
+    let thread_ids = allocate_default::<u8>(&mut ram, thread_count)?;
     for (index, p) in info.partitions.iter().enumerate() {
         if p.threads.is_empty() {
             return Err(BootError::NoThreads { partition: index });
         }
-        let elf = image.elf(index).map_err(BootError::Image)?;
+        let elf = image.elf(index, &p).map_err(BootError::Image)?;
         let memory = ram
             .allocate(p.memory_size as usize, 4096)
             .map_err(BootError::Memory)?;
         let mut loaded =
-            partition::load(p, elf, memory, &mut machine).map_err(|error| BootError::Load {
+            partition::load(&p, elf, memory, &mut machine).map_err(|error| BootError::Load {
                 partition: index,
                 error,
             })?;
@@ -178,15 +181,21 @@ pub fn boot() -> Result<(), BootError> {
             partition: index,
             error,
         };
-        let mut ipc_buffers = [0usize; boot_info::MAX_THREADS];
-        for (t_index, buffer) in ipc_buffers.iter_mut().enumerate().take(p.threads.len()) {
-            *buffer = ram.allocate(4096, 4096).map_err(BootError::Memory)?;
-            machine.zero_phys(*buffer, 4096);
-            let virt = kernel_abi::syscall::IPC_BUFFERS + t_index as u32 * 4096;
-            let region = Region::ram(virt, 4096, *buffer, Rights::ReadWrite);
-            loaded.space.add(region).map_err(space_error)?;
-        }
-        for (region, &phys) in info.shared.iter().zip(&shared_phys) {
+        // One page per thread, in one run mapped as one region: thread
+        // `t`'s is page `t`.
+        let buffers_size = p.threads.len() * 4096;
+        let ipc_buffers = ram
+            .allocate(buffers_size, 4096)
+            .map_err(BootError::Memory)?;
+        machine.zero_phys(ipc_buffers, buffers_size);
+        let region = Region::ram(
+            kernel_abi::syscall::IPC_BUFFERS,
+            buffers_size as u32,
+            ipc_buffers,
+            Rights::ReadWrite,
+        );
+        loaded.space.add(region).map_err(space_error)?;
+        for (region, &phys) in info.shared.iter().zip(shared_phys.iter()) {
             for map in region
                 .mappings
                 .iter()
@@ -252,20 +261,20 @@ pub fn boot() -> Result<(), BootError> {
                 last_run: None,
             })
         };
-        for (t_index, t) in p.threads.iter().enumerate() {
+        for ((t_index, t), stack_top) in p.threads.iter().enumerate().zip(partition::stack_tops(&p))
+        {
             let start = ThreadStart {
                 entry: loaded.entry,
-                stack_top: loaded.stack_tops[t_index],
+                stack_top,
                 index: t_index as u32,
                 argument: p.argument,
             };
             let mut thread = Thread::new(t.name.clone(), index, t.priority, start);
-            thread.ipc_buffer = ipc_buffers[t_index];
+            thread.ipc_buffer = ipc_buffers + t_index * 4096;
             // SAFETY: as for partitions; `next_thread < thread_count`.
             unsafe { threads.add(next_thread).write(thread) };
-            if let Some(id) = thread_ids.get_mut(next_thread) {
-                *id = kernel_abi::user_layout::thread_id(t_index as u32) as u8;
-            }
+            // Fits: checked against the partition's thread count above.
+            thread_ids[next_thread] = thread_id_byte(t_index).unwrap_or(0);
             next_thread += 1;
         }
         for number in 0..p.guest.map_or(0, |g| g.threads) {
@@ -277,9 +286,7 @@ pub fn boot() -> Result<(), BootError> {
                     .add(next_thread)
                     .write(Thread::guest(name, index, number))
             };
-            if let Some(id) = thread_ids.get_mut(next_thread) {
-                *id = kernel_abi::user_layout::thread_id(u32::from(number)) as u8;
-            }
+            thread_ids[next_thread] = thread_id_byte(usize::from(number)).unwrap_or(0);
             next_thread += 1;
         }
     }
@@ -449,9 +456,11 @@ fn build_objects(
     threads: usize,
 ) -> Result<KernelObjects<'static>, BootError> {
     KernelObjects::check_counts(info).map_err(BootError::Objects)?;
-    let sizes: heapless::Vec<u16, { boot_info::MAX_PARTITIONS }> =
-        info.partitions.iter().map(|p| p.cap_slots).collect();
-    let layout = SpaceLayout::new(&sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
+    let sizes = allocate_default::<u16>(ram, info.partitions.len())?;
+    for (size, p) in sizes.iter_mut().zip(&info.partitions) {
+        *size = p.cap_slots;
+    }
+    let layout = SpaceLayout::new(sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
     let slots = layout.total();
     // The frames of fixed size come first, one after another; the frame
     // that takes the rest of RAM (`boot_info::FRAME_REST`) comes after
@@ -459,8 +468,8 @@ fn build_objects(
     // (see `cap::frame_refs`): from the first fixed frame (or wherever
     // the counters go, with none) to the end of RAM when a rest frame
     // exists.
-    let mut frames = [(0usize, 0u32); boot_info::MAX_FRAMES];
-    for (frame, &size) in frames.iter_mut().zip(&info.frames) {
+    let frames = allocate_default::<(usize, u32)>(ram, info.frames.len())?;
+    for (frame, size) in frames.iter_mut().zip(&info.frames) {
         if size != boot_info::FRAME_REST {
             let base = ram
                 .allocate(size as usize, 4096)
@@ -469,8 +478,7 @@ fn build_objects(
             *frame = (base, size);
         }
     }
-    let frames = &mut frames[..info.frames.len()];
-    let rest = info.frames.iter().position(|&s| s == boot_info::FRAME_REST);
+    let rest = info.frames.iter().position(|s| s == boot_info::FRAME_REST);
     let fixed = || frames.iter().filter(|&&(_, size)| size != 0);
     let frame_base = fixed()
         .map(|&(base, _)| base)
@@ -556,7 +564,7 @@ fn allocate_guest_budgets(
         return Err(BootError::TooManyAddressSpaces);
     }
     let spaces = allocate_default::<GuestSpace>(ram, count)?;
-    let mut budgets = [0u16; boot_info::MAX_PARTITIONS];
+    let mut budgets = [0u16; crate::cap::layout::MAX_LAYOUT_PARTITIONS];
     let mut next = 0;
     for (index, p) in info.partitions.iter().enumerate() {
         let Some(budget) = p.guest else { continue };
@@ -679,3 +687,41 @@ fn build_tables(
     aarch32_cpu::asm::dsb();
     Ok((l1_pa, grant_pa))
 }
+
+// The kernel memory xtask reports for a system (`boot_info::table_bytes`)
+// is computed from these entry sizes: they must be the ones boot
+// allocates.
+const _: () = {
+    use boot_info::table_bytes as cost;
+    assert!(size_of::<Partition>() as u64 == cost::PARTITION_ENTRY);
+    assert!(size_of::<Thread>() as u64 == cost::THREAD_ENTRY);
+    assert!(
+        (size_of::<crate::ipc::endpoint::ThreadIpc>()
+            + 2 * size_of::<crate::ipc::queue::Link>()
+            + size_of::<Option<crate::cap::NotificationId>>()
+            + size_of::<crate::ipc::donation::Loan>()
+            + size_of::<Option<crate::cap::layout::SlotRef>>()) as u64
+            == cost::THREAD_STATE
+    );
+    assert!(
+        (size_of::<crate::cap::space::Slot>()
+            + size_of::<crate::cap::derivation::Node>()
+            + size_of::<Option<crate::cap::mapping::Mapping>>()
+            + size_of::<Option<crate::ipc::ThreadId>>()) as u64
+            == cost::SLOT_ENTRY
+    );
+    assert!(size_of::<crate::ipc::endpoint::Endpoint>() as u64 == cost::ENDPOINT_ENTRY);
+    assert!(size_of::<crate::ipc::notification::Notification>() as u64 == cost::NOTIFICATION_ENTRY);
+    assert!(size_of::<Option<crate::ipc::irq::IrqBinding>>() as u64 == cost::IRQ_LINE_ENTRY);
+    assert!(size_of::<GuestSpace>() as u64 == cost::GUEST_SPACE_ENTRY);
+    assert!(
+        (size_of::<u16>()
+            + size_of::<Option<crate::mm::table_pool::TableUse>>()
+            + crate::mm::L2_ENTRIES * size_of::<u16>()) as u64
+            == cost::GUEST_TABLE_BOOKKEEPING
+    );
+    assert!(size_of::<(u32, usize)>() as u64 == cost::KERNEL_TABLES.window);
+    assert!(size_of::<(usize, u32)>() as u64 == cost::KERNEL_TABLES.frame);
+    assert!((USER_L1_ENTRIES * size_of::<L1Entry>()) as u64 == cost::USER_L1_BYTES);
+    assert!(size_of::<L2Table>() as u64 == cost::L2_TABLE_BYTES);
+};

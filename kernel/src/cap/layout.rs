@@ -5,8 +5,6 @@
 //! The layout is fixed at boot and never changes; it only translates, and
 //! it never yields a number for a slot that does not exist.
 
-use boot_info::MAX_PARTITIONS;
-
 use super::{CapError, CapSlot};
 
 /// A slot of some partition's space.
@@ -32,48 +30,46 @@ impl SlotRef {
 /// one value to spare for "none".
 pub const MAX_TOTAL_SLOTS: usize = u16::MAX as usize;
 
+/// The most partitions a layout numbers: a [`SlotRef`] names its
+/// partition with a byte.
+pub const MAX_LAYOUT_PARTITIONS: usize = u8::MAX as usize + 1;
+
 /// The partitions' shares of the flat slot table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SpaceLayout {
-    /// `ends[p]`: one past partition `p`'s last global number.
-    ends: [u16; MAX_PARTITIONS],
-    partitions: u8,
+pub struct SpaceLayout<'a> {
+    /// `ends[p]`: one past partition `p`'s last global number (memory
+    /// allocated at boot, one entry per partition).
+    ends: &'a [u16],
 }
 
-impl SpaceLayout {
-    /// The layout of spaces with `sizes[p]` slots each; `None` if there
-    /// are more than `MAX_PARTITIONS` or more than [`MAX_TOTAL_SLOTS`]
-    /// slots in all.
-    pub fn new(sizes: &[u16]) -> Option<SpaceLayout> {
-        if sizes.len() > MAX_PARTITIONS {
+impl<'a> SpaceLayout<'a> {
+    /// The layout of spaces with `sizes[p]` slots each, turning `sizes`
+    /// into the layout's table of ends in place; `None` (and `sizes` left
+    /// partly changed) if there are more than [`MAX_LAYOUT_PARTITIONS`]
+    /// or more than [`MAX_TOTAL_SLOTS`] slots in all.
+    pub fn new(sizes: &'a mut [u16]) -> Option<SpaceLayout<'a>> {
+        if sizes.len() > MAX_LAYOUT_PARTITIONS {
             return None;
         }
-        let mut ends = [0; MAX_PARTITIONS];
         let mut end: usize = 0;
-        for (p, &size) in sizes.iter().enumerate() {
-            end += usize::from(size);
+        for size in sizes.iter_mut() {
+            end += usize::from(*size);
             if end > MAX_TOTAL_SLOTS {
                 return None;
             }
-            ends[p] = end as u16;
+            *size = end as u16;
         }
-        Some(SpaceLayout {
-            ends,
-            partitions: sizes.len() as u8,
-        })
+        Some(SpaceLayout { ends: sizes })
     }
 
     /// How many partitions.
     pub fn partitions(&self) -> usize {
-        usize::from(self.partitions)
+        self.ends.len()
     }
 
     /// How many slots in all.
     pub fn total(&self) -> usize {
-        match self.partitions {
-            0 => 0,
-            n => usize::from(self.ends[usize::from(n) - 1]),
-        }
+        self.ends.last().map_or(0, |&end| usize::from(end))
     }
 
     /// The global numbers of partition `partition`'s slots.
@@ -103,7 +99,8 @@ impl SpaceLayout {
 
     /// The slot with global number `index`.
     pub fn slot_ref(&self, index: usize) -> Result<SlotRef, CapError> {
-        let partition = self.ends[..self.partitions()]
+        let partition = self
+            .ends
             .iter()
             .position(|&end| index < usize::from(end))
             .ok_or(CapError::OutOfRange)?;
@@ -114,11 +111,16 @@ impl SpaceLayout {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+
+    fn layout(sizes: &[u16]) -> Option<SpaceLayout<'static>> {
+        SpaceLayout::new(sizes.to_vec().leak())
+    }
 
     #[test]
     fn numbers_translate_both_ways() {
-        let layout = SpaceLayout::new(&[3, 0, 2]).unwrap();
+        let layout = layout(&[3, 0, 2]).unwrap();
         assert_eq!(layout.total(), 5);
         assert_eq!(layout.range(1), Ok(3..3));
         assert_eq!(layout.global(SlotRef::new(2, 1)), Ok(4));
@@ -133,12 +135,9 @@ mod tests {
 
     #[test]
     fn oversized_layouts_are_refused() {
-        assert!(SpaceLayout::new(&[1; MAX_PARTITIONS + 1]).is_none());
-        assert!(SpaceLayout::new(&[u16::MAX, 1]).is_none());
-        assert_eq!(
-            SpaceLayout::new(&[u16::MAX]).unwrap().total(),
-            MAX_TOTAL_SLOTS
-        );
-        assert_eq!(SpaceLayout::new(&[]).unwrap().total(), 0);
+        assert!(layout(&[1; MAX_LAYOUT_PARTITIONS + 1]).is_none());
+        assert!(layout(&[u16::MAX, 1]).is_none());
+        assert_eq!(layout(&[u16::MAX]).unwrap().total(), MAX_TOTAL_SLOTS);
+        assert_eq!(layout(&[]).unwrap().total(), 0);
     }
 }

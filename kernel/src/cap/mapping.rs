@@ -76,7 +76,7 @@ impl Mapping {
 /// Mappings by the slot of the capability they were made through.
 #[derive(Debug)]
 pub struct MappingTable<'a> {
-    layout: SpaceLayout,
+    layout: SpaceLayout<'a>,
     entries: &'a mut [Option<Mapping>],
 }
 
@@ -84,7 +84,7 @@ impl<'a> MappingTable<'a> {
     /// An empty table over `entries`, one per slot of `layout` (`None` if
     /// the count is wrong).
     pub fn new(
-        layout: SpaceLayout,
+        layout: SpaceLayout<'a>,
         entries: &'a mut [Option<Mapping>],
     ) -> Option<MappingTable<'a>> {
         if entries.len() != layout.total() {
@@ -187,8 +187,8 @@ impl<'a> MappingTable<'a> {
 mod tests {
     use super::*;
 
-    fn layout() -> SpaceLayout {
-        SpaceLayout::new(&[2, 2]).unwrap()
+    fn layout() -> SpaceLayout<'static> {
+        SpaceLayout::new([2, 2].to_vec().leak()).unwrap()
     }
 
     #[test]

@@ -32,7 +32,7 @@ use super::{CapError, CapKind, Capability, Rights};
 /// The system's capabilities.
 #[derive(Debug)]
 pub struct CapTable<'a> {
-    layout: SpaceLayout,
+    layout: SpaceLayout<'a>,
     slots: &'a mut [Slot],
     tree: DerivationTree<'a>,
     refs: FrameRefs<'a>,
@@ -43,7 +43,7 @@ impl<'a> CapTable<'a> {
     /// exactly `layout.total()` entries each (`None` otherwise), counting
     /// frame capabilities in `refs`.
     pub fn new(
-        layout: SpaceLayout,
+        layout: SpaceLayout<'a>,
         slots: &'a mut [Slot],
         nodes: &'a mut [Node],
         refs: FrameRefs<'a>,
@@ -61,7 +61,7 @@ impl<'a> CapTable<'a> {
     }
 
     /// How the slots are shared among partitions.
-    pub fn layout(&self) -> &SpaceLayout {
+    pub fn layout(&self) -> &SpaceLayout<'a> {
         &self.layout
     }
 
@@ -335,7 +335,7 @@ mod tests {
     const RWG: Rights = RW.union(Rights::GRANT);
 
     struct Rig {
-        layout: SpaceLayout,
+        layout: SpaceLayout<'static>,
         slots: Vec<Slot>,
         nodes: Vec<Node>,
         mappings: Vec<Option<Mapping>>,
@@ -344,7 +344,7 @@ mod tests {
     impl Rig {
         /// Three partitions of four slots.
         fn new() -> Rig {
-            let layout = SpaceLayout::new(&[4, 4, 4]).unwrap();
+            let layout = SpaceLayout::new([4, 4, 4].to_vec().leak()).unwrap();
             Rig {
                 layout,
                 slots: std::vec![None; 12],
@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn tables_must_match_their_layout() {
-        let layout = SpaceLayout::new(&[2]).unwrap();
+        let layout = SpaceLayout::new([2].to_vec().leak()).unwrap();
         let mut slots = [None; 3];
         let mut nodes = [Node::FREE; 2];
         assert!(CapTable::new(layout, &mut slots, &mut nodes, FrameRefs::empty()).is_none());
@@ -654,7 +654,7 @@ mod properties {
 
         #[test]
         fn derivation_stays_sound_under_random_operations(ops in proptest::collection::vec(op(), 1..80)) {
-            let layout = SpaceLayout::new(&[SLOTS; PARTITIONS as usize]).unwrap();
+            let layout = SpaceLayout::new([SLOTS; PARTITIONS as usize].to_vec().leak()).unwrap();
             let total = layout.total();
             let mut slots = std::vec![None; total];
             let mut nodes = std::vec![Node::FREE; total];

@@ -20,7 +20,7 @@ use super::ThreadId;
 /// Who lent which capability.
 #[derive(Debug)]
 pub struct Lending<'a> {
-    layout: SpaceLayout,
+    layout: SpaceLayout<'a>,
     /// Per calling thread: the slot its lent capability is in.
     by_caller: &'a mut [Option<SlotRef>],
     /// Per slot of the system: the thread that lent what it holds.
@@ -31,7 +31,7 @@ impl<'a> Lending<'a> {
     /// No loans, over `by_caller` (one per thread) and `by_slot` (one per
     /// slot of `layout`); `None` if a length is wrong.
     pub fn new(
-        layout: SpaceLayout,
+        layout: SpaceLayout<'a>,
         by_caller: &'a mut [Option<SlotRef>],
         by_slot: &'a mut [Option<ThreadId>],
     ) -> Option<Lending<'a>> {
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_loan_ends_once_either_way() {
-        let layout = SpaceLayout::new(&[2, 2]).unwrap();
+        let layout = SpaceLayout::new([2, 2].to_vec().leak()).unwrap();
         let (mut callers, mut slots) = ([None; 3], [None; 4]);
         let mut lending = Lending::new(layout, &mut callers, &mut slots).unwrap();
         lending.lend(ThreadId(0), at(1, 1)).unwrap();

@@ -12,7 +12,7 @@
 //! is never on a free list and in use at once, nor handed to another
 //! partition than the one whose budget it is.
 
-use boot_info::MAX_PARTITIONS;
+use crate::cap::layout::MAX_LAYOUT_PARTITIONS as MAX_PARTITIONS;
 
 use super::L2_ENTRIES;
 use crate::cap::SpaceId;

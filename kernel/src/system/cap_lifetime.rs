@@ -360,7 +360,7 @@ impl Storage {
         }
     }
 
-    fn objects(&mut self, layout: SpaceLayout) -> KernelObjects<'_> {
+    fn objects(&mut self, layout: SpaceLayout<'static>) -> KernelObjects<'_> {
         let storage = ObjectStorage {
             slots: &mut self.slots,
             nodes: &mut self.nodes,
@@ -427,26 +427,21 @@ impl World {
 
     /// The system of the description above, started (partition 0 runs).
     fn boot(&mut self, machine: &mut FakeMachine, frame: &mut TrapFrame) -> System<'_> {
-        let layout = SpaceLayout::new(&[SLOTS; PARTITIONS]).expect("layout");
+        let layout = SpaceLayout::new([SLOTS; PARTITIONS].to_vec().leak()).expect("layout");
         let mut objects = self.storage.objects(layout);
         let mut info = super::tests::empty_info();
         info.endpoints = PARTITIONS as u16;
         info.notifications = 1;
-        info.frames.clear();
-        for frame in &FRAMES {
-            info.frames
-                .push(frame.pages * PAGE_SIZE)
-                .expect("frames fit");
-        }
+        info.frames = FRAMES.iter().map(|f| f.pages * PAGE_SIZE).collect();
+        let mut caps = Vec::new();
         let mut push = |partition: usize, slot, object, rights: Rights, badge| {
-            let cap = CapInfo {
+            caps.push(CapInfo {
                 partition: partition as u8,
                 slot,
                 object,
                 rights: rights.bits(),
                 badge,
-            };
-            info.caps.push(cap).expect("boot capabilities fit");
+            });
         };
         for (p, slot, object, rights, badge) in fixed_caps() {
             push(p, slot, object, rights, badge);
@@ -456,6 +451,7 @@ impl World {
                 push(p, slot, CapObjectInfo::Frame(index as u16), rights, 0);
             }
         }
+        info.caps = caps.into_iter().collect();
         let bases: Vec<(usize, u32)> = (0..FRAMES.len())
             .map(|index| (frame_base(index), FRAMES[index].pages * PAGE_SIZE))
             .collect();
@@ -467,20 +463,19 @@ impl World {
                 .grant_guest_caps(p as u8, &GUEST_BUDGET, p as u16, PARTITIONS as u16)
                 .expect("guest capabilities");
         }
-        let mut windows = heapless::Vec::new();
-        for p in 0..PARTITIONS {
-            let window = boot_info::Window {
+        let windows = (0..PARTITIONS)
+            .map(|p| boot_info::Window {
                 partition: p as u8,
                 duration_ms: 1,
-            };
-            windows.push(window).expect("windows fit");
-        }
+            })
+            .collect();
         let schedule = boot_info::Schedule {
             major_frame_ms: PARTITIONS as u32,
             windows,
             stop_after_ms: 0,
         };
-        let schedule = Schedule::new(&schedule, PARTITIONS).expect("schedule");
+        let ends = std::vec![(0, 0); schedule.windows.len()].leak();
+        let schedule = Schedule::new(&schedule, PARTITIONS, ends).expect("schedule");
         let idle = TrapFrame {
             pc: 0xC000_1000,
             spsr: 0x13,

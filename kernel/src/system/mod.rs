@@ -75,7 +75,7 @@ pub struct System<'a> {
     partitions: &'a mut [Partition],
     threads: &'a mut [Thread],
     objects: KernelObjects<'a>,
-    schedule: Schedule,
+    schedule: Schedule<'a>,
     /// The partition whose window the current tick is in (moved on with
     /// the tick by `cursor`, never searched for).
     owner: usize,
@@ -112,7 +112,7 @@ impl<'a> System<'a> {
         partitions: &'a mut [Partition],
         threads: &'a mut [Thread],
         mut objects: KernelObjects<'a>,
-        schedule: Schedule,
+        schedule: Schedule<'a>,
         idle: TrapFrame,
         stop_after_ms: u32,
     ) -> System<'a> {
@@ -583,7 +583,7 @@ pub(crate) mod tests {
         Thread::new(Name::try_from("t").unwrap(), partition, priority, start)
     }
 
-    fn schedule(windows: &[(u8, u32)]) -> Schedule {
+    fn schedule(windows: &[(u8, u32)]) -> Schedule<'static> {
         let info = ScheduleInfo {
             major_frame_ms: windows.iter().map(|w| w.1).sum(),
             windows: windows
@@ -595,7 +595,7 @@ pub(crate) mod tests {
                 .collect(),
             stop_after_ms: 0,
         };
-        Schedule::new(&info, 3).unwrap()
+        Schedule::new(&info, 3, std::vec![(0, 0); info.windows.len()].leak()).unwrap()
     }
 
     fn idle() -> TrapFrame {
@@ -711,17 +711,18 @@ pub(crate) mod tests {
                     .unwrap();
             }
             let mut info = irq_info(irqs);
-            for &(partition, slot, object, rights, badge) in caps {
-                info.caps
-                    .push(boot_info::CapInfo {
+            info.caps = caps
+                .iter()
+                .map(
+                    |&(partition, slot, object, rights, badge)| boot_info::CapInfo {
                         partition,
                         slot,
                         object,
                         rights,
                         badge,
-                    })
-                    .unwrap();
-            }
+                    },
+                )
+                .collect();
             objects.grant_boot_caps(&info, &BOOT_FRAMES).unwrap();
             System::new(
                 &mut self.partitions,
@@ -802,36 +803,35 @@ pub(crate) mod tests {
         }
     }
 
-    fn irq_info(irqs: &[(u32, u16, u32)]) -> boot_info::BootInfo {
+    fn irq_info(irqs: &[(u32, u16, u32)]) -> boot_info::BootInfo<'static> {
         let mut info = empty_info();
-        for &(number, notification, bits) in irqs {
-            info.irqs
-                .push(boot_info::IrqInfo {
-                    number,
-                    notification,
-                    bits,
-                })
-                .unwrap();
-        }
+        info.irqs = irqs
+            .iter()
+            .map(|&(number, notification, bits)| boot_info::IrqInfo {
+                number,
+                notification,
+                bits,
+            })
+            .collect();
         info
     }
 
-    pub(super) fn empty_info() -> boot_info::BootInfo {
+    pub(super) fn empty_info() -> boot_info::BootInfo<'static> {
         boot_info::BootInfo {
             system: Name::new(),
-            partitions: heapless::Vec::new(),
+            partitions: Default::default(),
             schedule: ScheduleInfo {
                 major_frame_ms: 1,
-                windows: heapless::Vec::new(),
+                windows: Default::default(),
                 stop_after_ms: 0,
             },
-            shared: heapless::Vec::new(),
-            devices: heapless::Vec::new(),
+            shared: Default::default(),
+            devices: Default::default(),
             endpoints: 2,
             notifications: 2,
-            caps: heapless::Vec::new(),
-            frames: heapless::Vec::from_slice(&[0x2000, 0x1000]).unwrap(),
-            irqs: heapless::Vec::new(),
+            caps: Default::default(),
+            frames: [0x2000, 0x1000].into_iter().collect(),
+            irqs: Default::default(),
         }
     }
 

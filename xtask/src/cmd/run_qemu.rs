@@ -24,6 +24,11 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     if !built.description.is_empty() {
         eprintln!("system {}: {}", built.name, built.description.trim());
     }
+    eprintln!(
+        "system {}: kernel tables take {} KiB",
+        built.name,
+        built.table_bytes.div_ceil(1024)
+    );
     let mut extra = Vec::new();
     if let Some(bytes) = built.disk_bytes {
         let path = args

@@ -28,6 +28,9 @@ pub struct BuiltSystem {
     pub partitions: Vec<(String, PathBuf)>,
     /// The size of the disk image its `[[disk]]` needs, if it has one.
     pub disk_bytes: Option<u64>,
+    /// Bytes of kernel memory its tables take
+    /// (`boot_info::table_bytes::KERNEL_TABLES`).
+    pub table_bytes: u64,
 }
 
 /// The description file for `name`: a path as given if it names a file,
@@ -127,6 +130,7 @@ pub fn build_system(
         elfs.push(crate::elf::loadable_only(&built, &bytes)?);
         partitions.push((p.name.clone(), kept));
     }
+    let table_bytes = boot_info::table_bytes::KERNEL_TABLES.total(&info);
     let image = boot_info::build_image(info, &elfs).map_err(|e| Error::BuildFailed {
         what: format!("the system image ({e})"),
     })?;
@@ -148,6 +152,7 @@ pub fn build_system(
         kernel,
         partitions,
         disk_bytes,
+        table_bytes,
     })
 }
 

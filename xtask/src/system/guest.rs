@@ -13,7 +13,7 @@ use std::path::Path;
 
 use boot_info::{
     CapInfo, GuestBudget, PartitionInfo, GUEST_L1_BYTES, GUEST_L2_BOOKKEEPING_BYTES,
-    GUEST_L2_BYTES, MAX_ASIDS, MAX_GUEST_THREADS,
+    GUEST_L2_BYTES, MAX_ASIDS, MAX_THREADS,
 };
 
 use super::description::PartitionSection;
@@ -54,8 +54,12 @@ pub fn budget(
     if g.address_spaces == 0 {
         return Err(err(file, at("address_spaces"), "must be greater than 0"));
     }
-    if g.threads == 0 {
-        return Err(err(file, at("threads"), "must be greater than 0"));
+    if g.threads == 0 || usize::from(g.threads) > MAX_THREADS {
+        return Err(err(
+            file,
+            at("threads"),
+            format!("between 1 and {MAX_THREADS}: a thread's ID in its partition is one byte"),
+        ));
     }
     let kib_per_table = GUEST_L2_BYTES / 1024;
     if g.page_table_kib == 0 || !g.page_table_kib.is_multiple_of(kib_per_table) {
@@ -117,7 +121,6 @@ pub fn check_system(
     caps: &[CapInfo],
 ) -> Result<u64, DescriptionError> {
     let mut asids = partitions.len();
-    let mut threads = 0usize;
     let mut tables = 0u32;
     let mut memory = 0u64;
     for (i, p) in partitions.iter().enumerate() {
@@ -146,14 +149,6 @@ pub fn check_system(
                 format!(
                     "the partitions and guest address spaces need {asids} ASIDs, but ARMv7 has {MAX_ASIDS} (8 bits, 0 reserved)"
                 ),
-            ));
-        }
-        threads += usize::from(g.threads);
-        if threads > MAX_GUEST_THREADS {
-            return Err(err(
-                file,
-                format!("partition[{i}].guest.threads"),
-                format!("at most {MAX_GUEST_THREADS} guest threads in a system"),
             ));
         }
         tables += u32::from(g.page_tables);
@@ -205,7 +200,7 @@ memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 "#;
 
-    fn check(text: &str) -> Result<BootInfo, DescriptionError> {
+    fn check(text: &str) -> Result<BootInfo<'static>, DescriptionError> {
         let file = Path::new("systems/guest.toml");
         let d = parse(file, text)?;
         let crates: BTreeSet<String> = ["guest-counter".to_string()].into();
@@ -226,7 +221,7 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
     fn a_budget_takes_the_last_slots_by_default() {
         let info = check(GOOD).unwrap();
         assert_eq!(
-            info.partitions[0].guest,
+            info.partitions.get(0).unwrap().guest,
             Some(GuestBudget {
                 address_spaces: 4,
                 threads: 8,
@@ -234,14 +229,14 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
                 first_slot: 52,
             })
         );
-        assert_eq!(info.partitions[1].guest, None);
+        assert_eq!(info.partitions.get(1).unwrap().guest, None);
         let placed = check(&GOOD.replacen(
             BUDGET,
             "guest = { address_spaces = 4, threads = 8, page_table_kib = 32, first_slot = 8 }",
             1,
         ))
         .unwrap();
-        let budget = placed.partitions[0].guest.unwrap();
+        let budget = placed.partitions.get(0).unwrap().guest.unwrap();
         assert_eq!((budget.space_slot(3), budget.thread_slot(0)), (11, 12));
         assert_eq!(budget.end_slot(), 20);
     }
@@ -259,7 +254,7 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
             "threads = 8,",
             "threads = 0,",
             &field("threads"),
-            "greater than 0",
+            "between 1 and",
         );
         rejected(
             "page_table_kib = 32",
@@ -306,7 +301,7 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
             1,
         );
         let info = check(&with_frame).unwrap();
-        assert_eq!(info.caps[1].rights, 0b1001);
+        assert_eq!(info.caps.get(1).unwrap().rights, 0b1001);
         rejected(
             "rights = [\"read\", \"write\"]",
             "rights = [\"read\", \"execute\"]",
@@ -344,8 +339,9 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
         let error = both(127, 127, 1).unwrap_err();
         assert_eq!(error.field, "partition[1].guest.address_spaces");
         assert!(error.reason.contains("need 256 ASIDs"), "{error}");
-        let error = both(1, 1, 33).unwrap_err();
-        assert_eq!(error.field, "partition[1].guest.threads");
-        assert!(error.reason.contains("at most 64 guest threads"), "{error}");
+        assert!(both(1, 1, 254).is_ok(), "254 guest threads in each budget");
+        let error = both(1, 1, 255).unwrap_err();
+        assert_eq!(error.field, "partition[0].guest.threads");
+        assert!(error.reason.contains("between 1 and 254"), "{error}");
     }
 }

@@ -15,8 +15,7 @@ use std::path::{Path, PathBuf};
 
 use boot_info::{
     BootInfo, CapInfo, CapObjectInfo, DeviceRegion, Name, PartitionInfo, Schedule, SharedMapping,
-    SharedRegion, ThreadInfo, Window, MAX_CAPS, MAX_DEVICES, MAX_NAME, MAX_PARTITIONS, MAX_SHARED,
-    MAX_THREADS, MAX_WINDOWS,
+    SharedRegion, ThreadInfo, Window, MAX_NAME, MAX_PARTITIONS, MAX_THREADS,
 };
 use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE, USER_TOP};
 use platform::Board;
@@ -124,16 +123,19 @@ pub fn validate(
     d: &Description,
     board: &Board,
     crates: &BTreeSet<String>,
-) -> Result<BootInfo, DescriptionError> {
+) -> Result<BootInfo<'static>, DescriptionError> {
     let c = Checker { file };
     let system = c.name("(file name)", system_name)?;
     if d.partitions.is_empty() {
         return Err(c.err("partition", "a system needs at least one partition"));
     }
     if d.partitions.len() > MAX_PARTITIONS {
-        return Err(c.err("partition", format!("at most {MAX_PARTITIONS} partitions")));
+        return Err(c.err(
+            "partition",
+            format!("at most {MAX_PARTITIONS} partitions: each needs an ASID of its own, and ARMv7 has {MAX_PARTITIONS}"),
+        ));
     }
-    let mut partitions = heapless::Vec::new();
+    let mut partitions = Vec::new();
     let mut names = BTreeSet::new();
     let mut total_memory: u64 = 0;
     for (i, p) in d.partitions.iter().enumerate() {
@@ -161,10 +163,10 @@ pub fn validate(
         if p.threads.is_empty() || p.threads.len() > MAX_THREADS {
             return Err(c.err(
                 at("threads"),
-                format!("between 1 and {MAX_THREADS} threads"),
+                format!("between 1 and {MAX_THREADS} threads: a thread's ID in its partition is one byte"),
             ));
         }
-        let mut threads = heapless::Vec::new();
+        let mut threads = Vec::new();
         let mut thread_names = BTreeSet::new();
         let mut stacks: u64 = 0;
         for (t, thread) in p.threads.iter().enumerate() {
@@ -178,7 +180,7 @@ pub fn validate(
             }
             let stack_size = c.pages(&at_t("stack_kib"), thread.stack_kib)?;
             stacks += u64::from(stack_size + PAGE_SIZE);
-            let _ = threads.push(ThreadInfo {
+            threads.push(ThreadInfo {
                 name,
                 priority: thread.priority,
                 stack_size,
@@ -197,13 +199,13 @@ pub fn validate(
         if p.cap_slots == 0 || p.cap_slots > 256 {
             return Err(c.err(at("cap_slots"), "between 1 and 256 slots"));
         }
-        let _ = partitions.push(PartitionInfo {
+        partitions.push(PartitionInfo {
             name,
             memory_size: memory,
             elf_offset: 0,
             elf_size: 0,
             argument: p.argument,
-            threads,
+            threads: threads.into_iter().collect(),
             passive: p.passive,
             cap_slots: p.cap_slots,
             pager: p.pager,
@@ -273,13 +275,13 @@ pub fn validate(
     }
     Ok(BootInfo {
         system,
-        partitions,
+        partitions: partitions.into_iter().collect(),
         schedule,
-        shared,
-        devices,
+        shared: shared.into_iter().collect(),
+        devices: devices.into_iter().collect(),
         endpoints: d.endpoints.len() as u16,
         notifications: d.notifications.len() as u16,
-        caps,
+        caps: caps.into_iter().collect(),
         frames: d
             .frames
             .iter()
@@ -288,17 +290,14 @@ pub fn validate(
                 FrameSize::Rest => boot_info::FRAME_REST,
             })
             .collect(),
-        irqs: irqs(&c, d)?,
+        irqs: irqs(&c, d)?.into_iter().collect(),
     })
 }
 
 /// Checks `[[irq]]`: shared peripheral interrupts the kernel does not use,
 /// each bound once, to a known notification, with some bits.
-fn irqs(
-    c: &Checker<'_>,
-    d: &Description,
-) -> Result<heapless::Vec<boot_info::IrqInfo, { boot_info::MAX_IRQS }>, DescriptionError> {
-    let mut out = heapless::Vec::new();
+fn irqs(c: &Checker<'_>, d: &Description) -> Result<Vec<boot_info::IrqInfo>, DescriptionError> {
+    let mut out = Vec::new();
     for (i, irq) in d.irqs.iter().enumerate() {
         let at = |field: &str| format!("irq[{i}].{field}");
         if !(32..1020).contains(&irq.number) {
@@ -330,23 +329,14 @@ fn irqs(
             number: irq.number,
             notification: notification as u16,
             bits: irq.bits,
-        })
-        .map_err(|_| {
-            c.err(
-                "irq",
-                format!("at most {} interrupt lines", boot_info::MAX_IRQS),
-            )
-        })?;
+        });
     }
     Ok(out)
 }
 
 /// Checks `[[endpoint]]`/`[[notification]]` names and every partition's
 /// `caps`.
-fn caps(
-    c: &Checker<'_>,
-    d: &Description,
-) -> Result<heapless::Vec<CapInfo, MAX_CAPS>, DescriptionError> {
+fn caps(c: &Checker<'_>, d: &Description) -> Result<Vec<CapInfo>, DescriptionError> {
     let names = |kind: &str, objects: &[NamedObject]| -> Result<(), DescriptionError> {
         let mut seen = BTreeSet::new();
         for (i, o) in objects.iter().enumerate() {
@@ -361,7 +351,10 @@ fn caps(
         if objects.len() > boot_info::MAX_ENDPOINTS {
             return Err(c.err(
                 kind,
-                format!("at most {} of them", boot_info::MAX_ENDPOINTS),
+                format!(
+                    "at most {} of them: their identifiers are 16 bits",
+                    boot_info::MAX_ENDPOINTS
+                ),
             ));
         }
         Ok(())
@@ -395,7 +388,13 @@ fn caps(
         }
     }
     if d.frames.len() > boot_info::MAX_FRAMES {
-        return Err(c.err("frame", format!("at most {} frames", boot_info::MAX_FRAMES)));
+        return Err(c.err(
+            "frame",
+            format!(
+                "at most {} frames: a capability names its frame with 16 bits",
+                boot_info::MAX_FRAMES
+            ),
+        ));
     }
     let index_of = |objects: &[NamedObject], name: &str| {
         objects
@@ -403,7 +402,7 @@ fn caps(
             .position(|o| o.name == name)
             .map(|i| i as u16)
     };
-    let mut out = heapless::Vec::new();
+    let mut out = Vec::new();
     for (p_index, p) in d.partitions.iter().enumerate() {
         let mut slots = BTreeSet::new();
         for (k, cap) in p.caps.iter().enumerate() {
@@ -477,30 +476,21 @@ fn caps(
                 object,
                 rights,
                 badge: cap.badge,
-            })
-            .map_err(|_| {
-                c.err(
-                    at("slot"),
-                    format!("at most {MAX_CAPS} capabilities in a system"),
-                )
-            })?;
+            });
         }
     }
     Ok(out)
 }
 
-fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule, DescriptionError> {
+fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule<'static>, DescriptionError> {
     let s = &d.schedule;
     if s.major_frame_ms == 0 {
         return Err(c.err("schedule.major_frame_ms", "must be greater than 0"));
     }
-    if s.windows.is_empty() || s.windows.len() > MAX_WINDOWS {
-        return Err(c.err(
-            "schedule.windows",
-            format!("between 1 and {MAX_WINDOWS} windows"),
-        ));
+    if s.windows.is_empty() {
+        return Err(c.err("schedule.windows", "at least one window"));
     }
-    let mut windows = heapless::Vec::new();
+    let mut windows = Vec::new();
     let mut total: u64 = 0;
     for (i, w) in s.windows.iter().enumerate() {
         let partition =
@@ -512,7 +502,7 @@ fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule, DescriptionErr
             ));
         }
         total += u64::from(w.duration_ms);
-        let _ = windows.push(Window {
+        windows.push(Window {
             partition,
             duration_ms: w.duration_ms,
         });
@@ -554,7 +544,7 @@ fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule, DescriptionErr
     }
     Ok(Schedule {
         major_frame_ms: s.major_frame_ms,
-        windows,
+        windows: windows.into_iter().collect(),
         stop_after_ms: d.system.stop_after_ms,
     })
 }
@@ -647,14 +637,8 @@ fn shared(
     d: &Description,
     total: &mut u64,
     taken: &mut Vec<Taken>,
-) -> Result<heapless::Vec<SharedRegion, MAX_SHARED>, DescriptionError> {
-    if d.shared.len() > MAX_SHARED {
-        return Err(c.err(
-            "shared_memory",
-            format!("at most {MAX_SHARED} shared regions"),
-        ));
-    }
-    let mut out = heapless::Vec::new();
+) -> Result<Vec<SharedRegion<'static>>, DescriptionError> {
+    let mut out = Vec::new();
     let mut names = BTreeSet::new();
     for (i, s) in d.shared.iter().enumerate() {
         let at = |field: &str| format!("shared_memory[{i}].{field}");
@@ -670,7 +654,7 @@ fn shared(
         if s.map.is_empty() {
             return Err(c.err(at("map"), "a shared region must be mapped somewhere"));
         }
-        let mut mappings = heapless::Vec::new();
+        let mut mappings = Vec::new();
         for (m, map) in s.map.iter().enumerate() {
             let field = format!("shared_memory[{i}].map[{m}]");
             let partition = c.partition_index(&format!("{field}.partition"), &map.partition, d)?;
@@ -685,16 +669,16 @@ fn shared(
             }
             let what = format!("shared region `{}`", s.name);
             check_mapping(c, &field, d, taken, partition, map.address, size, what)?;
-            let _ = mappings.push(SharedMapping {
+            mappings.push(SharedMapping {
                 partition,
                 address: map.address,
                 writable: map.access == Access::ReadWrite,
             });
         }
-        let _ = out.push(SharedRegion {
+        out.push(SharedRegion {
             name,
             size,
-            mappings,
+            mappings: mappings.into_iter().collect(),
         });
     }
     Ok(out)
@@ -705,11 +689,8 @@ fn devices(
     d: &Description,
     board: &Board,
     taken: &mut Vec<Taken>,
-) -> Result<heapless::Vec<DeviceRegion, MAX_DEVICES>, DescriptionError> {
-    if d.devices.len() > MAX_DEVICES {
-        return Err(c.err("device", format!("at most {MAX_DEVICES} device regions")));
-    }
-    let mut out = heapless::Vec::new();
+) -> Result<Vec<DeviceRegion>, DescriptionError> {
+    let mut out = Vec::new();
     let mut names = BTreeSet::new();
     for (i, dev) in d.devices.iter().enumerate() {
         let at = |field: &str| format!("device[{i}].{field}");
@@ -744,7 +725,7 @@ fn devices(
             size,
             what,
         )?;
-        let _ = out.push(DeviceRegion {
+        out.push(DeviceRegion {
             name,
             partition,
             physical: dev.physical,
@@ -821,7 +802,7 @@ caps = [
         ["guest-counter".to_string()].into_iter().collect()
     }
 
-    fn check(text: &str) -> Result<BootInfo, DescriptionError> {
+    fn check(text: &str) -> Result<BootInfo<'static>, DescriptionError> {
         let file = Path::new("systems/test.toml");
         let d = parse(file, text)?;
         validate(file, "test", &d, &VEXPRESS_A9, &crates())
@@ -842,11 +823,20 @@ caps = [
         let info = check(GOOD).unwrap();
         assert_eq!(info.system, "test");
         assert_eq!(info.partitions.len(), 3);
-        assert_eq!(info.partitions[0].memory_size, 64 * 1024);
-        assert_eq!(info.partitions[0].argument, 7);
-        assert_eq!(info.partitions[0].threads[1].stack_size, 4096);
+        assert_eq!(info.partitions.get(0).unwrap().memory_size, 64 * 1024);
+        assert_eq!(info.partitions.get(0).unwrap().argument, 7);
         assert_eq!(
-            info.schedule.windows[1],
+            info.partitions
+                .get(0)
+                .unwrap()
+                .threads
+                .get(1)
+                .unwrap()
+                .stack_size,
+            4096
+        );
+        assert_eq!(
+            info.schedule.windows.get(1).unwrap(),
             Window {
                 partition: 1,
                 duration_ms: 3
@@ -854,20 +844,23 @@ caps = [
         );
         assert_eq!(info.schedule.stop_after_ms, 500);
         assert_eq!(
-            info.shared[0].mappings[1],
+            info.shared.get(0).unwrap().mappings.get(1).unwrap(),
             SharedMapping {
                 partition: 1,
                 address: 0x2000_0000,
                 writable: false
             }
         );
-        assert_eq!(info.devices[0].physical, 0x1000_a000);
+        assert_eq!(info.devices.get(0).unwrap().physical, 0x1000_a000);
         assert_eq!((info.endpoints, info.notifications), (1, 1));
-        assert!(info.partitions[2].passive);
+        assert!(info.partitions.get(2).unwrap().passive);
         assert_eq!(info.caps.len(), 2);
-        assert_eq!(info.caps[0].object, CapObjectInfo::Endpoint(0));
-        assert_eq!(info.caps[1].object, CapObjectInfo::Notification(0));
-        assert_eq!(info.caps[1].rights, 0b11);
+        assert_eq!(info.caps.get(0).unwrap().object, CapObjectInfo::Endpoint(0));
+        assert_eq!(
+            info.caps.get(1).unwrap().object,
+            CapObjectInfo::Notification(0)
+        );
+        assert_eq!(info.caps.get(1).unwrap().rights, 0b11);
     }
 
     #[test]
@@ -970,6 +963,40 @@ caps = [
             error.to_string().starts_with("systems/test.toml: line "),
             "{error}"
         );
+    }
+
+    /// `GOOD` with `extra` more passive partitions of `threads` threads.
+    fn with_partitions(extra: usize, threads: usize) -> String {
+        let thread = |t: usize| format!("{{ name = \"t{t}\", priority = 1, stack_kib = 4 }}");
+        let threads: Vec<String> = (0..threads).map(thread).collect();
+        let mut text = GOOD.to_string();
+        for p in 0..extra {
+            text += &format!(
+                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nmemory_kib = {}\npassive = true\nthreads = [{}]\n",
+                (threads.len() as u32 + 2) * 8,
+                threads.join(", ")
+            );
+        }
+        text
+    }
+
+    #[test]
+    fn sizes_are_limited_only_by_asids_and_thread_ids() {
+        let many = check(&with_partitions(MAX_PARTITIONS - 3, 1)).unwrap();
+        assert_eq!(many.partitions.len(), MAX_PARTITIONS);
+        let error = check(&with_partitions(MAX_PARTITIONS - 2, 1)).unwrap_err();
+        assert_eq!(error.file, Path::new("systems/test.toml"));
+        assert_eq!(error.field, "partition");
+        assert!(error.reason.contains("needs an ASID"), "{error}");
+
+        let threads = check(&with_partitions(1, MAX_THREADS)).unwrap();
+        assert_eq!(
+            threads.partitions.get(3).unwrap().threads.len(),
+            MAX_THREADS
+        );
+        let error = check(&with_partitions(1, MAX_THREADS + 1)).unwrap_err();
+        assert_eq!(error.field, "partition[3].threads");
+        assert!(error.reason.contains("one byte"), "{error}");
     }
 
     #[test]
@@ -1098,7 +1125,10 @@ argument"#,
             |name: &str, size: &str| format!("\n[[frame]]\nname = \"{name}\"\nsize_kib = {size}\n");
         let text = format!("{GOOD}{}{}", frame("small", "8"), frame("pool", "\"rest\""));
         let info = check(&text).unwrap();
-        assert_eq!(info.frames.as_slice(), &[8 * 1024, boot_info::FRAME_REST]);
+        assert_eq!(
+            info.frames.iter().collect::<Vec<_>>(),
+            [8 * 1024, boot_info::FRAME_REST]
+        );
 
         let two = format!("{text}{}", frame("again", "\"rest\""));
         let error = check(&two).unwrap_err();
