@@ -1,13 +1,14 @@
 //! The interim "software MMU": the page tables of the guest's processes,
 //! kept by the guest kernel in a map instead of in hardware.
 //!
-//! Until the kernel gives guests AddressSpace objects (issue 12), a guest
-//! process cannot run isolated on the CPU; its workload runs inside the
-//! guest kernel and reaches its memory only through [`SoftMmu::translate`]
-//! — a miss there is a page fault the [`Vm`](guest_mm::Vm) handles, just
-//! as exception IPC will deliver it. This type implements guest-mm's
-//! [`AddressSpaceOps`], the seam: the kernel AddressSpace adapter of
-//! issue 12 implements the same trait, and nothing else changes.
+//! Programs run as processes in the kernel's address spaces
+//! (`kernel_spaces`); the workloads that are not programs yet (the phased
+//! program and the file reader, which need files served to processes) run
+//! inside the guest kernel and reach their memory only through
+//! [`SoftMmu::translate`] — a miss there is a page fault the
+//! [`Vm`](guest_mm::Vm) handles, as exception IPC delivers it to
+//! processes. Both implement guest-mm's [`AddressSpaceOps`]; this one goes
+//! when the last workload becomes a program.
 //!
 //! It must follow the trait's protocol strictly — never map over a
 //! mapping, never keep a mapping after `unmap` — and it refuses (rather
