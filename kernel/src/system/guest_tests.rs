@@ -880,7 +880,6 @@ fn a_guest_kernel_that_exits_takes_its_processes_with_it() {
     assert_eq!(g.system.partitions()[0].state, PartitionState::Finished);
     assert_eq!(g.state(0), ThreadState::Stopped);
     assert_eq!(g.page(0, 0x40_0000), None);
-    let _ = B_ENDPOINT;
 }
 
 #[test]

@@ -333,7 +333,13 @@ pub fn serve_all(
             ended += 1;
             if ended == running {
                 // The last one: suspend it directly, so no reply is owed.
-                let _ = thread(k).suspend();
+                if let Err(error) = thread(k).suspend() {
+                    defmt::warn!(
+                        "guest thread {=u16}: suspend refused ({=u32})",
+                        k,
+                        error as u32
+                    );
+                }
                 break;
             }
         }

@@ -12,9 +12,7 @@ mod fake;
 use std::cell::RefCell;
 
 use fake::{store, FakeTransport, SharedStore};
-use guest_mm::{
-    Cleancache, FileId, FileStore, Frontswap, FrontswapError, Page, ProcessId, PAGE_SIZE,
-};
+use guest_mm::{Cleancache, FileId, FileStore, Frontswap, FrontswapError, Page, PAGE_SIZE};
 use guest_os_kernel::config::{FilePlan, GuestPlan, HogPlan, PhasedPlan, PHASE_SCHEDULE};
 use guest_os_kernel::guest::{self, Workload};
 use guest_os_kernel::no_swap::NoSwapDevice;
@@ -446,6 +444,5 @@ proptest! {
         if hog_pages > frames {
             prop_assert!(run.report.outs_to_tmem > 0);
         }
-        let _ = ProcessId(0);
     }
 }
