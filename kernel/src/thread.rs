@@ -107,6 +107,9 @@ pub struct ThreadStart {
     pub index: u32,
     /// `r1`: the partition's argument.
     pub argument: u32,
+    /// `r2`, `r3`: address and length of the partition's configuration
+    /// bytes (`kernel_abi::user_layout`).
+    pub config: (u32, u32),
 }
 
 impl Thread {
@@ -120,6 +123,8 @@ impl Thread {
         };
         context.r[0] = start.index;
         context.r[1] = start.argument;
+        context.r[2] = start.config.0;
+        context.r[3] = start.config.1;
         Thread {
             name,
             partition,
@@ -147,6 +152,7 @@ impl Thread {
             stack_top: 0,
             index: 0,
             argument: 0,
+            config: (0, 0),
         };
         Thread {
             state: ThreadState::Suspended,

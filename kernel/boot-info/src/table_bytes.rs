@@ -124,6 +124,7 @@ mod tests {
             elf_offset: 0,
             elf_size: 0,
             argument: 0,
+            config: &[],
             threads: std::vec![thread; threads].into_iter().collect(),
             passive: false,
             cap_slots: 16,

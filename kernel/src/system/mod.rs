@@ -579,6 +579,7 @@ pub(crate) mod tests {
             stack_top: 0x20_0000,
             index: 0,
             argument: 0,
+            config: (0, 0),
         };
         Thread::new(Name::try_from("t").unwrap(), partition, priority, start)
     }
