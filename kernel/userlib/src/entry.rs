@@ -1,7 +1,8 @@
 //! `_start`: where every thread begins. The kernel has set `sp`, `r0` (the
-//! thread's index) and `r1` (the partition's argument); this calls the
-//! partition's entry (named by [`entry!`](crate::entry)) and ends the thread
-//! when it returns.
+//! thread's index), `r1` (the partition's argument) and `r2`/`r3` (its
+//! configuration's address and length); this records the configuration
+//! for [`config`](crate::config::config), calls the partition's entry
+//! (named by [`entry!`](crate::entry)) and ends the thread when it returns.
 
 core::arch::global_asm!(
     r#"
@@ -21,7 +22,8 @@ extern "C" {
 }
 
 #[no_mangle]
-extern "C" fn __userlib_start(thread: u32, argument: u32) -> ! {
+extern "C" fn __userlib_start(thread: u32, argument: u32, config: u32, config_len: u32) -> ! {
+    crate::config::record(config, config_len);
     // SAFETY: `entry!` defines `__partition_main` with this signature.
     unsafe { __partition_main(thread, argument) };
     crate::syscall::thread_exit()

@@ -11,6 +11,7 @@
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod config;
 pub mod guest;
 pub mod ipc;
 pub mod message;
@@ -33,6 +34,7 @@ mod panic;
 #[cfg(target_os = "none")]
 pub mod thread;
 
+pub use config::{config, ConfigError};
 pub use kernel_abi::syscall::SyscallError;
 #[cfg(target_os = "none")]
 pub use lock::waits as lock_waits;
