@@ -9,7 +9,7 @@
 use tmem_client::{Cleancache, CleancacheStats, ObjectId, PoolId, Transport};
 
 use crate::pattern::{self, Use};
-use crate::plan::Plan;
+use guest_tmem_workload::plan::Plan;
 use crate::tally::Tally;
 
 /// The shared pool's UUID (the system description authorises it).

@@ -8,7 +8,7 @@
 use tmem_client::{Frontswap, FrontswapStats, Transport};
 
 use crate::pattern::{self, Use};
-use crate::plan::Plan;
+use guest_tmem_workload::plan::Plan;
 use crate::tally::Tally;
 
 /// The swap type (one swap device).

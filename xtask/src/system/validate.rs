@@ -205,6 +205,7 @@ pub fn validate(
             elf_offset: 0,
             elf_size: 0,
             argument: p.argument,
+            config: super::config::bytes(file, i, p)?.leak(),
             threads: threads.into_iter().collect(),
             passive: p.passive,
             cap_slots: p.cap_slots,
