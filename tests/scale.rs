@@ -48,7 +48,7 @@ fn describe() -> PathBuf {
     for g in 0..GROUPS {
         writeln!(
             text,
-            "[[partition]]\nname = \"server-{g}\"\ncrate = \"test-ipc-echo\"\nmemory_kib = 64\npassive = true\n\
+            "[[partition]]\nname = \"server-{g}\"\ncrate = \"test-ipc-echo\"\nconfig = {{ role = \"echo\" }}\nmemory_kib = 64\npassive = true\n\
              threads = [{{ name = \"main\", priority = 10, stack_kib = 8 }}]\n\
              caps = [{{ slot = 0, endpoint = \"echo-{g}\", rights = [\"read\"] }}]\n"
         )
@@ -57,7 +57,7 @@ fn describe() -> PathBuf {
             let badge = c + 1;
             writeln!(
                 text,
-                "[[partition]]\nname = \"client-{g}-{c}\"\ncrate = \"test-ipc-client\"\nmemory_kib = 64\nargument = 1\n\
+                "[[partition]]\nname = \"client-{g}-{c}\"\ncrate = \"test-ipc-client\"\nmemory_kib = 64\nconfig = {{ role = \"ping-pong\" }}\n\
                  threads = [{{ name = \"main\", priority = 1, stack_kib = 8 }}, {{ name = \"doorbell\", priority = 2, stack_kib = 4 }}]\n\
                  caps = [\n    {{ slot = 0, endpoint = \"echo-{g}\", rights = [\"write\"], badge = {badge} }},\n    \
                  {{ slot = 1, notification = \"doorbell-{g}\", rights = [\"read\", \"write\"] }},\n    \

@@ -42,6 +42,38 @@ const DECLARED: &[Declared] = &[
         krate: "tmem-monitor",
         encode: encode::<tmem_monitor::plan::MonitorPlan>,
     },
+    Declared {
+        krate: "guest-counter",
+        encode: encode::<guest_counter::config::Config>,
+    },
+    Declared {
+        krate: "test-fault-injector",
+        encode: encode::<test_fault_injector::config::Config>,
+    },
+    Declared {
+        krate: "test-guest-kernel",
+        encode: encode::<test_guest_kernel::config::Config>,
+    },
+    Declared {
+        krate: "test-hostile",
+        encode: encode::<test_hostile::config::Config>,
+    },
+    Declared {
+        krate: "test-ipc-client",
+        encode: encode::<test_ipc_client::config::Config>,
+    },
+    Declared {
+        krate: "test-ipc-echo",
+        encode: encode::<test_ipc_echo::config::Config>,
+    },
+    Declared {
+        krate: "test-lock-hammer",
+        encode: encode::<test_lock_hammer::config::Config>,
+    },
+    Declared {
+        krate: "test-tmem-prober",
+        encode: encode::<test_tmem_prober::config::Config>,
+    },
 ];
 
 /// What is wrong with a table, and where in it.
@@ -149,7 +181,7 @@ windows = [{{ partition = "other", duration_ms = 1 }}, {{ partition = "guest", d
 
 [[partition]]
 name = "other"
-crate = "test-ipc-echo"
+crate = "test-syscall-prober"
 memory_kib = 64
 threads = [{{ name = "main", priority = 1, stack_kib = 4 }}]
 
@@ -258,10 +290,10 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
 
     #[test]
     fn a_crate_without_a_configuration_type_takes_none() {
-        assert_eq!(check("test-ipc-echo", "argument = 3").unwrap(), Vec::<u8>::new());
-        let message = error("test-ipc-echo", "config = { rounds = 3 }");
+        assert_eq!(check("test-syscall-prober", "").unwrap(), Vec::<u8>::new());
+        let message = error("test-syscall-prober", "config = { rounds = 3 }");
         assert!(
-            message.starts_with("systems/example.toml: partition[1] (guest).config: crate `test-ipc-echo` declares no configuration"),
+            message.starts_with("systems/example.toml: partition[1] (guest).config: crate `test-syscall-prober` declares no configuration"),
             "{message}"
         );
     }

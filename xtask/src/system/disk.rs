@@ -238,6 +238,7 @@ caps = [
 [[partition]]
 name = "a"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 caps = [{ slot = 0, endpoint = "block", rights = ["write", "grant"], badge = 1 }]

@@ -213,6 +213,7 @@ caps = [
 [[partition]]
 name = "a"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 1 }]
@@ -220,6 +221,7 @@ caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 1 }]
 [[partition]]
 name = "b"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 2 }]
