@@ -74,6 +74,14 @@ const DECLARED: &[Declared] = &[
         krate: "test-tmem-prober",
         encode: encode::<test_tmem_prober::config::Config>,
     },
+    Declared {
+        krate: "test-fuzzer",
+        encode: encode::<test_fuzzer::Plan>,
+    },
+    Declared {
+        krate: "test-victim",
+        encode: encode::<test_victim::Plan>,
+    },
 ];
 
 /// What is wrong with a table, and where in it.
