@@ -70,25 +70,29 @@ pub struct Traffic {
 pub const MODEL_SYSTEM: &str = "bench-block-model";
 
 /// `systems/bench-block-model.toml` rewritten for every device model but
-/// `none`: its `model` and its prober's argument (`8 | model << 8`), written
+/// `none`: its `[[disk]]` `model` and its prober's `config` model, written
 /// under `target/bench/`. Returns the files.
 pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
     use block_protocol::model::{DeviceModel, MODELS};
     let template_path = resolve(MODEL_SYSTEM);
     let template =
         std::fs::read_to_string(&template_path).map_err(|e| Error::io(&template_path, e))?;
-    let argument = |model: DeviceModel| format!("argument = {}\n", 8 | (model as u32) << 8);
-    let (model_line, argument_line) = (
-        format!("model = \"{}\"\n", DeviceModel::SdA1.name()),
-        argument(DeviceModel::SdA1),
-    );
-    if !template.contains(&model_line) || !template.contains(&argument_line) {
+    let model_line = |model: DeviceModel| format!("model = \"{}\"\n", model.name());
+    let config_line = |model: DeviceModel| {
+        format!(
+            "config = {{ role = \"model-bench\", model = \"{}\" }}\n",
+            model.name()
+        )
+    };
+    let (model_template, config_template) =
+        (model_line(DeviceModel::SdA1), config_line(DeviceModel::SdA1));
+    if !template.contains(&model_template) || !template.contains(&config_template) {
         return Err(Error::BuildFailed {
             what: format!(
                 "{}: expected `{}` and `{}`",
                 template_path.display(),
-                model_line.trim(),
-                argument_line.trim()
+                model_template.trim(),
+                config_template.trim()
             ),
         });
     }
@@ -97,8 +101,8 @@ pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for model in MODELS.into_iter().filter(|&m| m != DeviceModel::None) {
         let text = template
-            .replace(&model_line, &format!("model = \"{}\"\n", model.name()))
-            .replace(&argument_line, &argument(model));
+            .replace(&model_template, &model_line(model))
+            .replace(&config_template, &config_line(model));
         // System names are at most 24 bytes: `block-MODEL`.
         let file = dir.join(format!("block-{}.toml", model.name()));
         std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
@@ -438,9 +442,14 @@ mod tests {
                 .iter()
                 .find(|p| p.name == "prober")
                 .unwrap();
+            let table = toml::Value::Table(prober.config.clone().unwrap());
+            let prober_config: test_block_prober::config::Config = table.try_into().unwrap();
             assert_eq!(
-                prober.argument,
-                8 | (config.model as u32) << 8,
+                (prober_config.role, prober_config.model),
+                (
+                    test_block_prober::config::Role::ModelBench,
+                    Some(config.model)
+                ),
                 "{}",
                 file.display()
             );

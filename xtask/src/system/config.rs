@@ -82,6 +82,10 @@ const DECLARED: &[Declared] = &[
         krate: "test-victim",
         encode: encode::<test_victim::Plan>,
     },
+    Declared {
+        krate: "test-block-prober",
+        encode: encode::<test_block_prober::config::Config>,
+    },
 ];
 
 /// What is wrong with a table, and where in it.
