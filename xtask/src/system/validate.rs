@@ -268,8 +268,10 @@ pub fn validate(
             ));
         }
     }
-    if let Some((server, argument)) = super::tmem::server_argument(file, d)? {
-        partitions[server].argument = argument;
+    if let Some((server, config)) = super::tmem::server_config(file, d)? {
+        let bytes = postcard::to_allocvec(&config)
+            .map_err(|e| c.err("tmem", format!("the server's configuration does not encode: {e}")))?;
+        partitions[server].config = bytes.leak();
     }
     if let Some(disk) = super::disk::check(file, d)? {
         partitions[disk.server].argument = disk.argument;
