@@ -436,7 +436,7 @@ mod tests {
             let plan = crate::system::disk::check(&file, &description)
                 .unwrap()
                 .unwrap();
-            let config = block_protocol::Config::decode(plan.argument).unwrap();
+            let config = plan.config;
             let prober = description
                 .partitions
                 .iter()
@@ -474,7 +474,7 @@ mod tests {
                 .unwrap()
                 .unwrap();
             assert_eq!(
-                block_protocol::Config::decode(plan.argument).unwrap().model,
+                plan.config.model,
                 block_protocol::model::DeviceModel::MicroSd2010
             );
             let guest = description

@@ -274,7 +274,10 @@ pub fn validate(
         partitions[server].config = bytes.leak();
     }
     if let Some(disk) = super::disk::check(file, d)? {
-        partitions[disk.server].argument = disk.argument;
+        let bytes = postcard::to_allocvec(&disk.config).map_err(|e| {
+            c.err("disk", format!("the server's configuration does not encode: {e}"))
+        })?;
+        partitions[disk.server].config = bytes.leak();
     }
     Ok(BootInfo {
         system,
