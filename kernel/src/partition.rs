@@ -198,7 +198,6 @@ pub(crate) mod tests {
             memory_size,
             elf_offset: 0,
             elf_size: 0,
-            argument: 0,
             config: &[],
             threads: stacks
                 .iter()

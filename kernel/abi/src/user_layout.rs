@@ -15,8 +15,7 @@
 //! ```
 //!
 //! A thread starts at the ELF entry point with `r0` = its index in the
-//! partition, `r1` = the partition's argument from the system description,
-//! `r2` and `r3` = the address and length of the partition's configuration
+//! partition, `r1` = 0 (reserved), `r2` and `r3` = the address and length of the partition's configuration
 //! (the postcard encoding of the `config` the description gives it, which
 //! xtask checked against the type its crate declares; length 0: none) and
 //! `sp` at the top of its own stack. The configuration bytes are at the

@@ -192,8 +192,6 @@ pub struct PartitionInfo<'a> {
     pub elf_offset: u32,
     /// Length of its ELF.
     pub elf_size: u32,
-    /// A word handed to every thread at start (r1), from the description.
-    pub argument: u32,
     /// The partition's typed configuration: the postcard encoding of the
     /// configuration type its crate declares, checked by xtask against
     /// the description's `config` (empty: none). The kernel copies it to
@@ -438,8 +436,7 @@ mod tests {
             memory_size: 64 * 1024,
             elf_offset: 0,
             elf_size: 0,
-            argument: 7,
-            config: &[],
+            config: &[7],
             threads: Records::encode(core::slice::from_ref(&thread)).unwrap(),
             passive: false,
             cap_slots: 16,
@@ -501,7 +498,7 @@ mod tests {
         let back: std::vec::Vec<_> = image.info.partitions.iter().collect();
         assert_eq!(back[0].config, &[1, 2, 3, 0, 255]);
         assert_eq!(back[1].config, long);
-        assert_eq!(back[1].argument, 7, "the fields around it are intact");
+        assert_eq!(back[1].memory_size, 64 * 1024, "the fields around it are intact");
         assert_eq!(image.elf(1, &back[1]).unwrap(), &[2u8; 3]);
     }
 

@@ -123,7 +123,6 @@ mod tests {
             memory_size: 64 * 1024,
             elf_offset: 0,
             elf_size: 0,
-            argument: 0,
             config: &[],
             threads: std::vec![thread; threads].into_iter().collect(),
             passive: false,

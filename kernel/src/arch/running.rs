@@ -268,7 +268,6 @@ pub fn boot() -> Result<(), BootError> {
                 // Thread 0's configuration sits at the top of its stack.
                 stack_top: stack_top.min(loaded.config),
                 index: t_index as u32,
-                argument: p.argument,
                 config: (loaded.config, p.config.len() as u32),
             };
             let mut thread = Thread::new(t.name.clone(), index, t.priority, start);

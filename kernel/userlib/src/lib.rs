@@ -42,10 +42,9 @@ pub use lock::waits as lock_waits;
 /// How a thread was started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Start {
-    /// The thread's index in its partition (0 is the first).
+    /// The thread's index in its partition (0 is the first). The
+    /// partition's settings are its typed configuration: [`config()`].
     pub thread: u32,
-    /// The partition's argument from the system description.
-    pub argument: u32,
 }
 
 /// Names the partition's entry function, `fn(Start)`. Every thread starts
@@ -61,9 +60,9 @@ macro_rules! entry {
     };
     ($main:path, heap_kib = $kib:expr) => {
         #[no_mangle]
-        extern "C" fn __partition_main(thread: u32, argument: u32) {
+        extern "C" fn __partition_main(thread: u32) {
             let main: fn($crate::Start) = $main;
-            main($crate::Start { thread, argument });
+            main($crate::Start { thread });
         }
         $crate::__heap_arena!($kib * 1024);
     };

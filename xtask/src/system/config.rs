@@ -8,9 +8,9 @@
 //! type — an unknown field, a wrong type or a missing field is an error
 //! naming the file, the partition and the field — and postcard-encodes it
 //! into the partition's boot-info record; the partition decodes it with
-//! `userlib::config`. A `config` on a crate with no row, a crate with a row
-//! but no `config`, and an `argument` word on a crate with a row are
-//! rejected. This module checks and encodes only; it never builds.
+//! `userlib::config`. A `config` on a crate with no row and a crate with a
+//! row but no `config` are rejected. (The tmem and block servers' configs
+//! come from `[tmem]` and `[[disk]]` instead: `system::tmem`, `system::disk`.) This module checks and encodes only; it never builds.
 
 use std::path::Path;
 
@@ -117,7 +117,7 @@ pub fn declared(krate: &str) -> bool {
 }
 
 /// Partition `i`'s configuration bytes (empty when its crate takes none),
-/// or why its `config` (or `argument`) is wrong. Its threads' stacks must
+/// or why its `config` is wrong. Its threads' stacks must
 /// already be checked: the bytes may take at most half of thread 0's.
 pub fn bytes(file: &Path, i: usize, p: &PartitionSection) -> Result<Vec<u8>, DescriptionError> {
     let err = |field: &str, reason: String| DescriptionError {
@@ -138,15 +138,6 @@ pub fn bytes(file: &Path, i: usize, p: &PartitionSection) -> Result<Vec<u8>, Des
             )),
         };
     };
-    if p.argument != 0 {
-        return Err(err(
-            "argument",
-            format!(
-                "crate `{}` takes a typed `config`, not an argument word; remove `argument`",
-                p.krate
-            ),
-        ));
-    }
     let Some(table) = &p.config else {
         return Err(err(
             "config",
@@ -311,15 +302,11 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
     }
 
     #[test]
-    fn a_configured_crate_takes_no_argument_word() {
-        let message = error(
-            "guest-os-kernel",
-            "argument = 0x2810_0306\nconfig = { guest = 1 }",
-        );
-        assert!(
-            message.starts_with("systems/example.toml: partition[1] (guest).argument: "),
-            "{message}"
-        );
+    fn there_is_no_argument_word_any_more() {
+        let file = Path::new(FILE);
+        let text = description("guest-os-kernel", "argument = 0x2810_0306\nconfig = { guest = 1 }");
+        let error = parse(file, &text).unwrap_err();
+        assert!(error.reason.contains("unknown field `argument`"), "{error}");
     }
 
     #[test]

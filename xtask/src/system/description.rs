@@ -313,10 +313,6 @@ pub struct PartitionSection {
     pub krate: String,
     /// Memory for its ELF and stacks.
     pub memory_kib: u32,
-    /// A word every thread receives at start (`r1`), for crates that
-    /// declare no typed configuration.
-    #[serde(default)]
-    pub argument: u32,
     /// Its typed configuration (`config = { ... }` or
     /// `[partition.config]`): named fields checked against the type its
     /// crate declares (`system::config`).

@@ -2,7 +2,7 @@
 //! of the description (and the server's capability layout,
 //! `block_server::layout`) and turned into the server's
 //! `block_protocol::Config`, its typed configuration (the description
-//! gives the server no `config` or `argument` of its own); and the size of
+//! gives the server no `config` of its own); and the size of
 //! the disk image it needs.
 //!
 //! Client `k` is the `k`-th region, and must reach the server through a
@@ -61,12 +61,6 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         )
     })?;
     let p = &d.partitions[server];
-    if p.argument != 0 {
-        return Err(err(
-            format!("partition[{server}].argument"),
-            "the block server's configuration comes from [[disk]]; remove it".into(),
-        ));
-    }
     if p.config.is_some() {
         return Err(err(
             format!("partition[{server}].config"),

@@ -2,7 +2,7 @@
 //! the description (and the server's capability layout,
 //! `tmem_server::layout`) and turned into the server's own
 //! `ServerConfig`: its typed configuration (the description gives the
-//! server no `config` or `argument` of its own).
+//! server no `config` of its own).
 //!
 //! Client `k` is the `k`-th entry, and must reach the server through a
 //! capability to the server's service endpoint (its slot 0) badged `k`. (A
@@ -41,12 +41,6 @@ pub fn server_config(
             format!("no partition `{}`", tmem.server),
         )
     })?;
-    if d.partitions[server].argument != 0 {
-        return Err(err(
-            format!("partition[{server}].argument"),
-            "the tmem server's configuration comes from [tmem]; remove it".into(),
-        ));
-    }
     if d.partitions[server].config.is_some() {
         return Err(err(
             format!("partition[{server}].config"),
@@ -327,11 +321,6 @@ clients = [
         let fixed_with_flips = flip("64").replace("size_kib = \"rest\"", "size_kib = 64");
         let error = run(&format!("{fixed_with_flips}{TMEM}")).unwrap_err();
         assert_eq!(error.field, "partition[0].caps", "{}", error.reason);
-        let argued = BASE.replace("passive = true", "passive = true\nargument = 3");
-        assert_eq!(
-            run(&format!("{argued}{TMEM}")).unwrap_err().field,
-            "partition[0].argument"
-        );
         let configured = BASE.replace("passive = true", "passive = true\nconfig = { clients = 2 }");
         assert_eq!(
             run(&format!("{configured}{TMEM}")).unwrap_err().field,

@@ -204,7 +204,6 @@ pub fn validate(
             memory_size: memory,
             elf_offset: 0,
             elf_size: 0,
-            argument: p.argument,
             config: super::config::bytes(file, i, p)?.leak(),
             threads: threads.into_iter().collect(),
             passive: p.passive,
