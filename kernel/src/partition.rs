@@ -279,7 +279,12 @@ pub(crate) mod tests {
         assert_eq!(&m.memory[at + 5..0x10_000], &[0, 0, 0], "the rest zeroed");
         let read = crate::mm::user_space::Use::Read;
         assert!(loaded.space.check_buffer(loaded.config, 5, read, 1).is_ok());
-        let none = load(&info(0x10_000, &[0x2000]), &two_segment_elf(), 0x6100_0000, &mut m);
+        let none = load(
+            &info(0x10_000, &[0x2000]),
+            &two_segment_elf(),
+            0x6100_0000,
+            &mut m,
+        );
         assert_eq!(none.unwrap().config, top, "no config: thread 0's stack top");
     }
 

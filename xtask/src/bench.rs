@@ -84,8 +84,10 @@ pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
             model.name()
         )
     };
-    let (model_template, config_template) =
-        (model_line(DeviceModel::SdA1), config_line(DeviceModel::SdA1));
+    let (model_template, config_template) = (
+        model_line(DeviceModel::SdA1),
+        config_line(DeviceModel::SdA1),
+    );
     if !template.contains(&model_template) || !template.contains(&config_template) {
         return Err(Error::BuildFailed {
             what: format!(
@@ -497,7 +499,12 @@ mod tests {
             }
             // Only the mode differs between the variants.
             assert_eq!(
-                (plan.guest, plan.sd_swap, plan.bench, plan.hog.map(|h| h.pages)),
+                (
+                    plan.guest,
+                    plan.sd_swap,
+                    plan.bench,
+                    plan.hog.map(|h| h.pages)
+                ),
                 (1, true, true, Some(96)),
                 "{}",
                 file.display()

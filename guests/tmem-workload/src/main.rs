@@ -30,9 +30,9 @@ mod partition {
     use tmem_client::{ClientCaps, Connection, Slot};
     use userlib::Start;
 
-    use guest_tmem_workload::plan::Plan;
     use crate::tally::Tally;
     use crate::{cache, swap};
+    use guest_tmem_workload::plan::Plan;
 
     userlib::entry!(main);
 

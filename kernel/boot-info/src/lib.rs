@@ -498,7 +498,11 @@ mod tests {
         let back: std::vec::Vec<_> = image.info.partitions.iter().collect();
         assert_eq!(back[0].config, &[1, 2, 3, 0, 255]);
         assert_eq!(back[1].config, long);
-        assert_eq!(back[1].memory_size, 64 * 1024, "the fields around it are intact");
+        assert_eq!(
+            back[1].memory_size,
+            64 * 1024,
+            "the fields around it are intact"
+        );
         assert_eq!(image.elf(1, &back[1]).unwrap(), &[2u8; 3]);
     }
 

@@ -161,7 +161,10 @@ pub fn bytes(file: &Path, i: usize, p: &PartitionSection) -> Result<Vec<u8>, Des
 /// Why `len` bytes of configuration do not fit `p`, if they do not: the
 /// kernel puts them at the top of thread 0's stack and takes at most half.
 fn too_large(len: usize, p: &PartitionSection) -> Option<String> {
-    let room = p.threads.first().map_or(0, |t| t.stack_kib as usize * 1024 / 2);
+    let room = p
+        .threads
+        .first()
+        .map_or(0, |t| t.stack_kib as usize * 1024 / 2);
     (len > room).then(|| {
         format!("encodes to {len} bytes; at most half of thread 0's stack ({room} bytes) holds it")
     })
@@ -222,7 +225,10 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
         assert!(plan.sd_swap && !plan.bench && !plan.processes);
         assert_eq!(plan.hog.map(|h| (h.pages, h.passes)), Some((96, 1)));
         let phased = plan.phased.unwrap();
-        assert_eq!((phased.step_pages, &phased.schedule[..]), (6, &[1, 2, 3, 2, 1][..]));
+        assert_eq!(
+            (phased.step_pages, &phased.schedule[..]),
+            (6, &[1, 2, 3, 2, 1][..])
+        );
         assert_eq!(plan.files, None);
     }
 
@@ -260,26 +266,37 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
             r#"config = { mode = "copy", client = 2, swap_pages = "five", cache_pages = 20 }"#,
         );
         assert!(
-            message.starts_with("systems/example.toml: partition[1] (guest).config.swap_pages: invalid type"),
+            message.starts_with(
+                "systems/example.toml: partition[1] (guest).config.swap_pages: invalid type"
+            ),
             "{message}"
         );
         let mode = error(
             "guest-tmem-workload",
             r#"config = { mode = "flip", client = 2, swap_pages = 1, cache_pages = 1 }"#,
         );
-        assert!(mode.contains("(guest).config.mode: unknown variant `flip`"), "{mode}");
+        assert!(
+            mode.contains("(guest).config.mode: unknown variant `flip`"),
+            "{mode}"
+        );
     }
 
     #[test]
     fn a_missing_field_and_a_too_long_list_are_refused() {
         let message = error("tmem-monitor", "config = { watch = [1], server = 0 }");
-        assert!(message.contains("partition[1] (guest).config: missing field `clients`"), "{message}");
+        assert!(
+            message.contains("partition[1] (guest).config: missing field `clients`"),
+            "{message}"
+        );
         let long = format!(
             "config = {{ guest = 1, phased = {{ step_pages = 1, schedule = [{}] }} }}",
             vec!["1"; guest_os_config::MAX_PHASES + 1].join(", ")
         );
         let message = error("guest-os-kernel", &long);
-        assert!(message.contains("(guest).config.phased.schedule: "), "{message}");
+        assert!(
+            message.contains("(guest).config.phased.schedule: "),
+            "{message}"
+        );
     }
 
     #[test]
@@ -304,7 +321,10 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
     #[test]
     fn there_is_no_argument_word_any_more() {
         let file = Path::new(FILE);
-        let text = description("guest-os-kernel", "argument = 0x2810_0306\nconfig = { guest = 1 }");
+        let text = description(
+            "guest-os-kernel",
+            "argument = 0x2810_0306\nconfig = { guest = 1 }",
+        );
         let error = parse(file, &text).unwrap_err();
         assert!(error.reason.contains("unknown field `argument`"), "{error}");
     }
@@ -316,6 +336,9 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
         let p = &d.partitions[1];
         assert_eq!(too_large(4096, p), None, "8 KiB stack: 4 KiB fit");
         let reason = too_large(4097, p).unwrap();
-        assert!(reason.contains("4097 bytes") && reason.contains("(4096 bytes)"), "{reason}");
+        assert!(
+            reason.contains("4097 bytes") && reason.contains("(4096 bytes)"),
+            "{reason}"
+        );
     }
 }

@@ -181,8 +181,8 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         }
         clients.push((mode, region.size_mib));
     }
-    let config = Config::new(model, &clients)
-        .map_err(|e| err("disk[0].regions".into(), e.to_string()))?;
+    let config =
+        Config::new(model, &clients).map_err(|e| err("disk[0].regions".into(), e.to_string()))?;
     let total: u64 = clients.iter().map(|&(_, mib)| u64::from(mib)).sum();
     Ok(Some(DiskPlan {
         server,

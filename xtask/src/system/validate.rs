@@ -268,13 +268,20 @@ pub fn validate(
         }
     }
     if let Some((server, config)) = super::tmem::server_config(file, d)? {
-        let bytes = postcard::to_allocvec(&config)
-            .map_err(|e| c.err("tmem", format!("the server's configuration does not encode: {e}")))?;
+        let bytes = postcard::to_allocvec(&config).map_err(|e| {
+            c.err(
+                "tmem",
+                format!("the server's configuration does not encode: {e}"),
+            )
+        })?;
         partitions[server].config = bytes.leak();
     }
     if let Some(disk) = super::disk::check(file, d)? {
         let bytes = postcard::to_allocvec(&disk.config).map_err(|e| {
-            c.err("disk", format!("the server's configuration does not encode: {e}"))
+            c.err(
+                "disk",
+                format!("the server's configuration does not encode: {e}"),
+            )
         })?;
         partitions[disk.server].config = bytes.leak();
     }

@@ -181,9 +181,15 @@ mod tests {
         };
         assert_eq!(with(None, false).swap_series(), "none");
         assert_eq!(with(None, true).swap_series(), "sd_only");
-        assert_eq!(with(Some(ExchangeMode::GrantMap), true).swap_series(), "grant_map");
+        assert_eq!(
+            with(Some(ExchangeMode::GrantMap), true).swap_series(),
+            "grant_map"
+        );
         assert_eq!(with(None, true).tmem_name(), "off");
         assert_eq!(with(Some(ExchangeMode::Copy), false).tmem_name(), "copy");
-        assert_eq!(with(Some(ExchangeMode::Transfer), false).swap_series(), "transfer");
+        assert_eq!(
+            with(Some(ExchangeMode::Transfer), false).swap_series(),
+            "transfer"
+        );
     }
 }

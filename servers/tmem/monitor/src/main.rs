@@ -24,13 +24,13 @@ mod partition {
     use heapless::String;
     use kernel_abi::syscall::SyscallError;
     use tmem_client::ControlClient;
+    use tmem_monitor::plan::MonitorPlan;
     use tmem_protocol::{
         ClientId, ControlRequest, ControlResponse, ExchangeMode, OpStats, StatsScope,
     };
     use tmem_server::layout::WINDOWS;
     use tmem_server::MAX_CLIENTS;
     use userlib::ipc::PartitionControl;
-    use tmem_monitor::plan::MonitorPlan;
     use userlib::Start;
 
     userlib::entry!(main);

@@ -59,7 +59,10 @@ impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ConfigError::MemberIsNotAClient { client } => {
-                write!(f, "client {client} may join the shared pool but is no client")
+                write!(
+                    f,
+                    "client {client} may join the shared pool but is no client"
+                )
             }
             ConfigError::MembersWithoutPool => f.write_str("pool members but no shared pool"),
             ConfigError::NoClients => f.write_str("no clients"),
@@ -214,7 +217,8 @@ mod tests {
     #[test]
     fn only_members_join_the_shared_pool() {
         use tmem_store::{PoolFlags, Store, TmemError, VecFrames};
-        let config = ServerConfig::new(modes(&[(1, Copy), (2, Copy), (3, Copy)]), 0b011, 7).unwrap();
+        let config =
+            ServerConfig::new(modes(&[(1, Copy), (2, Copy), (3, Copy)]), 0b011, 7).unwrap();
         let mut store = Store::new(config.store_config(16), VecFrames::new(8)).unwrap();
         let uuid = PoolUuid(7);
         assert!(store

@@ -26,10 +26,10 @@
 #[cfg(target_os = "none")]
 mod partition {
     use block_client::{BlockDevice, BlockError, ExchangeMode};
-    use block_protocol::Status;
-    use userlib::syscall::clock_us;
     use block_protocol::DeviceModel;
+    use block_protocol::Status;
     use test_block_prober::config::{Config, Role};
+    use userlib::syscall::clock_us;
     use userlib::Start;
 
     const BUFFER: u32 = 0x7F00_0000;
@@ -50,7 +50,9 @@ mod partition {
             (Role::Ticker, _) => return ticker(),
             (Role::Bench, _) => return bench(),
             (Role::ModelBench, Some(model)) => return model_bench(model),
-            (Role::ModelBench, None) => return defmt::error!("prober: model-bench without a model"),
+            (Role::ModelBench, None) => {
+                return defmt::error!("prober: model-bench without a model")
+            }
             _ => {}
         }
         let mut device = match BlockDevice::new(mode, 0, 1, BUFFER) {

@@ -46,11 +46,11 @@ mod partition {
     use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::{Syscall, SyscallError};
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_guest_kernel::config::{Config, Role};
     use userlib::guest::{
         AddressSpace, Exception, ExceptionMessage, GuestThread, MapRights, Registers, Resume,
     };
     use userlib::ipc::{cap_copy, cap_revoke, Endpoint, Frame, Grant, IpcBuffer, Message};
-    use test_guest_kernel::config::{Config, Role};
     use userlib::{syscall, Start};
 
     use crate::elf::Elf;

@@ -29,9 +29,9 @@ mod partition {
     use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::{Syscall, SyscallError};
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_hostile::config::{Config, Role};
     use userlib::ipc::{cap_copy, cap_delete, cap_revoke, raw_call, Endpoint, Frame, Grant};
     use userlib::syscall::clock_read_into;
-    use test_hostile::config::{Config, Role};
     use userlib::Start;
 
     userlib::entry!(main);

@@ -34,8 +34,8 @@ mod partition {
     use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::SyscallError;
     use kernel_abi::user_layout::GRANT_WINDOW;
-    use userlib::ipc::{cap_revoke, Endpoint, Frame, Grant, Notification, PartitionControl};
     use test_ipc_client::config::{Config, Role};
+    use userlib::ipc::{cap_revoke, Endpoint, Frame, Grant, Notification, PartitionControl};
     use userlib::{syscall, Start};
 
     const SERVER: Endpoint = Endpoint(0);

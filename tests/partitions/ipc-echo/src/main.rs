@@ -26,8 +26,8 @@
 #[cfg(target_os = "none")]
 mod partition {
     use kernel_abi::user_layout::GRANT_WINDOW;
-    use userlib::ipc::{Endpoint, Frame, Message};
     use test_ipc_echo::config::{Config, Role};
+    use userlib::ipc::{Endpoint, Frame, Message};
     use userlib::Start;
 
     /// First word of a request that makes the server fault.

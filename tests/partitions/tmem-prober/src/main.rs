@@ -36,11 +36,11 @@ mod partition {
 
     use kernel_abi::cap::Rights;
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_tmem_prober::config::{Config, Probe};
     use tmem_client::ops::{flush_page, get, new_pool, put};
     use tmem_client::{ClientCaps, Connection, ExchangeMode, Slot, Transport};
     use tmem_protocol::{Handle, ObjectId, PoolFlags, PoolId, Reply};
     use userlib::ipc::{cap_copy, cap_delete, Endpoint, Frame};
-    use test_tmem_prober::config::{Config, Probe};
     use userlib::Start;
 
     userlib::entry!(main);
