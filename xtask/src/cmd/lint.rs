@@ -76,6 +76,7 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-ipc-client",
     "test-ipc-echo",
     "test-lock-hammer",
+    "test-scale-idle",
     "test-uart-driver",
     "test-tmem-prober",
     "test-fuzzer",
