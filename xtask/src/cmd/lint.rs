@@ -77,6 +77,7 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-ipc-echo",
     "test-lock-hammer",
     "test-scale-idle",
+    "test-scale-ring",
     "test-uart-driver",
     "test-tmem-prober",
     "test-fuzzer",
