@@ -11,7 +11,8 @@
 //!
 //! Argument `1 | threads << 8 | watched << 16`, the closer: with the
 //! PartitionControl capability in slot 1 it waits (yielding) until
-//! partition `watched` has finished, then sends one message on the
+//! partition `watched` has ended (finished, or stopped by a fault, so
+//! that a failed measurement still ends the run), then sends one message on the
 //! endpoint in slot 0 for each of the `threads` idle threads (each takes
 //! one and ends), and ends.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -23,8 +24,9 @@ mod partition {
 
     const IDLE: Endpoint = Endpoint(0);
     const CONTROL: PartitionControl = PartitionControl(1);
-    /// `PartitionStatus::state` of a partition whose threads all ended.
-    const FINISHED: u32 = 1;
+    /// `PartitionStatus::state` of a partition still running (1 is
+    /// finished, 2 stopped).
+    const RUNNING: u32 = 0;
 
     userlib::entry!(main);
 
@@ -45,7 +47,7 @@ mod partition {
     fn close(threads: u32, watched: u32) {
         loop {
             match CONTROL.status(watched) {
-                Ok(status) if status.state == FINISHED => break,
+                Ok(status) if status.state != RUNNING => break,
                 Ok(_) => syscall::yield_now(),
                 Err(error) => return defmt::error!("closer: status failed: {=str}", error.name()),
             }
@@ -56,7 +58,7 @@ mod partition {
             }
         }
         defmt::info!(
-            "closer: partition {=u32} finished, {=u32} idle threads released",
+            "closer: partition {=u32} ended, {=u32} idle threads released",
             watched,
             threads
         );
