@@ -380,6 +380,23 @@ mod tests {
     }
 
     #[test]
+    fn a_space_holds_as_many_regions_as_its_room_and_removal_frees_one() {
+        let room = std::boxed::Box::leak(vec![Region::default(); 2].into_boxed_slice());
+        let mut s = UserSpace::with_room(room);
+        let r = |virt| Region::ram(virt, 0x1000, 0x6200_0000, Rights::Read);
+        s.add(r(0x10_0000)).unwrap();
+        s.add(r(0x20_0000)).unwrap();
+        assert_eq!(s.add(r(0x30_0000)), Err(SpaceError::TooManyRegions));
+        assert_eq!(s.regions(), [r(0x10_0000), r(0x20_0000)]);
+        // Grant-window pages take no room of the list.
+        s.add(r(kernel_abi::user_layout::GRANT_WINDOW)).unwrap();
+        assert_eq!(s.remove(0x10_0000), Some(r(0x10_0000)));
+        s.add(r(0x30_0000)).unwrap();
+        assert_eq!(s.regions(), [r(0x20_0000), r(0x30_0000)]);
+        assert_eq!(s.all().count(), 3);
+    }
+
+    #[test]
     fn rejects_bad_and_overlapping_regions() {
         let mut s = space();
         let r = |virt, size| Region::ram(virt, size, 0x6200_0000, Rights::Read);
