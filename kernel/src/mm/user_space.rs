@@ -18,6 +18,7 @@ use super::{L2_ENTRIES, SECTION_SIZE};
 
 // The loader takes as many image segments as boot reserves room for.
 const _: () = assert!(crate::elf::MAX_SEGMENTS == boot_info::MAX_IMAGE_SEGMENTS);
+
 /// First-level entries of a TTBR0 table with TTBCR.N = 1 (2 GiB).
 pub const USER_L1_ENTRIES: usize = 2048;
 
@@ -36,10 +37,6 @@ pub enum Rights {
     /// Read and write (data, stacks).
     ReadWrite,
 }
-
-/// Room for regions a host test's space has ([`UserSpace::new`]).
-#[cfg(test)]
-pub const TEST_ROOM: usize = 16;
 
 impl Rights {
     const fn attributes(self) -> Attributes {
@@ -181,6 +178,10 @@ impl PartialEq for UserSpace {
 }
 
 impl Eq for UserSpace {}
+
+/// Room for regions a host test's space has ([`UserSpace::new`]).
+#[cfg(test)]
+pub const TEST_ROOM: usize = 16;
 
 /// Host tests' spaces: room for [`TEST_ROOM`] regions, leaked.
 #[cfg(test)]
