@@ -24,7 +24,7 @@ pub enum PartitionState {
 }
 
 /// A partition.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Partition {
     /// Name, for reports.
     pub name: Name,
@@ -75,7 +75,7 @@ pub enum LoadError {
 }
 
 /// What loading produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Loaded {
     /// The mappings.
     pub space: UserSpace,
@@ -105,11 +105,14 @@ pub fn stack_tops<'a>(info: &PartitionInfo<'a>) -> impl Iterator<Item = u32> + '
 /// bytes, all of which is zeroed first) and lays out its stacks: thread 0's
 /// at the top of the memory, each next one below a one-page guard gap.
 /// The partition's configuration bytes go at the top of thread 0's stack,
-/// 8-byte aligned, and may take at most half of it.
+/// 8-byte aligned, and may take at most half of it. `space` is the
+/// partition's empty address space, with room for its regions
+/// ([`boot_info::space_regions`]).
 pub fn load(
     info: &PartitionInfo,
     elf_bytes: &[u8],
     phys: usize,
+    mut space: UserSpace,
     machine: &mut impl Machine,
 ) -> Result<Loaded, LoadError> {
     let size = info.memory_size;
@@ -135,7 +138,6 @@ pub fn load(
             .map(|_| (top - config.len() as u32) & !7)
             .ok_or(LoadError::ConfigTooLarge)?
     };
-    let mut space = UserSpace::new();
     for (index, (thread, top)) in info.threads.iter().zip(stack_tops(info)).enumerate() {
         let stack = thread.stack_size;
         if stack == 0 || !stack.is_multiple_of(PAGE_SIZE) {
@@ -232,6 +234,7 @@ pub(crate) mod tests {
             &info(0x10_000, &[0x2000, 0x1000]),
             &two_segment_elf(),
             0x6100_0000,
+            UserSpace::new(),
             &mut m,
         )
         .unwrap();
@@ -271,7 +274,14 @@ pub(crate) mod tests {
         m.memory.fill(0xAA);
         let mut with_config = info(0x10_000, &[0x2000, 0x1000]);
         with_config.config = &[1, 2, 3, 4, 5];
-        let loaded = load(&with_config, &two_segment_elf(), 0x6100_0000, &mut m).unwrap();
+        let loaded = load(
+            &with_config,
+            &two_segment_elf(),
+            0x6100_0000,
+            UserSpace::new(),
+            &mut m,
+        )
+        .unwrap();
         let top = USER_BASE + 0x10_000;
         assert_eq!(loaded.config, top - 8, "8-byte aligned, below the top");
         let at = (loaded.config - USER_BASE) as usize;
@@ -283,6 +293,7 @@ pub(crate) mod tests {
             &info(0x10_000, &[0x2000]),
             &two_segment_elf(),
             0x6100_0000,
+            UserSpace::new(),
             &mut m,
         );
         assert_eq!(none.unwrap().config, top, "no config: thread 0's stack top");
@@ -294,11 +305,24 @@ pub(crate) mod tests {
         let mut big = info(0x10_000, &[0x1000]);
         big.config = &[7; 0x801];
         assert_eq!(
-            load(&big, &two_segment_elf(), 0x6100_0000, &mut m),
+            load(
+                &big,
+                &two_segment_elf(),
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::ConfigTooLarge)
         );
         big.config = &[7; 0x800];
-        assert!(load(&big, &two_segment_elf(), 0x6100_0000, &mut m).is_ok());
+        assert!(load(
+            &big,
+            &two_segment_elf(),
+            0x6100_0000,
+            UserSpace::new(),
+            &mut m
+        )
+        .is_ok());
     }
 
     #[test]
@@ -306,23 +330,53 @@ pub(crate) mod tests {
         let mut m = FakeMachine::new(0x6100_0000, 0x10_0000);
         let elf = two_segment_elf();
         assert_eq!(
-            load(&info(0x4000, &[0x2000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x4000, &[0x2000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::StacksDoNotFit)
         );
         assert_eq!(
-            load(&info(0x10_000, &[0]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x10_000, &[0]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadStackSize { thread: 0 })
         );
         assert_eq!(
-            load(&info(0x10_001, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x10_001, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadMemorySize)
         );
         assert_eq!(
-            load(&info(0, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadMemorySize)
         );
         assert_eq!(
-            load(&info(0x1000, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x1000, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::Elf(ElfError::OutsidePartition {
                 vaddr: USER_BASE + 0x1000
             }))

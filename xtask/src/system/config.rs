@@ -86,6 +86,14 @@ const DECLARED: &[Declared] = &[
         krate: "test-block-prober",
         encode: encode::<test_block_prober::config::Config>,
     },
+    Declared {
+        krate: "test-scale-idle",
+        encode: encode::<test_scale_idle::config::Config>,
+    },
+    Declared {
+        krate: "test-scale-ring",
+        encode: encode::<test_scale_ring::config::Node>,
+    },
 ];
 
 /// What is wrong with a table, and where in it.
