@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod bench_plot;
 pub mod board;
+pub mod demo;
 pub mod bootscript;
 pub mod disk_image;
 pub mod elf;
