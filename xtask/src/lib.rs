@@ -9,8 +9,8 @@
 pub mod bench;
 pub mod bench_plot;
 pub mod board;
-pub mod demo;
 pub mod bootscript;
+pub mod demo;
 pub mod disk_image;
 pub mod elf;
 pub mod error;

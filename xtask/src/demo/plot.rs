@@ -51,32 +51,42 @@ pub fn write_svg(series: &DemoSeries, path: &Path) -> Result<bool, Error> {
 
     let mut memory = Vec::new();
     for (guest, colour) in series.guests.iter().zip(GUEST_COLOURS.iter().cycle()) {
-        let line = |label: String, width, dashed, value: fn(&super::record::GuestSample) -> u64| Line {
-            label,
-            colour: *colour,
-            width,
-            dashed,
-            points: guest
-                .points
-                .iter()
-                .map(|p| (seconds(p.sample.t_ms), value(&p.sample)))
-                .collect(),
-        };
+        let line =
+            |label: String, width, dashed, value: fn(&super::record::GuestSample) -> u64| Line {
+                label,
+                colour: *colour,
+                width,
+                dashed,
+                points: guest
+                    .points
+                    .iter()
+                    .map(|p| (seconds(p.sample.t_ms), value(&p.sample)))
+                    .collect(),
+            };
         memory.push(line(ram_label(&guest.name), 2, false, |s| s.ram));
-        memory.push(line(format!("{} target", guest.name), 1, true, |s| s.target));
+        memory.push(line(format!("{} target", guest.name), 1, true, |s| {
+            s.target
+        }));
     }
 
-    let pool_line = |label: &str, colour, width, dashed, value: fn(&super::record::PoolSample) -> u64| Line {
-        label: label.to_string(),
-        colour,
-        width,
-        dashed,
-        points: series.pool.iter().map(|p| (seconds(p.t_ms), value(p))).collect(),
-    };
+    let pool_line =
+        |label: &str, colour, width, dashed, value: fn(&super::record::PoolSample) -> u64| Line {
+            label: label.to_string(),
+            colour,
+            width,
+            dashed,
+            points: series
+                .pool
+                .iter()
+                .map(|p| (seconds(p.t_ms), value(p)))
+                .collect(),
+        };
     let pool = vec![
         pool_line("tmem pages used", TMEM, 2, false, |p| p.tmem_used),
         pool_line("tmem capacity", TMEM, 1, true, |p| p.tmem_capacity),
-        pool_line("manager's reserve (frames)", RESERVE, 1, false, |p| p.reserve),
+        pool_line("manager's reserve (frames)", RESERVE, 1, false, |p| {
+            p.reserve
+        }),
     ];
 
     let io = series.io_per_period();
@@ -113,7 +123,11 @@ pub fn write_svg(series: &DemoSeries, path: &Path) -> Result<bool, Error> {
     );
     draw_charts(
         path,
-        vec![(&memory_axes, memory), (&pool_axes, pool), (&swap_axes, swap)],
+        vec![
+            (&memory_axes, memory),
+            (&pool_axes, pool),
+            (&swap_axes, swap),
+        ],
     )
 }
 
@@ -129,7 +143,18 @@ mod tests {
                 let i = i as u64;
                 series.feed(
                     "mm",
-                    &guest_line(name, k, k * 100, 64 + k * i, 60 + k, k, i, (k, i), (2 * k, i), 10 * k),
+                    &guest_line(
+                        name,
+                        k,
+                        k * 100,
+                        64 + k * i,
+                        60 + k,
+                        k,
+                        i,
+                        (k, i),
+                        (2 * k, i),
+                        10 * k,
+                    ),
                 );
             }
             series.feed("mm", &pool_line(k, k * 100, 5 * k));
@@ -158,7 +183,10 @@ mod tests {
         let labels = texts(&document);
         for guest in guests {
             let ram = labels.iter().filter(|l| **l == ram_label(guest)).count();
-            let target = labels.iter().filter(|l| **l == format!("{guest} target")).count();
+            let target = labels
+                .iter()
+                .filter(|l| **l == format!("{guest} target"))
+                .count();
             assert_eq!((ram, target), (1, 1), "{guest}: {labels:?}");
         }
         for legend in ["tmem pages used", "swap-ins from tmem", "swap-outs to SD"] {
@@ -188,7 +216,10 @@ mod tests {
     fn a_run_without_pool_lines_still_plots_its_guests() {
         let path = crate::workspace::target_dir().join("demo-plot-test/guests-only.svg");
         let mut only_guests = DemoSeries::new();
-        only_guests.feed("g", &guest_line("solo", 1, 100, 64, 64, 0, 0, (0, 0), (0, 0), 1));
+        only_guests.feed(
+            "g",
+            &guest_line("solo", 1, 100, 64, 64, 0, 0, (0, 0), (0, 0), 1),
+        );
         assert!(write_svg(&only_guests, &path).unwrap());
         let text = std::fs::read_to_string(&path).unwrap();
         let document = roxmltree::Document::parse(&text).unwrap();

@@ -91,8 +91,8 @@ pub fn with_policy(file: &Path, text: &str, policy: Policy) -> Result<String, De
         }
     };
     // `parse` accepted the text, so it is a table with this partition.
-    let mut table: toml::Table = toml::from_str(text)
-        .map_err(|e| error("(file)".into(), e.message().trim().to_string()))?;
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| error("(file)".into(), e.message().trim().to_string()))?;
     let manager = table
         .get_mut("partition")
         .and_then(|partitions| partitions.as_array_mut())
@@ -101,7 +101,10 @@ pub fn with_policy(file: &Path, text: &str, policy: Policy) -> Result<String, De
         .ok_or_else(|| error(format!("partition[{index}]"), "is not a table".into()))?;
     set_policy(manager, policy).map_err(|reason| {
         error(
-            format!("partition[{index}] ({}).argument", description.partitions[index].name),
+            format!(
+                "partition[{index}] ({}).argument",
+                description.partitions[index].name
+            ),
             reason,
         )
     })?;
@@ -115,7 +118,9 @@ pub fn write_variant(file: &Path, policy: Policy) -> Result<PathBuf, Error> {
     let variant = with_policy(file, &text, policy)?;
     let dir = super::output_dir().join(format!("policy-{}", policy.name()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let name = file.file_name().unwrap_or(std::ffi::OsStr::new("system.toml"));
+    let name = file
+        .file_name()
+        .unwrap_or(std::ffi::OsStr::new("system.toml"));
     let copy = dir.join(name);
     let header = format!(
         "# {} with --policy {}: written by `cargo xtask run-qemu`, do not edit.\n",
@@ -186,7 +191,10 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
         let error = with_policy(file, &text, Policy::Static).unwrap_err();
         assert_eq!(error.file, file);
         assert_eq!(error.field, "partition");
-        assert!(error.reason.contains("this system has no memory manager"), "{error}");
+        assert!(
+            error.reason.contains("this system has no memory manager"),
+            "{error}"
+        );
         let two = SYSTEM.replace("tmem-server", "memory-manager");
         let error = with_policy(file, &two, Policy::Static).unwrap_err();
         assert!(error.reason.contains("more than one"), "{error}");

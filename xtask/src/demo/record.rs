@@ -298,7 +298,10 @@ mod tests {
     fn malformed_demo_lines_say_what_is_wrong() {
         let cases: [(&str, DemoLineError); 8] = [
             ("demo ", DemoLineError::UnknownKind(String::new())),
-            ("demo poll period=1", DemoLineError::UnknownKind("poll".into())),
+            (
+                "demo poll period=1",
+                DemoLineError::UnknownKind("poll".into()),
+            ),
             (
                 &GUEST.replace(" faults=64", ""),
                 DemoLineError::Missing("faults"),

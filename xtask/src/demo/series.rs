@@ -237,8 +237,14 @@ pub(crate) mod tests {
     #[test]
     fn a_count_that_goes_down_gives_no_rate() {
         let mut series = DemoSeries::new();
-        series.feed("m", &guest_line("a", 1, 100, 1, 1, 0, 0, (0, 0), (0, 0), 50));
-        series.feed("m", &guest_line("a", 2, 200, 1, 1, 0, 0, (0, 0), (0, 0), 40));
+        series.feed(
+            "m",
+            &guest_line("a", 1, 100, 1, 1, 0, 0, (0, 0), (0, 0), 50),
+        );
+        series.feed(
+            "m",
+            &guest_line("a", 2, 200, 1, 1, 0, 0, (0, 0), (0, 0), 40),
+        );
         assert_eq!(series.guests[0].points[1].faults_per_s, None);
     }
 

@@ -86,17 +86,34 @@ impl DemoSummary {
     pub fn text(&self) -> String {
         let mut out = String::new();
         let policy = self.policy.as_deref().unwrap_or("(not reported)");
-        let _ = writeln!(out, "demo summary (policy {policy}; RAM in 4 KiB frames, swap in pages)");
+        let _ = writeln!(
+            out,
+            "demo summary (policy {policy}; RAM in 4 KiB frames, swap in pages)"
+        );
         let _ = writeln!(
             out,
             "{:<12} {:>9} {:>9} {:>10} {:>8} {:>11} {:>9} {:>9}",
-            "guest", "peak RAM", "final RAM", "ins tmem", "ins SD", "outs tmem", "outs SD", "faults"
+            "guest",
+            "peak RAM",
+            "final RAM",
+            "ins tmem",
+            "ins SD",
+            "outs tmem",
+            "outs SD",
+            "faults"
         );
         for g in &self.guests {
             let _ = writeln!(
                 out,
                 "{:<12} {:>9} {:>9} {:>10} {:>8} {:>11} {:>9} {:>9}",
-                g.name, g.peak_ram, g.final_ram, g.ins_tmem, g.ins_sd, g.outs_tmem, g.outs_sd, g.faults
+                g.name,
+                g.peak_ram,
+                g.final_ram,
+                g.ins_tmem,
+                g.ins_sd,
+                g.outs_tmem,
+                g.outs_sd,
+                g.faults
             );
         }
         match self.pool_peak {
@@ -116,11 +133,18 @@ impl DemoSummary {
                 );
             }
             None => {
-                let _ = writeln!(out, "frames conserved: unknown (the demo did not reach its end line)");
+                let _ = writeln!(
+                    out,
+                    "frames conserved: unknown (the demo did not reach its end line)"
+                );
             }
         }
         if self.malformed > 0 {
-            let _ = writeln!(out, "{} demo lines did not parse (see the log)", self.malformed);
+            let _ = writeln!(
+                out,
+                "{} demo lines did not parse (see the log)",
+                self.malformed
+            );
         }
         out
     }
@@ -174,7 +198,10 @@ mod tests {
     #[test]
     fn the_end_line_says_whether_frames_were_conserved() {
         let mut series = DemoSeries::new();
-        series.feed("m", "demo end periods=7 frames_total=10 frames_expected=11 conserved=no");
+        series.feed(
+            "m",
+            "demo end periods=7 frames_total=10 frames_expected=11 conserved=no",
+        );
         let text = DemoSummary::of(&series).text();
         assert!(
             text.contains("frames conserved: NO (10 counted, 11 expected, after 7 periods)"),
