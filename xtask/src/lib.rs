@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod bench_plot;
+pub mod bench_report;
 pub mod board;
 pub mod bootscript;
 pub mod demo;

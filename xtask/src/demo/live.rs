@@ -92,20 +92,22 @@ impl LiveView {
             }));
         });
         let fail = |e: std::io::Error| Error::io("(terminal)", e);
+        // Cleared here rather than with `Terminal::clear`, which asks the
+        // terminal where its cursor is and fails where nothing answers.
         execute!(
             std::io::stdout(),
             terminal::EnterAlternateScreen,
+            terminal::Clear(terminal::ClearType::All),
             cursor::Hide
         )
         .map_err(fail)?;
-        let mut view = LiveView {
+        let view = LiveView {
             terminal: Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(fail)?,
             started: Instant::now(),
             drawn: None,
             recent: VecDeque::new(),
             up: true,
         };
-        view.terminal.clear().map_err(fail)?;
         Ok(view)
     }
 
