@@ -236,7 +236,7 @@ fn draw_chart(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(x_range, 0u64..(top * 11 / 10).max(1))?;
+        .build_cartesian_2d(x_range, 0u64..top + top / 10 + 1)?;
     let label = |x: &f64| match axes.x {
         XAxis::Positions { first, last, tick } => {
             let at = x.round();
@@ -247,7 +247,12 @@ fn draw_chart(
                 String::new()
             }
         }
-        XAxis::Span { .. } => format!("{x}"),
+        XAxis::Span { .. } => {
+            // At most three decimals, none trailing: 0.30000000000000004
+            // is 0.3.
+            let text = format!("{x:.3}");
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
     };
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(axes.x_desc)

@@ -150,7 +150,14 @@ pub fn swap_table(figures: &[Figure]) -> String {
     let _ = writeln!(
         out,
         "{:<22} {:>12} {:>12} {:>12} {:>20} {:>9} {:>16} {:>9}",
-        "destination", "outs/s", "ins/s", "ops/s", "report", "ours/rep", "tmem copy/device", "report"
+        "destination",
+        "outs/s",
+        "ins/s",
+        "ops/s",
+        "report",
+        "ours/rep",
+        "tmem copy/device",
+        "report"
     );
     for rate in &rates {
         let per_s = rate.per_s();
@@ -246,13 +253,35 @@ mod tests {
         // 10^9 / 3000 = 333,333.3 ops/s, x6.97 the report's 47,846.9.
         assert_eq!(
             row("tmem copy"),
-            ["tmem", "copy", "333,333.3", "333,333.3", "333,333.3", "tmem", "47,846.9", "x6.97", "-", "-"]
+            [
+                "tmem",
+                "copy",
+                "333,333.3",
+                "333,333.3",
+                "333,333.3",
+                "tmem",
+                "47,846.9",
+                "x6.97",
+                "-",
+                "-"
+            ]
         );
         // tmem copy is 333,333.3 / 3.1 = x107527 faster than the card;
         // the report's tmem 47,846.9 / 3.1 = x15434.
         assert_eq!(
             row("SD microsd-2010"),
-            ["SD", "microsd-2010", "3.1", "3.1", "3.1", "microSDHC", "3.1", "x1.00", "x107527", "x15434"]
+            [
+                "SD",
+                "microsd-2010",
+                "3.1",
+                "3.1",
+                "3.1",
+                "microSDHC",
+                "3.1",
+                "x1.00",
+                "x107527",
+                "x15434"
+            ]
         );
         assert!(table.contains("upper bound for a 1 GHz Cortex-A9"));
         assert_eq!(swap_table(&[]), "");

@@ -1,8 +1,8 @@
 //! The demo's plot: one SVG with three charts over virtual time — memory
 //! per guest (RAM held, solid, and balloon target, dashed), the tmem pool
-//! (pages used and capacity, the manager's reserve) and swap I/O per period
-//! (pages in and out, to and from tmem and the SD card, summed over the
-//! guests).
+//! (pages used and the manager's reserve; its capacity in the caption) and
+//! swap I/O per period (pages in and out, to and from tmem and the SD card,
+//! summed over the guests).
 //!
 //! Drawn with [`crate::bench_plot::draw_charts`], the one way xtask draws
 //! a chart. It places the values of a [`DemoSeries`] and must never
@@ -81,10 +81,11 @@ pub fn write_svg(series: &DemoSeries, path: &Path) -> Result<bool, Error> {
                 .map(|p| (seconds(p.t_ms), value(p)))
                 .collect(),
         };
+    // The capacity (all free RAM) would flatten the use to a line at 0:
+    // the caption gives it instead.
     let pool = vec![
         pool_line("tmem pages used", TMEM, 2, false, |p| p.tmem_used),
-        pool_line("tmem capacity", TMEM, 1, true, |p| p.tmem_capacity),
-        pool_line("manager's reserve (frames)", RESERVE, 1, false, |p| {
+        pool_line("manager's reserve (frames)", RESERVE, 1, true, |p| {
             p.reserve
         }),
     ];
@@ -107,7 +108,10 @@ pub fn write_svg(series: &DemoSeries, path: &Path) -> Result<bool, Error> {
     let policy = series.policy().unwrap_or("policy not reported");
     let captions = [
         format!("demo ({policy}): memory per guest"),
-        "tmem pool".to_string(),
+        match series.pool.iter().map(|p| p.tmem_capacity).max() {
+            Some(capacity) => format!("tmem pool (capacity {capacity} pages)"),
+            None => "tmem pool".to_string(),
+        },
         "swap I/O per period, all guests".to_string(),
     ];
     let axes = |caption, y_desc| Axes {
@@ -193,13 +197,24 @@ mod tests {
             assert!(labels.iter().any(|l| l == legend), "{legend}: {labels:?}");
         }
         assert!(labels.iter().any(|l| l.contains("demo (selfballoon)")));
+        assert!(
+            labels
+                .iter()
+                .any(|l| l == "tmem pool (capacity 1000 pages)"),
+            "{labels:?}"
+        );
+        // Time is labelled in plain seconds.
+        assert!(
+            labels.iter().any(|l| l == "0.5") && labels.iter().any(|l| l == "3"),
+            "{labels:?}"
+        );
         // Solid lines are one polyline each: the guests' RAM, the pool's
-        // use and reserve, two swap-in lines; then the legends' samples.
+        // use, two swap-in lines; then the legends' samples.
         let polylines = document
             .descendants()
             .filter(|n| n.has_tag_name("polyline"))
             .count();
-        assert!(polylines >= guests.len() + 4, "{polylines}");
+        assert!(polylines >= guests.len() + 3, "{polylines}");
         // The same series give the same file.
         write_svg(&series(&guests, 30), &path).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
