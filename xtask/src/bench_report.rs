@@ -290,7 +290,7 @@ mod tests {
     #[test]
     fn numbers_are_grouped_by_thousands() {
         assert_eq!(grouped(47_846.9), "47,846.9");
-        assert_eq!(grouped(3.14), "3.1");
+        assert_eq!(grouped(3.086), "3.1");
         assert_eq!(grouped(1_234_567.0), "1,234,567.0");
         assert_eq!(grouped(999.96), "1,000.0");
     }

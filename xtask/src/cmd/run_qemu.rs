@@ -158,7 +158,10 @@ impl Shown {
             println!("{event}");
             return;
         };
-        view.push_line(event.to_string());
+        // The table shows the demo's lines; the pane, the others.
+        if !is_demo {
+            view.push_line(event.to_string());
+        }
         if let Some(log) = &mut self.log {
             let _ = writeln!(log, "{event}");
         }
