@@ -279,8 +279,14 @@ fn draw_chart(
             chart.draw_series(line.points.iter().map(|&point| Circle::new(point, 3, dot)))?;
         }
     }
+    // Series over time tend to rise to the right: their legend goes left.
+    let legend = match axes.x {
+        XAxis::Positions { .. } => SeriesLabelPosition::UpperRight,
+        XAxis::Span { .. } => SeriesLabelPosition::UpperLeft,
+    };
     chart
         .configure_series_labels()
+        .position(legend)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
