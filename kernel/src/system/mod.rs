@@ -173,6 +173,13 @@ impl<'a> System<'a> {
         Some((thread.table, thread.asid))
     }
 
+    /// The thread that runs next and its index, or `None` for the idle
+    /// loop: what the CPU resumes and the address space it runs in.
+    pub fn running_thread(&mut self) -> Option<(usize, &mut Thread)> {
+        let index = self.current?;
+        Some((index, &mut self.threads[index]))
+    }
+
     /// Picks the first thing to run.
     pub fn start(&mut self, machine: &mut impl Machine) -> Next {
         self.current = None;
