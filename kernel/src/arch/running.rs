@@ -67,8 +67,9 @@ pub enum BootError {
 struct Running {
     system: System<'static>,
     machine: HardwareMachine,
-    /// The ASID of the address space the MMU has loaded.
-    loaded: Option<u8>,
+    /// The ASID of the address space the MMU has loaded (0, the reserved
+    /// ASID no thread that runs has: none yet).
+    loaded: u8,
     /// What TPIDRURO holds while each thread runs (by index in the
     /// system's threads): `kernel_abi::user_layout::thread_id` of its index
     /// in its partition. Allocated at boot, one byte per thread.
@@ -319,7 +320,7 @@ pub fn boot() -> Result<(), BootError> {
         *RUNNING.0.get() = Some(Running {
             system,
             machine,
-            loaded: None,
+            loaded: 0,
             thread_ids,
         })
     };
@@ -362,6 +363,7 @@ pub fn on_device_irq(irq: u32) -> *mut TrapFrame {
 }
 
 /// A user thread made a system call: returns the registers to resume.
+#[inline(always)]
 pub fn on_syscall() -> *mut TrapFrame {
     let running = running_system();
     let next = running.system.on_syscall(&mut running.machine);
@@ -397,9 +399,9 @@ fn act(running: &mut Running, next: Next) -> *mut TrapFrame {
     };
     // A thread runs in its partition's address space, or a guest thread in
     // its guest address space: ASIDs name them uniquely.
-    if running.loaded != Some(thread.asid) {
+    if running.loaded != thread.asid {
         user::switch_address_space(thread.table, thread.asid);
-        running.loaded = Some(thread.asid);
+        running.loaded = thread.asid;
     }
     // Written on every return to a user thread: cheaper than checking
     // whether it changed.

@@ -179,7 +179,7 @@ extern "C" fn exception_entry(frame: *mut TrapFrame, vector: u32) -> *mut TrapFr
             Irq::Device(id) => running::on_device_irq(id),
             Irq::Other => running::resume(),
         },
-        ExceptionKind::SupervisorCall if mode == Mode::User => running::on_syscall(),
+        // A system call from user mode went to `syscall_entry`.
         ExceptionKind::Undefined | ExceptionKind::PrefetchAbort | ExceptionKind::DataAbort
             if mode == Mode::User =>
         {

@@ -216,6 +216,7 @@ impl<'a> System<'a> {
     /// its thread control block): decoded once, dispatched by one `match`,
     /// each handler checking everything before it changes anything and
     /// saying who runs next.
+    #[inline(always)] // once, in the entry stub's handler: the hot path
     pub fn on_syscall(&mut self, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
             // Only user threads can make system calls.
