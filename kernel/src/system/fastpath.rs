@@ -84,13 +84,16 @@ impl<'a> System<'a> {
     /// thread control block) on the fastpath, or returns `None` having
     /// changed nothing.
     pub(super) fn fastpath(&mut self, index: usize) -> Option<Next> {
-        if !self.fastpath || !self.initialised {
-            return None;
-        }
         let number = self.threads[index].context.r[7];
         if number == Syscall::Call as u32 {
+            if !self.fastpath || !self.initialised {
+                return None;
+            }
             self.fast_call(index)
         } else if number == Syscall::ReplyRecv as u32 {
+            if !self.fastpath || !self.initialised {
+                return None;
+            }
             self.fast_reply(index)
         } else {
             None
