@@ -228,12 +228,10 @@ impl<'a> System<'a> {
         if let Some(next) = self.fastpath(index) {
             return next;
         }
-        let Some(call) = Syscall::from_number(self.threads[index].context.r[7]) else {
-            message::fail(
-                &mut self.threads[index].context,
-                SyscallError::UnknownSyscall,
-            );
-            return Next::Partition(self.threads[index].partition);
+        let thread = &mut self.threads[index];
+        let Some(call) = Syscall::from_number(thread.context.r[7]) else {
+            message::fail(&mut thread.context, SyscallError::UnknownSyscall);
+            return Next::Partition(thread.partition);
         };
         if !fastpath::leaves_readiness(call) {
             self.fast_call = None;
