@@ -185,6 +185,95 @@ impl<'a> System<'a> {
         Some(Next::Partition(self.threads[caller].partition))
     }
 
+    /// Thread `faulter` took `fault`, one its pager can fix: hands it to
+    /// the pager at once, if the pager waits and would be picked (the
+    /// guards of a call: see the module doc), or returns `None` having
+    /// changed nothing.
+    pub(super) fn fast_page_fault(&mut self, faulter: usize, fault: UserFault) -> Option<Next> {
+        if !self.fastpath || !self.initialised {
+            return None;
+        }
+        let at = self.pager_of(faulter, fault)?;
+        let (endpoint, badge) = self.objects.caps.endpoint(at, Rights::WRITE)?;
+        if self.objects.endpoints.is_closed(endpoint) {
+            return None;
+        }
+        let pager = self.objects.endpoints.waiting_receiver(endpoint)?;
+        let (from, to) = (&self.threads[faulter], &self.threads[pager.index()]);
+        let donations = &self.objects.donations;
+        let borrowing = donations.lender(pager) != Ok(None);
+        let lending = donations.borrowers(pager) != 0;
+        if !to.passive || to.priority <= from.priority || borrowing || lending {
+            return None;
+        }
+        // Point of no return: the pager takes the fault as a call and
+        // borrows the faulting thread's time.
+        let id = ThreadId(faulter as u16);
+        let handed = self.objects.endpoints.call_waiting(endpoint, id);
+        debug_assert_eq!(handed, Some(pager));
+        let lent = self.objects.donations.lend_to_receiver(id, pager);
+        debug_assert!(lent);
+        let pager = pager.index();
+        let waiting = &mut self.threads[faulter];
+        waiting.fault = Some(fault);
+        waiting.state = ThreadState::Blocked;
+        super::pager::fault_message(fault, badge).deliver(&mut self.threads[pager].context, None);
+        self.note_dropped_reply(pager);
+        self.threads[pager].state = ThreadState::Ready;
+        self.current = Some(pager);
+        self.fast_call = Some((faulter, pager));
+        Some(Next::Partition(self.threads[pager].partition))
+    }
+
+    /// `server`'s `reply_recv` answers the page fault the fastpath handed
+    /// it, with nothing having happened since but calls that leave every
+    /// thread's readiness as it was: the frame it passes is mapped as the
+    /// slow path maps it, and the faulting thread (which owns its time and
+    /// lends none) runs again, as the scheduler would pick it. `None`,
+    /// having changed nothing, when any of that is unsure or the reply is
+    /// malformed (the slow path then refuses it).
+    #[inline(never)]
+    pub(super) fn fast_pager_reply(
+        &mut self,
+        server: usize,
+        machine: &mut impl Machine,
+    ) -> Option<Next> {
+        if !self.fastpath {
+            return None;
+        }
+        let (caller, called) = self.fast_call?;
+        let waiting = &self.threads[caller];
+        let from = ThreadId(caller as u16);
+        if called != server
+            || waiting.fault.is_none()
+            || waiting.guest.is_some()
+            || waiting.passive
+            || self.objects.lending.is_lending(from)
+        {
+            return None;
+        }
+        let (endpoint, _) = self.endpoint(server, Rights::READ).ok()?;
+        self.checked_request(server, false).ok()?;
+        // The last guard, then the point of no return, as for a reply.
+        let id = ThreadId(server as u16);
+        if !self.objects.endpoints.reply_and_wait(endpoint, id, from) {
+            return None;
+        }
+        // In the slow path's order: the fault is resolved (the caller
+        // made ready, or its partition stopped), then the loan returns.
+        self.resolve_page_fault(server, caller, machine);
+        self.return_time(server);
+        let thread = &mut self.threads[server];
+        thread.state = ThreadState::Blocked;
+        thread.initialised = true;
+        self.fast_call = None;
+        if self.threads[caller].state != ThreadState::Ready {
+            return Some(self.dispatch(machine));
+        }
+        self.current = Some(caller);
+        Some(Next::Partition(self.threads[caller].partition))
+    }
+
     /// Guest thread `guest` took `fault`: hands it to its exception handler
     /// at once, if the handler waits and would be picked (see the module
     /// doc), or returns `None` having changed nothing.

@@ -34,7 +34,11 @@ fn id(index: usize) -> ThreadId {
 }
 
 impl<'a> System<'a> {
-    fn endpoint(&self, index: usize, rights: Rights) -> Result<(EndpointId, u32), SyscallError> {
+    pub(super) fn endpoint(
+        &self,
+        index: usize,
+        rights: Rights,
+    ) -> Result<(EndpointId, u32), SyscallError> {
         let slot = message::slot_argument(&self.threads[index].context)?;
         let partition = self.threads[index].partition as u8;
         let cap =
@@ -233,7 +237,11 @@ impl<'a> System<'a> {
 
     /// Decodes and checks the message thread `index` is sending (`call`:
     /// as a call): its registers and the capability it grants.
-    fn checked_request(&self, index: usize, call: bool) -> Result<SendRequest, SyscallError> {
+    pub(super) fn checked_request(
+        &self,
+        index: usize,
+        call: bool,
+    ) -> Result<SendRequest, SyscallError> {
         let request = SendRequest::decode(&self.threads[index].context)?;
         if let Some(grant) = request.grant {
             self.check_grant(index, grant, call)?;

@@ -233,6 +233,11 @@ impl<'a> System<'a> {
             message::fail(&mut thread.context, SyscallError::UnknownSyscall);
             return Next::Partition(thread.partition);
         };
+        if call == Syscall::ReplyRecv {
+            if let Some(next) = self.fast_pager_reply(index, machine) {
+                return next;
+            }
+        }
         if !fastpath::leaves_readiness(call) {
             self.fast_call = None;
         }
@@ -348,6 +353,9 @@ impl<'a> System<'a> {
         self.fast_call = None;
         if self.threads[index].guest.is_some() {
             return self.guest_exception(index, fault.exception, fault.fault, machine);
+        }
+        if let Some(next) = self.fast_page_fault(index, fault) {
+            return next;
         }
         if self.page_fault_to_pager(index, fault, machine) {
             self.current = None;
