@@ -280,7 +280,9 @@ pub fn boot() -> Result<(), BootError> {
         }
         for number in 0..p.guest.map_or(0, |g| g.threads) {
             let mut name = boot_info::Name::new();
-            let _ = core::fmt::Write::write_fmt(&mut name, format_args!("guest-{number}"));
+            // "guest-" and at most three digits (a `u8`) fit a name.
+            let written = core::fmt::Write::write_fmt(&mut name, format_args!("guest-{number}"));
+            debug_assert!(written.is_ok());
             // SAFETY: as for the partition's own threads.
             unsafe {
                 threads
