@@ -24,7 +24,7 @@ pub enum PartitionState {
 }
 
 /// A partition.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Partition {
     /// Name, for reports.
     pub name: Name,
@@ -72,7 +72,7 @@ pub enum LoadError {
 }
 
 /// What loading produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Loaded {
     /// The mappings.
     pub space: UserSpace,
@@ -97,10 +97,13 @@ pub fn stack_tops<'a>(info: &PartitionInfo<'a>) -> impl Iterator<Item = u32> + '
 /// Loads `info`'s ELF into its memory at physical `phys` (`memory_size`
 /// bytes, all of which is zeroed first) and lays out its stacks: thread 0's
 /// at the top of the memory, each next one below a one-page guard gap.
+/// `space` is the partition's empty address space, with room for its
+/// regions ([`boot_info::space_regions`]).
 pub fn load(
     info: &PartitionInfo,
     elf_bytes: &[u8],
     phys: usize,
+    mut space: UserSpace,
     machine: &mut impl Machine,
 ) -> Result<Loaded, LoadError> {
     let size = info.memory_size;
@@ -115,7 +118,6 @@ pub fn load(
     let elf = Elf::parse(elf_bytes, USER_BASE, size).map_err(LoadError::Elf)?;
     let phys_of = |va: u32| phys + (va - USER_BASE) as usize;
 
-    let mut space = UserSpace::new();
     for (index, (thread, top)) in info.threads.iter().zip(stack_tops(info)).enumerate() {
         let stack = thread.stack_size;
         if stack == 0 || !stack.is_multiple_of(PAGE_SIZE) {
@@ -210,6 +212,7 @@ pub(crate) mod tests {
             &info(0x10_000, &[0x2000, 0x1000]),
             &two_segment_elf(),
             0x6100_0000,
+            UserSpace::new(),
             &mut m,
         )
         .unwrap();
@@ -248,23 +251,53 @@ pub(crate) mod tests {
         let mut m = FakeMachine::new(0x6100_0000, 0x10_0000);
         let elf = two_segment_elf();
         assert_eq!(
-            load(&info(0x4000, &[0x2000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x4000, &[0x2000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::StacksDoNotFit)
         );
         assert_eq!(
-            load(&info(0x10_000, &[0]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x10_000, &[0]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadStackSize { thread: 0 })
         );
         assert_eq!(
-            load(&info(0x10_001, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x10_001, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadMemorySize)
         );
         assert_eq!(
-            load(&info(0, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadMemorySize)
         );
         assert_eq!(
-            load(&info(0x1000, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x1000, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::Elf(ElfError::OutsidePartition {
                 vaddr: USER_BASE + 0x1000
             }))

@@ -36,6 +36,8 @@ impl Sweep {
         match self {
             Sweep::Quick => &[
                 "bench-ipc",
+                "bench-ipc-p16",
+                "bench-ipc-p64",
                 "bench-grant",
                 "bench-tmem",
                 "bench-block",
@@ -44,6 +46,8 @@ impl Sweep {
             ],
             Sweep::Full => &[
                 "bench-ipc",
+                "bench-ipc-p16",
+                "bench-ipc-p64",
                 "bench-grant",
                 "bench-tmem",
                 "bench-block",
@@ -53,6 +57,37 @@ impl Sweep {
             ],
         }
     }
+}
+
+/// The systems that measure a figure again beside more partitions, and
+/// the suffix their figures get (`ipc.call_reply.null.p16`): the same
+/// partitions log the same names, and the suffix tells them apart.
+pub const SCALED_SYSTEMS: &[(&str, &str)] = &[("bench-ipc-p16", "p16"), ("bench-ipc-p64", "p64")];
+
+/// The name a figure logged as `logged` by system `system` is reported
+/// under: with the system's suffix if it is one of [`SCALED_SYSTEMS`].
+pub fn reported_name(logged: &str, system: &str) -> String {
+    match SCALED_SYSTEMS.iter().find(|(name, _)| *name == system) {
+        Some((_, suffix)) => format!("{logged}.{suffix}"),
+        None => logged.to_string(),
+    }
+}
+
+/// The systems of `sweep` to run: all of them, or those named in `only`
+/// (each must be one of the sweep's).
+pub fn selected(sweep: Sweep, only: &[String]) -> Result<Vec<&'static str>, Error> {
+    let all = sweep.systems();
+    if let Some(unknown) = only.iter().find(|name| !all.contains(&name.as_str())) {
+        return Err(Error::UnknownBenchSystem {
+            name: unknown.clone(),
+            known: all.join(", "),
+        });
+    }
+    Ok(all
+        .iter()
+        .copied()
+        .filter(|name| only.is_empty() || only.iter().any(|o| o == name))
+        .collect())
 }
 
 /// Page-content bytes an operation moved, as the code that moved them
@@ -380,7 +415,8 @@ pub fn run_systems(
         }
         for event in &report.events {
             if let LogEvent::Line(line) = event {
-                if let Some(figure) = parse_figure(&line.message, name) {
+                if let Some(mut figure) = parse_figure(&line.message, name) {
+                    figure.name = reported_name(&figure.name, name);
                     figures.push(figure);
                 }
             }
@@ -423,6 +459,38 @@ mod tests {
         assert_eq!(figure.traffic, None);
         assert_eq!(parse_figure("benchmark starting", "x"), None);
         assert_eq!(parse_figure("bench x: many instructions", "x"), None);
+    }
+
+    #[test]
+    fn figures_of_scaled_systems_carry_their_suffix_and_others_do_not() {
+        assert_eq!(
+            reported_name("ipc.call_reply.null", "bench-ipc-p64"),
+            "ipc.call_reply.null.p64"
+        );
+        assert_eq!(
+            reported_name("ipc.call_reply.null", "bench-ipc-p16"),
+            "ipc.call_reply.null.p16"
+        );
+        assert_eq!(
+            reported_name("ipc.call_reply.null", "bench-ipc"),
+            "ipc.call_reply.null"
+        );
+        for (system, _) in SCALED_SYSTEMS {
+            assert!(Sweep::Quick.systems().contains(system), "{system}");
+            assert!(resolve(system).exists(), "{system}");
+        }
+    }
+
+    #[test]
+    fn a_selection_keeps_the_sweeps_order_and_refuses_unknown_names() {
+        let only = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(selected(Sweep::Quick, &[]).unwrap(), Sweep::Quick.systems());
+        assert_eq!(
+            selected(Sweep::Quick, &only(&["bench-ipc-p64", "bench-ipc"])).unwrap(),
+            ["bench-ipc", "bench-ipc-p64"]
+        );
+        assert!(selected(Sweep::Quick, &only(&["bench-tmem-full"])).is_err());
+        assert!(selected(Sweep::Full, &only(&["bench-tmem-full"])).is_ok());
     }
 
     #[test]

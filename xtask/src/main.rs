@@ -101,6 +101,10 @@ struct BenchArgs {
     /// Also copy the charts to `docs/figures/` (the committed copies).
     #[arg(long)]
     docs: bool,
+    /// Run only this benchmark system of the sweep (repeatable), e.g.
+    /// `--system bench-ipc-p64`.
+    #[arg(long = "system")]
+    systems: Vec<String>,
 }
 
 #[derive(Args)]

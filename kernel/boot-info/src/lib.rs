@@ -47,6 +47,13 @@ pub const MAX_ENDPOINTS: usize = u16::MAX as usize - 1;
 /// The most frames in a system: a frame capability names its frame by a
 /// `u16` index.
 pub const MAX_FRAMES: usize = u16::MAX as usize + 1;
+/// The most loadable segments a partition's image may have (the kernel's
+/// loader takes no more; xtask refuses an image with more).
+pub const MAX_IMAGE_SEGMENTS: usize = 8;
+/// Regions outside the grant window a partition's address space has room
+/// for beyond those it starts with: frames it maps in its pool region
+/// while running (a map past them fails with an error, harmlessly).
+pub const RUNTIME_SPACE_REGIONS: usize = 12;
 /// A frame size meaning "all RAM no one else is given": the kernel sizes
 /// this frame at boot from the RAM it finds (at most one per system).
 pub const FRAME_REST: u32 = 0;
@@ -66,6 +73,24 @@ pub const GUEST_L2_BOOKKEEPING_BYTES: u32 = 512;
 
 /// A short name.
 pub type Name = String<MAX_NAME>;
+
+/// How many regions outside the grant window the kernel reserves room
+/// for, at boot, in the address space of `partition`, partition `index`
+/// of `info`: a stack per
+/// thread, [`MAX_IMAGE_SEGMENTS`] for its image, one for its IPC
+/// buffers, one per shared-region mapping and device in it, and
+/// [`RUNTIME_SPACE_REGIONS`]. The kernel and xtask's memory report both
+/// use this one count.
+pub fn space_regions(info: &BootInfo<'_>, index: usize, partition: &PartitionInfo<'_>) -> usize {
+    let ours = |p: u8| usize::from(p) == index;
+    let shared: usize = info
+        .shared
+        .iter()
+        .map(|region| region.mappings.iter().filter(|m| ours(m.partition)).count())
+        .sum();
+    let devices = info.devices.iter().filter(|d| ours(d.partition)).count();
+    partition.threads.len() + MAX_IMAGE_SEGMENTS + 1 + shared + devices + RUNTIME_SPACE_REGIONS
+}
 
 /// Everything the kernel needs to start a system.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -173,10 +173,14 @@ pub fn boot() -> Result<(), BootError> {
         let memory = ram
             .allocate(p.memory_size as usize, 4096)
             .map_err(BootError::Memory)?;
+        let room = allocate_default(&mut ram, boot_info::space_regions(info, index, &p))?;
+        let space = crate::mm::user_space::UserSpace::with_room(room);
         let mut loaded =
-            partition::load(&p, elf, memory, &mut machine).map_err(|error| BootError::Load {
-                partition: index,
-                error,
+            partition::load(&p, elf, memory, space, &mut machine).map_err(|error| {
+                BootError::Load {
+                    partition: index,
+                    error,
+                }
             })?;
         let space_error = |error| BootError::Space {
             partition: index,
@@ -697,6 +701,7 @@ const _: () = {
     use boot_info::table_bytes as cost;
     assert!(size_of::<Partition>() as u64 == cost::PARTITION_ENTRY);
     assert!(size_of::<Thread>() as u64 == cost::THREAD_ENTRY);
+    assert!(size_of::<crate::mm::user_space::Region>() as u64 == cost::REGION_ENTRY);
     assert!(
         (size_of::<crate::ipc::endpoint::ThreadIpc>()
             + 2 * size_of::<crate::ipc::queue::Link>()

@@ -22,7 +22,8 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
         Profile::Release
     };
     let sweep = if args.full { Sweep::Full } else { Sweep::Quick };
-    let figures = bench::run_systems(&toolchain, &qemu, profile, sweep.systems())?;
+    let systems = bench::selected(sweep, &args.systems)?;
+    let figures = bench::run_systems(&toolchain, &qemu, profile, &systems)?;
     println!(
         "{:<32} {:>10} {:<14} {:>16} system",
         "figure", "value", "unit", "bytes read/written"
