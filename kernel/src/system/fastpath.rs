@@ -24,6 +24,20 @@
 //!   pick, since it was the highest-priority ready thread of its window
 //!   when it called and keeps its turn.
 //!
+//! A page fault a pager can fix takes it too (a fault to a pager is a
+//! call):
+//!
+//! - the fault is handed to the pager under the guards of a call (the
+//!   pager waits on its endpoint, is passive, of strictly higher priority
+//!   than the faulting thread, and neither borrows nor lends time);
+//! - the pager's `reply_recv` answering it, when nothing has happened
+//!   since but calls that leave every thread's readiness as it was, the
+//!   faulting thread owns its time and lends none, the reply is well
+//!   formed and no sender is queued: the frame it passes is mapped by the
+//!   slow path's own code, and the faulting thread runs again (or, if its
+//!   partition was stopped for want of a frame, the scheduler picks, as
+//!   on the slow path).
+//!
 //! A guest thread's exception takes it too (exception IPC is a call):
 //!
 //! - an exception is handed to its handler when the handler already waits
