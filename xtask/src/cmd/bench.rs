@@ -41,6 +41,7 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
     for (mode, speedup) in bench::swap_speedups(&figures) {
         println!("guest_os.swap: SD card only vs tmem {mode}: x{speedup:.0} faster with tmem");
     }
+    print!("{}", xtask::bench_report::swap_table(&figures));
     let results = bench::results_file();
     bench::append_results(&figures, &results)?;
     eprintln!("bench: appended to {}", results.display());
