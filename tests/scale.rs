@@ -53,7 +53,7 @@ fn describe() -> PathBuf {
     for g in 0..GROUPS {
         writeln!(
             text,
-            "[[partition]]\nname = \"server-{g}\"\ncrate = \"test-ipc-echo\"\nmemory_kib = 64\npassive = true\n\
+            "[[partition]]\nname = \"server-{g}\"\ncrate = \"test-ipc-echo\"\nconfig = {{ role = \"echo\" }}\nmemory_kib = 64\npassive = true\n\
              threads = [{{ name = \"main\", priority = 10, stack_kib = 8 }}]\n\
              caps = [{{ slot = 0, endpoint = \"echo-{g}\", rights = [\"read\"] }}]\n"
         )
@@ -62,7 +62,7 @@ fn describe() -> PathBuf {
             let badge = c + 1;
             writeln!(
                 text,
-                "[[partition]]\nname = \"client-{g}-{c}\"\ncrate = \"test-ipc-client\"\nmemory_kib = 64\nargument = 1\n\
+                "[[partition]]\nname = \"client-{g}-{c}\"\ncrate = \"test-ipc-client\"\nmemory_kib = 64\nconfig = {{ role = \"ping-pong\" }}\n\
                  threads = [{{ name = \"main\", priority = 1, stack_kib = 8 }}, {{ name = \"doorbell\", priority = 2, stack_kib = 4 }}]\n\
                  caps = [\n    {{ slot = 0, endpoint = \"echo-{g}\", rights = [\"write\"], badge = {badge} }},\n    \
                  {{ slot = 1, notification = \"doorbell-{g}\", rights = [\"read\", \"write\"] }},\n    \
@@ -136,7 +136,8 @@ fn describe_stress() -> PathBuf {
         writeln!(text, "[[endpoint]]\nname = \"tree-{n}\"\n").unwrap();
     }
     for n in 0..NODES {
-        let argument = n | NODES << 8 | CALLERS << 16 | ROUNDS << 24;
+        let config =
+            format!("{{ index = {n}, nodes = {NODES}, callers = {CALLERS}, rounds = {ROUNDS} }}");
         let threads: Vec<String> = ["ring-server", "tree"]
             .into_iter()
             .map(String::from)
@@ -160,7 +161,7 @@ fn describe_stress() -> PathBuf {
         }
         writeln!(
             text,
-            "[[partition]]\nname = \"node-{n}\"\ncrate = \"test-scale-ring\"\nmemory_kib = 192\nargument = {argument:#x}\n\
+            "[[partition]]\nname = \"node-{n}\"\ncrate = \"test-scale-ring\"\nmemory_kib = 192\nconfig = {config}\n\
              threads = [{}]\ncaps = [\n    {},\n]\n",
             threads.join(", "),
             caps.join(",\n    ")

@@ -217,8 +217,13 @@ pub struct PartitionInfo<'a> {
     pub elf_offset: u32,
     /// Length of its ELF.
     pub elf_size: u32,
-    /// A word handed to every thread at start (r1), from the description.
-    pub argument: u32,
+    /// The partition's typed configuration: the postcard encoding of the
+    /// configuration type its crate declares, checked by xtask against
+    /// the description's `config` (empty: none). The kernel copies it to
+    /// the top of thread 0's stack and hands every thread its address and
+    /// length (r2, r3); it never looks inside.
+    #[serde(borrow)]
+    pub config: &'a [u8],
     /// Threads, started in this order at the ELF's entry point.
     #[serde(borrow)]
     pub threads: Records<'a, ThreadInfo>,
@@ -456,7 +461,7 @@ mod tests {
             memory_size: 64 * 1024,
             elf_offset: 0,
             elf_size: 0,
-            argument: 7,
+            config: &[7],
             threads: Records::encode(core::slice::from_ref(&thread)).unwrap(),
             passive: false,
             cap_slots: 16,
@@ -503,6 +508,27 @@ mod tests {
         assert_eq!(partitions[1].elf_offset % 8, 0);
         assert_eq!(partitions[1].threads.get(0).unwrap().name, "main");
         assert_eq!(image.info.schedule.windows.get(1).unwrap().duration_ms, 3);
+    }
+
+    #[test]
+    fn each_partitions_config_bytes_come_back_whole() {
+        let mut with_config = info();
+        let mut partitions: std::vec::Vec<_> = with_config.partitions.iter().collect();
+        let long: &'static [u8] = std::vec![0xA5u8; 300].leak();
+        partitions[0].config = &[1, 2, 3, 0, 255];
+        partitions[1].config = long;
+        with_config.partitions = Records::encode(&partitions).unwrap();
+        let bytes = build_image(with_config, &[vec![1u8; 3], vec![2u8; 3]]).unwrap();
+        let image = SystemImage::parse(&bytes).unwrap();
+        let back: std::vec::Vec<_> = image.info.partitions.iter().collect();
+        assert_eq!(back[0].config, &[1, 2, 3, 0, 255]);
+        assert_eq!(back[1].config, long);
+        assert_eq!(
+            back[1].memory_size,
+            64 * 1024,
+            "the fields around it are intact"
+        );
+        assert_eq!(image.elf(1, &back[1]).unwrap(), &[2u8; 3]);
     }
 
     #[test]

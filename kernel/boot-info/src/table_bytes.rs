@@ -130,7 +130,7 @@ mod tests {
             memory_size: 64 * 1024,
             elf_offset: 0,
             elf_size: 0,
-            argument: 0,
+            config: &[],
             threads: std::vec![thread; threads].into_iter().collect(),
             passive: false,
             cap_slots: 16,

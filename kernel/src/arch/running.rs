@@ -270,9 +270,10 @@ pub fn boot() -> Result<(), BootError> {
         {
             let start = ThreadStart {
                 entry: loaded.entry,
-                stack_top,
+                // Thread 0's configuration sits at the top of its stack.
+                stack_top: stack_top.min(loaded.config),
                 index: t_index as u32,
-                argument: p.argument,
+                config: (loaded.config, p.config.len() as u32),
             };
             let mut thread = Thread::new(t.name.clone(), index, t.priority, start);
             thread.ipc_buffer = ipc_buffers + t_index * 4096;

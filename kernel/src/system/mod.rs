@@ -592,7 +592,7 @@ pub(crate) mod tests {
             entry: pc,
             stack_top: 0x20_0000,
             index: 0,
-            argument: 0,
+            config: (0, 0),
         };
         Thread::new(Name::try_from("t").unwrap(), partition, priority, start)
     }

@@ -37,22 +37,17 @@ impl Policy {
 }
 
 /// The one place that knows where a description keeps the manager's
-/// policy. Until partitions have typed configuration it is bit 3 of the
-/// manager's `argument` (0 self-ballooning, 1 static), as the manager
-/// decodes it (`ManagerConfig::decode` in servers/memory-manager); when the
-/// policy becomes a named field, this function sets that field instead.
+/// policy: the `policy` field of its typed configuration
+/// (`config = { policy = "static", ... }`; `"selfballoon"` the other),
+/// which the manager's configuration type must declare under that name.
 fn set_policy(manager: &mut toml::Table, policy: Policy) -> Result<(), String> {
-    const STATIC_BIT: i64 = 1 << 3;
-    let argument = match manager.get("argument") {
-        None => 0,
-        Some(toml::Value::Integer(value)) => *value,
-        Some(other) => return Err(format!("is {}, not a number", other.type_str())),
+    let config = manager
+        .entry("config")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let Some(config) = config.as_table_mut() else {
+        return Err(format!("is {}, not a table", config.type_str()));
     };
-    let argument = match policy {
-        Policy::Static => argument | STATIC_BIT,
-        Policy::Selfballoon => argument & !STATIC_BIT,
-    };
-    manager.insert("argument".into(), toml::Value::Integer(argument));
+    config.insert("policy".into(), toml::Value::String(policy.name().into()));
     Ok(())
 }
 
@@ -102,7 +97,7 @@ pub fn with_policy(file: &Path, text: &str, policy: Policy) -> Result<String, De
     set_policy(manager, policy).map_err(|reason| {
         error(
             format!(
-                "partition[{index}] ({}).argument",
+                "partition[{index}] ({}).config",
                 description.partitions[index].name
             ),
             reason,
@@ -147,41 +142,50 @@ windows = [{ partition = "mm", duration_ms = 1 }]
 name = "other"
 crate = "tmem-server"
 memory_kib = 64
-argument = 8
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 
 [[partition]]
 name = "mm"
 crate = "memory-manager"
 memory_kib = 64
-argument = 0x12345673
+config = { policy = "selfballoon", guests = [2, 3] }
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 "#;
 
-    fn argument_of(text: &str, name: &str) -> u32 {
+    fn config_of(text: &str, name: &str) -> Option<toml::Table> {
         let description = parse(Path::new("x.toml"), text).unwrap();
         description
             .partitions
             .iter()
             .find(|p| p.name == name)
             .unwrap()
-            .argument
+            .config
+            .clone()
+    }
+
+    fn policy_of(text: &str) -> String {
+        config_of(text, "mm").unwrap()["policy"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     #[test]
-    fn the_policy_bit_is_set_in_the_manager_only_and_nothing_else_changes() {
+    fn the_policy_is_set_in_the_manager_only_and_nothing_else_changes() {
         let file = Path::new("systems/demo.toml");
         let static_text = with_policy(file, SYSTEM, Policy::Static).unwrap();
-        assert_eq!(argument_of(&static_text, "mm"), 0x1234_567B);
-        assert_eq!(argument_of(&static_text, "other"), 8);
+        assert_eq!(policy_of(&static_text), "static");
+        assert_eq!(config_of(&static_text, "other"), None);
         let back = with_policy(file, &static_text, Policy::Selfballoon).unwrap();
-        assert_eq!(argument_of(&back, "mm"), 0x1234_5673);
+        assert_eq!(policy_of(&back), "selfballoon");
         // Everything else parses to the same description.
-        let mut original = parse(file, SYSTEM).unwrap();
-        let mut round_trip = parse(file, &back).unwrap();
-        original.partitions[1].argument = 0;
-        round_trip.partitions[1].argument = 0;
-        assert_eq!(original, round_trip);
+        assert_eq!(parse(file, SYSTEM).unwrap(), parse(file, &back).unwrap());
+        let without = SYSTEM.replace(
+            "config = { policy = \"selfballoon\", guests = [2, 3] }\n",
+            "",
+        );
+        let added = with_policy(file, &without, Policy::Static).unwrap();
+        assert_eq!(policy_of(&added), "static", "a missing config is made");
     }
 
     #[test]

@@ -62,7 +62,10 @@ fn main(start: Start) {
     if start.thread != 0 {
         return;
     }
-    let plan = GuestPlan::decode(start.argument);
+    let plan: GuestPlan = match userlib::config() {
+        Ok(plan) => plan,
+        Err(error) => return defmt::error!("guest: {=str}", error.name()),
+    };
     let name = plan.tmem_name();
     let guest = plan.guest;
     let frames = match RAM_FRAME.map(RAM_BASE, true) {

@@ -6,12 +6,14 @@
 //! until released, and the closer only looks at the measured partition's
 //! state in its own window.
 //!
-//! Argument 0, idle: each thread waits on the endpoint in slot 0; a
-//! message ends it.
+//! Its configuration is [`test_scale_idle::config::Config`].
 //!
-//! Argument `1 | threads << 8 | watched << 16`, the closer: with the
+//! Role `idle`: each thread waits on the endpoint in slot 0; a message
+//! ends it.
+//!
+//! Role `closer` (with `threads` and `watch`): with the
 //! PartitionControl capability in slot 1 it waits (yielding) until
-//! partition `watched` has ended (finished, or stopped by a fault, so
+//! partition `watch` has ended (finished, or stopped by a fault, so
 //! that a failed measurement still ends the run), then sends one message on the
 //! endpoint in slot 0 for each of the `threads` idle threads (each takes
 //! one and ends), and ends.
@@ -19,6 +21,7 @@
 
 #[cfg(target_os = "none")]
 mod partition {
+    use test_scale_idle::config::{Config, Role};
     use userlib::ipc::{Endpoint, PartitionControl};
     use userlib::{syscall, Start};
 
@@ -30,11 +33,14 @@ mod partition {
 
     userlib::entry!(main);
 
-    fn main(start: Start) {
-        match start.argument & 0xFF {
-            0 => idle(),
-            1 => close((start.argument >> 8) & 0xFF, start.argument >> 16),
-            other => defmt::error!("no mode {=u32}", other),
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("scale idle: {=str}", error.name()),
+        };
+        match config.role {
+            Role::Idle => idle(),
+            Role::Closer => close(config.threads, config.watch),
         }
     }
 

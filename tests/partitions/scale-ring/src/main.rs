@@ -4,7 +4,7 @@
 //! right is for the test to judge, so it must never log a figure it did
 //! not get through IPC.
 //!
-//! Argument `node | nodes << 8 | callers << 16 | rounds << 24`. Threads:
+//! Its configuration is [`test_scale_ring::config::Node`]. Threads:
 //!
 //! - 0, the ring server: answers calls on the endpoint in slot 0 (from
 //!   node `node - 1`'s callers) with `[ring_reply(word 3, node), badge]`
@@ -24,6 +24,7 @@
 
 #[cfg(target_os = "none")]
 mod partition {
+    use test_scale_ring::config::Node;
     use userlib::ipc::Endpoint;
     use userlib::Start;
 
@@ -36,22 +37,10 @@ mod partition {
 
     userlib::entry!(main);
 
-    /// What the argument says.
-    #[derive(Clone, Copy)]
-    struct Node {
-        index: u32,
-        nodes: u32,
-        callers: u32,
-        rounds: u32,
-    }
-
     fn main(start: Start) {
-        let a = start.argument;
-        let node = Node {
-            index: a & 0xFF,
-            nodes: (a >> 8) & 0xFF,
-            callers: (a >> 16) & 0xFF,
-            rounds: a >> 24,
+        let node: Node = match userlib::config() {
+            Ok(node) => node,
+            Err(error) => return defmt::error!("scale ring: {=str}", error.name()),
         };
         match start.thread {
             0 => ring_server(node),
