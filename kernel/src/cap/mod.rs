@@ -99,9 +99,6 @@ impl Capability {
         if !rights.is_subset_of(self.rights) {
             return Err(CapError::MissingRights);
         }
-        // A whole copy with one field changed: `Capability { rights,
-        // ..*self }` copies the rest byte by byte through `memcpy` (~90
-        // instructions on the page-fault round trip).
         let mut derived = *self;
         derived.rights = rights;
         Ok(derived)
