@@ -351,7 +351,7 @@ mod tests {
     impl Rig {
         /// Three partitions of four slots.
         fn new() -> Rig {
-            let layout = SpaceLayout::new([4, 4, 4].to_vec().leak()).unwrap();
+            let layout = SpaceLayout::of_sizes(&[4, 4, 4]).unwrap();
             Rig {
                 layout,
                 slots: std::vec![None; 12],
@@ -389,7 +389,7 @@ mod tests {
 
     #[test]
     fn tables_must_match_their_layout() {
-        let layout = SpaceLayout::new([2].to_vec().leak()).unwrap();
+        let layout = SpaceLayout::of_sizes(&[2]).unwrap();
         let mut slots = [None; 3];
         let mut nodes = [Node::FREE; 2];
         assert!(CapTable::new(layout, &mut slots, &mut nodes, FrameRefs::empty()).is_none());
@@ -661,7 +661,7 @@ mod properties {
 
         #[test]
         fn derivation_stays_sound_under_random_operations(ops in proptest::collection::vec(op(), 1..80)) {
-            let layout = SpaceLayout::new([SLOTS; PARTITIONS as usize].to_vec().leak()).unwrap();
+            let layout = SpaceLayout::of_sizes(&[SLOTS; PARTITIONS as usize]).unwrap();
             let total = layout.total();
             let mut slots = std::vec![None; total];
             let mut nodes = std::vec![Node::FREE; total];
