@@ -36,7 +36,12 @@ pub struct SpaceId(pub u16);
 pub struct ReplyId(pub u16);
 
 /// The kernel object a capability refers to.
+///
+/// A word-sized tag (`repr(u32)`): with a byte tag the payloads of the
+/// kinds start at offsets 2 and 4 and a copy of a capability whose rights
+/// change (every derived copy) became a byte-wise `memcpy` of bytes 3..12.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
 pub enum CapObject {
     /// An IPC endpoint.
     Endpoint(EndpointId),
