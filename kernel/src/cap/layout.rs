@@ -152,6 +152,9 @@ mod tests {
         assert_eq!(layout(&[u16::MAX]).unwrap().total(), MAX_TOTAL_SLOTS);
         assert_eq!(layout(&[]).unwrap().total(), 0);
         assert_eq!(layout(&[]).unwrap().partitions(), 0);
-        assert!(SpaceLayout::new(&mut []).is_none(), "no room for the bounds");
+        assert!(
+            SpaceLayout::new(&mut []).is_none(),
+            "no room for the bounds"
+        );
     }
 }
