@@ -280,7 +280,7 @@ pub(crate) mod tests {
         spaces: std::vec::Vec<GuestSpace>,
         tables: Option<(u8, u16)>,
     ) -> KernelObjects<'static> {
-        let layout = SpaceLayout::new(slots.to_vec().leak()).unwrap();
+        let layout = SpaceLayout::of_sizes(slots).unwrap();
         let total = layout.total();
         let mut budgets = [0u16; crate::cap::layout::MAX_LAYOUT_PARTITIONS];
         if let Some((partition, count)) = tables {

@@ -463,11 +463,12 @@ fn build_objects(
     threads: usize,
 ) -> Result<KernelObjects<'static>, BootError> {
     KernelObjects::check_counts(info).map_err(BootError::Objects)?;
-    let sizes = allocate_default::<u16>(ram, info.partitions.len())?;
-    for (size, p) in sizes.iter_mut().zip(&info.partitions) {
+    // One entry more than there are partitions (see `SpaceLayout::new`).
+    let bounds = allocate_default::<u16>(ram, info.partitions.len() + 1)?;
+    for (size, p) in bounds[1..].iter_mut().zip(&info.partitions) {
         *size = p.cap_slots;
     }
-    let layout = SpaceLayout::new(sizes).ok_or(BootError::Objects(ObjectError::BadStorage))?;
+    let layout = SpaceLayout::new(bounds).ok_or(BootError::Objects(ObjectError::BadStorage))?;
     let slots = layout.total();
     // The frames of fixed size come first, one after another; the frame
     // that takes the rest of RAM (`boot_info::FRAME_REST`) comes after

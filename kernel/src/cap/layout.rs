@@ -37,20 +37,28 @@ pub const MAX_LAYOUT_PARTITIONS: usize = u8::MAX as usize + 1;
 /// The partitions' shares of the flat slot table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpaceLayout<'a> {
-    /// `ends[p]`: one past partition `p`'s last global number (memory
-    /// allocated at boot, one entry per partition).
-    ends: &'a [u16],
+    /// `bounds[p]`: partition `p`'s first global number, and
+    /// `bounds[p + 1]` one past its last (memory allocated at boot, one
+    /// entry per partition and one more). A leading 0 rather than a table
+    /// of ends alone: a look-up of a slot, which every system call on a
+    /// capability makes several times, is then two loads with no branch
+    /// for partition 0.
+    bounds: &'a [u16],
 }
 
 impl<'a> SpaceLayout<'a> {
-    /// The layout of spaces with `sizes[p]` slots each, turning `sizes`
-    /// into the layout's table of ends in place; `None` (and `sizes` left
-    /// partly changed) if there are more than [`MAX_LAYOUT_PARTITIONS`]
+    /// The layout of spaces with `bounds[p + 1]` slots each (`bounds[0]`
+    /// is ignored: `bounds` has one entry more than there are
+    /// partitions), turning `bounds` into the layout's table of bounds in
+    /// place; `None` (and `bounds` left partly changed) if `bounds` is
+    /// empty, or there are more than [`MAX_LAYOUT_PARTITIONS`] partitions
     /// or more than [`MAX_TOTAL_SLOTS`] slots in all.
-    pub fn new(sizes: &'a mut [u16]) -> Option<SpaceLayout<'a>> {
+    pub fn new(bounds: &'a mut [u16]) -> Option<SpaceLayout<'a>> {
+        let (first, sizes) = bounds.split_first_mut()?;
         if sizes.len() > MAX_LAYOUT_PARTITIONS {
             return None;
         }
+        *first = 0;
         let mut end: usize = 0;
         for size in sizes.iter_mut() {
             end += usize::from(*size);
@@ -59,31 +67,36 @@ impl<'a> SpaceLayout<'a> {
             }
             *size = end as u16;
         }
-        Some(SpaceLayout { ends: sizes })
+        Some(SpaceLayout { bounds })
+    }
+
+    /// A layout of spaces with `sizes[p]` slots each, its table leaked:
+    /// for host tests.
+    #[cfg(test)]
+    pub fn of_sizes(sizes: &[u16]) -> Option<SpaceLayout<'static>> {
+        extern crate std;
+        let mut bounds = std::vec![0];
+        bounds.extend_from_slice(sizes);
+        SpaceLayout::new(bounds.leak())
     }
 
     /// How many partitions.
     pub fn partitions(&self) -> usize {
-        self.ends.len()
+        self.bounds.len() - 1
     }
 
     /// How many slots in all.
     pub fn total(&self) -> usize {
-        self.ends.last().map_or(0, |&end| usize::from(end))
+        self.bounds.last().map_or(0, |&end| usize::from(end))
     }
 
     /// The global numbers of partition `partition`'s slots.
     pub fn range(&self, partition: u8) -> Result<core::ops::Range<usize>, CapError> {
         let p = usize::from(partition);
-        if p >= self.partitions() {
-            return Err(CapError::OutOfRange);
-        }
-        let start = if p == 0 {
-            0
-        } else {
-            usize::from(self.ends[p - 1])
-        };
-        Ok(start..usize::from(self.ends[p]))
+        // One bounds check: `p + 1` in bounds puts `p` in bounds too.
+        let end = *self.bounds.get(p + 1).ok_or(CapError::OutOfRange)?;
+        let start = self.bounds[p];
+        Ok(usize::from(start)..usize::from(end))
     }
 
     /// The global number of `at`.
@@ -99,8 +112,7 @@ impl<'a> SpaceLayout<'a> {
 
     /// The slot with global number `index`.
     pub fn slot_ref(&self, index: usize) -> Result<SlotRef, CapError> {
-        let partition = self
-            .ends
+        let partition = self.bounds[1..]
             .iter()
             .position(|&end| index < usize::from(end))
             .ok_or(CapError::OutOfRange)?;
@@ -115,7 +127,7 @@ mod tests {
     use super::*;
 
     fn layout(sizes: &[u16]) -> Option<SpaceLayout<'static>> {
-        SpaceLayout::new(sizes.to_vec().leak())
+        SpaceLayout::of_sizes(sizes)
     }
 
     #[test]
@@ -139,5 +151,10 @@ mod tests {
         assert!(layout(&[u16::MAX, 1]).is_none());
         assert_eq!(layout(&[u16::MAX]).unwrap().total(), MAX_TOTAL_SLOTS);
         assert_eq!(layout(&[]).unwrap().total(), 0);
+        assert_eq!(layout(&[]).unwrap().partitions(), 0);
+        assert!(
+            SpaceLayout::new(&mut []).is_none(),
+            "no room for the bounds"
+        );
     }
 }

@@ -188,7 +188,7 @@ mod tests {
     use super::*;
 
     fn layout() -> SpaceLayout<'static> {
-        SpaceLayout::new([2, 2].to_vec().leak()).unwrap()
+        SpaceLayout::of_sizes(&[2, 2]).unwrap()
     }
 
     #[test]

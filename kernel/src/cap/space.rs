@@ -20,7 +20,11 @@ pub fn find(
     kind: CapKind,
     needed: Rights,
 ) -> Result<&Capability, CapError> {
-    let cap = get(slots, slot)?;
+    checked(get(slots, slot)?, kind, needed)
+}
+
+/// `cap`, if it is of `kind` with the `needed` rights.
+pub fn checked(cap: &Capability, kind: CapKind, needed: Rights) -> Result<&Capability, CapError> {
     if cap.object.kind() != kind {
         return Err(CapError::WrongType);
     }

@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_loan_ends_once_either_way() {
-        let layout = SpaceLayout::new([2, 2].to_vec().leak()).unwrap();
+        let layout = SpaceLayout::of_sizes(&[2, 2]).unwrap();
         let (mut callers, mut slots) = ([None; 3], [None; 4]);
         let mut lending = Lending::new(layout, &mut callers, &mut slots).unwrap();
         lending.lend(ThreadId(0), at(1, 1)).unwrap();

@@ -9,7 +9,7 @@
 //! ([`boot_info::space_regions`]); nothing here allocates.
 
 use kernel_abi::syscall::SyscallError;
-use kernel_abi::user_layout::{PAGE_SIZE, USER_TOP};
+use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE, USER_TOP};
 
 use super::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
 use super::grant_regions::{pages_of, GrantRegions};
@@ -169,6 +169,12 @@ impl RegionList {
 pub struct UserSpace {
     regions: RegionList,
     grants: GrantRegions,
+    /// Whether a region outside the grant window's bookkeeping (in
+    /// `regions`) was ever added overlapping the window: only then can a
+    /// grant-window region overlap one of them, so only then does
+    /// [`add`](Self::add) scan them for a grant (a frame mapped on a page
+    /// fault). Never reset: a stale `true` costs a scan, never a check.
+    regions_touch_window: bool,
 }
 
 impl PartialEq for UserSpace {
@@ -200,6 +206,7 @@ impl UserSpace {
         UserSpace {
             regions: RegionList { room, len: 0 },
             grants: GrantRegions::default(),
+            regions_touch_window: false,
         }
     }
 
@@ -231,17 +238,26 @@ impl UserSpace {
         }
         let end = region.virt + region.size;
         let overlaps = |r: &Region| region.virt < r.virt + r.size && r.virt < end;
-        if self.regions().iter().any(overlaps) {
+        let grant_pages = pages_of(region.virt, region.size);
+        let scan_regions = grant_pages.is_none() || self.regions_touch_window;
+        if scan_regions && self.regions().iter().any(overlaps) {
             return Err(SpaceError::Overlap);
         }
-        match pages_of(region.virt, region.size) {
+        match grant_pages {
             Some(pages) if self.grants.any_taken(pages.clone()) => Err(SpaceError::Overlap),
             Some(pages) => {
                 self.grants.insert(region, pages);
                 Ok(())
             }
             None if self.grants.iter().any(overlaps) => Err(SpaceError::Overlap),
-            None => self.regions.push(region),
+            None => {
+                self.regions.push(region)?;
+                let window_end = GRANT_WINDOW + GRANT_WINDOW_SIZE;
+                if region.virt < window_end && GRANT_WINDOW < end {
+                    self.regions_touch_window = true;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -406,6 +422,29 @@ mod tests {
         assert_eq!(s.add(r(0x30_0000, 0)), Err(SpaceError::BadRegion));
         assert_eq!(s.add(r(0x7FFF_F000, 0x2000)), Err(SpaceError::BadRegion));
         assert_eq!(s.add(r(0xFFFF_F000, 0x2000)), Err(SpaceError::BadRegion));
+    }
+
+    #[test]
+    fn a_grant_region_overlapping_a_region_that_straddles_the_window_is_refused() {
+        let mut s = space();
+        let r = |virt, size| Region::ram(virt, size, 0x6200_0000, Rights::Read);
+        // Grant-window regions skip the scan of the other regions only
+        // while none of those reaches into the window.
+        s.add(r(GRANT_WINDOW + 0x1000, 0x1000)).unwrap();
+        assert_eq!(
+            s.add(r(GRANT_WINDOW + 0x1000, 0x1000)),
+            Err(SpaceError::Overlap)
+        );
+        // A region across the window's start, then one across its end.
+        s.add(r(GRANT_WINDOW - 0x1000, 0x2000)).unwrap();
+        assert_eq!(s.add(r(GRANT_WINDOW, 0x1000)), Err(SpaceError::Overlap));
+        let last = GRANT_WINDOW + GRANT_WINDOW_SIZE - 0x1000;
+        s.add(r(last, 0x2000)).unwrap();
+        assert_eq!(s.add(r(last, 0x1000)), Err(SpaceError::Overlap));
+        s.add(r(last - 0x1000, 0x1000)).unwrap();
+        assert_eq!(s.remove(last), Some(r(last, 0x2000)));
+        s.add(r(last, 0x1000)).unwrap();
+        assert_eq!(s.add(r(GRANT_WINDOW, 0x1000)), Err(SpaceError::Overlap));
     }
 
     #[test]

@@ -427,7 +427,7 @@ impl World {
 
     /// The system of the description above, started (partition 0 runs).
     fn boot(&mut self, machine: &mut FakeMachine, frame: &mut TrapFrame) -> System<'_> {
-        let layout = SpaceLayout::new([SLOTS; PARTITIONS].to_vec().leak()).expect("layout");
+        let layout = SpaceLayout::of_sizes(&[SLOTS; PARTITIONS]).expect("layout");
         let mut objects = self.storage.objects(layout);
         let mut info = super::tests::empty_info();
         info.endpoints = PARTITIONS as u16;

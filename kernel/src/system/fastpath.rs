@@ -267,7 +267,7 @@ impl<'a> System<'a> {
             return None;
         }
         let (endpoint, _) = self.endpoint(server, Rights::READ).ok()?;
-        self.checked_request(server, false).ok()?;
+        let reply = self.checked_request(server, false).ok()?;
         // The last guard, then the point of no return, as for a reply.
         let id = ThreadId(server as u16);
         if !self.objects.endpoints.reply_and_wait(endpoint, id, from) {
@@ -275,7 +275,7 @@ impl<'a> System<'a> {
         }
         // In the slow path's order: the fault is resolved (the caller
         // made ready, or its partition stopped), then the loan returns.
-        self.resolve_page_fault(server, caller, machine);
+        self.resolve_page_fault(server, caller, reply.grant, machine);
         self.return_time(server);
         let thread = &mut self.threads[server];
         thread.state = ThreadState::Blocked;

@@ -331,7 +331,7 @@ impl<'a> System<'a> {
                 let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
                 match outcome.replied {
                     Some(Ok(caller)) if self.threads[caller.index()].fault.is_some() => {
-                        self.resolve_fault(index, caller.index(), machine);
+                        self.resolve_fault(index, caller.index(), reply.grant, machine);
                     }
                     Some(Ok(caller)) => {
                         self.deliver(reply, index, caller.index(), 0, false, machine);

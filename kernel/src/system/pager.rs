@@ -17,14 +17,14 @@
 //! message is built from the fault (and, for a guest thread, from its
 //! saved registers).
 
-use kernel_abi::cap::{GrantKind, Rights};
+use kernel_abi::cap::{GrantDescriptor, GrantKind, Rights};
 use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE};
 
 use super::System;
 use crate::cap::layout::SlotRef;
 use crate::fault::{AccessKind, FaultKind};
 use crate::ipc::endpoint::CallOutcome;
-use crate::ipc::message::{Message, SendRequest};
+use crate::ipc::message::Message;
 use crate::ipc::ThreadId;
 use crate::machine::{Machine, UserFault};
 use crate::thread::ThreadState;
@@ -123,35 +123,40 @@ impl<'a> System<'a> {
         true
     }
 
-    /// The handler (`server`) answered thread `caller`'s fault: a guest
+    /// The handler (`server`) answered thread `caller`'s fault with a
+    /// reply that grants `grant` (decoded and checked already): a guest
     /// thread takes the registers the reply gives, a paged thread gets the
     /// frame the reply passes mapped (or its partition is stopped).
     pub(super) fn resolve_fault(
         &mut self,
         server: usize,
         caller: usize,
+        grant: Option<GrantDescriptor>,
         machine: &mut impl Machine,
     ) {
         if self.threads[caller].guest.is_some() {
             self.resume_from_exception(server, caller, machine);
         } else {
-            self.resolve_page_fault(server, caller, machine);
+            self.resolve_page_fault(server, caller, grant, machine);
         }
     }
 
-    /// The pager (`server`) answered thread `caller`'s fault: map the frame
-    /// it sent, or stop the caller's partition.
+    /// The pager (`server`) answered thread `caller`'s fault with a reply
+    /// that grants `grant` (decoded and checked already: the reply is not
+    /// decoded twice): map the frame it sent, or stop the caller's
+    /// partition.
     pub(super) fn resolve_page_fault(
         &mut self,
         server: usize,
         caller: usize,
+        grant: Option<GrantDescriptor>,
         machine: &mut impl Machine,
     ) {
         let Some(fault) = self.threads[caller].fault.take() else {
             return;
         };
         if self
-            .map_pager_frame(server, caller, fault, machine)
+            .map_pager_frame(server, caller, fault, grant, machine)
             .is_some()
         {
             self.threads[caller].state = ThreadState::Ready;
@@ -165,11 +170,10 @@ impl<'a> System<'a> {
         server: usize,
         caller: usize,
         fault: UserFault,
+        grant: Option<GrantDescriptor>,
         machine: &mut impl Machine,
     ) -> Option<()> {
-        let grant = SendRequest::decode(&self.threads[server].context)
-            .ok()?
-            .grant?;
+        let grant = grant?;
         let partition = self.threads[caller].partition as u8;
         let free = self
             .objects

@@ -121,6 +121,7 @@ mod slab;
 mod stats;
 mod store;
 mod traffic;
+mod zero_page;
 
 pub use config::{derive_index_key, ClientConfig, Config, SharedPoolGrant};
 pub use error::{ConfigError, TmemError};
