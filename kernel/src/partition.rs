@@ -213,6 +213,7 @@ pub(crate) mod tests {
             cap_slots: 4,
             pager: None,
             guest: None,
+            restart_max: 0,
         }
     }
 
