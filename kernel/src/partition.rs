@@ -54,6 +54,10 @@ pub struct Partition {
     /// so round robin among equal priorities turns on ticks and yields
     /// only.
     pub last_run: Option<usize>,
+    /// Physical address of its memory (what a restart re-loads).
+    pub memory: usize,
+    /// How many times it has been restarted.
+    pub restarts: u8,
 }
 
 /// Why a partition could not be loaded.

@@ -264,6 +264,8 @@ pub fn boot() -> Result<(), BootError> {
                 pager: p.pager,
                 first_thread: None,
                 last_run: None,
+                memory,
+                restarts: 0,
             })
         };
         for ((t_index, t), stack_top) in p.threads.iter().enumerate().zip(partition::stack_tops(&p))
