@@ -35,6 +35,8 @@ mod random_calls;
 mod restart;
 mod tmem_baseline;
 
+pub use restart::BootImage;
+
 use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
 
