@@ -468,13 +468,17 @@ fn shut_down(running: &mut Running, status: i32) -> ! {
 /// that it can be mapped in sections.
 const REST_ALIGN: usize = 1 << 20;
 
+/// Each boot frame's physical base and size, as boot placed them.
+type BootFrames = &'static [(usize, u32)];
+
 /// Capability spaces sized per partition, endpoints, notifications and
 /// per-thread IPC state, with the description's capabilities in place.
+
 fn build_objects(
     ram: &mut BootAllocator,
     info: &boot_info::BootInfo,
     threads: usize,
-) -> Result<(KernelObjects<'static>, &'static [(usize, u32)]), BootError> {
+) -> Result<(KernelObjects<'static>, BootFrames), BootError> {
     KernelObjects::check_counts(info).map_err(BootError::Objects)?;
     let sizes = allocate_default::<u16>(ram, info.partitions.len())?;
     for (size, p) in sizes.iter_mut().zip(&info.partitions) {
