@@ -473,7 +473,6 @@ type BootFrames = &'static [(usize, u32)];
 
 /// Capability spaces sized per partition, endpoints, notifications and
 /// per-thread IPC state, with the description's capabilities in place.
-
 fn build_objects(
     ram: &mut BootAllocator,
     info: &boot_info::BootInfo,
