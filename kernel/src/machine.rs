@@ -48,6 +48,12 @@ pub enum Event<'a> {
         partition: &'a str,
         monitor: &'a str,
     },
+    /// A supervisor restarted a stopped partition from its boot image.
+    PartitionRestarted {
+        partition: &'a str,
+        supervisor: &'a str,
+        restarts: u8,
+    },
     /// A guest thread took an exception and has no exception endpoint
     /// that can take it: it is suspended (its partition runs on).
     GuestThreadSuspended {

@@ -214,41 +214,50 @@ impl<'a> KernelObjects<'a> {
         frames: &[(usize, u32)],
     ) -> Result<(), ObjectError> {
         for (index, cap) in info.caps.iter().enumerate() {
-            let object = match cap.object {
-                CapObjectInfo::Endpoint(e) if e < info.endpoints => {
-                    CapObject::Endpoint(EndpointId(e))
-                }
-                CapObjectInfo::Notification(n) if n < info.notifications => {
-                    CapObject::Notification(NotificationId(n))
-                }
-                CapObjectInfo::Frame(f) => match frames.get(usize::from(f)) {
-                    Some(&(base, size)) if size > 0 => CapObject::Frame {
-                        base,
-                        pages: size / kernel_abi::user_layout::PAGE_SIZE,
-                    },
-                    _ => return Err(ObjectError::NoSuchObject { index }),
-                },
-                CapObjectInfo::Irq(number) if info.irqs.iter().any(|irq| irq.number == number) => {
-                    CapObject::Irq(number)
-                }
-                CapObjectInfo::PartitionControl => CapObject::PartitionControl,
-                _ => return Err(ObjectError::NoSuchObject { index }),
-            };
-            let rights = Rights::from_bits(cap.rights).ok_or(ObjectError::Cap {
-                index,
-                error: CapError::MissingRights,
-            })?;
-            let capability = Capability {
-                object,
-                rights,
-                badge: cap.badge,
-            };
+            let capability = boot_capability(info, frames, index, &cap)?;
             self.caps
                 .insert_root(SlotRef::new(cap.partition, cap.slot), capability)
                 .map_err(|error| ObjectError::Cap { index, error })?;
         }
         Ok(())
     }
+}
+
+/// The capability boot capability `index` of `info` (`cap`) stands for;
+/// `frames` as for [`KernelObjects::grant_boot_caps`].
+pub fn boot_capability(
+    info: &BootInfo,
+    frames: &[(usize, u32)],
+    index: usize,
+    cap: &boot_info::CapInfo,
+) -> Result<Capability, ObjectError> {
+    let object = match cap.object {
+        CapObjectInfo::Endpoint(e) if e < info.endpoints => CapObject::Endpoint(EndpointId(e)),
+        CapObjectInfo::Notification(n) if n < info.notifications => {
+            CapObject::Notification(NotificationId(n))
+        }
+        CapObjectInfo::Frame(f) => match frames.get(usize::from(f)) {
+            Some(&(base, size)) if size > 0 => CapObject::Frame {
+                base,
+                pages: size / kernel_abi::user_layout::PAGE_SIZE,
+            },
+            _ => return Err(ObjectError::NoSuchObject { index }),
+        },
+        CapObjectInfo::Irq(number) if info.irqs.iter().any(|irq| irq.number == number) => {
+            CapObject::Irq(number)
+        }
+        CapObjectInfo::PartitionControl => CapObject::PartitionControl,
+        _ => return Err(ObjectError::NoSuchObject { index }),
+    };
+    let rights = Rights::from_bits(cap.rights).ok_or(ObjectError::Cap {
+        index,
+        error: CapError::MissingRights,
+    })?;
+    Ok(Capability {
+        object,
+        rights,
+        badge: cap.badge,
+    })
 }
 
 /// Host-test storage: owned vectors, leaked for `'static`.

@@ -54,6 +54,10 @@ pub struct Partition {
     /// so round robin among equal priorities turns on ticks and yields
     /// only.
     pub last_run: Option<usize>,
+    /// Physical address of its memory (what a restart re-loads).
+    pub memory: usize,
+    /// How many times it has been restarted.
+    pub restarts: u8,
 }
 
 /// Why a partition could not be loaded.
@@ -101,6 +105,72 @@ pub fn stack_tops<'a>(info: &PartitionInfo<'a>) -> impl Iterator<Item = u32> + '
     })
 }
 
+/// Where `info`'s configuration bytes go: 8-byte aligned at the top of
+/// thread 0's stack, taking at most half of it (the top of memory when
+/// there are none).
+fn config_address(info: &PartitionInfo) -> Result<u32, LoadError> {
+    let config = info.config;
+    let top = USER_BASE + info.memory_size;
+    if config.is_empty() {
+        return Ok(top);
+    }
+    info.threads
+        .get(0)
+        .filter(|first| config.len() <= first.stack_size as usize / 2)
+        .map(|_| (top - config.len() as u32) & !7)
+        .ok_or(LoadError::ConfigTooLarge)
+}
+
+/// How a segment is mapped.
+fn segment_rights(segment: &crate::elf::Segment) -> Rights {
+    if segment.executable() {
+        Rights::ReadExecute
+    } else if segment.writable() {
+        Rights::ReadWrite
+    } else {
+        Rights::Read
+    }
+}
+
+/// Writes the boot image of a partition into its memory at `phys`: all of
+/// it zeroed, then the ELF's segments and the configuration bytes. The
+/// ELF has been parsed against this memory.
+fn write_image(
+    info: &PartitionInfo,
+    elf: &Elf,
+    elf_bytes: &[u8],
+    phys: usize,
+    config_at: u32,
+    machine: &mut impl Machine,
+) {
+    let phys_of = |va: u32| phys + (va - USER_BASE) as usize;
+    machine.zero_phys(phys, info.memory_size as usize);
+    for segment in &elf.segments {
+        let start = segment.offset as usize;
+        let bytes = &elf_bytes[start..start + segment.file_size as usize];
+        machine.write_phys(phys_of(segment.vaddr), bytes);
+    }
+    machine.write_phys(phys_of(config_at), info.config);
+}
+
+/// Rewrites a loaded partition's memory at `phys` as [`load`] first wrote
+/// it (code and data from the ELF, bss, stacks and configuration fresh),
+/// for a restart. Checks the ELF and configuration before it writes
+/// anything; the stacks and address space are left as `load` laid them
+/// out (the same image gives the same regions). Returns the entry point
+/// and the configuration's address.
+pub fn reload(
+    info: &PartitionInfo,
+    elf_bytes: &[u8],
+    phys: usize,
+    machine: &mut impl Machine,
+) -> Result<(u32, u32), LoadError> {
+    let elf = Elf::parse(elf_bytes, USER_BASE, info.memory_size).map_err(LoadError::Elf)?;
+    let config_at = config_address(info)?;
+    write_image(info, &elf, elf_bytes, phys, config_at, machine);
+    Ok((elf.entry, config_at))
+}
+
 /// Loads `info`'s ELF into its memory at physical `phys` (`memory_size`
 /// bytes, all of which is zeroed first) and lays out its stacks: thread 0's
 /// at the top of the memory, each next one below a one-page guard gap.
@@ -127,17 +197,7 @@ pub fn load(
     let elf = Elf::parse(elf_bytes, USER_BASE, size).map_err(LoadError::Elf)?;
     let phys_of = |va: u32| phys + (va - USER_BASE) as usize;
 
-    let config = info.config;
-    let top = USER_BASE + size;
-    let config_at = if config.is_empty() {
-        top
-    } else {
-        info.threads
-            .get(0)
-            .filter(|first| config.len() <= first.stack_size as usize / 2)
-            .map(|_| (top - config.len() as u32) & !7)
-            .ok_or(LoadError::ConfigTooLarge)?
-    };
+    let config_at = config_address(info)?;
     for (index, (thread, top)) in info.threads.iter().zip(stack_tops(info)).enumerate() {
         let stack = thread.stack_size;
         if stack == 0 || !stack.is_multiple_of(PAGE_SIZE) {
@@ -157,27 +217,16 @@ pub fn load(
             .map_err(LoadError::Space)?;
     }
 
-    machine.zero_phys(phys, size as usize);
     for segment in &elf.segments {
-        let rights = if segment.executable() {
-            Rights::ReadExecute
-        } else if segment.writable() {
-            Rights::ReadWrite
-        } else {
-            Rights::Read
-        };
         let region = Region::ram(
             segment.vaddr,
             segment.page_end() - segment.vaddr,
             phys_of(segment.vaddr),
-            rights,
+            segment_rights(segment),
         );
         space.add(region).map_err(LoadError::Space)?;
-        let start = segment.offset as usize;
-        let bytes = &elf_bytes[start..start + segment.file_size as usize];
-        machine.write_phys(region.phys, bytes);
     }
-    machine.write_phys(phys_of(config_at), config);
+    write_image(info, &elf, elf_bytes, phys, config_at, machine);
     Ok(Loaded {
         space,
         entry: elf.entry,
@@ -213,6 +262,7 @@ pub(crate) mod tests {
             cap_slots: 4,
             pager: None,
             guest: None,
+            restart_max: 0,
         }
     }
 
@@ -266,6 +316,39 @@ pub(crate) mod tests {
             .space
             .check_buffer(guard + 0x1000, 4, read, 1)
             .is_ok());
+    }
+
+    #[test]
+    fn a_reload_writes_the_memory_a_fresh_load_wrote_and_a_bad_image_writes_nothing() {
+        let mut with_config = info(0x10_000, &[0x2000, 0x1000]);
+        with_config.config = &[9, 8, 7];
+        let mut fresh = FakeMachine::new(0x6100_0000, 0x2_0000);
+        fresh.memory.fill(0xAA);
+        let loaded = load(
+            &with_config,
+            &two_segment_elf(),
+            0x6100_0000,
+            UserSpace::new(),
+            &mut fresh,
+        )
+        .unwrap();
+        // The partition ran: its data, bss, stacks and config scribbled on.
+        let mut used = FakeMachine::new(0x6100_0000, 0x2_0000);
+        used.memory.copy_from_slice(&fresh.memory);
+        used.memory[..0x10_000]
+            .iter_mut()
+            .step_by(7)
+            .for_each(|b| *b ^= 0x5A);
+        let before = used.memory.clone();
+        let mut bad = two_segment_elf();
+        bad[0] = 0;
+        assert!(reload(&with_config, &bad, 0x6100_0000, &mut used).is_err());
+        assert_eq!(used.memory, before, "a refused reload writes nothing");
+        assert_eq!(
+            reload(&with_config, &two_segment_elf(), 0x6100_0000, &mut used),
+            Ok((loaded.entry, loaded.config))
+        );
+        assert_eq!(used.memory, fresh.memory, "byte for byte as at boot");
     }
 
     #[test]

@@ -32,6 +32,9 @@ impl Rights {
     pub const GRANT: Rights = Rights(1 << 2);
     /// Map a frame executable.
     pub const EXECUTE: Rights = Rights(1 << 3);
+    /// On a partition-control capability, the same bit means: restart a
+    /// stopped partition (no other kind of capability has a use for it).
+    pub const RESTART: Rights = Rights::EXECUTE;
     /// Every right there is.
     pub const ALL: Rights = Rights(0b1111);
 

@@ -167,6 +167,14 @@ pub enum Syscall {
     /// an exception it was waiting on is abandoned (its handler's reply is
     /// then dropped). Out: `r0`.
     ThreadSuspend = 30,
+    /// `partition_restart(control, partition)`: through a PartitionControl
+    /// capability with RESTART, rebuilds stopped partition `r1` from its
+    /// boot image: memory re-loaded from its ELF, capabilities as the
+    /// description gives them, threads at their entry points. At most as
+    /// often as its description's `restart.max` (`RestartLimit` past it);
+    /// `NotStopped` for a partition that is running or finished. Out:
+    /// `r0`, and in `r1` the restarts so far.
+    PartitionRestart = 31,
     /// `tmem_baseline(op, ...)`: benchmark kernels only (the kernel's
     /// `tmem-baseline` feature; elsewhere `UnknownSyscall`): the tmem store
     /// inside the kernel, the baseline `cargo xtask bench` compares the
@@ -208,6 +216,7 @@ impl Syscall {
             28 => Some(Syscall::ThreadWriteRegisters),
             29 => Some(Syscall::ThreadResume),
             30 => Some(Syscall::ThreadSuspend),
+            31 => Some(Syscall::PartitionRestart),
             63 => Some(Syscall::TmemBaseline),
             _ => None,
         }
@@ -365,6 +374,12 @@ pub enum SyscallError {
     /// The address space or thread belongs to another partition (a
     /// capability to it was passed on): only its own partition may use it.
     WrongPartition = 18,
+    /// A restart names a partition that is running or finished: only a
+    /// stopped partition restarts.
+    NotStopped = 19,
+    /// The partition has been restarted as often as its description
+    /// allows (or may not be restarted at all): it stays stopped.
+    RestartLimit = 20,
 }
 
 impl SyscallError {
@@ -390,6 +405,8 @@ impl SyscallError {
             16 => Some(SyscallError::Shared),
             17 => Some(SyscallError::NoPageTable),
             18 => Some(SyscallError::WrongPartition),
+            19 => Some(SyscallError::NotStopped),
+            20 => Some(SyscallError::RestartLimit),
             _ => None,
         }
     }
@@ -415,19 +432,21 @@ impl SyscallError {
             SyscallError::Shared => "Shared",
             SyscallError::NoPageTable => "NoPageTable",
             SyscallError::WrongPartition => "WrongPartition",
+            SyscallError::NotStopped => "NotStopped",
+            SyscallError::RestartLimit => "RestartLimit",
         }
     }
 }
 
 /// The highest error code.
-pub const LAST_ERROR_CODE: u32 = SyscallError::WrongPartition as u32;
+pub const LAST_ERROR_CODE: u32 = SyscallError::RestartLimit as u32;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cap::{CapSlot, GrantKind};
 
-    const CALLS: [Syscall; 30] = [
+    const CALLS: [Syscall; 31] = [
         Syscall::Log,
         Syscall::Yield,
         Syscall::ThreadExit,
@@ -458,6 +477,7 @@ mod tests {
         Syscall::ThreadWriteRegisters,
         Syscall::ThreadResume,
         Syscall::ThreadSuspend,
+        Syscall::PartitionRestart,
     ];
 
     #[test]

@@ -238,6 +238,9 @@ pub struct PartitionInfo<'a> {
     /// Address spaces, threads and page tables for the processes of a
     /// guest kernel, if it is one.
     pub guest: Option<GuestBudget>,
+    /// How many times a supervisor may restart it from its boot image
+    /// after it stops (0: never).
+    pub restart_max: u8,
 }
 
 /// What a guest kernel partition may build its processes from, all
@@ -467,6 +470,7 @@ mod tests {
             cap_slots: 16,
             pager: None,
             guest: None,
+            restart_max: 0,
         };
         BootInfo {
             system: name("test"),

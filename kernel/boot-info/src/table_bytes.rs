@@ -136,6 +136,7 @@ mod tests {
             cap_slots: 16,
             pager: None,
             guest,
+            restart_max: 0,
         };
         let window = Window {
             partition: 0,

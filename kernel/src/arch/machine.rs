@@ -150,6 +150,18 @@ impl Machine for HardwareMachine {
                     monitor
                 )
             }
+            Event::PartitionRestarted {
+                partition,
+                supervisor,
+                restarts,
+            } => {
+                defmt::warn!(
+                    "partition {=str} restarted by {=str} (restart {=u8})",
+                    partition,
+                    supervisor,
+                    restarts
+                )
+            }
             Event::GuestThreadSuspended {
                 partition,
                 thread,

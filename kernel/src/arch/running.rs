@@ -93,6 +93,10 @@ unsafe impl<T> Sync for KernelCell<T> {}
 
 static RUNNING: KernelCell<Running> = KernelCell(UnsafeCell::new(None));
 
+/// The decoded system image, kept for the run: partition restarts reload
+/// from it.
+static BOOT_IMAGE: KernelCell<SystemImage<'static>> = KernelCell(UnsafeCell::new(None));
+
 fn running() -> Option<&'static mut Running> {
     // SAFETY: see `KernelCell`; callers do not keep the reference across
     // another call that takes it.
@@ -111,7 +115,11 @@ extern "C" {
 /// Builds the system from the image. Must run once, at boot, before
 /// interrupts are enabled.
 pub fn boot() -> Result<(), BootError> {
-    let image = SystemImage::parse(SYSTEM_IMAGE).map_err(BootError::Image)?;
+    let parsed = SystemImage::parse(SYSTEM_IMAGE).map_err(BootError::Image)?;
+    // SAFETY: see `KernelCell`; boot runs once, before interrupts are
+    // enabled, and nothing writes the cell again: the reference lives as
+    // long as the kernel (restarts rebuild partitions from it).
+    let image: &'static SystemImage<'static> = unsafe { (*BOOT_IMAGE.0.get()).insert(parsed) };
     let info = &image.info;
 
     // SAFETY: only the symbol's address is used.
@@ -165,11 +173,13 @@ pub fn boot() -> Result<(), BootError> {
     let threads = allocate_array::<Thread>(&mut ram, thread_count)?;
     let mut next_thread = 0;
     let thread_ids = allocate_default::<u8>(&mut ram, thread_count)?;
+    let elfs = allocate_default::<&'static [u8]>(&mut ram, info.partitions.len())?;
     for (index, p) in info.partitions.iter().enumerate() {
         if p.threads.is_empty() {
             return Err(BootError::NoThreads { partition: index });
         }
         let elf = image.elf(index, &p).map_err(BootError::Image)?;
+        elfs[index] = elf;
         let memory = ram
             .allocate(p.memory_size as usize, 4096)
             .map_err(BootError::Memory)?;
@@ -264,6 +274,8 @@ pub fn boot() -> Result<(), BootError> {
                 pager: p.pager,
                 first_thread: None,
                 last_run: None,
+                memory,
+                restarts: 0,
             })
         };
         for ((t_index, t), stack_top) in p.threads.iter().enumerate().zip(partition::stack_tops(&p))
@@ -313,8 +325,8 @@ pub fn boot() -> Result<(), BootError> {
             core::slice::from_raw_parts_mut(threads, thread_count),
         )
     };
-    let objects = build_objects(&mut ram, info, thread_count)?;
-    let system = System::new(
+    let (objects, frames) = build_objects(&mut ram, info, thread_count)?;
+    let mut system = System::new(
         partitions,
         threads,
         objects,
@@ -322,6 +334,7 @@ pub fn boot() -> Result<(), BootError> {
         user::idle_frame(),
         info.schedule.stop_after_ms,
     );
+    system.set_boot_image(crate::system::BootImage { info, elfs, frames });
     // SAFETY: see `KernelCell`; boot runs before interrupts are enabled.
     unsafe {
         *RUNNING.0.get() = Some(Running {
@@ -455,13 +468,16 @@ fn shut_down(running: &mut Running, status: i32) -> ! {
 /// that it can be mapped in sections.
 const REST_ALIGN: usize = 1 << 20;
 
+/// Each boot frame's physical base and size, as boot placed them.
+type BootFrames = &'static [(usize, u32)];
+
 /// Capability spaces sized per partition, endpoints, notifications and
 /// per-thread IPC state, with the description's capabilities in place.
 fn build_objects(
     ram: &mut BootAllocator,
     info: &boot_info::BootInfo,
     threads: usize,
-) -> Result<KernelObjects<'static>, BootError> {
+) -> Result<(KernelObjects<'static>, BootFrames), BootError> {
     KernelObjects::check_counts(info).map_err(BootError::Objects)?;
     // One entry more than there are partitions (see `SpaceLayout::new`).
     let bounds = allocate_default::<u16>(ram, info.partitions.len() + 1)?;
@@ -552,7 +568,7 @@ fn build_objects(
         super::devices::enable_interrupt(irq.number)
             .map_err(|_| BootError::Objects(ObjectError::BadIrq { number: irq.number }))?;
     }
-    Ok(objects)
+    Ok((objects, frames))
 }
 
 /// Every guest partition's address spaces — each with the next ASID after

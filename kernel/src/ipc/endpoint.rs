@@ -165,6 +165,16 @@ impl<'a> Endpoints<'a> {
         Ok(())
     }
 
+    /// Opens `endpoint` again after [`Endpoints::close`] (its receiver was
+    /// restarted). O(1).
+    pub fn reopen(&mut self, endpoint: EndpointId) -> Result<(), IpcError> {
+        self.endpoints
+            .get_mut(usize::from(endpoint.0))
+            .ok_or(IpcError::OutOfRange)?
+            .closed = false;
+        Ok(())
+    }
+
     /// Whether `endpoint` was closed. O(1).
     pub fn is_closed(&self, endpoint: EndpointId) -> bool {
         self.endpoints

@@ -18,7 +18,7 @@ use crate::mm::user_space::Backing;
 use crate::partition::PartitionState;
 
 impl<'a> System<'a> {
-    fn control(&self, index: usize, rights: Rights) -> Result<usize, SyscallError> {
+    pub(super) fn control(&self, index: usize, rights: Rights) -> Result<usize, SyscallError> {
         let context = &self.threads[index].context;
         let slot = message::slot_argument(context)?;
         let at = SlotRef::new(self.threads[index].partition as u8, slot.0);

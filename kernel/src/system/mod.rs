@@ -32,7 +32,10 @@ mod irq;
 mod pager;
 #[cfg(test)]
 mod random_calls;
+mod restart;
 mod tmem_baseline;
+
+pub use restart::BootImage;
 
 use kernel_abi::exit;
 use kernel_abi::syscall::{Syscall, SyscallError};
@@ -102,6 +105,8 @@ pub struct System<'a> {
     /// Some thread is a guest thread (what only guest kernels need costs
     /// the other systems one test of this).
     guests: bool,
+    /// What a restart rebuilds a partition from (none: no restarts).
+    image: Option<restart::BootImage<'a>>,
 }
 
 impl<'a> System<'a> {
@@ -144,6 +149,7 @@ impl<'a> System<'a> {
             fast_call: None,
             fastpath: true,
             guests,
+            image: None,
         };
         system.link_threads();
         system
@@ -261,6 +267,7 @@ impl<'a> System<'a> {
             Syscall::IrqAck => (self.irq_ack(index, machine), After::Resume),
             Syscall::PartitionStatus => (self.partition_status(index), After::Resume),
             Syscall::PartitionStop => (self.partition_stop(index, machine), After::Schedule),
+            Syscall::PartitionRestart => (self.partition_restart(index, machine), After::Schedule),
             Syscall::FrameSplit => (self.frame_split(index), After::Resume),
             Syscall::FrameReach => (self.frame_reach(index, machine), After::Resume),
             Syscall::SpaceMap => (self.space_map(index, machine), After::Resume),
@@ -584,6 +591,8 @@ pub(crate) mod tests {
             pager: None,
             first_thread: None,
             last_run: None,
+            memory: 0,
+            restarts: 0,
         }
     }
 
@@ -912,7 +921,7 @@ pub(crate) mod tests {
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
         system.cpu_start(&mut frame, &mut m);
-        for number in [0, 31, 99, 0x123456, u32::MAX] {
+        for number in [0, 32, 99, 0x123456, u32::MAX] {
             frame.r[7] = number;
             assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
             assert_eq!(frame.r[0], SyscallError::UnknownSyscall as u32);

@@ -468,6 +468,21 @@ impl PartitionControl {
             )[0],
         )
     }
+
+    /// Restarts stopped partition `partition` from its boot image (the
+    /// capability needs the restart right): the restarts so far, or
+    /// `NotStopped`, `RestartLimit`, ….
+    pub fn restart(self, partition: u32) -> Result<u32, SyscallError> {
+        let regs = raw(
+            Syscall::PartitionRestart,
+            u32::from(self.0),
+            &[partition],
+            0,
+            0,
+        );
+        result(regs[0])?;
+        Ok(regs[1])
+    }
 }
 
 /// Copies the capability in `source` into the empty slot `dest` with

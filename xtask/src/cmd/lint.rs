@@ -75,6 +75,8 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-syscall-prober",
     "test-ipc-client",
     "test-ipc-echo",
+    "test-restart-client",
+    "supervisor",
     "test-lock-hammer",
     "test-scale-idle",
     "test-scale-ring",

@@ -227,6 +227,8 @@ pub enum Right {
     Grant,
     /// Map a frame executable (into a guest address space).
     Execute,
+    /// Restart a stopped partition (on `partition_control` only).
+    Restart,
 }
 
 impl CapSection {
@@ -338,6 +340,20 @@ pub struct PartitionSection {
     /// A guest kernel's budget for its processes (`guest = { ... }`).
     #[serde(default)]
     pub guest: Option<GuestSection>,
+    /// Whether a supervisor may restart it after it stops, and how often
+    /// at most (`restart = { max = 3 }`); absent: never.
+    #[serde(default)]
+    pub restart: Option<RestartSection>,
+}
+
+/// `restart = { max = 3 }`: a partition a supervisor (a partition holding
+/// a `partition_control` capability with `restart`) may rebuild from its
+/// boot image after it stops, at most `max` times.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RestartSection {
+    /// The most restarts, 1 to 255.
+    pub max: u32,
 }
 
 /// `guest = { address_spaces = 16, threads = 32, page_table_kib = 512 }`:

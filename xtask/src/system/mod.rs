@@ -13,6 +13,7 @@ pub mod description;
 pub mod disk;
 pub mod fit;
 pub mod guest;
+pub mod restart;
 pub mod tmem;
 pub mod validate;
 

@@ -210,6 +210,7 @@ pub fn validate(
             cap_slots: p.cap_slots,
             pager: p.pager,
             guest: super::guest::budget(file, i, p)?,
+            restart_max: super::restart::restart_max(file, i, p)?,
         });
     }
 
@@ -474,12 +475,19 @@ fn caps(c: &Checker<'_>, d: &Description) -> Result<Vec<CapInfo>, DescriptionErr
             if cap.frame.is_none() && cap.rights.contains(&Right::Execute) {
                 return Err(c.err(at("rights"), "only frame capabilities carry `execute`"));
             }
+            if !cap.partition_control && cap.rights.contains(&Right::Restart) {
+                return Err(c.err(
+                    at("rights"),
+                    "only partition_control capabilities carry `restart`",
+                ));
+            }
             let rights = cap.rights.iter().fold(0, |bits, right| {
                 bits | match right {
                     Right::Read => kernel_abi::cap::Rights::READ.bits(),
                     Right::Write => kernel_abi::cap::Rights::WRITE.bits(),
                     Right::Grant => kernel_abi::cap::Rights::GRANT.bits(),
                     Right::Execute => kernel_abi::cap::Rights::EXECUTE.bits(),
+                    Right::Restart => kernel_abi::cap::Rights::RESTART.bits(),
                 }
             });
             out.push(CapInfo {

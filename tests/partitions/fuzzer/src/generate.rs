@@ -96,8 +96,9 @@ const FRAME_SPLIT: u32 = Syscall::FrameSplit as u32;
 /// The highest call number there is. (The guest calls, 22 to 30, get
 /// random registers only: the fuzzer holds no address space or thread
 /// capability, so they must fail, as every call through a slot that does
-/// not hold the right kind.)
-pub const LAST_CALL: u32 = Syscall::ThreadSuspend as u32;
+/// not hold the right kind; so does `partition_restart`, 31: the
+/// fuzzer's control capability has no restart right.)
+pub const LAST_CALL: u32 = Syscall::PartitionRestart as u32;
 /// Of the IPC calls whose slot is the victim's endpoint, the share (in
 /// percent) kept there.
 const VICTIM_PERCENT: u32 = 25;

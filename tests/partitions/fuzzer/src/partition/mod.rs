@@ -194,8 +194,8 @@ impl Fuzzer {
         }
         let r = &returned.r;
         match Syscall::from_number(number) {
-            Some(Syscall::PartitionStop) => self.unexpected(
-                "partition_stop succeeded without the right",
+            Some(Syscall::PartitionStop | Syscall::PartitionRestart) => self.unexpected(
+                "partition_stop or partition_restart succeeded without the right",
                 number,
                 call.regs[1],
             ),

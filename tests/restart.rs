@@ -1,0 +1,38 @@
+//! Restartable partitions: the supervisor restarts a server that faulted
+//! mid-call, from its boot image; the client's call in flight ends in
+//! `PeerGone`, it reconnects, and every reply after the restart is right.
+
+use system_tests::{boot_system, exit, Outcome, Source};
+
+#[test]
+fn the_supervisor_restarts_a_faulted_server_and_its_client_reconnects() {
+    let report = boot_system("restart-echo");
+    let transcript = report.transcript();
+    // Nothing is left stopped: the run ends clean at its time limit.
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    assert!(
+        report.find("partition server stopped").is_some(),
+        "{transcript}"
+    );
+    let supervisor = report.messages_from(Source::Partition(1));
+    assert!(
+        supervisor.contains(&"supervisor: restarted partition 0 (restart 1)"),
+        "{transcript}"
+    );
+    let ready = report
+        .messages_from(Source::Partition(0))
+        .iter()
+        .filter(|&&line| line == "echo server ready")
+        .count();
+    assert_eq!(ready, 2, "booted, then restarted:\n{transcript}");
+    let client = report.messages_from(Source::Partition(2));
+    assert_eq!(
+        client,
+        ["restart client: 20 of 20 replies correct, PeerGone for the call in flight, reconnected"],
+        "{transcript}"
+    );
+    assert!(
+        report.find("partition client: finished").is_some(),
+        "{transcript}"
+    );
+}
