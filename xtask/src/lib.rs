@@ -14,6 +14,7 @@ pub mod bootscript;
 pub mod demo;
 pub mod disk_image;
 pub mod elf;
+pub mod fat_image;
 pub mod error;
 pub mod flash;
 pub mod image;

@@ -11,8 +11,7 @@ use guest_mm::{FileError, FileId, FileStore, Page, PAGE_SIZE};
 
 use crate::workload::pattern::file_byte;
 
-/// Bytes the last page of each file lacks.
-pub const LAST_PAGE_SHORT_BY: u32 = 100;
+pub use guest_os_config::file_set::LAST_PAGE_SHORT_BY;
 
 /// Files `0..files`, each `pages` pages long less [`LAST_PAGE_SHORT_BY`]
 /// bytes.
