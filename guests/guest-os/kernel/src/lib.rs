@@ -21,6 +21,7 @@
 //! - [`sd_swap`]: the swap device, the guest's region of the SD card
 //!   behind the block server; [`no_swap`]: none, for a guest the
 //!   description gives no region (a page tmem refuses stays in RAM).
+//! - [`fat_files`]: the guest's files on the SD card (FAT, embedded-sdmmc).
 //! - [`synthetic_files`]: read-only files computed from a formula, a
 //!   stand-in for the SD card's file system (issue 13).
 //! - [`elf`]: checking a guest program's ELF file and listing its
@@ -48,6 +49,7 @@ extern crate alloc;
 
 pub mod config;
 pub mod elf;
+pub mod fat_files;
 pub mod guest;
 pub mod kernel_spaces;
 pub mod machine;
