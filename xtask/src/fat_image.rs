@@ -70,6 +70,7 @@ pub fn regions(file: &Path, d: &Description) -> Result<Vec<RegionImage>, Descrip
             (Some(table), "guest-os-kernel") => toml::Value::Table(table.clone()).try_into().ok(),
             _ => None,
         };
+        let plan_sd_swap = plan.as_ref().is_some_and(|plan| plan.sd_swap);
         let Some(files) = plan.and_then(|plan| plan.files).filter(|f| f.on_card) else {
             return Err(err(
                 format!("{field}.use"),
@@ -79,6 +80,15 @@ pub fn regions(file: &Path, d: &Description) -> Result<Vec<RegionImage>, Descrip
                 ),
             ));
         };
+        if plan_sd_swap {
+            return Err(err(
+                format!("{field}.client"),
+                format!(
+                    "`{}` has `sd_swap = true`, but its one region holds its files: a guest swaps to the card or reads files from it",
+                    region.client
+                ),
+            ));
+        }
         let image = build(&files, bytes).map_err(|reason| err(field.clone(), reason))?;
         images.push(RegionImage {
             offset: start,
@@ -256,5 +266,13 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
         let error = regions(file, &parse(file, &text).unwrap()).unwrap_err();
         assert_eq!(error.field, "disk[0].regions[1].use");
         assert!(error.reason.contains("on_card"), "{}", error.reason);
+    }
+
+    #[test]
+    fn a_guest_that_swaps_cannot_have_a_files_region() {
+        let file = Path::new("t.toml");
+        let text = SYSTEM.replace("guest = 1,", "guest = 1, sd_swap = true,");
+        let error = regions(file, &parse(file, &text).unwrap()).unwrap_err();
+        assert_eq!(error.field, "disk[0].regions[1].client");
     }
 }

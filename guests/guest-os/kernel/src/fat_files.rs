@@ -10,6 +10,7 @@
 //! only reads: it must never write the card, and never return bytes it
 //! did not read from the file (bytes past the end read as zero).
 
+use alloc::boxed::Box;
 use core::cell::RefCell;
 use core::fmt;
 
@@ -48,7 +49,8 @@ struct SectorsInner<B> {
     device: B,
     /// The block in `page`, if any.
     cached: Option<u32>,
-    page: Page,
+    /// On the heap: the guest kernel's stack is small.
+    page: Box<Page>,
     /// Blocks read from the device.
     reads: u64,
 }
@@ -60,7 +62,7 @@ impl<B: BlockDevice> Sectors<B> {
             inner: RefCell::new(SectorsInner {
                 device,
                 cached: None,
-                page: [0; PAGE_SIZE],
+                page: Box::new([0; PAGE_SIZE]),
                 reads: 0,
             }),
         }
