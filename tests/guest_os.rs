@@ -289,7 +289,11 @@ fn a_guest_reads_its_files_from_the_fat_image_on_the_card_and_rereads_them_throu
     let (report, _) = boot_system_with_disk("guest-files", Disk::Fresh(&image), &[]);
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
-    line(&report, 1, "guest 1: reads its files from the SD card (FAT)");
+    line(
+        &report,
+        1,
+        "guest 1: reads its files from the SD card (FAT)",
+    );
     // 4 files x 12 pages x 3 rounds, every byte checked against the file
     // set's formula (xtask wrote the same bytes into the FAT image).
     let done = workload_line(&report, 1, 1, "file reader");

@@ -134,7 +134,10 @@ mod tests {
         write_regions(&path, &[region(4096, vec![9; 512])]).unwrap();
         let data = std::fs::read(&path).unwrap();
         assert_eq!(data.len(), 1 << 20, "the image keeps its size");
-        assert_eq!((data[4095], data[4096], data[4607], data[4608]), (0, 9, 9, 0));
+        assert_eq!(
+            (data[4095], data[4096], data[4607], data[4608]),
+            (0, 9, 9, 0)
+        );
         assert!(write_regions(&path, &[region((1 << 20) - 1, vec![1; 2])]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

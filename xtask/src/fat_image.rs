@@ -191,8 +191,11 @@ mod tests {
         assert_eq!(&image[510..512], &[0x55, 0xAA]);
         assert_eq!(image[446 + 4], PARTITION_TYPE_FAT16_LBA);
         let start = (PARTITION_START_SECTOR * SECTOR_BYTES) as usize;
-        let fs = fatfs::FileSystem::new(Cursor::new(image[start..].to_vec()), fatfs::FsOptions::new())
-            .unwrap();
+        let fs = fatfs::FileSystem::new(
+            Cursor::new(image[start..].to_vec()),
+            fatfs::FsOptions::new(),
+        )
+        .unwrap();
         assert_eq!(fs.fat_type(), fatfs::FatType::Fat16);
         let names: Vec<String> = fs
             .root_dir()

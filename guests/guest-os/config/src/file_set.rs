@@ -33,11 +33,7 @@ pub fn file_size(plan: &FilePlan) -> u32 {
 pub fn file_name(file: u32) -> heapless::String<12> {
     let mut name = heapless::String::new();
     let digits = [1000, 100, 10, 1].map(|unit| b'0' + ((file / unit) % 10) as u8);
-    for byte in [b'F']
-        .into_iter()
-        .chain(digits)
-        .chain(*b".DAT")
-    {
+    for byte in [b'F'].into_iter().chain(digits).chain(*b".DAT") {
         // 9 bytes always fit in 12.
         let _ = name.push(char::from(byte));
     }

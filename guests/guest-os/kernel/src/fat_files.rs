@@ -15,8 +15,8 @@ use core::cell::RefCell;
 use core::fmt;
 
 use embedded_sdmmc::{
-    Block, BlockCount, BlockIdx, Mode, RawDirectory, RawVolume, TimeSource, Timestamp,
-    VolumeIdx, VolumeManager,
+    Block, BlockCount, BlockIdx, Mode, RawDirectory, RawVolume, TimeSource, Timestamp, VolumeIdx,
+    VolumeManager,
 };
 use guest_mm::{BlockDevice, BlockError, FileError, FileId, FileStore, Page, PAGE_SIZE};
 use guest_os_config::file_set::file_name;

@@ -22,8 +22,8 @@
 //!   behind the block server; [`no_swap`]: none, for a guest the
 //!   description gives no region (a page tmem refuses stays in RAM).
 //! - [`fat_files`]: the guest's files on the SD card (FAT, embedded-sdmmc).
-//! - [`synthetic_files`]: read-only files computed from a formula, a
-//!   stand-in for the SD card's file system (issue 13).
+//! - [`synthetic_files`]: the same file set computed in memory, for
+//!   systems with no SD card.
 //! - [`elf`]: checking a guest program's ELF file and listing its
 //!   segments.
 //! - [`process_server`]: the answers to a process's system calls, page

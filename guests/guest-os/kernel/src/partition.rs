@@ -25,12 +25,12 @@ use core::cell::RefCell;
 use block_client::{BlockDevice as BlockConnection, ExchangeMode as BlockMode};
 use guest_mm::{BlockDevice, Cleancache, FileStore, Frontswap, Page, PAGE_SIZE};
 use guest_os_kernel::config::GuestPlan;
+use guest_os_kernel::fat_files::FatFiles;
 use guest_os_kernel::guest::{self, Workload};
 use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout, Syscalls};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::sd_swap::SdSwap;
-use guest_os_kernel::fat_files::FatFiles;
 use guest_os_kernel::synthetic_files::SyntheticFiles;
 use guest_os_kernel::tmem::{TmemCleancache, TmemFrontswap};
 use guest_os_kernel::workload::{Ending, WorkloadResult};
@@ -169,7 +169,10 @@ fn main(start: Start) {
                 )
             }
         }
-        defmt::info!("guest {=u32}: reads its files from the SD card (FAT)", guest);
+        defmt::info!(
+            "guest {=u32}: reads its files from the SD card (FAT)",
+            guest
+        );
     }
     let files: &mut dyn FileStore = match &mut card_files {
         Some(files) => files,

@@ -29,7 +29,10 @@ impl BlockDevice for Region {
 
     fn read_block(&mut self, block: u32, out: &mut Page) -> Result<(), BlockError> {
         let at = block as usize * PAGE_SIZE;
-        let page = self.bytes.get(at..at + PAGE_SIZE).ok_or(BlockError::OutOfRange)?;
+        let page = self
+            .bytes
+            .get(at..at + PAGE_SIZE)
+            .ok_or(BlockError::OutOfRange)?;
         out.copy_from_slice(page);
         Ok(())
     }
@@ -103,7 +106,10 @@ fn the_short_last_page_ends_in_zeros() {
     let last = PLAN.pages_per_file - 1;
     files.read_page(FileId(0), last, &mut page).unwrap();
     let tail = PAGE_SIZE - 100;
-    assert!(page[tail..].iter().all(|&b| b == 0), "past the end reads zero");
+    assert!(
+        page[tail..].iter().all(|&b| b == 0),
+        "past the end reads zero"
+    );
     assert!(page == expected(0, last));
 }
 
@@ -130,5 +136,8 @@ fn a_region_without_a_partition_is_refused() {
     let blank = Region {
         bytes: vec![0; 1 << 20],
     };
-    assert!(matches!(FatFiles::open(blank), Err(FatFilesError::NoVolume)));
+    assert!(matches!(
+        FatFiles::open(blank),
+        Err(FatFilesError::NoVolume)
+    ));
 }
