@@ -144,6 +144,9 @@ pub fn boot_system_with_disk(name: &str, disk: Disk<'_>, extra: &[&str]) -> (Boo
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|| panic!("{} has no [[disk]]", file.display()));
         xtask::disk_image::prepare(path, plan.image_bytes, fresh).unwrap_or_else(|e| panic!("{e}"));
+        let files =
+            xtask::fat_image::regions(&file, &description).unwrap_or_else(|e| panic!("{e}"));
+        xtask::disk_image::write_regions(path, &files).unwrap_or_else(|e| panic!("{e}"));
         args.extend(xtask::disk_image::qemu_args(path));
     }
     let mut host_time = Duration::ZERO;

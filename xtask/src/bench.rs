@@ -395,6 +395,7 @@ pub fn run_systems(
                 .join("bench")
                 .join(format!("{name}.disk.img"));
             crate::disk_image::prepare(&image, bytes, true)?;
+            crate::disk_image::write_regions(&image, &built.disk_files)?;
             extra.extend(crate::disk_image::qemu_args(&image));
         }
         let boot = Boot {

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod disk_image;
 pub mod elf;
 pub mod error;
+pub mod fat_image;
 pub mod flash;
 pub mod image;
 pub mod logstream;

@@ -56,6 +56,7 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
             .clone()
             .unwrap_or_else(|| xtask::disk_image::default_path(&built.name));
         xtask::disk_image::prepare(&path, bytes, args.fresh_disk)?;
+        xtask::disk_image::write_regions(&path, &built.disk_files)?;
         eprintln!(
             "qemu: SD card image {} ({} MiB)",
             path.display(),

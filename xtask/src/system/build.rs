@@ -28,6 +28,8 @@ pub struct BuiltSystem {
     pub partitions: Vec<(String, PathBuf)>,
     /// The size of the disk image its `[[disk]]` needs, if it has one.
     pub disk_bytes: Option<u64>,
+    /// The guests' FAT file systems to write into that image (`files` regions).
+    pub disk_files: Vec<crate::fat_image::RegionImage>,
     /// Bytes of kernel memory its tables take
     /// (`boot_info::table_bytes::KERNEL_TABLES`).
     pub table_bytes: u64,
@@ -97,6 +99,7 @@ pub fn build_system(
     let description = parse(file, &text)?;
     let info = validate(file, &name, &description, board, workspace_crates()?)?;
     let disk_bytes = super::disk::check(file, &description)?.map(|plan| plan.image_bytes);
+    let disk_files = crate::fat_image::regions(file, &description)?;
 
     let crates: BTreeSet<&str> = description
         .partitions
@@ -154,6 +157,7 @@ pub fn build_system(
         kernel,
         partitions,
         disk_bytes,
+        disk_files,
         table_bytes,
     })
 }

@@ -11,6 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod file_set;
+
 pub use tmem_protocol::ExchangeMode;
 
 /// The most phases a phased workload's schedule may have.
@@ -48,7 +50,7 @@ pub struct GuestPlan {
     /// The phased workload, if it runs.
     #[serde(default)]
     pub phased: Option<PhasedPlan>,
-    /// The file reader over the synthetic files, if it runs.
+    /// The file reader, if it runs.
     #[serde(default)]
     pub files: Option<FilePlan>,
 }
@@ -100,6 +102,11 @@ pub struct FilePlan {
     pub pages_per_file: u32,
     /// How many times every file is read whole.
     pub rounds: u32,
+    /// Whether the files are read from the FAT file system xtask writes
+    /// into the guest's `use = "files"` region of the SD card (`[[disk]]`);
+    /// otherwise from synthetic files computed in the guest.
+    #[serde(default)]
+    pub on_card: bool,
 }
 
 impl GuestPlan {
@@ -164,6 +171,7 @@ mod tests {
                 files: 4,
                 pages_per_file: 12,
                 rounds: 3,
+                on_card: true,
             }),
             ..GuestPlan::idle(7)
         };

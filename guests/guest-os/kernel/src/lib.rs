@@ -21,8 +21,9 @@
 //! - [`sd_swap`]: the swap device, the guest's region of the SD card
 //!   behind the block server; [`no_swap`]: none, for a guest the
 //!   description gives no region (a page tmem refuses stays in RAM).
-//! - [`synthetic_files`]: read-only files computed from a formula, a
-//!   stand-in for the SD card's file system (issue 13).
+//! - [`fat_files`]: the guest's files on the SD card (FAT, embedded-sdmmc).
+//! - [`synthetic_files`]: the same file set computed in memory, for
+//!   systems with no SD card.
 //! - [`elf`]: checking a guest program's ELF file and listing its
 //!   segments.
 //! - [`process_server`]: the answers to a process's system calls, page
@@ -48,6 +49,7 @@ extern crate alloc;
 
 pub mod config;
 pub mod elf;
+pub mod fat_files;
 pub mod guest;
 pub mod kernel_spaces;
 pub mod machine;

@@ -23,14 +23,15 @@ use alloc::boxed::Box;
 use core::cell::RefCell;
 
 use block_client::{BlockDevice as BlockConnection, ExchangeMode as BlockMode};
-use guest_mm::{BlockDevice, Cleancache, Frontswap, Page, PAGE_SIZE};
+use guest_mm::{BlockDevice, Cleancache, FileStore, Frontswap, Page, PAGE_SIZE};
 use guest_os_kernel::config::GuestPlan;
+use guest_os_kernel::fat_files::FatFiles;
 use guest_os_kernel::guest::{self, Workload};
 use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout, Syscalls};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::sd_swap::SdSwap;
-use guest_os_kernel::synthetic_files::{SyntheticFiles, LAST_PAGE_SHORT_BY};
+use guest_os_kernel::synthetic_files::SyntheticFiles;
 use guest_os_kernel::tmem::{TmemCleancache, TmemFrontswap};
 use guest_os_kernel::workload::{Ending, WorkloadResult};
 use guest_os_kernel::{GuestReport, Machine, Ports, Reporter};
@@ -151,11 +152,32 @@ fn main(start: Start) {
     }
 
     let file_plan = plan.files;
-    let mut files = SyntheticFiles::new(
+    let mut synthetic_files = SyntheticFiles::new(
         file_plan.map_or(0, |f| f.files),
         file_plan.map_or(0, |f| f.pages_per_file),
     );
-    let file_size = file_plan.map(|f| f.pages_per_file * PAGE_SIZE as u32 - LAST_PAGE_SHORT_BY);
+    let file_size = file_plan.map(|f| guest_os_config::file_set::file_size(&f));
+    let mut card_files = None;
+    if file_plan.is_some_and(|f| f.on_card) {
+        match open_card_files() {
+            Ok(files) => card_files = Some(files),
+            Err(reason) => {
+                return defmt::error!(
+                    "guest {=u32}: cannot open its files on the SD card: {=str}",
+                    guest,
+                    reason
+                )
+            }
+        }
+        defmt::info!(
+            "guest {=u32}: reads its files from the SD card (FAT)",
+            guest
+        );
+    }
+    let files: &mut dyn FileStore = match &mut card_files {
+        Some(files) => files,
+        None => &mut synthetic_files,
+    };
     let mut sd_swap = None;
     if plan.sd_swap {
         let opened = BlockConnection::new(
@@ -200,7 +222,7 @@ fn main(start: Start) {
         frontswap: frontswap.as_mut().map(|f| f as &mut dyn Frontswap),
         cleancache: cleancache.as_mut().map(|c| c as &mut dyn Cleancache),
         swap_device,
-        files: &mut files,
+        files,
     };
     if plan.processes {
         return run_processes(
@@ -438,4 +460,21 @@ fn log_workload(guest: u32, workload: Workload, result: &WorkloadResult) {
             first.found
         );
     }
+}
+
+/// The most 4 KiB blocks a files region is looked for in (256 MiB).
+const MAX_FILES_BLOCKS: u32 = 1 << 16;
+
+/// The guest's files region of the SD card (its block connection; the
+/// description gives it no swap region then) as FAT files.
+fn open_card_files() -> Result<FatFiles<SdSwap<BlockConnection>>, &'static str> {
+    let connection = BlockConnection::new(
+        BlockMode::Copy,
+        BLOCK_ENDPOINT,
+        BLOCK_BUFFER,
+        BLOCK_BUFFER_BASE,
+    )
+    .map_err(|error| error.name())?;
+    let region = SdSwap::open(connection, MAX_FILES_BLOCKS).map_err(|error| error.name())?;
+    FatFiles::open(region).map_err(|error| error.name())
 }

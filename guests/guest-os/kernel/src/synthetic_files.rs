@@ -1,5 +1,6 @@
-//! A stand-in for the guest's file system until the block server (issue
-//! 13) brings files on the SD card: read-only files whose bytes are a
+//! The guest's files for systems without an SD card (`files` without
+//! `on_card`; those with one read the same file set from FAT,
+//! [`crate::fat_files`]): read-only files whose bytes are a
 //! formula of file and offset ([`file_byte`]), computed on each read as a
 //! device would deliver them. It gives the page cache and cleancache real
 //! traffic now; the file reader checks every byte against the same
@@ -11,8 +12,7 @@ use guest_mm::{FileError, FileId, FileStore, Page, PAGE_SIZE};
 
 use crate::workload::pattern::file_byte;
 
-/// Bytes the last page of each file lacks.
-pub const LAST_PAGE_SHORT_BY: u32 = 100;
+pub use guest_os_config::file_set::LAST_PAGE_SHORT_BY;
 
 /// Files `0..files`, each `pages` pages long less [`LAST_PAGE_SHORT_BY`]
 /// bytes.

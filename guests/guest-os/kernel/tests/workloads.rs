@@ -59,6 +59,7 @@ const FILES: FilePlan = FilePlan {
     files: 3,
     pages_per_file: 5,
     rounds: 3,
+    on_card: false,
 };
 
 /// Runs `plan` on a guest of `frames` frames with the given tmem ports.

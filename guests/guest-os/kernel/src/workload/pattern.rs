@@ -7,9 +7,7 @@ use guest_mm::FileId;
 pub use guest_programs::pattern::{fill, first_mismatch, Expected};
 
 /// Byte `offset` of synthetic file `file`.
+/// (the file set's formula, shared with xtask's FAT image).
 pub fn file_byte(file: FileId, offset: u32) -> u8 {
-    let mixed = (offset / 4)
-        .wrapping_mul(0x9E37_79B9)
-        .wrapping_add(file.0.wrapping_mul(0x85EB_CA6B));
-    (mixed >> ((offset % 4) * 8)) as u8 ^ (mixed >> 27) as u8
+    guest_os_config::file_set::file_byte(file.0, offset)
 }
