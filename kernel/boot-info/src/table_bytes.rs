@@ -63,7 +63,7 @@ pub const KERNEL_TABLES: TableCosts = TableCosts {
 };
 
 /// `kernel::partition::Partition` on ARMv7.
-pub const PARTITION_ENTRY: u64 = 4696;
+pub const PARTITION_ENTRY: u64 = 4704;
 /// `kernel::mm::user_space::Region` on ARMv7.
 pub const REGION_ENTRY: u64 = 16;
 /// `kernel::thread::Thread` on ARMv7.
