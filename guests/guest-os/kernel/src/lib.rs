@@ -14,6 +14,8 @@
 //! guest-mm's `AddressSpaceOps`; memory management is the same.
 //!
 //! # Pieces
+//! - [`balloon_service`]: the balloon service, reporting pressure to the
+//!   memory manager and moving frames toward the target it sets.
 //! - [`config`]: the plan, from the partition's argument.
 //! - [`ram`]: guest RAM (the frame capability the description gives,
 //!   mapped) as guest-mm's `FrameMemory`.
@@ -46,6 +48,7 @@
 
 extern crate alloc;
 
+pub mod balloon_service;
 pub mod config;
 pub mod elf;
 pub mod guest;

@@ -15,6 +15,8 @@
 //!                  2, refusal              refused (see Refusal)
 //! ```
 //!
+//! The report travels in the IPC buffer, postcard-encoded by
+//! `userlib::ipc::IpcBuffer` (the one encoding of structured messages).
 //! This crate only encodes and decodes; it must never trust what it
 //! decodes: anything malformed is a [`ProtocolError`], never a panic.
 
@@ -78,22 +80,6 @@ impl Request {
             Some(3) => Ok(Request::Take),
             Some(_) => Err(ProtocolError::UnknownCode),
         }
-    }
-}
-
-/// Encodes `pressure` into `buffer` (the IPC buffer's payload); returns
-/// its length.
-pub fn encode_pressure(pressure: &Pressure, buffer: &mut [u8]) -> Result<usize, ProtocolError> {
-    postcard::to_slice(pressure, buffer)
-        .map(|used| used.len())
-        .map_err(|_| ProtocolError::BadPayload)
-}
-
-/// Decodes a pressure report from exactly `bytes`.
-pub fn decode_pressure(bytes: &[u8]) -> Result<Pressure, ProtocolError> {
-    match postcard::take_from_bytes(bytes) {
-        Ok((pressure, [])) => Ok(pressure),
-        _ => Err(ProtocolError::BadPayload),
     }
 }
 

@@ -24,6 +24,16 @@ pub enum LedgerError {
     TooFewSlots,
 }
 
+impl LedgerError {
+    /// A short description for logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LedgerError::BootOutsideBounds => "a guest boots outside its bounds",
+            LedgerError::TooFewSlots => "too few slots to receive frames into",
+        }
+    }
+}
+
 /// One guest's account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Account {
@@ -39,8 +49,6 @@ pub struct Account {
     pub frontswap: u32,
     /// It said it has nothing more to do.
     pub idle: bool,
-    /// It was told the run is over.
-    pub stopped: bool,
 }
 
 /// The books.
@@ -73,7 +81,6 @@ impl Ledger {
                 latest: Pressure::default(),
                 frontswap: 0,
                 idle: false,
-                stopped: false,
             });
         }
         let guest_frames: u32 = accounts.iter().map(|a| a.held).sum();
@@ -218,18 +225,6 @@ impl Ledger {
     /// Whether every guest said it is idle: the run is over.
     pub fn all_idle(&self) -> bool {
         self.guests.iter().all(|a| a.idle)
-    }
-
-    /// `guest` was told the run is over.
-    pub fn stopped(&mut self, guest: usize) {
-        if let Some(account) = self.guests.get_mut(guest) {
-            account.stopped = true;
-        }
-    }
-
-    /// Whether every guest was told the run is over.
-    pub fn all_stopped(&self) -> bool {
-        self.guests.iter().all(|a| a.stopped)
     }
 }
 
