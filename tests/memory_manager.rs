@@ -80,14 +80,35 @@ fn with_self_ballooning_a_growing_guest_receives_memory_an_idle_guest_gave_back(
     );
     assert!(least_idle >= 8, "never below the floor: {idle:?}");
     assert!(most_growing <= 64, "never past the ceiling: {growing:?}");
-    line(&report, MANAGER, "demo pool period=1 ").contains("policy=selfballoon");
-    let balloon = line(&report, 2, "guest 2: balloon: ");
-    assert!(number_after(balloon, "given,").unwrap_or(0) > 0 || balloon.contains("taken"), "{balloon}");
+    let pool = line(&report, MANAGER, "demo pool period=1 ");
+    assert!(pool.contains("policy=selfballoon"), "{pool}");
+    // The guests' own counts: the idle one gave frames, the growing one
+    // took them in.
+    let (idle_given, _) = balloon_counts(&report, 1);
+    let (_, growing_taken) = balloon_counts(&report, 2);
+    assert!(idle_given > 0, "{transcript}");
+    assert!(growing_taken > RESERVE, "{transcript}");
+}
+
+/// Frames guest `guest` (partition `guest` too) gave and took, from its
+/// last balloon line.
+fn balloon_counts(report: &BootReport, guest: u8) -> (u64, u64) {
+    let prefix = format!("guest {guest}: balloon: ");
+    let last = report
+        .messages_from(Source::Partition(guest))
+        .into_iter()
+        .find(|m| m.starts_with(&prefix) && m.contains(" periods, "))
+        .unwrap_or_else(|| panic!("no balloon counts from guest {guest}"));
+    let given = number_after(last, "periods,").unwrap_or_else(|| panic!("{last}"));
+    let taken = number_after(last, "frames given,").unwrap_or_else(|| panic!("{last}"));
+    (given, taken)
 }
 
 #[test]
 fn with_static_partitioning_no_frame_moves() {
     let (idle, growing, report) = run("memory-static");
+    assert_eq!(balloon_counts(&report, 1), (0, 0));
+    assert_eq!(balloon_counts(&report, 2), (0, 0));
     assert!(idle.iter().all(|&ram| ram == BOOT_FRAMES), "{idle:?}");
     assert!(growing.iter().all(|&ram| ram == BOOT_FRAMES), "{growing:?}");
     let pool = line(&report, MANAGER, "demo pool period=1 ");
