@@ -94,7 +94,9 @@ fn main(start: Start) {
             )
         }
     };
-    let guest_frames = config.guests * config.ceiling;
+    // The most frames it can ever hold besides the reserve it starts
+    // with: every frame the guests boot with.
+    let guest_frames = config.guests * config.boot_frames;
     let first_empty = FIRST_SLOT + reserve.len() as u16;
     let empty: Vec<u16> = (first_empty..first_empty + guest_frames as u16)
         .rev()
