@@ -55,13 +55,20 @@ fn run(system: &str) -> (Vec<u64>, Vec<u64>, BootReport) {
     assert_eq!(number_after(phased, "mismatches"), Some(0), "{phased}");
     let idle = ram_over_time(&report, "guest1");
     let growing = ram_over_time(&report, "guest2");
-    assert!(!idle.is_empty() && idle.len() == growing.len(), "{transcript}");
+    assert!(
+        !idle.is_empty() && idle.len() == growing.len(),
+        "{transcript}"
+    );
     // Each line's frames, with the reserve's, make the whole.
     for m in report.messages_from(Source::Partition(MANAGER)) {
         if let Some(pool) = m.strip_prefix("demo pool ") {
             let period = field(pool, "period") as usize;
             let held = idle[period - 1] + growing[period - 1];
-            assert_eq!(held + field(pool, "reserve"), 2 * BOOT_FRAMES + RESERVE, "{m}");
+            assert_eq!(
+                held + field(pool, "reserve"),
+                2 * BOOT_FRAMES + RESERVE,
+                "{m}"
+            );
         }
     }
     (idle, growing, report)
@@ -73,7 +80,10 @@ fn with_self_ballooning_a_growing_guest_receives_memory_an_idle_guest_gave_back(
     let transcript = report.transcript();
     let least_idle = *idle.iter().min().unwrap();
     let most_growing = *growing.iter().max().unwrap();
-    assert!(least_idle < BOOT_FRAMES, "the idle guest gave frames back: {idle:?}");
+    assert!(
+        least_idle < BOOT_FRAMES,
+        "the idle guest gave frames back: {idle:?}"
+    );
     assert!(
         most_growing > BOOT_FRAMES + RESERVE,
         "the growing guest held more than its boot frames and the whole reserve: {growing:?}\n{transcript}"

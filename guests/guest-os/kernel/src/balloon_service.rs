@@ -122,7 +122,10 @@ impl<L: ManagerLink> BalloonService<L> {
             ..Pressure::default()
         };
         match link.report(&hello) {
-            Ok(Reply::Target { frames: target, period_ms }) if period_ms > 0 => {
+            Ok(Reply::Target {
+                frames: target,
+                period_ms,
+            }) if period_ms > 0 => {
                 let period_us = u64::from(period_ms) * 1000;
                 let next_us = link.now_us() + period_us;
                 Some(BalloonService {

@@ -99,14 +99,15 @@ impl ManagerLink for KernelLink {
         // A refused frame comes back with the reply, into the same slot.
         let answer = Endpoint(MANAGER).call_with(&[Request::Give.word()], Some(grant), Some(at));
         let outcome = match answer {
-            Ok(answer) => match Reply::decode(Request::Give, &answer.words[..usize::from(answer.len)])
-            {
-                Ok(Reply::Done) => Ok(()),
-                Ok(Reply::Refused(why)) => Err(Failure::Refused(why)),
-                Ok(Reply::Stop) => Err(Failure::Stopped),
-                Ok(Reply::Target { .. }) => Err(Failure::Unexpected),
-                Err(error) => Err(Failure::Malformed(error)),
-            },
+            Ok(answer) => {
+                match Reply::decode(Request::Give, &answer.words[..usize::from(answer.len)]) {
+                    Ok(Reply::Done) => Ok(()),
+                    Ok(Reply::Refused(why)) => Err(Failure::Refused(why)),
+                    Ok(Reply::Stop) => Err(Failure::Stopped),
+                    Ok(Reply::Target { .. }) => Err(Failure::Unexpected),
+                    Err(error) => Err(Failure::Malformed(error)),
+                }
+            }
             Err(error) => Err(kernel(error)),
         };
         if !holds(at) {

@@ -247,7 +247,9 @@ fn main(start: Start) {
         guest::REPORT_EVERY_FAULTS,
     );
     if let Some(service) = balloon.as_mut() {
-        if let Err(reason) = balloon_boot::place_ram(&mut machine, RAM_FRAME, frames, service.link_mut()) {
+        if let Err(reason) =
+            balloon_boot::place_ram(&mut machine, RAM_FRAME, frames, service.link_mut())
+        {
             return defmt::error!(
                 "guest {=u32}: cannot place its RAM frames: {=str}",
                 guest,

@@ -20,24 +20,43 @@ fn decode_pressure(bytes: &[u8]) -> Result<Pressure, ProtocolError> {
 
 fn pressure() -> impl Strategy<Value = Pressure> {
     (
-        (any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>()),
-        (any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>()),
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+        ),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+        ),
         any::<bool>(),
     )
-        .prop_map(|((ram, committed, cache, tmem, sd), (refaults, ins_tmem, ins_sd, outs_tmem, outs_sd, faults), busy)| Pressure {
-            ram,
-            committed,
-            cache,
-            tmem,
-            sd,
-            refaults,
-            ins_tmem,
-            ins_sd,
-            outs_tmem,
-            outs_sd,
-            faults,
-            busy,
-        })
+        .prop_map(
+            |(
+                (ram, committed, cache, tmem, sd),
+                (refaults, ins_tmem, ins_sd, outs_tmem, outs_sd, faults),
+                busy,
+            )| Pressure {
+                ram,
+                committed,
+                cache,
+                tmem,
+                sd,
+                refaults,
+                ins_tmem,
+                ins_sd,
+                outs_tmem,
+                outs_sd,
+                faults,
+                busy,
+            },
+        )
 }
 
 fn refusal() -> impl Strategy<Value = Refusal> {
@@ -51,7 +70,11 @@ fn refusal() -> impl Strategy<Value = Refusal> {
 }
 
 fn request() -> impl Strategy<Value = Request> {
-    prop_oneof![Just(Request::Report), Just(Request::Give), Just(Request::Take)]
+    prop_oneof![
+        Just(Request::Report),
+        Just(Request::Give),
+        Just(Request::Take)
+    ]
 }
 
 proptest! {
@@ -102,9 +125,21 @@ proptest! {
 
 #[test]
 fn short_and_unknown_replies_are_errors() {
-    assert_eq!(Reply::decode(Request::Take, &[]), Err(ProtocolError::TooShort));
-    assert_eq!(Reply::decode(Request::Take, &[2]), Err(ProtocolError::TooShort));
-    assert_eq!(Reply::decode(Request::Take, &[2, 99]), Err(ProtocolError::UnknownCode));
-    assert_eq!(Reply::decode(Request::Give, &[3]), Err(ProtocolError::UnknownCode));
+    assert_eq!(
+        Reply::decode(Request::Take, &[]),
+        Err(ProtocolError::TooShort)
+    );
+    assert_eq!(
+        Reply::decode(Request::Take, &[2]),
+        Err(ProtocolError::TooShort)
+    );
+    assert_eq!(
+        Reply::decode(Request::Take, &[2, 99]),
+        Err(ProtocolError::UnknownCode)
+    );
+    assert_eq!(
+        Reply::decode(Request::Give, &[3]),
+        Err(ProtocolError::UnknownCode)
+    );
     assert_eq!(Request::decode(&[]), Err(ProtocolError::TooShort));
 }

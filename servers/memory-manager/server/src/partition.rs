@@ -110,10 +110,7 @@ fn main(start: Start) {
     let ledger = match Ledger::new(guests, reserve, empty) {
         Ok(ledger) => ledger,
         Err(error) => {
-            return defmt::error!(
-                "memory manager: bad configuration: {=str}",
-                error.name()
-            )
+            return defmt::error!("memory manager: bad configuration: {=str}", error.name())
         }
     };
     let policy: Box<dyn Policy> = match config.policy {

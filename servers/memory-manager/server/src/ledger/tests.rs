@@ -38,7 +38,11 @@ fn op() -> impl Strategy<Value = Op> {
         (0..GUESTS + 1).prop_map(Op::Give),
         (0..GUESTS + 1).prop_map(Op::Take),
         Just(Op::Undelivered),
-        (0..GUESTS, prop_oneof![0u32..40, Just(u32::MAX)], any::<bool>())
+        (
+            0..GUESTS,
+            prop_oneof![0u32..40, Just(u32::MAX)],
+            any::<bool>()
+        )
             .prop_map(|(g, c, b)| Op::Report(g, c, b)),
         Just(Op::Plan),
     ]
@@ -56,7 +60,12 @@ fn ledger(boot: &[u32], reserve: u16) -> Ledger {
     .unwrap()
 }
 
-fn run(ops: &[Op], boot: [u32; GUESTS], reserve: u16, selfballoon: bool) -> Result<(), TestCaseError> {
+fn run(
+    ops: &[Op],
+    boot: [u32; GUESTS],
+    reserve: u16,
+    selfballoon: bool,
+) -> Result<(), TestCaseError> {
     let mut ledger = ledger(&boot, reserve);
     let mut policy: alloc::boxed::Box<dyn Policy> = if selfballoon {
         alloc::boxed::Box::new(SelfBalloon::default())
@@ -82,9 +91,7 @@ fn run(ops: &[Op], boot: [u32; GUESTS], reserve: u16, selfballoon: bool) -> Resu
                 }
             }
             Op::Take(g) => {
-                let owed = g < GUESTS
-                    && held[g] < target[g].min(bounds(g).ceiling)
-                    && pool > 0;
+                let owed = g < GUESTS && held[g] < target[g].min(bounds(g).ceiling) && pool > 0;
                 let result = ledger.take(g);
                 prop_assert_eq!(result.is_ok(), owed, "take {} {:?} {:?}", g, held, target);
                 if let Ok(slot) = result {
@@ -101,16 +108,26 @@ fn run(ops: &[Op], boot: [u32; GUESTS], reserve: u16, selfballoon: bool) -> Resu
                 }
             }
             Op::Report(g, committed, busy) => {
-                let pressure = Pressure { committed, busy, ..Pressure::default() };
+                let pressure = Pressure {
+                    committed,
+                    busy,
+                    ..Pressure::default()
+                };
                 prop_assert!(ledger.report(g, pressure).is_ok());
             }
             Op::Plan => {
                 ledger.plan(&mut *policy);
                 for (g, account) in ledger.guests().iter().enumerate() {
                     target[g] = account.target;
-                    prop_assert!(account.target >= bounds(g).floor && account.target <= bounds(g).ceiling);
+                    prop_assert!(
+                        account.target >= bounds(g).floor && account.target <= bounds(g).ceiling
+                    );
                     if !selfballoon {
-                        prop_assert_eq!(account.target, held[g], "static keeps every guest as it is");
+                        prop_assert_eq!(
+                            account.target,
+                            held[g],
+                            "static keeps every guest as it is"
+                        );
                     }
                 }
             }
@@ -130,7 +147,10 @@ fn run(ops: &[Op], boot: [u32; GUESTS], reserve: u16, selfballoon: bool) -> Resu
         let reserve: BTreeSet<u16> = ledger.reserve.iter().copied().collect();
         let empty: BTreeSet<u16> = ledger.empty.iter().copied().collect();
         prop_assert_eq!(reserve.len() + empty.len(), all_slots.len());
-        prop_assert_eq!(reserve.union(&empty).copied().collect::<BTreeSet<_>>(), all_slots.clone());
+        prop_assert_eq!(
+            reserve.union(&empty).copied().collect::<BTreeSet<_>>(),
+            all_slots.clone()
+        );
     }
     Ok(())
 }
@@ -158,7 +178,11 @@ proptest! {
 #[test]
 fn a_lying_guest_cannot_take_past_its_ceiling() {
     let mut ledger = ledger(&[10, 10, 10], 100);
-    let liar = Pressure { committed: u32::MAX, busy: true, ..Pressure::default() };
+    let liar = Pressure {
+        committed: u32::MAX,
+        busy: true,
+        ..Pressure::default()
+    };
     ledger.report(1, liar).unwrap();
     let mut taken = 0;
     for _ in 0..20 {
@@ -178,9 +202,36 @@ fn an_idle_guest_shrinks_and_a_busy_one_grows_from_what_it_gave() {
     // No reserve at all: the busy guest can only grow by what the idle
     // one gives back.
     let mut ledger = ledger(&[20, 20, 20], 0);
-    ledger.report(0, Pressure { committed: 0, busy: false, ..Pressure::default() }).unwrap();
-    ledger.report(1, Pressure { committed: 26, busy: true, ..Pressure::default() }).unwrap();
-    ledger.report(2, Pressure { committed: 18, busy: true, ..Pressure::default() }).unwrap();
+    ledger
+        .report(
+            0,
+            Pressure {
+                committed: 0,
+                busy: false,
+                ..Pressure::default()
+            },
+        )
+        .unwrap();
+    ledger
+        .report(
+            1,
+            Pressure {
+                committed: 26,
+                busy: true,
+                ..Pressure::default()
+            },
+        )
+        .unwrap();
+    ledger
+        .report(
+            2,
+            Pressure {
+                committed: 18,
+                busy: true,
+                ..Pressure::default()
+            },
+        )
+        .unwrap();
     for _ in 0..30 {
         ledger.plan(&mut SelfBalloon::default());
         let target = ledger.guests()[0].target;
@@ -191,11 +242,22 @@ fn an_idle_guest_shrinks_and_a_busy_one_grows_from_what_it_gave() {
     }
     // Self-ballooning leaves a gap under eight frames alone.
     let idle = ledger.guests()[0].held;
-    assert!(idle < bounds(0).floor + 8, "the idle guest shrank to near its floor: {idle}");
-    assert_eq!(ledger.guests()[1].held, 28, "the busy guest got committed + reserve");
+    assert!(
+        idle < bounds(0).floor + 8,
+        "the idle guest shrank to near its floor: {idle}"
+    );
+    assert_eq!(
+        ledger.guests()[1].held,
+        28,
+        "the busy guest got committed + reserve"
+    );
     assert_eq!(ledger.total(), 60);
     while ledger.give(0).is_ok() {}
-    assert_eq!(ledger.guests()[0].held, bounds(0).floor, "nothing below the floor");
+    assert_eq!(
+        ledger.guests()[0].held,
+        bounds(0).floor,
+        "nothing below the floor"
+    );
 }
 
 #[test]
