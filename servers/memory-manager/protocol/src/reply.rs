@@ -1,4 +1,6 @@
-//! The manager's answers, in the reply's words.
+//! The manager's answers, in the reply's words. Decoding must never
+//! accept words it does not understand: an unknown code or too few words
+//! is an error, never a guess.
 
 use crate::{ProtocolError, Request};
 
