@@ -31,8 +31,8 @@ const MANAGER: u8 = 4;
 const VICTIMS: u8 = 6;
 const FUZZER: u8 = 7;
 
-/// The fuzzer's argument line in the system files.
-const FUZZER_ARGUMENT_MARK: &str = "crate = \"test-fuzzer\"";
+/// The fuzzer partition's crate line in the system files.
+const FUZZER_MARK: &str = "crate = \"test-fuzzer\"";
 
 /// The system to boot, with `FUZZ_LONG` and `FUZZ_SEED` applied: its file,
 /// its name and how long it may take.
@@ -51,7 +51,7 @@ fn fuzz_system(base: &str) -> (PathBuf, String, Duration, Plan) {
         return (file, name.to_string(), timeout, plan);
     };
     let plan = Plan { seed, ..plan };
-    let text = with_fuzzer_argument(&text, plan.to_argument());
+    let text = with_fuzzer_plan(&text, plan);
     let dir = xtask::workspace::target_dir().join("fuzz-systems");
     std::fs::create_dir_all(&dir).unwrap();
     let name = format!("{name}-seed-{seed:04x}");
@@ -69,32 +69,39 @@ fn parse_seed(text: &str) -> u16 {
     parsed.unwrap_or_else(|_| panic!("FUZZ_SEED={text:?} is not a 16-bit number"))
 }
 
-/// The fuzzer partition's `argument = ...` line's index and value.
-fn argument_line(text: &str) -> (usize, u32) {
+/// The index of the fuzzer partition's `config = { ... }` line, and the
+/// plan it gives.
+fn config_line(text: &str) -> (usize, Plan) {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines
         .iter()
-        .position(|l| l.trim() == FUZZER_ARGUMENT_MARK)
+        .position(|l| l.trim() == FUZZER_MARK)
         .expect("the fuzzer partition");
     let (index, line) = lines
         .iter()
         .enumerate()
         .skip(start)
-        .find(|(_, l)| l.trim_start().starts_with("argument"))
-        .expect("the fuzzer's argument");
-    let value = line.split('=').nth(1).unwrap().trim().replace('_', "");
-    let value = u32::from_str_radix(value.trim_start_matches("0x"), 16).unwrap();
-    (index, value)
+        .find(|(_, l)| l.trim_start().starts_with("config"))
+        .expect("the fuzzer's config");
+    #[derive(serde::Deserialize)]
+    struct Line {
+        config: Plan,
+    }
+    let parsed: Line = toml::from_str(line).expect("the fuzzer's config parses");
+    (index, parsed.config)
 }
 
 fn fuzzer_plan(text: &str) -> Plan {
-    Plan::from_argument(argument_line(text).1)
+    config_line(text).1
 }
 
-fn with_fuzzer_argument(text: &str, argument: u32) -> String {
-    let (index, _) = argument_line(text);
+fn with_fuzzer_plan(text: &str, plan: Plan) -> String {
+    let (index, _) = config_line(text);
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[index] = format!("argument = {argument:#010x}");
+    lines[index] = format!(
+        "config = {{ seed = {:#06x}, calls = {}, wild = {} }}",
+        plan.seed, plan.calls, plan.wild
+    );
     lines.join("\n") + "\n"
 }
 
@@ -275,8 +282,8 @@ fn the_system_files_agree_with_the_fuzzers_plan() {
         let text = std::fs::read_to_string(system_file(name)).unwrap();
         let plan = fuzzer_plan(&text);
         assert_eq!((plan.calls, plan.wild), (calls, wild), "{name}");
-        let replaced = with_fuzzer_argument(&text, Plan { seed: 7, ..plan }.to_argument());
-        assert_eq!(fuzzer_plan(&replaced).seed, 7);
+        let replaced = with_fuzzer_plan(&text, Plan { seed: 7, ..plan });
+        assert_eq!(fuzzer_plan(&replaced), Plan { seed: 7, ..plan });
         assert_eq!(replaced.lines().count(), text.lines().count());
     }
     assert_eq!(parse_seed("0x1e18"), 0x1E18);

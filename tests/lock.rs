@@ -7,7 +7,7 @@
 use system_tests::{boot_system, exit, Outcome, Source};
 use xtask::logstream::LogEvent;
 
-/// Rounds per thread (the description's `argument`).
+/// Rounds per thread (the description's `config.rounds`).
 const ROUNDS: u64 = 60_000;
 /// Rounds per log record (the partition's `LOG_EVERY`).
 const LOG_EVERY: u64 = 8;

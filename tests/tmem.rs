@@ -38,7 +38,7 @@ fn row(report: &BootReport, manager: u8, client: u32, mode: &str) -> Vec<u64> {
 
 #[test]
 fn the_default_system_round_trips_pages_in_all_three_modes_and_prints_a_summary() {
-    let report = boot_system("default");
+    let report = boot_system("tmem-modes");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     for (partition, client, mode) in [(1, 1, "copy"), (2, 2, "grant-map"), (3, 3, "transfer")] {

@@ -24,7 +24,7 @@ pub enum PartitionState {
 }
 
 /// A partition.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Partition {
     /// Name, for reports.
     pub name: Name,
@@ -67,17 +67,24 @@ pub enum LoadError {
     BadStackSize { thread: usize },
     /// The stacks do not fit above the ELF's segments.
     StacksDoNotFit,
+    /// Its configuration takes more than half of thread 0's stack (or it
+    /// has no thread to hold it).
+    ConfigTooLarge,
     /// Building its address space failed.
     Space(SpaceError),
 }
 
 /// What loading produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Loaded {
     /// The mappings.
     pub space: UserSpace,
     /// The ELF's entry point.
     pub entry: u32,
+    /// Where its configuration bytes are (8-byte aligned, at the top of
+    /// thread 0's stack; thread 0's stack pointer starts here). Equal to
+    /// thread 0's stack top when it has none.
+    pub config: u32,
 }
 
 /// Each thread's initial stack pointer, in thread order: thread 0's stack
@@ -97,10 +104,15 @@ pub fn stack_tops<'a>(info: &PartitionInfo<'a>) -> impl Iterator<Item = u32> + '
 /// Loads `info`'s ELF into its memory at physical `phys` (`memory_size`
 /// bytes, all of which is zeroed first) and lays out its stacks: thread 0's
 /// at the top of the memory, each next one below a one-page guard gap.
+/// The partition's configuration bytes go at the top of thread 0's stack,
+/// 8-byte aligned, and may take at most half of it. `space` is the
+/// partition's empty address space, with room for its regions
+/// ([`boot_info::space_regions`]).
 pub fn load(
     info: &PartitionInfo,
     elf_bytes: &[u8],
     phys: usize,
+    mut space: UserSpace,
     machine: &mut impl Machine,
 ) -> Result<Loaded, LoadError> {
     let size = info.memory_size;
@@ -115,7 +127,17 @@ pub fn load(
     let elf = Elf::parse(elf_bytes, USER_BASE, size).map_err(LoadError::Elf)?;
     let phys_of = |va: u32| phys + (va - USER_BASE) as usize;
 
-    let mut space = UserSpace::new();
+    let config = info.config;
+    let top = USER_BASE + size;
+    let config_at = if config.is_empty() {
+        top
+    } else {
+        info.threads
+            .get(0)
+            .filter(|first| config.len() <= first.stack_size as usize / 2)
+            .map(|_| (top - config.len() as u32) & !7)
+            .ok_or(LoadError::ConfigTooLarge)?
+    };
     for (index, (thread, top)) in info.threads.iter().zip(stack_tops(info)).enumerate() {
         let stack = thread.stack_size;
         if stack == 0 || !stack.is_multiple_of(PAGE_SIZE) {
@@ -155,9 +177,11 @@ pub fn load(
         let bytes = &elf_bytes[start..start + segment.file_size as usize];
         machine.write_phys(region.phys, bytes);
     }
+    machine.write_phys(phys_of(config_at), config);
     Ok(Loaded {
         space,
         entry: elf.entry,
+        config: config_at,
     })
 }
 
@@ -176,7 +200,7 @@ pub(crate) mod tests {
             memory_size,
             elf_offset: 0,
             elf_size: 0,
-            argument: 0,
+            config: &[],
             threads: stacks
                 .iter()
                 .map(|&stack_size| ThreadInfo {
@@ -210,6 +234,7 @@ pub(crate) mod tests {
             &info(0x10_000, &[0x2000, 0x1000]),
             &two_segment_elf(),
             0x6100_0000,
+            UserSpace::new(),
             &mut m,
         )
         .unwrap();
@@ -244,27 +269,114 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn config_bytes_sit_aligned_at_the_top_of_thread_0s_stack() {
+        let mut m = FakeMachine::new(0x6100_0000, 0x10_0000);
+        m.memory.fill(0xAA);
+        let mut with_config = info(0x10_000, &[0x2000, 0x1000]);
+        with_config.config = &[1, 2, 3, 4, 5];
+        let loaded = load(
+            &with_config,
+            &two_segment_elf(),
+            0x6100_0000,
+            UserSpace::new(),
+            &mut m,
+        )
+        .unwrap();
+        let top = USER_BASE + 0x10_000;
+        assert_eq!(loaded.config, top - 8, "8-byte aligned, below the top");
+        let at = (loaded.config - USER_BASE) as usize;
+        assert_eq!(&m.memory[at..at + 5], &[1, 2, 3, 4, 5]);
+        assert_eq!(&m.memory[at + 5..0x10_000], &[0, 0, 0], "the rest zeroed");
+        let read = crate::mm::user_space::Use::Read;
+        assert!(loaded.space.check_buffer(loaded.config, 5, read, 1).is_ok());
+        let none = load(
+            &info(0x10_000, &[0x2000]),
+            &two_segment_elf(),
+            0x6100_0000,
+            UserSpace::new(),
+            &mut m,
+        );
+        assert_eq!(none.unwrap().config, top, "no config: thread 0's stack top");
+    }
+
+    #[test]
+    fn a_config_larger_than_half_of_thread_0s_stack_is_refused() {
+        let mut m = FakeMachine::new(0x6100_0000, 0x10_0000);
+        let mut big = info(0x10_000, &[0x1000]);
+        big.config = &[7; 0x801];
+        assert_eq!(
+            load(
+                &big,
+                &two_segment_elf(),
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
+            Err(LoadError::ConfigTooLarge)
+        );
+        big.config = &[7; 0x800];
+        assert!(load(
+            &big,
+            &two_segment_elf(),
+            0x6100_0000,
+            UserSpace::new(),
+            &mut m
+        )
+        .is_ok());
+    }
+
+    #[test]
     fn rejects_stacks_that_do_not_fit_and_bad_sizes() {
         let mut m = FakeMachine::new(0x6100_0000, 0x10_0000);
         let elf = two_segment_elf();
         assert_eq!(
-            load(&info(0x4000, &[0x2000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x4000, &[0x2000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::StacksDoNotFit)
         );
         assert_eq!(
-            load(&info(0x10_000, &[0]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x10_000, &[0]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadStackSize { thread: 0 })
         );
         assert_eq!(
-            load(&info(0x10_001, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x10_001, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadMemorySize)
         );
         assert_eq!(
-            load(&info(0, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::BadMemorySize)
         );
         assert_eq!(
-            load(&info(0x1000, &[0x1000]), &elf, 0x6100_0000, &mut m),
+            load(
+                &info(0x1000, &[0x1000]),
+                &elf,
+                0x6100_0000,
+                UserSpace::new(),
+                &mut m
+            ),
             Err(LoadError::Elf(ElfError::OutsidePartition {
                 vaddr: USER_BASE + 0x1000
             }))

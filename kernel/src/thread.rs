@@ -105,8 +105,9 @@ pub struct ThreadStart {
     pub stack_top: u32,
     /// `r0`: the thread's index in its partition.
     pub index: u32,
-    /// `r1`: the partition's argument.
-    pub argument: u32,
+    /// `r2`, `r3`: address and length of the partition's configuration
+    /// bytes (`kernel_abi::user_layout`).
+    pub config: (u32, u32),
 }
 
 impl Thread {
@@ -119,7 +120,8 @@ impl Thread {
             ..TrapFrame::default()
         };
         context.r[0] = start.index;
-        context.r[1] = start.argument;
+        context.r[2] = start.config.0;
+        context.r[3] = start.config.1;
         Thread {
             name,
             partition,
@@ -146,7 +148,7 @@ impl Thread {
             entry: 0,
             stack_top: 0,
             index: 0,
-            argument: 0,
+            config: (0, 0),
         };
         Thread {
             state: ThreadState::Suspended,

@@ -36,6 +36,8 @@ impl Sweep {
         match self {
             Sweep::Quick => &[
                 "bench-ipc",
+                "bench-ipc-p16",
+                "bench-ipc-p64",
                 "bench-grant",
                 "bench-tmem",
                 "bench-block",
@@ -44,6 +46,8 @@ impl Sweep {
             ],
             Sweep::Full => &[
                 "bench-ipc",
+                "bench-ipc-p16",
+                "bench-ipc-p64",
                 "bench-grant",
                 "bench-tmem",
                 "bench-block",
@@ -53,6 +57,37 @@ impl Sweep {
             ],
         }
     }
+}
+
+/// The systems that measure a figure again beside more partitions, and
+/// the suffix their figures get (`ipc.call_reply.null.p16`): the same
+/// partitions log the same names, and the suffix tells them apart.
+pub const SCALED_SYSTEMS: &[(&str, &str)] = &[("bench-ipc-p16", "p16"), ("bench-ipc-p64", "p64")];
+
+/// The name a figure logged as `logged` by system `system` is reported
+/// under: with the system's suffix if it is one of [`SCALED_SYSTEMS`].
+pub fn reported_name(logged: &str, system: &str) -> String {
+    match SCALED_SYSTEMS.iter().find(|(name, _)| *name == system) {
+        Some((_, suffix)) => format!("{logged}.{suffix}"),
+        None => logged.to_string(),
+    }
+}
+
+/// The systems of `sweep` to run: all of them, or those named in `only`
+/// (each must be one of the sweep's).
+pub fn selected(sweep: Sweep, only: &[String]) -> Result<Vec<&'static str>, Error> {
+    let all = sweep.systems();
+    if let Some(unknown) = only.iter().find(|name| !all.contains(&name.as_str())) {
+        return Err(Error::UnknownBenchSystem {
+            name: unknown.clone(),
+            known: all.join(", "),
+        });
+    }
+    Ok(all
+        .iter()
+        .copied()
+        .filter(|name| only.is_empty() || only.iter().any(|o| o == name))
+        .collect())
 }
 
 /// Page-content bytes an operation moved, as the code that moved them
@@ -70,25 +105,31 @@ pub struct Traffic {
 pub const MODEL_SYSTEM: &str = "bench-block-model";
 
 /// `systems/bench-block-model.toml` rewritten for every device model but
-/// `none`: its `model` and its prober's argument (`8 | model << 8`), written
+/// `none`: its `[[disk]]` `model` and its prober's `config` model, written
 /// under `target/bench/`. Returns the files.
 pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
     use block_protocol::model::{DeviceModel, MODELS};
     let template_path = resolve(MODEL_SYSTEM);
     let template =
         std::fs::read_to_string(&template_path).map_err(|e| Error::io(&template_path, e))?;
-    let argument = |model: DeviceModel| format!("argument = {}\n", 8 | (model as u32) << 8);
-    let (model_line, argument_line) = (
-        format!("model = \"{}\"\n", DeviceModel::SdA1.name()),
-        argument(DeviceModel::SdA1),
+    let model_line = |model: DeviceModel| format!("model = \"{}\"\n", model.name());
+    let config_line = |model: DeviceModel| {
+        format!(
+            "config = {{ role = \"model-bench\", model = \"{}\" }}\n",
+            model.name()
+        )
+    };
+    let (model_template, config_template) = (
+        model_line(DeviceModel::SdA1),
+        config_line(DeviceModel::SdA1),
     );
-    if !template.contains(&model_line) || !template.contains(&argument_line) {
+    if !template.contains(&model_template) || !template.contains(&config_template) {
         return Err(Error::BuildFailed {
             what: format!(
                 "{}: expected `{}` and `{}`",
                 template_path.display(),
-                model_line.trim(),
-                argument_line.trim()
+                model_template.trim(),
+                config_template.trim()
             ),
         });
     }
@@ -97,8 +138,8 @@ pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for model in MODELS.into_iter().filter(|&m| m != DeviceModel::None) {
         let text = template
-            .replace(&model_line, &format!("model = \"{}\"\n", model.name()))
-            .replace(&argument_line, &argument(model));
+            .replace(&model_template, &model_line(model))
+            .replace(&config_template, &config_line(model));
         // System names are at most 24 bytes: `block-MODEL`.
         let file = dir.join(format!("block-{}.toml", model.name()));
         std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
@@ -111,47 +152,44 @@ pub fn model_variants() -> Result<Vec<PathBuf>, Error> {
 /// template runs tmem in copy mode, [`guest_swap_variants`] the rest.
 pub const GUEST_SWAP_SYSTEM: &str = "bench-guest-swap";
 
-/// The template's guest argument line (copy mode, guest 1).
-const GUEST_SWAP_ARGUMENT: &str = "argument = 0x6001_6005\n";
+/// The template guest's exchange mode, in its `config` (copy mode).
+const GUEST_SWAP_MODE: &str = "tmem = \"copy\", ";
 
 /// `systems/bench-guest-swap.toml` rewritten for the other places swapped
 /// pages can go: tmem in grant-map and transfer mode, and tmem off (the
 /// guest swaps to the SD card only), under `target/bench/`: the tmem
-/// client's `mode` and the guest argument's mode bits (1..0) change.
+/// client's `mode` and the guest's `config.tmem` change.
 /// Returns the files.
 pub fn guest_swap_variants() -> Result<Vec<PathBuf>, Error> {
     let template_path = resolve(GUEST_SWAP_SYSTEM);
     let template =
         std::fs::read_to_string(&template_path).map_err(|e| Error::io(&template_path, e))?;
     let client_line = "{ partition = \"guest\", mode = \"copy\" }";
-    if !template.contains(client_line) || !template.contains(GUEST_SWAP_ARGUMENT) {
+    if !template.contains(client_line) || !template.contains(GUEST_SWAP_MODE) {
         return Err(Error::BuildFailed {
             what: format!(
-                "{}: expected `{client_line}` and `{}`",
+                "{}: expected `{client_line}` and `{}` in the guest's config",
                 template_path.display(),
-                GUEST_SWAP_ARGUMENT.trim()
+                GUEST_SWAP_MODE.trim()
             ),
         });
     }
     let dir = workspace::target_dir().join("bench");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let mut files = Vec::new();
-    // (file name, tmem client mode, the argument's mode bits). With tmem
+    // (file name, tmem client mode, the guest's `tmem` field). With tmem
     // off the client stays declared (copy) and the guest does not use it.
-    for (name, mode, bits) in [
-        ("swap-grant-map", "grant-map", 2),
-        ("swap-transfer", "transfer", 3),
-        ("swap-sd-only", "copy", 0),
+    for (name, mode, guest_mode) in [
+        ("swap-grant-map", "grant-map", "tmem = \"grant-map\", "),
+        ("swap-transfer", "transfer", "tmem = \"transfer\", "),
+        ("swap-sd-only", "copy", ""),
     ] {
         let text = template
             .replace(
                 client_line,
                 &format!("{{ partition = \"guest\", mode = \"{mode}\" }}"),
             )
-            .replace(
-                GUEST_SWAP_ARGUMENT,
-                &format!("argument = {:#x}\n", 0x6001_6004 | bits),
-            );
+            .replace(GUEST_SWAP_MODE, guest_mode);
         let file = dir.join(format!("{name}.toml"));
         std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
         files.push(file);
@@ -380,7 +418,8 @@ pub fn run_systems(
         }
         for event in &report.events {
             if let LogEvent::Line(line) = event {
-                if let Some(figure) = parse_figure(&line.message, name) {
+                if let Some(mut figure) = parse_figure(&line.message, name) {
+                    figure.name = reported_name(&figure.name, name);
                     figures.push(figure);
                 }
             }
@@ -426,6 +465,38 @@ mod tests {
     }
 
     #[test]
+    fn figures_of_scaled_systems_carry_their_suffix_and_others_do_not() {
+        assert_eq!(
+            reported_name("ipc.call_reply.null", "bench-ipc-p64"),
+            "ipc.call_reply.null.p64"
+        );
+        assert_eq!(
+            reported_name("ipc.call_reply.null", "bench-ipc-p16"),
+            "ipc.call_reply.null.p16"
+        );
+        assert_eq!(
+            reported_name("ipc.call_reply.null", "bench-ipc"),
+            "ipc.call_reply.null"
+        );
+        for (system, _) in SCALED_SYSTEMS {
+            assert!(Sweep::Quick.systems().contains(system), "{system}");
+            assert!(resolve(system).exists(), "{system}");
+        }
+    }
+
+    #[test]
+    fn a_selection_keeps_the_sweeps_order_and_refuses_unknown_names() {
+        let only = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(selected(Sweep::Quick, &[]).unwrap(), Sweep::Quick.systems());
+        assert_eq!(
+            selected(Sweep::Quick, &only(&["bench-ipc-p64", "bench-ipc"])).unwrap(),
+            ["bench-ipc", "bench-ipc-p64"]
+        );
+        assert!(selected(Sweep::Quick, &only(&["bench-tmem-full"])).is_err());
+        assert!(selected(Sweep::Full, &only(&["bench-tmem-full"])).is_ok());
+    }
+
+    #[test]
     fn every_device_model_gets_a_benchmark_system() {
         let files = model_variants().unwrap();
         assert_eq!(files.len(), block_protocol::model::MODELS.len() - 1);
@@ -435,15 +506,20 @@ mod tests {
             let plan = crate::system::disk::check(&file, &description)
                 .unwrap()
                 .unwrap();
-            let config = block_protocol::Config::decode(plan.argument).unwrap();
+            let config = plan.config;
             let prober = description
                 .partitions
                 .iter()
                 .find(|p| p.name == "prober")
                 .unwrap();
+            let table = toml::Value::Table(prober.config.clone().unwrap());
+            let prober_config: test_block_prober::config::Config = table.try_into().unwrap();
             assert_eq!(
-                prober.argument,
-                8 | (config.model as u32) << 8,
+                (prober_config.role, prober_config.model),
+                (
+                    test_block_prober::config::Role::ModelBench,
+                    Some(config.model)
+                ),
                 "{}",
                 file.display()
             );
@@ -457,6 +533,7 @@ mod tests {
     #[test]
     fn every_swap_destination_gets_a_guest_benchmark_system() {
         use crate::system::description::TmemMode;
+        use tmem_protocol::ExchangeMode;
         let mut files = vec![resolve(GUEST_SWAP_SYSTEM)];
         files.extend(guest_swap_variants().unwrap());
         let mut seen = Vec::new();
@@ -467,7 +544,7 @@ mod tests {
                 .unwrap()
                 .unwrap();
             assert_eq!(
-                block_protocol::Config::decode(plan.argument).unwrap().model,
+                plan.config.model,
                 block_protocol::model::DeviceModel::MicroSd2010
             );
             let guest = description
@@ -476,23 +553,34 @@ mod tests {
                 .find(|p| p.name == "guest")
                 .unwrap();
             let client_mode = description.tmem.as_ref().unwrap().clients[0].mode;
-            // Bits 1..0: the guest's exchange mode, which the server's
-            // client entry must match (0: tmem off).
-            let bits = guest.argument & 0b11;
-            let expected = [
-                None,
-                Some(TmemMode::Copy),
-                Some(TmemMode::GrantMap),
-                Some(TmemMode::Transfer),
-            ];
-            if let Some(mode) = expected[bits as usize] {
+            let config = toml::Value::Table(guest.config.clone().unwrap());
+            let plan: guest_os_config::GuestPlan = config.try_into().unwrap();
+            // The guest's exchange mode, which the server's client entry
+            // must match (none: tmem off).
+            let expected = plan.tmem.map(|mode| match mode {
+                ExchangeMode::Copy => TmemMode::Copy,
+                ExchangeMode::GrantMap => TmemMode::GrantMap,
+                ExchangeMode::Transfer => TmemMode::Transfer,
+            });
+            if let Some(mode) = expected {
                 assert_eq!(client_mode, mode, "{}", file.display());
             }
-            assert_eq!(guest.argument & !0b11, 0x6001_6004, "{}", file.display());
-            seen.push(bits);
+            // Only the mode differs between the variants.
+            assert_eq!(
+                (
+                    plan.guest,
+                    plan.sd_swap,
+                    plan.bench,
+                    plan.hog.map(|h| h.pages)
+                ),
+                (1, true, true, Some(96)),
+                "{}",
+                file.display()
+            );
+            seen.push(plan.swap_series());
         }
         seen.sort_unstable();
-        assert_eq!(seen, [0, 1, 2, 3]);
+        assert_eq!(seen, ["copy", "grant_map", "sd_only", "transfer"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! SVG charts of the tmem benchmark figures, drawn with `plotters`' SVG
-//! backend (no font files: the SVG names a font family and the viewer
-//! draws the text).
+//! SVG charts drawn with `plotters`' SVG backend (no font files: the SVG
+//! names a font family and the viewer draws the text): the tmem benchmark
+//! figures' charts, and the line-chart drawing that every chart of xtask
+//! shares ([`draw_charts`]: the demo's plot uses it too).
 //!
 //! Charts are made from the figures of one `cargo xtask bench` run and
 //! only from them, so the same figures always give the same files. A chart
@@ -9,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::bench::{Figure, Series};
@@ -45,26 +47,35 @@ pub fn write_all(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>, Error> 
     Ok(written)
 }
 
-/// One line of a chart: its legend, colour, stroke width and points
-/// (position on the x axis, instructions).
-struct Line {
-    label: String,
-    colour: RGBColor,
-    width: u32,
-    points: Vec<(f64, u64)>,
+/// One line of a chart: its legend, colour, stroke width, whether it is
+/// dashed, and its points (position on the x axis, value).
+pub(crate) struct Line {
+    pub label: String,
+    pub colour: RGBColor,
+    pub width: u32,
+    pub dashed: bool,
+    pub points: Vec<(f64, u64)>,
 }
 
-/// What sets one chart apart: its words and its x axis. Points sit at
-/// whole-number positions, which `tick` labels.
-struct Axes<'a> {
-    caption: &'a str,
-    x_desc: &'a str,
-    y_desc: &'a str,
-    /// The labelled positions, `0..=last` (the axis spans half a step more
-    /// on each side).
-    first: u32,
-    last: u32,
-    tick: &'a dyn Fn(u32) -> String,
+/// A chart's x axis.
+pub(crate) enum XAxis<'a> {
+    /// Points sit at whole-number positions `first..=last`, each labelled
+    /// by `tick` (the axis spans a quarter step more on each side).
+    Positions {
+        first: u32,
+        last: u32,
+        tick: &'a dyn Fn(u32) -> String,
+    },
+    /// A continuous quantity from 0 to `end`, labelled with numbers.
+    Span { end: f64 },
+}
+
+/// What sets one chart apart: its words and its x axis.
+pub(crate) struct Axes<'a> {
+    pub caption: &'a str,
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    pub x: XAxis<'a>,
 }
 
 /// Lines of tmem figures placed by `x` (figures it does not place are
@@ -97,6 +108,7 @@ fn series_lines(
                     label,
                     colour,
                     width,
+                    dashed: false,
                     points,
                 });
             }
@@ -117,9 +129,11 @@ fn stored_pages(figures: &[Figure], path: &Path) -> Result<bool, Error> {
         caption: "tmem: instructions per operation by pages already stored",
         x_desc: "pages already stored",
         y_desc: "instructions per operation",
-        first: 1,
-        last: 4,
-        tick: &|decade| 10u32.pow(decade).to_string(),
+        x: XAxis::Positions {
+            first: 1,
+            last: 4,
+            tick: &|decade| 10u32.pow(decade).to_string(),
+        },
     };
     draw(path, &axes, lines)
 }
@@ -136,9 +150,11 @@ fn pages_per_call(figures: &[Figure], path: &Path) -> Result<bool, Error> {
         caption: "tmem: instructions per page by pages per call",
         x_desc: "pages per call",
         y_desc: "instructions per page",
-        first: 0,
-        last: 3,
-        tick: &|step| (1u32 << (2 * step)).to_string(),
+        x: XAxis::Positions {
+            first: 0,
+            last: 3,
+            tick: &|step| (1u32 << (2 * step)).to_string(),
+        },
     };
     draw(path, &axes, lines)
 }
@@ -157,9 +173,11 @@ fn single_operations(figures: &[Figure], path: &Path) -> Result<bool, Error> {
         caption: "tmem: instructions per operation, user-level modes and in-kernel",
         x_desc: "",
         y_desc: "instructions per operation",
-        first: 0,
-        last: OPS.len() as u32 - 1,
-        tick: &|i| OPS[i as usize].to_string(),
+        x: XAxis::Positions {
+            first: 0,
+            last: OPS.len() as u32 - 1,
+            tick: &|i| OPS[i as usize].to_string(),
+        },
     };
     draw(path, &axes, lines)
 }
@@ -167,61 +185,112 @@ fn single_operations(figures: &[Figure], path: &Path) -> Result<bool, Error> {
 /// Draws `lines` on `axes` into the SVG file `path`, with a legend.
 /// Returns whether there was anything to draw (nothing is written then).
 fn draw(path: &Path, axes: &Axes<'_>, lines: Vec<Line>) -> Result<bool, Error> {
-    let Some(top) = lines
+    draw_charts(path, vec![(axes, lines)])
+}
+
+/// One chart's width and height in the SVG.
+const CHART_SIZE: (u32, u32) = (720, 460);
+
+/// Draws `charts` one above the other into the SVG file `path`, each with
+/// its legend; a chart with no points is left blank. Returns whether any
+/// chart had anything to draw (nothing is written otherwise).
+pub(crate) fn draw_charts(path: &Path, charts: Vec<(&Axes<'_>, Vec<Line>)>) -> Result<bool, Error> {
+    let has_points = |lines: &[Line]| lines.iter().any(|line| !line.points.is_empty());
+    if !charts.iter().any(|(_, lines)| has_points(lines)) {
+        return Ok(false);
+    }
+    let fail = |e: &dyn std::fmt::Display| Error::io(path, std::io::Error::other(e.to_string()));
+    let height = CHART_SIZE.1 * charts.len() as u32;
+    let root = SVGBackend::new(path, (CHART_SIZE.0, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let areas = root.split_evenly((charts.len(), 1));
+    for (area, (axes, lines)) in areas.iter().zip(charts) {
+        if has_points(&lines) {
+            draw_chart(area, axes, lines).map_err(|e| fail(&e))?;
+        }
+    }
+    root.present().map_err(|e| fail(&e))?;
+    Ok(true)
+}
+
+/// A drawing error of the SVG backend (which writes with `std::io`).
+type SvgError = DrawingAreaErrorKind<std::io::Error>;
+
+/// Draws one chart of `lines` (at least one point among them) on `area`.
+fn draw_chart(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    axes: &Axes<'_>,
+    lines: Vec<Line>,
+) -> Result<(), SvgError> {
+    let top = lines
         .iter()
         .flat_map(|line| line.points.iter().map(|&(_, value)| value))
         .max()
-    else {
-        return Ok(false);
+        .unwrap_or(0);
+    let x_range = match axes.x {
+        XAxis::Positions { first, last, .. } => f64::from(first) - 0.25..f64::from(last) + 0.25,
+        XAxis::Span { end } => 0.0..end.max(f64::MIN_POSITIVE),
     };
-    let fail = |e: &dyn std::fmt::Display| Error::io(path, std::io::Error::other(e.to_string()));
-    let root = SVGBackend::new(path, (720, 460)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let x_range = f64::from(axes.first) - 0.25..f64::from(axes.last) + 0.25;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(area)
         .caption(axes.caption, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(x_range, 0u64..top * 11 / 10)
-        .map_err(|e| fail(&e))?;
-    let label = |x: &f64| {
-        let at = x.round();
-        let whole = (x - at).abs() < 0.01;
-        if whole && (f64::from(axes.first)..=f64::from(axes.last)).contains(&at) {
-            (axes.tick)(at as u32)
-        } else {
-            String::new()
+        .build_cartesian_2d(x_range, 0u64..top + top / 10 + 1)?;
+    let label = |x: &f64| match axes.x {
+        XAxis::Positions { first, last, tick } => {
+            let at = x.round();
+            let whole = (x - at).abs() < 0.01;
+            if whole && (f64::from(first)..=f64::from(last)).contains(&at) {
+                tick(at as u32)
+            } else {
+                String::new()
+            }
+        }
+        XAxis::Span { .. } => {
+            // At most three decimals, none trailing: 0.30000000000000004
+            // is 0.3.
+            let text = format!("{x:.3}");
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
         }
     };
-    chart
-        .configure_mesh()
-        .x_desc(axes.x_desc)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(axes.x_desc)
         .y_desc(axes.y_desc)
-        .x_labels((axes.last - axes.first + 1) as usize)
-        .x_label_formatter(&label)
-        .draw()
-        .map_err(|e| fail(&e))?;
+        .x_label_formatter(&label);
+    if let XAxis::Positions { first, last, .. } = axes.x {
+        mesh.x_labels((last - first + 1) as usize);
+    }
+    mesh.draw()?;
     for line in lines {
         let style = ShapeStyle::from(line.colour).stroke_width(line.width);
-        chart
-            .draw_series(LineSeries::new(line.points.iter().copied(), style))
-            .map_err(|e| fail(&e))?
+        let points = line.points.iter().copied();
+        let series = if line.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points, style))?
+        };
+        series
             .label(line.label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
-        let dot = line.colour.filled();
-        chart
-            .draw_series(line.points.iter().map(|&point| Circle::new(point, 3, dot)))
-            .map_err(|e| fail(&e))?;
+        // Dots only where points are few enough to tell apart.
+        if line.points.len() <= 16 {
+            let dot = line.colour.filled();
+            chart.draw_series(line.points.iter().map(|&point| Circle::new(point, 3, dot)))?;
+        }
     }
+    // Series over time tend to rise to the right: their legend goes left.
+    let legend = match axes.x {
+        XAxis::Positions { .. } => SeriesLabelPosition::UpperRight,
+        XAxis::Span { .. } => SeriesLabelPosition::UpperLeft,
+    };
     chart
         .configure_series_labels()
+        .position(legend)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .draw()
-        .map_err(|e| fail(&e))?;
-    root.present().map_err(|e| fail(&e))?;
-    Ok(true)
+        .draw()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ pub enum Error {
     /// `--board` named a board that does not exist.
     #[error("unknown board `{name}`; known boards: {known} (pass one with --board)")]
     UnknownBoard { name: String, known: String },
+    /// `cargo xtask bench --system` named a system the sweep does not run.
+    #[error("`{name}` is not a benchmark system of this sweep; its systems: {known}")]
+    UnknownBenchSystem { name: String, known: String },
     /// The board has no QEMU model.
     #[error("board `{0}` cannot run under QEMU; build it with `cargo xtask build --board {0}` and use real hardware")]
     NotEmulated(String),

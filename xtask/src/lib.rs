@@ -8,8 +8,10 @@
 
 pub mod bench;
 pub mod bench_plot;
+pub mod bench_report;
 pub mod board;
 pub mod bootscript;
+pub mod demo;
 pub mod disk_image;
 pub mod elf;
 pub mod error;

@@ -85,6 +85,14 @@ struct RunQemu {
     /// Start the disk image empty.
     #[arg(long)]
     fresh_disk: bool,
+    /// Print the demo's log lines instead of its live view (the view is
+    /// off anyway when standard output is not a terminal).
+    #[arg(long)]
+    no_live: bool,
+    /// The memory manager's policy for this run (the system must have a
+    /// memory manager).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    policy: Option<xtask::demo::policy::Policy>,
     /// Extra QEMU arguments, after `--`.
     #[arg(last = true)]
     qemu_args: Vec<String>,
@@ -101,6 +109,10 @@ struct BenchArgs {
     /// Also copy the charts to `docs/figures/` (the committed copies).
     #[arg(long)]
     docs: bool,
+    /// Run only this benchmark system of the sweep (repeatable), e.g.
+    /// `--system bench-ipc-p64`.
+    #[arg(long = "system")]
+    systems: Vec<String>,
 }
 
 #[derive(Args)]

@@ -10,6 +10,13 @@
 //! which never idle in what they measure, are unaffected either way. A run
 //! with a timeout is killed when it expires, so a hung kernel fails instead
 //! of hanging.
+//!
+//! No noise: vexpress-a9 has a sound chip (PL041), and without an audio
+//! backend of its own QEMU 7.2 probes every audio driver it knows at
+//! start-up, printing a "module audio-audio-pa not found" line per missing
+//! module and ALSA's complaints on a machine without a sound card. Every
+//! run gives the chip a silent backend ([`SILENT_AUDIO`]), which stops the
+//! probing; QEMU's real errors still reach stderr.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -20,6 +27,17 @@ use std::time::{Duration, Instant};
 use platform::QemuMachine;
 
 use crate::Error;
+
+/// A `none` audio backend and the PL041 sound chip bound to it (QEMU 7.2's
+/// vexpress machine has no `audiodev` property of its own to set; a
+/// `-global` reaches the chip, and an unbound chip would make QEMU probe
+/// every audio driver and warn about each it lacks).
+pub const SILENT_AUDIO: [&str; 4] = [
+    "-audiodev",
+    "none,id=silent",
+    "-global",
+    "pl041.audiodev=silent",
+];
 
 /// One QEMU invocation.
 #[derive(Clone, Debug)]
@@ -96,6 +114,7 @@ impl QemuRun {
             "-kernel".into(),
             self.kernel.display().to_string(),
         ];
+        args.extend(SILENT_AUDIO.iter().map(|arg| arg.to_string()));
         if let BootOptions::Text(_) = self.options {
             args.push("-device".into());
             args.push(format!(
@@ -143,9 +162,6 @@ impl QemuRun {
         }
         let mut child = Command::new(qemu)
             .args(self.args())
-            // QEMU 7.2's vexpress has a sound chip with no audiodev property
-            // to set; this is the way to keep it silent there.
-            .env("QEMU_AUDIO_DRV", "none")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(if quiet {
@@ -247,6 +263,7 @@ mod tests {
             "-icount shift=0,sleep=on",
             "-kernel /img/kernel.elf",
             "-device loader,file=/logs/boot.options,addr=0x6000f000,force-raw=on",
+            "-audiodev none,id=silent -global pl041.audiodev=silent",
         ] {
             assert!(args.contains(expected), "missing {expected:?} in {args}");
         }
@@ -320,6 +337,35 @@ mod tests {
             "{result:?}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn qemu_starts_without_a_word_on_stderr_but_its_errors_still_show() {
+        // The installed QEMU, paused at reset (-S) for a second, then
+        // killed: whatever it printed on the way is noise a user would see.
+        let qemu = crate::toolchain::qemu(crate::toolchain::Install::Never)
+            .expect("qemu-system-arm is installed (the system tests need it too)");
+        let dir = std::env::temp_dir().join(format!("xtask-quiet-{}", std::process::id()));
+        let mut r = run();
+        r.kernel = dir.join("kernel.bin");
+        r.uart_log = dir.join("uart.log");
+        r.options_file = dir.join("boot.options");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&r.kernel, [0u8; 64]).unwrap();
+        r.extra = vec!["-S".into()];
+        let (outcome, stderr) = r
+            .run(&qemu, Some(Duration::from_secs(1)), true, |_| {})
+            .unwrap();
+        assert_eq!(outcome, Outcome::TimedOut(Duration::from_secs(1)));
+        assert_eq!(stderr, "", "QEMU printed at start-up");
+        // A real error is not silenced.
+        r.extra = vec!["-no-such-option".into()];
+        let (outcome, stderr) = r
+            .run(&qemu, Some(Duration::from_secs(5)), true, |_| {})
+            .unwrap();
+        assert_ne!(outcome, Outcome::Exited(0));
+        assert!(stderr.contains("no-such-option"), "{stderr}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

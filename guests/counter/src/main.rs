@@ -1,11 +1,12 @@
-//! A CPU-bound partition: counts as fast as it can for `argument`
-//! milliseconds of wall-clock time, logging its progress every 100 ms, and
+//! A CPU-bound partition: counts as fast as it can for `config.run_ms`
+//! ([`guest_counter::config::Config`]) milliseconds of wall-clock time, logging its progress every 100 ms, and
 //! then reports the total. Partitions given windows in a 1:3 ratio should
 //! report counts in that ratio.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
 mod partition {
+    use guest_counter::config::Config;
     use userlib::{syscall, Start};
 
     /// Iterations between two looks at the clock.
@@ -15,8 +16,12 @@ mod partition {
 
     userlib::entry!(main);
 
-    fn main(start: Start) {
-        let run_for_us = u64::from(start.argument) * 1_000;
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("counter: {=str}", error.name()),
+        };
+        let run_for_us = u64::from(config.run_ms) * 1_000;
         let begin = syscall::clock_us();
         let mut count: u64 = 0;
         let mut next_report = begin + REPORT_US;

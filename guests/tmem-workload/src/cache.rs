@@ -9,8 +9,8 @@
 use tmem_client::{Cleancache, CleancacheStats, ObjectId, PoolId, Transport};
 
 use crate::pattern::{self, Use};
-use crate::plan::Plan;
 use crate::tally::Tally;
+use guest_tmem_workload::plan::Plan;
 
 /// The shared pool's UUID (the system description authorises it).
 const SHARED_UUID: u128 = 7;

@@ -4,10 +4,9 @@
 //! exchange mode the system description gives it, verifies every byte of
 //! every page that comes back, and logs one summary line.
 //!
-//! Its partition argument ([`plan`]): bits 0..1 the exchange mode (1 copy,
-//! 2 grant-map, 3 transfer), bits 2..7 a client number for logs and page
-//! patterns, bits 8..15 the pages to swap out, bits 16..23 the pages to
-//! cache, bit 24 also use the shared pool (UUID 7).
+//! Its typed configuration is [`guest_tmem_workload::plan::Plan`]: the
+//! exchange mode, a client number for logs and page patterns, the pages to
+//! swap out and to cache, and whether to use the shared pool (UUID 7).
 //!
 //! Capabilities ([`tmem_client::ClientCaps::DEFAULT`]): slot 0 the tmem
 //! endpoint, slot 1 the window frame, slot 2 the exchange frame (grant-map
@@ -22,8 +21,6 @@ mod cache;
 #[cfg(target_os = "none")]
 mod pattern;
 #[cfg(target_os = "none")]
-mod plan;
-#[cfg(target_os = "none")]
 mod swap;
 #[cfg(target_os = "none")]
 mod tally;
@@ -33,9 +30,9 @@ mod partition {
     use tmem_client::{ClientCaps, Connection, Slot};
     use userlib::Start;
 
-    use crate::plan::Plan;
     use crate::tally::Tally;
     use crate::{cache, swap};
+    use guest_tmem_workload::plan::Plan;
 
     userlib::entry!(main);
 
@@ -43,8 +40,9 @@ mod partition {
         if start.thread != 0 {
             return;
         }
-        let Some(plan) = Plan::decode(start.argument) else {
-            return defmt::error!("argument {=u32:#x} names no exchange mode", start.argument);
+        let plan: Plan = match userlib::config() {
+            Ok(plan) => plan,
+            Err(error) => return defmt::error!("tmem workload: {=str}", error.name()),
         };
         // SAFETY: this partition uses its window and exchange frames (slots
         // 1 and 2) and the grant window only through this connection.

@@ -1,35 +1,31 @@
-//! What the partition argument asks this client to do. Decoding never
-//! fails except on a missing exchange mode, and must never read anything
-//! but the argument.
+//! What the system description asks this client to do: its typed
+//! configuration (`config = { ... }` under its `[[partition]]`), which
+//! xtask checks the description against and the partition decodes with
+//! `userlib::config`. This module only declares it; it must never read
+//! anything but the plan.
 
-use tmem_client::ExchangeMode;
+use serde::{Deserialize, Serialize};
+use tmem_protocol::ExchangeMode;
 
-/// The workload's parameters.
+/// The workload's parameters:
+/// `config = { mode = "copy", client = 1, swap_pages = 5, cache_pages = 20 }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
-    /// How pages travel.
+    /// How pages travel (`"copy"`, `"grant-map"`, `"transfer"`).
     pub mode: ExchangeMode,
-    /// The client's number, for logs and page patterns (bits 2..7).
+    /// The client's number, for logs and page patterns.
     pub client: u32,
-    /// Pages to swap out (bits 8..15).
+    /// Pages to swap out through frontswap.
     pub swap_pages: u32,
-    /// Pages to put in the private cache (bits 16..23).
+    /// Pages to put in the private cache through cleancache.
     pub cache_pages: u32,
-    /// Whether to use the shared pool too (bit 24).
+    /// Whether to use the shared pool (UUID 7) too.
+    #[serde(default)]
     pub shared: bool,
 }
 
 impl Plan {
-    /// The plan of `argument`, if its mode bits name a mode.
-    pub fn decode(argument: u32) -> Option<Plan> {
-        Some(Plan {
-            mode: ExchangeMode::from_bits(argument & 0b11)?,
-            client: (argument >> 2) & 0x3F,
-            swap_pages: (argument >> 8) & 0xFF,
-            cache_pages: (argument >> 16) & 0xFF,
-            shared: argument & (1 << 24) != 0,
-        })
-    }
-
     /// The mode's name, for logs.
     pub fn mode_name(&self) -> &'static str {
         match self.mode {

@@ -8,8 +8,8 @@
 use tmem_client::{Frontswap, FrontswapStats, Transport};
 
 use crate::pattern::{self, Use};
-use crate::plan::Plan;
 use crate::tally::Tally;
+use guest_tmem_workload::plan::Plan;
 
 /// The swap type (one swap device).
 const SWAP_TYPE: u32 = 0;

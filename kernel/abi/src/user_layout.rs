@@ -15,8 +15,12 @@
 //! ```
 //!
 //! A thread starts at the ELF entry point with `r0` = its index in the
-//! partition, `r1` = the partition's argument from the system description
-//! and `sp` at the top of its own stack.
+//! partition, `r1` = 0 (reserved), `r2` and `r3` = the address and length of the partition's configuration
+//! (the postcard encoding of the `config` the description gives it, which
+//! xtask checked against the type its crate declares; length 0: none) and
+//! `sp` at the top of its own stack. The configuration bytes are at the
+//! top of thread 0's stack, 8-byte aligned, and thread 0's `sp` starts just
+//! below them; they take at most half of that stack.
 //!
 //! While a thread runs, the user read-only thread ID register TPIDRURO
 //! (CP15 c13, c0, 3; read with `mrc p15, 0, rX, c13, c0, 3`) holds

@@ -47,6 +47,13 @@ pub const MAX_ENDPOINTS: usize = u16::MAX as usize - 1;
 /// The most frames in a system: a frame capability names its frame by a
 /// `u16` index.
 pub const MAX_FRAMES: usize = u16::MAX as usize + 1;
+/// The most loadable segments a partition's image may have (the kernel's
+/// loader takes no more; xtask refuses an image with more).
+pub const MAX_IMAGE_SEGMENTS: usize = 8;
+/// Regions outside the grant window a partition's address space has room
+/// for beyond those it starts with: frames it maps in its pool region
+/// while running (a map past them fails with an error, harmlessly).
+pub const RUNTIME_SPACE_REGIONS: usize = 12;
 /// A frame size meaning "all RAM no one else is given": the kernel sizes
 /// this frame at boot from the RAM it finds (at most one per system).
 pub const FRAME_REST: u32 = 0;
@@ -66,6 +73,24 @@ pub const GUEST_L2_BOOKKEEPING_BYTES: u32 = 512;
 
 /// A short name.
 pub type Name = String<MAX_NAME>;
+
+/// How many regions outside the grant window the kernel reserves room
+/// for, at boot, in the address space of `partition`, partition `index`
+/// of `info`: a stack per
+/// thread, [`MAX_IMAGE_SEGMENTS`] for its image, one for its IPC
+/// buffers, one per shared-region mapping and device in it, and
+/// [`RUNTIME_SPACE_REGIONS`]. The kernel and xtask's memory report both
+/// use this one count.
+pub fn space_regions(info: &BootInfo<'_>, index: usize, partition: &PartitionInfo<'_>) -> usize {
+    let ours = |p: u8| usize::from(p) == index;
+    let shared: usize = info
+        .shared
+        .iter()
+        .map(|region| region.mappings.iter().filter(|m| ours(m.partition)).count())
+        .sum();
+    let devices = info.devices.iter().filter(|d| ours(d.partition)).count();
+    partition.threads.len() + MAX_IMAGE_SEGMENTS + 1 + shared + devices + RUNTIME_SPACE_REGIONS
+}
 
 /// Everything the kernel needs to start a system.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,8 +217,13 @@ pub struct PartitionInfo<'a> {
     pub elf_offset: u32,
     /// Length of its ELF.
     pub elf_size: u32,
-    /// A word handed to every thread at start (r1), from the description.
-    pub argument: u32,
+    /// The partition's typed configuration: the postcard encoding of the
+    /// configuration type its crate declares, checked by xtask against
+    /// the description's `config` (empty: none). The kernel copies it to
+    /// the top of thread 0's stack and hands every thread its address and
+    /// length (r2, r3); it never looks inside.
+    #[serde(borrow)]
+    pub config: &'a [u8],
     /// Threads, started in this order at the ELF's entry point.
     #[serde(borrow)]
     pub threads: Records<'a, ThreadInfo>,
@@ -431,7 +461,7 @@ mod tests {
             memory_size: 64 * 1024,
             elf_offset: 0,
             elf_size: 0,
-            argument: 7,
+            config: &[7],
             threads: Records::encode(core::slice::from_ref(&thread)).unwrap(),
             passive: false,
             cap_slots: 16,
@@ -478,6 +508,27 @@ mod tests {
         assert_eq!(partitions[1].elf_offset % 8, 0);
         assert_eq!(partitions[1].threads.get(0).unwrap().name, "main");
         assert_eq!(image.info.schedule.windows.get(1).unwrap().duration_ms, 3);
+    }
+
+    #[test]
+    fn each_partitions_config_bytes_come_back_whole() {
+        let mut with_config = info();
+        let mut partitions: std::vec::Vec<_> = with_config.partitions.iter().collect();
+        let long: &'static [u8] = std::vec![0xA5u8; 300].leak();
+        partitions[0].config = &[1, 2, 3, 0, 255];
+        partitions[1].config = long;
+        with_config.partitions = Records::encode(&partitions).unwrap();
+        let bytes = build_image(with_config, &[vec![1u8; 3], vec![2u8; 3]]).unwrap();
+        let image = SystemImage::parse(&bytes).unwrap();
+        let back: std::vec::Vec<_> = image.info.partitions.iter().collect();
+        assert_eq!(back[0].config, &[1, 2, 3, 0, 255]);
+        assert_eq!(back[1].config, long);
+        assert_eq!(
+            back[1].memory_size,
+            64 * 1024,
+            "the fields around it are intact"
+        );
+        assert_eq!(image.elf(1, &back[1]).unwrap(), &[2u8; 3]);
     }
 
     #[test]

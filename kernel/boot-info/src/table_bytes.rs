@@ -18,6 +18,9 @@ pub struct TableCosts {
     /// A partition: its entry, its end in the slot layout, its first-level
     /// table and its grant window's second-level table.
     pub partition: u64,
+    /// Room for one region of a partition's address space (see
+    /// [`crate::space_regions`]).
+    pub region: u64,
     /// A thread (described or guest): its entry, its IPC and wait state,
     /// its thread ID byte.
     pub thread: u64,
@@ -46,6 +49,7 @@ pub struct TableCosts {
 /// What the kernel reserves per record (ARMv7, 32-bit).
 pub const KERNEL_TABLES: TableCosts = TableCosts {
     partition: PARTITION_ENTRY + 2 + USER_L1_BYTES + L2_TABLE_BYTES,
+    region: REGION_ENTRY,
     thread: THREAD_ENTRY + THREAD_STATE + 1,
     slot: SLOT_ENTRY,
     endpoint: ENDPOINT_ENTRY,
@@ -59,7 +63,9 @@ pub const KERNEL_TABLES: TableCosts = TableCosts {
 };
 
 /// `kernel::partition::Partition` on ARMv7.
-pub const PARTITION_ENTRY: u64 = 4944;
+pub const PARTITION_ENTRY: u64 = 4696;
+/// `kernel::mm::user_space::Region` on ARMv7.
+pub const REGION_ENTRY: u64 = 16;
 /// `kernel::thread::Thread` on ARMv7.
 pub const THREAD_ENTRY: u64 = 152;
 /// Per thread besides its entry: IPC state, two wait-queue links, the
@@ -92,14 +98,15 @@ impl TableCosts {
             + count(info.frames.len()) * self.frame
             + u64::from(info.endpoints) * self.endpoint
             + u64::from(info.notifications) * self.notification;
-        for p in info.partitions.iter() {
+        for (index, p) in info.partitions.iter().enumerate() {
             let guest = p
                 .guest
                 .map_or((0, 0, 0), |g| (g.threads, g.address_spaces, g.page_tables));
             bytes += count(p.threads.len() + usize::from(guest.0)) * self.thread
                 + u64::from(p.cap_slots) * self.slot
                 + u64::from(guest.1) * self.guest_space
-                + u64::from(guest.2) * self.guest_page_table;
+                + u64::from(guest.2) * self.guest_page_table
+                + count(crate::space_regions(info, index, &p)) * self.region;
         }
         let irq_lines = info.irqs.iter().map(|irq| u64::from(irq.number) + 1).max();
         bytes + irq_lines.unwrap_or(0) * self.irq_line
@@ -123,7 +130,7 @@ mod tests {
             memory_size: 64 * 1024,
             elf_offset: 0,
             elf_size: 0,
-            argument: 0,
+            config: &[],
             threads: std::vec![thread; threads].into_iter().collect(),
             passive: false,
             cap_slots: 16,
@@ -162,7 +169,10 @@ mod tests {
     fn each_record_adds_its_cost() {
         let costs = KERNEL_TABLES;
         let base = costs.total(&system(1, 1, None));
+        // One stack, the image, the IPC buffers and the room for runtime.
+        let regions = (1 + crate::MAX_IMAGE_SEGMENTS + 1 + crate::RUNTIME_SPACE_REGIONS) as u64;
         let expected = costs.partition
+            + regions * costs.region
             + costs.window
             + costs.thread
             + 16 * costs.slot
@@ -172,11 +182,51 @@ mod tests {
             + 41 * costs.irq_line;
         assert_eq!(base, expected);
         let more_threads = costs.total(&system(1, 5, None));
-        assert_eq!(more_threads - base, 4 * costs.thread);
+        assert_eq!(more_threads - base, 4 * (costs.thread + costs.region));
         let more_partitions = costs.total(&system(3, 1, None));
         assert_eq!(
             more_partitions - base,
-            2 * (costs.partition + costs.window + costs.thread + 16 * costs.slot)
+            2 * (costs.partition
+                + regions * costs.region
+                + costs.window
+                + costs.thread
+                + 16 * costs.slot)
+        );
+    }
+
+    #[test]
+    fn each_partition_gets_room_for_its_stacks_image_mappings_and_runtime() {
+        use crate::{space_regions, DeviceRegion, SharedMapping, SharedRegion};
+        let mut info = system(2, 3, None);
+        let mapping = |partition| SharedMapping {
+            partition,
+            address: 0x4000_0000,
+            writable: true,
+        };
+        info.shared = [SharedRegion {
+            name: crate::Name::new(),
+            size: 4096,
+            mappings: [mapping(0), mapping(1), mapping(1)].into_iter().collect(),
+        }]
+        .into_iter()
+        .collect();
+        info.devices = [DeviceRegion {
+            name: crate::Name::new(),
+            partition: 1,
+            physical: 0x1000_0000,
+            size: 4096,
+            address: 0x3000_0000,
+        }]
+        .into_iter()
+        .collect();
+        let fixed = crate::MAX_IMAGE_SEGMENTS + 1 + crate::RUNTIME_SPACE_REGIONS;
+        let partitions: std::vec::Vec<_> = info.partitions.iter().collect();
+        assert_eq!(space_regions(&info, 0, &partitions[0]), 3 + fixed + 1);
+        assert_eq!(space_regions(&info, 1, &partitions[1]), 3 + fixed + 2 + 1);
+        let without = KERNEL_TABLES.total(&system(2, 3, None));
+        assert_eq!(
+            KERNEL_TABLES.total(&info) - without,
+            KERNEL_TABLES.shared + 4 * KERNEL_TABLES.region
         );
     }
 

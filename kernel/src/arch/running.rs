@@ -67,8 +67,9 @@ pub enum BootError {
 struct Running {
     system: System<'static>,
     machine: HardwareMachine,
-    /// The ASID of the address space the MMU has loaded.
-    loaded: Option<u8>,
+    /// The ASID of the address space the MMU has loaded (0, the reserved
+    /// ASID no thread that runs has: none yet).
+    loaded: u8,
     /// What TPIDRURO holds while each thread runs (by index in the
     /// system's threads): `kernel_abi::user_layout::thread_id` of its index
     /// in its partition. Allocated at boot, one byte per thread.
@@ -172,10 +173,14 @@ pub fn boot() -> Result<(), BootError> {
         let memory = ram
             .allocate(p.memory_size as usize, 4096)
             .map_err(BootError::Memory)?;
+        let room = allocate_default(&mut ram, boot_info::space_regions(info, index, &p))?;
+        let space = crate::mm::user_space::UserSpace::with_room(room);
         let mut loaded =
-            partition::load(&p, elf, memory, &mut machine).map_err(|error| BootError::Load {
-                partition: index,
-                error,
+            partition::load(&p, elf, memory, space, &mut machine).map_err(|error| {
+                BootError::Load {
+                    partition: index,
+                    error,
+                }
             })?;
         let space_error = |error| BootError::Space {
             partition: index,
@@ -265,9 +270,10 @@ pub fn boot() -> Result<(), BootError> {
         {
             let start = ThreadStart {
                 entry: loaded.entry,
-                stack_top,
+                // Thread 0's configuration sits at the top of its stack.
+                stack_top: stack_top.min(loaded.config),
                 index: t_index as u32,
-                argument: p.argument,
+                config: (loaded.config, p.config.len() as u32),
             };
             let mut thread = Thread::new(t.name.clone(), index, t.priority, start);
             thread.ipc_buffer = ipc_buffers + t_index * 4096;
@@ -279,7 +285,9 @@ pub fn boot() -> Result<(), BootError> {
         }
         for number in 0..p.guest.map_or(0, |g| g.threads) {
             let mut name = boot_info::Name::new();
-            let _ = core::fmt::Write::write_fmt(&mut name, format_args!("guest-{number}"));
+            // "guest-" and at most three digits (a `u8`) fit a name.
+            let written = core::fmt::Write::write_fmt(&mut name, format_args!("guest-{number}"));
+            debug_assert!(written.is_ok());
             // SAFETY: as for the partition's own threads.
             unsafe {
                 threads
@@ -319,7 +327,7 @@ pub fn boot() -> Result<(), BootError> {
         *RUNNING.0.get() = Some(Running {
             system,
             machine,
-            loaded: None,
+            loaded: 0,
             thread_ids,
         })
     };
@@ -332,83 +340,82 @@ pub fn start() -> ! {
         panic!("start() before boot()");
     };
     let next = running.system.start(&mut running.machine);
-    act(running, next);
-    user::launch(running.system.resume())
+    let frame = act(running, next);
+    // SAFETY: `act` returned the running thread's saved registers (or the
+    // idle loop's), which live in the system for the whole run.
+    user::launch(unsafe { &mut *frame })
 }
 
-/// The registers to resume: the running thread's, or the idle loop's. The
-/// entry code stores the next exception's registers back into them.
-pub fn resume() -> *mut TrapFrame {
+/// The running system, which every exception from a thread needs.
+fn running_system() -> &'static mut Running {
     match running() {
-        Some(running) => running.system.resume(),
+        Some(running) => running,
         None => panic!("a thread's exception with no system running"),
     }
 }
 
-/// A tick arrived.
-pub fn on_tick() {
-    if let Some(running) = running() {
-        let next = running.system.on_tick(&mut running.machine);
-        act(running, next);
-    }
+/// A tick arrived: returns the registers to resume.
+pub fn on_tick() -> *mut TrapFrame {
+    let running = running_system();
+    let next = running.system.on_tick(&mut running.machine);
+    act(running, next)
 }
 
-/// A device interrupt arrived (masked until its driver acknowledges it).
-pub fn on_device_irq(irq: u32) {
-    match running() {
-        Some(running) => {
-            let next = running.system.on_irq(irq, &mut running.machine);
-            act(running, next);
-        }
-        None => defmt::warn!("interrupt {=u32} with no system running", irq),
-    }
+/// A device interrupt arrived (masked until its driver acknowledges it):
+/// returns the registers to resume.
+pub fn on_device_irq(irq: u32) -> *mut TrapFrame {
+    let running = running_system();
+    let next = running.system.on_irq(irq, &mut running.machine);
+    act(running, next)
 }
 
-/// A user thread made a system call.
-pub fn on_syscall() {
-    if let Some(running) = running() {
-        let next = running.system.on_syscall(&mut running.machine);
-        act(running, next);
-    }
-}
-
-/// A user thread faulted.
-pub fn on_user_fault(fault: UserFault) {
-    match running() {
-        Some(running) => {
-            let next = running.system.on_user_fault(fault, &mut running.machine);
-            act(running, next);
-        }
-        None => panic!("user fault with no system running"),
-    }
-}
-
-/// Carries out what the system chose. Every return to a user thread comes
-/// through here (or resumes the thread that was interrupted, unchanged),
-/// the fastpath's included, so the address space and TPIDRURO always
-/// belong to the thread that runs.
+/// A user thread made a system call: returns the registers to resume.
 #[inline(always)]
-fn act(running: &mut Running, next: Next) {
-    match next {
-        Next::Partition(_) => {
-            // A thread runs in its partition's address space, or a guest
-            // thread in its guest address space: ASIDs name them uniquely.
-            if let Some((table, asid)) = running.system.running_space() {
-                if running.loaded != Some(asid) {
-                    user::switch_address_space(table, asid);
-                    running.loaded = Some(asid);
-                }
-            }
-            // Written on every return to a user thread: cheaper than
-            // checking whether it changed.
-            let thread = running.system.current_thread();
-            if let Some(&id) = thread.and_then(|t| running.thread_ids.get(t)) {
-                user::set_thread_id(u32::from(id));
-            }
-        }
-        Next::Idle => {}
-        Next::Shutdown(status) => shut_down(running, status),
+pub fn on_syscall() -> *mut TrapFrame {
+    let running = running_system();
+    let next = running.system.on_syscall(&mut running.machine);
+    act(running, next)
+}
+
+/// A user thread faulted: returns the registers to resume.
+pub fn on_user_fault(fault: UserFault) -> *mut TrapFrame {
+    let running = running_system();
+    let next = running.system.on_user_fault(fault, &mut running.machine);
+    act(running, next)
+}
+
+/// An interrupt the device layer handled itself, from a thread or the
+/// idle loop: resumes what it interrupted.
+pub fn resume() -> *mut TrapFrame {
+    running_system().system.resume()
+}
+
+/// Carries out what the system chose and returns the registers to
+/// resume. Every return to a user thread comes through here (or resumes
+/// the thread that was interrupted, unchanged), the fastpath's included,
+/// so the address space and TPIDRURO always belong to the thread that
+/// runs.
+#[inline(always)]
+fn act(running: &mut Running, next: Next) -> *mut TrapFrame {
+    if let Next::Shutdown(status) = next {
+        shut_down(running, status);
     }
+    // `Next::Idle` is exactly "no running thread".
+    let Some((index, thread)) = running.system.running_thread() else {
+        return running.system.resume();
+    };
+    // A thread runs in its partition's address space, or a guest thread in
+    // its guest address space: ASIDs name them uniquely.
+    if running.loaded != thread.asid {
+        user::switch_address_space(thread.table, thread.asid);
+        running.loaded = thread.asid;
+    }
+    // Written on every return to a user thread: cheaper than checking
+    // whether it changed.
+    if let Some(&id) = running.thread_ids.get(index) {
+        user::set_thread_id(u32::from(id));
+    }
+    &mut thread.context
 }
 
 /// The run is over: report every partition and exit with `status`.
@@ -695,6 +702,7 @@ const _: () = {
     use boot_info::table_bytes as cost;
     assert!(size_of::<Partition>() as u64 == cost::PARTITION_ENTRY);
     assert!(size_of::<Thread>() as u64 == cost::THREAD_ENTRY);
+    assert!(size_of::<crate::mm::user_space::Region>() as u64 == cost::REGION_ENTRY);
     assert!(
         (size_of::<crate::ipc::endpoint::ThreadIpc>()
             + 2 * size_of::<crate::ipc::queue::Link>()

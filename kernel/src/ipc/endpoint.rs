@@ -182,6 +182,16 @@ impl<'a> Endpoints<'a> {
         ep.queue.front()
     }
 
+    /// The sender a receive on `endpoint` now would take, if one is
+    /// queued. O(1).
+    pub fn queued_sender(&self, endpoint: EndpointId) -> Option<ThreadId> {
+        let ep = self.endpoints.get(usize::from(endpoint.0))?;
+        if ep.waiting != Waiting::Senders {
+            return None;
+        }
+        ep.queue.front()
+    }
+
     /// What `thread` waits for.
     pub fn state(&self, thread: ThreadId) -> Result<IpcState, IpcError> {
         Ok(self.thread(thread)?.state)

@@ -4,9 +4,10 @@
 //! The region list is the truth: page tables are built from it, and every
 //! pointer a partition passes to the kernel is checked against it (and
 //! translated with it) rather than by walking hardware tables. Nothing
-//! here maps a page the region list does not name.
+//! here maps a page the region list does not name. The list's room is
+//! reserved at boot, as large as the description makes the partition need
+//! ([`boot_info::space_regions`]); nothing here allocates.
 
-use heapless::Vec;
 use kernel_abi::syscall::SyscallError;
 use kernel_abi::user_layout::{PAGE_SIZE, USER_TOP};
 
@@ -15,10 +16,9 @@ use super::grant_regions::{pages_of, GrantRegions};
 use super::kernel_space::L2Table;
 use super::{L2_ENTRIES, SECTION_SIZE};
 
-/// The most regions outside the grant window one address space holds
-/// (image, stacks, shared memory, devices, IPC buffers); the grant window
-/// holds up to one per page besides ([`GrantRegions`]).
-pub const MAX_REGIONS: usize = 16;
+// The loader takes as many image segments as boot reserves room for.
+const _: () = assert!(crate::elf::MAX_SEGMENTS == boot_info::MAX_IMAGE_SEGMENTS);
+
 /// First-level entries of a TTBR0 table with TTBCR.N = 1 (2 GiB).
 pub const USER_L1_ENTRIES: usize = 2048;
 
@@ -27,11 +27,12 @@ pub const USER_L1_ENTRIES: usize = 2048;
 pub struct UserL1Table(pub [L1Entry; USER_L1_ENTRIES]);
 
 /// What a partition may do with a region.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Rights {
     /// Read and execute (text).
     ReadExecute,
     /// Read only (constants).
+    #[default]
     Read,
     /// Read and write (data, stacks).
     ReadWrite,
@@ -54,9 +55,10 @@ impl Rights {
 }
 
 /// What backs a region.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Backing {
     /// RAM: cacheable, and the kernel may copy to and from it.
+    #[default]
     Ram,
     /// Device registers: device memory, never executable, and never a
     /// system-call buffer.
@@ -64,7 +66,8 @@ pub enum Backing {
 }
 
 /// A page-aligned virtual range mapped to contiguous physical memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The default is an empty region, the value of unused room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Region {
     /// First virtual address.
     pub virt: u32,
@@ -114,7 +117,7 @@ pub enum SpaceError {
     BadRegion,
     /// Overlaps a region already present.
     Overlap,
-    /// More than [`MAX_REGIONS`].
+    /// More regions outside the grant window than the space has room for.
     TooManyRegions,
     /// More second-level tables needed than provided.
     TooFewPageTables { needed: usize, provided: usize },
@@ -129,27 +132,92 @@ pub enum Use {
     Write,
 }
 
+/// The regions outside the grant window, in room reserved at boot:
+/// `room[..len]` are the regions, the rest is unused.
+#[derive(Debug)]
+struct RegionList {
+    room: &'static mut [Region],
+    len: usize,
+}
+
+impl RegionList {
+    fn as_slice(&self) -> &[Region] {
+        &self.room[..self.len]
+    }
+
+    fn push(&mut self, region: Region) -> Result<(), SpaceError> {
+        let slot = self
+            .room
+            .get_mut(self.len)
+            .ok_or(SpaceError::TooManyRegions)?;
+        *slot = region;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Removes region `index` (< `len`); the last one takes its place.
+    fn swap_remove(&mut self, index: usize) -> Region {
+        let last = self.len - 1;
+        self.room.swap(index, last);
+        self.len = last;
+        core::mem::take(&mut self.room[last])
+    }
+}
+
 /// A partition's regions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct UserSpace {
-    regions: Vec<Region, MAX_REGIONS>,
+    regions: RegionList,
     grants: GrantRegions,
 }
 
+impl PartialEq for UserSpace {
+    fn eq(&self, other: &UserSpace) -> bool {
+        self.regions() == other.regions() && self.grants == other.grants
+    }
+}
+
+impl Eq for UserSpace {}
+
+/// Room for regions a host test's space has ([`UserSpace::new`]).
+#[cfg(test)]
+pub const TEST_ROOM: usize = 16;
+
+/// Host tests' spaces: room for [`TEST_ROOM`] regions, leaked.
+#[cfg(test)]
+impl Default for UserSpace {
+    fn default() -> UserSpace {
+        extern crate std;
+        let room = std::vec![Region::default(); TEST_ROOM];
+        UserSpace::with_room(std::boxed::Box::leak(room.into_boxed_slice()))
+    }
+}
+
 impl UserSpace {
-    /// An empty space.
+    /// An empty space with room for `room.len()` regions outside the
+    /// grant window (reserved at boot for this space alone).
+    pub fn with_room(room: &'static mut [Region]) -> UserSpace {
+        UserSpace {
+            regions: RegionList { room, len: 0 },
+            grants: GrantRegions::default(),
+        }
+    }
+
+    /// An empty space with room for [`TEST_ROOM`] regions, leaked: for
+    /// host tests.
+    #[cfg(test)]
     pub fn new() -> UserSpace {
         UserSpace::default()
     }
 
-    /// The regions outside the grant window, in the order added.
+    /// The regions outside the grant window.
     pub fn regions(&self) -> &[Region] {
-        &self.regions
+        self.regions.as_slice()
     }
 
     /// Every region: those outside the grant window, then those in it.
     pub fn all(&self) -> impl Iterator<Item = &Region> {
-        self.regions.iter().chain(self.grants.iter())
+        self.regions().iter().chain(self.grants.iter())
     }
 
     /// Adds a region.
@@ -163,7 +231,7 @@ impl UserSpace {
         }
         let end = region.virt + region.size;
         let overlaps = |r: &Region| region.virt < r.virt + r.size && r.virt < end;
-        if self.regions.iter().any(overlaps) {
+        if self.regions().iter().any(overlaps) {
             return Err(SpaceError::Overlap);
         }
         match pages_of(region.virt, region.size) {
@@ -173,10 +241,7 @@ impl UserSpace {
                 Ok(())
             }
             None if self.grants.iter().any(overlaps) => Err(SpaceError::Overlap),
-            None => self
-                .regions
-                .push(region)
-                .map_err(|_| SpaceError::TooManyRegions),
+            None => self.regions.push(region),
         }
     }
 
@@ -204,7 +269,7 @@ impl UserSpace {
         }
         let region = match self.grants.containing(va) {
             Some(region) => Some(region).filter(|r| r.contains(va, len)),
-            None => self.regions.iter().find(|r| r.contains(va, len)),
+            None => self.regions().iter().find(|r| r.contains(va, len)),
         }
         .filter(|r| r.backing == Backing::Ram)
         .ok_or(SyscallError::Unmapped)?;
@@ -219,7 +284,7 @@ impl UserSpace {
         if let Some(region) = self.grants.remove(virt) {
             return Some(region);
         }
-        let index = self.regions.iter().position(|r| r.virt == virt)?;
+        let index = self.regions().iter().position(|r| r.virt == virt)?;
         Some(self.regions.swap_remove(index))
     }
 
@@ -313,6 +378,23 @@ mod tests {
         ))
         .unwrap();
         s
+    }
+
+    #[test]
+    fn a_space_holds_as_many_regions_as_its_room_and_removal_frees_one() {
+        let room = std::boxed::Box::leak(vec![Region::default(); 2].into_boxed_slice());
+        let mut s = UserSpace::with_room(room);
+        let r = |virt| Region::ram(virt, 0x1000, 0x6200_0000, Rights::Read);
+        s.add(r(0x10_0000)).unwrap();
+        s.add(r(0x20_0000)).unwrap();
+        assert_eq!(s.add(r(0x30_0000)), Err(SpaceError::TooManyRegions));
+        assert_eq!(s.regions(), [r(0x10_0000), r(0x20_0000)]);
+        // Grant-window pages take no room of the list.
+        s.add(r(kernel_abi::user_layout::GRANT_WINDOW)).unwrap();
+        assert_eq!(s.remove(0x10_0000), Some(r(0x10_0000)));
+        s.add(r(0x30_0000)).unwrap();
+        assert_eq!(s.regions(), [r(0x20_0000), r(0x30_0000)]);
+        assert_eq!(s.all().count(), 3);
     }
 
     #[test]

@@ -24,6 +24,20 @@
 //!   pick, since it was the highest-priority ready thread of its window
 //!   when it called and keeps its turn.
 //!
+//! A page fault a pager can fix takes it too (a fault to a pager is a
+//! call):
+//!
+//! - the fault is handed to the pager under the guards of a call (the
+//!   pager waits on its endpoint, is passive, of strictly higher priority
+//!   than the faulting thread, and neither borrows nor lends time);
+//! - the pager's `reply_recv` answering it, when nothing has happened
+//!   since but calls that leave every thread's readiness as it was, the
+//!   faulting thread owns its time and lends none, the reply is well
+//!   formed and no sender is queued: the frame it passes is mapped by the
+//!   slow path's own code, and the faulting thread runs again (or, if its
+//!   partition was stopped for want of a frame, the scheduler picks, as
+//!   on the slow path).
+//!
 //! A guest thread's exception takes it too (exception IPC is a call):
 //!
 //! - an exception is handed to its handler when the handler already waits
@@ -84,13 +98,16 @@ impl<'a> System<'a> {
     /// thread control block) on the fastpath, or returns `None` having
     /// changed nothing.
     pub(super) fn fastpath(&mut self, index: usize) -> Option<Next> {
-        if !self.fastpath || !self.initialised {
-            return None;
-        }
         let number = self.threads[index].context.r[7];
         if number == Syscall::Call as u32 {
+            if !self.fastpath || !self.initialised {
+                return None;
+            }
             self.fast_call(index)
         } else if number == Syscall::ReplyRecv as u32 {
+            if !self.fastpath || !self.initialised {
+                return None;
+            }
             self.fast_reply(index)
         } else {
             None
@@ -179,6 +196,95 @@ impl<'a> System<'a> {
         self.threads[server].initialised = true;
         self.hand_over(server, caller, length, 0);
         self.fast_call = None;
+        Some(Next::Partition(self.threads[caller].partition))
+    }
+
+    /// Thread `faulter` took `fault`, one its pager can fix: hands it to
+    /// the pager at once, if the pager waits and would be picked (the
+    /// guards of a call: see the module doc), or returns `None` having
+    /// changed nothing.
+    pub(super) fn fast_page_fault(&mut self, faulter: usize, fault: UserFault) -> Option<Next> {
+        if !self.fastpath || !self.initialised {
+            return None;
+        }
+        let at = self.pager_of(faulter, fault)?;
+        let (endpoint, badge) = self.objects.caps.endpoint(at, Rights::WRITE)?;
+        if self.objects.endpoints.is_closed(endpoint) {
+            return None;
+        }
+        let pager = self.objects.endpoints.waiting_receiver(endpoint)?;
+        let (from, to) = (&self.threads[faulter], &self.threads[pager.index()]);
+        let donations = &self.objects.donations;
+        let borrowing = donations.lender(pager) != Ok(None);
+        let lending = donations.borrowers(pager) != 0;
+        if !to.passive || to.priority <= from.priority || borrowing || lending {
+            return None;
+        }
+        // Point of no return: the pager takes the fault as a call and
+        // borrows the faulting thread's time.
+        let id = ThreadId(faulter as u16);
+        let handed = self.objects.endpoints.call_waiting(endpoint, id);
+        debug_assert_eq!(handed, Some(pager));
+        let lent = self.objects.donations.lend_to_receiver(id, pager);
+        debug_assert!(lent);
+        let pager = pager.index();
+        let waiting = &mut self.threads[faulter];
+        waiting.fault = Some(fault);
+        waiting.state = ThreadState::Blocked;
+        super::pager::fault_message(fault, badge).deliver(&mut self.threads[pager].context, None);
+        self.note_dropped_reply(pager);
+        self.threads[pager].state = ThreadState::Ready;
+        self.current = Some(pager);
+        self.fast_call = Some((faulter, pager));
+        Some(Next::Partition(self.threads[pager].partition))
+    }
+
+    /// `server`'s `reply_recv` answers the page fault the fastpath handed
+    /// it, with nothing having happened since but calls that leave every
+    /// thread's readiness as it was: the frame it passes is mapped as the
+    /// slow path maps it, and the faulting thread (which owns its time and
+    /// lends none) runs again, as the scheduler would pick it. `None`,
+    /// having changed nothing, when any of that is unsure or the reply is
+    /// malformed (the slow path then refuses it).
+    #[inline(never)]
+    pub(super) fn fast_pager_reply(
+        &mut self,
+        server: usize,
+        machine: &mut impl Machine,
+    ) -> Option<Next> {
+        if !self.fastpath {
+            return None;
+        }
+        let (caller, called) = self.fast_call?;
+        let waiting = &self.threads[caller];
+        let from = ThreadId(caller as u16);
+        if called != server
+            || waiting.fault.is_none()
+            || waiting.guest.is_some()
+            || waiting.passive
+            || self.objects.lending.is_lending(from)
+        {
+            return None;
+        }
+        let (endpoint, _) = self.endpoint(server, Rights::READ).ok()?;
+        self.checked_request(server, false).ok()?;
+        // The last guard, then the point of no return, as for a reply.
+        let id = ThreadId(server as u16);
+        if !self.objects.endpoints.reply_and_wait(endpoint, id, from) {
+            return None;
+        }
+        // In the slow path's order: the fault is resolved (the caller
+        // made ready, or its partition stopped), then the loan returns.
+        self.resolve_page_fault(server, caller, machine);
+        self.return_time(server);
+        let thread = &mut self.threads[server];
+        thread.state = ThreadState::Blocked;
+        thread.initialised = true;
+        self.fast_call = None;
+        if self.threads[caller].state != ThreadState::Ready {
+            return Some(self.dispatch(machine));
+        }
+        self.current = Some(caller);
         Some(Next::Partition(self.threads[caller].partition))
     }
 

@@ -9,12 +9,24 @@ extern crate std;
 
 use proptest::prelude::*;
 
-use super::random_calls::{call, machine, rig, step, Step, CAPS};
+use super::random_calls::{call, machine, rig, step, Cap, Step, CAPS};
+use super::tests::{thread, Rig};
 use super::{Next, System};
 use crate::exception::{ExceptionKind, TrapFrame};
+use crate::fault::{AccessKind, Fault};
 use crate::machine::tests::FakeMachine;
 use crate::machine::UserFault;
+use boot_info::CapObjectInfo::{Endpoint as Ep, Frame};
+use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
 use kernel_abi::syscall::{MessageInfo, Syscall};
+use kernel_abi::user_layout::{GRANT_WINDOW, PAGE_SIZE};
+
+/// Every right.
+const ALL: u32 = Rights::READ
+    .union(Rights::WRITE)
+    .union(Rights::GRANT)
+    .union(Rights::EXECUTE)
+    .bits();
 
 /// A call on endpoint slot 0 or a `reply_recv` on it, with a few words:
 /// what a client and a passive server do in a loop.
@@ -54,14 +66,31 @@ fn steps() -> impl Strategy<Value = std::vec::Vec<Step>> {
     proptest::collection::vec(mixed, 300)
 }
 
-fn apply(system: &mut System<'_>, frame: &mut TrapFrame, m: &mut FakeMachine, step: &Step) -> Next {
-    match step {
-        Step::Call(registers) => {
+/// A step of a comparison: one of the random steps, or a page fault in
+/// the grant window (the pager scenario's).
+#[derive(Clone, Debug)]
+enum Action {
+    Step(Step),
+    /// The running thread faults on page `page` of the grant window.
+    PageFault {
+        page: u32,
+        write: bool,
+    },
+}
+
+fn apply(
+    system: &mut System<'_>,
+    frame: &mut TrapFrame,
+    m: &mut FakeMachine,
+    action: &Action,
+) -> Next {
+    match action {
+        Action::Step(Step::Call(registers)) => {
             frame.r[..8].copy_from_slice(registers);
             system.cpu_syscall(frame, m)
         }
-        Step::Tick => system.cpu_tick(frame, m),
-        Step::Fault => {
+        Action::Step(Step::Tick) => system.cpu_tick(frame, m),
+        Action::Step(Step::Fault) => {
             let fault = UserFault {
                 exception: ExceptionKind::DataAbort,
                 pc: frame.pc,
@@ -69,15 +98,42 @@ fn apply(system: &mut System<'_>, frame: &mut TrapFrame, m: &mut FakeMachine, st
             };
             system.cpu_fault(frame, fault, m)
         }
+        Action::PageFault { page, write } => {
+            let fault = UserFault {
+                exception: ExceptionKind::DataAbort,
+                pc: frame.pc,
+                fault: Some(Fault {
+                    address: GRANT_WINDOW + page * PAGE_SIZE + 8,
+                    // A translation fault (page), read or write.
+                    status: if *write { 0x807 } else { 0x7 },
+                    access: if *write {
+                        AccessKind::Write
+                    } else {
+                        AccessKind::Read
+                    },
+                }),
+            };
+            system.cpu_fault(frame, fault, m)
+        }
     }
 }
 
-/// Runs `steps` both ways; the first difference, if any, and how many
-/// calls and replies the fastpath took.
+/// Runs `steps` both ways on the random calls' rig; the first difference,
+/// if any, and how many calls and replies the fastpath took.
 fn compare(steps: &[Step]) -> Result<usize, std::string::String> {
-    let (mut fast_rig, mut slow_rig) = (rig(), rig());
-    let mut fast = fast_rig.system_with_caps(&[(0, 1), (1, 1)], 0, &CAPS);
-    let mut slow = slow_rig.system_with_caps(&[(0, 1), (1, 1)], 0, &CAPS);
+    let actions: std::vec::Vec<Action> = steps.iter().cloned().map(Action::Step).collect();
+    compare_on(rig, &CAPS, &actions)
+}
+
+/// Runs `actions` both ways on two systems built by `make` with `caps`.
+fn compare_on(
+    make: fn() -> Rig,
+    caps: &[Cap],
+    actions: &[Action],
+) -> Result<usize, std::string::String> {
+    let (mut fast_rig, mut slow_rig) = (make(), make());
+    let mut fast = fast_rig.system_with_caps(&[(0, 1), (1, 1)], 0, caps);
+    let mut slow = slow_rig.system_with_caps(&[(0, 1), (1, 1)], 0, caps);
     slow.fastpath = false;
     let (mut fm, mut sm) = (machine(), machine());
     let (mut ff, mut sf) = (TrapFrame::default(), TrapFrame::default());
@@ -86,7 +142,7 @@ fn compare(steps: &[Step]) -> Result<usize, std::string::String> {
         return Err("different start".into());
     }
     let mut taken = 0;
-    for (i, step) in steps.iter().enumerate() {
+    for (i, step) in actions.iter().enumerate() {
         if matches!(next, Next::Shutdown(_)) {
             break;
         }
@@ -110,9 +166,112 @@ fn compare(steps: &[Step]) -> Result<usize, std::string::String> {
                 return Err(std::format!("step {i} ({step:x?}): thread {t} differs"));
             }
         }
+        for p in 0..fast.partitions().len() {
+            if fast.partitions()[p].state != slow.partitions()[p].state {
+                return Err(std::format!("step {i} ({step:x?}): partition {p} differs"));
+            }
+        }
+        // Page tables, reports and TLB maintenance.
+        if fm.memory != sm.memory
+            || fm.events != sm.events
+            || fm.tlb_invalidations != sm.tlb_invalidations
+        {
+            return Err(std::format!("step {i} ({step:x?}): the machine differs"));
+        }
         fast.check().map_err(|e| std::format!("step {i}: {e}"))?;
     }
     Ok(taken)
+}
+
+/// The pager scenario: partition `a` (threads of priority 2 and 1) has a
+/// pager (its slot 1, badge 9) — the passive partition `s`'s thread of
+/// priority 5, which waits on endpoint 0 and passes copies of its frame
+/// (slot 3); `b` has a thread that can call the pager's endpoint too.
+fn pager_rig() -> Rig {
+    let mut rig = Rig::new(std::vec![
+        thread(0, 2, 0xA000),
+        thread(0, 1, 0xA100),
+        thread(1, 1, 0xB000),
+        thread(2, 5, 0x5000),
+    ])
+    .with_passive_server();
+    rig.partitions[0].pager = Some(1);
+    rig
+}
+
+const PAGER_CAPS: [Cap; 5] = [
+    (0, 1, Ep(0), Rights::WRITE.bits(), 9),
+    (0, 2, Frame(1), ALL, 0),
+    (1, 0, Ep(0), Rights::WRITE.bits(), 3),
+    (2, 0, Ep(0), Rights::READ.bits(), 0),
+    (2, 3, Frame(0), ALL, 0),
+];
+
+/// The pager's answer: mostly a derived read/write copy of its frame,
+/// sometimes a transfer, no frame, or a malformed grant descriptor.
+fn pager_reply() -> impl Strategy<Value = Action> {
+    let copy = |kind: GrantKind, rights: Rights| {
+        GrantDescriptor {
+            slot: CapSlot(3),
+            kind,
+            rights,
+        }
+        .encode()
+    };
+    let grant = prop_oneof![
+        8 => Just(copy(GrantKind::DerivedCopy, Rights::READ.union(Rights::WRITE))),
+        1 => Just(copy(GrantKind::DerivedCopy, Rights::READ)),
+        1 => Just(copy(GrantKind::Transfer, Rights::NONE)),
+        1 => Just(0),
+        1 => any::<u32>(),
+    ];
+    (grant, 0u8..=2).prop_map(|(grant, length)| {
+        let info = MessageInfo {
+            buffer: false,
+            length,
+            granted: None,
+            slot: None,
+        }
+        .encode();
+        let registers = [0, 0, 0, 0, 0, grant, info, Syscall::ReplyRecv as u32];
+        Action::Step(Step::Call(registers))
+    })
+}
+
+/// The faulting side: a page fault in the first pages of the window, or
+/// deleting a capability (a mapped copy, which unmaps its page).
+fn pager_client() -> impl Strategy<Value = Action> {
+    let delete = (0u32..8).prop_map(|slot| {
+        Action::Step(Step::Call([
+            slot,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            Syscall::CapDelete as u32,
+        ]))
+    });
+    prop_oneof![
+        4 => (0u32..4, prop::bool::ANY).prop_map(|(page, write)| Action::PageFault { page, write }),
+        2 => delete,
+    ]
+}
+
+fn pager_steps() -> impl Strategy<Value = std::vec::Vec<Action>> {
+    let mixed = prop_oneof![
+        4 => pager_client(),
+        4 => pager_reply(),
+        1 => step().prop_map(Action::Step),
+    ];
+    proptest::collection::vec(mixed, 200).prop_map(|random| {
+        // The pager initialises and waits first.
+        let wait = Step::Call([0, 0, 0, 0, 0, 0, 0, Syscall::Recv as u32]);
+        let mut steps = std::vec![Action::Step(wait)];
+        steps.extend(random);
+        steps
+    })
 }
 
 /// The steps that start partition `a`'s guest thread 0 (slot 8) in
@@ -196,6 +355,61 @@ proptest! {
             prop_assert!(false, "{}", difference);
         }
     }
+
+    #[test]
+    fn fastpath_and_slow_path_agree_on_page_faults(actions in pager_steps()) {
+        if let Err(difference) = compare_on(pager_rig, &PAGER_CAPS, &actions) {
+            prop_assert!(false, "{}", difference);
+        }
+    }
+}
+
+/// A thread that faults on a page, is given a copy of the pager's frame
+/// mapped there, and deletes the copy again (the benchmark's loop): the
+/// fault and the pager's reply take the fastpath every time.
+#[test]
+fn a_page_fault_loop_takes_the_fastpath_both_ways() {
+    let wait = Step::Call([0, 0, 0, 0, 0, 0, 0, Syscall::Recv as u32]);
+    let reply = GrantDescriptor {
+        slot: CapSlot(3),
+        kind: GrantKind::DerivedCopy,
+        rights: Rights::READ.union(Rights::WRITE),
+    }
+    .encode();
+    let mut actions = std::vec![Action::Step(wait)];
+    for n in 0..20 {
+        actions.push(Action::PageFault {
+            page: n % 3,
+            write: n % 2 == 0,
+        });
+        actions.push(Action::Step(Step::Call([
+            0,
+            0,
+            0,
+            0,
+            0,
+            reply,
+            0,
+            Syscall::ReplyRecv as u32,
+        ])));
+        // The copy lands in the first free slot: 0 (slots 1 and 2 hold
+        // the pager endpoint and a frame).
+        actions.push(Action::Step(Step::Call([
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            Syscall::CapDelete as u32,
+        ])));
+    }
+    let taken = compare_on(pager_rig, &PAGER_CAPS, &actions).unwrap();
+    assert!(
+        taken >= 40,
+        "the fastpath took {taken} of 40 faults and replies"
+    );
 }
 
 /// A process that makes system calls its guest kernel answers: the

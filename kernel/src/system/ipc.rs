@@ -34,7 +34,11 @@ fn id(index: usize) -> ThreadId {
 }
 
 impl<'a> System<'a> {
-    fn endpoint(&self, index: usize, rights: Rights) -> Result<(EndpointId, u32), SyscallError> {
+    pub(super) fn endpoint(
+        &self,
+        index: usize,
+        rights: Rights,
+    ) -> Result<(EndpointId, u32), SyscallError> {
         let slot = message::slot_argument(&self.threads[index].context)?;
         let partition = self.threads[index].partition as u8;
         let cap =
@@ -233,7 +237,11 @@ impl<'a> System<'a> {
 
     /// Decodes and checks the message thread `index` is sending (`call`:
     /// as a call): its registers and the capability it grants.
-    fn checked_request(&self, index: usize, call: bool) -> Result<SendRequest, SyscallError> {
+    pub(super) fn checked_request(
+        &self,
+        index: usize,
+        call: bool,
+    ) -> Result<SendRequest, SyscallError> {
         let request = SendRequest::decode(&self.threads[index].context)?;
         if let Some(grant) = request.grant {
             self.check_grant(index, grant, call)?;
@@ -256,6 +264,11 @@ impl<'a> System<'a> {
         let (endpoint, badge) = self.endpoint(index, needed)?;
         if self.objects.endpoints.is_closed(endpoint) {
             return Err(SyscallError::PeerGone);
+        }
+        if request.grant.is_some() {
+            if let Some(receiver) = self.objects.endpoints.waiting_receiver(endpoint) {
+                self.check_landing(receiver.index())?;
+            }
         }
         // Point of no return: the endpoint queues or hands over the message.
         if call {
@@ -300,6 +313,17 @@ impl<'a> System<'a> {
         };
         if reply_first {
             self.check_fault_reply(index, machine)?;
+        }
+        if reply.is_some_and(|reply| reply.grant.is_some()) {
+            let caller = self.objects.endpoints.reply_target(id(index));
+            if let Some(caller) = caller.filter(|c| self.threads[c.index()].fault.is_none()) {
+                self.check_landing(caller.index())?;
+            }
+        }
+        if let Some(sender) = self.objects.endpoints.queued_sender(endpoint) {
+            if self.grants(sender.index()) {
+                self.check_landing(index)?;
+            }
         }
         // Point of no return.
         let received = match reply {
@@ -346,6 +370,29 @@ impl<'a> System<'a> {
             RecvOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
         }
         Ok(())
+    }
+
+    /// Checks, before a capability is sent to `to`, that the receive slot
+    /// `to` offered (if any) is one of its partition's slots: a capability
+    /// for a slot it does not have is refused (`InvalidArgument`) to
+    /// whoever would send it, before anything changes, instead of being
+    /// lost on the way.
+    fn check_landing(&self, to: usize) -> Result<(), SyscallError> {
+        let thread = &self.threads[to];
+        let Some(slot) = MessageInfo::decode(thread.context.r[6]).and_then(|info| info.slot) else {
+            return Ok(());
+        };
+        let dest = SlotRef::new(thread.partition as u8, slot.0);
+        self.objects.caps.layout().global(dest)?;
+        Ok(())
+    }
+
+    /// Whether the queued thread `sender` sends a capability (its
+    /// registers were checked when it sent; a faulting thread sends none).
+    fn grants(&self, sender: usize) -> bool {
+        let thread = &self.threads[sender];
+        thread.fault.is_none()
+            && SendRequest::decode(&thread.context).is_ok_and(|request| request.grant.is_some())
     }
 
     /// Checks, before any message moves, that `index` may pass the
@@ -449,6 +496,118 @@ mod tests {
         frame.r[5] = 0;
         frame.r[6] = info(words.len() as u8);
         frame.r[1..1 + words.len()].copy_from_slice(words);
+    }
+
+    /// The info word of a message of `length` words offering receive slot
+    /// `slot`.
+    fn info_with_slot(length: u8, slot: u16) -> u32 {
+        MessageInfo {
+            buffer: false,
+            length,
+            granted: None,
+            slot: Some(CapSlot(slot)),
+        }
+        .encode()
+    }
+
+    /// A grant descriptor for a derived copy of slot `slot` with `WRITE`.
+    fn copy_of(slot: u16) -> u32 {
+        GrantDescriptor {
+            slot: CapSlot(slot),
+            kind: GrantKind::DerivedCopy,
+            rights: Rights::WRITE,
+        }
+        .encode()
+    }
+
+    /// A capability sent into a receive slot the receiver does not have
+    /// (each partition here has 8) is refused to whoever would send it —
+    /// a sender to a waiting receiver, a receiver taking a queued sender's
+    /// message, a server replying — with `InvalidArgument` and nothing
+    /// changed: the bug was that it vanished on the way and the send
+    /// succeeded.
+    #[test]
+    fn a_capability_for_a_slot_the_receiver_lacks_is_refused_before_anything_changes() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        let grant_rights = WRITE | Rights::GRANT.bits();
+        let caps = [
+            (0, 0, Ep(0), grant_rights, 7),
+            (0, 1, Ep(1), WRITE, 0),
+            (1, 0, Ep(0), READ | grant_rights, 0),
+            (1, 1, Ep(1), WRITE, 0),
+        ];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        let endpoint = EndpointId(0);
+        let refused = SyscallError::InvalidArgument as u32;
+        assert_eq!(system.cpu_start(&mut frame, &mut m), Next::Partition(0));
+
+        // 1. The client sends a capability before the server waits; the
+        // server's receive offering slot 9 is refused to it with the
+        // client still queued; offering slot 5 it gets the capability.
+        ipc(&mut frame, Syscall::Send, 0, &[1]);
+        frame.r[5] = copy_of(1);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        frame.r[6] = info_with_slot(0, 9);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(frame.r[0], refused, "refused to the receiver");
+        assert_eq!(
+            system.objects.endpoints.queued_sender(endpoint),
+            Some(ThreadId(0)),
+            "the client still waits to send"
+        );
+        assert!(system.objects.caps.get(SlotRef::new(1, 5)).is_err());
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        frame.r[6] = info_with_slot(0, 5);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!((frame.r[0], frame.r[1]), (0, 1));
+        assert!(system.objects.caps.get(SlotRef::new(1, 5)).is_ok());
+        assert_eq!(system.threads[0].state, ThreadState::Ready);
+
+        // 2. The server waits offering slot 9; the client's call granting
+        // slot 1 is refused, and the server still waits.
+        ipc(&mut frame, Syscall::Recv, 0, &[]);
+        frame.r[6] = info_with_slot(0, 9);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(0));
+        ipc(&mut frame, Syscall::Call, 0, &[5]);
+        frame.r[5] = copy_of(1);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!(frame.r[0], refused, "refused to the sender");
+        assert_eq!(
+            system.objects.endpoints.waiting_receiver(endpoint),
+            Some(ThreadId(1)),
+            "the server still waits"
+        );
+        assert!(system.objects.caps.get(SlotRef::new(0, 1)).is_ok());
+        assert_eq!(system.threads[0].state, ThreadState::Ready);
+
+        // 3. The same call with no capability goes through, offering
+        // slot 9 for the reply's capability (the client has 8 slots too).
+        ipc(&mut frame, Syscall::Call, 0, &[6]);
+        frame.r[6] = info_with_slot(1, 9);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!((frame.r[0], frame.r[1], frame.r[5]), (0, 6, 7));
+
+        // 4. A reply granting the server's slot 1 into the client's slot 9
+        // is refused to the server; the client still waits for its reply,
+        // and a reply without it is delivered.
+        ipc(&mut frame, Syscall::ReplyRecv, 0, &[8]);
+        frame.r[5] = copy_of(1);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(1));
+        assert_eq!(frame.r[0], refused, "refused to the replier");
+        assert_eq!(
+            system.objects.endpoints.reply_target(ThreadId(1)),
+            Some(ThreadId(0))
+        );
+        ipc(&mut frame, Syscall::ReplyRecv, 0, &[8]);
+        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
+        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(0));
+        assert_eq!((frame.r[0], frame.r[1]), (0, 8), "the reply arrived");
     }
 
     #[test]

@@ -173,6 +173,13 @@ impl<'a> System<'a> {
         Some((thread.table, thread.asid))
     }
 
+    /// The thread that runs next and its index, or `None` for the idle
+    /// loop: what the CPU resumes and the address space it runs in.
+    pub fn running_thread(&mut self) -> Option<(usize, &mut Thread)> {
+        let index = self.current?;
+        Some((index, &mut self.threads[index]))
+    }
+
     /// Picks the first thing to run.
     pub fn start(&mut self, machine: &mut impl Machine) -> Next {
         self.current = None;
@@ -209,6 +216,7 @@ impl<'a> System<'a> {
     /// its thread control block): decoded once, dispatched by one `match`,
     /// each handler checking everything before it changes anything and
     /// saying who runs next.
+    #[inline(always)] // once, in the entry stub's handler: the hot path
     pub fn on_syscall(&mut self, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
             // Only user threads can make system calls.
@@ -220,13 +228,16 @@ impl<'a> System<'a> {
         if let Some(next) = self.fastpath(index) {
             return next;
         }
-        let Some(call) = Syscall::from_number(self.threads[index].context.r[7]) else {
-            message::fail(
-                &mut self.threads[index].context,
-                SyscallError::UnknownSyscall,
-            );
-            return Next::Partition(self.threads[index].partition);
+        let thread = &mut self.threads[index];
+        let Some(call) = Syscall::from_number(thread.context.r[7]) else {
+            message::fail(&mut thread.context, SyscallError::UnknownSyscall);
+            return Next::Partition(thread.partition);
         };
+        if call == Syscall::ReplyRecv {
+            if let Some(next) = self.fast_pager_reply(index, machine) {
+                return next;
+            }
+        }
         if !fastpath::leaves_readiness(call) {
             self.fast_call = None;
         }
@@ -342,6 +353,9 @@ impl<'a> System<'a> {
         self.fast_call = None;
         if self.threads[index].guest.is_some() {
             return self.guest_exception(index, fault.exception, fault.fault, machine);
+        }
+        if let Some(next) = self.fast_page_fault(index, fault) {
+            return next;
         }
         if self.page_fault_to_pager(index, fault, machine) {
             self.current = None;
@@ -578,7 +592,7 @@ pub(crate) mod tests {
             entry: pc,
             stack_top: 0x20_0000,
             index: 0,
-            argument: 0,
+            config: (0, 0),
         };
         Thread::new(Name::try_from("t").unwrap(), partition, priority, start)
     }

@@ -38,16 +38,25 @@ impl<'a> System<'a> {
         fault: UserFault,
         machine: &mut impl Machine,
     ) -> bool {
-        let partition = self.threads[index].partition;
-        let (Some(slot), Some(decoded)) = (self.partitions[partition].pager, fault.fault) else {
+        let Some(pager) = self.pager_of(index, fault) else {
             return false;
         };
+        self.fault_call(index, pager, fault, machine)
+    }
+
+    /// The slot of thread `index`'s pager endpoint capability, if its
+    /// partition has a pager and `fault` is one a pager can fix (a
+    /// translation fault in the grant window).
+    pub(super) fn pager_of(&self, index: usize, fault: UserFault) -> Option<SlotRef> {
+        let partition = self.threads[index].partition;
+        let slot = self.partitions[partition].pager?;
+        let decoded = fault.fault?;
         let in_window =
             decoded.address >= GRANT_WINDOW && decoded.address - GRANT_WINDOW < GRANT_WINDOW_SIZE;
         if !matches!(decoded.kind(), FaultKind::Translation(_)) || !in_window {
-            return false;
+            return None;
         }
-        self.fault_call(index, SlotRef::new(partition as u8, slot), fault, machine)
+        Some(SlotRef::new(partition as u8, slot))
     }
 
     /// Makes thread `index`'s `fault` a call on the endpoint capability at
@@ -132,7 +141,12 @@ impl<'a> System<'a> {
 
     /// The pager (`server`) answered thread `caller`'s fault: map the frame
     /// it sent, or stop the caller's partition.
-    fn resolve_page_fault(&mut self, server: usize, caller: usize, machine: &mut impl Machine) {
+    pub(super) fn resolve_page_fault(
+        &mut self,
+        server: usize,
+        caller: usize,
+        machine: &mut impl Machine,
+    ) {
         let Some(fault) = self.threads[caller].fault.take() else {
             return;
         };
@@ -188,7 +202,7 @@ impl<'a> System<'a> {
     }
 }
 
-fn fault_message(fault: UserFault, badge: u32) -> Message {
+pub(super) fn fault_message(fault: UserFault, badge: u32) -> Message {
     let (address, access) = match fault.fault {
         Some(f) => (
             f.address,

@@ -11,6 +11,7 @@
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod config;
 pub mod guest;
 pub mod ipc;
 pub mod message;
@@ -33,6 +34,7 @@ mod panic;
 #[cfg(target_os = "none")]
 pub mod thread;
 
+pub use config::{config, ConfigError};
 pub use kernel_abi::syscall::SyscallError;
 #[cfg(target_os = "none")]
 pub use lock::waits as lock_waits;
@@ -40,10 +42,9 @@ pub use lock::waits as lock_waits;
 /// How a thread was started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Start {
-    /// The thread's index in its partition (0 is the first).
+    /// The thread's index in its partition (0 is the first). The
+    /// partition's settings are its typed configuration: [`config()`].
     pub thread: u32,
-    /// The partition's argument from the system description.
-    pub argument: u32,
 }
 
 /// Names the partition's entry function, `fn(Start)`. Every thread starts
@@ -59,9 +60,9 @@ macro_rules! entry {
     };
     ($main:path, heap_kib = $kib:expr) => {
         #[no_mangle]
-        extern "C" fn __partition_main(thread: u32, argument: u32) {
+        extern "C" fn __partition_main(thread: u32) {
             let main: fn($crate::Start) = $main;
-            main($crate::Start { thread, argument });
+            main($crate::Start { thread });
         }
         $crate::__heap_arena!($kib * 1024);
     };

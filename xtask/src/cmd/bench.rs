@@ -22,7 +22,8 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
         Profile::Release
     };
     let sweep = if args.full { Sweep::Full } else { Sweep::Quick };
-    let figures = bench::run_systems(&toolchain, &qemu, profile, sweep.systems())?;
+    let systems = bench::selected(sweep, &args.systems)?;
+    let figures = bench::run_systems(&toolchain, &qemu, profile, &systems)?;
     println!(
         "{:<32} {:>10} {:<14} {:>16} system",
         "figure", "value", "unit", "bytes read/written"
@@ -40,6 +41,7 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
     for (mode, speedup) in bench::swap_speedups(&figures) {
         println!("guest_os.swap: SD card only vs tmem {mode}: x{speedup:.0} faster with tmem");
     }
+    print!("{}", xtask::bench_report::swap_table(&figures));
     let results = bench::results_file();
     bench::append_results(&figures, &results)?;
     eprintln!("bench: appended to {}", results.display());

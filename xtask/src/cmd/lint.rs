@@ -76,6 +76,8 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-ipc-client",
     "test-ipc-echo",
     "test-lock-hammer",
+    "test-scale-idle",
+    "test-scale-ring",
     "test-uart-driver",
     "test-tmem-prober",
     "test-fuzzer",

@@ -123,7 +123,9 @@ pub fn build_system(
         let built = built_dir.join(&p.krate);
         let bytes = std::fs::read(&built).map_err(|e| Error::io(&built, e))?;
         let stacks: Vec<u32> = loaded.threads.iter().map(|t| t.stack_size).collect();
-        let needs = super::fit::footprint(&ElfInfo::parse(&built, &bytes)?, &stacks);
+        let elf = ElfInfo::parse(&built, &bytes)?;
+        super::fit::check_segments(file, index, &p.krate, &elf)?;
+        let needs = super::fit::footprint(&elf, &stacks);
         super::fit::check(file, index, &p.krate, loaded.memory_size, needs)?;
         let kept = out_dir.join(format!("{}.elf", p.name));
         std::fs::write(&kept, &bytes).map_err(|e| Error::io(&kept, e))?;

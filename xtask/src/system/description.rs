@@ -313,9 +313,11 @@ pub struct PartitionSection {
     pub krate: String,
     /// Memory for its ELF and stacks.
     pub memory_kib: u32,
-    /// A word every thread receives at start.
+    /// Its typed configuration (`config = { ... }` or
+    /// `[partition.config]`): named fields checked against the type its
+    /// crate declares (`system::config`).
     #[serde(default)]
-    pub argument: u32,
+    pub config: Option<toml::Table>,
     /// Its threads.
     pub threads: Vec<ThreadSection>,
     /// A passive partition has no windows: its threads initialise before

@@ -1,7 +1,9 @@
 //! `[[disk]]`: the block server's configuration, checked against the rest
 //! of the description (and the server's capability layout,
-//! `block_server::layout`) and encoded as the server's `argument` by
-//! `block_protocol::Config`; and the size of the disk image it needs.
+//! `block_server::layout`) and turned into the server's
+//! `block_protocol::Config`, its typed configuration (the description
+//! gives the server no `config` of its own); and the size of
+//! the disk image it needs.
 //!
 //! Client `k` is the `k`-th region, and must reach the server through a
 //! capability to the server's service endpoint (its slot 0) badged `k`.
@@ -27,8 +29,8 @@ pub const TIMER_PHYSICAL: u32 = platform::sd::VEXPRESS_A9_TIMER01.0;
 pub struct DiskPlan {
     /// The server partition's index.
     pub server: usize,
-    /// Its argument.
-    pub argument: u32,
+    /// Its configuration.
+    pub config: Config,
     /// The image size: the regions' total rounded up to a power of two
     /// (QEMU's SD card insists), at least 1 MiB.
     pub image_bytes: u64,
@@ -59,10 +61,10 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         )
     })?;
     let p = &d.partitions[server];
-    if p.argument != 0 {
+    if p.config.is_some() {
         return Err(err(
-            format!("partition[{server}].argument"),
-            "the block server's argument comes from [[disk]]; remove it".into(),
+            format!("partition[{server}].config"),
+            "the block server's configuration comes from [[disk]]; remove it".into(),
         ));
     }
     if p.cap_slots <= LENT {
@@ -179,16 +181,12 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         }
         clients.push((mode, region.size_mib));
     }
-    let argument = Config::encode(model, &clients).map_err(|_| {
-        err(
-            "disk[0].regions".into(),
-            "the sizes must be multiples of one power-of-two number of MiB that counts each in at most 127 (e.g. 64 and 4; not 129 and 1)".into(),
-        )
-    })?;
+    let config =
+        Config::new(model, &clients).map_err(|e| err("disk[0].regions".into(), e.to_string()))?;
     let total: u64 = clients.iter().map(|&(_, mib)| u64::from(mib)).sum();
     Ok(Some(DiskPlan {
         server,
-        argument,
+        config,
         image_bytes: total.next_power_of_two() << 20,
     }))
 }
@@ -238,6 +236,7 @@ caps = [
 [[partition]]
 name = "a"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 caps = [{ slot = 0, endpoint = "block", rights = ["write", "grant"], badge = 1 }]
@@ -256,11 +255,11 @@ regions = [{ client = "a", use = "swap", size_mib = 5 }]
     }
 
     #[test]
-    fn the_section_becomes_an_argument_and_an_image_size() {
+    fn the_section_becomes_a_configuration_and_an_image_size() {
         let plan = run(&format!("{BASE}{DISK}")).unwrap().unwrap();
         assert_eq!(plan.server, 0);
         assert_eq!(plan.image_bytes, 8 << 20, "5 MiB rounds up to 8");
-        let config = Config::decode(plan.argument).unwrap();
+        let config = plan.config;
         assert_eq!(config.model, DeviceModel::SdA1);
         assert_eq!(config.region(1).unwrap().blocks, 5 * 256);
         assert_eq!(run(BASE), Ok(None));

@@ -64,6 +64,33 @@ pub fn check(
     })
 }
 
+/// Refuses partition `index` of `file` if its image, built from `krate`,
+/// has more loadable segments than the kernel's loader takes
+/// ([`boot_info::MAX_IMAGE_SEGMENTS`]; empty ones do not count).
+pub fn check_segments(
+    file: &Path,
+    index: usize,
+    krate: &str,
+    elf: &ElfInfo,
+) -> Result<(), DescriptionError> {
+    let loaded = elf
+        .segments
+        .iter()
+        .filter(|&&(_, _, size)| size > 0)
+        .count();
+    if loaded <= boot_info::MAX_IMAGE_SEGMENTS {
+        return Ok(());
+    }
+    Err(DescriptionError {
+        file: file.to_path_buf(),
+        field: format!("partition[{index}].crate"),
+        reason: format!(
+            "`{krate}` has {loaded} loadable segments; the kernel loads at most {}",
+            boot_info::MAX_IMAGE_SEGMENTS
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,9 +139,28 @@ mod tests {
         elf[ph + 8..ph + 12].copy_from_slice(&USER_BASE.to_le_bytes());
         elf[ph + 20..ph + 24].copy_from_slice(&0x1800u32.to_le_bytes()); // p_memsz
         assert!(ElfInfo::parse(Path::new("x.elf"), &elf[..20]).is_err());
-        let elf = ElfInfo::parse(Path::new("x.elf"), &elf).unwrap();
+        let mut elf = ElfInfo::parse(Path::new("x.elf"), &elf).unwrap();
         let found = footprint(&elf, &[8 * KIB, 4 * KIB]);
         assert_eq!(found.image_end, u64::from(USER_BASE) + 0x2000);
         assert_eq!(found.stacks, 16 * 1024, "two stacks and one guard page");
+        let file = Path::new("systems/x.toml");
+        assert!(check_segments(file, 1, "x", &elf).is_ok());
+        // As many segments as the loader takes, then one more; empty
+        // segments are not loaded and do not count.
+        let page = u64::from(PAGE_SIZE);
+        elf.segments = (0..boot_info::MAX_IMAGE_SEGMENTS as u64)
+            .map(|k| (u64::from(USER_BASE) + k * page, 0, page))
+            .chain([(0, 0, 0)])
+            .collect();
+        assert!(check_segments(file, 1, "x", &elf).is_ok());
+        elf.segments
+            .push((u64::from(USER_BASE) + 64 * page, 0, page));
+        let error = check_segments(file, 1, "x", &elf).unwrap_err();
+        assert_eq!(error.field, "partition[1].crate");
+        assert!(
+            error.reason.contains("9 loadable segments"),
+            "{}",
+            error.reason
+        );
     }
 }

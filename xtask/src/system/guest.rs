@@ -187,6 +187,7 @@ name = "exceptions"
 [[partition]]
 name = "k"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 cap_slots = 64
 threads = [{ name = "main", priority = 5, stack_kib = 8 }]
@@ -196,6 +197,7 @@ guest = { address_spaces = 4, threads = 8, page_table_kib = 32 }
 [[partition]]
 name = "p"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 "#;

@@ -1,7 +1,8 @@
 //! `[tmem]`: the tmem server's configuration, checked against the rest of
 //! the description (and the server's capability layout,
-//! `tmem_server::layout`) and encoded as the server's `argument` by the
-//! server's own `ServerConfig`.
+//! `tmem_server::layout`) and turned into the server's own
+//! `ServerConfig`: its typed configuration (the description gives the
+//! server no `config` of its own).
 //!
 //! Client `k` is the `k`-th entry, and must reach the server through a
 //! capability to the server's service endpoint (its slot 0) badged `k`. (A
@@ -19,12 +20,12 @@ use tmem_server::{ServerConfig, MAX_CLIENTS};
 use super::description::{Description, FrameSize, TmemMode};
 use super::DescriptionError;
 
-/// The server partition's index and the argument it gets, if the
+/// The server partition's index and its configuration, if the
 /// description has a `[tmem]` section.
-pub fn server_argument(
+pub fn server_config(
     file: &Path,
     d: &Description,
-) -> Result<Option<(usize, u32)>, DescriptionError> {
+) -> Result<Option<(usize, ServerConfig)>, DescriptionError> {
     let Some(tmem) = &d.tmem else {
         return Ok(None);
     };
@@ -40,10 +41,10 @@ pub fn server_argument(
             format!("no partition `{}`", tmem.server),
         )
     })?;
-    if d.partitions[server].argument != 0 {
+    if d.partitions[server].config.is_some() {
         return Err(err(
-            format!("partition[{server}].argument"),
-            "the tmem server's argument comes from [tmem]; remove it".into(),
+            format!("partition[{server}].config"),
+            "the tmem server's configuration comes from [tmem]; remove it".into(),
         ));
     }
     let service = d.partitions[server]
@@ -178,7 +179,7 @@ pub fn server_argument(
     // Every rule `ServerConfig::new` enforces was checked above, field by field.
     let config = ServerConfig::new(modes, members, uuid as u8)
         .map_err(|e| err("tmem".into(), format!("not a tmem configuration: {e:?}")))?;
-    Ok(Some((server, config.argument())))
+    Ok(Some((server, config)))
 }
 
 #[cfg(test)]
@@ -213,6 +214,7 @@ caps = [
 [[partition]]
 name = "a"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 1 }]
@@ -220,6 +222,7 @@ caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 1 }]
 [[partition]]
 name = "b"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 2 }]
@@ -235,16 +238,20 @@ clients = [
 ]
 "#;
 
-    fn run(text: &str) -> Result<Option<(usize, u32)>, DescriptionError> {
+    fn run(text: &str) -> Result<Option<(usize, ServerConfig)>, DescriptionError> {
         let file = Path::new("t.toml");
-        server_argument(file, &parse(file, text)?)
+        server_config(file, &parse(file, text)?)
     }
 
     #[test]
-    fn the_section_becomes_the_servers_argument() {
+    fn the_section_becomes_the_servers_configuration() {
         let text = format!("{BASE}{TMEM}");
-        assert_eq!(run(&text), Ok(Some((0, 1 | 3 << 2 | 1 << 16 | 7 << 24))));
-        assert_eq!(run(BASE), Ok(None), "no section, no argument");
+        let mut modes = [None; MAX_CLIENTS];
+        modes[0] = Some(ExchangeMode::Copy);
+        modes[1] = Some(ExchangeMode::Transfer);
+        let expected = ServerConfig::new(modes, 0b1, 7).unwrap();
+        assert_eq!(run(&text), Ok(Some((0, expected))));
+        assert_eq!(run(BASE), Ok(None), "no section, no configuration");
     }
 
     #[test]
@@ -314,10 +321,10 @@ clients = [
         let fixed_with_flips = flip("64").replace("size_kib = \"rest\"", "size_kib = 64");
         let error = run(&format!("{fixed_with_flips}{TMEM}")).unwrap_err();
         assert_eq!(error.field, "partition[0].caps", "{}", error.reason);
-        let argued = BASE.replace("passive = true", "passive = true\nargument = 3");
+        let configured = BASE.replace("passive = true", "passive = true\nconfig = { clients = 2 }");
         assert_eq!(
-            run(&format!("{argued}{TMEM}")).unwrap_err().field,
-            "partition[0].argument"
+            run(&format!("{configured}{TMEM}")).unwrap_err().field,
+            "partition[0].config"
         );
         let error = run(&format!(
             "{BASE}{}",

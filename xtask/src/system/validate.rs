@@ -204,7 +204,7 @@ pub fn validate(
             memory_size: memory,
             elf_offset: 0,
             elf_size: 0,
-            argument: p.argument,
+            config: super::config::bytes(file, i, p)?.leak(),
             threads: threads.into_iter().collect(),
             passive: p.passive,
             cap_slots: p.cap_slots,
@@ -267,11 +267,23 @@ pub fn validate(
             ));
         }
     }
-    if let Some((server, argument)) = super::tmem::server_argument(file, d)? {
-        partitions[server].argument = argument;
+    if let Some((server, config)) = super::tmem::server_config(file, d)? {
+        let bytes = postcard::to_allocvec(&config).map_err(|e| {
+            c.err(
+                "tmem",
+                format!("the server's configuration does not encode: {e}"),
+            )
+        })?;
+        partitions[server].config = bytes.leak();
     }
     if let Some(disk) = super::disk::check(file, d)? {
-        partitions[disk.server].argument = disk.argument;
+        let bytes = postcard::to_allocvec(&disk.config).map_err(|e| {
+            c.err(
+                "disk",
+                format!("the server's configuration does not encode: {e}"),
+            )
+        })?;
+        partitions[disk.server].config = bytes.leak();
     }
     Ok(BootInfo {
         system,
@@ -756,12 +768,13 @@ windows = [
 name = "a"
 crate = "guest-counter"
 memory_kib = 64
-argument = 7
+config = { run_ms = 7 }
 threads = [{ name = "main", priority = 2, stack_kib = 8 }, { name = "helper", priority = 1, stack_kib = 4 }]
 
 [[partition]]
 name = "b"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 
@@ -789,6 +802,7 @@ name = "bell"
 [[partition]]
 name = "server"
 crate = "guest-counter"
+config = { run_ms = 1 }
 memory_kib = 64
 passive = true
 threads = [{ name = "main", priority = 9, stack_kib = 8 }]
@@ -824,7 +838,11 @@ caps = [
         assert_eq!(info.system, "test");
         assert_eq!(info.partitions.len(), 3);
         assert_eq!(info.partitions.get(0).unwrap().memory_size, 64 * 1024);
-        assert_eq!(info.partitions.get(0).unwrap().argument, 7);
+        let config = info.partitions.get(0).unwrap().config;
+        assert_eq!(
+            postcard::from_bytes::<guest_counter::config::Config>(config).unwrap(),
+            guest_counter::config::Config { run_ms: 7 }
+        );
         assert_eq!(
             info.partitions
                 .get(0)
@@ -956,8 +974,8 @@ caps = [
     fn syntax_errors_and_unknown_fields_name_the_line() {
         let error = check("[schedule\n").unwrap_err();
         assert!(error.field.starts_with("line 1"), "{error}");
-        let error = check(&GOOD.replacen("argument = 7", "argumnet = 7", 1)).unwrap_err();
-        assert!(error.reason.contains("unknown field `argumnet`"), "{error}");
+        let error = check(&GOOD.replacen("config = {", "confg = {", 1)).unwrap_err();
+        assert!(error.reason.contains("unknown field `confg`"), "{error}");
         assert!(error.field.starts_with("line "), "{error}");
         assert!(
             error.to_string().starts_with("systems/test.toml: line "),
@@ -972,7 +990,7 @@ caps = [
         let mut text = GOOD.to_string();
         for p in 0..extra {
             text += &format!(
-                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nmemory_kib = {}\npassive = true\nthreads = [{}]\n",
+                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nconfig = {{ run_ms = 1 }}\nmemory_kib = {}\npassive = true\nthreads = [{}]\n",
                 (threads.len() as u32 + 2) * 8,
                 threads.join(", ")
             );
@@ -1062,10 +1080,10 @@ crate"#,
         rejected(
             r#"crate = "guest-counter"
 memory_kib = 64
-argument"#,
+config"#,
             r#"crate = "no-such-guest"
 memory_kib = 64
-argument"#,
+config"#,
             "partition[0].crate",
             "no package `no-such-guest`",
         );
@@ -1086,8 +1104,8 @@ argument"#,
             "multiple of 4",
         );
         rejected(
-            "memory_kib = 64\nargument",
-            "memory_kib = 0\nargument",
+            "memory_kib = 64\nconfig",
+            "memory_kib = 0\nconfig",
             "partition[0].memory_kib",
             "greater than 0",
         );
@@ -1102,8 +1120,8 @@ argument"#,
     #[test]
     fn rejects_stacks_that_do_not_fit() {
         rejected(
-            "memory_kib = 64\nargument",
-            "memory_kib = 20\nargument",
+            "memory_kib = 64\nconfig",
+            "memory_kib = 20\nconfig",
             "partition[0].memory_kib",
             "cannot hold the threads' stacks",
         );
@@ -1144,8 +1162,8 @@ argument"#,
         let budget_kib = (256 << 10) - (KERNEL_RESERVE >> 10) as u32;
         let others = 2 * 64 + 8;
         let big = GOOD.replacen(
-            "memory_kib = 64\nargument",
-            &format!("memory_kib = {}\nargument", budget_kib - others - 1024),
+            "memory_kib = 64\nconfig",
+            &format!("memory_kib = {}\nconfig", budget_kib - others - 1024),
             1,
         );
         assert!(check(&big).is_ok(), "test bug: the big system must fit");

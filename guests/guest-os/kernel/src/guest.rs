@@ -87,7 +87,7 @@ pub fn run(
             return false;
         }
     }
-    if let Some(phased_plan) = plan.phased {
+    if let Some(phased_plan) = &plan.phased {
         let result = phased::run(machine, PHASED_PROCESS, plan.guest, phased_plan, page);
         if !report(Workload::Phased, result) {
             return false;

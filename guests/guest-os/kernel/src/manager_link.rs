@@ -15,7 +15,7 @@ use memory_manager_protocol::{Pressure, Reply, Request};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, IpcBuffer};
 use userlib::syscall::clock_us;
 
-/// The memory manager's endpoint (when the description gives one).
+/// The memory manager's endpoint: capability slot 7 (needed with `balloon = true`).
 pub const MANAGER: u16 = 7;
 /// Guest RAM frame `f`'s one-page capability is in slot `FIRST_FRAME + f`.
 pub const FIRST_FRAME: u16 = 16;

@@ -10,8 +10,9 @@
 //!                   3 guest RAM frame (read/write), at most 112 pages
 //!                   4 block server endpoint, 5 block buffer frame
 //!                   (only with swap on the SD card)
-//!                   7 the memory manager's endpoint (optional: then
-//!                   the balloon service runs, see `balloon_boot.rs`)
+//!                   7 the memory manager's endpoint (with `balloon =
+//!                   true` in the config: the balloon service calls it,
+//!                   see `balloon_boot.rs`)
 //! grant window      0x00000 window, 0x10000 guest RAM, 0x80000 exchange,
 //!                   0xC0000 block buffer
 //! ```
@@ -67,7 +68,10 @@ fn main(start: Start) {
     if start.thread != 0 {
         return;
     }
-    let plan = GuestPlan::decode(start.argument);
+    let plan: GuestPlan = match userlib::config() {
+        Ok(plan) => plan,
+        Err(error) => return defmt::error!("guest: {=str}", error.name()),
+    };
     let name = plan.tmem_name();
     let guest = plan.guest;
     let frames = match RAM_FRAME.map(RAM_BASE, true) {
@@ -91,7 +95,19 @@ fn main(start: Start) {
     // With a memory manager (and the workloads in the guest kernel), RAM
     // is the whole window below the exchange frame, the frames the guest
     // does not hold being holes in its balloon.
-    let mut balloon = (!plan.processes && manager_link::holds(manager_link::MANAGER))
+    if plan.balloon && (plan.processes || !manager_link::holds(manager_link::MANAGER)) {
+        return defmt::error!(
+            "guest {=u32}: balloon asked, but {=str}",
+            guest,
+            if plan.processes {
+                "programs run as processes: the balloon works only with the workloads in the guest kernel"
+            } else {
+                "capability slot 7 holds no memory manager endpoint"
+            }
+        );
+    }
+    let mut balloon = plan
+        .balloon
         .then(|| BalloonService::connect(KernelLink::new(guest, RAM_BASE, start.thread), frames))
         .flatten();
     let ram_pages = if balloon.is_some() {

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 
 use fake::{store, FakeTransport, SharedStore};
 use guest_mm::{Cleancache, FileId, FileStore, Frontswap, FrontswapError, Page, PAGE_SIZE};
-use guest_os_kernel::config::{FilePlan, GuestPlan, HogPlan, PhasedPlan, PHASE_SCHEDULE};
+use guest_os_kernel::config::{FilePlan, GuestPlan, HogPlan, PhasedPlan};
 use guest_os_kernel::guest::{self, Workload};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::ram::GuestRam;
@@ -43,6 +43,16 @@ struct Run {
     free_at_end: u32,
     mapped_at_end: usize,
     consistent: Result<(), &'static str>,
+}
+
+/// The phased workload's demand in the tests: up to four steps and back.
+const PHASE_SCHEDULE: &[u32] = &[1, 2, 3, 4, 3, 2, 1];
+
+fn phased(step_pages: u32) -> PhasedPlan {
+    PhasedPlan {
+        step_pages,
+        schedule: PHASE_SCHEDULE.iter().copied().collect(),
+    }
 }
 
 const FILES: FilePlan = FilePlan {
@@ -200,10 +210,7 @@ fn the_phased_workload_rises_and_falls_and_verifies_every_page() {
     let server = store(256, u32::MAX);
     let transport = RefCell::new(FakeTransport::new(&server, 1, ExchangeMode::Transfer));
     let mut swap = TmemFrontswap::open(&transport, 0).unwrap();
-    let phased = PhasedPlan {
-        step_pages: 6,
-        schedule: PHASE_SCHEDULE,
-    };
+    let phased = phased(6);
     let run = run_guest(
         12,
         &plan(None, Some(phased), None),
@@ -305,10 +312,7 @@ fn refused_by_tmem_without_a_swap_device_the_hog_runs_out_of_memory_cleanly() {
         pages: 24,
         passes: 1,
     };
-    let phased = PhasedPlan {
-        step_pages: 2,
-        schedule: PHASE_SCHEDULE,
-    };
+    let phased = phased(2);
     let mut refusing = Refusing;
     let run = run_guest(
         8,
@@ -428,7 +432,7 @@ proptest! {
         let mut cache = TmemCleancache::open(&transport).unwrap();
         let plan = plan(
             Some(HogPlan { pages: hog_pages, passes }),
-            Some(PhasedPlan { step_pages: step, schedule: PHASE_SCHEDULE }),
+            Some(phased(step)),
             with_files.then_some(FILES),
         );
         let run = run_guest(frames, &plan, Some(&mut swap), Some(&mut cache), 32);

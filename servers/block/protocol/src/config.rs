@@ -1,20 +1,13 @@
 //! The server's configuration: which badge is which client, how its blocks
-//! travel, and where on the disk its region lies — packed by xtask into
-//! the partition's 32-bit `argument` and unpacked by the server.
-//!
-//! ```text
-//! bits  2..0   device model (DeviceModel)
-//! bits  6..3   granule: regions are counted in units of 2^g MiB
-//! bit   7      0
-//! bits 15..8   client 1 (badge 1): bit 15 mode (0 copy, 1 grant-map),
-//!              bits 14..8 region size in granules (0: no such client)
-//! bits 23..16  client 2, the same
-//! bits 31..24  client 3, the same
-//! ```
+//! travel, and where on the disk its region lies — the block server
+//! partition's typed configuration, which xtask builds from the
+//! description's `[[disk]]` with [`Config::new`] and the server reads with
+//! `userlib::config`.
 //!
 //! Regions lie one after another from the start of the disk, in badge
-//! order. [`Config::encode`] refuses what the word cannot say; it never
-//! rounds a size.
+//! order. What travels is the model and each client's mode and size;
+//! decoding runs [`Config::new`] again, so a server never holds regions
+//! that overlap or leave a gap, whatever the bytes said.
 
 use crate::model::DeviceModel;
 use crate::request::Request;
@@ -24,10 +17,9 @@ use crate::status::Status;
 pub const MAX_CLIENTS: usize = 3;
 /// Blocks in a MiB.
 pub const BLOCKS_PER_MIB: u32 = 256;
-const MAX_GRANULES: u32 = 0x7F;
 
 /// How a client's blocks travel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExchangeMode {
     /// In the client's window, a frame shared with the server.
     Copy,
@@ -57,8 +49,9 @@ impl Region {
     }
 }
 
-/// What the configuration word says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The server's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Fields", into = "Fields")]
 pub struct Config {
     /// The device model.
     pub model: DeviceModel,
@@ -66,89 +59,87 @@ pub struct Config {
     pub regions: [Option<Region>; MAX_CLIENTS],
 }
 
-/// Why a configuration cannot be encoded or decoded.
+/// A configuration as it travels: the model and client `k`'s `(mode,
+/// size in MiB)` at `k - 1`, the clients first and then `None`s.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Fields {
+    model: DeviceModel,
+    clients: [Option<(ExchangeMode, u32)>; MAX_CLIENTS],
+}
+
+impl TryFrom<Fields> for Config {
+    type Error = ConfigError;
+
+    fn try_from(fields: Fields) -> Result<Config, ConfigError> {
+        let count = fields.clients.iter().take_while(|c| c.is_some()).count();
+        if fields.clients[count..].iter().any(Option::is_some) {
+            return Err(ConfigError::Gap);
+        }
+        let mut clients = [(ExchangeMode::Copy, 0); MAX_CLIENTS];
+        for (to, from) in clients.iter_mut().zip(fields.clients.iter().flatten()) {
+            *to = *from;
+        }
+        Config::new(fields.model, &clients[..count])
+    }
+}
+
+impl From<Config> for Fields {
+    fn from(config: Config) -> Fields {
+        let mut clients = [None; MAX_CLIENTS];
+        for (to, region) in clients.iter_mut().zip(config.regions.iter()) {
+            *to = region.map(|r| (r.mode, r.blocks / BLOCKS_PER_MIB));
+        }
+        Fields {
+            model: config.model,
+            clients,
+        }
+    }
+}
+
+/// Why clients are not a configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// No clients, or more than [`MAX_CLIENTS`].
     ClientCount,
     /// A region of 0 MiB.
     EmptyRegion,
-    /// The sizes have no common power-of-two granule that counts each in
-    /// at most 127 units.
+    /// The regions end beyond the last block a 32-bit number names.
     Sizes,
-    /// An unknown model number, a reserved bit set, or a gap between
-    /// clients.
-    Malformed,
+    /// A client after a missing one.
+    Gap,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ConfigError::ClientCount => "between 1 and 3 clients",
+            ConfigError::EmptyRegion => "a region of 0 MiB",
+            ConfigError::Sizes => "the regions end beyond block 2^32",
+            ConfigError::Gap => "a client after a missing one",
+        })
+    }
 }
 
 impl Config {
-    /// Packs `model` and the clients' `(mode, size in MiB)`, client 1
-    /// first.
-    pub fn encode(model: DeviceModel, clients: &[(ExchangeMode, u32)]) -> Result<u32, ConfigError> {
+    /// `model` and the clients' `(mode, size in MiB)`, client 1 first:
+    /// their regions one after another from block 0.
+    pub fn new(model: DeviceModel, clients: &[(ExchangeMode, u32)]) -> Result<Config, ConfigError> {
         if clients.is_empty() || clients.len() > MAX_CLIENTS {
             return Err(ConfigError::ClientCount);
         }
-        if clients.iter().any(|&(_, mib)| mib == 0) {
-            return Err(ConfigError::EmptyRegion);
-        }
-        let granule = (0..16u32)
-            .find(|&g| {
-                clients
-                    .iter()
-                    .all(|&(_, mib)| mib.is_multiple_of(1 << g) && mib >> g <= MAX_GRANULES)
-            })
-            .ok_or(ConfigError::Sizes)?;
-        let mut word = model as u32 | granule << 3;
-        for (k, &(mode, mib)) in clients.iter().enumerate() {
-            let mode_bit = match mode {
-                ExchangeMode::Copy => 0,
-                ExchangeMode::GrantMap => 0x80,
-            };
-            word |= (mode_bit | mib >> granule) << (8 + 8 * k);
-        }
-        Ok(word)
-    }
-
-    /// Unpacks a configuration word.
-    pub fn decode(word: u32) -> Result<Config, ConfigError> {
-        let model = DeviceModel::from_number(word & 0x7).ok_or(ConfigError::Malformed)?;
-        if word & 0x80 != 0 {
-            return Err(ConfigError::Malformed);
-        }
-        let granule_blocks = BLOCKS_PER_MIB << ((word >> 3) & 0xF);
         let mut regions = [None; MAX_CLIENTS];
         let mut start = 0u32;
-        let mut ended = false;
-        for (k, region) in regions.iter_mut().enumerate() {
-            let byte = (word >> (8 + 8 * k)) & 0xFF;
-            let granules = byte & MAX_GRANULES;
-            if granules == 0 {
-                if byte != 0 {
-                    return Err(ConfigError::Malformed);
-                }
-                ended = true;
-                continue;
+        for (region, &(mode, mib)) in regions.iter_mut().zip(clients) {
+            if mib == 0 {
+                return Err(ConfigError::EmptyRegion);
             }
-            if ended {
-                return Err(ConfigError::Malformed);
-            }
-            let blocks = granules
-                .checked_mul(granule_blocks)
-                .ok_or(ConfigError::Sizes)?;
-            let mode = if byte & 0x80 != 0 {
-                ExchangeMode::GrantMap
-            } else {
-                ExchangeMode::Copy
-            };
+            let blocks = mib.checked_mul(BLOCKS_PER_MIB).ok_or(ConfigError::Sizes)?;
             *region = Some(Region {
                 start,
                 blocks,
                 mode,
             });
             start = start.checked_add(blocks).ok_or(ConfigError::Sizes)?;
-        }
-        if regions[0].is_none() {
-            return Err(ConfigError::ClientCount);
         }
         Ok(Config { model, regions })
     }
@@ -177,8 +168,7 @@ mod tests {
 
     #[test]
     fn regions_follow_each_other_in_badge_order() {
-        let word = Config::encode(DeviceModel::MicroSd2010, &[(Copy, 64), (GrantMap, 4)]).unwrap();
-        let config = Config::decode(word).unwrap();
+        let config = Config::new(DeviceModel::MicroSd2010, &[(Copy, 64), (GrantMap, 4)]).unwrap();
         assert_eq!(config.model, DeviceModel::MicroSd2010);
         assert_eq!(
             config.region(1),
@@ -202,31 +192,34 @@ mod tests {
     }
 
     #[test]
-    fn sizes_the_word_cannot_say_are_refused() {
+    fn impossible_clients_are_refused_built_or_decoded() {
         assert_eq!(
-            Config::encode(DeviceModel::None, &[]),
+            Config::new(DeviceModel::None, &[]),
             Err(ConfigError::ClientCount)
         );
         assert_eq!(
-            Config::encode(DeviceModel::None, &[(Copy, 0)]),
+            Config::new(DeviceModel::None, &[(Copy, 1); 4]),
+            Err(ConfigError::ClientCount)
+        );
+        assert_eq!(
+            Config::new(DeviceModel::None, &[(Copy, 0)]),
             Err(ConfigError::EmptyRegion)
         );
-        // 129 MiB and 1 MiB: a granule of 1 counts 129 > 127.
         assert_eq!(
-            Config::encode(DeviceModel::None, &[(Copy, 129), (Copy, 1)]),
+            Config::new(DeviceModel::None, &[(Copy, 1 << 23), (Copy, 1 << 23)]),
             Err(ConfigError::Sizes)
         );
-        assert_eq!(Config::decode(0x0000_0000), Err(ConfigError::ClientCount));
-        assert_eq!(
-            Config::decode(0x0001_0000),
-            Err(ConfigError::Malformed),
-            "a gap"
-        );
-        assert_eq!(
-            Config::decode(0x0000_0107),
-            Err(ConfigError::Malformed),
-            "model 7"
-        );
+        let decode = |clients| {
+            let fields = Fields {
+                model: DeviceModel::None,
+                clients,
+            };
+            postcard::from_bytes::<Config>(&postcard::to_allocvec(&fields).unwrap())
+        };
+        assert!(decode([None, Some((Copy, 1)), None]).is_err(), "a gap");
+        assert!(decode([None; MAX_CLIENTS]).is_err(), "no clients");
+        assert!(decode([Some((Copy, 0)), None, None]).is_err(), "empty");
+        assert!(decode([Some((GrantMap, 129)), Some((Copy, 1)), None]).is_ok());
     }
 
     #[test]
@@ -250,7 +243,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn encoded_configurations_decode_to_what_was_asked(
+        fn configurations_travel_whole_and_lay_regions_end_to_end(
             sizes in proptest::collection::vec((any::<bool>(), 1u32..=2048), 1..=3),
             model in 0u32..7,
         ) {
@@ -259,8 +252,11 @@ mod tests {
                 .iter()
                 .map(|&(grant, mib)| (if grant { GrantMap } else { Copy }, mib))
                 .collect();
-            if let Ok(word) = Config::encode(model, &clients) {
-                let config = Config::decode(word).unwrap();
+            let built = Config::new(model, &clients).unwrap();
+            let bytes = postcard::to_allocvec(&built).unwrap();
+            let config: Config = postcard::from_bytes(&bytes).unwrap();
+            prop_assert_eq!(config, built);
+            {
                 prop_assert_eq!(config.model, model);
                 let mut start = 0;
                 for (k, &(mode, mib)) in clients.iter().enumerate() {
@@ -272,8 +268,8 @@ mod tests {
         }
 
         #[test]
-        fn regions_never_overlap(word: u32) {
-            if let Ok(config) = Config::decode(word) {
+        fn decoded_regions_never_overlap(bytes in proptest::collection::vec(any::<u8>(), 0..24)) {
+            if let Ok(config) = postcard::from_bytes::<Config>(&bytes) {
                 let regions: Vec<_> = config.regions.iter().flatten().collect();
                 for pair in regions.windows(2) {
                     prop_assert!(pair[0].start + pair[0].blocks <= pair[1].start);

@@ -5,24 +5,32 @@
 
 use crate::request::Opcode;
 
-/// A device the server pretends to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A device the server pretends to be. In a partition's typed
+/// configuration it is written by its [`name`](DeviceModel::name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[repr(u32)]
 pub enum DeviceModel {
     /// No added time: the emulated card's own speed.
+    #[serde(rename = "none")]
     None = 0,
     /// Kingston microSDHC 16 GB: 3.1 swap ops/s (source report).
+    #[serde(rename = "microsd-2010")]
     MicroSd2010 = 1,
     /// USB memory stick 2 GB: 3.7 swap ops/s.
+    #[serde(rename = "usb-stick-2010")]
     UsbStick2010 = 2,
     /// Kingston MLC SSD 64 GB: 52.4 swap ops/s.
+    #[serde(rename = "mlc-ssd-2010")]
     MlcSsd2010 = 3,
     /// Samsung SLC SSD 64 GB: 146.6 swap ops/s.
+    #[serde(rename = "slc-ssd-2010")]
     SlcSsd2010 = 4,
     /// 2.5" 5400 rpm HDD 80 GB: 63.8 swap ops/s.
+    #[serde(rename = "hdd-5400")]
     Hdd5400 = 5,
     /// SD Association Application Performance Class 1 minimum: 1,500
     /// random 4 KiB reads and 500 writes per second.
+    #[serde(rename = "sd-a1")]
     SdA1 = 6,
 }
 
@@ -123,6 +131,17 @@ impl DeviceQueue {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_configuration_names_each_model_as_a_description_does() {
+        use serde::de::IntoDeserializer;
+        use serde::Deserialize;
+        for model in MODELS {
+            let name: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+                model.name().into_deserializer();
+            assert_eq!(DeviceModel::deserialize(name), Ok(model));
+        }
+    }
 
     #[test]
     fn service_times_come_from_the_published_rates() {

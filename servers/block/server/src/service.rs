@@ -186,8 +186,7 @@ mod tests {
     }
 
     fn config() -> Config {
-        let word = Config::encode(DeviceModel::None, &[(Copy, 1), (GrantMap, 1)]).unwrap();
-        Config::decode(word).unwrap()
+        Config::new(DeviceModel::None, &[(Copy, 1), (GrantMap, 1)]).unwrap()
     }
 
     fn window(pages: usize) -> Memory {

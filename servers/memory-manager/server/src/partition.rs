@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 use kernel_abi::cap::{GrantKind, Rights};
 use kernel_abi::syscall::SyscallError;
 use kernel_abi::user_layout::GRANT_WINDOW;
-use memory_manager::config::{PolicyChoice, SELFBALLOON_RESERVE};
+use memory_manager::config::PolicyChoice;
 use memory_manager::{Ledger, ManagerConfig};
 use memory_manager_protocol::{Pressure, Refusal, Reply, Request};
 use memory_policy::{Fixed, GuestBounds, Policy, SelfBalloon};
@@ -81,10 +81,10 @@ fn main(start: Start) {
     if start.thread != 0 {
         return;
     }
-    let config = ManagerConfig::decode(start.argument);
-    if let Some(problem) = config.problem() {
-        return defmt::error!("memory manager: bad configuration: {=str}", problem);
-    }
+    let config: ManagerConfig = match userlib::config() {
+        Ok(config) => config,
+        Err(error) => return defmt::error!("memory manager: {=str}", error.name()),
+    };
     let reserve = match split_reserve() {
         Ok(reserve) => reserve,
         Err(error) => {
@@ -96,17 +96,19 @@ fn main(start: Start) {
     };
     // The most frames it can ever hold besides the reserve it starts
     // with: every frame the guests boot with.
-    let guest_frames = config.guests * config.boot_frames;
+    let guest_frames = config.boot_frames();
     let first_empty = FIRST_SLOT + reserve.len() as u16;
     let empty: Vec<u16> = (first_empty..first_empty + guest_frames as u16)
         .rev()
         .collect();
-    let bounds = GuestBounds {
-        floor: config.floor,
-        ceiling: config.ceiling,
-        reserve: SELFBALLOON_RESERVE,
-    };
-    let guests = (0..config.guests).map(|_| (bounds, config.boot_frames));
+    let guests = config.guests.iter().map(|g| {
+        let bounds = GuestBounds {
+            floor: g.floor_frames,
+            ceiling: g.ceiling_frames,
+            reserve: config.reserve_above_committed_frames,
+        };
+        (bounds, g.boot_frames)
+    });
     let ledger = match Ledger::new(guests, reserve, empty) {
         Ok(ledger) => ledger,
         Err(error) => {
@@ -118,17 +120,14 @@ fn main(start: Start) {
         PolicyChoice::Static => Box::new(Fixed),
     };
     defmt::info!(
-        "memory manager: {=u32} guests of {=u32} frames (floor {=u32}, ceiling {=u32}), a reserve of {=u32} frames, policy {=str}, period {=u32} ms",
-        config.guests,
-        config.boot_frames,
-        config.floor,
-        config.ceiling,
+        "memory manager: {=usize} guests booting with {=u32} frames in all, a reserve of {=u32} frames, policy {=str}, period {=u32} ms",
+        config.guests.len(),
+        guest_frames,
         ledger.reserve(),
         policy.name(),
         config.period_ms
     );
     let mut manager = Manager {
-        config,
         ledger,
         policy,
         control: ControlClient::new(TMEM_CONTROL, start.thread),
@@ -136,6 +135,7 @@ fn main(start: Start) {
         period: 0,
         next_period_us: u64::from(config.period_ms) * 1000,
         ended: false,
+        config,
     };
     manager.serve();
 }
@@ -228,7 +228,7 @@ impl Manager {
             grant: landed,
             taker: None,
         };
-        if guest >= self.config.guests as usize {
+        if guest >= self.config.guests.len() {
             return refuse(Refusal::UnknownGuest);
         }
         let words = &message.words[..usize::from(message.len).min(4)];
@@ -353,7 +353,7 @@ impl Manager {
             pool.used = usage.ephemeral_pages + usage.persistent_pages;
             pool.capacity = usage.frames_total;
         }
-        for g in 0..self.config.guests {
+        for g in 0..self.config.guests.len() as u32 {
             let request = ControlRequest::ClientInfo {
                 client: ClientId(g + 1),
             };

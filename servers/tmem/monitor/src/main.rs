@@ -6,15 +6,11 @@
 //! reachable by another partition (only a client's own window may be), and
 //! has the server audit its store.
 //!
-//! ```text
-//! argument bits  7..0    partitions to wait for (bit p: partition p)
-//!                15..8   clients to report (bit k-1: client k)
-//!                19..16  the server's partition index
-//!                23..20  a partition to stop first (0: none) ...
-//!                31..24  ... this many milliseconds after boot
-//! capability slots: 0 the server's control endpoint, 4 PartitionControl
-//!                   (read; write too if it is to stop a partition)
-//! ```
+//! Its typed configuration is [`tmem_monitor::plan::MonitorPlan`]: the
+//! partitions to wait for, the clients to report, the server's partition
+//! and a partition to stop mid-run. Capability slots: 0 the server's
+//! control endpoint, 4 PartitionControl (read; write too if it is to stop
+//! a partition).
 //!
 //! Stopping a guest mid-operation is how the system tests show that the
 //! server stays consistent when a client dies. Apart from that it only
@@ -28,6 +24,7 @@ mod partition {
     use heapless::String;
     use kernel_abi::syscall::SyscallError;
     use tmem_client::ControlClient;
+    use tmem_monitor::plan::MonitorPlan;
     use tmem_protocol::{
         ClientId, ControlRequest, ControlResponse, ExchangeMode, OpStats, StatsScope,
     };
@@ -43,18 +40,19 @@ mod partition {
     const RUNNING: u32 = 0;
 
     fn main(start: Start) {
-        let watched = start.argument & 0xFF;
-        let clients = (start.argument >> 8) & 0xFF;
-        let server = (start.argument >> 16) & 0xF;
-        let victim = (start.argument >> 20) & 0xF;
-        if victim != 0 {
-            stop_later(victim, u64::from(start.argument >> 24));
+        let plan: MonitorPlan = match userlib::config() {
+            Ok(plan) => plan,
+            Err(error) => return defmt::error!("tmem monitor: {=str}", error.name()),
+        };
+        let server = plan.server;
+        if let Some(stop) = plan.stop {
+            stop_later(stop.partition, u64::from(stop.after_ms));
         }
-        wait_for(watched);
+        wait_for(&plan.watch);
         let mut control = ControlClient::new(CONTROL_ENDPOINT, start.thread);
         defmt::info!("tmem summary ({=str})", "pages of 4 KiB");
         defmt::info!("{=str}", header().as_str());
-        for client in (1..=8).filter(|k| clients & (1 << (k - 1)) != 0) {
+        for &client in &plan.clients {
             match row(&mut control, client) {
                 Some(line) => defmt::info!("{=str}", line.as_str()),
                 None => defmt::error!("client {=u32}: the server did not answer", client),
@@ -63,7 +61,7 @@ mod partition {
         report_usage(&mut control);
         check_frames(&mut control, server);
         check_isolation(server);
-        for p in (0..8).filter(|p| watched & (1 << p) != 0) {
+        for &p in &plan.watch {
             if let Ok(status) = PARTITIONS.status(p) {
                 defmt::info!(
                     "partition {=u32} holds {=u32} frame capabilities",
@@ -91,10 +89,10 @@ mod partition {
         }
     }
 
-    /// Returns once none of the partitions in `mask` is running.
-    fn wait_for(mask: u32) {
+    /// Returns once none of the partitions `watched` is running.
+    fn wait_for(watched: &[u32]) {
         loop {
-            let running = (0..8).filter(|p| mask & (1 << p) != 0).any(|p| {
+            let running = watched.iter().any(|&p| {
                 PARTITIONS
                     .status(p)
                     .is_ok_and(|status| status.state == RUNNING)

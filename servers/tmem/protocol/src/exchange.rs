@@ -23,8 +23,10 @@
 //! This module only describes; it must never decide a client's mode (that
 //! comes from the server's configuration, not from the client).
 
-/// How a client's pages move.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// How a client's pages move. In a partition's typed configuration it is
+/// written `"copy"`, `"grant-map"` or `"transfer"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[repr(u8)]
 pub enum ExchangeMode {
     /// Through a page slot of the shared window (two copies, no mapping

@@ -1,38 +1,79 @@
 //! The server's configuration: which badges are clients, each client's
-//! exchange mode, and who may join the shared pool — all from the
-//! partition's `argument`, which xtask computes from the system
-//! description's `[tmem]` section (`xtask/src/system/tmem.rs`), so a client
-//! can change none of it.
-//!
-//! ```text
-//! argument bits  2k+1..2k   exchange mode of client k+1 (k = 0..8):
-//!                           0 not a client, 1 copy, 2 grant-map, 3 transfer
-//!                23..16     bit k: client k+1 may join the shared pool
-//!                31..24     the shared pool's UUID (0: there is none)
-//! ```
+//! exchange mode, and who may join the shared pool — the partition's typed
+//! configuration, which xtask computes from the system description's
+//! `[tmem]` section (`xtask/src/system/tmem.rs`) and the server reads with
+//! `userlib::config`, so a client can change none of it.
 //!
 //! A client's badge on the service endpoint is its number, 1 to
-//! [`MAX_CLIENTS`]. This module must never accept an argument that
-//! authorises a non-client or names members without a pool.
+//! [`MAX_CLIENTS`]. This module must never accept a configuration that
+//! authorises a non-client or names members without a pool: decoding one
+//! checks the same rules as [`ServerConfig::new`].
 
+use serde::{Deserialize, Serialize};
 use tmem_protocol::{ClientId, ExchangeMode};
 use tmem_store::{ClientConfig, Config, PoolUuid};
 
 /// Most clients one server serves (badges 1..=8).
 pub const MAX_CLIENTS: usize = 8;
 
-/// What the server's argument says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The server's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Fields", into = "Fields")]
 pub struct ServerConfig {
     modes: [Option<ExchangeMode>; MAX_CLIENTS],
     shared_members: u8,
     shared_uuid: u8,
 }
 
-/// Why an argument is not a configuration.
+/// A configuration's fields as they travel, checked by
+/// [`ServerConfig::new`] when they arrive.
+#[derive(Serialize, Deserialize)]
+struct Fields {
+    /// Client `k + 1`'s mode (`None`: not a client).
+    modes: [Option<ExchangeMode>; MAX_CLIENTS],
+    /// Bit `k`: client `k + 1` may join the shared pool.
+    shared_members: u8,
+    /// The shared pool's UUID (0: there is none).
+    shared_uuid: u8,
+}
+
+impl TryFrom<Fields> for ServerConfig {
+    type Error = ConfigError;
+
+    fn try_from(fields: Fields) -> Result<ServerConfig, ConfigError> {
+        ServerConfig::new(fields.modes, fields.shared_members, fields.shared_uuid)
+    }
+}
+
+impl From<ServerConfig> for Fields {
+    fn from(config: ServerConfig) -> Fields {
+        Fields {
+            modes: config.modes,
+            shared_members: config.shared_members,
+            shared_uuid: config.shared_uuid,
+        }
+    }
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ConfigError::MemberIsNotAClient { client } => {
+                write!(
+                    f,
+                    "client {client} may join the shared pool but is no client"
+                )
+            }
+            ConfigError::MembersWithoutPool => f.write_str("pool members but no shared pool"),
+            ConfigError::NoClients => f.write_str("no clients"),
+        }
+    }
+}
+
+/// Why fields are not a configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
-    /// Bit 16 + k authorises client k + 1, which has no exchange mode.
+    /// Client k + 1 may join the shared pool but has no exchange mode.
     MemberIsNotAClient {
         /// The client's number.
         client: u32,
@@ -44,15 +85,6 @@ pub enum ConfigError {
 }
 
 impl ServerConfig {
-    /// The configuration `argument` encodes.
-    pub fn from_argument(argument: u32) -> Result<ServerConfig, ConfigError> {
-        let mut modes = [None; MAX_CLIENTS];
-        for (k, mode) in modes.iter_mut().enumerate() {
-            *mode = ExchangeMode::from_bits((argument >> (2 * k)) & 3);
-        }
-        ServerConfig::new(modes, (argument >> 16) as u8, (argument >> 24) as u8)
-    }
-
     /// A configuration: client `k + 1`'s mode is `modes[k]` (`None`: not a
     /// client), bit `k` of `shared_members` lets client `k + 1` join the
     /// shared pool whose UUID is `shared_uuid` (0: none).
@@ -79,17 +111,6 @@ impl ServerConfig {
             shared_members,
             shared_uuid,
         })
-    }
-
-    /// The partition argument that encodes this configuration.
-    pub fn argument(&self) -> u32 {
-        let modes = self
-            .modes
-            .iter()
-            .enumerate()
-            .map(|(k, mode)| mode.map_or(0, ExchangeMode::bits) << (2 * k))
-            .fold(0, |all, bits| all | bits);
-        modes | u32::from(self.shared_members) << 16 | u32::from(self.shared_uuid) << 24
     }
 
     /// The client a service-endpoint badge names, and its mode.
@@ -128,11 +149,22 @@ impl ServerConfig {
 mod tests {
     use super::*;
 
+    use ExchangeMode::{Copy, GrantMap, Transfer};
+
+    fn modes(given: &[(usize, ExchangeMode)]) -> [Option<ExchangeMode>; MAX_CLIENTS] {
+        let mut modes = [None; MAX_CLIENTS];
+        for &(client, mode) in given {
+            modes[client - 1] = Some(mode);
+        }
+        modes
+    }
+
     #[test]
-    fn the_argument_names_modes_members_and_the_pool() {
+    fn the_configuration_names_modes_members_and_the_pool() {
         // Client 1 copy, client 2 grant-map, client 4 transfer; 1 and 4 share pool 7.
-        let argument = 1 | 2 << 2 | 3 << 6 | 0b1001 << 16 | 7 << 24;
-        let config = ServerConfig::from_argument(argument).unwrap();
+        let config =
+            ServerConfig::new(modes(&[(1, Copy), (2, GrantMap), (4, Transfer)]), 0b1001, 7)
+                .unwrap();
         assert_eq!(config.client(1), Some((ClientId(1), ExchangeMode::Copy)));
         assert_eq!(
             config.client(2),
@@ -147,27 +179,46 @@ mod tests {
         assert_eq!(config.client(9), None);
         assert_eq!(config.client(u32::MAX), None);
         assert_eq!(config.clients().count(), 3);
-        assert_eq!(config.argument(), argument, "the encoding round-trips");
+        let bytes = postcard::to_allocvec(&config).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<ServerConfig>(&bytes),
+            Ok(config),
+            "the encoding round-trips"
+        );
     }
 
     #[test]
-    fn inconsistent_arguments_are_refused() {
-        assert_eq!(ServerConfig::from_argument(0), Err(ConfigError::NoClients));
-        assert_eq!(
-            ServerConfig::from_argument(1 | 0b10 << 16 | 7 << 24),
-            Err(ConfigError::MemberIsNotAClient { client: 2 })
-        );
-        assert_eq!(
-            ServerConfig::from_argument(1 | 0b1 << 16),
-            Err(ConfigError::MembersWithoutPool)
-        );
+    fn inconsistent_configurations_are_refused_built_or_decoded() {
+        let cases = [
+            (modes(&[]), 0, 0, ConfigError::NoClients),
+            (
+                modes(&[(1, Copy)]),
+                0b10,
+                7,
+                ConfigError::MemberIsNotAClient { client: 2 },
+            ),
+            (modes(&[(1, Copy)]), 0b1, 0, ConfigError::MembersWithoutPool),
+        ];
+        for (modes, shared_members, shared_uuid, error) in cases {
+            assert_eq!(
+                ServerConfig::new(modes, shared_members, shared_uuid),
+                Err(error)
+            );
+            let fields = Fields {
+                modes,
+                shared_members,
+                shared_uuid,
+            };
+            let bytes = postcard::to_allocvec(&fields).unwrap();
+            assert!(postcard::from_bytes::<ServerConfig>(&bytes).is_err());
+        }
     }
 
     #[test]
     fn only_members_join_the_shared_pool() {
         use tmem_store::{PoolFlags, Store, TmemError, VecFrames};
         let config =
-            ServerConfig::from_argument(1 | 1 << 2 | 1 << 4 | 0b011 << 16 | 7 << 24).unwrap();
+            ServerConfig::new(modes(&[(1, Copy), (2, Copy), (3, Copy)]), 0b011, 7).unwrap();
         let mut store = Store::new(config.store_config(16), VecFrames::new(8)).unwrap();
         let uuid = PoolUuid(7);
         assert!(store

@@ -8,7 +8,12 @@ use tmem_server::{ClientPages, FrameCounts, ServerConfig, Service};
 use tmem_store::VecFrames;
 
 /// Client 1 copy, client 2 grant-map, client 3 transfer; 1 and 2 share pool 7.
-const ARGUMENT: u32 = 1 | 2 << 2 | 3 << 4 | 0b011 << 16 | 7 << 24;
+fn config() -> ServerConfig {
+    use ExchangeMode::{Copy, GrantMap, Transfer};
+    let mut modes = [None; tmem_server::MAX_CLIENTS];
+    modes[..3].copy_from_slice(&[Some(Copy), Some(GrantMap), Some(Transfer)]);
+    ServerConfig::new(modes, 0b011, 7).unwrap()
+}
 
 /// A client's memory: a window and, for the frame modes, the frame
 /// passed with the call (its pages).
@@ -44,7 +49,7 @@ impl ClientPages for Memory {
 
 fn service() -> Service<VecFrames> {
     Service::new(
-        ServerConfig::from_argument(ARGUMENT).unwrap(),
+        config(),
         VecFrames::new(8),
         32,
         tmem_store::derive_index_key(b"test", &[1]),

@@ -16,8 +16,26 @@ pub struct ClientId(pub u32);
 pub struct PoolId(pub u32);
 
 /// 192-bit object id chosen by the client (e.g. an inode number).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, Debug, Eq, PartialOrd, Ord, Default)]
 pub struct ObjectId(pub [u64; 3]);
+
+// Compared on every index look-up. The derived comparison of the array
+// becomes a call to a byte-wise `memcmp` of 24 bytes on this target (about
+// 150 instructions); word by word, without branches, it is a dozen.
+impl PartialEq for ObjectId {
+    fn eq(&self, other: &ObjectId) -> bool {
+        let [a, b, c] = self.0;
+        let [x, y, z] = other.0;
+        (a ^ x) | (b ^ y) | (c ^ z) == 0
+    }
+}
+
+// Hashes what `eq` compares, as the derived `Hash` would.
+impl core::hash::Hash for ObjectId {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 /// 128-bit name of a shared pool. Guessable: holding it grants nothing
 /// unless the configuration authorises the client for it.

@@ -1,22 +1,23 @@
-//! Test partition for the block server. Its `argument` picks a role:
+//! Test partition for the block server. Its configuration
+//! ([`test_block_prober::config::Config`]) picks a role:
 //!
-//! 1. *persist*: reads blocks 0..1000 of its region; if they hold the
-//!    pattern, says so, else writes the pattern (a first boot on a fresh
-//!    image) — so two boots with one image show persistence.
-//! 2. *hostile* (copy mode): requests outside its region, malformed and
-//!    with bad buffers; each must be refused, and its own region served.
-//! 3. *neighbour* (grant-map mode): writes and reads back its region
-//!    while the hostile client runs; every round must match.
-//! 4. *no card*: every request must be refused with `NoCard`.
-//! 5. *latency*: busy for 300 ms, then times one write and a run of
-//!    writes, in virtual time.
-//! 6. *ticker*: counts loop iterations per 100 ms of virtual time.
-//! 7. *bench*: as client 1 (copy; slots 0, 1) and client 2 (grant-map;
-//!    slots 2, 3), times one-block reads and writes under `-icount` and
-//!    logs `bench block.OP.4k.MODE: N instructions per operation`.
-//! 8. *model bench* (`8 | model << 8`): as client 1, times one-block
-//!    writes and reads and logs the operations per second the device
-//!    model gives.
+//! - `persist`: reads blocks 0..1000 of its region; if they hold the
+//!   pattern, says so, else writes the pattern (a first boot on a fresh
+//!   image) — so two boots with one image show persistence.
+//! - `hostile` (copy mode): requests outside its region, malformed and
+//!   with bad buffers; each must be refused, and its own region served.
+//! - `neighbour` (grant-map mode): writes and reads back its region
+//!   while the hostile client runs; every round must match.
+//! - `no-card`: every request must be refused with `NoCard`.
+//! - `latency`: busy for 300 ms, then times one write and a run of
+//!   writes, in virtual time.
+//! - `ticker`: counts loop iterations per 100 ms of virtual time.
+//! - `bench`: as client 1 (copy; slots 0, 1) and client 2 (grant-map;
+//!   slots 2, 3), times one-block reads and writes under `-icount` and
+//!   logs `bench block.OP.4k.MODE: N instructions per operation`.
+//! - `model-bench` (with `model`): as client 1, times one-block
+//!   writes and reads and logs the operations per second the device
+//!   model gives.
 //!
 //! Slot 0 is the server's endpoint, slot 1 the buffer frame (the window
 //! in copy mode, the lent frame in grant-map mode).
@@ -25,7 +26,9 @@
 #[cfg(target_os = "none")]
 mod partition {
     use block_client::{BlockDevice, BlockError, ExchangeMode};
+    use block_protocol::DeviceModel;
     use block_protocol::Status;
+    use test_block_prober::config::{Config, Role};
     use userlib::syscall::clock_us;
     use userlib::Start;
 
@@ -34,28 +37,35 @@ mod partition {
 
     userlib::entry!(main);
 
-    fn main(start: Start) {
-        let mode = match start.argument {
-            3 => ExchangeMode::GrantMap,
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("prober: {=str}", error.name()),
+        };
+        let mode = match config.role {
+            Role::Neighbour => ExchangeMode::GrantMap,
             _ => ExchangeMode::Copy,
         };
-        match start.argument & 0xFF {
-            6 => return ticker(),
-            7 => return bench(),
-            8 => return model_bench(start.argument >> 8),
+        match (config.role, config.model) {
+            (Role::Ticker, _) => return ticker(),
+            (Role::Bench, _) => return bench(),
+            (Role::ModelBench, Some(model)) => return model_bench(model),
+            (Role::ModelBench, None) => {
+                return defmt::error!("prober: model-bench without a model")
+            }
             _ => {}
         }
         let mut device = match BlockDevice::new(mode, 0, 1, BUFFER) {
             Ok(device) => device,
             Err(error) => return defmt::error!("prober: no buffer: {=str}", error.name()),
         };
-        match start.argument {
-            1 => persist(&mut device),
-            2 => hostile(&mut device),
-            3 => neighbour(&mut device),
-            4 => no_card(&mut device),
-            5 => latency(&mut device),
-            other => defmt::error!("prober: unknown role {=u32}", other),
+        match config.role {
+            Role::Persist => persist(&mut device),
+            Role::Hostile => hostile(&mut device),
+            Role::Neighbour => neighbour(&mut device),
+            Role::NoCard => no_card(&mut device),
+            Role::Latency => latency(&mut device),
+            Role::Ticker | Role::Bench | Role::ModelBench => {}
         }
     }
 
@@ -332,10 +342,7 @@ mod partition {
         }
     }
 
-    fn model_bench(model: u32) {
-        let Some(model) = block_protocol::DeviceModel::from_number(model) else {
-            return defmt::error!("bench: unknown model {=u32}", model);
-        };
+    fn model_bench(model: DeviceModel) {
         let mut device = match BlockDevice::new(ExchangeMode::Copy, 0, 1, BUFFER) {
             Ok(device) => device,
             Err(error) => return defmt::error!("bench: no buffer: {=str}", error.name()),

@@ -1,46 +1,50 @@
-//! Test partition: commits the fault its argument names, which the kernel
-//! must report and answer by stopping this partition only.
-//!
-//! 1: read a kernel address, 2: read an unmapped address, 3: write its own
-//! text, 4: an undefined instruction, 5: a Rust panic (not a fault: the
-//! thread reports it and exits, so the partition finishes).
+//! Test partition: commits the fault its configuration names
+//! ([`test_fault_injector::config::Fault`]), which the kernel must report
+//! and answer by stopping this partition only: read a kernel address, read
+//! an unmapped address, write its own text, an undefined instruction, or a
+//! Rust panic (not a fault: the thread reports it and exits, so the
+//! partition finishes).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
 mod partition {
+    use test_fault_injector::config::{Config, Fault};
     use userlib::Start;
 
     userlib::entry!(main);
 
-    fn main(start: Start) {
-        match start.argument {
-            1 => {
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("fault injector: {=str}", error.name()),
+        };
+        match config.fault {
+            Fault::KernelRead => {
                 defmt::info!("reading kernel address 0xc0000000");
                 // SAFETY: deliberately faults; the kernel stops us here.
                 let v = unsafe { core::ptr::read_volatile(0xC000_0000 as *const u32) };
                 defmt::error!("read {=u32} from the kernel", v);
             }
-            2 => {
+            Fault::UnmappedRead => {
                 defmt::info!("reading unmapped address 0x40000000");
                 // SAFETY: deliberately faults.
                 let v = unsafe { core::ptr::read_volatile(0x4000_0000 as *const u32) };
                 defmt::error!("read {=u32} from nowhere", v);
             }
-            3 => {
+            Fault::TextWrite => {
                 let text = main as fn(Start) as *const () as usize as *mut u32;
                 defmt::info!("writing own text at {=u32:#x}", text as u32);
                 // SAFETY: deliberately faults: text is read-only.
                 unsafe { core::ptr::write_volatile(text, 0) };
                 defmt::error!("wrote own text");
             }
-            4 => {
+            Fault::UndefinedInstruction => {
                 defmt::info!("executing an undefined instruction");
                 // SAFETY: deliberately faults.
                 unsafe { core::arch::asm!("udf #7") };
                 defmt::error!("survived an undefined instruction");
             }
-            5 => panic!("requested panic"),
-            other => defmt::error!("no fault number {=u32}", other),
+            Fault::Panic => panic!("requested panic"),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Test partition: a small guest kernel that runs processes in guest
-//! address spaces (issue 12), and, with argument 1, a second guest
-//! partition that hands it one of its address spaces.
+//! address spaces (issue 12), and, with role `hand-over`, a second guest
+//! partition that hands it one of its address spaces. Its configuration
+//! is [`test_guest_kernel::config::Config`].
 //!
-//! Argument 0, the guest kernel:
+//! Role `guest-kernel`:
 //! 1. takes a foreign address space from the other guest partition and
 //!    checks that the kernel refuses to let it use it, and refuses bad
 //!    `space_map` arguments (a frame it does not hold, an unaligned or
@@ -21,17 +22,17 @@
 //!    the frame and runs them again: every one of them faults;
 //! 6. restarts a process at an undefined instruction.
 //!
-//! Argument 2, the benchmarks (`systems/bench-guest.toml`): a process's
+//! Role `bench`, the benchmarks (`systems/bench-guest.toml`): a process's
 //! null system call served by this guest kernel, a page fault it answers
 //! by moving one frame between two pages, and a switch between two
 //! processes that yield to each other — each timed over many rounds and
 //! logged as a `bench` figure.
 //!
-//! Argument 3: starts the looper, lets it run 10 ms beside itself, then
+//! Role `fault-with-process`: starts the looper, lets it run 10 ms beside itself, then
 //! reads kernel memory, so the kernel stops this partition — and with it
 //! the looper (`tests/systems/guest-stop.toml`).
 //!
-//! Argument 1: sends its address space (slot 8) to the guest kernel over
+//! Role `hand-over`: sends its address space (slot 8) to the guest kernel over
 //! the endpoint in slot 1, then ends.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -45,6 +46,7 @@ mod partition {
     use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::{Syscall, SyscallError};
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_guest_kernel::config::{Config, Role};
     use userlib::guest::{
         AddressSpace, Exception, ExceptionMessage, GuestThread, MapRights, Registers, Resume,
     };
@@ -101,15 +103,16 @@ mod partition {
 
     userlib::entry!(main);
 
-    fn main(start: Start) {
-        if start.argument == 1 {
-            return hand_over_a_space();
-        }
-        if start.argument == 2 {
-            return bench();
-        }
-        if start.argument == 3 {
-            return fault_with_a_process_running();
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("guest kernel: {=str}", error.name()),
+        };
+        match config.role {
+            Role::HandOver => return hand_over_a_space(),
+            Role::Bench => return bench(),
+            Role::FaultWithProcess => return fault_with_a_process_running(),
+            Role::GuestKernel => {}
         }
         let mut kernel = GuestKernel::new();
         foreign_space_checks();

@@ -3,24 +3,24 @@
 //! `tests/hostile.rs`. Each role plays one side; the kernel must leave the
 //! attacker nothing, and the victims must see only their own data.
 //!
-//! Argument 1, *fan-out revoker* (one partition, frame in slot 5): derives
+//! Role `fan-out-revoker`, *fan-out revoker* (one partition, frame in slot 5): derives
 //! 70 copies of its frame, maps every one, revokes the frame, and counts
 //! the copies and mappings that survived (more than any fixed list in the
 //! kernel could hold).
 //!
-//! Argument 2, *hostile page server* (passive, endpoint in slot 0, frames
+//! Role `hostile-server`, *hostile page server* (passive, endpoint in slot 0, frames
 //! land in slot 5): abuses every frame a caller passes it — fans a derived
 //! copy out into 70 mapped copies; copies a lent frame and tries to delete
 //! the lent capability so the copy outlives the call; tries to pass a lent
 //! frame back onward by transfer; answers with malformed replies first.
 //! Request `[9, n]` is an honest service: reply `[n + 1]`.
 //!
-//! Argument 3, *victim client* (endpoint slot 0, its page in slot 3): lends
+//! Role `victim`, *victim client* (endpoint slot 0, its page in slot 3): lends
 //! and copies its page to the server step by step and checks, after each
 //! reply, what the server can still reach (by asking it) and what came
 //! back to it.
 //!
-//! Argument 4, *bystander*: calls the server's honest service while the
+//! Role `bystander`, *bystander*: calls the server's honest service while the
 //! attacks go on and checks every answer.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -29,6 +29,7 @@ mod partition {
     use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::{Syscall, SyscallError};
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_hostile::config::{Config, Role};
     use userlib::ipc::{cap_copy, cap_delete, cap_revoke, raw_call, Endpoint, Frame, Grant};
     use userlib::syscall::clock_read_into;
     use userlib::Start;
@@ -51,13 +52,16 @@ mod partition {
     const SECRET: u32 = 0x5EC0_0001;
     const RW: Rights = Rights::READ.union(Rights::WRITE);
 
-    fn main(start: Start) {
-        match start.argument {
-            1 => fan_out_revoker(),
-            2 => hostile_server(),
-            3 => victim(),
-            4 => bystander(),
-            other => defmt::error!("no role {=u32}", other),
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("hostile: {=str}", error.name()),
+        };
+        match config.role {
+            Role::FanOutRevoker => fan_out_revoker(),
+            Role::HostileServer => hostile_server(),
+            Role::Victim => victim(),
+            Role::Bystander => bystander(),
         }
     }
 

@@ -1,12 +1,13 @@
 //! Test partition: an IPC client of the echo server (endpoint in slot 0).
-//! What it does depends on its argument:
+//! What it does depends on its configuration's role
+//! ([`test_ipc_client::config::Role`]):
 //!
-//! - 1: ping-pong — 100 calls, checking every reply and its own badge; a
+//! - `ping-pong` — 100 calls, checking every reply and its own badge; a
 //!   second thread waits on the notification in slot 1 that the first
 //!   signals; then the error cases (empty slot, wrong type, missing rights).
-//! - 2: asks the server to fault mid-call, and expects `PeerGone` (twice:
+//! - `server-fault`: asks the server to fault mid-call, and expects `PeerGone` (twice:
 //!   the second call finds nobody left to receive).
-//! - 3: the benchmarks, each timed over 10,000 rounds (under QEMU `-icount
+//! - `bench`: the benchmarks, each timed over 10,000 rounds (under QEMU `-icount
 //!   shift=0` a microsecond is 1,000 instructions): a null call and a
 //!   four-word call to the echo server, a system call the kernel refuses
 //!   at once (entry, decode, exit), and a signal that wakes this
@@ -15,15 +16,15 @@
 //!   each answered by the pager (endpoint slot 5) with a copy of its frame
 //!   that the kernel maps, and deleted again (slot 2, the first free one)
 //!   so the next touch faults.
-//! - 4, 5, 6: frames with the page server — a transient grant for one call
+//! - `transient-grant`, `transfer`, `revoke`: frames with the page server — a transient grant for one call
 //!   (the server may use the page only until it replies), a transfer (the
 //!   sender loses its mapping), and a derived copy revoked by the giver.
-//! - 7: demand paging — touches three pages of the grant window; its pager
+//! - `demand-paging` — touches three pages of the grant window; its pager
 //!   has frames for two of them.
-//! - 10: a call whose request and reply travel in the IPC buffers.
-//! - 9: a monitor — reads partition 1's state through its PartitionControl
+//! - `buffered`: a call whose request and reply travel in the IPC buffers.
+//! - `monitor` — reads partition 1's state through its PartitionControl
 //!   capability (slot 4), stops it, and reads it again.
-//! - 8: the grant benchmark — calls that lend the page server one page
+//! - `bench-grant`: the grant benchmark — calls that lend the page server one page
 //!   each; the server maps it, reads and writes it, and replies (which
 //!   ends the grant and unmaps it).
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -33,6 +34,7 @@ mod partition {
     use kernel_abi::cap::{GrantKind, Rights};
     use kernel_abi::syscall::SyscallError;
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_ipc_client::config::{Config, Role};
     use userlib::ipc::{cap_revoke, Endpoint, Frame, Grant, Notification, PartitionControl};
     use userlib::{syscall, Start};
 
@@ -47,15 +49,19 @@ mod partition {
     userlib::entry!(main);
 
     fn main(start: Start) {
-        match (start.argument, start.thread) {
-            (1, 0) => ping_pong(),
-            (1, _) => match DOORBELL.wait() {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("ipc client: {=str}", error.name()),
+        };
+        match (config.role, start.thread) {
+            (Role::PingPong, 0) => ping_pong(),
+            (Role::PingPong, _) => match DOORBELL.wait() {
                 Ok(bits) => defmt::info!("doorbell rang: bits {=u32:#x}", bits),
                 Err(error) => defmt::error!("wait failed: {=str}", error.name()),
             },
-            (2, _) => server_fault(),
-            (3, 0) => bench(),
-            (3, _) => loop {
+            (Role::ServerFault, _) => server_fault(),
+            (Role::Bench, 0) => bench(),
+            (Role::Bench, _) => loop {
                 // The waiter of the notification benchmark, until told to stop.
                 match DOORBELL.wait() {
                     Ok(bits) if bits & BENCH_STOP != 0 => break,
@@ -63,14 +69,13 @@ mod partition {
                     Err(_) => break defmt::error!("bench: wait failed"),
                 }
             },
-            (4, _) => transient_grant(),
-            (5, _) => transfer(),
-            (6, _) => revoke(),
-            (7, _) => demand_paging(),
-            (8, _) => bench_grant(),
-            (9, _) => monitor(),
-            (10, thread) => buffered(thread),
-            (other, _) => defmt::error!("no mode {=u32}", other),
+            (Role::TransientGrant, _) => transient_grant(),
+            (Role::Transfer, _) => transfer(),
+            (Role::Revoke, _) => revoke(),
+            (Role::DemandPaging, _) => demand_paging(),
+            (Role::BenchGrant, _) => bench_grant(),
+            (Role::Monitor, _) => monitor(),
+            (Role::Buffered, thread) => buffered(thread),
         }
     }
 

@@ -1,23 +1,24 @@
-//! Test partition: a server on the endpoint in slot 0.
+//! Test partition: a server on the endpoint in slot 0; its configuration
+//! ([`test_ipc_echo::config::Config`]) says which.
 //!
-//! Argument 0, the echo server: each call's reply is `[first word + 1, the
+//! Role `echo`, the echo server: each call's reply is `[first word + 1, the
 //! caller's badge, the call's length]`. A call whose first word is `0xDEAD`
 //! makes it fault mid-call (it reads a kernel address), so tests can see
 //! what the kernel does to its caller.
 //!
-//! Argument 1, the page server: it accepts a frame capability into slot 5
+//! Role `page-server`, the page server: it accepts a frame capability into slot 5
 //! with each message. Request `[1]` (with a frame): map it in the grant
 //! window, read the first word, write it + 1 after it, reply `[word]`.
 //! Request `[2]`: read the grant window as it is now and reply `[word]` —
 //! a fault if the mapping is gone. Request `[3]` (a sent frame): map it.
 //!
-//! Argument 3, a buffer server: see `buffer_server`.
+//! Role `buffer-server`, a buffer server: see `buffer_server`.
 //!
-//! Argument 2, a pager: each message is a page fault (`[address, access,
+//! Role `pager`, a pager: each message is a page fault (`[address, access,
 //! pc]`); the reply transfers the next of its frames (slots 3 and 4), which
 //! the kernel maps at the faulting page.
 //!
-//! Argument 4, the benchmark's pager: answers every fault with a derived
+//! Role `bench-pager`, the benchmark's pager: answers every fault with a derived
 //! copy of its frame in slot 3, quietly (the benchmark faults 10,000
 //! times).
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -25,6 +26,7 @@
 #[cfg(target_os = "none")]
 mod partition {
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_ipc_echo::config::{Config, Role};
     use userlib::ipc::{Endpoint, Frame, Message};
     use userlib::Start;
 
@@ -36,18 +38,17 @@ mod partition {
     /// Where a granted frame lands.
     const RECEIVE_SLOT: u16 = 5;
 
-    fn main(start: Start) {
-        if start.argument == 1 {
-            return page_server();
-        }
-        if start.argument == 2 {
-            return pager();
-        }
-        if start.argument == 3 {
-            return buffer_server();
-        }
-        if start.argument == 4 {
-            return bench_pager();
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("ipc echo: {=str}", error.name()),
+        };
+        match config.role {
+            Role::PageServer => return page_server(),
+            Role::Pager => return pager(),
+            Role::BufferServer => return buffer_server(),
+            Role::BenchPager => return bench_pager(),
+            Role::Echo => {}
         }
         let endpoint = Endpoint(0);
         defmt::info!("echo server ready");
@@ -73,7 +74,7 @@ mod partition {
         }
     }
 
-    /// Argument 3: each call carries `(number, text)` in the IPC buffer;
+    /// Role `buffer-server`: each call carries `(number, text)` in the IPC buffer;
     /// the reply carries `(number * 2, length of text)` back the same way.
     fn buffer_server() {
         use userlib::ipc::IpcBuffer;

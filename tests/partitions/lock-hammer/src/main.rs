@@ -2,7 +2,7 @@
 //! partition lock (userlib's critical section) guards, while the kernel
 //! preempts it every tick in favour of its sibling of the same priority.
 //!
-//! Each thread runs `argument` rounds. A round frees one of the thread's
+//! Each thread runs `config.rounds` rounds. A round frees one of the thread's
 //! `LIVE` allocations (after checking every word of it) and allocates a
 //! new one of random length, filled with words derived from the thread,
 //! the round and the word's position; every `LOG_EVERY`-th round it logs a
@@ -23,6 +23,7 @@ mod partition {
     extern crate alloc;
 
     use alloc::vec::Vec;
+    use test_lock_hammer::config::Config;
     use userlib::Start;
 
     userlib::entry!(main, heap_kib = 32);
@@ -78,10 +79,14 @@ mod partition {
         let thread = start.thread;
         let id = userlib::thread::id();
         defmt::info!("thread {=u32} starts with id {=u32}", thread, id);
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("lock hammer: {=str}", error.name()),
+        };
         let mut random = Random(0x1234_5678 ^ (thread + 1).wrapping_mul(0x9E37_79B9));
         let mut live: [Option<Block>; LIVE] = core::array::from_fn(|_| None);
         let (mut allocations, mut records, mut bad) = (0u32, 0u32, 0u32);
-        for round in 0..start.argument {
+        for round in 0..config.rounds {
             let slot = random.next() as usize & (LIVE - 1);
             if let Some(old) = live[slot].take() {
                 bad += bad_words(thread, &old);

@@ -1,7 +1,7 @@
 //! Test partition: probes the tmem server's semantics from the client side
 //! and logs what it saw, for `tests/tmem.rs`.
 //!
-//! Argument 1, *semantics*: two clients in one partition (the server knows
+//! Probe `semantics`: two clients in one partition (the server knows
 //! callers only by badge): client 1 through slots 0/1, client 2 through
 //! slots 3/4, both copy mode. Checks exclusive gets, eviction under a full
 //! pool with persistent pages surviving, that client 2 cannot read client
@@ -9,22 +9,22 @@
 //! joins the shared pool, and that malformed requests get error replies
 //! while the server goes on serving.
 //!
-//! Argument 2, *transfer churn*: client 1 in transfer mode does `ROUNDS`
+//! Probe `churn` (transfer churn): client 1 in transfer mode does `ROUNDS`
 //! put/get/flush rounds with every page verified, so the manager can then
 //! compare frame counts.
 //!
-//! Argument 3, *hammer*: client 1 in transfer mode puts and gets pages
+//! Probe `hammer`: client 1 in transfer mode puts and gets pages
 //! until the manager stops the partition mid-operation.
 //!
-//! Argument 5, *hostile transfer*: client 1 in transfer mode keeps a
+//! Probe `hostile-transfer`: client 1 in transfer mode keeps a
 //! mapped copy of its exchange frame and tries to put it into the store —
 //! the attack of issue 17, where the copy then read and overwrote whatever
 //! the store later kept in that frame. The kernel must refuse the transfer
 //! (`Shared`); the client then deletes the copy and works honestly.
 //!
-//! Argument 4, *benchmark* (`cargo xtask bench`), and 6, its tiny
+//! Probe `bench` (`cargo xtask bench`), and `bench-tiny`, its tiny
 //! version (`cargo xtask test` checks the bench pipeline with it): see
-//! `partition/bench.rs`. Argument 7, the full sweeps (contents,
+//! `partition/bench.rs`. Probe `sweeps`, the full sweeps (contents,
 //! compression, sharing, pages stored): `partition/sweeps.rs`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -36,6 +36,7 @@ mod partition {
 
     use kernel_abi::cap::Rights;
     use kernel_abi::user_layout::GRANT_WINDOW;
+    use test_tmem_prober::config::{Config, Probe};
     use tmem_client::ops::{flush_page, get, new_pool, put};
     use tmem_client::{ClientCaps, Connection, ExchangeMode, Slot, Transport};
     use tmem_protocol::{Handle, ObjectId, PoolFlags, PoolId, Reply};
@@ -63,16 +64,19 @@ mod partition {
         shared: true,
     };
 
-    fn main(start: Start) {
-        match start.argument {
-            1 => semantics(),
-            2 => churn(),
-            3 => hammer(),
-            4 => bench::run(bench::Sweep::Quick),
-            6 => bench::run(bench::Sweep::Tiny),
-            7 => sweeps::run(),
-            5 => hostile_transfer(),
-            other => defmt::error!("no probe {=u32}", other),
+    fn main(_start: Start) {
+        let config: Config = match userlib::config() {
+            Ok(config) => config,
+            Err(error) => return defmt::error!("tmem prober: {=str}", error.name()),
+        };
+        match config.probe {
+            Probe::Semantics => semantics(),
+            Probe::Churn => churn(),
+            Probe::Hammer => hammer(),
+            Probe::Bench => bench::run(bench::Sweep::Quick),
+            Probe::BenchTiny => bench::run(bench::Sweep::Tiny),
+            Probe::Sweeps => sweeps::run(),
+            Probe::HostileTransfer => hostile_transfer(),
         }
     }
 

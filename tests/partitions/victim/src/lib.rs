@@ -1,6 +1,6 @@
 //! The checkable part of the victim partitions, tested on the host: what
 //! the echo server answers, what the frame worker writes, and what a
-//! victim's argument means.
+//! victim's configuration says.
 //!
 //! Victims do work whose every result they can check while a hostile
 //! partition (`test-fuzzer`) attacks the kernel beside them. Everything
@@ -64,27 +64,24 @@ pub const fn frame_word(round: u32, index: u32) -> u32 {
     mix(round.wrapping_mul(0x9E37_79B9) ^ index) ^ index
 }
 
-/// What a victim does, from its partition's argument:
-///
-/// ```text
-/// bits  3..0   role: 0 echo server, 1 echo client, 2 frame worker,
-///              3 both: thread 0 the echo client, thread 1 the frame worker
-/// bits 11..4   the partition it watches (the fuzzer): it works until that
-///              partition is no longer running ...
-/// bits 31..12  ... and it has done at least this many rounds
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a victim does: its typed configuration,
+/// `config = { role = "echo-client", watch = 7, min_rounds = 100 }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// What to do.
     pub role: Role,
-    /// The partition index whose end the victim waits for.
+    /// The partition (by index) whose end the victim waits for: it works
+    /// until that partition is no longer running ...
     pub watch: u32,
-    /// The fewest rounds of work it does.
+    /// ... and it has done at least this many rounds of work.
+    #[serde(default)]
     pub min_rounds: u32,
 }
 
 /// A victim's job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// A passive server answering every message with [`echo_reply`].
     EchoServer,
@@ -94,28 +91,6 @@ pub enum Role {
     FrameWorker,
     /// Thread 0 is an echo client, thread 1 a frame worker.
     Both,
-}
-
-/// Why an argument names no victim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UnknownRole(pub u32);
-
-impl Plan {
-    /// The plan an argument describes.
-    pub const fn from_argument(argument: u32) -> Result<Plan, UnknownRole> {
-        let role = match argument & 0xF {
-            0 => Role::EchoServer,
-            1 => Role::EchoClient,
-            2 => Role::FrameWorker,
-            3 => Role::Both,
-            other => return Err(UnknownRole(other)),
-        };
-        Ok(Plan {
-            role,
-            watch: (argument >> 4) & 0xFF,
-            min_rounds: argument >> 12,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -156,23 +131,5 @@ mod tests {
             .map(|i| frame_word(3, i))
             .collect::<std::collections::BTreeSet<_>>();
         assert_eq!(distinct.len(), 4096);
-    }
-
-    #[test]
-    fn arguments_decode_and_unknown_roles_are_refused() {
-        assert_eq!(
-            Plan::from_argument(0x0064_0081),
-            Ok(Plan {
-                role: Role::EchoClient,
-                watch: 8,
-                min_rounds: 0x640
-            })
-        );
-        assert_eq!(Plan::from_argument(0).map(|p| p.role), Ok(Role::EchoServer));
-        assert_eq!(
-            Plan::from_argument(2).map(|p| p.role),
-            Ok(Role::FrameWorker)
-        );
-        assert_eq!(Plan::from_argument(0xF), Err(UnknownRole(0xF)));
     }
 }

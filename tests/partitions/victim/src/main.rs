@@ -47,13 +47,13 @@ mod partition {
     const DESCRIBED: u32 = 8;
 
     fn main(start: Start) {
-        match Plan::from_argument(start.argument) {
+        match userlib::config::<Plan>() {
             Ok(plan) => match (plan.role, start.thread) {
                 (Role::EchoServer, _) => echo_server(),
                 (Role::EchoClient, _) | (Role::Both, 0) => echo_client(plan),
                 (Role::FrameWorker, _) | (Role::Both, _) => frame_worker(plan),
             },
-            Err(unknown) => defmt::error!("victim: no role {=u32}", unknown.0),
+            Err(error) => defmt::error!("victim: {=str}", error.name()),
         }
     }
 

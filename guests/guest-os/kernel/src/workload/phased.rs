@@ -26,19 +26,19 @@ pub fn run(
     machine: &mut Machine<'_>,
     process: ProcessId,
     guest: u32,
-    plan: PhasedPlan,
+    plan: &PhasedPlan,
     page: &mut Page,
 ) -> WorkloadResult {
     as_process(machine, process, |machine, result| {
         let mut steps: Vec<Step> = Vec::new();
-        for &target in plan.schedule {
+        for &target in plan.schedule.iter() {
             while (steps.len() as u32) < target {
                 let base = machine.mmap(process, plan.step_pages)?;
                 steps.push(Step { base, version: 0 });
             }
             while (steps.len() as u32) > target {
                 if let Some(step) = steps.pop() {
-                    release(machine, process, guest, &plan, &step, page, result)?;
+                    release(machine, process, guest, plan, &step, page, result)?;
                 }
             }
             for step in &mut steps {
@@ -53,7 +53,7 @@ pub fn run(
             }
         }
         while let Some(step) = steps.pop() {
-            release(machine, process, guest, &plan, &step, page, result)?;
+            release(machine, process, guest, plan, &step, page, result)?;
         }
         Ok(())
     })
@@ -89,9 +89,4 @@ fn release(
         )?;
     }
     machine.munmap(process, step.base, plan.step_pages)
-}
-
-/// The most pages the schedule holds at once.
-pub fn peak_pages(plan: &PhasedPlan) -> u32 {
-    plan.schedule.iter().copied().max().unwrap_or(0) * plan.step_pages
 }

@@ -29,15 +29,10 @@ pub struct Window {
     pages: u32,
 }
 
-fn main(start: Start) {
-    let config = match Config::decode(start.argument) {
+fn main(_start: Start) {
+    let config: Config = match userlib::config() {
         Ok(config) => config,
-        Err(_) => {
-            return defmt::error!(
-                "block server: bad configuration word {=u32:#x}",
-                start.argument
-            )
-        }
+        Err(error) => return defmt::error!("block server: {=str}", error.name()),
     };
     let mut windows = [None; block_protocol::config::MAX_CLIENTS];
     for (index, region) in config.regions.iter().enumerate() {

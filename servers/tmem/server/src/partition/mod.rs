@@ -51,7 +51,7 @@ pub fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
 
 fn main(start: Start) {
     match start.thread {
-        0 => match setup::run(start.argument) {
+        0 => match setup::run() {
             Ok(state) => {
                 critical_section::with(|cs| *STATE.borrow_ref_mut(cs) = Some(state));
                 service_loop::run();

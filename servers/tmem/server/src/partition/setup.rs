@@ -47,9 +47,9 @@ fn index_key(samples: &[u64]) -> u64 {
 }
 
 /// Builds the server's state.
-pub fn run(argument: u32) -> Result<State, &'static str> {
+pub fn run() -> Result<State, &'static str> {
     let started = userlib::syscall::clock_us();
-    let config = ServerConfig::from_argument(argument).map_err(|_| "bad argument")?;
+    let config: ServerConfig = userlib::config().map_err(userlib::ConfigError::name)?;
     let (frames, region) = store_memory()?;
     let split = userlib::syscall::clock_us();
     let count = frames.len() as u32 + region.pages;

@@ -44,7 +44,10 @@ const WILD_ADDRESS: u32 = 0xC000_0000;
 
 fn main(start: Start) {
     match start.thread {
-        0 => fuzz(Plan::from_argument(start.argument)),
+        0 => match userlib::config::<Plan>() {
+            Ok(plan) => fuzz(plan),
+            Err(error) => defmt::error!("fuzz: {=str}", error.name()),
+        },
         1 => threads::helper(),
         2 => threads::feeder(),
         other => defmt::error!("fuzz: no job for thread {=u32}", other),

@@ -1,5 +1,5 @@
 //! The full sweeps (`cargo xtask bench --full`, `systems/bench-tmem-full.toml`,
-//! argument 7): realistic page contents with compression and same-content
+//! probe `sweeps`): realistic page contents with compression and same-content
 //! sharing on and off, and the cost of an operation against the pages
 //! already stored.
 //!
