@@ -125,3 +125,58 @@ fn with_static_partitioning_no_frame_moves() {
     assert!(pool.contains("policy=static"), "{pool}");
     assert_eq!(field(pool, "reserve"), RESERVE, "{pool}");
 }
+
+/// The default system's partitions: guests 1..=3 are partitions 1..=3,
+/// the manager partition 4 (systems/default.toml).
+const DEMO_MANAGER: u8 = 4;
+
+#[test]
+fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_absorbing_the_growth() {
+    // The demo runs about 10 s of virtual time: give QEMU room on a busy
+    // machine.
+    let report = boot_system_file(&system_file("default"), "default", Duration::from_secs(150));
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let mut series = DemoSeries::new();
+    for event in &report.events {
+        if let LogEvent::Line(line) = event {
+            series.feed(&line.origin, &line.message);
+        }
+    }
+    assert!(series.problems.is_empty(), "{:?}", series.problems);
+    let summary = DemoSummary::of(&series);
+    let text = summary.text();
+    assert_eq!(summary.policy.as_deref(), Some("selfballoon"), "{text}");
+    let (periods, total, expected, conserved) = summary.end.expect("the demo's end line");
+    assert!(conserved && total == expected && periods >= 3, "{text}");
+    let end = line(&report, DEMO_MANAGER, "demo end ");
+    assert_eq!(field(end, "frames_expected"), 3 * 32 + 16, "{end}");
+    // guest3's demand (96 pages at its peak) is three times its boot RAM:
+    // it grows past it, and what it swaps back in comes mostly from tmem.
+    let growing = summary
+        .guests
+        .iter()
+        .find(|g| g.name == "guest3")
+        .unwrap_or_else(|| panic!("no guest3 in {text}"));
+    assert!(growing.peak_ram > 32, "{text}");
+    assert!(
+        growing.ins_tmem > 0 && growing.ins_tmem > 2 * growing.ins_sd,
+        "swap-ins mostly from tmem: {text}"
+    );
+    let phased = line(&report, 3, "guest 3: phased ");
+    assert_eq!(number_after(phased, "mismatches"), Some(0), "{phased}");
+    // The plot: written, well-formed, one RAM line per guest.
+    let path = xtask::workspace::target_dir()
+        .join("tmp")
+        .join(format!("memory-demo-{}.svg", std::process::id()));
+    assert!(plot::write_svg(&series, &path).unwrap());
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let document = roxmltree::Document::parse(&svg).expect("a well-formed SVG");
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+    let texts: Vec<&str> = document.descendants().filter_map(|n| n.text()).collect();
+    for guest in ["guest1", "guest2", "guest3"] {
+        let label = plot::ram_label(guest);
+        assert!(texts.iter().any(|t| t.contains(&label)), "{label} in {texts:?}");
+    }
+}
