@@ -7,5 +7,5 @@ mod partition;
 
 #[cfg(not(target_os = "none"))]
 fn main() {
-    eprintln!("memory-manager is a partition: run it in a system, e.g. systems/demo.toml");
+    eprintln!("memory-manager is a partition: run it in a system, e.g. systems/default.toml");
 }
