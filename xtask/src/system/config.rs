@@ -263,9 +263,16 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
         )
         .unwrap();
         let config: memory_manager::ManagerConfig = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(config.policy, memory_manager::config::PolicyChoice::SelfBalloon);
         assert_eq!(
-            (config.period_ms, config.reserve_above_committed_frames, config.partition),
+            config.policy,
+            memory_manager::config::PolicyChoice::SelfBalloon
+        );
+        assert_eq!(
+            (
+                config.period_ms,
+                config.reserve_above_committed_frames,
+                config.partition
+            ),
             (20, 8, 1)
         );
         let bounds: Vec<_> = config
@@ -276,8 +283,11 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
         assert_eq!(bounds, [(32, 8, 96), (24, 24, 24)]);
         let static_policy = check(
             "memory-manager",
-            &manager("{ boot_frames = 4, floor_frames = 1, ceiling_frames = 9 }", "")
-                .replace("selfballoon", "static"),
+            &manager(
+                "{ boot_frames = 4, floor_frames = 1, ceiling_frames = 9 }",
+                "",
+            )
+            .replace("selfballoon", "static"),
         )
         .unwrap();
         let config: memory_manager::ManagerConfig = postcard::from_bytes(&static_policy).unwrap();
@@ -313,7 +323,10 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
         );
         let typo = error(
             "memory-manager",
-            &manager("{ boot_frames = 32, floor_frames = 8, celing_frames = 96 }", ""),
+            &manager(
+                "{ boot_frames = 32, floor_frames = 8, celing_frames = 96 }",
+                "",
+            ),
         );
         assert!(
             typo.contains("(guest).config.guests[0].celing_frames: unknown field `celing_frames`"),
@@ -341,7 +354,9 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
         assert!(!plan.balloon);
         let wrong = error("guest-os-kernel", "config = { guest = 1, balloon = 7 }");
         assert!(
-            wrong.starts_with("systems/example.toml: partition[1] (guest).config.balloon: invalid type"),
+            wrong.starts_with(
+                "systems/example.toml: partition[1] (guest).config.balloon: invalid type"
+            ),
             "{wrong}"
         );
     }

@@ -67,11 +67,7 @@ pub enum ConfigProblem {
     /// `period_ms` is 0.
     ZeroPeriod,
     /// A guest boots below its floor or past its ceiling.
-    BootOutsideBounds {
-        boot: u32,
-        floor: u32,
-        ceiling: u32,
-    },
+    BootOutsideBounds { boot: u32, floor: u32, ceiling: u32 },
 }
 
 impl fmt::Display for ConfigProblem {
