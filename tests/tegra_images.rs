@@ -173,7 +173,7 @@ fn dry_runs_plan_every_board_and_write_nothing() {
         let plan = Plan::new(&request(board, &card)).unwrap();
         let text = plan.render();
         assert!(
-            text.contains(&format!("system `default` for {} (debug)", board.name)),
+            text.contains(&format!("system `tmem-modes` for {} (debug)", board.name)),
             "{text}"
         );
         assert!(text.contains("-a 0x01000000 -e 0x01000000"), "{text}");
@@ -398,7 +398,7 @@ fn rzcobs_encode(data: &[u8]) -> Vec<u8> {
 fn request(board: &'static Board, card: &Path) -> Request {
     Request {
         image: KernelImage::new(board, Profile::Debug),
-        system: "default".into(),
+        system: "tmem-modes".into(),
         load: LOAD,
         to: Some(card.to_path_buf()),
         tftp: None,

@@ -37,8 +37,8 @@ fn row(report: &BootReport, manager: u8, client: u32, mode: &str) -> Vec<u64> {
 }
 
 #[test]
-fn the_default_system_round_trips_pages_in_all_three_modes_and_prints_a_summary() {
-    let report = boot_system("default");
+fn the_tmem_modes_system_round_trips_pages_in_all_three_modes_and_prints_a_summary() {
+    let report = boot_system("tmem-modes");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     for (partition, client, mode) in [(1, 1, "copy"), (2, 2, "grant-map"), (3, 3, "transfer")] {
@@ -70,7 +70,7 @@ fn the_default_system_round_trips_pages_in_all_three_modes_and_prints_a_summary(
     assert_tmem_server_consistent(&report, 4);
 }
 
-/// With a pool smaller than what the guests cache (the default system
+/// With a pool smaller than what the guests cache (tmem-modes.toml
 /// before its pool took the rest of RAM), ephemeral pages are evicted and
 /// every swap page is still stored.
 #[test]

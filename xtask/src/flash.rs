@@ -57,7 +57,7 @@ pub struct Request {
     /// board).
     pub image: KernelImage,
     /// The system to build into the kernel: a name under `systems/` or a
-    /// description file (`default` is what `run-qemu` boots).
+    /// description file (`flash-tegra` defaults to `tmem-modes`).
     pub system: String,
     /// Physical load and entry address.
     pub load: u32,
@@ -810,7 +810,7 @@ mod tests {
     fn request(board: &'static Board, to: Option<PathBuf>) -> Request {
         Request {
             image: KernelImage::new(board, Profile::Debug),
-            system: "default".into(),
+            system: "tmem-modes".into(),
             load: board.kernel_load as u32,
             to,
             tftp: None,
@@ -919,7 +919,7 @@ mod tests {
             let plan = Plan::new(&request(board, Some(dir.clone()))).unwrap();
             let text = plan.render();
             assert!(
-                text.contains(&format!("system `default` for {} (debug)", board.name)),
+                text.contains(&format!("system `tmem-modes` for {} (debug)", board.name)),
                 "{text}"
             );
             assert!(
@@ -973,7 +973,7 @@ mod tests {
         let plan = Plan::new(&moved).unwrap();
         let text = plan.render();
         assert!(
-            text.contains("TMEM_KERNEL_LOAD=0x02000000 system `default` for tegra20-seaboard"),
+            text.contains("TMEM_KERNEL_LOAD=0x02000000 system `tmem-modes` for tegra20-seaboard"),
             "{text}"
         );
         assert!(text.contains("-a 0x02000000 -e 0x02000000"), "{text}");

@@ -22,8 +22,9 @@ pub struct FlashTegraArgs {
     #[arg(long)]
     release: bool,
     /// The system to build into the kernel: a name under systems/ or a
-    /// description file.
-    #[arg(long, default_value = "default")]
+    /// description file. (Not `default`: the demo's SD card is QEMU's
+    /// vexpress MMCI, which no Tegra board has.)
+    #[arg(long, default_value = "tmem-modes")]
     system: String,
     /// Physical address the kernel is linked, loaded and entered at
     /// (default: the board's, 0x01000000).

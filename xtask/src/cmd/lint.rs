@@ -90,6 +90,8 @@ const PARTITION_PACKAGES: &[&str] = &[
     "tmem-server",
     "tmem-monitor",
     "memory-policy",
+    "memory-manager-protocol",
+    "memory-manager",
     "guest-mm",
     "guest-process",
     "guest-os-kernel",

@@ -43,7 +43,7 @@ pub struct MonitorArgs {
     #[arg(long, default_value_t = 115_200)]
     baud: u32,
     /// The system the image holds (built to get the decoding tables).
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = "tmem-modes")]
     system: String,
     /// Decode the kernel's records with this ELF instead of building the
     /// system (`flash-tegra` prints the ELFs it built).

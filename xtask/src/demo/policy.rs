@@ -172,7 +172,7 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 
     #[test]
     fn the_policy_is_set_in_the_manager_only_and_nothing_else_changes() {
-        let file = Path::new("systems/demo.toml");
+        let file = Path::new("systems/default.toml");
         let static_text = with_policy(file, SYSTEM, Policy::Static).unwrap();
         assert_eq!(policy_of(&static_text), "static");
         assert_eq!(config_of(&static_text, "other"), None);
@@ -190,7 +190,7 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 
     #[test]
     fn a_system_without_a_memory_manager_is_refused_with_the_file() {
-        let file = Path::new("systems/default.toml");
+        let file = Path::new("systems/tmem-modes.toml");
         let text = SYSTEM.replace("memory-manager", "block-server");
         let error = with_policy(file, &text, Policy::Static).unwrap_err();
         assert_eq!(error.file, file);
@@ -206,7 +206,7 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
 
     #[test]
     fn a_broken_description_is_reported_against_the_users_file() {
-        let file = Path::new("systems/demo.toml");
+        let file = Path::new("systems/default.toml");
         let error = with_policy(file, "[[partition]]\nname = 3\n", Policy::Static).unwrap_err();
         assert_eq!(error.file, file);
         assert!(error.field.starts_with("line"), "{error}");

@@ -43,6 +43,10 @@ const DECLARED: &[Declared] = &[
         encode: encode::<tmem_monitor::plan::MonitorPlan>,
     },
     Declared {
+        krate: "memory-manager",
+        encode: encode::<memory_manager::ManagerConfig>,
+    },
+    Declared {
         krate: "guest-counter",
         encode: encode::<guest_counter::config::Config>,
     },
@@ -238,6 +242,123 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
             (6, &[1, 2, 3, 2, 1][..])
         );
         assert_eq!(plan.files, None);
+    }
+
+    /// A memory manager's config with `guests` and `extra` fields.
+    fn manager(guests: &str, extra: &str) -> String {
+        format!(
+            "config = {{ policy = \"selfballoon\", period_ms = 20, reserve_above_committed_frames = 8, partition = 1, guests = [{guests}]{extra} }}"
+        )
+    }
+
+    #[test]
+    fn a_memory_managers_fields_become_the_bytes_it_decodes() {
+        let bytes = check(
+            "memory-manager",
+            &manager(
+                "{ boot_frames = 32, floor_frames = 8, ceiling_frames = 96 }, \
+                 { boot_frames = 24, floor_frames = 24, ceiling_frames = 24 }",
+                "",
+            ),
+        )
+        .unwrap();
+        let config: memory_manager::ManagerConfig = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            config.policy,
+            memory_manager::config::PolicyChoice::SelfBalloon
+        );
+        assert_eq!(
+            (
+                config.period_ms,
+                config.reserve_above_committed_frames,
+                config.partition
+            ),
+            (20, 8, 1)
+        );
+        let bounds: Vec<_> = config
+            .guests
+            .iter()
+            .map(|g| (g.boot_frames, g.floor_frames, g.ceiling_frames))
+            .collect();
+        assert_eq!(bounds, [(32, 8, 96), (24, 24, 24)]);
+        let static_policy = check(
+            "memory-manager",
+            &manager(
+                "{ boot_frames = 4, floor_frames = 1, ceiling_frames = 9 }",
+                "",
+            )
+            .replace("selfballoon", "static"),
+        )
+        .unwrap();
+        let config: memory_manager::ManagerConfig = postcard::from_bytes(&static_policy).unwrap();
+        assert_eq!(config.policy, memory_manager::config::PolicyChoice::Static);
+    }
+
+    #[test]
+    fn a_memory_managers_mistakes_are_named_with_their_field() {
+        let guest = "{ boot_frames = 32, floor_frames = 8, ceiling_frames = 96 }";
+        let policy = error(
+            "memory-manager",
+            &manager(guest, "").replace("selfballoon", "balloon"),
+        );
+        assert!(
+            policy.starts_with("systems/example.toml: partition[1] (guest).config.policy: unknown variant `balloon`"),
+            "{policy}"
+        );
+        let outside = error(
+            "memory-manager",
+            &manager(
+                &format!("{guest}, {{ boot_frames = 32, floor_frames = 40, ceiling_frames = 96 }}"),
+                "",
+            ),
+        );
+        assert!(
+            outside.starts_with("systems/example.toml: partition[1] (guest).config.guests[1]: boot_frames 32 is not between floor_frames 40 and ceiling_frames 96"),
+            "{outside}"
+        );
+        let shared_floor = error("memory-manager", &manager(guest, ", floor_frames = 8"));
+        assert!(
+            shared_floor.contains("(guest).config.floor_frames: unknown field `floor_frames`"),
+            "{shared_floor}"
+        );
+        let typo = error(
+            "memory-manager",
+            &manager(
+                "{ boot_frames = 32, floor_frames = 8, celing_frames = 96 }",
+                "",
+            ),
+        );
+        assert!(
+            typo.contains("(guest).config.guests[0].celing_frames: unknown field `celing_frames`"),
+            "{typo}"
+        );
+        let none = error("memory-manager", &manager("", ""));
+        assert!(
+            none.contains("(guest).config: no guests: give at least one"),
+            "{none}"
+        );
+        let zero = error(
+            "memory-manager",
+            &manager(guest, "").replace("period_ms = 20", "period_ms = 0"),
+        );
+        assert!(zero.contains("(guest).config: a period of 0 ms"), "{zero}");
+    }
+
+    #[test]
+    fn a_guests_balloon_switch_is_a_named_field() {
+        let on = check("guest-os-kernel", "config = { guest = 1, balloon = true }").unwrap();
+        let plan: guest_os_config::GuestPlan = postcard::from_bytes(&on).unwrap();
+        assert!(plan.balloon);
+        let off = check("guest-os-kernel", "config = { guest = 1 }").unwrap();
+        let plan: guest_os_config::GuestPlan = postcard::from_bytes(&off).unwrap();
+        assert!(!plan.balloon);
+        let wrong = error("guest-os-kernel", "config = { guest = 1, balloon = 7 }");
+        assert!(
+            wrong.starts_with(
+                "systems/example.toml: partition[1] (guest).config.balloon: invalid type"
+            ),
+            "{wrong}"
+        );
     }
 
     #[test]

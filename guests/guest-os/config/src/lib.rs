@@ -44,6 +44,13 @@ pub struct GuestPlan {
     /// kernel.
     #[serde(default)]
     pub processes: bool,
+    /// Whether the memory manager sizes the guest's RAM: the balloon
+    /// service reports pressure to the manager's endpoint (capability slot
+    /// 7) every period and gives or takes one-page frames to reach the
+    /// target it sets. Only with the workloads in the guest kernel (not
+    /// with `processes`).
+    #[serde(default)]
+    pub balloon: bool,
     /// The memory hog, if it runs.
     #[serde(default)]
     pub hog: Option<HogPlan>,
@@ -118,6 +125,7 @@ impl GuestPlan {
             sd_swap: false,
             bench: false,
             processes: false,
+            balloon: false,
             hog: None,
             phased: None,
             files: None,
@@ -159,6 +167,7 @@ mod tests {
             tmem: Some(ExchangeMode::Transfer),
             sd_swap: true,
             bench: true,
+            balloon: true,
             hog: Some(HogPlan {
                 pages: 300,
                 passes: 2,

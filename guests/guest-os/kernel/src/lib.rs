@@ -4,7 +4,7 @@
 //! guest of the source report, rebuilt on the separation kernel.
 //!
 //! # Processes, and the interim "software MMU" mode
-//! With argument bit 31 the guest runs its programs (`guest-programs`,
+//! With `processes = true` in its config the guest runs its programs (`guest-programs`,
 //! embedded ELF files) as processes on the CPU, each in a kernel address
 //! space: page faults and system calls arrive as exception IPC, are
 //! answered by [`process_server`] through the `Vm`, whose page tables are
@@ -14,7 +14,11 @@
 //! guest-mm's `AddressSpaceOps`; memory management is the same.
 //!
 //! # Pieces
-//! - [`config`]: the plan, from the partition's argument.
+//! - [`balloon_service`]: the balloon service, reporting pressure to the
+//!   memory manager and moving frames toward the target it sets; on with
+//!   `balloon = true` in the guest's config, which needs the manager's
+//!   endpoint in capability slot 7 (the guest calls it with its badge).
+//! - [`config`]: the plan, from the partition's typed configuration.
 //! - [`ram`]: guest RAM (the frame capability the description gives,
 //!   mapped) as guest-mm's `FrameMemory`.
 //! - [`tmem`]: guest-mm's `Frontswap` and `Cleancache` over `tmem-client`.
@@ -47,6 +51,7 @@
 
 extern crate alloc;
 
+pub mod balloon_service;
 pub mod config;
 pub mod elf;
 pub mod fat_files;

@@ -16,6 +16,7 @@ use guest_mm::{
     ProcessId, Protection, SegfaultReason, Vm, VmConfig, VmError, Vpn, PAGE_SIZE,
 };
 
+use crate::balloon_service::Periodic;
 use crate::report::{GuestReport, Reporter};
 use guest_mm::{AddressSpaceOps, FaultKind};
 
@@ -46,6 +47,7 @@ pub struct Machine<'p, S = SoftMmu> {
     reporter: &'p mut dyn Reporter,
     report_every: u64,
     next_report: u64,
+    periodic: Option<&'p mut dyn Periodic>,
 }
 
 impl<'p> Machine<'p, SoftMmu> {
@@ -123,6 +125,7 @@ impl<'p> Machine<'p, SoftMmu> {
         address: u32,
         access: Access,
     ) -> Result<Frame, VmError> {
+        self.tick(true);
         let page = Vpn::containing(address);
         if let Some(frame) = self.mmu.translate(process, page, access) {
             return Ok(frame);
@@ -158,7 +161,35 @@ impl<'p, S: AddressSpaceOps> Machine<'p, S> {
             reporter,
             report_every,
             next_report: report_every,
+            periodic: None,
         }
+    }
+
+    /// Runs `periodic` (the balloon service) between accesses from now on.
+    pub fn set_periodic(&mut self, periodic: &'p mut dyn Periodic) {
+        self.periodic = Some(periodic);
+    }
+
+    /// Runs the periodic task if it is due; `busy`: the guest still has
+    /// work to do. Returns false once it has ended (or there is none).
+    pub fn tick(&mut self, busy: bool) -> bool {
+        let Some(periodic) = self.periodic.take() else {
+            return false;
+        };
+        if periodic.due() {
+            let (vm, mut backends) = self.split();
+            periodic.run(vm, &mut backends, busy);
+        }
+        let running = !periodic.ended();
+        self.periodic = Some(periodic);
+        running
+    }
+
+    /// Puts `count` of the (free, at boot) frames into the balloon: the
+    /// holes guest RAM starts with. Returns them.
+    pub fn balloon_holes(&mut self, count: u32) -> alloc::vec::Vec<Frame> {
+        let (vm, mut backends) = self.split();
+        vm.balloon_out(count, &mut backends)
     }
 
     /// Memory management's state.

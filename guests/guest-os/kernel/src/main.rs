@@ -3,6 +3,10 @@
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
+mod balloon_boot;
+#[cfg(target_os = "none")]
+mod manager_link;
+#[cfg(target_os = "none")]
 mod partition;
 #[cfg(target_os = "none")]
 mod processes;

@@ -10,6 +10,9 @@
 //!                   3 guest RAM frame (read/write), at most 112 pages
 //!                   4 block server endpoint, 5 block buffer frame
 //!                   (only with swap on the SD card)
+//!                   7 the memory manager's endpoint (with `balloon =
+//!                   true` in the config: the balloon service calls it,
+//!                   see `balloon_boot.rs`)
 //! grant window      0x00000 window, 0x10000 guest RAM, 0x80000 exchange,
 //!                   0xC0000 block buffer
 //! ```
@@ -41,7 +44,10 @@ use userlib::ipc::Frame;
 use userlib::syscall::clock_us;
 use userlib::Start;
 
+use crate::balloon_boot;
+use crate::manager_link::{self, KernelLink};
 use crate::processes;
+use guest_os_kernel::balloon_service::BalloonService;
 
 userlib::entry!(main, heap_kib = 64);
 
@@ -87,16 +93,42 @@ fn main(start: Start) {
             )
         }
     };
+    // With a memory manager (and the workloads in the guest kernel), RAM
+    // is the whole window below the exchange frame, the frames the guest
+    // does not hold being holes in its balloon.
+    if plan.balloon && (plan.processes || !manager_link::holds(manager_link::MANAGER)) {
+        return defmt::error!(
+            "guest {=u32}: balloon asked, but {=str}",
+            guest,
+            if plan.processes {
+                "programs run as processes: the balloon works only with the workloads in the guest kernel"
+            } else {
+                "capability slot 7 holds no memory manager endpoint"
+            }
+        );
+    }
+    let mut balloon = plan
+        .balloon
+        .then(|| BalloonService::connect(KernelLink::new(guest, RAM_BASE, start.thread), frames))
+        .flatten();
+    let ram_pages = if balloon.is_some() {
+        MAX_RAM_PAGES
+    } else {
+        frames
+    };
     // SAFETY: the RAM frame is mapped read/write at RAM_BASE for `frames`
     // pages just above, nothing else in this partition maps or touches
-    // that range, and the mapping lives as long as the partition.
+    // that range, and the mapping lives as long as the partition. With
+    // the balloon, the range is MAX_RAM_PAGES long and its holes are not
+    // mapped: memory management touches only the frames it holds, each
+    // mapped at its place (balloon_boot), never a frame in its balloon.
     let pages: &'static mut [Page] =
-        unsafe { core::slice::from_raw_parts_mut(RAM_BASE as *mut Page, frames as usize) };
+        unsafe { core::slice::from_raw_parts_mut(RAM_BASE as *mut Page, ram_pages as usize) };
     // With processes, the top frames hold the programs' images.
     let vm_frames = if plan.processes {
         frames.saturating_sub(processes::IMAGE_FRAMES)
     } else {
-        frames
+        ram_pages
     };
     let (vm_pages, image_pages) = pages.split_at_mut(vm_frames as usize);
     let mut memory = GuestRam::new(vm_pages);
@@ -252,6 +284,25 @@ fn main(start: Start) {
         &mut reporter,
         guest::REPORT_EVERY_FAULTS,
     );
+    if let Some(service) = balloon.as_mut() {
+        if let Err(reason) =
+            balloon_boot::place_ram(&mut machine, RAM_FRAME, frames, service.link_mut())
+        {
+            return defmt::error!(
+                "guest {=u32}: cannot place its RAM frames: {=str}",
+                guest,
+                reason
+            );
+        }
+        defmt::info!(
+            "guest {=u32}: balloon: {=u32} frames held, {=u32} holes; the memory manager's first target is {=u32}",
+            guest,
+            frames,
+            MAX_RAM_PAGES - frames,
+            service.target()
+        );
+        machine.set_periodic(service);
+    }
     let mut page: Box<Page> = Box::new([0; PAGE_SIZE]);
     let mut out_of_memory = false;
     let started_us = clock_us();
@@ -266,6 +317,10 @@ fn main(start: Start) {
         },
     );
     let run_us = clock_us().saturating_sub(started_us);
+    // Idle until the memory manager ends the run, giving memory back.
+    while machine.tick(false) {
+        userlib::syscall::yield_now();
+    }
     if plan.bench && completed {
         defmt::info!(
             "bench guest_os.swap.{=str}: {=u64} microseconds of virtual time for the workloads",
@@ -277,6 +332,18 @@ fn main(start: Start) {
     let report = machine.report();
     drop(machine);
     log_report(guest, name, "final", &report);
+    if let Some(service) = &balloon {
+        let counts = service.counts();
+        defmt::info!(
+            "guest {=u32}: balloon: {=u64} periods, {=u64} frames given, {=u64} taken, {=u64} failures; ends with {=u32} frames",
+            guest,
+            counts.periods,
+            counts.given,
+            counts.taken,
+            counts.failures,
+            report.frames
+        );
+    }
     if let Some(swap) = &frontswap {
         if let Some(error) = swap.last_error() {
             defmt::info!(

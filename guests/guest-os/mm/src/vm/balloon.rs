@@ -69,6 +69,15 @@ impl Vm {
         Ok(())
     }
 
+    /// The frames in the balloon (the holes a frame taken in fills), in
+    /// frame order.
+    pub fn ballooned_frames(&self) -> impl Iterator<Item = Frame> + '_ {
+        self.table
+            .iter()
+            .filter(|&(_, holds)| holds == FrameUse::Ballooned)
+            .map(|(frame, _)| frame)
+    }
+
     /// How many frames are in the balloon.
     pub const fn ballooned(&self) -> u32 {
         self.ballooned

@@ -1,0 +1,232 @@
+//! The manager's books: per guest the frames it holds (the manager's own
+//! count, trusted), its bounds, its target and its latest pressure report;
+//! the reserve (the capability slots holding frames no guest has) and the
+//! empty slots frames can be received into.
+//!
+//! Every operation checks first and changes nothing when it refuses, so
+//! `held` summed over the guests plus the reserve is the same after any
+//! sequence of operations: frames are conserved. No guest goes past its
+//! ceiling or below its floor through the ledger, whatever it reports or
+//! asks: a take is owed only up to the target the policy set, which the
+//! policy keeps within bounds, and never past the ceiling.
+
+use alloc::vec::Vec;
+
+use memory_manager_protocol::{Pressure, Refusal};
+use memory_policy::{GuestBounds, GuestReport, Plan, Policy, PoolReport};
+
+/// Why the ledger could not be set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedgerError {
+    /// A guest boots outside its bounds.
+    BootOutsideBounds,
+    /// Fewer empty slots than frames that could ever be given back.
+    TooFewSlots,
+}
+
+impl LedgerError {
+    /// A short description for logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LedgerError::BootOutsideBounds => "a guest boots outside its bounds",
+            LedgerError::TooFewSlots => "too few slots to receive frames into",
+        }
+    }
+}
+
+/// One guest's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Its bounds.
+    pub bounds: GuestBounds,
+    /// Frames it holds, as the manager counts them.
+    pub held: u32,
+    /// Frames the policy wants it to hold.
+    pub target: u32,
+    /// Its latest report (its own word).
+    pub latest: Pressure,
+    /// Its pages in tmem's persistent pools, as the tmem server counts.
+    pub frontswap: u32,
+    /// It said it has nothing more to do.
+    pub idle: bool,
+}
+
+/// The books.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    guests: Vec<Account>,
+    reserve: Vec<u16>,
+    empty: Vec<u16>,
+    expected: u32,
+}
+
+impl Ledger {
+    /// Books for guests booting with `held` frames within `bounds` each, a
+    /// reserve of frames in `reserve` slots, and `empty` slots to receive
+    /// frames into (at least one per frame the guests hold).
+    pub fn new(
+        guests: impl IntoIterator<Item = (GuestBounds, u32)>,
+        reserve: Vec<u16>,
+        empty: Vec<u16>,
+    ) -> Result<Ledger, LedgerError> {
+        let mut accounts = Vec::new();
+        for (bounds, held) in guests {
+            if held < bounds.floor || held > bounds.ceiling {
+                return Err(LedgerError::BootOutsideBounds);
+            }
+            accounts.push(Account {
+                bounds,
+                held,
+                target: held,
+                latest: Pressure::default(),
+                frontswap: 0,
+                idle: false,
+            });
+        }
+        let guest_frames: u32 = accounts.iter().map(|a| a.held).sum();
+        if (empty.len() as u32) < guest_frames {
+            return Err(LedgerError::TooFewSlots);
+        }
+        let expected = guest_frames + reserve.len() as u32;
+        Ok(Ledger {
+            guests: accounts,
+            reserve,
+            empty,
+            expected,
+        })
+    }
+
+    /// The accounts, guest 0 first.
+    pub fn guests(&self) -> &[Account] {
+        &self.guests
+    }
+
+    /// Frames in the reserve.
+    pub fn reserve(&self) -> u32 {
+        self.reserve.len() as u32
+    }
+
+    /// Frames the guests and the reserve hold now.
+    pub fn total(&self) -> u32 {
+        self.guests.iter().map(|a| a.held).sum::<u32>() + self.reserve()
+    }
+
+    /// Frames there were at the start.
+    pub fn expected(&self) -> u32 {
+        self.expected
+    }
+
+    /// The empty slot the next frame given back lands in.
+    pub fn receive_slot(&self) -> Option<u16> {
+        self.empty.last().copied()
+    }
+
+    fn account(&mut self, guest: usize) -> Result<&mut Account, Refusal> {
+        self.guests.get_mut(guest).ok_or(Refusal::UnknownGuest)
+    }
+
+    /// Records `guest`'s report.
+    pub fn report(&mut self, guest: usize, pressure: Pressure) -> Result<(), Refusal> {
+        let account = self.account(guest)?;
+        account.latest = pressure;
+        account.idle = !pressure.busy;
+        Ok(())
+    }
+
+    /// Records the tmem server's count of `guest`'s persistent pages.
+    pub fn set_frontswap(&mut self, guest: usize, pages: u32) {
+        if let Some(account) = self.guests.get_mut(guest) {
+            account.frontswap = pages;
+        }
+    }
+
+    /// Whether `guest` may give a frame back: it would stay at or above
+    /// its floor.
+    pub fn may_give(&self, guest: usize) -> Result<(), Refusal> {
+        let account = self.guests.get(guest).ok_or(Refusal::UnknownGuest)?;
+        if account.held <= account.bounds.floor {
+            return Err(Refusal::NotOwed);
+        }
+        if self.empty.is_empty() {
+            return Err(Refusal::NotOwed);
+        }
+        Ok(())
+    }
+
+    /// `guest` gave the frame now in the receive slot: it joins the
+    /// reserve. Refused (nothing changes) when [`Self::may_give`] refuses.
+    pub fn give(&mut self, guest: usize) -> Result<u16, Refusal> {
+        self.may_give(guest)?;
+        let slot = self.empty.pop().ok_or(Refusal::NotOwed)?;
+        self.reserve.push(slot);
+        self.guests[guest].held -= 1;
+        Ok(slot)
+    }
+
+    /// `guest` takes a frame from the reserve: returns the slot holding
+    /// it (to pass with the reply). Owed only below the guest's target
+    /// and its ceiling; refused (nothing changes) otherwise or when the
+    /// reserve is empty.
+    pub fn take(&mut self, guest: usize) -> Result<u16, Refusal> {
+        let account = self.guests.get(guest).ok_or(Refusal::UnknownGuest)?;
+        let owed = account.target.min(account.bounds.ceiling);
+        if account.held >= owed {
+            return Err(Refusal::NotOwed);
+        }
+        let slot = self.reserve.pop().ok_or(Refusal::ReserveEmpty)?;
+        self.empty.push(slot);
+        self.guests[guest].held += 1;
+        Ok(slot)
+    }
+
+    /// The frame taken from `slot` for `guest` never left (the reply
+    /// carrying it was not delivered): it goes back to the reserve.
+    pub fn untake(&mut self, guest: usize, slot: u16) {
+        if let (Some(at), Some(account)) = (
+            self.empty.iter().rposition(|&s| s == slot),
+            self.guests.get_mut(guest),
+        ) {
+            if account.held > 0 {
+                self.empty.swap_remove(at);
+                self.reserve.push(slot);
+                account.held -= 1;
+            }
+        }
+    }
+
+    /// Runs `policy` over the guests' latest reports and the reserve and
+    /// sets their targets. Returns the plan.
+    pub fn plan(&mut self, policy: &mut dyn Policy) -> Plan {
+        let mut reports = Vec::with_capacity(self.guests.len());
+        for account in &self.guests {
+            reports.push(GuestReport {
+                bounds: account.bounds,
+                held: account.held,
+                committed: account.latest.committed,
+                frontswap: account.frontswap,
+            });
+        }
+        // The reserve is the unassigned memory the guests grow from.
+        let pool = PoolReport {
+            free: self.reserve(),
+            ephemeral: 0,
+            persistent: 0,
+        };
+        let plan = policy.plan(&reports, &pool);
+        for (account, decision) in self.guests.iter_mut().zip(plan.decisions()) {
+            let bounds = account.bounds;
+            account.target = decision
+                .target
+                .clamp(bounds.floor.min(bounds.ceiling), bounds.ceiling);
+        }
+        plan
+    }
+
+    /// Whether every guest said it is idle: the run is over.
+    pub fn all_idle(&self) -> bool {
+        self.guests.iter().all(|a| a.idle)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,16 @@
+//! The memory manager's logic, host-tested: what the description asks of
+//! it ([`config`]) and its books ([`ledger`]): which guest holds how many
+//! frames, which of its own capability slots hold the reserve, what each
+//! guest may still give or take. The partition (`main.rs`, target only)
+//! turns calls into ledger operations and capability transfers; nothing
+//! here talks to the kernel.
+
+#![no_std]
+
+extern crate alloc;
+
+pub mod config;
+pub mod ledger;
+
+pub use config::ManagerConfig;
+pub use ledger::{Ledger, LedgerError};

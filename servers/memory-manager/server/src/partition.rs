@@ -1,0 +1,427 @@
+//! The memory manager partition: a server on its endpoint that the guests'
+//! balloon services call. It keeps each guest's latest pressure report,
+//! runs its policy once per period (when a call arrives after the period
+//! ended, reading the tmem server's statistics first), and moves one-page
+//! frame capabilities by transfer: a frame a guest gives lands in an empty
+//! slot and joins the reserve; a frame a guest takes leaves the reserve
+//! with the reply. It logs the `demo` lines the live view and the plot
+//! parse, and at the end checks that frames were conserved — against its
+//! own books, the description's total and the kernel's count of its frame
+//! capabilities — failing the run (a panic: the partition is stopped and
+//! the run's exit status says so) when they were not.
+//!
+//! Guest `k` calls with badge `k`, is tmem client `k`, and is named
+//! `guestk` in the logs. It must never act on anything but the
+//! capabilities it holds, and never let a malformed call stop it: every
+//! bad request is answered with a refusal, and a frame that came with it
+//! goes back with the answer.
+
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use kernel_abi::cap::{GrantKind, Rights};
+use kernel_abi::syscall::SyscallError;
+use kernel_abi::user_layout::GRANT_WINDOW;
+use memory_manager::config::PolicyChoice;
+use memory_manager::{Ledger, ManagerConfig};
+use memory_manager_protocol::{Pressure, Refusal, Reply, Request};
+use memory_policy::{Fixed, GuestBounds, Policy, SelfBalloon};
+use tmem_client::ControlClient;
+use tmem_protocol::{ClientId, ControlRequest, ControlResponse};
+use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, IpcBuffer, Message, PartitionControl};
+use userlib::syscall::clock_us;
+use userlib::Start;
+
+userlib::entry!(main, heap_kib = 32);
+
+/// The manager's endpoint, which the guests call.
+const ENDPOINT: Endpoint = Endpoint(0);
+/// The frame the reserve starts from.
+const RESERVE_FRAME: Frame = Frame(1);
+/// The tmem server's control endpoint.
+const TMEM_CONTROL: u16 = 2;
+/// The kernel's view of the partitions.
+const PARTITIONS: PartitionControl = PartitionControl(4);
+/// One-page frames live in slots from here on.
+const FIRST_SLOT: u16 = 16;
+/// Where a frame is mapped for a moment to learn its size.
+const SCRATCH: u32 = GRANT_WINDOW;
+
+/// The answer being sent, and what it passes.
+struct Answer {
+    reply: Reply,
+    /// The slot whose frame goes with the reply.
+    grant: Option<u16>,
+    /// For a take: the guest the frame goes to (to undo when it does not
+    /// arrive).
+    taker: Option<usize>,
+}
+
+/// The period's statistics from the tmem server.
+#[derive(Default)]
+struct Pool {
+    used: u64,
+    capacity: u32,
+}
+
+struct Manager {
+    config: ManagerConfig,
+    ledger: Ledger,
+    policy: Box<dyn Policy>,
+    control: ControlClient,
+    buffer: IpcBuffer,
+    period: u32,
+    next_period_us: u64,
+    ended: bool,
+}
+
+fn main(start: Start) {
+    if start.thread != 0 {
+        return;
+    }
+    let config: ManagerConfig = match userlib::config() {
+        Ok(config) => config,
+        Err(error) => return defmt::error!("memory manager: {=str}", error.name()),
+    };
+    let reserve = match split_reserve() {
+        Ok(reserve) => reserve,
+        Err(error) => {
+            return defmt::error!(
+                "memory manager: cannot split its reserve frame: {=str}",
+                error.name()
+            )
+        }
+    };
+    // The most frames it can ever hold besides the reserve it starts
+    // with: every frame the guests boot with.
+    let guest_frames = config.boot_frames();
+    let first_empty = FIRST_SLOT + reserve.len() as u16;
+    let empty: Vec<u16> = (first_empty..first_empty + guest_frames as u16)
+        .rev()
+        .collect();
+    let guests = config.guests.iter().map(|g| {
+        let bounds = GuestBounds {
+            floor: g.floor_frames,
+            ceiling: g.ceiling_frames,
+            reserve: config.reserve_above_committed_frames,
+        };
+        (bounds, g.boot_frames)
+    });
+    let ledger = match Ledger::new(guests, reserve, empty) {
+        Ok(ledger) => ledger,
+        Err(error) => {
+            return defmt::error!("memory manager: bad configuration: {=str}", error.name())
+        }
+    };
+    let policy: Box<dyn Policy> = match config.policy {
+        PolicyChoice::SelfBalloon => Box::new(SelfBalloon::default()),
+        PolicyChoice::Static => Box::new(Fixed),
+    };
+    defmt::info!(
+        "memory manager: {=usize} guests booting with {=u32} frames in all, a reserve of {=u32} frames, policy {=str}, period {=u32} ms",
+        config.guests.len(),
+        guest_frames,
+        ledger.reserve(),
+        policy.name(),
+        config.period_ms
+    );
+    let mut manager = Manager {
+        ledger,
+        policy,
+        control: ControlClient::new(TMEM_CONTROL, start.thread),
+        buffer: IpcBuffer::of_thread(start.thread),
+        period: 0,
+        next_period_us: u64::from(config.period_ms) * 1000,
+        ended: false,
+        config,
+    };
+    manager.serve();
+}
+
+/// Splits the reserve frame into one-page capabilities in slots from
+/// `FIRST_SLOT` and deletes the frame, so each page is the sole
+/// capability over its memory and can move. Returns the slots.
+fn split_reserve() -> Result<Vec<u16>, SyscallError> {
+    let pages = RESERVE_FRAME.map(SCRATCH, false)?;
+    RESERVE_FRAME.unmap()?;
+    let mut slots = Vec::with_capacity(pages as usize);
+    for page in 0..pages {
+        let slot = FIRST_SLOT + page as u16;
+        RESERVE_FRAME.split(page, slot)?;
+        slots.push(slot);
+    }
+    cap_delete(RESERVE_FRAME.0)?;
+    // Taken from the top first: the ledger's reserve is a stack.
+    Ok(slots)
+}
+
+/// Whether `slot` holds a capability now (a frame-unmap probe: an empty
+/// slot says so; a held frame that is not mapped says it is not).
+fn holds(slot: u16) -> bool {
+    !matches!(Frame(slot).unmap(), Err(SyscallError::EmptySlot))
+}
+
+impl Manager {
+    /// Answers calls for ever (after the end, every call is told to
+    /// stop).
+    fn serve(&mut self) -> ! {
+        let mut answer: Option<Answer> = None;
+        loop {
+            let receive = self.ledger.receive_slot();
+            let message = match &answer {
+                None => ENDPOINT.recv_into(receive),
+                Some(a) => {
+                    let (words, len) = a.reply.encode();
+                    let grant = a.grant.map(|slot| Grant {
+                        slot,
+                        kind: GrantKind::Transfer,
+                        rights: Rights::NONE,
+                    });
+                    ENDPOINT.reply_recv_with(&words[..len], grant, receive)
+                }
+            };
+            if let Some(sent) = answer.take() {
+                self.after_reply(&sent, message.as_ref().is_ok_and(|m| m.reply_dropped));
+            }
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    defmt::error!("memory manager: receive failed: {=str}", error.name());
+                    continue;
+                }
+            };
+            answer = Some(self.answer(&message));
+        }
+    }
+
+    /// After a reply went (or not): a frame that should have left and is
+    /// still here goes back where it came from.
+    fn after_reply(&mut self, sent: &Answer, dropped: bool) {
+        let Some(slot) = sent.grant else { return };
+        if !dropped && !holds(slot) {
+            return;
+        }
+        match sent.taker {
+            Some(guest) => {
+                defmt::warn!(
+                    "memory manager: a frame for guest{=usize} did not arrive; back in the reserve",
+                    guest + 1
+                );
+                self.ledger.untake(guest, slot);
+            }
+            None => {
+                // A refused give's frame could not go back: its guest is
+                // gone (the guest still counts it, so the books hold).
+                defmt::warn!("memory manager: a refused frame could not go back; deleted");
+                let _ = cap_delete(slot);
+            }
+        }
+    }
+
+    fn answer(&mut self, message: &Message) -> Answer {
+        let landed = message.granted.map(|(slot, _)| slot);
+        let guest = (message.badge as usize).wrapping_sub(1);
+        let refuse = |why| Answer {
+            reply: Reply::Refused(why),
+            grant: landed,
+            taker: None,
+        };
+        if guest >= self.config.guests.len() {
+            return refuse(Refusal::UnknownGuest);
+        }
+        let words = &message.words[..usize::from(message.len).min(4)];
+        let request = match Request::decode(words) {
+            Ok(request) => request,
+            Err(_) => return refuse(Refusal::Malformed),
+        };
+        // The report is read before anything else uses the IPC buffer
+        // (the tmem control client does).
+        let pressure: Option<Pressure> = match request {
+            Request::Report if landed.is_none() && message.buffer => self.buffer.read().ok(),
+            _ => None,
+        };
+        let now = clock_us();
+        if !self.ended && now >= self.next_period_us {
+            self.run_period(now);
+        }
+        let stop = Answer {
+            reply: Reply::Stop,
+            grant: landed,
+            taker: None,
+        };
+        if self.ended {
+            return stop;
+        }
+        match request {
+            Request::Report => {
+                let Some(pressure) = pressure else {
+                    return refuse(Refusal::Malformed);
+                };
+                let _ = self.ledger.report(guest, pressure);
+                if self.ledger.all_idle() {
+                    self.run_period(now);
+                    self.end();
+                    return stop;
+                }
+                Answer {
+                    reply: Reply::Target {
+                        frames: self.ledger.guests()[guest].target,
+                        period_ms: self.config.period_ms,
+                    },
+                    grant: None,
+                    taker: None,
+                }
+            }
+            Request::Give => {
+                let Some(slot) = landed else {
+                    return refuse(Refusal::NotAFrame);
+                };
+                if Some(slot) != self.ledger.receive_slot() || !one_page(slot) {
+                    return refuse(Refusal::NotAFrame);
+                }
+                match self.ledger.give(guest) {
+                    Ok(_) => Answer {
+                        reply: Reply::Done,
+                        grant: None,
+                        taker: None,
+                    },
+                    Err(why) => refuse(why),
+                }
+            }
+            Request::Take => {
+                if landed.is_some() {
+                    return refuse(Refusal::Malformed);
+                }
+                match self.ledger.take(guest) {
+                    Ok(slot) => Answer {
+                        reply: Reply::Done,
+                        grant: Some(slot),
+                        taker: Some(guest),
+                    },
+                    Err(why) => refuse(why),
+                }
+            }
+        }
+    }
+
+    /// Ends a period: the tmem server's statistics, the policy's targets,
+    /// the period's lines.
+    fn run_period(&mut self, now: u64) {
+        self.period += 1;
+        let period_us = u64::from(self.config.period_ms) * 1000;
+        self.next_period_us = (now / period_us + 1) * period_us;
+        let pool = self.read_tmem();
+        self.ledger.plan(&mut *self.policy);
+        let t_ms = now / 1000;
+        for (g, account) in self.ledger.guests().iter().enumerate() {
+            let p = &account.latest;
+            defmt::info!(
+                "demo guest=guest{=usize} period={=u32} t_ms={=u64} ram={=u32} target={=u32} committed={=u32} cache={=u32} tmem={=u32} sd={=u32} ins_tmem={=u64} ins_sd={=u64} outs_tmem={=u64} outs_sd={=u64} faults={=u64}",
+                g + 1,
+                self.period,
+                t_ms,
+                account.held,
+                account.target,
+                p.committed,
+                p.cache,
+                account.frontswap,
+                p.sd,
+                p.ins_tmem,
+                p.ins_sd,
+                p.outs_tmem,
+                p.outs_sd,
+                p.faults
+            );
+        }
+        defmt::info!(
+            "demo pool period={=u32} t_ms={=u64} policy={=str} reserve={=u32} tmem_used={=u64} tmem_capacity={=u32}",
+            self.period,
+            t_ms,
+            self.policy.name(),
+            self.ledger.reserve(),
+            pool.used,
+            pool.capacity
+        );
+    }
+
+    /// The tmem server's pool and each guest's persistent pages.
+    fn read_tmem(&mut self) -> Pool {
+        let mut pool = Pool::default();
+        if let Ok(ControlResponse::Usage(usage)) = self.control.request(&ControlRequest::Usage) {
+            pool.used = usage.ephemeral_pages + usage.persistent_pages;
+            pool.capacity = usage.frames_total;
+        }
+        for g in 0..self.config.guests.len() as u32 {
+            let request = ControlRequest::ClientInfo {
+                client: ClientId(g + 1),
+            };
+            if let Ok(ControlResponse::ClientInfo(info)) = self.control.request(&request) {
+                let pages = u32::try_from(info.persistent_pages).unwrap_or(u32::MAX);
+                self.ledger.set_frontswap(g as usize, pages);
+            }
+        }
+        pool
+    }
+
+    /// Every guest is idle: no more moves. Checks the books and logs the
+    /// end line.
+    fn end(&mut self) {
+        self.ended = true;
+        let total = self.ledger.total();
+        let expected = self.ledger.expected();
+        let kernel = PARTITIONS
+            .status(self.config.partition)
+            .map(|status| status.frames);
+        match kernel {
+            Ok(frames) if frames == self.ledger.reserve() => defmt::info!(
+                "memory manager: the kernel counts {=u32} frame capabilities here, the reserve's {=u32}",
+                frames,
+                self.ledger.reserve()
+            ),
+            Ok(frames) => defmt::error!(
+                "memory manager: the kernel counts {=u32} frame capabilities here, the reserve holds {=u32}",
+                frames,
+                self.ledger.reserve()
+            ),
+            Err(error) => defmt::error!(
+                "memory manager: no kernel count: {=str}",
+                error.name()
+            ),
+        }
+        for (g, account) in self.ledger.guests().iter().enumerate() {
+            defmt::info!(
+                "memory manager: guest{=usize} ends with {=u32} frames",
+                g + 1,
+                account.held
+            );
+        }
+        let conserved =
+            total == expected && kernel.is_ok_and(|frames| frames == self.ledger.reserve());
+        defmt::info!(
+            "demo end periods={=u32} frames_total={=u32} frames_expected={=u32} conserved={=str}",
+            self.period,
+            total,
+            expected,
+            if conserved { "yes" } else { "no" }
+        );
+        if !conserved {
+            // The run must fail visibly: a stopped partition sets its exit
+            // status, and the guests calling are told the manager is gone.
+            panic!("memory manager: frames were not conserved");
+        }
+    }
+}
+
+/// Whether the frame in `slot` is one page (mapped for a moment to see).
+fn one_page(slot: u16) -> bool {
+    let frame = Frame(slot);
+    match frame.map(SCRATCH, false) {
+        Ok(pages) => {
+            let _ = frame.unmap();
+            pages == 1
+        }
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,195 @@
+//! The memory manager in QEMU: with self-ballooning, a guest whose demand
+//! grows receives memory that an idle guest gave back (more than the
+//! manager's reserve alone could give it); with static partitioning no
+//! frame moves; either way the frames are conserved at the end — the
+//! manager's books, the description's total and the kernel's count of
+//! the manager's frame capabilities agree — and every byte the growing
+//! guest read back was right. The default system (`cargo xtask
+//! run-qemu`, the memory demo) runs to its end: its summary shows the
+//! growing guest's swap-ins served mostly from tmem, its frames are
+//! conserved, and its plot is a well-formed SVG.
+
+use system_tests::{
+    boot_system, boot_system_with_disk, disk_path, exit, line, number_after, Disk, Outcome, Source,
+};
+use xtask::demo::{plot, DemoSeries, DemoSummary};
+use xtask::logstream::LogEvent;
+use xtask::session::BootReport;
+
+/// The manager's partition index in both test systems.
+const MANAGER: u8 = 3;
+/// Frames each guest boots with, and the reserve (tests/systems/memory-*.toml).
+const BOOT_FRAMES: u64 = 24;
+const RESERVE: u64 = 4;
+
+/// `key=value` from a `demo` line.
+fn field(line: &str, key: &str) -> u64 {
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+}
+
+/// The `ram=` of every per-period line of `guest`.
+fn ram_over_time(report: &BootReport, guest: &str) -> Vec<u64> {
+    report
+        .messages_from(Source::Partition(MANAGER))
+        .into_iter()
+        .filter(|m| m.starts_with(&format!("demo guest={guest} ")))
+        .map(|m| field(m, "ram"))
+        .collect()
+}
+
+/// Checks what both policies must show, returns the two guests' RAM over
+/// time.
+fn run(system: &str) -> (Vec<u64>, Vec<u64>, BootReport) {
+    let report = boot_system(system);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let end = line(&report, MANAGER, "demo end ");
+    assert!(end.contains("conserved=yes"), "{end}");
+    assert_eq!(
+        field(end, "frames_total"),
+        2 * BOOT_FRAMES + RESERVE,
+        "{end}"
+    );
+    assert_eq!(field(end, "frames_expected"), 2 * BOOT_FRAMES + RESERVE);
+    assert!(field(end, "periods") >= 3, "{end}");
+    line(&report, MANAGER, "memory manager: the kernel counts");
+    // The growing guest's workload read back every byte right.
+    let phased = line(&report, 2, "guest 2: phased ");
+    assert!(phased.contains("completed"), "{phased}");
+    assert_eq!(number_after(phased, "mismatches"), Some(0), "{phased}");
+    let idle = ram_over_time(&report, "guest1");
+    let growing = ram_over_time(&report, "guest2");
+    assert!(
+        !idle.is_empty() && idle.len() == growing.len(),
+        "{transcript}"
+    );
+    // Each line's frames, with the reserve's, make the whole.
+    for m in report.messages_from(Source::Partition(MANAGER)) {
+        if let Some(pool) = m.strip_prefix("demo pool ") {
+            let period = field(pool, "period") as usize;
+            let held = idle[period - 1] + growing[period - 1];
+            assert_eq!(
+                held + field(pool, "reserve"),
+                2 * BOOT_FRAMES + RESERVE,
+                "{m}"
+            );
+        }
+    }
+    (idle, growing, report)
+}
+
+#[test]
+fn with_self_ballooning_a_growing_guest_receives_memory_an_idle_guest_gave_back() {
+    let (idle, growing, report) = run("memory-balloon");
+    let transcript = report.transcript();
+    let least_idle = *idle.iter().min().unwrap();
+    let most_growing = *growing.iter().max().unwrap();
+    assert!(
+        least_idle < BOOT_FRAMES,
+        "the idle guest gave frames back: {idle:?}"
+    );
+    assert!(
+        most_growing > BOOT_FRAMES + RESERVE,
+        "the growing guest held more than its boot frames and the whole reserve: {growing:?}\n{transcript}"
+    );
+    assert!(least_idle >= 8, "never below the floor: {idle:?}");
+    assert!(most_growing <= 64, "never past the ceiling: {growing:?}");
+    let pool = line(&report, MANAGER, "demo pool period=1 ");
+    assert!(pool.contains("policy=selfballoon"), "{pool}");
+    // The guests' own counts: the idle one gave frames, the growing one
+    // took them in.
+    let (idle_given, _) = balloon_counts(&report, 1);
+    let (_, growing_taken) = balloon_counts(&report, 2);
+    assert!(idle_given > 0, "{transcript}");
+    assert!(growing_taken > RESERVE, "{transcript}");
+}
+
+/// Frames guest `guest` (partition `guest` too) gave and took, from its
+/// last balloon line.
+fn balloon_counts(report: &BootReport, guest: u8) -> (u64, u64) {
+    let prefix = format!("guest {guest}: balloon: ");
+    let last = report
+        .messages_from(Source::Partition(guest))
+        .into_iter()
+        .find(|m| m.starts_with(&prefix) && m.contains(" periods, "))
+        .unwrap_or_else(|| panic!("no balloon counts from guest {guest}"));
+    let given = number_after(last, "periods,").unwrap_or_else(|| panic!("{last}"));
+    let taken = number_after(last, "frames given,").unwrap_or_else(|| panic!("{last}"));
+    (given, taken)
+}
+
+#[test]
+fn with_static_partitioning_no_frame_moves() {
+    let (idle, growing, report) = run("memory-static");
+    assert_eq!(balloon_counts(&report, 1), (0, 0));
+    assert_eq!(balloon_counts(&report, 2), (0, 0));
+    assert!(idle.iter().all(|&ram| ram == BOOT_FRAMES), "{idle:?}");
+    assert!(growing.iter().all(|&ram| ram == BOOT_FRAMES), "{growing:?}");
+    let pool = line(&report, MANAGER, "demo pool period=1 ");
+    assert!(pool.contains("policy=static"), "{pool}");
+    assert_eq!(field(pool, "reserve"), RESERVE, "{pool}");
+}
+
+/// The default system's partitions: guests 1..=3 are partitions 1..=3,
+/// the manager partition 4 (systems/default.toml).
+const DEMO_MANAGER: u8 = 4;
+
+#[test]
+fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_absorbing_the_growth() {
+    // Its guests swap to the SD card: boot it with a fresh card, as
+    // `run-qemu` does.
+    let disk = disk_path("memory-demo");
+    let (report, _) = boot_system_with_disk("default", Disk::Fresh(&disk), &[]);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let mut series = DemoSeries::new();
+    for event in &report.events {
+        if let LogEvent::Line(line) = event {
+            series.feed(&line.origin, &line.message);
+        }
+    }
+    assert!(series.problems.is_empty(), "{:?}", series.problems);
+    let summary = DemoSummary::of(&series);
+    let text = summary.text();
+    assert_eq!(summary.policy.as_deref(), Some("selfballoon"), "{text}");
+    let (periods, total, expected, conserved) = summary
+        .end
+        .unwrap_or_else(|| panic!("no end line: {transcript}"));
+    assert!(conserved && total == expected && periods >= 3, "{text}");
+    let end = line(&report, DEMO_MANAGER, "demo end ");
+    assert_eq!(field(end, "frames_expected"), 3 * 32 + 16, "{end}");
+    // guest3's demand (96 pages at its peak) is three times its boot RAM:
+    // it grows past it, and what it swaps back in comes mostly from tmem.
+    let growing = summary
+        .guests
+        .iter()
+        .find(|g| g.name == "guest3")
+        .unwrap_or_else(|| panic!("no guest3 in {text}"));
+    assert!(growing.peak_ram > 32, "{text}");
+    assert!(
+        growing.ins_tmem > 0 && growing.ins_tmem > 2 * growing.ins_sd,
+        "swap-ins mostly from tmem: {text}"
+    );
+    let phased = line(&report, 3, "guest 3: phased ");
+    assert_eq!(number_after(phased, "mismatches"), Some(0), "{phased}");
+    // The plot: written, well-formed, one RAM line per guest.
+    let path = xtask::workspace::target_dir()
+        .join("tmp")
+        .join(format!("memory-demo-{}.svg", std::process::id()));
+    assert!(plot::write_svg(&series, &path).unwrap());
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let document = roxmltree::Document::parse(&svg).expect("a well-formed SVG");
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+    let texts: Vec<&str> = document.descendants().filter_map(|n| n.text()).collect();
+    for guest in ["guest1", "guest2", "guest3"] {
+        let label = plot::ram_label(guest);
+        assert!(
+            texts.iter().any(|t| t.contains(&label)),
+            "{label} in {texts:?}"
+        );
+    }
+}
