@@ -176,7 +176,9 @@ mod tests {
 
     #[test]
     fn the_plot_is_well_formed_svg_with_one_ram_series_per_guest() {
-        let dir = crate::workspace::target_dir().join("demo-plot-test");
+        // Each test writes in a directory of its own: tests run in
+        // parallel, and one clearing another's files made it flaky.
+        let dir = crate::workspace::target_dir().join("demo-plot-test/well-formed");
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("demo.svg");
         let guests = ["alpha", "beta", "gamma"];
@@ -229,7 +231,8 @@ mod tests {
 
     #[test]
     fn a_run_without_pool_lines_still_plots_its_guests() {
-        let path = crate::workspace::target_dir().join("demo-plot-test/guests-only.svg");
+        let path =
+            crate::workspace::target_dir().join("demo-plot-test/guests-only/guests-only.svg");
         let mut only_guests = DemoSeries::new();
         only_guests.feed(
             "g",
