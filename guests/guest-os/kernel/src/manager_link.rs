@@ -27,6 +27,19 @@ pub fn holds(slot: u16) -> bool {
     !matches!(Frame(slot).unmap(), Err(SyscallError::EmptySlot))
 }
 
+/// Deletes the capability in `slot`, a frame the guest cannot use; a
+/// failure is logged, since the frame then stays in a slot the balloon
+/// counts as a hole.
+fn discard(slot: u16) {
+    if let Err(error) = cap_delete(slot) {
+        defmt::error!(
+            "guest: balloon: slot {=u16}: an unusable frame could not be deleted: {=str}",
+            slot,
+            error.name()
+        );
+    }
+}
+
 /// The link.
 pub struct KernelLink {
     guest: u32,
@@ -52,7 +65,15 @@ impl KernelLink {
         match page.map(self.ram_base + frame.0 * PAGE_SIZE as u32, true) {
             Ok(1) => true,
             Ok(_) => {
-                let _ = page.unmap();
+                // Not one page: take it down again, and say so if even
+                // that fails (the hole then holds a stray mapping).
+                if let Err(error) = page.unmap() {
+                    defmt::error!(
+                        "guest: balloon: slot {=u16}: a frame of the wrong size stays mapped: {=str}",
+                        page.0,
+                        error.name()
+                    );
+                }
                 false
             }
             Err(_) => false,
@@ -121,7 +142,7 @@ impl ManagerLink for KernelLink {
         if self.map(frame) {
             Err(keep(failure))
         } else {
-            let _ = cap_delete(at);
+            discard(at);
             Err(GiveFailure {
                 failure,
                 kept: false,
@@ -140,7 +161,7 @@ impl ManagerLink for KernelLink {
                 return Ok(());
             }
             // Not a one-page frame: the hole stays a hole.
-            let _ = cap_delete(at);
+            discard(at);
             return Err(Failure::Unexpected);
         }
         match Reply::decode(Request::Take, &answer.words[..usize::from(answer.len)]) {
