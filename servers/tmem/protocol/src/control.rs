@@ -19,6 +19,14 @@
 //! Decoding must never panic on any bytes, and never accept bytes after a
 //! message. No floating point anywhere.
 //!
+//! Frames move between the manager and the pool's movable frames (free
+//! one-page frames the server holds beside its store) with
+//! [`ControlRequest::ReleaseFrame`] and [`ControlRequest::AcceptFrame`]:
+//! the frame rides the reply or the call as a transfer. A message carries
+//! one capability, so moving N frames takes N calls; each answer says how
+//! many movable frames the pool has left, so the manager stops when the
+//! pool has no more to give. A frame holding a page never leaves.
+//!
 //! Not here yet: saving and restoring a client's persistent pages
 //! (migration), which moves pages and needs its own transfer design.
 
@@ -95,6 +103,19 @@ pub enum ControlRequest {
     /// (copies, compression, content checks; a flipped frame moves none).
     /// Response: `Traffic`.
     Traffic,
+    /// Give the caller one free frame of the pool: a one-page frame
+    /// capability holding no page, transferred with the reply. Response:
+    /// `PoolFrames` (after the move); a refusal with `Status::NoMemory`,
+    /// and no frame, when the pool has no free frame to give.
+    ReleaseFrame,
+    /// Take the one-page frame transferred with this call into the pool.
+    /// Response: `PoolFrames` (after the move); a refusal with
+    /// `Status::BadRequest` when no frame came or it is not one page, or
+    /// `Status::NoMemory` when the pool has no slot for it — either way the
+    /// frame goes back with the refusal.
+    AcceptFrame,
+    /// How many frames the pool could give. Response: `PoolFrames`.
+    PoolFrames,
 }
 
 /// Whose counters.
@@ -144,6 +165,14 @@ pub enum ControlResponse {
     },
     /// Bytes of page contents moved so far.
     Traffic(PageTraffic),
+    /// The pool's movable frames.
+    PoolFrames {
+        /// Free frames it could give now.
+        movable: u32,
+        /// Frames it took in from the manager, less those it gave back,
+        /// since boot (negative when it gave more than it took).
+        net_received: i32,
+    },
 }
 
 /// Bytes of page contents read and written, as counted by the code that
@@ -316,6 +345,9 @@ mod tests {
             ControlRequest::ClientInfo { client },
             ControlRequest::CheckInvariants,
             ControlRequest::Frames,
+            ControlRequest::ReleaseFrame,
+            ControlRequest::AcceptFrame,
+            ControlRequest::PoolFrames,
         ];
         for request in requests {
             round_trip(request);
@@ -350,6 +382,10 @@ mod tests {
             ControlResponse::Frames {
                 held: 170,
                 flipped: 1 << 40,
+            },
+            ControlResponse::PoolFrames {
+                movable: 64,
+                net_received: -3,
             },
         ];
         for response in responses {

@@ -83,6 +83,11 @@ impl<P: FrameProvider> Service<P> {
                     written: traffic.written,
                 })
             }
+            // Pool moves pass capabilities: the partition answers them
+            // with `pool_moves` before asking the service.
+            ControlRequest::ReleaseFrame
+            | ControlRequest::AcceptFrame
+            | ControlRequest::PoolFrames => return Err(Status::NotSupported),
             ControlRequest::Frames => ControlResponse::Frames {
                 held: frames.held,
                 flipped: frames.flipped,

@@ -23,6 +23,7 @@ mod config;
 mod control;
 pub mod layout;
 mod pages;
+pub mod pool_moves;
 mod service;
 
 pub use config::{ConfigError, ServerConfig, MAX_CLIENTS};
