@@ -236,15 +236,50 @@ impl Endpoint {
     /// Sends `words` and this thread's IPC buffer payload, and waits for
     /// the reply (which may carry the server's payload back).
     pub fn call_buffered(self, words: &[u32]) -> Result<Message, SyscallError> {
-        let info = info(words.len(), None)? | BUFFER_FLAG;
-        received(raw(Syscall::Call, u32::from(self.0), words, 0, info))
+        self.call_buffered_with(words, None, None)
+    }
+
+    /// As [`call_buffered`](Self::call_buffered), passing `grant` if
+    /// given and accepting a capability the reply passes into `receive`.
+    pub fn call_buffered_with(
+        self,
+        words: &[u32],
+        grant: Option<Grant>,
+        receive: Option<u16>,
+    ) -> Result<Message, SyscallError> {
+        let info = info(words.len(), receive)? | BUFFER_FLAG;
+        received(raw(
+            Syscall::Call,
+            u32::from(self.0),
+            words,
+            grant_word(grant),
+            info,
+        ))
     }
 
     /// Replies `words` with this thread's IPC buffer payload, then waits
     /// for the next message.
     pub fn reply_recv_buffered(self, words: &[u32]) -> Result<Message, SyscallError> {
-        let info = info(words.len(), None)? | BUFFER_FLAG;
-        received(raw(Syscall::ReplyRecv, u32::from(self.0), words, 0, info))
+        self.reply_recv_buffered_with(words, None, None)
+    }
+
+    /// As [`reply_recv_buffered`](Self::reply_recv_buffered), passing
+    /// `grant` if given with the reply and accepting a capability the next
+    /// message passes into `receive`.
+    pub fn reply_recv_buffered_with(
+        self,
+        words: &[u32],
+        grant: Option<Grant>,
+        receive: Option<u16>,
+    ) -> Result<Message, SyscallError> {
+        let info = info(words.len(), receive)? | BUFFER_FLAG;
+        received(raw(
+            Syscall::ReplyRecv,
+            u32::from(self.0),
+            words,
+            grant_word(grant),
+            info,
+        ))
     }
 
     /// Sends `words` with a capability and waits for the reply.

@@ -3,7 +3,7 @@
 
 use crate::plan::Plan;
 use crate::report::{GuestReport, PoolReport};
-use crate::Policy;
+use crate::{Policy, PoolMove, ReserveReport};
 
 /// No ballooning: every target is what the guest holds.
 #[derive(Clone, Copy, Debug, Default)]
@@ -16,5 +16,10 @@ impl Policy for Fixed {
 
     fn plan(&mut self, guests: &[GuestReport], _pool: &PoolReport) -> Plan {
         Plan::unchanged(guests.iter().map(|g| g.held))
+    }
+
+    /// Nothing moves: the pool keeps what it was given at boot.
+    fn pool_move(&self, _reserve: &ReserveReport) -> PoolMove {
+        PoolMove::None
     }
 }

@@ -12,19 +12,24 @@
 //!
 //! Two policies, to compare: [`SelfBalloon`] (Xen's self-ballooning with
 //! frontswap self-shrinking) and [`Fixed`] (static partitioning: no
-//! ballooning, tmem only).
+//! ballooning, tmem only). Each also decides whether frames move between
+//! the manager's reserve and the tmem pool ([`PoolMove`]): self-ballooning
+//! funds growth from the pool and gives it the surplus
+//! ([`balance_reserve`]); static never moves a frame.
 
 #![no_std]
 
 mod fit;
 mod fixed;
 mod plan;
+mod pool;
 mod report;
 mod selfballoon;
 
 pub use fit::fit_to_pool;
 pub use fixed::Fixed;
 pub use plan::{Decision, Move, Plan, MAX_GUESTS};
+pub use pool::{balance_reserve, PoolMove, ReserveReport};
 pub use report::{GuestBounds, GuestReport, PoolReport};
 pub use selfballoon::{SelfBalloon, SelfBalloonTuning};
 
@@ -37,4 +42,8 @@ pub trait Policy {
     /// plan has one decision per guest, in the same order. Guests beyond
     /// [`MAX_GUESTS`] are left as they are.
     fn plan(&mut self, guests: &[GuestReport], pool: &PoolReport) -> Plan;
+
+    /// What moves between the manager's reserve and the tmem pool after
+    /// this period's plan.
+    fn pool_move(&self, reserve: &ReserveReport) -> PoolMove;
 }

@@ -14,7 +14,8 @@
 use crate::fit::fit_to_pool;
 use crate::plan::{Plan, MAX_GUESTS};
 use crate::report::{GuestReport, PoolReport};
-use crate::Policy;
+use crate::pool::balance_reserve;
+use crate::{Policy, PoolMove, ReserveReport};
 
 /// The policy's constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,5 +134,9 @@ impl Policy for SelfBalloon {
         self.memory = memory;
         fit_to_pool(&mut plan, guests, pool);
         plan
+    }
+
+    fn pool_move(&self, reserve: &ReserveReport) -> PoolMove {
+        balance_reserve(reserve)
     }
 }

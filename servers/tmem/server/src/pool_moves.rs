@@ -85,7 +85,11 @@ impl MovableFrames {
     /// service answers it). `landed` is the frame that came with the call.
     /// A frame that came with a call this refuses goes back with the
     /// refusal; with any other request, it is for the caller to handle.
-    pub fn answer(&mut self, request: &ControlRequest, landed: Option<Landed>) -> Option<MoveAnswer> {
+    pub fn answer(
+        &mut self,
+        request: &ControlRequest,
+        landed: Option<Landed>,
+    ) -> Option<MoveAnswer> {
         let refuse = |status| MoveAnswer {
             result: Err(status),
             outgoing: landed.map(|l| l.slot),
@@ -150,7 +154,10 @@ mod tests {
         Release,
         /// A frame arrives: whether it is one page, whether it landed in
         /// the receive slot.
-        Accept { one_page: bool, right_slot: bool },
+        Accept {
+            one_page: bool,
+            right_slot: bool,
+        },
         /// A release's reply was not delivered.
         Undelivered,
         Query,
@@ -161,8 +168,10 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             Just(Op::Release),
-            (any::<bool>(), any::<bool>())
-                .prop_map(|(one_page, right_slot)| Op::Accept { one_page, right_slot }),
+            (any::<bool>(), any::<bool>()).prop_map(|(one_page, right_slot)| Op::Accept {
+                one_page,
+                right_slot
+            }),
             Just(Op::Undelivered),
             Just(Op::Query),
             Just(Op::Other),

@@ -9,6 +9,7 @@
 mod client_pages;
 mod control_loop;
 mod pool;
+mod pool_moves;
 mod service_loop;
 mod setup;
 
