@@ -1,11 +1,13 @@
 //! The manager's books: per guest the frames it holds (the manager's own
 //! count, trusted), its bounds, its target and its latest pressure report;
 //! the reserve (the capability slots holding frames no guest has) and the
-//! empty slots frames can be received into.
+//! empty slots frames can be received into; and the frames it took from
+//! the tmem pool less those it gave it.
 //!
 //! Every operation checks first and changes nothing when it refuses, so
-//! `held` summed over the guests plus the reserve is the same after any
-//! sequence of operations: frames are conserved. No guest goes past its
+//! `held` summed over the guests plus the reserve, less the frames taken
+//! from the pool net, is the same after any sequence of operations: frames
+//! are conserved. No guest goes past its
 //! ceiling or below its floor through the ledger, whatever it reports or
 //! asks: a take is owed only up to the target the policy set, which the
 //! policy keeps within bounds, and never past the ceiling.
@@ -13,7 +15,7 @@
 use alloc::vec::Vec;
 
 use memory_manager_protocol::{Pressure, Refusal};
-use memory_policy::{GuestBounds, GuestReport, Plan, Policy, PoolReport};
+use memory_policy::{GuestBounds, GuestReport, Plan, Policy, PoolMove, PoolReport, ReserveReport};
 
 /// Why the ledger could not be set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +60,7 @@ pub struct Ledger {
     reserve: Vec<u16>,
     empty: Vec<u16>,
     expected: u32,
+    from_pool: i64,
 }
 
 impl Ledger {
@@ -93,6 +96,7 @@ impl Ledger {
             reserve,
             empty,
             expected,
+            from_pool: 0,
         })
     }
 
@@ -111,9 +115,68 @@ impl Ledger {
         self.guests.iter().map(|a| a.held).sum::<u32>() + self.reserve()
     }
 
-    /// Frames there were at the start.
+    /// Frames the guests and the reserve should hold now: those there
+    /// were at the start and those taken from the pool, net.
     pub fn expected(&self) -> u32 {
-        self.expected
+        (i64::from(self.expected) + self.from_pool) as u32
+    }
+
+    /// Frames taken from the tmem pool less frames given to it.
+    pub fn from_pool(&self) -> i64 {
+        self.from_pool
+    }
+
+    /// Empty slots: frames the manager has room to receive.
+    pub fn room(&self) -> u32 {
+        self.empty.len() as u32
+    }
+
+    /// A frame from the pool landed in the receive slot: it joins the
+    /// reserve. Refused (nothing changes) when there was no receive slot.
+    pub fn from_pool_landed(&mut self) -> Result<u16, Refusal> {
+        let slot = self.empty.pop().ok_or(Refusal::NotOwed)?;
+        self.reserve.push(slot);
+        self.from_pool += 1;
+        Ok(slot)
+    }
+
+    /// A frame of the reserve goes to the pool: the slot holding it.
+    /// `None` (nothing changes) when the reserve is empty.
+    pub fn to_pool(&mut self) -> Option<u16> {
+        let slot = self.reserve.pop()?;
+        self.empty.push(slot);
+        self.from_pool -= 1;
+        Some(slot)
+    }
+
+    /// The frame sent from `slot` to the pool never left (refused or not
+    /// delivered): it is the reserve's again.
+    pub fn to_pool_undone(&mut self, slot: u16) {
+        if let Some(at) = self.empty.iter().rposition(|&s| s == slot) {
+            self.empty.swap_remove(at);
+            self.reserve.push(slot);
+            self.from_pool += 1;
+        }
+    }
+
+    /// Frames this period's targets grant the guests beyond what they hold.
+    pub fn owed(&self) -> u32 {
+        self.guests
+            .iter()
+            .map(|a| a.target.min(a.bounds.ceiling).saturating_sub(a.held))
+            .sum()
+    }
+
+    /// What `policy` moves between the reserve and a pool that could give
+    /// `pool_movable` frames, keeping `keep` beyond what is owed.
+    pub fn pool_move(&self, policy: &dyn Policy, keep: u32, pool_movable: u32) -> PoolMove {
+        policy.pool_move(&ReserveReport {
+            reserve: self.reserve(),
+            owed: self.owed(),
+            keep,
+            pool_movable,
+            room: self.room(),
+        })
     }
 
     /// The empty slot the next frame given back lands in.
@@ -194,9 +257,10 @@ impl Ledger {
         }
     }
 
-    /// Runs `policy` over the guests' latest reports and the reserve and
-    /// sets their targets. Returns the plan.
-    pub fn plan(&mut self, policy: &mut dyn Policy) -> Plan {
+    /// Runs `policy` over the guests' latest reports, the reserve and
+    /// the `pool_movable` frames the tmem pool could give, and sets their
+    /// targets. Returns the plan.
+    pub fn plan(&mut self, policy: &mut dyn Policy, pool_movable: u32) -> Plan {
         let mut reports = Vec::with_capacity(self.guests.len());
         for account in &self.guests {
             reports.push(GuestReport {
@@ -206,9 +270,12 @@ impl Ledger {
                 frontswap: account.frontswap,
             });
         }
-        // The reserve is the unassigned memory the guests grow from.
+        // The reserve and the pool's movable frames are the unassigned
+        // memory the guests grow from (at most what the manager has room
+        // to receive comes from the pool).
+        let from_pool = pool_movable.min(self.room());
         let pool = PoolReport {
-            free: self.reserve(),
+            free: self.reserve().saturating_add(from_pool),
             ephemeral: 0,
             persistent: 0,
         };

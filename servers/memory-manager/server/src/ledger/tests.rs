@@ -10,9 +10,16 @@ use alloc::vec::Vec;
 use proptest::prelude::*;
 
 use super::*;
-use memory_policy::{Fixed, SelfBalloon};
+use memory_policy::{Fixed, PoolMove, SelfBalloon};
 
 const GUESTS: usize = 3;
+/// Empty slots beyond the frames there are at boot, for frames from the
+/// pool.
+const EXTRA_SLOTS: u16 = 24;
+/// Frames the tmem pool can give at the start.
+const POOL_MOVABLE: u32 = 30;
+/// Frames the reserve keeps beyond what is owed.
+const KEEP: u32 = 2;
 
 fn bounds(g: usize) -> GuestBounds {
     GuestBounds {
@@ -31,6 +38,10 @@ enum Op {
     /// A report; `committed` may be a lie far past any ceiling.
     Report(usize, u32, bool),
     Plan,
+    /// The policy's move with the tmem pool, carried out.
+    PoolMove,
+    /// A frame sent to the pool came back refused.
+    PoolRefused,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -45,13 +56,15 @@ fn op() -> impl Strategy<Value = Op> {
         )
             .prop_map(|(g, c, b)| Op::Report(g, c, b)),
         Just(Op::Plan),
+        Just(Op::PoolMove),
+        Just(Op::PoolRefused),
     ]
 }
 
 fn ledger(boot: &[u32], reserve: u16) -> Ledger {
     let reserve_slots: Vec<u16> = (16..16 + reserve).collect();
     let total: u32 = boot.iter().sum::<u32>() + u32::from(reserve);
-    let empty: Vec<u16> = (16 + reserve..16 + total as u16).collect();
+    let empty: Vec<u16> = (16 + reserve..16 + total as u16 + EXTRA_SLOTS).collect();
     Ledger::new(
         boot.iter().enumerate().map(|(g, &held)| (bounds(g), held)),
         reserve_slots,
@@ -77,8 +90,12 @@ fn run(
     let mut pool = u32::from(reserve);
     let mut target = boot;
     let mut last_take: Option<(usize, u16)> = None;
+    let mut last_to_pool: Option<u16> = None;
+    // The tmem pool's movable frames, and the frames taken from it net.
+    let mut tmem = POOL_MOVABLE;
+    let mut from_tmem = 0i64;
     let expected = held.iter().sum::<u32>() + pool;
-    let all_slots: BTreeSet<u16> = (16..16 + expected as u16).collect();
+    let all_slots: BTreeSet<u16> = (16..16 + expected as u16 + EXTRA_SLOTS).collect();
     for op in ops {
         match *op {
             Op::Give(g) => {
@@ -115,8 +132,40 @@ fn run(
                 };
                 prop_assert!(ledger.report(g, pressure).is_ok());
             }
+            Op::PoolMove => match ledger.pool_move(&*policy, KEEP, tmem) {
+                PoolMove::None => {}
+                PoolMove::Take(n) => {
+                    prop_assert!(selfballoon, "static never moves a frame");
+                    prop_assert!(n <= tmem);
+                    for _ in 0..n {
+                        prop_assert!(ledger.from_pool_landed().is_ok());
+                    }
+                    tmem -= n;
+                    pool += n;
+                    from_tmem += i64::from(n);
+                }
+                PoolMove::Give(n) => {
+                    prop_assert!(selfballoon, "static never moves a frame");
+                    prop_assert!(n <= pool);
+                    for _ in 0..n {
+                        last_to_pool = ledger.to_pool();
+                        prop_assert!(last_to_pool.is_some());
+                    }
+                    tmem += n;
+                    pool -= n;
+                    from_tmem -= i64::from(n);
+                }
+            },
+            Op::PoolRefused => {
+                if let Some(slot) = last_to_pool.take() {
+                    ledger.to_pool_undone(slot);
+                    tmem -= 1;
+                    pool += 1;
+                    from_tmem += 1;
+                }
+            }
             Op::Plan => {
-                ledger.plan(&mut *policy);
+                ledger.plan(&mut *policy, tmem);
                 for (g, account) in ledger.guests().iter().enumerate() {
                     target[g] = account.target;
                     prop_assert!(
@@ -135,6 +184,9 @@ fn run(
         if !matches!(op, Op::Take(_)) {
             last_take = None;
         }
+        if !matches!(op, Op::PoolMove) {
+            last_to_pool = None;
+        }
         // The ledger agrees with the model, and frames are conserved.
         for (g, account) in ledger.guests().iter().enumerate() {
             prop_assert_eq!(account.held, held[g]);
@@ -142,7 +194,9 @@ fn run(
             prop_assert!(account.held <= bounds(g).ceiling, "past its ceiling");
         }
         prop_assert_eq!(ledger.reserve(), pool);
-        prop_assert_eq!(ledger.total(), expected);
+        prop_assert_eq!(ledger.from_pool(), from_tmem);
+        prop_assert_eq!(i64::from(ledger.total()), i64::from(expected) + from_tmem);
+        prop_assert_eq!(ledger.total(), ledger.expected());
         // Every slot is the reserve's or empty, never both.
         let reserve: BTreeSet<u16> = ledger.reserve.iter().copied().collect();
         let empty: BTreeSet<u16> = ledger.empty.iter().copied().collect();
@@ -186,7 +240,7 @@ fn a_lying_guest_cannot_take_past_its_ceiling() {
     ledger.report(1, liar).unwrap();
     let mut taken = 0;
     for _ in 0..20 {
-        ledger.plan(&mut SelfBalloon::default());
+        ledger.plan(&mut SelfBalloon::default(), 0);
         while ledger.take(1).is_ok() {
             taken += 1;
         }
@@ -233,7 +287,7 @@ fn an_idle_guest_shrinks_and_a_busy_one_grows_from_what_it_gave() {
         )
         .unwrap();
     for _ in 0..30 {
-        ledger.plan(&mut SelfBalloon::default());
+        ledger.plan(&mut SelfBalloon::default(), 0);
         let target = ledger.guests()[0].target;
         while ledger.guests()[0].held > target {
             ledger.give(0).unwrap();
@@ -271,4 +325,88 @@ fn boots_outside_bounds_or_without_slots_are_refused() {
         Ledger::new([(bounds(0), 5)], vec![], slots).err(),
         Some(LedgerError::TooFewSlots)
     );
+}
+
+/// Carries out `ledger`'s pool move against a pool of `tmem` frames.
+fn move_with_pool(ledger: &mut Ledger, policy: &dyn Policy, tmem: &mut u32) {
+    match ledger.pool_move(policy, KEEP, *tmem) {
+        PoolMove::None => {}
+        PoolMove::Take(n) => {
+            for _ in 0..n {
+                ledger.from_pool_landed().unwrap();
+            }
+            *tmem -= n;
+        }
+        PoolMove::Give(n) => {
+            for _ in 0..n {
+                ledger.to_pool().unwrap();
+            }
+            *tmem += n;
+        }
+    }
+}
+
+fn busy(committed: u32) -> Pressure {
+    Pressure {
+        committed,
+        busy: true,
+        ..Pressure::default()
+    }
+}
+
+/// One period: plan, move with the pool, guests give and take what the
+/// targets say.
+fn period(ledger: &mut Ledger, policy: &mut dyn Policy, tmem: &mut u32) {
+    ledger.plan(policy, *tmem);
+    move_with_pool(ledger, policy, tmem);
+    for g in 0..ledger.guests().len() {
+        while ledger.guests()[g].held > ledger.guests()[g].target {
+            ledger.give(g).unwrap();
+        }
+        while ledger.take(g).is_ok() {}
+    }
+}
+
+#[test]
+fn growth_past_the_reserve_comes_from_the_pool_and_goes_back_to_it() {
+    let mut ledger = ledger(&[10, 10, 10], 2);
+    let mut policy = SelfBalloon::default();
+    let mut tmem = POOL_MOVABLE;
+    for g in 0..GUESTS {
+        ledger.report(g, busy(8)).unwrap();
+    }
+    // Guest 2 needs 20 frames more than it holds: the reserve has 2.
+    ledger.report(2, busy(28)).unwrap();
+    period(&mut ledger, &mut policy, &mut tmem);
+    assert_eq!(ledger.guests()[2].held, 30, "committed 28 + reserve 2");
+    assert!(tmem < POOL_MOVABLE, "the pool fed the growth: {tmem}");
+    let lowest = tmem;
+    // Its demand falls: it shrinks by an eighth of the gap per period, and
+    // what it gives goes to the pool.
+    ledger.report(2, busy(4)).unwrap();
+    for _ in 0..40 {
+        period(&mut ledger, &mut policy, &mut tmem);
+    }
+    assert!(ledger.guests()[2].held < 20, "{:?}", ledger.guests()[2]);
+    assert!(tmem > lowest + 8, "the pool grew back: {tmem} from {lowest}");
+    assert!(ledger.reserve() <= KEEP, "the surplus went to the pool");
+    assert_eq!(ledger.total(), ledger.expected());
+    assert_eq!(
+        i64::from(tmem) + ledger.from_pool(),
+        i64::from(POOL_MOVABLE),
+        "every frame is the pool's or the manager's books'"
+    );
+}
+
+#[test]
+fn static_partitioning_never_moves_a_frame_to_or_from_the_pool() {
+    let mut ledger = ledger(&[10, 10, 10], 2);
+    let mut tmem = POOL_MOVABLE;
+    ledger.report(2, busy(28)).unwrap();
+    for _ in 0..10 {
+        period(&mut ledger, &mut Fixed, &mut tmem);
+    }
+    assert_eq!(tmem, POOL_MOVABLE);
+    assert_eq!(ledger.guests()[2].held, 10);
+    assert_eq!(ledger.from_pool(), 0);
 }
