@@ -30,6 +30,23 @@ fn field(line: &str, key: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {key} in {line}"))
 }
 
+/// `key=value` from a `demo` line, where the value may be negative.
+fn signed_field(line: &str, key: &str) -> i64 {
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+}
+
+/// The manager's `demo pool` lines, in period order.
+fn pool_lines(report: &BootReport) -> Vec<&str> {
+    report
+        .messages_from(Source::Partition(MANAGER))
+        .into_iter()
+        .filter_map(|m| m.strip_prefix("demo pool "))
+        .collect()
+}
+
 /// The `ram=` of every per-period line of `guest`.
 fn ram_over_time(report: &BootReport, guest: &str) -> Vec<u64> {
     report
@@ -48,12 +65,12 @@ fn run(system: &str) -> (Vec<u64>, Vec<u64>, BootReport) {
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     let end = line(&report, MANAGER, "demo end ");
     assert!(end.contains("conserved=yes"), "{end}");
-    assert_eq!(
-        field(end, "frames_total"),
-        2 * BOOT_FRAMES + RESERVE,
-        "{end}"
-    );
-    assert_eq!(field(end, "frames_expected"), 2 * BOOT_FRAMES + RESERVE);
+    // The manager's frames: those it booted with, and those it took from
+    // the tmem pool less those it gave it.
+    let whole = |from_pool: i64| (2 * BOOT_FRAMES + RESERVE) as i64 + from_pool;
+    let from_pool = signed_field(end, "from_pool");
+    assert_eq!(field(end, "frames_total") as i64, whole(from_pool), "{end}");
+    assert_eq!(field(end, "frames_expected") as i64, whole(from_pool));
     assert!(field(end, "periods") >= 3, "{end}");
     line(&report, MANAGER, "memory manager: the kernel counts");
     // The growing guest's workload read back every byte right.
@@ -66,17 +83,24 @@ fn run(system: &str) -> (Vec<u64>, Vec<u64>, BootReport) {
         !idle.is_empty() && idle.len() == growing.len(),
         "{transcript}"
     );
-    // Each line's frames, with the reserve's, make the whole.
-    for m in report.messages_from(Source::Partition(MANAGER)) {
-        if let Some(pool) = m.strip_prefix("demo pool ") {
-            let period = field(pool, "period") as usize;
-            let held = idle[period - 1] + growing[period - 1];
-            assert_eq!(
-                held + field(pool, "reserve"),
-                2 * BOOT_FRAMES + RESERVE,
-                "{m}"
-            );
-        }
+    // Each line's frames, with the reserve's, make the whole; and what
+    // the manager took from the pool, the pool no longer has.
+    let pools = pool_lines(&report);
+    let pool_at_boot = field(pools[0], "tmem_movable") as i64 + signed_field(pools[0], "from_pool");
+    for pool in &pools {
+        let period = field(pool, "period") as usize;
+        let held = idle[period - 1] + growing[period - 1];
+        let from_pool = signed_field(pool, "from_pool");
+        assert_eq!(
+            (held + field(pool, "reserve")) as i64,
+            whole(from_pool),
+            "{pool}"
+        );
+        assert_eq!(
+            field(pool, "tmem_movable") as i64 + from_pool,
+            pool_at_boot,
+            "{pool}"
+        );
     }
     (idle, growing, report)
 }
@@ -105,6 +129,19 @@ fn with_self_ballooning_a_growing_guest_receives_memory_an_idle_guest_gave_back(
     let (_, growing_taken) = balloon_counts(&report, 2);
     assert!(idle_given > 0, "{transcript}");
     assert!(growing_taken > RESERVE, "{transcript}");
+    // The pool fed the growth, and took the frames back when the demand
+    // fell.
+    let movable: Vec<u64> = pool_lines(&report)
+        .iter()
+        .map(|p| field(p, "tmem_movable"))
+        .collect();
+    let least = *movable.iter().min().unwrap();
+    assert!(least < movable[0], "the pool gave frames: {movable:?}");
+    let end = line(&report, MANAGER, "demo end ");
+    assert!(
+        field(end, "tmem_movable") > least,
+        "the pool grew back: {movable:?} then {end}\n{transcript}"
+    );
 }
 
 /// Frames guest `guest` (partition `guest` too) gave and took, from its
@@ -131,6 +168,9 @@ fn with_static_partitioning_no_frame_moves() {
     let pool = line(&report, MANAGER, "demo pool period=1 ");
     assert!(pool.contains("policy=static"), "{pool}");
     assert_eq!(field(pool, "reserve"), RESERVE, "{pool}");
+    for pool in pool_lines(&report) {
+        assert_eq!(signed_field(pool, "from_pool"), 0, "{pool}");
+    }
 }
 
 /// The default system's partitions: guests 1..=3 are partitions 1..=3,

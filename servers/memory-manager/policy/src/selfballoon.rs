@@ -13,8 +13,8 @@
 
 use crate::fit::fit_to_pool;
 use crate::plan::{Plan, MAX_GUESTS};
-use crate::report::{GuestReport, PoolReport};
 use crate::pool::balance_reserve;
+use crate::report::{GuestReport, PoolReport};
 use crate::{Policy, PoolMove, ReserveReport};
 
 /// The policy's constants.

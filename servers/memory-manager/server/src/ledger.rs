@@ -149,14 +149,25 @@ impl Ledger {
         Some(slot)
     }
 
-    /// The frame sent from `slot` to the pool never left (refused or not
-    /// delivered): it is the reserve's again.
-    pub fn to_pool_undone(&mut self, slot: u16) {
-        if let Some(at) = self.empty.iter().rposition(|&s| s == slot) {
-            self.empty.swap_remove(at);
-            self.reserve.push(slot);
-            self.from_pool += 1;
+    /// An empty slot other than `besides`, for a frame sent from
+    /// `besides` to come back to if it is refused.
+    pub fn receive_slot_besides(&self, besides: u16) -> Option<u16> {
+        self.empty.iter().rev().copied().find(|&s| s != besides)
+    }
+
+    /// The frame sent from slot `sent` to the pool did not stay there: it
+    /// is now in slot `now_in` (`sent` itself if it never left, or the
+    /// slot it came back to) and the reserve's again.
+    pub fn to_pool_undone(&mut self, sent: u16, now_in: u16) {
+        let Some(at) = self.empty.iter().rposition(|&s| s == now_in) else {
+            return;
+        };
+        if !self.empty.contains(&sent) {
+            return;
         }
+        self.empty.swap_remove(at);
+        self.reserve.push(now_in);
+        self.from_pool += 1;
     }
 
     /// Frames this period's targets grant the guests beyond what they hold.
@@ -287,6 +298,14 @@ impl Ledger {
                 .clamp(bounds.floor.min(bounds.ceiling), bounds.ceiling);
         }
         plan
+    }
+
+    /// The run is over: no guest is owed anything more (every target is
+    /// what the guest holds).
+    pub fn settle(&mut self) {
+        for account in &mut self.guests {
+            account.target = account.held;
+        }
     }
 
     /// Whether every guest said it is idle: the run is over.

@@ -4,6 +4,8 @@
 
 #[cfg(target_os = "none")]
 mod partition;
+#[cfg(target_os = "none")]
+mod pool_calls;
 
 #[cfg(not(target_os = "none"))]
 fn main() {

@@ -4,7 +4,9 @@
 //! ended, reading the tmem server's statistics first), and moves one-page
 //! frame capabilities by transfer: a frame a guest gives lands in an empty
 //! slot and joins the reserve; a frame a guest takes leaves the reserve
-//! with the reply. It logs the `demo` lines the live view and the plot
+//! with the reply. After each period's plan its policy may move frames
+//! between the reserve and the tmem pool (`pool_calls`): the pool funds
+//! growth the reserve cannot, and takes the reserve's surplus. It logs the `demo` lines the live view and the plot
 //! parse, and at the end checks that frames were conserved — against its
 //! own books, the description's total and the kernel's count of its frame
 //! capabilities — failing the run (a panic: the partition is stopped and
@@ -27,12 +29,14 @@ use kernel_abi::user_layout::GRANT_WINDOW;
 use memory_manager::config::PolicyChoice;
 use memory_manager::{Ledger, ManagerConfig};
 use memory_manager_protocol::{Pressure, Refusal, Reply, Request};
-use memory_policy::{Fixed, GuestBounds, Policy, SelfBalloon};
+use memory_policy::{Fixed, GuestBounds, Policy, PoolMove, SelfBalloon};
 use tmem_client::ControlClient;
 use tmem_protocol::{ClientId, ControlRequest, ControlResponse};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, IpcBuffer, Message, PartitionControl};
 use userlib::syscall::clock_us;
 use userlib::Start;
+
+use crate::pool_calls::{self, PoolCall};
 
 userlib::entry!(main, heap_kib = 32);
 
@@ -46,6 +50,8 @@ const TMEM_CONTROL: u16 = 2;
 const PARTITIONS: PartitionControl = PartitionControl(4);
 /// One-page frames live in slots from here on.
 const FIRST_SLOT: u16 = 16;
+/// The most slots the manager uses for one-page frames.
+const MAX_FRAME_SLOTS: u16 = 2048;
 /// Where a frame is mapped for a moment to learn its size.
 const SCRATCH: u32 = GRANT_WINDOW;
 
@@ -64,6 +70,10 @@ struct Answer {
 struct Pool {
     used: u64,
     capacity: u32,
+    /// Free frames the pool could give.
+    movable: u32,
+    /// Frames the pool took in from the manager, net.
+    net_received: i32,
 }
 
 struct Manager {
@@ -75,6 +85,14 @@ struct Manager {
     period: u32,
     next_period_us: u64,
     ended: bool,
+    /// Frames the reserve keeps beyond what guests are owed: the reserve
+    /// the manager boots with.
+    keep: u32,
+    /// Free frames the tmem pool could give, as it last said.
+    pool_movable: u32,
+    /// The period's move with the pool is still to make (it waits for a
+    /// call that brought no frame: the receive slot must be free).
+    pool_due: bool,
 }
 
 fn main(start: Start) {
@@ -94,13 +112,15 @@ fn main(start: Start) {
             )
         }
     };
-    // The most frames it can ever hold besides the reserve it starts
-    // with: every frame the guests boot with.
+    // Every other usable slot can receive a frame (from a guest or the
+    // tmem pool): the ledger needs at least one per frame the guests boot
+    // with.
     let guest_frames = config.boot_frames();
     let first_empty = FIRST_SLOT + reserve.len() as u16;
-    let empty: Vec<u16> = (first_empty..first_empty + guest_frames as u16)
-        .rev()
+    let mut empty: Vec<u16> = (first_empty..FIRST_SLOT + MAX_FRAME_SLOTS)
+        .take_while(|&slot| matches!(Frame(slot).unmap(), Err(SyscallError::EmptySlot)))
         .collect();
+    empty.reverse();
     let guests = config.guests.iter().map(|g| {
         let bounds = GuestBounds {
             floor: g.floor_frames,
@@ -127,7 +147,11 @@ fn main(start: Start) {
         policy.name(),
         config.period_ms
     );
+    let keep = ledger.reserve();
     let mut manager = Manager {
+        keep,
+        pool_movable: 0,
+        pool_due: false,
         ledger,
         policy,
         control: ControlClient::new(TMEM_CONTROL, start.thread),
@@ -246,6 +270,9 @@ impl Manager {
         if !self.ended && now >= self.next_period_us {
             self.run_period(now);
         }
+        if self.pool_due && landed.is_none() && !self.ended {
+            self.move_with_pool();
+        }
         let stop = Answer {
             reply: Reply::Stop,
             grant: landed,
@@ -313,7 +340,9 @@ impl Manager {
         let period_us = u64::from(self.config.period_ms) * 1000;
         self.next_period_us = (now / period_us + 1) * period_us;
         let pool = self.read_tmem();
-        self.ledger.plan(&mut *self.policy);
+        self.pool_movable = pool.movable;
+        self.ledger.plan(&mut *self.policy, pool.movable);
+        self.pool_due = true;
         let t_ms = now / 1000;
         for (g, account) in self.ledger.guests().iter().enumerate() {
             let p = &account.latest;
@@ -336,14 +365,94 @@ impl Manager {
             );
         }
         defmt::info!(
-            "demo pool period={=u32} t_ms={=u64} policy={=str} reserve={=u32} tmem_used={=u64} tmem_capacity={=u32}",
+            "demo pool period={=u32} t_ms={=u64} policy={=str} reserve={=u32} tmem_used={=u64} tmem_capacity={=u32} tmem_movable={=u32} from_pool={=i64}",
             self.period,
             t_ms,
             self.policy.name(),
             self.ledger.reserve(),
             pool.used,
-            pool.capacity
+            pool.capacity,
+            pool.movable,
+            self.ledger.from_pool()
         );
+    }
+
+    /// The period's move between the reserve and the tmem pool, as the
+    /// policy decides it.
+    fn move_with_pool(&mut self) {
+        self.pool_due = false;
+        let decided = self
+            .ledger
+            .pool_move(&*self.policy, self.keep, self.pool_movable);
+        let before = self.ledger.from_pool();
+        self.carry_out(decided);
+        let moved = self.ledger.from_pool() - before;
+        match decided {
+            PoolMove::None => {}
+            PoolMove::Take(frames) | PoolMove::Give(frames) => defmt::info!(
+                "memory manager: {=str} {=u32} frames with the tmem pool, {=i64} moved to the reserve",
+                if matches!(decided, PoolMove::Take(_)) { "takes" } else { "gives" },
+                frames,
+                moved
+            ),
+        }
+    }
+
+    /// Carries out `decided`, one frame per call; stops at the first frame
+    /// that does not move.
+    fn carry_out(&mut self, decided: PoolMove) {
+        match decided {
+            PoolMove::None => {}
+            PoolMove::Take(frames) => {
+                for _ in 0..frames {
+                    let Some(receive) = self.ledger.receive_slot() else {
+                        break;
+                    };
+                    let PoolCall::Moved { movable } =
+                        pool_calls::release(TMEM_CONTROL, &mut self.buffer, receive)
+                    else {
+                        break;
+                    };
+                    self.pool_movable = movable;
+                    if !one_page(receive) {
+                        defmt::error!(
+                            "memory manager: the pool gave a frame that is not one page; deleted"
+                        );
+                        let _ = cap_delete(receive);
+                        break;
+                    }
+                    let _ = self.ledger.from_pool_landed();
+                }
+            }
+            PoolMove::Give(frames) => {
+                for _ in 0..frames {
+                    let Some(slot) = self.ledger.to_pool() else {
+                        break;
+                    };
+                    let Some(back) = self.ledger.receive_slot_besides(slot) else {
+                        self.ledger.to_pool_undone(slot, slot);
+                        break;
+                    };
+                    match pool_calls::accept(TMEM_CONTROL, &mut self.buffer, slot, back) {
+                        PoolCall::Moved { movable } => self.pool_movable = movable,
+                        PoolCall::NotMoved if holds(back) => {
+                            self.ledger.to_pool_undone(slot, back);
+                            break;
+                        }
+                        PoolCall::NotMoved if holds(slot) => {
+                            self.ledger.to_pool_undone(slot, slot);
+                            break;
+                        }
+                        PoolCall::NotMoved => {
+                            defmt::error!(
+                                "memory manager: a frame sent to the pool neither arrived nor came back"
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The tmem server's pool and each guest's persistent pages.
@@ -352,6 +461,10 @@ impl Manager {
         if let Ok(ControlResponse::Usage(usage)) = self.control.request(&ControlRequest::Usage) {
             pool.used = usage.ephemeral_pages + usage.persistent_pages;
             pool.capacity = usage.frames_total;
+        }
+        if let Some((movable, net_received)) = pool_calls::counts(TMEM_CONTROL, &mut self.buffer) {
+            pool.movable = movable;
+            pool.net_received = net_received;
         }
         for g in 0..self.config.guests.len() as u32 {
             let request = ControlRequest::ClientInfo {
@@ -369,6 +482,10 @@ impl Manager {
     /// end line.
     fn end(&mut self) {
         self.ended = true;
+        // What the reserve no longer needs goes to the pool, as the
+        // policy decides.
+        self.ledger.settle();
+        self.move_with_pool();
         let total = self.ledger.total();
         let expected = self.ledger.expected();
         let kernel = PARTITIONS
@@ -397,13 +514,30 @@ impl Manager {
                 account.held
             );
         }
-        let conserved =
-            total == expected && kernel.is_ok_and(|frames| frames == self.ledger.reserve());
+        // What the tmem pool took in net is what the manager took out.
+        let from_pool = self.ledger.from_pool();
+        let counts = pool_calls::counts(TMEM_CONTROL, &mut self.buffer);
+        let pool_agrees = match counts {
+            Some((_, net_received)) => i64::from(net_received) == -from_pool,
+            None => from_pool == 0,
+        };
+        let tmem_movable = counts.map_or(0, |(movable, _)| movable);
+        if !pool_agrees {
+            defmt::error!(
+                "memory manager: took {=i64} frames from the tmem pool net; the pool disagrees",
+                from_pool
+            );
+        }
+        let conserved = total == expected
+            && pool_agrees
+            && kernel.is_ok_and(|frames| frames == self.ledger.reserve());
         defmt::info!(
-            "demo end periods={=u32} frames_total={=u32} frames_expected={=u32} conserved={=str}",
+            "demo end periods={=u32} frames_total={=u32} frames_expected={=u32} from_pool={=i64} tmem_movable={=u32} conserved={=str}",
             self.period,
             total,
             expected,
+            from_pool,
+            tmem_movable,
             if conserved { "yes" } else { "no" }
         );
         if !conserved {
