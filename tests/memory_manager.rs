@@ -47,6 +47,103 @@ fn pool_lines(report: &BootReport) -> Vec<&str> {
         .collect()
 }
 
+/// The kernel's count of RAM pages `when` ("at boot", "at the end"): per
+/// partition name, and the whole (RAM, owned by partitions, by none).
+struct Census {
+    owned: std::collections::BTreeMap<String, i64>,
+    ram: i64,
+    by_partitions: i64,
+    by_none: i64,
+}
+
+fn census(report: &BootReport, when: &str) -> Census {
+    let prefix = format!("frames {when}: ");
+    let mut owned = std::collections::BTreeMap::new();
+    let mut whole = None;
+    for m in report.messages_from(Source::Kernel) {
+        let Some(rest) = m.strip_prefix(&prefix) else {
+            continue;
+        };
+        if let Some(rest) = rest.strip_prefix("partition ") {
+            let (name, count) = rest.split_once(" owns ").unwrap_or_else(|| panic!("{m}"));
+            let pages = number_after(&format!("x {count}"), "x").unwrap_or_else(|| panic!("{m}"));
+            owned.insert(name.to_string(), pages as i64);
+        } else {
+            let ram = number_after(&format!("x {rest}"), "x").unwrap_or_else(|| panic!("{m}"));
+            let by_partitions =
+                number_after(rest, "pages of RAM,").unwrap_or_else(|| panic!("{m}"));
+            let by_none =
+                number_after(rest, "owned by partitions,").unwrap_or_else(|| panic!("{m}"));
+            whole = Some((ram as i64, by_partitions as i64, by_none as i64));
+        }
+    }
+    let (ram, by_partitions, by_none) =
+        whole.unwrap_or_else(|| panic!("no kernel count {when}:\n{}", report.transcript()));
+    Census {
+        owned,
+        ram,
+        by_partitions,
+        by_none,
+    }
+}
+
+/// The kernel's counts at boot and at the end agree with the manager's
+/// and the tmem pool's: every page is a partition's or no one's, the sum
+/// is all of RAM, no page was made or lost, and each partition's change
+/// is what the manager's books say moved.
+fn kernel_counts_agree(report: &BootReport, guests: &[(&str, u64)], boot_frames: u64) {
+    let transcript = report.transcript();
+    let boot = census(report, "at boot");
+    let end = census(report, "at the end");
+    for c in [&boot, &end] {
+        assert_eq!(
+            c.owned.values().sum::<i64>(),
+            c.by_partitions,
+            "{transcript}"
+        );
+        assert_eq!(c.by_partitions + c.by_none, c.ram, "all of RAM");
+    }
+    assert_eq!(boot.ram, end.ram);
+    assert_eq!(
+        boot.by_partitions, end.by_partitions,
+        "no page made or lost: {transcript}"
+    );
+    let change = |name: &str| end.owned[name] - boot.owned[name];
+    let end_line = line(report, MANAGER_OF[guests.len()], "demo end ");
+    let from_pool = signed_field(end_line, "from_pool");
+    for (name, held) in guests {
+        assert_eq!(
+            change(name),
+            *held as i64 - boot_frames as i64,
+            "{name}'s RAM by the kernel and by the manager: {transcript}"
+        );
+    }
+    let reserve = field(end_line, "frames_total") as i64
+        - guests.iter().map(|(_, held)| *held as i64).sum::<i64>();
+    assert_eq!(end.owned["manager"], reserve, "the manager's reserve");
+    assert_eq!(change("manager"), reserve - boot.owned["manager"],);
+    assert_eq!(
+        change("tmem"),
+        -from_pool,
+        "what the pool gave, it no longer owns"
+    );
+}
+
+/// The frames the manager (partition `manager`) says `guest` ends with.
+fn ends_with(report: &BootReport, manager: u8, guest: &str) -> u64 {
+    let prefix = format!("memory manager: {guest} ends with ");
+    let m = report
+        .messages_from(Source::Partition(manager))
+        .into_iter()
+        .find(|m| m.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?}"));
+    number_after(m, "ends with").unwrap_or_else(|| panic!("{m}"))
+}
+
+/// The manager's partition index by the number of guests: 3 in the test
+/// systems (two guests), 4 in the default system (three).
+const MANAGER_OF: [u8; 4] = [0, 0, MANAGER, 4];
+
 /// The `ram=` of every per-period line of `guest`.
 fn ram_over_time(report: &BootReport, guest: &str) -> Vec<u64> {
     report
@@ -102,6 +199,12 @@ fn run(system: &str) -> (Vec<u64>, Vec<u64>, BootReport) {
             "{pool}"
         );
     }
+    let held = |guest| ends_with(&report, MANAGER, guest);
+    kernel_counts_agree(
+        &report,
+        &[("guest1", held("guest1")), ("guest2", held("guest2"))],
+        BOOT_FRAMES,
+    );
     (idle, growing, report)
 }
 
@@ -200,7 +303,11 @@ fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_absorbing
         .unwrap_or_else(|| panic!("no end line: {transcript}"));
     assert!(conserved && total == expected && periods >= 3, "{text}");
     let end = line(&report, DEMO_MANAGER, "demo end ");
-    assert_eq!(field(end, "frames_expected"), 3 * 32 + 16, "{end}");
+    assert_eq!(
+        field(end, "frames_expected") as i64,
+        3 * 32 + 16 + signed_field(end, "from_pool"),
+        "{end}"
+    );
     // guest3's demand (96 pages at its peak) is three times its boot RAM:
     // it grows past it, and what it swaps back in comes mostly from tmem.
     let growing = summary
@@ -215,6 +322,12 @@ fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_absorbing
     );
     let phased = line(&report, 3, "guest 3: phased ");
     assert_eq!(number_after(phased, "mismatches"), Some(0), "{phased}");
+    // The kernel's count agrees with the manager's and the pool's.
+    let held: Vec<(&str, u64)> = ["guest1", "guest2", "guest3"]
+        .into_iter()
+        .map(|g| (g, ends_with(&report, DEMO_MANAGER, g)))
+        .collect();
+    kernel_counts_agree(&report, &held, 32);
     // The plot: written, well-formed, one RAM line per guest.
     let path = xtask::workspace::target_dir()
         .join("tmp")

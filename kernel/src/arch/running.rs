@@ -74,6 +74,8 @@ struct Running {
     /// system's threads): `kernel_abi::user_layout::thread_id` of its index
     /// in its partition. Allocated at boot, one byte per thread.
     thread_ids: &'static [u8],
+    /// The RAM the kernel uses, for its count of frames.
+    ram: core::ops::Range<usize>,
 }
 
 /// The thread ID of the thread with index `index` in its partition, if it
@@ -335,6 +337,8 @@ pub fn boot() -> Result<(), BootError> {
         info.schedule.stop_after_ms,
     );
     system.set_boot_image(crate::system::BootImage { info, elfs, frames });
+    let usable_ram = BOARD.ram.base..ram_end;
+    log_frame_census(&system, &usable_ram, "at boot");
     // SAFETY: see `KernelCell`; boot runs before interrupts are enabled.
     unsafe {
         *RUNNING.0.get() = Some(Running {
@@ -342,6 +346,7 @@ pub fn boot() -> Result<(), BootError> {
             machine,
             loaded: 0,
             thread_ids,
+            ram: usable_ram,
         })
     };
     Ok(())
@@ -447,6 +452,7 @@ fn shut_down(running: &mut Running, status: i32) -> ! {
             kernel_abi::exit::KERNEL_PANIC
         }
     };
+    log_frame_census(&running.system, &running.ram, "at the end");
     for p in running.system.partitions() {
         let state = match p.state {
             PartitionState::Running => "running",
@@ -462,6 +468,30 @@ fn shut_down(running: &mut Running, status: i32) -> ! {
         );
     }
     debug::exit(status)
+}
+
+/// Logs the kernel's count of `ram`'s pages: each partition's, and those
+/// no partition owns (`System::owned_pages`).
+fn log_frame_census(system: &System<'_>, ram: &core::ops::Range<usize>, when: &str) {
+    let mut owned = 0;
+    for (index, p) in system.partitions().iter().enumerate() {
+        let pages = system.owned_pages(index, ram);
+        owned += pages;
+        defmt::info!(
+            "frames {=str}: partition {=str} owns {=u32} pages of RAM",
+            when,
+            p.name.as_str(),
+            pages
+        );
+    }
+    let total = ((ram.end - ram.start) / 4096) as u32;
+    defmt::info!(
+        "frames {=str}: {=u32} pages of RAM, {=u32} owned by partitions, {=u32} by none",
+        when,
+        total,
+        owned,
+        total.saturating_sub(owned)
+    );
 }
 
 /// Where the frame that takes the rest of RAM starts: a 1 MiB boundary, so

@@ -15,6 +15,8 @@
 //! kernel made in its address spaces (`guest_space`) are recorded the same
 //! way and taken down by the same [`unmap`], so a revoke reaches them too.
 
+mod census;
+
 use kernel_abi::cap::{CapKind, Rights};
 use kernel_abi::syscall::SyscallError;
 use kernel_abi::user_layout::{

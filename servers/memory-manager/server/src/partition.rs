@@ -389,11 +389,15 @@ impl Manager {
         let moved = self.ledger.from_pool() - before;
         match decided {
             PoolMove::None => {}
-            PoolMove::Take(frames) | PoolMove::Give(frames) => defmt::info!(
-                "memory manager: {=str} {=u32} frames with the tmem pool, {=i64} moved to the reserve",
-                if matches!(decided, PoolMove::Take(_)) { "takes" } else { "gives" },
+            PoolMove::Take(frames) => defmt::info!(
+                "memory manager: asks the tmem pool for {=u32} frames; {=i64} came",
                 frames,
                 moved
+            ),
+            PoolMove::Give(frames) => defmt::info!(
+                "memory manager: gives the tmem pool {=u32} frames; {=i64} went",
+                frames,
+                -moved
             ),
         }
     }
