@@ -271,6 +271,40 @@ fn a_rest_of_ram_frame_grows_with_the_ram_qemu_is_given() {
     );
 }
 
+/// Given more RAM than the board's 256 MiB (`-m 512M`, `-m 1G`, the most
+/// vexpress-a9 takes), the system boots and runs the same; the kernel
+/// says plainly where the host's RAM ends and that it uses only the
+/// board's 256 MiB, and the tmem server reports its pool. (Frames past
+/// the kernel's linear map, for the pool to grow with such RAM, are not
+/// there yet: issue 15.)
+#[test]
+fn more_ram_than_the_board_has_boots_and_the_pool_is_reported() {
+    for (memory, end) in [("512M", "0x80000000"), ("1G", "0xa0000000")] {
+        let (report, _) = boot_system_with_disk("tmem-rest", Disk::None, &["-m", memory]);
+        let transcript = report.transcript();
+        assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+        let kernel = report.messages_from(Source::Kernel);
+        let said = |prefix: &str| {
+            kernel
+                .iter()
+                .find(|m| m.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix:?} with -m {memory}:\n{transcript}"))
+                .to_string()
+        };
+        let host = said("RAM: the host says it ends at ");
+        assert!(host.contains(end), "{host}");
+        let ram = said("RAM: 256 MiB");
+        assert!(ram.contains("256 MiB of it usable"), "{ram}");
+        let (_, pool_kib, _, _) = pool(&report, 4);
+        assert!(
+            pool_kib > 200 * 1024,
+            "-m {memory}: a pool of {pool_kib} KiB"
+        );
+        eprintln!("-m {memory}: the tmem pool has {pool_kib} KiB");
+        assert_tmem_server_consistent(&report, 4);
+    }
+}
+
 /// A pool bigger than the grant window: each guest swaps out 255 pages
 /// (765 in all, where the server once mapped at most 96 frames) and loads
 /// every one back exact, in each exchange mode (a store of a swap page

@@ -129,8 +129,14 @@ pub fn boot() -> Result<(), BootError> {
     let free_start = layout::ram_phys(BOARD, kernel_end_va).ok_or(BootError::NoFreeRam)?;
     // A report the linear map cannot use (QEMU 7.2 on vexpress-a9 answers
     // 0 here) counts as none: the board's size stands.
-    let reported =
-        debug::reported_ram_end().filter(|&end| layout::usable_ram_end(BOARD, Some(end)) == end);
+    let host_said = debug::reported_ram_end();
+    let reported = host_said.filter(|&end| layout::usable_ram_end(BOARD, Some(end)) == end);
+    if let (Some(end), None) = (host_said, reported) {
+        defmt::warn!(
+            "RAM: the host says it ends at {=usize:#x}, which the kernel cannot use",
+            end
+        );
+    }
     let ram_end = layout::usable_ram_end(BOARD, reported);
     defmt::info!(
         "RAM: {=usize} MiB at {=usize:#x} ({=str}), {=usize} MiB of it usable",
