@@ -38,12 +38,10 @@ fn original_ram(
     let CapObject::Frame { base, pages } = cap.object else {
         return None;
     };
-    if !matches!(caps.parent(at), Ok(None)) {
-        return None;
-    }
     let end = base.saturating_add(pages as usize * PAGE_SIZE as usize);
     let clipped = base.max(ram.start)..end.min(ram.end);
-    (clipped.start < clipped.end).then_some(clipped)
+    // The cheap tests first: this runs O(capabilities²) times.
+    (clipped.start < clipped.end && matches!(caps.parent(at), Ok(None))).then_some(clipped)
 }
 
 /// Whether an original at `other` counts before one at `at`: a lower
@@ -66,12 +64,12 @@ impl System<'_> {
                 return;
             };
             // The originals counted before this one that overlap it.
+            // (Clipped to this one's pages: only an overlapping original
+            // comes back.)
             let mut overlapped = false;
             caps.for_each(|other_at, other| {
                 if counts_before(other_at, at) {
-                    if let Some(theirs) = original_ram(caps, other_at, other, ram) {
-                        overlapped |= theirs.start < mine.end && mine.start < theirs.end;
-                    }
+                    overlapped |= original_ram(caps, other_at, other, &mine).is_some();
                 }
             });
             if !overlapped {
@@ -80,11 +78,10 @@ impl System<'_> {
             }
             for address in mine.step_by(page) {
                 let mut counted = false;
+                let this_page = address..address + page;
                 caps.for_each(|other_at, other| {
                     if counts_before(other_at, at) {
-                        if let Some(theirs) = original_ram(caps, other_at, other, ram) {
-                            counted |= theirs.contains(&address);
-                        }
+                        counted |= original_ram(caps, other_at, other, &this_page).is_some();
                     }
                 });
                 owned += u32::from(!counted);
