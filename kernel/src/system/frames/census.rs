@@ -106,6 +106,8 @@ mod tests {
     use super::*;
     use boot_info::CapObjectInfo::Frame;
     use kernel_abi::cap::Rights;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     const RW: u32 = Rights::READ.union(Rights::WRITE).bits();
 
@@ -165,5 +167,108 @@ mod tests {
         // Pages outside the RAM asked about are nobody's.
         let above = 0x6400_0000..0x6500_0000;
         assert_eq!(system.owned_pages_in_all(&above), 0);
+    }
+
+    /// A change to the capability tables.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Split page `page` of the frame in `(partition, slot)` into
+        /// `(to_partition, to_slot)` (a lend when the partitions differ).
+        Split {
+            from: (u8, u16),
+            page: u32,
+            to: (u8, u16),
+        },
+        /// Delete the capability in `(partition, slot)`.
+        Delete((u8, u16)),
+    }
+
+    fn at() -> impl Strategy<Value = (u8, u16)> {
+        (0u8..2, 1u16..8)
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (at(), 0u32..4, at()).prop_map(|(from, page, to)| Op::Split { from, page, to }),
+            at().prop_map(Op::Delete),
+        ]
+    }
+
+    /// The model: every capability's pages and the capability it was
+    /// derived from, kept by this test alone.
+    type Model = BTreeMap<(u8, u16), (Range<usize>, Option<(u8, u16)>)>;
+
+    /// Pages each partition owns by the model: per page, the first
+    /// original (by partition, then slot) covering it.
+    fn model_owned(model: &Model) -> [u32; 2] {
+        let mut owner: BTreeMap<usize, u8> = BTreeMap::new();
+        for (&(partition, _), (range, parent)) in model {
+            if parent.is_none() {
+                for page in range.clone().step_by(PAGE_SIZE as usize) {
+                    owner.entry(page).or_insert(partition);
+                }
+            }
+        }
+        let mut owned = [0; 2];
+        for partition in owner.values() {
+            owned[usize::from(*partition)] += 1;
+        }
+        owned
+    }
+
+    proptest! {
+        /// After any splits, lends and deletions, each partition's count is
+        /// the model's, and no page is counted twice.
+        #[test]
+        fn the_count_follows_every_split_lend_and_delete(ops in proptest::collection::vec(op(), 0..40)) {
+            let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+            // Frame 0 shared, frame 1 twice in partition 1, frame 2 (640
+            // pages) partition 0's.
+            let boot = [
+                (0u8, 1u16, 0u16),
+                (1, 1, 0),
+                (1, 2, 1),
+                (1, 3, 1),
+                (0, 2, 2),
+            ];
+            let caps: std::vec::Vec<_> = boot
+                .iter()
+                .map(|&(p, slot, frame)| (p, slot, Frame(frame), RW, 0))
+                .collect();
+            let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+            let mut model = Model::new();
+            for &(p, slot, frame) in &boot {
+                let (base, size) = BOOT_FRAMES[usize::from(frame)];
+                model.insert((p, slot), (base..base + size as usize, None));
+            }
+            let slot = |(p, s): (u8, u16)| SlotRef::new(p, s);
+            for op in ops {
+                let caps = &mut system.objects.caps;
+                match op {
+                    Op::Split { from, page, to } => {
+                        if caps.derive_page(slot(from), slot(to), page).is_ok() {
+                            let start = model[&from].0.start + page as usize * PAGE_SIZE as usize;
+                            model.insert(to, (start..start + PAGE_SIZE as usize, Some(from)));
+                        }
+                    }
+                    Op::Delete(gone) => {
+                        if caps.delete(slot(gone)).is_ok() {
+                            let (_, parent) = model.remove(&gone).unwrap();
+                            for (_, up) in model.values_mut() {
+                                if *up == Some(gone) {
+                                    *up = parent;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let ram = ram();
+            let expected = model_owned(&model);
+            for (partition, &pages) in expected.iter().enumerate() {
+                prop_assert_eq!(system.owned_pages(partition, &ram), pages, "partition {}", partition);
+            }
+            prop_assert_eq!(system.owned_pages_in_all(&ram), expected.iter().sum::<u32>());
+        }
     }
 }
