@@ -151,13 +151,14 @@ mod tests {
     #[test]
     fn a_monitor_reads_and_stops_another_partition_and_nobody_else_can() {
         let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
-        let caps = [(
-            0,
-            2,
-            PartitionControl,
-            (Rights::READ.union(Rights::WRITE)).bits(),
-            0,
-        )];
+        let read_write = (Rights::READ.union(Rights::WRITE)).bits();
+        // b holds three frame capabilities (two over the same page).
+        let caps = [
+            (0, 2, PartitionControl, read_write, 0),
+            (1, 1, boot_info::CapObjectInfo::Frame(1), read_write, 0),
+            (1, 2, boot_info::CapObjectInfo::Frame(1), read_write, 0),
+            (1, 3, boot_info::CapObjectInfo::Frame(0), read_write, 0),
+        ];
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
@@ -174,6 +175,7 @@ mod tests {
         };
         call(&mut system, &mut frame, Syscall::PartitionStatus, 2, 1);
         assert_eq!((frame.r[0], frame.r[1]), (0, 0), "b is running");
+        assert_eq!(frame.r[4], 3, "b's frame capabilities");
         call(&mut system, &mut frame, Syscall::PartitionStatus, 2, 9);
         assert_eq!(frame.r[0], SyscallError::InvalidArgument as u32);
         call(&mut system, &mut frame, Syscall::PartitionStop, 3, 1);
