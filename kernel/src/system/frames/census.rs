@@ -220,7 +220,9 @@ mod tests {
         /// After any splits, lends and deletions, each partition's count is
         /// the model's, and no page is counted twice.
         #[test]
-        fn the_count_follows_every_split_lend_and_delete(ops in proptest::collection::vec(op(), 0..40)) {
+        fn the_count_follows_every_split_lend_and_delete(
+            ops in proptest::collection::vec(op(), 0..40),
+        ) {
             let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
             // Frame 0 shared, frame 1 twice in partition 1, frame 2 (640
             // pages) partition 0's.
@@ -266,7 +268,8 @@ mod tests {
             let ram = ram();
             let expected = model_owned(&model);
             for (partition, &pages) in expected.iter().enumerate() {
-                prop_assert_eq!(system.owned_pages(partition, &ram), pages, "partition {}", partition);
+                let counted = system.owned_pages(partition, &ram);
+                prop_assert_eq!(counted, pages, "partition {}", partition);
             }
             prop_assert_eq!(system.owned_pages_in_all(&ram), expected.iter().sum::<u32>());
         }

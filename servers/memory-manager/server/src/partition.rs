@@ -6,11 +6,13 @@
 //! slot and joins the reserve; a frame a guest takes leaves the reserve
 //! with the reply. After each period's plan its policy may move frames
 //! between the reserve and the tmem pool (`pool_calls`): the pool funds
-//! growth the reserve cannot, and takes the reserve's surplus. It logs the `demo` lines the live view and the plot
-//! parse, and at the end checks that frames were conserved — against its
-//! own books, the description's total and the kernel's count of its frame
-//! capabilities — failing the run (a panic: the partition is stopped and
-//! the run's exit status says so) when they were not.
+//! growth the reserve cannot, and takes the reserve's surplus. It logs
+//! the `demo` lines the live view and the plot parse, and at the end
+//! checks that frames were conserved — against its own books, the
+//! description's total and what it took from the pool, the pool's own
+//! count, and the kernel's count of its frame capabilities — failing the
+//! run (a panic: the partition is stopped and the run's exit status says
+//! so) when they were not.
 //!
 //! Guest `k` calls with badge `k`, is tmem client `k`, and is named
 //! `guestk` in the logs. It must never act on anything but the
@@ -72,8 +74,6 @@ struct Pool {
     capacity: u32,
     /// Free frames the pool could give.
     movable: u32,
-    /// Frames the pool took in from the manager, net.
-    net_received: i32,
 }
 
 struct Manager {
@@ -466,9 +466,8 @@ impl Manager {
             pool.used = usage.ephemeral_pages + usage.persistent_pages;
             pool.capacity = usage.frames_total;
         }
-        if let Some((movable, net_received)) = pool_calls::counts(TMEM_CONTROL, &mut self.buffer) {
+        if let Some((movable, _)) = pool_calls::counts(TMEM_CONTROL, &mut self.buffer) {
             pool.movable = movable;
-            pool.net_received = net_received;
         }
         for g in 0..self.config.guests.len() as u32 {
             let request = ControlRequest::ClientInfo {
