@@ -273,6 +273,11 @@ impl<M: JournalMemory> Journal<M> {
         &self.memory
     }
 
+    /// The memory, given back (what a killed server leaves).
+    pub fn into_memory(self) -> M {
+        self.memory
+    }
+
     /// How many data slots the memory holds.
     pub fn slots(&self) -> u32 {
         self.slots
@@ -438,6 +443,18 @@ fn record_bytes<M: JournalMemory>(memory: &M, slot: u32) -> &[u8] {
     let page = memory.page(slot / RECORDS_PER_PAGE);
     let at = (slot % RECORDS_PER_PAGE) as usize * RECORD_SIZE;
     &page[at..at + RECORD_SIZE]
+}
+
+impl<M: JournalMemory + ?Sized> JournalMemory for alloc::boxed::Box<M> {
+    fn pages(&self) -> u32 {
+        (**self).pages()
+    }
+    fn page(&self, n: u32) -> &Page {
+        (**self).page(n)
+    }
+    fn write(&mut self, n: u32, offset: usize, bytes: &[u8]) {
+        (**self).write(n, offset, bytes)
+    }
 }
 
 /// Journal memory on the heap, for tests and host tools.
