@@ -14,9 +14,9 @@ use kernel_abi::syscall::SyscallError;
 use tmem_server::{ServerConfig, Service, MAX_CLIENTS};
 use userlib::ipc::{cap_delete, Frame};
 
+use super::kept::KeptFrame;
 use super::pool::{Mapped, PoolFrames, Region};
 use super::{State, Window};
-use super::kept::KeptFrame;
 use tmem_server::layout::{
     FLIPS, KEPT, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, POOL_REGION, TABLE_SHARE, WINDOWS,
     WINDOWS_PAGES, WINDOW_BASE,
