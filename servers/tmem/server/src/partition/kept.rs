@@ -37,6 +37,12 @@ impl JournalMemory for KeptFrame {
     }
 
     fn write(&mut self, n: u32, offset: usize, bytes: &[u8]) {
+        if let Ok(page) = <&Page>::try_from(bytes) {
+            // A whole page: the word-wise page copy, a fraction of a
+            // byte-wise `memcpy`'s cost.
+            // SAFETY: as in `page`, and `&mut self` makes it unique.
+            return userlib::page::copy(unsafe { &mut *self.at(n) }, page);
+        }
         assert!(offset + bytes.len() <= PAGE_SIZE, "a write past a page");
         let to = self.at(n) as *mut u8;
         // SAFETY: the range is inside page `n` (checked above), mapped
