@@ -20,8 +20,6 @@
 
 use tmem_protocol::{Handle, ObjectId, PoolFlags, PoolId};
 
-use kernel_abi::syscall::SyscallError;
-
 use crate::error::TmemClientError;
 use crate::ops;
 use crate::transport::TransportError;
@@ -64,7 +62,7 @@ enum Unsettled {
 
 /// Whether `error` says the server went away (stopped, or restarting).
 pub fn peer_gone(error: &TmemClientError) -> bool {
-    *error == TmemClientError::Transport(TransportError::Ipc(SyscallError::PeerGone))
+    *error == TmemClientError::Transport(TransportError::PEER_GONE)
 }
 
 impl Frontswap {
@@ -221,7 +219,7 @@ impl Frontswap {
         tries: u32,
         mut wait: impl FnMut(),
     ) -> Result<(), TmemClientError> {
-        let mut last = TmemClientError::Transport(TransportError::Ipc(SyscallError::PeerGone));
+        let mut last = TmemClientError::Transport(TransportError::PEER_GONE);
         for _ in 0..tries {
             let result = match self.unsettled {
                 Some(Unsettled::Area) => {
@@ -252,9 +250,7 @@ impl Frontswap {
     /// [`Frontswap::reconnect`], the server is gone.
     fn settled(&self) -> Result<(), TmemClientError> {
         match self.unsettled {
-            Some(_) => Err(TmemClientError::Transport(TransportError::Ipc(
-                SyscallError::PeerGone,
-            ))),
+            Some(_) => Err(TmemClientError::Transport(TransportError::PEER_GONE)),
             None => Ok(()),
         }
     }

@@ -165,7 +165,7 @@ impl FakeTransport {
 
 impl Transport for FakeTransport {
     fn call(&mut self, request: Request) -> Result<Reply, TransportError> {
-        let gone = TransportError::Ipc(kernel_abi::syscall::SyscallError::PeerGone);
+        let gone = TransportError::PEER_GONE;
         if self.down > 0 {
             self.down -= 1;
             return Err(gone);

@@ -120,9 +120,9 @@ impl<P: FrameProvider> Service<P> {
         if flags != PoolFlags::PERSISTENT {
             return Ok(());
         }
-        journal.open_pool(client, pool).or_else(|_| {
+        journal.open_pool(client, pool).map_err(|_| {
             let _ = self.store.destroy_pool(client, pool);
-            Err(TmemError::NoMemory)
+            TmemError::NoMemory
         })
     }
 
