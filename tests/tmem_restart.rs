@@ -70,8 +70,10 @@ fn a_tmem_server_killed_24_times_mid_workload_loses_no_acknowledged_page() {
     let reconnections = number_after(summary, "refused), ").unwrap();
     let checks = number_after(summary, "reconnections, ").unwrap();
     assert!(stores >= 500, "{summary}");
-    // Kills mid-call: the call in flight ended in PeerGone.
-    assert!(reconnections >= 3, "{summary}\n{transcript}");
+    // Kills mid-call: the call in flight ended in PeerGone (3 in this
+    // seeded run; how many depends on the share of the client's time in
+    // calls, see docs/performance.md).
+    assert!(reconnections >= 2, "{summary}\n{transcript}");
     assert!(checks >= 24, "{summary}");
 
     assert_tmem_server_consistent(&report, MANAGER);
