@@ -13,6 +13,8 @@
 //! 3        flip frame (with a large
 //!          memory frame: split into the
 //!          pool frames, then deleted)
+//! 4        kept frame (optional:        (after the pool frames: the kept
+//!          the journal, see below)       frame, whole)
 //! 8 + k-1  client k's window        0xA0000  spare pages: where a one-page
 //! 16..32   spare slots (calls'               frame that comes with a call is mapped
 //!          frames land here)        0xB0000  the clients' windows, one after
@@ -25,6 +27,14 @@
 //! holds the store's pages and its tables (the heap, [`TABLE_SHARE`]); then
 //! the pool frames, which transfer mode flips with clients, come from the
 //! flip frame in slot [`FLIPS`], if any.
+//!
+//! A frame in slot [`KEPT`] holds the persistent-page journal
+//! (`tmem_store::journal`): it is mapped whole right after the pool
+//! frames, so pool frames and kept pages together are at most
+//! [`MAX_POOL_FRAMES`]. The description gives the same frame to a keeper
+//! partition too (any rights; it need not map it): the kernel clears a
+//! restarted partition's boot frames only when no other partition holds
+//! them, so this one keeps its contents across a restart of the server.
 //!
 //! The description must give the server `cap_slots` of at least
 //! 32 + the split frame's pages. Nothing here may overlap: the pool ends
@@ -44,6 +54,8 @@ pub const CONTROL: u16 = 1;
 pub const MEMORY: u16 = 2;
 /// The frame split into pool frames when the memory frame is large.
 pub const FLIPS: u16 = 3;
+/// The frame the journal of persistent pages lives in, if any.
+pub const KEPT: u16 = 4;
 /// Client k's window is in slot `WINDOWS + k - 1`.
 pub const WINDOWS: u16 = 8;
 /// Slots where frames that come with calls land.

@@ -112,6 +112,7 @@ pub mod halfsiphash;
 mod handle;
 mod hash_table;
 mod index;
+pub mod journal;
 mod lru;
 mod migrate;
 mod object;

@@ -8,6 +8,7 @@
 
 mod client_pages;
 mod control_loop;
+mod kept;
 mod pool;
 mod pool_moves;
 mod service_loop;
