@@ -14,12 +14,18 @@
 //!          memory frame: split into the
 //!          pool frames, then deleted)
 //! 4        kept frame (optional:        (after the pool frames: the kept
-//!          the journal, see below)       frame, whole)
+//!          the journal, see below)       frame, whole; then pages for
+//!                                        frames the manager gives)
 //! 8 + k-1  client k's window        0xA0000  spare pages: where a one-page
 //! 16..32   spare slots (calls'               frame that comes with a call is mapped
 //!          frames land here)        0xB0000  the clients' windows, one after
 //! 32 + i   pool frame i (split               another in client order
-//!          from the memory frame)   0x100000 end of the grant window
+//!          from the memory frame;   0x100000 end of the grant window
+//!          then slots for frames
+//!          the manager gives)
+//! 128      probe (a frame that came
+//!          with a call is split here
+//!          to see it is one page)
 //! ```
 //!
 //! A memory frame of whole, 1 MiB-aligned megabytes (a `"rest"` frame) is
@@ -36,8 +42,13 @@
 //! restarted partition's boot frames only when no other partition holds
 //! them, so this one keeps its contents across a restart of the server.
 //!
+//! The store's capacity is fixed at boot: its boot frames and, for frames
+//! the manager gives (`pool_moves`), as many more as there are pool slots
+//! the description's `cap_slots` has past the boot frames' and pool pages
+//! past the boot frames' and the kept frame's.
+//!
 //! The description must give the server `cap_slots` of at least
-//! 32 + the split frame's pages. Nothing here may overlap: the pool ends
+//! 32 + the split frame's pages (129 or more for frames to come). Nothing here may overlap: the pool ends
 //! where the run pages begin, so the memory frame has at most
 //! [`MAX_POOL_FRAMES`] pages (more are left unused), and the windows
 //! together have at most [`WINDOWS_PAGES`] pages.

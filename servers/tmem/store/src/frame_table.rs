@@ -416,7 +416,10 @@ mod tests {
         let whole = table.alloc_whole().unwrap();
         assert_eq!(whole, FrameId(0), "the lowest free id first");
         assert!(!table.remove_free(whole), "a frame in use stays");
-        assert!(!table.remove_free(FrameId(2)), "an absent frame stays absent");
+        assert!(
+            !table.remove_free(FrameId(2)),
+            "an absent frame stays absent"
+        );
         assert_eq!(table.add_vacant(), Some(FrameId(2)));
         assert_eq!((table.vacant(), table.total()), (None, 4));
         assert_eq!(table.add_vacant(), None);

@@ -21,7 +21,10 @@ fn page_of(seed: u8) -> Page {
     let mut page = [0u8; PAGE_SIZE];
     match seed {
         0 => {}
-        1..=3 => page.iter_mut().enumerate().for_each(|(i, b)| *b = seed ^ (i / 512) as u8),
+        1..=3 => page
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = seed ^ (i / 512) as u8),
         _ => {
             let mut state = 0x2545_f491_4f6c_dd1du64 ^ u64::from(seed);
             for byte in page.iter_mut() {
@@ -267,9 +270,9 @@ impl World {
         for ((client, _, index), seed) in persistent {
             let pool = self.pool(client, true);
             let mut out = [0u8; PAGE_SIZE];
-            let got = self
-                .store
-                .get_page(CLIENTS[client], pool, ObjectId([7, 0, 0]), index, &mut out);
+            let got =
+                self.store
+                    .get_page(CLIENTS[client], pool, ObjectId([7, 0, 0]), index, &mut out);
             prop_assert_eq!(got, Ok(()), "persistent page {} lost", index);
             prop_assert!(out == page_of(seed));
         }
@@ -306,7 +309,9 @@ fn a_grown_frame_holds_pages_and_only_a_free_frame_leaves() {
         .put_page(client, persistent, object, 0, &page_of(6))
         .unwrap();
     assert_eq!(
-        world.store.put_page(client, persistent, object, 1, &page_of(7)),
+        world
+            .store
+            .put_page(client, persistent, object, 1, &page_of(7)),
         Err(TmemError::NoMemory),
         "one frame, already used"
     );
@@ -328,7 +333,10 @@ fn a_grown_frame_holds_pages_and_only_a_free_frame_leaves() {
         Err(ShrinkError::NoFreeFrame)
     );
     // An ephemeral page is evicted to free a frame, never a persistent one.
-    world.store.flush_page(client, persistent, object, 1).unwrap();
+    world
+        .store
+        .flush_page(client, persistent, object, 1)
+        .unwrap();
     world
         .store
         .put_page(client, ephemeral, object, 2, &page_of(8))

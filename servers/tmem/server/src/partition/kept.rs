@@ -19,6 +19,11 @@ impl KeptFrame {
         KeptFrame { address, pages }
     }
 
+    /// Its size in pages.
+    pub fn len(&self) -> u32 {
+        self.pages
+    }
+
     fn at(&self, n: u32) -> *mut Page {
         assert!(n < self.pages, "a kept page past the frame");
         (self.address + n * PAGE_SIZE as u32) as *mut Page

@@ -1,8 +1,9 @@
 //! Boot-time setup: read the configuration, map the store's memory — a
 //! large memory frame whole in the pool region (its first pages become the
 //! heap the store's tables live in) and the flip frame split into
-//! one-page frames, or a small memory frame split — map every client's
-//! window, and build the service. Runs once, in thread 0, before any call
+//! one-page frames, or a small memory frame split — find the places left
+//! for frames the manager may give (the store's capacity, fixed here), map
+//! every client's window, and build the service. Runs once, in thread 0, before any call
 //! (and before anything is allocated: the heap may move to the pool).
 //!
 //! It must never start serving on a half-built state: any failure here is
@@ -15,12 +16,13 @@ use tmem_server::{ServerConfig, Service, MAX_CLIENTS};
 use userlib::ipc::{cap_delete, Frame};
 
 use super::kept::KeptFrame;
-use super::pool::{Mapped, PoolFrames, Region};
+use super::pool::{PoolFrames, Region};
 use super::{State, Window};
 use tmem_server::layout::{
     FLIPS, KEPT, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, POOL_REGION, TABLE_SHARE, WINDOWS,
     WINDOWS_PAGES, WINDOW_BASE,
 };
+use tmem_server::pool_moves::{Place as Mapped, PoolMoves};
 
 /// Store pages per frame: the metadata is reserved for this many pages per
 /// frame, so that zero pages and compressed pages can outnumber frames.
@@ -57,6 +59,9 @@ pub fn run() -> Result<State, &'static str> {
     let mut frames_held = frames.len() as u32 + u32::from(region.pages > 0);
     let kept = kept_frame(frames.len() as u32)?;
     frames_held += u32::from(kept.is_some());
+    let boot = frames.len() as u32;
+    let places = super::pool_moves::places(boot, boot + kept.as_ref().map_or(0, KeptFrame::len));
+    let room = places.len() as u32;
     let mut windows = [None; MAX_CLIENTS];
     let windows_end = WINDOW_BASE + WINDOWS_PAGES * 4096;
     let mut next_window = WINDOW_BASE;
@@ -97,8 +102,8 @@ pub fn run() -> Result<State, &'static str> {
     let key = index_key(&[started, split, userlib::syscall::clock_us()]);
     let mut service = Service::new(
         config,
-        PoolFrames::new(frames, region),
-        count * PAGES_PER_FRAME,
+        PoolFrames::new(frames, room, region),
+        (count + room) * PAGES_PER_FRAME,
         key,
     )
     .map_err(|_| "store configuration refused")?;
@@ -106,16 +111,18 @@ pub fn run() -> Result<State, &'static str> {
         recover(&mut service, kept)?;
     }
     defmt::info!(
-        "tmem server: {=u32} frames ({=u32} KiB; {=u32} flip), {=usize} clients",
+        "tmem server: {=u32} frames ({=u32} KiB; {=u32} flip), room for {=u32} more, {=usize} clients",
         count,
         count * 4,
         count - region.pages,
+        room,
         service.config().clients().count()
     );
     Ok(State {
         service,
         windows,
         frames_held,
+        moves: PoolMoves::new(places),
     })
 }
 
