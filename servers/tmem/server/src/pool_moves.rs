@@ -31,13 +31,22 @@ pub struct Place {
     pub address: u32,
 }
 
+/// Why a frame could not be attached at a place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlaceError {
+    /// It would not map there (not a one-page frame, or the page is taken).
+    WouldNotMap,
+    /// The store frame is already held.
+    Held,
+}
+
 /// A provider whose releasable frames are one-page frame capabilities
 /// mapped at places.
 pub trait PlacedFrames: FrameProvider {
     /// Maps the one-page frame in `place.slot` at `place.address` as store
     /// frame `id` (an absent one). `Err`, and nothing changes, when it
     /// will not map.
-    fn attach(&mut self, id: FrameId, place: Place) -> Result<(), ()>;
+    fn attach(&mut self, id: FrameId, place: Place) -> Result<(), PlaceError>;
     /// Unmaps the free store frame `id` and says where its capability is
     /// (it leaves with the reply).
     fn detach(&mut self, id: FrameId) -> Place;
@@ -165,7 +174,7 @@ impl PoolMoves {
                 self.net_received += 1;
                 Ok(())
             }
-            Err(GrowError::Full | GrowError::Provider(())) => Err(Status::NoMemory),
+            Err(GrowError::Full | GrowError::Provider(_)) => Err(Status::NoMemory),
         }
     }
 

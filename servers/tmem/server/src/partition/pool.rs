@@ -22,7 +22,7 @@
 use alloc::vec::Vec;
 use core::cell::Cell;
 
-use tmem_server::pool_moves::{Place as Mapped, PlacedFrames};
+use tmem_server::pool_moves::{Place as Mapped, PlaceError, PlacedFrames};
 use tmem_store::{FrameId, FrameProvider, Page, Traffic, PAGE_SIZE};
 use userlib::ipc::Frame;
 
@@ -195,10 +195,10 @@ impl FrameProvider for PoolFrames {
 }
 
 impl PlacedFrames for PoolFrames {
-    fn attach(&mut self, id: FrameId, place: Mapped) -> Result<(), ()> {
-        let entry = self.frames.get(id.0 as usize).ok_or(())?;
+    fn attach(&mut self, id: FrameId, place: Mapped) -> Result<(), PlaceError> {
+        let entry = self.frames.get(id.0 as usize).ok_or(PlaceError::Held)?;
         if *entry != ABSENT {
-            return Err(());
+            return Err(PlaceError::Held);
         }
         match Frame(place.slot).map(place.address, true) {
             Ok(1) => {
@@ -207,9 +207,9 @@ impl PlacedFrames for PoolFrames {
             }
             Ok(_) => {
                 let _ = Frame(place.slot).unmap();
-                Err(())
+                Err(PlaceError::WouldNotMap)
             }
-            Err(_) => Err(()),
+            Err(_) => Err(PlaceError::WouldNotMap),
         }
     }
 

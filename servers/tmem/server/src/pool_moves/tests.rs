@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use tmem_protocol::{ControlRequest, ControlResponse, ExchangeMode, Status};
 use tmem_store::{FrameId, FrameProvider, Page, PAGE_SIZE};
 
-use super::{Landed, Place, PlacedFrames, PoolMoves};
+use super::{Landed, Place, PlaceError, PlacedFrames, PoolMoves};
 use crate::{ServerConfig, Service, MAX_CLIENTS};
 
 /// Frames as places: each held id has the place it is mapped at.
@@ -40,7 +40,7 @@ impl FrameProvider for Placed {
 }
 
 impl PlacedFrames for Placed {
-    fn attach(&mut self, id: FrameId, place: Place) -> Result<(), ()> {
+    fn attach(&mut self, id: FrameId, place: Place) -> Result<(), PlaceError> {
         let entry = &mut self.places[id.0 as usize];
         assert!(entry.is_none(), "attached over a held frame");
         *entry = Some(place);
