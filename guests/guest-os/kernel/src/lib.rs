@@ -31,7 +31,8 @@
 //! - [`elf`]: checking a guest program's ELF file and listing its
 //!   segments.
 //! - [`process_server`]: the answers to a process's system calls, page
-//!   faults and undefined instructions.
+//!   faults and undefined instructions; [`file_calls`]: its `open`,
+//!   `read` and `close`.
 //! - [`programs`]: the embedded guest programs (ELF files).
 //! - [`kernel_spaces`]: the same seam over the kernel's address spaces
 //!   (`space_map`/`space_unmap`), for processes run on the CPU.
@@ -55,6 +56,7 @@ pub mod balloon_service;
 pub mod config;
 pub mod elf;
 pub mod fat_files;
+pub mod file_calls;
 pub mod guest;
 pub mod kernel_spaces;
 pub mod machine;

@@ -398,11 +398,12 @@ fn run_processes(
         ("hog", [hog_pages, guest + 100]),
         ("wild", [0, 0]),
     ];
-    let mut running = 0;
+    let mut running = processes::Running::new();
     for (k, &(program, args)) in (0u16..).zip(list.iter()) {
-        match processes::start(&mut machine, &mut images, k, program, args) {
+        match processes::start(&mut machine, &mut images, k, program, args)
+            .and_then(|()| running.add(k))
+        {
             Ok(()) => {
-                running += 1;
                 defmt::info!(
                     "guest {=u32}: process {=u16} runs {=str}",
                     guest,
@@ -419,7 +420,7 @@ fn run_processes(
             ),
         }
     }
-    let outcome = processes::serve_all(&mut machine, guest, running);
+    let outcome = processes::serve_all(&mut machine, guest, &mut running);
     let consistent = machine.check_vm();
     let report = machine.report();
     let broken = machine.mmu().broken();

@@ -1,17 +1,19 @@
 //! Serving a guest process: what the guest kernel answers to each thing a
 //! process running on the CPU does that needs its kernel — a system call
-//! (guest-process's table), a page fault (memory management's), an
-//! undefined instruction — as the kernel's exception IPC delivers them.
+//! (guest-process's table; the file calls in [`file_calls`]), a page fault
+//! (memory management's), an undefined instruction — as the kernel's
+//! exception IPC delivers them.
 //!
-//! The answer is a value: run on with results, the process exited, or the
-//! process is killed (a fault outside its areas or against their
+//! The answer is a value: run on with results, sleep until a time, the
+//! process exited, or the process is killed (a fault outside its areas or against their
 //! protection, an undefined instruction, memory that cannot be made
 //! resident). Nothing a process passes can make this panic or touch
 //! memory that is not its own: buffers go through the fault path.
 
 use guest_mm::{Access, AddressSpaceOps, ProcessId, VmError};
-use guest_process::{Errno, Syscall};
+use guest_process::{Errno, ProcessTable, Syscall};
 
+use crate::file_calls::{self, Caller};
 use crate::machine::Machine;
 
 /// What the process did.
@@ -65,6 +67,12 @@ pub enum Answer {
     ResumeClock(u64),
     /// Let others run, then run on with `r0` = 0.
     Yield,
+    /// Do not run it before the clock reads `until` (microseconds since
+    /// boot), then run on with `r0` = 0.
+    Sleep {
+        /// When it may run again.
+        until: u64,
+    },
     /// The process called `exit`.
     Exited(i32),
     /// The process is killed.
@@ -83,13 +91,15 @@ pub trait Host {
 /// result says how many were).
 pub const WRITE_MAX: usize = 128;
 
-/// Serves `event` of `process`.
+/// Serves `event` of `caller`, whose open files `table` holds.
 pub fn serve<S: AddressSpaceOps>(
     machine: &mut Machine<'_, S>,
-    process: ProcessId,
+    table: &mut ProcessTable,
+    caller: Caller,
     event: Event,
     host: &mut dyn Host,
 ) -> Answer {
+    let process = caller.space;
     match event {
         Event::PageFault { address, access } => match machine.fault(process, address, access) {
             Ok(_) => Answer::Resume(None),
@@ -97,7 +107,7 @@ pub fn serve<S: AddressSpaceOps>(
         },
         Event::Undefined { pc } => Answer::Killed(Kill::Undefined { pc }),
         Event::Syscall { number, args } => match Syscall::decode(number, args) {
-            Ok(call) => syscall(machine, process, call, host),
+            Ok(call) => syscall(machine, table, caller, call, host),
             Err(error) => Answer::Resume(Some(Errno::from(error).encode())),
         },
     }
@@ -105,10 +115,12 @@ pub fn serve<S: AddressSpaceOps>(
 
 fn syscall<S: AddressSpaceOps>(
     machine: &mut Machine<'_, S>,
-    process: ProcessId,
+    table: &mut ProcessTable,
+    caller: Caller,
     call: Syscall,
     host: &mut dyn Host,
 ) -> Answer {
+    let process = caller.space;
     let result = match call {
         Syscall::Exit { code } => return Answer::Exited(code),
         Syscall::Clock => return Answer::ResumeClock(host.now_us()),
@@ -122,11 +134,18 @@ fn syscall<S: AddressSpaceOps>(
             .map(|()| 0)
             .map_err(Errno::from),
         Syscall::Brk { address } => machine.brk(process, address).map_err(Errno::from),
-        // Files and sleep are not served to processes yet.
-        Syscall::Open { .. }
-        | Syscall::Read { .. }
-        | Syscall::Close { .. }
-        | Syscall::Sleep { .. } => Err(Errno::NoSys),
+        Syscall::Open { path, path_len } => {
+            file_calls::open(machine, table, caller, path, path_len)
+        }
+        Syscall::Read { fd, buffer, len } => {
+            file_calls::read(machine, table, caller, fd, buffer, len)
+        }
+        Syscall::Close { fd } => file_calls::close(table, caller, fd),
+        Syscall::Sleep { micros } => {
+            return Answer::Sleep {
+                until: host.now_us().saturating_add(u64::from(micros)),
+            }
+        }
     };
     Answer::Resume(Some(match result {
         Ok(value) => value,

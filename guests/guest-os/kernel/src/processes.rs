@@ -23,9 +23,11 @@ use alloc::vec::Vec;
 
 use guest_mm::{Access, ProcessId, Protection, VmError, PAGE_SIZE};
 use guest_os_kernel::elf;
+use guest_os_kernel::file_calls::Caller;
 use guest_os_kernel::kernel_spaces::{KernelSpaces, Syscalls};
 use guest_os_kernel::process_server::{serve, Answer, Event, Host, Kill};
 use guest_os_kernel::Machine;
+use guest_process::{KillReason, ProcessState, ProcessTable};
 use userlib::guest::{
     AddressSpace, Exception, ExceptionMessage, FaultAccess, GuestThread, MapRights, Registers,
     Resume,
@@ -214,11 +216,69 @@ pub fn start(
     thread(k).resume().map_err(|e| e.name())
 }
 
+/// The processes started: each thread `k`'s entry in the process table
+/// (its state and open files).
+pub struct Running {
+    table: ProcessTable,
+    ids: [Option<ProcessId>; PROCESSES as usize],
+}
+
+impl Running {
+    /// None yet.
+    pub fn new() -> Running {
+        Running {
+            table: ProcessTable::new(usize::from(PROCESSES)),
+            ids: [None; PROCESSES as usize],
+        }
+    }
+
+    /// Enters the process just started on thread `k` in the table.
+    pub fn add(&mut self, k: u16) -> Result<(), &'static str> {
+        let slot = self.ids.get_mut(usize::from(k)).ok_or("no such thread")?;
+        *slot = Some(
+            self.table
+                .spawn()
+                .map_err(|_| "the process table is full")?,
+        );
+        Ok(())
+    }
+
+    /// How many have not ended.
+    pub fn live(&self) -> usize {
+        self.table.live()
+    }
+
+    fn caller(&self, k: u16) -> Option<Caller> {
+        let id = (*self.ids.get(usize::from(k))?)?;
+        Some(Caller {
+            space: ProcessId(u32::from(k)),
+            id,
+        })
+    }
+
+    fn any_ready(&self) -> bool {
+        self.ids
+            .iter()
+            .flatten()
+            .any(|&id| self.table.state(id) == Ok(ProcessState::Ready))
+    }
+}
+
+impl Default for Running {
+    fn default() -> Running {
+        Running::new()
+    }
+}
+
 /// Serves the `running` processes' exceptions until every one has ended.
+/// A sleeping process's thread is suspended; it is resumed (with `r0` =
+/// 0) the first time the guest kernel looks after its time has come —
+/// at once when every other process sleeps too, else at the next
+/// exception of one that runs.
 pub fn serve_all(
     machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
     guest: u32,
-    running: u32,
+    running: &mut Running,
 ) -> Outcome {
     let mut outcome = Outcome {
         clean: 0,
@@ -229,11 +289,19 @@ pub fn serve_all(
     let endpoint = Endpoint(EXCEPTIONS);
     let mut buffer = IpcBuffer::of_thread(0);
     let mut reply: Option<Resume> = None;
-    let mut ended = 0;
-    while ended < running {
+    loop {
+        wake_sleepers(machine, guest, running, &mut outcome);
+        if running.live() == 0 {
+            break;
+        }
         let received = match reply.take() {
             Some(resume) => endpoint.reply_exception(resume),
-            None => endpoint.recv(),
+            None if running.any_ready() => endpoint.recv(),
+            None => {
+                // Every live process sleeps: nothing can send.
+                userlib::syscall::yield_now();
+                continue;
+            }
         };
         let message = match received {
             Ok(message) => message,
@@ -252,7 +320,14 @@ pub fn serve_all(
             continue;
         };
         let k = decoded.thread;
-        let process = ProcessId(u32::from(k));
+        let Some(caller) = running.caller(k) else {
+            defmt::error!(
+                "guest {=u32}: an exception from thread {=u16}, which runs no process",
+                guest,
+                k
+            );
+            continue;
+        };
         let event = match decoded.exception {
             Exception::Syscall { number, args } => Event::Syscall {
                 number,
@@ -270,14 +345,37 @@ pub fn serve_all(
             },
             Exception::Undefined { pc } => Event::Undefined { pc },
         };
-        let resume = match serve(machine, process, event, &mut console) {
-            Answer::Resume(None) => Resume::UNCHANGED,
-            Answer::Resume(Some(value)) => Resume::returning(value),
-            Answer::ResumeClock(now) => Resume::With {
+        reply = match serve(machine, &mut running.table, caller, event, &mut console) {
+            Answer::Resume(None) => Some(Resume::UNCHANGED),
+            Answer::Resume(Some(value)) => Some(Resume::returning(value)),
+            Answer::ResumeClock(now) => Some(Resume::With {
                 results: [now as u32, (now >> 32) as u32, 0],
                 count: 2,
-            },
-            Answer::Yield => Resume::returning(0),
+            }),
+            Answer::Yield => Some(Resume::returning(0)),
+            Answer::Sleep { until } => {
+                // Suspended directly: no reply is owed, and the thread is
+                // resumed by wake_sleepers.
+                match (thread(k).suspend(), running.table.sleep(caller.id, until)) {
+                    (Ok(()), Ok(())) => None,
+                    _ => {
+                        defmt::error!(
+                            "guest {=u32}: process {=u16} cannot be put to sleep",
+                            guest,
+                            k
+                        );
+                        kill(
+                            machine,
+                            guest,
+                            running,
+                            k,
+                            KillReason::Requested,
+                            &mut outcome,
+                        );
+                        None
+                    }
+                }
+            }
             Answer::Exited(code) => {
                 defmt::info!(
                     "guest {=u32}: process {=u16} exited with status {=i32}",
@@ -290,67 +388,147 @@ pub fn serve_all(
                 } else {
                     outcome.failed += 1;
                 }
-                end(machine, guest, k);
-                Resume::Suspend
+                if running.table.exit(caller.id, code).is_err() {
+                    defmt::error!("guest {=u32}: process {=u16} had already ended", guest, k);
+                }
+                end(machine, guest, running, k);
+                None
             }
-            Answer::Killed(kill) => {
-                match kill {
+            Answer::Killed(why) => {
+                let reason = match why {
                     Kill::Fault {
                         address,
                         error: VmError::Segfault { .. },
-                    } => defmt::info!(
-                        "guest {=u32}: process {=u16} killed: fault at {=u32:#x} outside its areas or rights (pc {=u32:#x})",
-                        guest,
-                        k,
-                        address,
-                        decoded.pc
-                    ),
-                    Kill::Fault { address, error } => defmt::warn!(
-                        "guest {=u32}: process {=u16} killed: its page at {=u32:#x} cannot be made resident: {=str}",
-                        guest,
-                        k,
-                        address,
+                    } => {
+                        defmt::info!(
+                            "guest {=u32}: process {=u16} killed: fault at {=u32:#x} outside its areas or rights (pc {=u32:#x})",
+                            guest,
+                            k,
+                            address,
+                            decoded.pc
+                        );
+                        KillReason::Fault { address }
+                    }
+                    Kill::Fault { address, error } => {
+                        defmt::warn!(
+                            "guest {=u32}: process {=u16} killed: its page at {=u32:#x} cannot be made resident: {=str}",
+                            guest,
+                            k,
+                            address,
+                            match error {
+                                VmError::OutOfMemory => "out of memory",
+                                VmError::Swap(_) => "swap-in failed",
+                                VmError::Map(_) => "the kernel refused the mapping",
+                                _ => "memory management refused",
+                            }
+                        );
                         match error {
-                            VmError::OutOfMemory => "out of memory",
-                            VmError::Swap(_) => "swap-in failed",
-                            VmError::Map(_) => "the kernel refused the mapping",
-                            _ => "memory management refused",
+                            VmError::Swap(_) => KillReason::LostPage,
+                            _ => KillReason::OutOfMemory,
                         }
-                    ),
-                    Kill::Undefined { pc } => defmt::info!(
-                        "guest {=u32}: process {=u16} killed: undefined instruction at {=u32:#x}",
-                        guest,
-                        k,
-                        pc
-                    ),
-                }
-                outcome.killed += 1;
-                end(machine, guest, k);
-                Resume::Suspend
+                    }
+                    Kill::Undefined { pc } => {
+                        defmt::info!(
+                            "guest {=u32}: process {=u16} killed: undefined instruction at {=u32:#x}",
+                            guest,
+                            k,
+                            pc
+                        );
+                        KillReason::Undefined { pc }
+                    }
+                };
+                kill(machine, guest, running, k, reason, &mut outcome);
+                None
             }
         };
-        if matches!(resume, Resume::Suspend) {
-            ended += 1;
-            if ended == running {
-                // The last one: suspend it directly, so no reply is owed.
-                if let Err(error) = thread(k).suspend() {
-                    defmt::warn!(
-                        "guest thread {=u16}: suspend refused ({=u32})",
-                        k,
-                        error as u32
-                    );
-                }
-                break;
-            }
-        }
-        reply = Some(resume);
     }
     outcome
 }
 
-/// Frees an ended process's memory (frames, swap slots, tmem pages) and
-/// its address space's mappings.
-fn end(machine: &mut Machine<'_, KernelSpaces<Syscalls>>, guest: u32, k: u16) {
+/// Resumes, with `r0` = 0, every sleeping process whose time has come.
+fn wake_sleepers(
+    machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
+    guest: u32,
+    running: &mut Running,
+    outcome: &mut Outcome,
+) {
+    let now = clock_us();
+    if running.table.next_wakeup().is_none_or(|first| first > now) {
+        return;
+    }
+    for k in 0..PROCESSES {
+        let Some(caller) = running.caller(k) else {
+            continue;
+        };
+        if !matches!(
+            running.table.state(caller.id),
+            Ok(ProcessState::Sleeping { until }) if until <= now
+        ) {
+            continue;
+        }
+        let resumed = thread(k).registers().and_then(|mut registers| {
+            registers.0[0] = 0;
+            thread(k).set_registers(&registers)?;
+            thread(k).resume()
+        });
+        match resumed {
+            Ok(()) => {}
+            Err(error) => {
+                defmt::error!(
+                    "guest {=u32}: process {=u16} cannot be woken: {=str}",
+                    guest,
+                    k,
+                    error.name()
+                );
+                kill(machine, guest, running, k, KillReason::Requested, outcome);
+            }
+        }
+    }
+    running.table.wake(now);
+}
+
+/// Kills the process on thread `k` (suspending the thread) for `reason`.
+fn kill(
+    machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
+    guest: u32,
+    running: &mut Running,
+    k: u16,
+    reason: KillReason,
+    outcome: &mut Outcome,
+) {
+    outcome.killed += 1;
+    if let Some(caller) = running.caller(k) {
+        if running.table.kill(caller.id, reason).is_err() {
+            defmt::error!("guest {=u32}: process {=u16} had already ended", guest, k);
+        }
+    }
+    end(machine, guest, running, k);
+}
+
+/// Stops an ended process's thread, frees its memory (frames, swap
+/// slots, tmem pages), its address space's mappings and its table entry
+/// (its open files were closed when it ended).
+fn end(
+    machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
+    guest: u32,
+    running: &mut Running,
+    k: u16,
+) {
+    if let Err(error) = thread(k).suspend() {
+        defmt::warn!(
+            "guest {=u32}: suspending process {=u16}'s thread: {=str}",
+            guest,
+            k,
+            error.name()
+        );
+    }
+    if let Some(slot) = running.ids.get_mut(usize::from(k)) {
+        if let Some(id) = slot.take() {
+            if running.table.reap(id).is_err() {
+                defmt::error!("guest {=u32}: process {=u16} was still live", guest, k);
+            }
+        }
+    }
     if machine.destroy_process(ProcessId(u32::from(k))).is_err() {
         defmt::error!(
             "guest {=u32}: process {=u16} was not known to memory management",
