@@ -11,9 +11,12 @@
 //!                   IMAGE_SLOTS.. one page capability per image mapping
 //! ```
 //!
-//! Program text and constants are loaded once into the top
-//! `IMAGE_FRAMES` of guest RAM and mapped into each process that runs the
-//! program (never writable); everything writable goes through the Vm.
+//! Program text and constants are loaded once into the top frames of
+//! guest RAM ([`image_frames`]) and mapped into each process that runs
+//! the program (never writable); everything writable goes through the Vm.
+//! A program gets its argument words (from the plan's named parameters,
+//! `program_args`) on top of its stack. Processes sleep and keep open
+//! files in the process table ([`Running`]).
 //! A process that faults outside its areas is killed and reported; the
 //! others go on. It must never panic on what a process does.
 
@@ -21,7 +24,9 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+use guest_mm::anon::AnonPage;
 use guest_mm::{Access, ProcessId, Protection, VmError, PAGE_SIZE};
+use guest_os_kernel::config::GuestPlan;
 use guest_os_kernel::elf;
 use guest_os_kernel::file_calls::Caller;
 use guest_os_kernel::kernel_spaces::{KernelSpaces, Syscalls};
@@ -41,15 +46,49 @@ pub const EXCEPTIONS: u16 = 6;
 pub const BUDGET: u16 = 8;
 /// Processes (address spaces and threads in the budget).
 pub const PROCESSES: u16 = 3;
+const _: () = assert!(
+    guest_os_config::MAX_PROGRAMS <= PROCESSES as usize,
+    "every program the plan may list gets a process"
+);
 /// Vm frame `f`'s page capability is in slot `FIRST_FRAME + f`.
 pub const FIRST_FRAME: u16 = 16;
-/// Guest RAM frames kept for program images, at the top of RAM.
+/// Guest RAM frames kept for program images, at the top of RAM, at the
+/// least (see [`image_frames`]).
 pub const IMAGE_FRAMES: u32 = 8;
+
+/// Guest RAM frames the plan's programs' images take: each program's
+/// read-only pages, once however many processes run it; at least
+/// [`IMAGE_FRAMES`]. A program that is not embedded or not loadable
+/// counts nothing (it will not start, and says so then).
+pub fn image_frames(plan: &GuestPlan) -> u32 {
+    let mut names: Vec<&'static str> = Vec::new();
+    for program in &plan.programs {
+        if !names.contains(&program.name()) {
+            names.push(program.name());
+        }
+    }
+    let needed: u32 = names
+        .iter()
+        .filter_map(|&name| guest_os_kernel::programs::find(name))
+        .filter_map(|bytes| elf::parse(bytes).ok())
+        .map(|program| {
+            program
+                .segments
+                .iter()
+                .filter(|s| s.protection != Protection::ReadWrite)
+                .map(|s| (s.end_page() - s.address) / PAGE_SIZE as u32)
+                .sum::<u32>()
+        })
+        .sum();
+    needed.max(IMAGE_FRAMES)
+}
 /// Image mappings' page capabilities, from here.
 const IMAGE_SLOTS: u16 = FIRST_FRAME + 112;
 /// Each process's stack: below this, demand-zero.
 const STACK_TOP: u32 = 0x0800_0000;
 const STACK_BYTES: u32 = 4 * PAGE_SIZE as u32;
+/// The top of the stack holds the program's argument words.
+const ARGUMENT_BYTES: u32 = guest_programs::rt::MAX_ARGUMENTS * 4;
 
 fn space(k: u16) -> AddressSpace {
     AddressSpace(BUDGET + k)
@@ -130,14 +169,18 @@ impl Host for Console {
 }
 
 /// Loads `name` into process `k` (image pages mapped, writable segments
-/// and the stack in the Vm) and starts it with `r0`, `r1` = `args`.
+/// and the stack in the Vm) and starts it with its argument `words` on
+/// top of its stack, `r0` their address and `r1` their count.
 pub fn start(
     machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
     images: &mut Images<'_>,
     k: u16,
     name: &'static str,
-    args: [u32; 2],
+    words: &[u32],
 ) -> Result<(), &'static str> {
+    if words.len() > guest_programs::rt::MAX_ARGUMENTS as usize {
+        return Err("too many argument words");
+    }
     let bytes = guest_os_kernel::programs::find(name).ok_or("no such program")?;
     let program = elf::parse(bytes).map_err(|e| e.name())?;
     let process = ProcessId(u32::from(k));
@@ -208,8 +251,13 @@ pub fn start(
     machine
         .map_stack(process, STACK_TOP, STACK_BYTES)
         .map_err(|_| "cannot map the stack")?;
-    let mut registers = Registers::start(program.entry, STACK_TOP, args[0]);
-    registers.0[1] = args[1];
+    let arguments = STACK_TOP - ARGUMENT_BYTES;
+    let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+    machine
+        .copy_to_user(process, arguments, &bytes)
+        .map_err(|_| "cannot write the arguments on the stack")?;
+    let mut registers = Registers::start(program.entry, arguments, arguments);
+    registers.0[1] = words.len() as u32;
     thread(k).bind(space(k), EXCEPTIONS).map_err(|e| e.name())?;
     thread(k).set_priority(1).map_err(|e| e.name())?;
     thread(k).set_registers(&registers).map_err(|e| e.name())?;
@@ -529,7 +577,39 @@ fn end(
             }
         }
     }
-    if machine.destroy_process(ProcessId(u32::from(k))).is_err() {
+    let process = ProcessId(u32::from(k));
+    let (mut frames, mut slots) = (0u32, 0u32);
+    for (_, _, page) in machine
+        .vm()
+        .pages()
+        .filter(|(owner, _, _)| *owner == process)
+    {
+        match page {
+            AnonPage::Resident { slot, .. } => {
+                frames += 1;
+                slots += u32::from(slot.is_some());
+            }
+            AnonPage::Swapped { .. } => slots += 1,
+        }
+    }
+    let before = machine.vm().pressure();
+    let destroyed = machine.destroy_process(process);
+    let after = machine.vm().pressure();
+    if destroyed.is_ok() {
+        // What it held, and what its end gave back: equal, or memory
+        // management lost track of something.
+        defmt::info!(
+            "guest {=u32}: process {=u16} held {=u32} frames and {=u32} swap slots; its end freed {=u32} frames, {=u32} swap slots, {=u32} tmem pages",
+            guest,
+            k,
+            frames,
+            slots,
+            after.free_frames.saturating_sub(before.free_frames),
+            before.swap_used.saturating_sub(after.swap_used),
+            before.swap_in_tmem.saturating_sub(after.swap_in_tmem)
+        );
+    }
+    if destroyed.is_err() {
         defmt::error!(
             "guest {=u32}: process {=u16} was not known to memory management",
             guest,

@@ -9,17 +9,32 @@
 /// The exit status of a program that panicked.
 pub const PANIC_EXIT: i32 = 101;
 
+/// The exit status of a program whose arguments are not what it takes.
+pub const BAD_ARGUMENTS_EXIT: i32 = 102;
+
+/// The most argument words the guest kernel passes.
+pub const MAX_ARGUMENTS: u32 = 16;
+
 /// Makes a program binary of `main`:
-/// `program!(main)` with `fn main(first: u32, second: u32) -> i32`, the
-/// two arguments being `r0` and `r1` as the guest kernel set them.
+/// `program!(main)` with `fn main(arguments: &[u32]) -> i32`. The guest
+/// kernel puts a program's argument words on top of its stack and starts
+/// it with their address in `r0` and their count in `r1`.
 #[macro_export]
 macro_rules! program {
     ($main:path) => {
         #[no_mangle]
         #[link_section = ".text.start"]
-        extern "C" fn _start(first: u32, second: u32) -> ! {
-            let main: fn(u32, u32) -> i32 = $main;
-            $crate::sys::exit(main(first, second))
+        extern "C" fn _start(words: u32, count: u32) -> ! {
+            let main: fn(&[u32]) -> i32 = $main;
+            if count > $crate::rt::MAX_ARGUMENTS || words % 4 != 0 {
+                $crate::sys::exit($crate::rt::BAD_ARGUMENTS_EXIT);
+            }
+            // SAFETY: the guest kernel wrote `count` words at `words`, on
+            // this process's stack above its stack pointer, where nothing
+            // else writes; the count is bounded and the address aligned.
+            let arguments =
+                unsafe { core::slice::from_raw_parts(words as *const u32, count as usize) };
+            $crate::sys::exit(main(arguments))
         }
 
         #[panic_handler]
