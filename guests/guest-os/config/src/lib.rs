@@ -359,6 +359,77 @@ mod tests {
         assert_eq!(plan.phased.unwrap().peak_pages(), 54);
     }
 
+    fn zipf(exponent: f32) -> ProgramPlan {
+        ProgramPlan::Zipf(ZipfPlan {
+            pages: 40,
+            operations: 100,
+            exponent,
+            seed: 1,
+            write_percent: 25,
+        })
+    }
+
+    #[test]
+    fn programs_survive_postcard_and_a_plan_that_cannot_run_is_refused() {
+        let files = FilePlan {
+            files: 2,
+            pages_per_file: 3,
+            rounds: 1,
+            on_card: false,
+        };
+        let plan = GuestPlan {
+            processes: true,
+            files: Some(files),
+            programs: heapless::Vec::from_slice(&[
+                zipf(0.9),
+                ProgramPlan::Kv(KvPlan {
+                    keys: 64,
+                    operations: 10,
+                    put_percent: 30,
+                    seed: 2,
+                }),
+                ProgramPlan::FileScan(FileScanPlan {
+                    rounds: 2,
+                    pause_us: 100,
+                }),
+            ])
+            .unwrap(),
+            ..GuestPlan::idle(1)
+        };
+        let bytes = postcard::to_allocvec(&plan).unwrap();
+        assert_eq!(postcard::from_bytes::<GuestPlan>(&bytes).unwrap(), plan);
+        assert_eq!(plan.check(), Ok(()));
+        let with = |program, files| GuestPlan {
+            processes: true,
+            files,
+            programs: heapless::Vec::from_slice(&[ProgramPlan::Wild, program]).unwrap(),
+            ..GuestPlan::idle(1)
+        };
+        let field = |plan: GuestPlan| plan.check().map_err(|e| (e.program, e.field));
+        assert_eq!(field(with(zipf(-0.1), None)), Err((Some(1), "exponent")));
+        assert_eq!(
+            field(with(zipf(f32::NAN), None)),
+            Err((Some(1), "exponent"))
+        );
+        assert_eq!(field(with(zipf(0.0), None)), Ok(()));
+        let scan = ProgramPlan::FileScan(FileScanPlan {
+            rounds: 1,
+            pause_us: 0,
+        });
+        assert_eq!(field(with(scan, None)), Err((Some(1), "file-scan")));
+        assert_eq!(field(with(scan, Some(files))), Ok(()));
+        let no_processes = GuestPlan {
+            processes: false,
+            ..with(ProgramPlan::Wild, None)
+        };
+        assert_eq!(field(no_processes), Err((None, "programs")));
+        let nothing = GuestPlan {
+            processes: true,
+            ..GuestPlan::idle(1)
+        };
+        assert_eq!(field(nothing), Err((None, "programs")));
+    }
+
     #[test]
     fn names_follow_the_mode_and_the_swap_device() {
         let with = |tmem, sd_swap| GuestPlan {

@@ -13,7 +13,8 @@ use guest_os_config::{FilePlan, GuestPlan, ProgramPlan};
 use guest_programs::{kv, zipf};
 
 /// The pattern key of process `k` of guest `guest`: distinct for every
-/// process of every guest, so a page of another is never taken for its.
+/// process of guests below 100, so a page of another is never taken for
+/// its own.
 pub const fn tag(guest: u32, k: u16) -> u32 {
     guest.wrapping_add(100 * k as u32)
 }
