@@ -1,10 +1,27 @@
 //! The program runtime: [`program!`](crate::program) puts into a program
 //! binary the entry point the guest kernel starts it at, which calls the
 //! program's main function and exits with what it returns, and the panic
-//! handler, which exits with [`PANIC_EXIT`]. They are expanded in the
+//! handler, which exits with [`PANIC_EXIT`], and an allocator that has
+//! nothing to give ([`NoHeap`]). They are expanded in the
 //! binary, never defined in this library, so the guest kernel can use the
 //! library without getting a second entry point or panic handler. A
 //! program must never return into nothing: every way out is `exit`.
+
+/// The allocator of a program: none. A program has no heap and never
+/// allocates; this exists because a workspace-wide build may turn on a
+/// dependency's `alloc` feature (serde's, through another crate), and a
+/// binary that links `alloc` must name an allocator. Every request fails.
+pub struct NoHeap;
+
+// SAFETY: `alloc` never returns memory (a null pointer is the documented
+// failure), so no block exists for `dealloc` to be called with.
+unsafe impl core::alloc::GlobalAlloc for NoHeap {
+    unsafe fn alloc(&self, _layout: core::alloc::Layout) -> *mut u8 {
+        core::ptr::null_mut()
+    }
+
+    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: core::alloc::Layout) {}
+}
 
 /// The exit status of a program that panicked.
 pub const PANIC_EXIT: i32 = 101;
@@ -36,6 +53,9 @@ macro_rules! program {
                 unsafe { core::slice::from_raw_parts(words as *const u32, count as usize) };
             $crate::sys::exit(main(arguments))
         }
+
+        #[global_allocator]
+        static NO_HEAP: $crate::rt::NoHeap = $crate::rt::NoHeap;
 
         #[panic_handler]
         fn panic(_: &core::panic::PanicInfo) -> ! {
