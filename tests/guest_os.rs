@@ -272,7 +272,14 @@ fn programs_run_as_processes_and_a_misbehaving_one_is_killed_while_the_others_fi
     let report = boot_system("os-procs");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
-    // The wild program writes where nothing is mapped: killed there.
+    // The wild program says what it will do (its text is a constant of
+    // its image, which the guest kernel reads for `write`), then writes
+    // where nothing is mapped: killed there.
+    line(
+        &report,
+        1,
+        "guest 1: process 2: wild: writing where nothing is mapped",
+    );
     let killed = line(&report, 1, "guest 1: process 2 killed");
     assert!(killed.contains("fault at 0x70000000"), "{killed}");
     assert!(

@@ -19,6 +19,7 @@ use guest_os_config::file_set::file_number;
 use guest_process::{Errno, ProcessTable};
 
 use crate::machine::Machine;
+use crate::process_server::{copy_in, Host};
 
 /// The longest name a file of the guest has (`F0000.DAT`, with room).
 pub const NAME_MAX: u32 = 12;
@@ -45,22 +46,22 @@ pub struct Caller {
     pub id: ProcessId,
 }
 
-/// `open(path, path_len)`: the new descriptor.
+/// `open(path, path_len)`: the new descriptor. The name may be in the
+/// process's memory or a constant of its program image.
 pub fn open<S: AddressSpaceOps>(
     machine: &mut Machine<'_, S>,
     table: &mut ProcessTable,
     caller: Caller,
     path: u32,
     path_len: u32,
+    host: &mut dyn Host,
 ) -> Result<u32, Errno> {
     if path_len > NAME_MAX {
         return Err(Errno::NameTooLong);
     }
     let mut name = [0u8; NAME_MAX as usize];
     let name = &mut name[..path_len as usize];
-    machine
-        .copy_from_user(caller.space, path, name)
-        .map_err(Errno::from)?;
+    copy_in(machine, host, caller.space, path, name)?;
     let file = file_number(name).map(FileId).ok_or(Errno::NoEntry)?;
     machine.file_size(file).map_err(Errno::from)?;
     let fd = table.open(caller.id, file).map_err(Errno::from)?;

@@ -397,7 +397,7 @@ fn run_processes(
     for (k, program) in (0u16..).zip(plan.programs.iter()) {
         let (program, words) = program_args::arguments(plan, program, k);
         match processes::start(&mut machine, &mut images, k, program, &words)
-            .and_then(|()| running.add(k))
+            .and_then(|()| running.add(k, program))
         {
             Ok(()) => {
                 defmt::info!(
@@ -416,7 +416,7 @@ fn run_processes(
             ),
         }
     }
-    let outcome = processes::serve_all(&mut machine, guest, &mut running);
+    let outcome = processes::serve_all(&mut machine, &images, guest, &mut running);
     let consistent = machine.check_vm();
     let report = machine.report();
     let broken = machine.mmu().broken();

@@ -79,12 +79,36 @@ pub enum Answer {
     Killed(Kill),
 }
 
-/// What the guest kernel offers besides memory: the console and the clock.
+/// What the guest kernel offers besides memory management: the console,
+/// the clock, and the processes' program images.
 pub trait Host {
     /// Writes `text` from `process` to the console.
     fn write(&mut self, process: ProcessId, text: &[u8]);
     /// Microseconds since boot.
     fn now_us(&mut self) -> u64;
+    /// Copies `out.len()` bytes of `process`'s read-only program image
+    /// (text and constants, which the guest kernel maps itself, outside
+    /// memory management) from `address`; false, with `out` undefined,
+    /// unless every byte is in its image.
+    fn copy_from_image(&mut self, process: ProcessId, address: u32, out: &mut [u8]) -> bool;
+}
+
+/// Copies a system call's input buffer of `process` at `address` into
+/// `out`: from its memory (faulting pages in as the process would) or,
+/// where it has no area, from its program image (a string constant). A
+/// buffer that is in neither, or straddles the two, is `EFAULT`.
+pub fn copy_in<S: AddressSpaceOps>(
+    machine: &mut Machine<'_, S>,
+    host: &mut dyn Host,
+    process: ProcessId,
+    address: u32,
+    out: &mut [u8],
+) -> Result<(), Errno> {
+    match machine.copy_from_user(process, address, out) {
+        Ok(()) => Ok(()),
+        Err(VmError::Segfault { .. }) if host.copy_from_image(process, address, out) => Ok(()),
+        Err(error) => Err(Errno::from(error)),
+    }
 }
 
 /// The most bytes one `write` copies (the rest is not written; the
@@ -135,7 +159,7 @@ fn syscall<S: AddressSpaceOps>(
             .map_err(Errno::from),
         Syscall::Brk { address } => machine.brk(process, address).map_err(Errno::from),
         Syscall::Open { path, path_len } => {
-            file_calls::open(machine, table, caller, path, path_len)
+            file_calls::open(machine, table, caller, path, path_len, host)
         }
         Syscall::Read { fd, buffer, len } => {
             file_calls::read(machine, table, caller, fd, buffer, len)
@@ -166,9 +190,7 @@ fn write<S: AddressSpaceOps>(
     }
     let count = (len as usize).min(WRITE_MAX);
     let mut text = [0u8; WRITE_MAX];
-    machine
-        .copy_from_user(process, buffer, &mut text[..count])
-        .map_err(Errno::from)?;
+    copy_in(machine, host, process, buffer, &mut text[..count])?;
     host.write(process, &text[..count]);
     Ok(count as u32)
 }

@@ -1,4 +1,4 @@
-//! Running the embedded programs as guest processes (argument bit 31):
+//! Running the embedded programs as guest processes (`processes = true`):
 //! each in its own kernel address space and guest thread, its page faults
 //! and system calls arriving as exception IPC and answered by the
 //! [`process_server`](guest_os_kernel::process_server) over a memory
@@ -138,6 +138,38 @@ impl<'r> Images<'r> {
     }
 }
 
+impl Images<'_> {
+    /// Copies `out.len()` bytes of program `name`'s read-only image from
+    /// `address`; false unless every byte is in it.
+    fn copy(&self, name: &str, address: u32, out: &mut [u8]) -> bool {
+        let Some((_, pages)) = self.loaded.iter().find(|(n, _)| *n == name) else {
+            return false;
+        };
+        let mut done = 0;
+        while done < out.len() {
+            let Some(at) = u32::try_from(done)
+                .ok()
+                .and_then(|d| address.checked_add(d))
+            else {
+                return false;
+            };
+            let base = at & !(PAGE_SIZE as u32 - 1);
+            let Some(page) = pages
+                .iter()
+                .find(|p| p.address == base)
+                .and_then(|p| self.ram.get((p.frame - self.first) as usize))
+            else {
+                return false;
+            };
+            let within = (at - base) as usize;
+            let count = (PAGE_SIZE - within).min(out.len() - done);
+            out[done..done + count].copy_from_slice(&page[within..within + count]);
+            done += count;
+        }
+        true
+    }
+}
+
 /// Counts what happened to the processes.
 pub struct Outcome {
     /// Processes that exited with 0.
@@ -148,11 +180,14 @@ pub struct Outcome {
     pub killed: u32,
 }
 
-struct Console {
+struct Console<'i, 'r> {
     guest: u32,
+    images: &'i Images<'r>,
+    /// The program each process runs, by thread.
+    programs: [Option<&'static str>; PROCESSES as usize],
 }
 
-impl Host for Console {
+impl Host for Console<'_, '_> {
     fn write(&mut self, process: ProcessId, text: &[u8]) {
         let text = core::str::from_utf8(text).unwrap_or("(not UTF-8)");
         defmt::info!(
@@ -165,6 +200,13 @@ impl Host for Console {
 
     fn now_us(&mut self) -> u64 {
         clock_us()
+    }
+
+    fn copy_from_image(&mut self, process: ProcessId, address: u32, out: &mut [u8]) -> bool {
+        let program = usize::try_from(process.0)
+            .ok()
+            .and_then(|k| self.programs.get(k).copied().flatten());
+        program.is_some_and(|name| self.images.copy(name, address, out))
     }
 }
 
@@ -269,6 +311,7 @@ pub fn start(
 pub struct Running {
     table: ProcessTable,
     ids: [Option<ProcessId>; PROCESSES as usize],
+    programs: [Option<&'static str>; PROCESSES as usize],
 }
 
 impl Running {
@@ -277,17 +320,25 @@ impl Running {
         Running {
             table: ProcessTable::new(usize::from(PROCESSES)),
             ids: [None; PROCESSES as usize],
+            programs: [None; PROCESSES as usize],
         }
     }
 
-    /// Enters the process just started on thread `k` in the table.
-    pub fn add(&mut self, k: u16) -> Result<(), &'static str> {
-        let slot = self.ids.get_mut(usize::from(k)).ok_or("no such thread")?;
+    /// Enters the process just started on thread `k`, running
+    /// `program`, in the table.
+    pub fn add(&mut self, k: u16, program: &'static str) -> Result<(), &'static str> {
+        let (Some(slot), Some(name)) = (
+            self.ids.get_mut(usize::from(k)),
+            self.programs.get_mut(usize::from(k)),
+        ) else {
+            return Err("no such thread");
+        };
         *slot = Some(
             self.table
                 .spawn()
                 .map_err(|_| "the process table is full")?,
         );
+        *name = Some(program);
         Ok(())
     }
 
@@ -325,6 +376,7 @@ impl Default for Running {
 /// exception of one that runs.
 pub fn serve_all(
     machine: &mut Machine<'_, KernelSpaces<Syscalls>>,
+    images: &Images<'_>,
     guest: u32,
     running: &mut Running,
 ) -> Outcome {
@@ -333,7 +385,11 @@ pub fn serve_all(
         failed: 0,
         killed: 0,
     };
-    let mut console = Console { guest };
+    let mut console = Console {
+        guest,
+        images,
+        programs: running.programs,
+    };
     let endpoint = Endpoint(EXCEPTIONS);
     let mut buffer = IpcBuffer::of_thread(0);
     let mut reply: Option<Resume> = None;

@@ -25,8 +25,13 @@ impl Reporter for Quiet {
     fn periodic(&mut self, _: &GuestReport) {}
 }
 
+/// The console, the clock and one read-only image page of process `P`.
 #[derive(Default)]
 struct Console(Vec<(ProcessId, Vec<u8>)>);
+
+/// Where the fake program image's page is, and what it holds.
+const IMAGE_PAGE: u32 = 0x0001_0000;
+const IMAGE_TEXT: &[u8] = b"F0001.DAT from the image";
 
 impl Host for Console {
     fn write(&mut self, process: ProcessId, text: &[u8]) {
@@ -34,6 +39,20 @@ impl Host for Console {
     }
     fn now_us(&mut self) -> u64 {
         0x1_2345_6789
+    }
+    fn copy_from_image(&mut self, process: ProcessId, address: u32, out: &mut [u8]) -> bool {
+        let mut page = vec![0u8; PAGE_SIZE];
+        page[..IMAGE_TEXT.len()].copy_from_slice(IMAGE_TEXT);
+        let Some(start) = address.checked_sub(IMAGE_PAGE) else {
+            return false;
+        };
+        match page.get(start as usize..start as usize + out.len()) {
+            Some(bytes) if process == P => {
+                out.copy_from_slice(bytes);
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -357,6 +376,47 @@ fn a_process_opens_reads_and_closes_files_by_name() {
             call(SyscallNumber::Open, [base, 13, 0, 0])
         ),
         error(Errno::NameTooLong)
+    );
+    // A name, or text to write, may be a constant of the program image
+    // (outside memory management's areas); one running past the image is
+    // EFAULT.
+    assert_eq!(
+        run(
+            &mut machine,
+            &mut table,
+            call(SyscallNumber::Open, [IMAGE_PAGE, 9, 0, 0])
+        ),
+        Answer::Resume(Some(fd + 2))
+    );
+    assert_eq!(
+        run(
+            &mut machine,
+            &mut table,
+            call(SyscallNumber::Close, [fd + 2, 0, 0, 0])
+        ),
+        Answer::Resume(Some(0))
+    );
+    assert_eq!(
+        run(
+            &mut machine,
+            &mut table,
+            call(
+                SyscallNumber::Write,
+                [1, IMAGE_PAGE, IMAGE_TEXT.len() as u32, 0]
+            )
+        ),
+        Answer::Resume(Some(IMAGE_TEXT.len() as u32))
+    );
+    assert_eq!(
+        run(
+            &mut machine,
+            &mut table,
+            call(
+                SyscallNumber::Write,
+                [1, IMAGE_PAGE + PAGE_SIZE as u32 - 4, 8, 0]
+            )
+        ),
+        error(Errno::Fault)
     );
     assert_eq!(
         run(
