@@ -11,6 +11,7 @@
 //! wakes or touches registers. Chains are bounded by the thread count and
 //! can never form a cycle.
 
+use super::thread_objects::ThreadTable;
 use super::{IpcError, ThreadId};
 
 /// One thread's loan state.
@@ -22,36 +23,22 @@ pub struct Loan {
     borrowers: u16,
 }
 
-/// Every thread's loan state, in a boot-sized table.
-#[derive(Debug)]
-pub struct Donations<'a> {
-    loans: &'a mut [Loan],
-}
-
-impl<'a> Donations<'a> {
-    /// Every thread active and on its own time.
-    pub fn new(loans: &'a mut [Loan]) -> Donations<'a> {
-        loans.fill(Loan::default());
-        Donations { loans }
-    }
-
+/// Every thread's loan state lives in its record.
+impl ThreadTable<'_> {
     fn loan(&self, thread: ThreadId) -> Result<Loan, IpcError> {
-        self.loans
-            .get(thread.index())
-            .copied()
-            .ok_or(IpcError::OutOfRange)
+        Ok(self.get(thread)?.loan)
     }
 
     /// Marks `thread` passive (it has no time of its own) or active.
     pub fn set_passive(&mut self, thread: ThreadId, passive: bool) -> Result<(), IpcError> {
         self.loan(thread)?;
-        self.loans[thread.index()].passive = passive;
+        self.at(thread).loan.passive = passive;
         Ok(())
     }
 
     /// Whether `thread` has no time of its own.
-    pub fn is_passive(&self, thread: ThreadId) -> Result<bool, IpcError> {
-        Ok(self.loan(thread)?.passive)
+    pub fn is_passive(&self, thread: ThreadId) -> bool {
+        self.get(thread).is_ok_and(|r| r.loan.passive)
     }
 
     /// Whose call `thread` is serving on borrowed time, if any.
@@ -65,7 +52,7 @@ impl<'a> Donations<'a> {
     pub fn owner_of(&self, thread: ThreadId) -> Result<Option<ThreadId>, IpcError> {
         let mut current = thread;
         // A chain visits each thread at most once.
-        for _ in 0..=self.loans.len() {
+        for _ in 0..=self.len() {
             let loan = self.loan(current)?;
             match loan.lender {
                 Some(lender) => current = lender,
@@ -89,32 +76,32 @@ impl<'a> Donations<'a> {
         }
         // The server must not already be in the caller's chain.
         let mut current = Some(caller);
-        for _ in 0..=self.loans.len() {
+        for _ in 0..=self.len() {
             match current {
                 None => break,
                 Some(t) if t == server => return Err(IpcError::Cycle),
-                Some(t) => current = self.loans[t.index()].lender,
+                Some(t) => current = self.at(t).loan.lender,
             }
         }
-        self.lend(caller, server);
+        self.record_loan(caller, server);
         Ok(true)
     }
 
     /// Records that `server` borrows `caller`'s time.
-    fn lend(&mut self, caller: ThreadId, server: ThreadId) {
-        self.loans[server.index()].lender = Some(caller);
-        self.loans[caller.index()].borrowers += 1;
+    fn record_loan(&mut self, caller: ThreadId, server: ThreadId) {
+        self.at(server).loan.lender = Some(caller);
+        self.at(caller).loan.borrowers += 1;
     }
 
     /// Checks that every borrower count is right (for tests; O(n²)).
-    pub fn check(&self) -> Result<(), &'static str> {
-        for (index, loan) in self.loans.iter().enumerate() {
+    pub fn check_loans(&self) -> Result<(), &'static str> {
+        for (index, record) in self.records().iter().enumerate() {
             let counted = self
-                .loans
+                .records()
                 .iter()
-                .filter(|other| other.lender.is_some_and(|l| l.index() == index))
+                .filter(|other| other.loan.lender.is_some_and(|l| l.index() == index))
                 .count();
-            if usize::from(loan.borrowers) != counted {
+            if usize::from(record.loan.borrowers) != counted {
                 return Err("a thread's borrower count is wrong");
             }
         }
@@ -124,9 +111,7 @@ impl<'a> Donations<'a> {
     /// How many threads borrow `thread`'s time directly (0 for a thread
     /// that does not exist).
     pub fn borrowers(&self, thread: ThreadId) -> u16 {
-        self.loans
-            .get(thread.index())
-            .map_or(0, |loan| loan.borrowers)
+        self.get(thread).map_or(0, |r| r.loan.borrowers)
     }
 
     /// A call from `caller` was handed to `server`, a passive thread that
@@ -135,11 +120,9 @@ impl<'a> Donations<'a> {
     /// for a reply), so it cannot be in `caller`'s chain. Returns whether
     /// it did (not if `server` is active or already borrowing).
     pub fn lend_to_receiver(&mut self, caller: ThreadId, server: ThreadId) -> bool {
-        match self.loans.get(server.index()) {
-            Some(loan)
-                if loan.passive && loan.lender.is_none() && caller.index() < self.loans.len() =>
-            {
-                self.lend(caller, server);
+        match self.get(server).map(|r| r.loan) {
+            Ok(loan) if loan.passive && loan.lender.is_none() && caller.index() < self.len() => {
+                self.record_loan(caller, server);
                 true
             }
             _ => false,
@@ -150,9 +133,9 @@ impl<'a> Donations<'a> {
     /// lender, if it was borrowing.
     pub fn give_back(&mut self, server: ThreadId) -> Result<Option<ThreadId>, IpcError> {
         self.loan(server)?;
-        let lender = self.loans[server.index()].lender.take();
+        let lender = self.at(server).loan.lender.take();
         if let Some(lender) = lender {
-            self.loans[lender.index()].borrowers -= 1;
+            self.at(lender).loan.borrowers -= 1;
         }
         Ok(lender)
     }
@@ -163,21 +146,21 @@ impl<'a> Donations<'a> {
     /// and reach their reply (which then fails) instead of hanging. Returns
     /// the thread whose time `thread` borrowed, if any (a caller waiting
     /// for its reply learns of the stop through its reply right).
-    pub fn cancel(&mut self, thread: ThreadId) -> Result<Option<ThreadId>, IpcError> {
+    pub fn cancel_loans(&mut self, thread: ThreadId) -> Result<Option<ThreadId>, IpcError> {
         let lender = self.loan(thread)?.lender;
         if let Some(successor) = lender {
-            let moved = self.loans[thread.index()].borrowers;
-            for loan in self.loans.iter_mut() {
-                if loan.lender == Some(thread) {
-                    loan.lender = Some(successor);
+            let moved = self.at(thread).loan.borrowers;
+            for record in self.records_mut() {
+                if record.loan.lender == Some(thread) {
+                    record.loan.lender = Some(successor);
                 }
             }
-            self.loans[thread.index()].borrowers = 0;
+            self.at(thread).loan.borrowers = 0;
             // `thread` stops borrowing; its borrowers borrow from its lender.
-            self.loans[successor.index()].borrowers += moved;
-            self.loans[successor.index()].borrowers -= 1;
+            self.at(successor).loan.borrowers += moved;
+            self.at(successor).loan.borrowers -= 1;
         }
-        self.loans[thread.index()].lender = None;
+        self.at(thread).loan.lender = None;
         Ok(lender)
     }
 }
@@ -185,14 +168,15 @@ impl<'a> Donations<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipc::thread_objects::ThreadObjects;
 
     fn t(i: u16) -> ThreadId {
         ThreadId(i)
     }
 
     /// Thread 0 active (a guest); 1, 2 and 3 passive servers.
-    fn rig(loans: &mut [Loan; 5]) -> Donations<'_> {
-        let mut d = Donations::new(loans);
+    fn rig(records: &mut [ThreadObjects; 5]) -> ThreadTable<'_> {
+        let mut d = ThreadTable::new(records).unwrap();
         for i in 1..=3 {
             d.set_passive(t(i), true).unwrap();
         }
@@ -201,7 +185,7 @@ mod tests {
 
     #[test]
     fn passive_servers_run_on_their_callers_time_until_they_reply() {
-        let mut loans = [Loan::default(); 5];
+        let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
         assert_eq!(d.owner_of(t(0)), Ok(Some(t(0))));
         assert_eq!(d.owner_of(t(1)), Ok(None), "passive and idle: cannot run");
@@ -215,16 +199,16 @@ mod tests {
 
     #[test]
     fn active_servers_keep_their_own_time() {
-        let mut loans = [Loan::default(); 5];
+        let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
         assert_eq!(d.donate(t(1), t(4)), Ok(false));
         assert_eq!(d.owner_of(t(4)), Ok(Some(t(4))));
-        assert_eq!(d.is_passive(t(4)), Ok(false));
+        assert!(!d.is_passive(t(4)) && d.is_passive(t(3)));
     }
 
     #[test]
     fn nested_calls_chain_to_the_first_caller() {
-        let mut loans = [Loan::default(); 5];
+        let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
         d.donate(t(0), t(1)).unwrap();
         d.donate(t(1), t(2)).unwrap();
@@ -240,7 +224,7 @@ mod tests {
 
     #[test]
     fn loans_never_form_a_cycle() {
-        let mut loans = [Loan::default(); 5];
+        let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
         d.donate(t(0), t(1)).unwrap();
         d.donate(t(1), t(2)).unwrap();
@@ -253,22 +237,26 @@ mod tests {
 
     #[test]
     fn stopping_a_server_mid_chain_names_its_caller_and_keeps_the_rest_running() {
-        let mut loans = [Loan::default(); 5];
+        let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
         d.donate(t(0), t(1)).unwrap();
         d.donate(t(1), t(2)).unwrap();
-        assert_eq!(d.cancel(t(1)), Ok(Some(t(0))), "t0 gets an error");
+        assert_eq!(d.cancel_loans(t(1)), Ok(Some(t(0))), "t0 gets an error");
         assert_eq!(d.lender(t(1)), Ok(None));
         assert_eq!(d.owner_of(t(2)), Ok(Some(t(0))), "t2 finishes on t0's time");
-        assert_eq!(d.cancel(t(3)), Ok(None), "an idle server had no caller");
+        assert_eq!(
+            d.cancel_loans(t(3)),
+            Ok(None),
+            "an idle server had no caller"
+        );
     }
 
     #[test]
     fn stopping_an_active_caller_leaves_its_server_on_its_time() {
-        let mut loans = [Loan::default(); 5];
+        let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
         d.donate(t(0), t(1)).unwrap();
-        assert_eq!(d.cancel(t(0)), Ok(None));
+        assert_eq!(d.cancel_loans(t(0)), Ok(None));
         assert_eq!(d.owner_of(t(1)), Ok(Some(t(0))));
     }
 }

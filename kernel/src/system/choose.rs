@@ -38,7 +38,7 @@ impl<'a> System<'a> {
             let thread = &mut self.threads[index];
             let partition = &mut self.partitions[thread.partition];
             thread.next_of_partition = partition.first_thread.replace(index as u16);
-            thread.next_passive = if thread.passive {
+            thread.next_passive = if self.objects.threads.is_passive(ThreadId(index as u16)) {
                 core::mem::replace(&mut self.first_passive, id)
             } else {
                 None
@@ -128,7 +128,7 @@ impl<'a> System<'a> {
         if !self.guests {
             return Some(owner);
         }
-        let served = self.objects.endpoints.reply_target(ThreadId(owner as u16));
+        let served = self.objects.threads.reply_target(ThreadId(owner as u16));
         match served.map(|caller| &self.threads[caller.index()]) {
             Some(caller)
                 if caller.guest.is_some()
@@ -145,12 +145,12 @@ impl<'a> System<'a> {
     /// passive thread the end of its chain of loans (none if it has
     /// borrowed no time).
     pub(super) fn time_owner(&self, index: usize) -> Option<usize> {
-        if !self.threads[index].passive {
+        if !self.objects.threads.is_passive(ThreadId(index as u16)) {
             return Some(index);
         }
         let owner = self
             .objects
-            .donations
+            .threads
             .owner_of(ThreadId(index as u16))
             .ok()??;
         Some(owner.index())
@@ -169,9 +169,12 @@ impl<'a> System<'a> {
             .min(n);
         // No division: the Cortex-A9 has none in ARM state.
         let place = |i: usize| if i >= start { i - start } else { i + n - start };
-        let own = self
-            .threads_of(partition)
-            .filter(|&i| !self.threads[i].passive);
+        // A passive partition's threads are all passive: they are on the
+        // passive list, not candidates of their own.
+        let own = (!self.partitions[partition].passive)
+            .then(|| self.threads_of(partition))
+            .into_iter()
+            .flatten();
         let passive = linked(self.threads, self.first_passive, |t| t.next_passive);
         // The highest priority wins, and among equals the earliest place.
         let mut best: Option<(u8, usize, usize)> = None;

@@ -247,11 +247,12 @@ impl<'a> System<'a> {
             mappings,
             lending,
             guests,
+            threads,
             ..
         } = &mut self.objects;
         let partitions = &mut *self.partitions;
         let mut release = |slot: SlotRef, _| {
-            lending.forget(slot);
+            lending.forget(threads, slot);
             if let Some(mapping) = mappings.take(slot) {
                 unmap(partitions, guests, mapping, machine);
             }
@@ -268,7 +269,11 @@ impl<'a> System<'a> {
     /// the lent capability goes, with everything derived from it wherever
     /// it went and every mapping made through them.
     pub(super) fn end_transient(&mut self, caller: usize, machine: &mut impl Machine) {
-        if let Some(at) = self.objects.lending.end(ThreadId(caller as u16)) {
+        if let Some(at) = self
+            .objects
+            .lending
+            .end(&mut self.objects.threads, ThreadId(caller as u16))
+        {
             let ended = self.destroy_derived(at, true, machine);
             debug_assert!(
                 ended.is_ok(),

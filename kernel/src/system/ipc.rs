@@ -182,9 +182,16 @@ impl<'a> System<'a> {
         let landed = match grant.kind {
             GrantKind::Transient => {
                 let caller = id(from);
-                self.objects.lending.check(caller, dest).is_ok()
+                self.objects
+                    .lending
+                    .check(&self.objects.threads, caller, dest)
+                    .is_ok()
                     && self.objects.caps.derive(source, dest, grant.rights).is_ok()
-                    && self.objects.lending.lend(caller, dest).is_ok()
+                    && self
+                        .objects
+                        .lending
+                        .lend(&mut self.objects.threads, caller, dest)
+                        .is_ok()
             }
             GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).is_ok(),
             GrantKind::Transfer => {
@@ -212,7 +219,7 @@ impl<'a> System<'a> {
     /// be borrowing already or be in the chain: every wait gives borrowed
     /// time back, and a caller waits for a reply, not for a message.)
     pub(super) fn lend_time(&mut self, from: usize, to: usize, call: bool) {
-        let donations = &mut self.objects.donations;
+        let donations = &mut self.objects.threads;
         let Ok(Some(owner)) = donations.owner_of(id(from)) else {
             return;
         };
@@ -224,7 +231,7 @@ impl<'a> System<'a> {
     /// Thread `index` is about to wait: time it borrowed goes back.
     #[inline]
     pub(super) fn return_time(&mut self, index: usize) {
-        let returned = self.objects.donations.give_back(id(index));
+        let returned = self.objects.threads.give_back(id(index));
         debug_assert!(returned.is_ok(), "threads in the table have loans");
     }
 
@@ -272,7 +279,12 @@ impl<'a> System<'a> {
         }
         // Point of no return: the endpoint queues or hands over the message.
         if call {
-            match self.objects.endpoints.call(endpoint, id(index), badge)? {
+            match self.objects.endpoints.call(
+                &mut self.objects.threads,
+                endpoint,
+                id(index),
+                badge,
+            )? {
                 CallOutcome::Delivered { receiver, .. } => {
                     self.deliver(request, index, receiver.index(), badge, true, machine);
                     self.wake_receiver(index, receiver.index(), true);
@@ -281,7 +293,12 @@ impl<'a> System<'a> {
             }
             self.threads[index].state = ThreadState::Blocked;
         } else {
-            match self.objects.endpoints.send(endpoint, id(index), badge)? {
+            match self.objects.endpoints.send(
+                &mut self.objects.threads,
+                endpoint,
+                id(index),
+                badge,
+            )? {
                 SendOutcome::Delivered { receiver } => {
                     self.deliver(request, index, receiver.index(), badge, false, machine);
                     self.wake_receiver(index, receiver.index(), false);
@@ -315,7 +332,7 @@ impl<'a> System<'a> {
             self.check_fault_reply(index, machine)?;
         }
         if reply.is_some_and(|reply| reply.grant.is_some()) {
-            let caller = self.objects.endpoints.reply_target(id(index));
+            let caller = self.objects.threads.reply_target(id(index));
             if let Some(caller) = caller.filter(|c| self.threads[c.index()].fault.is_none()) {
                 self.check_landing(caller.index())?;
             }
@@ -328,7 +345,11 @@ impl<'a> System<'a> {
         // Point of no return.
         let received = match reply {
             Some(reply) => {
-                let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
+                let outcome = self.objects.endpoints.reply_recv(
+                    &mut self.objects.threads,
+                    endpoint,
+                    id(index),
+                )?;
                 match outcome.replied {
                     Some(Ok(caller)) if self.threads[caller.index()].fault.is_some() => {
                         self.resolve_fault(index, caller.index(), reply.grant, machine);
@@ -345,7 +366,10 @@ impl<'a> System<'a> {
                 outcome.received
             }
             None => {
-                let outcome = self.objects.endpoints.recv(endpoint, id(index))?;
+                let outcome =
+                    self.objects
+                        .endpoints
+                        .recv(&mut self.objects.threads, endpoint, id(index))?;
                 // Time borrowed for a message already received (a send's)
                 // goes back: the next message lends its own.
                 self.return_time(index);
@@ -421,7 +445,11 @@ impl<'a> System<'a> {
     pub(super) fn signal(&mut self, index: usize) -> Result<(), SyscallError> {
         let notification = self.notification(index, Rights::WRITE)?;
         let bits = self.threads[index].context.r[BITS_REGISTER];
-        if let Some(woken) = self.objects.notifications.signal(notification, bits)? {
+        if let Some(woken) =
+            self.objects
+                .notifications
+                .signal(&mut self.objects.threads, notification, bits)?
+        {
             let waiter = &mut self.threads[woken.thread.index()];
             message::succeed(&mut waiter.context);
             waiter.context.r[BITS_REGISTER] = woken.bits;
@@ -434,7 +462,11 @@ impl<'a> System<'a> {
     /// `wait` on the notification capability in `r0`: its bits, or block.
     pub(super) fn wait(&mut self, index: usize) -> Result<(), SyscallError> {
         let notification = self.notification(index, Rights::READ)?;
-        match self.objects.notifications.wait(notification, id(index))? {
+        match self
+            .objects
+            .notifications
+            .wait(&mut self.objects.threads, notification, id(index))?
+        {
             WaitOutcome::Got(bits) => {
                 let context = &mut self.threads[index].context;
                 message::succeed(context);
@@ -601,7 +633,7 @@ mod tests {
         assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(1));
         assert_eq!(frame.r[0], refused, "refused to the replier");
         assert_eq!(
-            system.objects.endpoints.reply_target(ThreadId(1)),
+            system.objects.threads.reply_target(ThreadId(1)),
             Some(ThreadId(0))
         );
         ipc(&mut frame, Syscall::ReplyRecv, 0, &[8]);
@@ -728,7 +760,7 @@ mod tests {
         ipc(&mut frame, Syscall::Send, 0, &[2]);
         system.cpu_syscall(&mut frame, &mut m);
         let second = if first == 1 { 2 } else { 1 };
-        assert_eq!(system.objects.donations.lender(id(second)), Ok(Some(id(0))));
+        assert_eq!(system.objects.threads.lender(id(second)), Ok(Some(id(0))));
         if system.current == Some(second) {
             ipc(&mut frame, Syscall::Recv, 0, &[]);
             system.cpu_syscall(&mut frame, &mut m);

@@ -19,10 +19,11 @@ impl<'a> System<'a> {
     /// Device interrupt `irq` arrived (already masked by the arch layer).
     pub fn on_irq(&mut self, irq: u32, machine: &mut impl Machine) -> Next {
         self.fast_call = None;
-        if let Ok(Some(woken)) = self
-            .objects
-            .irqs
-            .deliver(irq, &mut self.objects.notifications)
+        let objects = &mut self.objects;
+        if let Ok(Some(woken)) =
+            objects
+                .irqs
+                .deliver(irq, &mut objects.notifications, &mut objects.threads)
         {
             if let Some(waiter) = self.threads.get_mut(woken.thread.index()) {
                 message::succeed(&mut waiter.context);

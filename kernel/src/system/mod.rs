@@ -122,13 +122,11 @@ impl<'a> System<'a> {
         stop_after_ms: u32,
     ) -> System<'a> {
         for (index, thread) in threads.iter_mut().enumerate() {
-            thread.passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
+            let passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
             if let (None, Some(partition)) = (thread.guest, partitions.get(thread.partition)) {
                 (thread.table, thread.asid) = (partition.table, partition.asid);
             }
-            let marked = objects
-                .donations
-                .set_passive(ThreadId(index as u16), thread.passive);
+            let marked = objects.threads.set_passive(ThreadId(index as u16), passive);
             debug_assert!(marked.is_ok(), "loans are sized per thread");
         }
         let guests = threads.iter().any(|t| t.guest.is_some());
@@ -470,12 +468,17 @@ impl<'a> System<'a> {
         // something else — it only sent — is not woken: nothing of its
         // own ended).
         let mut caller = None;
-        let cancelled = self
+        let cancelled =
+            self.objects
+                .endpoints
+                .cancel_thread(&mut self.objects.threads, id, |waiting| {
+                    caller = Some(waiting)
+                });
+        let unqueued = self
             .objects
-            .endpoints
-            .cancel_thread(id, |waiting| caller = Some(waiting));
-        let unqueued = self.objects.notifications.cancel_thread(id);
-        let unloaned = self.objects.donations.cancel(id);
+            .notifications
+            .cancel_thread(&mut self.objects.threads, id);
+        let unloaned = self.objects.threads.cancel_loans(id);
         debug_assert!(cancelled.is_ok() && unqueued.is_ok() && unloaned.is_ok());
         if let Some(caller) = caller {
             self.end_transient(caller.index(), machine);
@@ -517,9 +520,12 @@ impl<'a> System<'a> {
             let threads = &mut *self.threads;
             // Every thread queued there is woken as it leaves the queue:
             // there is no list to overflow.
-            let cancelled = self.objects.endpoints.cancel_endpoint(ep, |t| {
-                fail_blocked(threads, t.index(), SyscallError::PeerGone);
-            });
+            let cancelled =
+                self.objects
+                    .endpoints
+                    .cancel_endpoint(&mut self.objects.threads, ep, |t| {
+                        fail_blocked(threads, t.index(), SyscallError::PeerGone);
+                    });
             debug_assert!(cancelled.is_ok(), "endpoints below the count exist");
         }
     }

@@ -98,7 +98,6 @@ impl<'a> System<'a> {
             let old = &self.threads[thread];
             next = old.next_of_partition.map(usize::from);
             let mut fresh = Thread::new(boot.name.clone(), target, boot.priority, start);
-            fresh.passive = old.passive;
             fresh.ipc_buffer = old.ipc_buffer;
             fresh.table = old.table;
             fresh.asid = old.asid;
