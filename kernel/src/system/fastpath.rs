@@ -66,25 +66,26 @@ use crate::cap::EndpointId;
 use crate::ipc::message::{BADGE_REGISTER, FIRST_WORD_REGISTER, GRANT_REGISTER, INFO_REGISTER};
 use crate::ipc::ThreadId;
 use crate::machine::{Machine, UserFault};
+use crate::request::Request;
 use crate::thread::ThreadState;
 
-/// Whether `call` leaves every thread's readiness, queues and loans as
+/// Whether `request` leaves every thread's readiness, queues and loans as
 /// they were, so a fast hand-over made before it may still be answered on
 /// the fastpath after it.
-pub(super) fn leaves_readiness(call: Syscall) -> bool {
+pub(super) fn leaves_readiness(request: &Request) -> bool {
     matches!(
-        call,
-        Syscall::Log
-            | Syscall::ClockRead
-            | Syscall::FrameMap
-            | Syscall::FrameUnmap
-            | Syscall::FrameSplit
-            | Syscall::CapCopy
-            | Syscall::SpaceMap
-            | Syscall::SpaceUnmap
-            | Syscall::SpaceReset
-            | Syscall::ThreadReadRegisters
-            | Syscall::ThreadWriteRegisters
+        request,
+        Request::Log { .. }
+            | Request::ClockRead { .. }
+            | Request::FrameMap { .. }
+            | Request::FrameUnmap { .. }
+            | Request::FrameSplit { .. }
+            | Request::CapCopy { .. }
+            | Request::SpaceMap { .. }
+            | Request::SpaceUnmap { .. }
+            | Request::SpaceReset { .. }
+            | Request::ThreadReadRegisters { .. }
+            | Request::ThreadWriteRegisters { .. }
     )
 }
 
@@ -275,8 +276,8 @@ impl<'a> System<'a> {
         {
             return None;
         }
-        let (endpoint, _) = self.endpoint(server, Rights::READ).ok()?;
         let reply = self.checked_request(server, false).ok()?;
+        let (endpoint, _) = self.endpoint(server, reply.slot, Rights::READ).ok()?;
         // The last guard, then the point of no return, as for a reply.
         let id = ThreadId(server as u16);
         if !self

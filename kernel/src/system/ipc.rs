@@ -34,31 +34,35 @@ fn id(index: usize) -> ThreadId {
 }
 
 impl<'a> System<'a> {
+    /// The endpoint (and badge) of the capability in thread `index`'s
+    /// slot `slot`, which must have `rights`.
     pub(super) fn endpoint(
         &self,
         index: usize,
+        slot: CapSlot,
         rights: Rights,
     ) -> Result<(EndpointId, u32), SyscallError> {
-        let slot = message::slot_argument(&self.threads[index].context)?;
-        let partition = self.threads[index].partition as u8;
-        let cap =
-            self.objects
-                .caps
-                .lookup(SlotRef::new(partition, slot.0), CapKind::Endpoint, rights)?;
+        let at = self.own_slot(index, slot);
+        let cap = self.objects.caps.lookup(at, CapKind::Endpoint, rights)?;
         match cap.object {
             CapObject::Endpoint(ep) => Ok((ep, cap.badge)),
             _ => Err(SyscallError::WrongType),
         }
     }
 
-    fn notification(&self, index: usize, rights: Rights) -> Result<NotificationId, SyscallError> {
-        let slot = message::slot_argument(&self.threads[index].context)?;
-        let partition = self.threads[index].partition as u8;
-        let cap = self.objects.caps.lookup(
-            SlotRef::new(partition, slot.0),
-            CapKind::Notification,
-            rights,
-        )?;
+    /// The notification of the capability in thread `index`'s slot
+    /// `slot`, which must have `rights`.
+    fn notification(
+        &self,
+        index: usize,
+        slot: CapSlot,
+        rights: Rights,
+    ) -> Result<NotificationId, SyscallError> {
+        let at = self.own_slot(index, slot);
+        let cap = self
+            .objects
+            .caps
+            .lookup(at, CapKind::Notification, rights)?;
         match cap.object {
             CapObject::Notification(n) => Ok(n),
             _ => Err(SyscallError::WrongType),
@@ -244,31 +248,45 @@ impl<'a> System<'a> {
 
     /// Decodes and checks the message thread `index` is sending (`call`:
     /// as a call): its registers and the capability it grants.
+    /// (The fastpath's own decoding: the slow path's requests come decoded.)
     pub(super) fn checked_request(
         &self,
         index: usize,
         call: bool,
     ) -> Result<SendRequest, SyscallError> {
         let request = SendRequest::decode(&self.threads[index].context)?;
-        if let Some(grant) = request.grant {
-            self.check_grant(index, grant, call)?;
-        }
+        self.check_request(index, &request, call)?;
         Ok(request)
     }
 
-    /// `send` or `call` through the endpoint capability in `r0`.
+    /// Checks the capability `request`, made by thread `index` (`call`: as
+    /// a call), grants, if any.
+    fn check_request(
+        &self,
+        index: usize,
+        request: &SendRequest,
+        call: bool,
+    ) -> Result<(), SyscallError> {
+        match request.grant {
+            Some(grant) => self.check_grant(index, grant, call),
+            None => Ok(()),
+        }
+    }
+
+    /// `send` or `call` (`call`) of `request` by thread `index`.
     pub(super) fn send(
         &mut self,
         index: usize,
+        request: SendRequest,
         call: bool,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let request = self.checked_request(index, call)?;
+        self.check_request(index, &request, call)?;
         let needed = match request.grant {
             Some(_) => Rights::WRITE.union(Rights::GRANT),
             None => Rights::WRITE,
         };
-        let (endpoint, badge) = self.endpoint(index, needed)?;
+        let (endpoint, badge) = self.endpoint(index, request.slot, needed)?;
         if self.objects.endpoints.is_closed(endpoint) {
             return Err(SyscallError::PeerGone);
         }
@@ -310,25 +328,22 @@ impl<'a> System<'a> {
         Ok(())
     }
 
-    /// `recv`, or `reply_recv` (reply to the caller being served, then
-    /// receive), on the endpoint capability in `r0`. Both halves are
-    /// checked — the endpoint, the receive slot, the reply's words and the
-    /// capability it grants — before either happens: a malformed reply is
-    /// refused whole, and the caller still waits for a good one.
+    /// `recv` on the endpoint capability in slot `endpoint`, or with a
+    /// `reply`, `reply_recv` (reply to the caller being served, then
+    /// receive). Both halves are checked — the endpoint, the reply's words
+    /// (decoded with the receive slot) and the capability it grants —
+    /// before either happens: a malformed reply is refused whole, and the
+    /// caller still waits for a good one.
     pub(super) fn receive(
         &mut self,
         index: usize,
-        reply_first: bool,
+        endpoint: CapSlot,
+        reply: Option<SendRequest>,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let (endpoint, _) = self.endpoint(index, Rights::READ)?;
-        message::receive_slot(&self.threads[index].context)?;
-        let reply = if reply_first {
-            Some(self.checked_request(index, false)?)
-        } else {
-            None
-        };
-        if reply_first {
+        let (endpoint, _) = self.endpoint(index, endpoint, Rights::READ)?;
+        if let Some(reply) = &reply {
+            self.check_request(index, reply, false)?;
             self.check_fault_reply(index, machine)?;
         }
         if reply.is_some_and(|reply| reply.grant.is_some()) {
@@ -442,9 +457,12 @@ impl<'a> System<'a> {
     }
 
     /// `signal(bits)` on the notification capability in `r0`.
-    pub(super) fn signal(&mut self, index: usize) -> Result<(), SyscallError> {
-        let notification = self.notification(index, Rights::WRITE)?;
-        let bits = self.threads[index].context.r[BITS_REGISTER];
+    pub(super) fn signal(
+        &mut self,
+        index: usize,
+        (notification, bits): (CapSlot, u32),
+    ) -> Result<(), SyscallError> {
+        let notification = self.notification(index, notification, Rights::WRITE)?;
         if let Some(woken) =
             self.objects
                 .notifications
@@ -460,8 +478,8 @@ impl<'a> System<'a> {
     }
 
     /// `wait` on the notification capability in `r0`: its bits, or block.
-    pub(super) fn wait(&mut self, index: usize) -> Result<(), SyscallError> {
-        let notification = self.notification(index, Rights::READ)?;
+    pub(super) fn wait(&mut self, index: usize, slot: CapSlot) -> Result<(), SyscallError> {
+        let notification = self.notification(index, slot, Rights::READ)?;
         match self
             .objects
             .notifications
@@ -482,8 +500,8 @@ impl<'a> System<'a> {
 
     /// `poll` on the notification capability in `r0`: its bits, never
     /// blocking (`WouldBlock` when none are pending).
-    pub(super) fn poll(&mut self, index: usize) -> Result<(), SyscallError> {
-        let notification = self.notification(index, Rights::READ)?;
+    pub(super) fn poll(&mut self, index: usize, slot: CapSlot) -> Result<(), SyscallError> {
+        let notification = self.notification(index, slot, Rights::READ)?;
         let bits = self.objects.notifications.poll(notification)?;
         if bits == 0 {
             return Err(SyscallError::WouldBlock);

@@ -3,7 +3,7 @@
 //! masked the line), and the driver's `irq_ack` through its Irq capability
 //! unmasks the line again. The kernel never touches the device itself.
 
-use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::cap::{CapKind, CapSlot, Rights};
 use kernel_abi::syscall::SyscallError;
 
 use super::{Next, System};
@@ -38,10 +38,10 @@ impl<'a> System<'a> {
     pub(super) fn irq_ack(
         &mut self,
         index: usize,
+        irq: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let slot = message::slot_argument(&self.threads[index].context)?;
-        let at = crate::cap::layout::SlotRef::new(self.threads[index].partition as u8, slot.0);
+        let at = self.own_slot(index, irq);
         let cap = self.objects.caps.lookup(at, CapKind::Irq, Rights::NONE)?;
         let CapObject::Irq(number) = cap.object else {
             return Err(SyscallError::WrongType);

@@ -55,9 +55,10 @@ impl<'a> System<'a> {
     pub(super) fn partition_restart(
         &mut self,
         index: usize,
+        named: (kernel_abi::cap::CapSlot, u32),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let target = self.control(index, Rights::RESTART)?;
+        let target = self.control(index, named, Rights::RESTART)?;
         if self.partitions[target].state != PartitionState::Stopped {
             return Err(SyscallError::NotStopped);
         }
