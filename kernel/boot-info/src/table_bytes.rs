@@ -71,7 +71,7 @@ pub const THREAD_ENTRY: u64 = 152;
 /// Per thread besides its entry: its `kernel::ipc::thread_objects::ThreadObjects`
 /// record (IPC state, reply right, wait-queue link, notification waited
 /// on, loan, transient slot) on ARMv7.
-pub const THREAD_STATE: u64 = 36;
+pub const THREAD_STATE: u64 = 32;
 /// Per slot: `Slot`, `Node`, `Option<Mapping>`, `Option<ThreadId>`.
 pub const SLOT_ENTRY: u64 = 48;
 /// `kernel::ipc::Endpoint` on ARMv7.

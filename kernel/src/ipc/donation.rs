@@ -17,7 +17,6 @@ use super::{IpcError, ThreadId};
 /// One thread's loan state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Loan {
-    passive: bool,
     lender: Option<ThreadId>,
     /// How many threads borrow this thread's time directly.
     borrowers: u16,
@@ -29,18 +28,6 @@ impl ThreadTable<'_> {
         Ok(self.get(thread)?.loan)
     }
 
-    /// Marks `thread` passive (it has no time of its own) or active.
-    pub fn set_passive(&mut self, thread: ThreadId, passive: bool) -> Result<(), IpcError> {
-        self.loan(thread)?;
-        self.at(thread).loan.passive = passive;
-        Ok(())
-    }
-
-    /// Whether `thread` has no time of its own.
-    pub fn is_passive(&self, thread: ThreadId) -> bool {
-        self.get(thread).is_ok_and(|r| r.loan.passive)
-    }
-
     /// Whose call `thread` is serving on borrowed time, if any.
     pub fn lender(&self, thread: ThreadId) -> Result<Option<ThreadId>, IpcError> {
         Ok(self.loan(thread)?.lender)
@@ -48,15 +35,20 @@ impl ThreadTable<'_> {
 
     /// The thread whose time `thread` runs on: itself if active and not
     /// borrowing, the end of its chain of loans otherwise; `None` for a
-    /// passive thread with no loan (it cannot run). O(chain length).
-    pub fn owner_of(&self, thread: ThreadId) -> Result<Option<ThreadId>, IpcError> {
+    /// passive thread with no loan (it cannot run). `passive` says which
+    /// threads have no time of their own. O(chain length).
+    pub fn owner_of(
+        &self,
+        thread: ThreadId,
+        passive: impl Fn(ThreadId) -> bool,
+    ) -> Result<Option<ThreadId>, IpcError> {
         let mut current = thread;
         // A chain visits each thread at most once.
         for _ in 0..=self.len() {
             let loan = self.loan(current)?;
             match loan.lender {
                 Some(lender) => current = lender,
-                None if loan.passive => return Ok(None),
+                None if passive(current) => return Ok(None),
                 None => return Ok(Some(current)),
             }
         }
@@ -64,11 +56,17 @@ impl ThreadTable<'_> {
     }
 
     /// A call from `caller` was delivered to `server`: a passive server
-    /// borrows the caller's time. Returns whether it did.
-    pub fn donate(&mut self, caller: ThreadId, server: ThreadId) -> Result<bool, IpcError> {
+    /// (`server_passive`: it has no time of its own) borrows the caller's
+    /// time. Returns whether it did.
+    pub fn donate(
+        &mut self,
+        caller: ThreadId,
+        server: ThreadId,
+        server_passive: bool,
+    ) -> Result<bool, IpcError> {
         let loan = self.loan(server)?;
         self.loan(caller)?;
-        if !loan.passive {
+        if !server_passive {
             return Ok(false);
         }
         if loan.lender.is_some() {
@@ -118,10 +116,16 @@ impl ThreadTable<'_> {
     /// was waiting to receive and borrows no time: it borrows `caller`'s.
     /// O(1): a thread waiting to receive lends to nobody (a lender waits
     /// for a reply), so it cannot be in `caller`'s chain. Returns whether
-    /// it did (not if `server` is active or already borrowing).
-    pub fn lend_to_receiver(&mut self, caller: ThreadId, server: ThreadId) -> bool {
+    /// it did (not if `server` is active — `server_passive` false — or
+    /// already borrowing).
+    pub fn lend_to_receiver(
+        &mut self,
+        caller: ThreadId,
+        server: ThreadId,
+        server_passive: bool,
+    ) -> bool {
         match self.get(server).map(|r| r.loan) {
-            Ok(loan) if loan.passive && loan.lender.is_none() && caller.index() < self.len() => {
+            Ok(loan) if server_passive && loan.lender.is_none() && caller.index() < self.len() => {
                 self.record_loan(caller, server);
                 true
             }
@@ -176,24 +180,28 @@ mod tests {
 
     /// Thread 0 active (a guest); 1, 2 and 3 passive servers.
     fn rig(records: &mut [ThreadObjects; 5]) -> ThreadTable<'_> {
-        let mut d = ThreadTable::new(records).unwrap();
-        for i in 1..=3 {
-            d.set_passive(t(i), true).unwrap();
-        }
-        d
+        ThreadTable::new(records).unwrap()
+    }
+
+    fn passive(thread: ThreadId) -> bool {
+        (1..=3).contains(&thread.0)
     }
 
     #[test]
     fn passive_servers_run_on_their_callers_time_until_they_reply() {
         let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
-        assert_eq!(d.owner_of(t(0)), Ok(Some(t(0))));
-        assert_eq!(d.owner_of(t(1)), Ok(None), "passive and idle: cannot run");
-        assert_eq!(d.donate(t(0), t(1)), Ok(true));
-        assert_eq!(d.owner_of(t(1)), Ok(Some(t(0))));
+        assert_eq!(d.owner_of(t(0), passive), Ok(Some(t(0))));
+        assert_eq!(
+            d.owner_of(t(1), passive),
+            Ok(None),
+            "passive and idle: cannot run"
+        );
+        assert_eq!(d.donate(t(0), t(1), passive(t(1))), Ok(true));
+        assert_eq!(d.owner_of(t(1), passive), Ok(Some(t(0))));
         assert_eq!(d.lender(t(1)), Ok(Some(t(0))));
         assert_eq!(d.give_back(t(1)), Ok(Some(t(0))));
-        assert_eq!(d.owner_of(t(1)), Ok(None));
+        assert_eq!(d.owner_of(t(1), passive), Ok(None));
         assert_eq!(d.give_back(t(1)), Ok(None));
     }
 
@@ -201,49 +209,58 @@ mod tests {
     fn active_servers_keep_their_own_time() {
         let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
-        assert_eq!(d.donate(t(1), t(4)), Ok(false));
-        assert_eq!(d.owner_of(t(4)), Ok(Some(t(4))));
-        assert!(!d.is_passive(t(4)) && d.is_passive(t(3)));
+        assert_eq!(d.donate(t(1), t(4), passive(t(4))), Ok(false));
+        assert_eq!(d.owner_of(t(4), passive), Ok(Some(t(4))));
     }
 
     #[test]
     fn nested_calls_chain_to_the_first_caller() {
         let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
-        d.donate(t(0), t(1)).unwrap();
-        d.donate(t(1), t(2)).unwrap();
-        d.donate(t(2), t(3)).unwrap();
+        d.donate(t(0), t(1), passive(t(1))).unwrap();
+        d.donate(t(1), t(2), passive(t(2))).unwrap();
+        d.donate(t(2), t(3), passive(t(3))).unwrap();
         for i in 1..=3 {
-            assert_eq!(d.owner_of(t(i)), Ok(Some(t(0))));
+            assert_eq!(d.owner_of(t(i), passive), Ok(Some(t(0))));
         }
-        assert_eq!(d.donate(t(4), t(2)), Err(IpcError::ServerBusy));
+        assert_eq!(
+            d.donate(t(4), t(2), passive(t(2))),
+            Err(IpcError::ServerBusy)
+        );
         assert_eq!(d.give_back(t(3)), Ok(Some(t(2))));
-        assert_eq!(d.owner_of(t(3)), Ok(None));
-        assert_eq!(d.owner_of(t(2)), Ok(Some(t(0))));
+        assert_eq!(d.owner_of(t(3), passive), Ok(None));
+        assert_eq!(d.owner_of(t(2), passive), Ok(Some(t(0))));
     }
 
     #[test]
     fn loans_never_form_a_cycle() {
         let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
-        d.donate(t(0), t(1)).unwrap();
-        d.donate(t(1), t(2)).unwrap();
+        d.donate(t(0), t(1), passive(t(1))).unwrap();
+        d.donate(t(1), t(2), passive(t(2))).unwrap();
         d.give_back(t(1)).unwrap();
         // t1 is idle again but t2 still serves it; t2 calling t1 would loop.
-        assert_eq!(d.donate(t(2), t(1)), Err(IpcError::Cycle));
-        assert_eq!(d.donate(t(3), t(3)), Err(IpcError::Cycle));
-        assert_eq!(d.donate(t(0), t(9)), Err(IpcError::OutOfRange));
+        assert_eq!(d.donate(t(2), t(1), passive(t(1))), Err(IpcError::Cycle));
+        assert_eq!(d.donate(t(3), t(3), passive(t(3))), Err(IpcError::Cycle));
+        assert_eq!(
+            d.donate(t(0), t(9), passive(t(9))),
+            Err(IpcError::OutOfRange)
+        );
     }
 
     #[test]
     fn stopping_a_server_mid_chain_names_its_caller_and_keeps_the_rest_running() {
         let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
-        d.donate(t(0), t(1)).unwrap();
-        d.donate(t(1), t(2)).unwrap();
+        d.donate(t(0), t(1), passive(t(1))).unwrap();
+        d.donate(t(1), t(2), passive(t(2))).unwrap();
         assert_eq!(d.cancel_loans(t(1)), Ok(Some(t(0))), "t0 gets an error");
         assert_eq!(d.lender(t(1)), Ok(None));
-        assert_eq!(d.owner_of(t(2)), Ok(Some(t(0))), "t2 finishes on t0's time");
+        assert_eq!(
+            d.owner_of(t(2), passive),
+            Ok(Some(t(0))),
+            "t2 finishes on t0's time"
+        );
         assert_eq!(
             d.cancel_loans(t(3)),
             Ok(None),
@@ -255,8 +272,8 @@ mod tests {
     fn stopping_an_active_caller_leaves_its_server_on_its_time() {
         let mut loans = [ThreadObjects::default(); 5];
         let mut d = rig(&mut loans);
-        d.donate(t(0), t(1)).unwrap();
+        d.donate(t(0), t(1), passive(t(1))).unwrap();
         assert_eq!(d.cancel_loans(t(0)), Ok(None));
-        assert_eq!(d.owner_of(t(1)), Ok(Some(t(0))));
+        assert_eq!(d.owner_of(t(1), passive), Ok(Some(t(0))));
     }
 }

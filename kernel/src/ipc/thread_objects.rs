@@ -31,7 +31,8 @@ pub struct ThreadObjects {
     pub(super) link: Link,
     /// The notification it waits on.
     pub(super) notification: Option<NotificationId>,
-    /// Whose time it runs on, and whether it has any of its own.
+    /// Whose time it runs on (whether it has time of its own is its
+    /// partition's to say: `Partition::passive`).
     pub(super) loan: Loan,
     /// The slot of the capability it lent for the call it waits on (a
     /// transient grant), destroyed when the call is answered.

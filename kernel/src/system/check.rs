@@ -21,7 +21,6 @@
 //!   reply, a notification — and is in that object's queue; a thread that
 //!   is not blocked waits on nothing; everything queued on an endpoint or
 //!   a notification is blocked on it;
-//! - a thread's record says it is passive exactly when its partition is;
 //! - a caller awaiting a reply is answered by exactly one reply right;
 //! - each partition's thread list holds exactly its threads, the passive
 //!   list exactly the passive threads, each in index order; the count of
@@ -76,8 +75,7 @@ impl<'a> System<'a> {
             return Err("a thread is in no partition's list");
         }
         let passive = super::choose::linked(self.threads, self.first_passive, |t| t.next_passive);
-        let records = &self.objects.threads;
-        let expected = (0..self.threads.len()).filter(|&t| records.is_passive(ThreadId(t as u16)));
+        let expected = (0..self.threads.len()).filter(|&t| self.is_passive(t));
         if !passive.eq(expected) {
             return Err("the passive list is not the passive threads in order");
         }
@@ -235,11 +233,9 @@ impl<'a> System<'a> {
         // A thread on borrowed time can run: its chain of loans ends at a
         // thread on its own time.
         let donations = &self.objects.threads;
-        if donations.is_passive(id) != self.partitions[thread.partition].passive {
-            return Err("a thread's record and its partition disagree on whether it is passive");
-        }
         let borrowing = donations.lender(id) != Ok(None);
-        if borrowing && !matches!(donations.owner_of(id), Ok(Some(_))) {
+        let passive = super::choose::passive_of(self.partitions, self.threads);
+        if borrowing && !matches!(donations.owner_of(id, passive), Ok(Some(_))) {
             return Err("a thread borrows time that no thread owns");
         }
         let waits = usize::from(ipc != IpcState::Idle) + usize::from(notification.is_some());

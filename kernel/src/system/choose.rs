@@ -10,7 +10,7 @@
 
 use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Machine};
-use crate::partition::PartitionState;
+use crate::partition::{Partition, PartitionState};
 use crate::thread::{Thread, ThreadState};
 
 use super::{Next, System};
@@ -24,7 +24,29 @@ pub(super) fn linked(
     core::iter::successors(first, move |&t| link(&threads[usize::from(t)])).map(usize::from)
 }
 
+/// Whether a thread has no time of its own, as `partitions` say of
+/// `threads`' partitions: passive is a partition's property, stored once,
+/// in its [`Partition`].
+pub(super) fn passive_of<'s>(
+    partitions: &'s [Partition],
+    threads: &'s [Thread],
+) -> impl Fn(ThreadId) -> bool + 's {
+    move |t| {
+        threads
+            .get(t.index())
+            .and_then(|t| partitions.get(t.partition))
+            .is_some_and(|p| p.passive)
+    }
+}
+
 impl<'a> System<'a> {
+    /// Whether thread `index` belongs to a passive partition: it has no
+    /// time of its own.
+    #[inline(always)]
+    pub(super) fn is_passive(&self, index: usize) -> bool {
+        self.partitions[self.threads[index].partition].passive
+    }
+
     /// Links each partition's threads and the passive threads, each list
     /// in index order, and counts the active partitions still running.
     pub(super) fn link_threads(&mut self) {
@@ -38,7 +60,7 @@ impl<'a> System<'a> {
             let thread = &mut self.threads[index];
             let partition = &mut self.partitions[thread.partition];
             thread.next_of_partition = partition.first_thread.replace(index as u16);
-            thread.next_passive = if self.objects.threads.is_passive(ThreadId(index as u16)) {
+            thread.next_passive = if partition.passive {
                 core::mem::replace(&mut self.first_passive, id)
             } else {
                 None
@@ -144,14 +166,18 @@ impl<'a> System<'a> {
     /// The thread whose time thread `index` runs on: itself, or for a
     /// passive thread the end of its chain of loans (none if it has
     /// borrowed no time).
+    #[inline(always)] // in the scheduler's loop
     pub(super) fn time_owner(&self, index: usize) -> Option<usize> {
-        if !self.objects.threads.is_passive(ThreadId(index as u16)) {
+        if !self.is_passive(index) {
             return Some(index);
         }
         let owner = self
             .objects
             .threads
-            .owner_of(ThreadId(index as u16))
+            .owner_of(
+                ThreadId(index as u16),
+                passive_of(self.partitions, self.threads),
+            )
             .ok()??;
         Some(owner.index())
     }
@@ -169,12 +195,11 @@ impl<'a> System<'a> {
             .min(n);
         // No division: the Cortex-A9 has none in ARM state.
         let place = |i: usize| if i >= start { i - start } else { i + n - start };
-        // A passive partition's threads are all passive: they are on the
-        // passive list, not candidates of their own.
-        let own = (!self.partitions[partition].passive)
-            .then(|| self.threads_of(partition))
-            .into_iter()
-            .flatten();
+        // A passive partition's threads are all passive: they are
+        // candidates on the passive list, not as its own.
+        let p = &self.partitions[partition];
+        let first_own = if p.passive { None } else { p.first_thread };
+        let own = linked(self.threads, first_own, |t| t.next_of_partition);
         let passive = linked(self.threads, self.first_passive, |t| t.next_passive);
         // The highest priority wins, and among equals the earliest place.
         let mut best: Option<(u8, usize, usize)> = None;

@@ -66,26 +66,25 @@ use crate::cap::EndpointId;
 use crate::ipc::message::{BADGE_REGISTER, FIRST_WORD_REGISTER, GRANT_REGISTER, INFO_REGISTER};
 use crate::ipc::ThreadId;
 use crate::machine::{Machine, UserFault};
-use crate::request::Request;
 use crate::thread::ThreadState;
 
-/// Whether `request` leaves every thread's readiness, queues and loans as
+/// Whether `call` leaves every thread's readiness, queues and loans as
 /// they were, so a fast hand-over made before it may still be answered on
 /// the fastpath after it.
-pub(super) fn leaves_readiness(request: &Request) -> bool {
+pub(super) fn leaves_readiness(call: Syscall) -> bool {
     matches!(
-        request,
-        Request::Log { .. }
-            | Request::ClockRead { .. }
-            | Request::FrameMap { .. }
-            | Request::FrameUnmap { .. }
-            | Request::FrameSplit { .. }
-            | Request::CapCopy { .. }
-            | Request::SpaceMap { .. }
-            | Request::SpaceUnmap { .. }
-            | Request::SpaceReset { .. }
-            | Request::ThreadReadRegisters { .. }
-            | Request::ThreadWriteRegisters { .. }
+        call,
+        Syscall::Log
+            | Syscall::ClockRead
+            | Syscall::FrameMap
+            | Syscall::FrameUnmap
+            | Syscall::FrameSplit
+            | Syscall::CapCopy
+            | Syscall::SpaceMap
+            | Syscall::SpaceUnmap
+            | Syscall::SpaceReset
+            | Syscall::ThreadReadRegisters
+            | Syscall::ThreadWriteRegisters
     )
 }
 
@@ -147,7 +146,11 @@ impl<'a> System<'a> {
         let donations = &self.objects.threads;
         let borrowing = donations.lender(server) != Ok(None);
         let lending = donations.borrowers(server) != 0;
-        if !donations.is_passive(server) || to.priority <= from.priority || borrowing || lending {
+        if !self.partitions[to.partition].passive
+            || to.priority <= from.priority
+            || borrowing
+            || lending
+        {
             return None;
         }
         // Point of no return: with that receiver waiting, the call is
@@ -161,7 +164,7 @@ impl<'a> System<'a> {
         let lent = self
             .objects
             .threads
-            .lend_to_receiver(ThreadId(caller as u16), server);
+            .lend_to_receiver(ThreadId(caller as u16), server, true);
         debug_assert!(lent);
         let server = server.index();
         self.threads[caller].state = ThreadState::Blocked;
@@ -182,8 +185,8 @@ impl<'a> System<'a> {
             return self.fast_resume(endpoint, server, caller, length);
         }
         let from = ThreadId(caller as u16);
-        let records = &self.objects.threads;
-        if records.is_passive(from) || waiting.fault.is_some() || records.is_lending(from) {
+        let passive = self.partitions[waiting.partition].passive;
+        if passive || waiting.fault.is_some() || self.objects.threads.is_lending(from) {
             return None;
         }
         // The last guard, then the point of no return: if the reply right
@@ -224,7 +227,11 @@ impl<'a> System<'a> {
         let donations = &self.objects.threads;
         let borrowing = donations.lender(pager) != Ok(None);
         let lending = donations.borrowers(pager) != 0;
-        if !donations.is_passive(pager) || to.priority <= from.priority || borrowing || lending {
+        if !self.partitions[to.partition].passive
+            || to.priority <= from.priority
+            || borrowing
+            || lending
+        {
             return None;
         }
         // Point of no return: the pager takes the fault as a call and
@@ -235,7 +242,7 @@ impl<'a> System<'a> {
             .endpoints
             .call_waiting(&mut self.objects.threads, endpoint, id);
         debug_assert_eq!(handed, Some(pager));
-        let lent = self.objects.threads.lend_to_receiver(id, pager);
+        let lent = self.objects.threads.lend_to_receiver(id, pager, true);
         debug_assert!(lent);
         let pager = pager.index();
         let waiting = &mut self.threads[faulter];
@@ -271,7 +278,7 @@ impl<'a> System<'a> {
         if called != server
             || waiting.fault.is_none()
             || waiting.guest.is_some()
-            || self.objects.threads.is_passive(from)
+            || self.partitions[waiting.partition].passive
             || self.objects.threads.is_lending(from)
         {
             return None;
@@ -326,7 +333,7 @@ impl<'a> System<'a> {
         let donations = &self.objects.threads;
         let borrowing = donations.lender(handler) != Ok(None);
         let lending = donations.borrowers(handler) != 0;
-        if donations.is_passive(handler)
+        if self.partitions[to.partition].passive
             || to.partition != thread.partition
             || to.priority <= thread.priority
             || borrowing

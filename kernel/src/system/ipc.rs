@@ -223,12 +223,13 @@ impl<'a> System<'a> {
     /// be borrowing already or be in the chain: every wait gives borrowed
     /// time back, and a caller waits for a reply, not for a message.)
     pub(super) fn lend_time(&mut self, from: usize, to: usize, call: bool) {
+        let passive = super::choose::passive_of(self.partitions, self.threads);
         let donations = &mut self.objects.threads;
-        let Ok(Some(owner)) = donations.owner_of(id(from)) else {
+        let Ok(Some(owner)) = donations.owner_of(id(from), &passive) else {
             return;
         };
         let lender = if call { id(from) } else { owner };
-        let lent = donations.donate(lender, id(to));
+        let lent = donations.donate(lender, id(to), passive(id(to)));
         debug_assert!(lent.is_ok(), "a receiver borrows no time");
     }
 

@@ -113,22 +113,19 @@ pub struct System<'a> {
 impl<'a> System<'a> {
     /// A system ready to start. `idle` is the register frame of the idle
     /// loop; `stop_after_ms` of 0 means run until every active partition
-    /// ends. Threads of passive partitions are marked passive here.
+    /// ends. (Whether a thread is passive is its partition's to say.)
     pub fn new(
         partitions: &'a mut [Partition],
         threads: &'a mut [Thread],
-        mut objects: KernelObjects<'a>,
+        objects: KernelObjects<'a>,
         schedule: Schedule<'a>,
         idle: TrapFrame,
         stop_after_ms: u32,
     ) -> System<'a> {
-        for (index, thread) in threads.iter_mut().enumerate() {
-            let passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
+        for thread in threads.iter_mut() {
             if let (None, Some(partition)) = (thread.guest, partitions.get(thread.partition)) {
                 (thread.table, thread.asid) = (partition.table, partition.asid);
             }
-            let marked = objects.threads.set_passive(ThreadId(index as u16), passive);
-            debug_assert!(marked.is_ok(), "loans are sized per thread");
         }
         let guests = threads.iter().any(|t| t.guest.is_some());
         let mut system = System {
@@ -235,22 +232,27 @@ impl<'a> System<'a> {
         if let Some(next) = self.fastpath(index) {
             return next;
         }
-        if self.threads[index].context.r[7] == Syscall::ReplyRecv as u32 {
+        let thread = &mut self.threads[index];
+        let Some(call) = Syscall::from_number(thread.context.r[7]) else {
+            message::fail(&mut thread.context, SyscallError::UnknownSyscall);
+            return Next::Partition(thread.partition);
+        };
+        if call == Syscall::ReplyRecv {
             if let Some(next) = self.fast_pager_reply(index, machine) {
                 return next;
             }
         }
+        if !fastpath::leaves_readiness(call) {
+            self.fast_call = None;
+        }
         let thread = &mut self.threads[index];
-        let request = match Request::decode(&thread.context) {
+        let request = match Request::decode(call, &thread.context) {
             Ok(request) => request,
             Err(error) => {
                 message::fail(&mut thread.context, error);
                 return Next::Partition(thread.partition);
             }
         };
-        if !fastpath::leaves_readiness(&request) {
-            self.fast_call = None;
-        }
         let (result, after) = match request {
             Request::Log { frame, len } => (self.log(index, frame, len, machine), After::Resume),
             Request::Yield => (Ok(()), After::Rotate),
