@@ -199,11 +199,11 @@ impl<'a> System<'a> {
         // candidates on the passive list, not as its own.
         let p = &self.partitions[partition];
         let first_own = if p.passive { None } else { p.first_thread };
-        let own = linked(self.threads, first_own, |t| t.next_of_partition);
+        let own = linked(self.threads, first_own, |t| t.next_of_partition).map(|i| (i, true));
         let passive = linked(self.threads, self.first_passive, |t| t.next_passive);
         // The highest priority wins, and among equals the earliest place.
         let mut best: Option<(u8, usize, usize)> = None;
-        for i in own.chain(passive) {
+        for (i, own) in own.chain(passive.map(|i| (i, false))) {
             let thread = &self.threads[i];
             if thread.state != ThreadState::Ready {
                 continue;
@@ -211,7 +211,9 @@ impl<'a> System<'a> {
             let better = best.is_none_or(|(priority, at, _)| {
                 thread.priority > priority || (thread.priority == priority && place(i) < at)
             });
-            if better && self.runs_in(i) == Some(partition) {
+            // An own thread is active: it runs on its own time, in this
+            // window. A passive one runs in its time owner's.
+            if better && (own || self.runs_in(i) == Some(partition)) {
                 best = Some((thread.priority, place(i), i));
             }
         }
