@@ -262,6 +262,7 @@ impl<'a> System<'a> {
 
     /// Checks the capability `request`, made by thread `index` (`call`: as
     /// a call), grants, if any.
+    #[inline(always)]
     fn check_request(
         &self,
         index: usize,
