@@ -20,7 +20,8 @@
 //! - a blocked thread waits on exactly one thing — an endpoint queue, a
 //!   reply, a notification — and is in that object's queue; a thread that
 //!   is not blocked waits on nothing; everything queued on an endpoint or
-//!   a notification is blocked on it;
+//!   a notification is blocked on it, and a thread whose record says it
+//!   is queued is in one of those queues;
 //! - a caller awaiting a reply is answered by exactly one reply right;
 //! - each partition's thread list holds exactly its threads, the passive
 //!   list exactly the passive threads, each in index order; the count of
@@ -278,12 +279,15 @@ impl<'a> System<'a> {
     }
 
     fn check_queues(&self) -> Result<(), &'static str> {
+        // Every thread whose record says it is queued is in one queue.
+        let mut in_queues = 0;
         for e in 0..self.objects.endpoints.count() {
             let endpoint = EndpointId(e as u16);
             let mut bad = None;
             self.objects
                 .endpoints
                 .for_each_waiting(&self.objects.threads, endpoint, |t| {
+                    in_queues += 1;
                     let blocked = self
                         .threads
                         .get(t.index())
@@ -308,6 +312,7 @@ impl<'a> System<'a> {
             self.objects
                 .notifications
                 .for_each_waiting(&self.objects.threads, notification, |t| {
+                    in_queues += 1;
                     let blocked = self
                         .threads
                         .get(t.index())
@@ -321,6 +326,12 @@ impl<'a> System<'a> {
             if let Some(error) = bad {
                 return Err(error);
             }
+        }
+        let linked = (0..self.threads.len())
+            .filter(|&t| self.objects.threads.is_queued(ThreadId(t as u16)))
+            .count();
+        if linked != in_queues {
+            return Err("a thread's record says it is queued, but no queue holds it");
         }
         Ok(())
     }
