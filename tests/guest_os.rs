@@ -16,11 +16,12 @@
 //! sleeps between rounds) run as processes over tmem and find no wrong
 //! page; a process's end (exit or kill) frees exactly the frames, swap
 //! slots and tmem pages it held. A guest OS stopped mid-run leaves the
-//! other guest and the tmem server running.
+//! other guest and the tmem server running, and the server frees its pages
+//! once the manager drops its client.
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system, boot_system_with_disk, disk_path, exit, line,
-    number_after, Disk, Outcome, Source,
+    assert_no_frame_leaked, assert_tmem_server_consistent, boot_system, boot_system_with_disk,
+    disk_path, exit, line, number_after, Disk, Outcome, Source,
 };
 use xtask::session::BootReport;
 
@@ -434,8 +435,23 @@ fn a_guest_os_stopped_mid_run_leaves_the_other_guest_and_the_tmem_server_running
         !transcript.contains("guest 1: every workload completed"),
         "{transcript}"
     );
+    // The manager had the server drop guest 1's client: its swapped-out
+    // pages (persistent) and cached file pages went with its pools, and
+    // the server holds nothing of it at the end.
+    let dropped = line(&report, 3, "dropped tmem client 1: ");
+    let freed = |marker| number_after(dropped, marker).unwrap_or_else(|| panic!("{dropped}"));
+    assert!(freed("client 1:") >= 1, "its swap pool at least: {dropped}");
+    assert!(
+        freed("ephemeral and") > 0,
+        "guest 1 had swapped pages to tmem: {dropped}"
+    );
     let stopped = row(&report, 3, 1);
     assert!(stopped[1] > 0, "guest 1 had put pages: {stopped:?}");
+    assert_eq!(
+        (stopped[6], stopped[7]),
+        (0, 0),
+        "the server still holds guest 1's pages: {transcript}"
+    );
     // Guest 2 runs every workload to the end without a wrong byte, and
     // takes its own pages back out of tmem.
     for workload in ["memory hog", "phased", "file reader"] {
@@ -449,6 +465,8 @@ fn a_guest_os_stopped_mid_run_leaves_the_other_guest_and_the_tmem_server_running
         "guest 2: every workload completed; memory management is consistent",
     );
     assert_eq!(row(&report, 3, 2)[7], 0, "{transcript}");
-    // The server answered to the end and its accounting holds.
+    // The server answered to the end and its accounting holds; no frame
+    // moved between partitions, none leaked.
     assert_tmem_server_consistent(&report, 3);
+    assert_no_frame_leaked(&report);
 }
