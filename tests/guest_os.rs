@@ -470,3 +470,77 @@ fn a_guest_os_stopped_mid_run_leaves_the_other_guest_and_the_tmem_server_running
     assert_tmem_server_consistent(&report, 3);
     assert_no_frame_leaked(&report);
 }
+
+/// Guest `guest`'s last periodic report (partition `partition`) and its
+/// count after `marker`.
+fn last_report(report: &BootReport, partition: u8, guest: u32, mode: &str) -> String {
+    report
+        .messages_from(Source::Partition(partition))
+        .into_iter()
+        .rfind(|m| m.starts_with(&format!("guest {guest} ({mode}) report:")))
+        .unwrap_or_else(|| panic!("no report from guest {guest}:\n{}", report.transcript()))
+        .to_string()
+}
+
+#[test]
+fn a_guest_os_killed_mid_swap_loses_the_other_no_page_and_leaks_nothing() {
+    let image = disk_path("os-guest-kill-swap");
+    let (report, host_time) = boot_system_with_disk("os-guest-kill-swap", Disk::Fresh(&image), &[]);
+    let transcript = report.transcript();
+    assert!(host_time.as_secs() < 60, "{host_time:?}");
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "a stopped partition makes the run's status 3:\n{transcript}"
+    );
+    assert!(
+        report
+            .find("partition guest-a stopped by monitor manager")
+            .is_some(),
+        "{transcript}"
+    );
+    // Guest 1 was swapping to tmem and to the card when it was stopped,
+    // and never finished.
+    let before = last_report(&report, 1, 1, "copy");
+    let count = |marker| number_after(&before, marker).unwrap_or_else(|| panic!("{before}"));
+    assert!(count("swap-outs to tmem") > 0, "{before}");
+    assert!(count("to device") > 0, "{before}");
+    assert!(count("in tmem now") > 0, "{before}");
+    assert!(
+        !transcript.contains("guest 1: every process ended"),
+        "{transcript}"
+    );
+    // The server freed its pages.
+    let dropped = line(&report, 3, "dropped tmem client 1: ");
+    assert!(
+        number_after(dropped, "ephemeral and").unwrap() > 0,
+        "{dropped}"
+    );
+    let stopped = row(&report, 3, 1);
+    assert_eq!((stopped[6], stopped[7]), (0, 0), "{transcript}");
+    // Guest 2 swapped to both too, and lost no page.
+    for process in [0, 1] {
+        let hog = line(&report, 2, &format!("guest 2: process {process}: hog:"));
+        assert_eq!(number_after(hog, " checked"), Some(128), "{hog}");
+        assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+    }
+    line(
+        &report,
+        2,
+        "guest 2: processes: 2 exited cleanly, 0 failed, 0 killed",
+    );
+    line(
+        &report,
+        2,
+        "guest 2: every process ended; memory management is consistent",
+    );
+    let last = line(&report, 2, "guest 2 (grant-map) final:");
+    let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
+    assert!(count("swap-outs to tmem") > 0, "{last}");
+    assert!(count("to device") > 0, "{last}");
+    assert_eq!(count("write-out failures"), 0, "{last}");
+    assert_eq!(count("in tmem now"), 0, "{last}");
+    assert_eq!(row(&report, 3, 2)[7], 0, "{transcript}");
+    assert_tmem_server_consistent(&report, 3);
+    assert_no_frame_leaked(&report);
+}
