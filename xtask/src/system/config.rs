@@ -87,6 +87,10 @@ const DECLARED: &[Declared] = &[
         encode: encode::<test_victim::Plan>,
     },
     Declared {
+        krate: "test-block-crasher",
+        encode: encode::<test_block_crasher::Config>,
+    },
+    Declared {
         krate: "test-block-prober",
         encode: encode::<test_block_prober::config::Config>,
     },
