@@ -544,3 +544,46 @@ fn a_guest_os_killed_mid_swap_loses_the_other_no_page_and_leaks_nothing() {
     assert_tmem_server_consistent(&report, 3);
     assert_no_frame_leaked(&report);
 }
+
+#[test]
+fn a_restarted_guest_os_starts_with_nothing_of_its_old_run_in_tmem() {
+    let started = std::time::Instant::now();
+    let report = boot_system("os-guest-restart");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    // The manager stopped guest 1 with pages of it in tmem; the supervisor
+    // had the server drop its client, then restarted it.
+    let position = |text: &str| {
+        transcript
+            .find(text)
+            .unwrap_or_else(|| panic!("no {text:?}:\n{transcript}"))
+    };
+    let stopped = position("partition guest-a stopped by monitor manager");
+    let dropped = position("supervisor: tmem client 1 dropped: ");
+    let restarted = position("partition guest-a restarted by supervisor (restart 1)");
+    assert!(stopped < dropped && dropped < restarted, "{transcript}");
+    let dropped = line(&report, 4, "supervisor: tmem client 1 dropped: ");
+    assert!(
+        number_after(dropped, "ephemeral and").unwrap() > 0,
+        "the old run had swapped pages to tmem: {dropped}"
+    );
+    // Both guests run every workload to the end without a wrong byte (the
+    // restarted one from the start), and take their pages back out.
+    for (partition, guest) in [(1, 1), (2, 2)] {
+        for workload in ["memory hog", "phased", "file reader"] {
+            let done = workload_line(&report, partition, guest, workload);
+            assert!(done.contains("completed"), "{done}\n{transcript}");
+            assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+        }
+        line(
+            &report,
+            partition,
+            &format!("guest {guest}: every workload completed; memory management is consistent"),
+        );
+        // Nothing persistent left: not the new run's, not the old run's.
+        assert_eq!(row(&report, 3, guest)[7], 0, "{transcript}");
+    }
+    assert_tmem_server_consistent(&report, 3);
+    assert_no_frame_leaked(&report);
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}

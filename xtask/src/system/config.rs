@@ -43,6 +43,10 @@ const DECLARED: &[Declared] = &[
         encode: encode::<tmem_monitor::plan::MonitorPlan>,
     },
     Declared {
+        krate: "supervisor",
+        encode: encode::<supervisor::Plan>,
+    },
+    Declared {
         krate: "memory-manager",
         encode: encode::<memory_manager::ManagerConfig>,
     },
