@@ -16,11 +16,12 @@
 //! sleeps between rounds) run as processes over tmem and find no wrong
 //! page; a process's end (exit or kill) frees exactly the frames, swap
 //! slots and tmem pages it held. A guest OS stopped mid-run leaves the
-//! other guest and the tmem server running.
+//! other guest and the tmem server running, and the server frees its pages
+//! once the manager drops its client.
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system, boot_system_with_disk, disk_path, exit, line,
-    number_after, Disk, Outcome, Source,
+    assert_no_frame_leaked, assert_tmem_server_consistent, boot_system, boot_system_with_disk,
+    disk_path, exit, line, number_after, Disk, Outcome, Source,
 };
 use xtask::session::BootReport;
 
@@ -434,8 +435,23 @@ fn a_guest_os_stopped_mid_run_leaves_the_other_guest_and_the_tmem_server_running
         !transcript.contains("guest 1: every workload completed"),
         "{transcript}"
     );
+    // The manager had the server drop guest 1's client: its swapped-out
+    // pages (persistent) and cached file pages went with its pools, and
+    // the server holds nothing of it at the end.
+    let dropped = line(&report, 3, "dropped tmem client 1: ");
+    let freed = |marker| number_after(dropped, marker).unwrap_or_else(|| panic!("{dropped}"));
+    assert!(freed("client 1:") >= 1, "its swap pool at least: {dropped}");
+    assert!(
+        freed("ephemeral and") > 0,
+        "guest 1 had swapped pages to tmem: {dropped}"
+    );
     let stopped = row(&report, 3, 1);
     assert!(stopped[1] > 0, "guest 1 had put pages: {stopped:?}");
+    assert_eq!(
+        (stopped[6], stopped[7]),
+        (0, 0),
+        "the server still holds guest 1's pages: {transcript}"
+    );
     // Guest 2 runs every workload to the end without a wrong byte, and
     // takes its own pages back out of tmem.
     for workload in ["memory hog", "phased", "file reader"] {
@@ -449,6 +465,125 @@ fn a_guest_os_stopped_mid_run_leaves_the_other_guest_and_the_tmem_server_running
         "guest 2: every workload completed; memory management is consistent",
     );
     assert_eq!(row(&report, 3, 2)[7], 0, "{transcript}");
-    // The server answered to the end and its accounting holds.
+    // The server answered to the end and its accounting holds; no frame
+    // moved between partitions, none leaked.
     assert_tmem_server_consistent(&report, 3);
+    assert_no_frame_leaked(&report);
+}
+
+/// Guest `guest`'s last periodic report (partition `partition`) and its
+/// count after `marker`.
+fn last_report(report: &BootReport, partition: u8, guest: u32, mode: &str) -> String {
+    report
+        .messages_from(Source::Partition(partition))
+        .into_iter()
+        .rfind(|m| m.starts_with(&format!("guest {guest} ({mode}) report:")))
+        .unwrap_or_else(|| panic!("no report from guest {guest}:\n{}", report.transcript()))
+        .to_string()
+}
+
+#[test]
+fn a_guest_os_killed_mid_swap_loses_the_other_no_page_and_leaks_nothing() {
+    let image = disk_path("os-guest-kill-swap");
+    let (report, host_time) = boot_system_with_disk("os-guest-kill-swap", Disk::Fresh(&image), &[]);
+    let transcript = report.transcript();
+    assert!(host_time.as_secs() < 60, "{host_time:?}");
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "a stopped partition makes the run's status 3:\n{transcript}"
+    );
+    assert!(
+        report
+            .find("partition guest-a stopped by monitor manager")
+            .is_some(),
+        "{transcript}"
+    );
+    // Guest 1 was swapping to tmem and to the card when it was stopped,
+    // and never finished.
+    let before = last_report(&report, 1, 1, "copy");
+    let count = |marker| number_after(&before, marker).unwrap_or_else(|| panic!("{before}"));
+    assert!(count("swap-outs to tmem") > 0, "{before}");
+    assert!(count("to device") > 0, "{before}");
+    assert!(count("in tmem now") > 0, "{before}");
+    assert!(
+        !transcript.contains("guest 1: every process ended"),
+        "{transcript}"
+    );
+    // The server freed its pages.
+    let dropped = line(&report, 3, "dropped tmem client 1: ");
+    assert!(
+        number_after(dropped, "ephemeral and").unwrap() > 0,
+        "{dropped}"
+    );
+    let stopped = row(&report, 3, 1);
+    assert_eq!((stopped[6], stopped[7]), (0, 0), "{transcript}");
+    // Guest 2 swapped to both too, and lost no page.
+    for process in [0, 1] {
+        let hog = line(&report, 2, &format!("guest 2: process {process}: hog:"));
+        assert_eq!(number_after(hog, " checked"), Some(128), "{hog}");
+        assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
+    }
+    line(
+        &report,
+        2,
+        "guest 2: processes: 2 exited cleanly, 0 failed, 0 killed",
+    );
+    line(
+        &report,
+        2,
+        "guest 2: every process ended; memory management is consistent",
+    );
+    let last = line(&report, 2, "guest 2 (grant-map) final:");
+    let count = |marker| number_after(last, marker).unwrap_or_else(|| panic!("{last}"));
+    assert!(count("swap-outs to tmem") > 0, "{last}");
+    assert!(count("to device") > 0, "{last}");
+    assert_eq!(count("write-out failures"), 0, "{last}");
+    assert_eq!(count("in tmem now"), 0, "{last}");
+    assert_eq!(row(&report, 3, 2)[7], 0, "{transcript}");
+    assert_tmem_server_consistent(&report, 3);
+    assert_no_frame_leaked(&report);
+}
+
+#[test]
+fn a_restarted_guest_os_starts_with_nothing_of_its_old_run_in_tmem() {
+    let started = std::time::Instant::now();
+    let report = boot_system("os-guest-restart");
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    // The manager stopped guest 1 with pages of it in tmem; the supervisor
+    // had the server drop its client, then restarted it.
+    let position = |text: &str| {
+        transcript
+            .find(text)
+            .unwrap_or_else(|| panic!("no {text:?}:\n{transcript}"))
+    };
+    let stopped = position("partition guest-a stopped by monitor manager");
+    let dropped = position("supervisor: tmem client 1 dropped: ");
+    let restarted = position("partition guest-a restarted by supervisor (restart 1)");
+    assert!(stopped < dropped && dropped < restarted, "{transcript}");
+    let dropped = line(&report, 4, "supervisor: tmem client 1 dropped: ");
+    assert!(
+        number_after(dropped, "ephemeral and").unwrap() > 0,
+        "the old run had swapped pages to tmem: {dropped}"
+    );
+    // Both guests run every workload to the end without a wrong byte (the
+    // restarted one from the start), and take their pages back out.
+    for (partition, guest) in [(1, 1), (2, 2)] {
+        for workload in ["memory hog", "phased", "file reader"] {
+            let done = workload_line(&report, partition, guest, workload);
+            assert!(done.contains("completed"), "{done}\n{transcript}");
+            assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+        }
+        line(
+            &report,
+            partition,
+            &format!("guest {guest}: every workload completed; memory management is consistent"),
+        );
+        // Nothing persistent left: not the new run's, not the old run's.
+        assert_eq!(row(&report, 3, guest)[7], 0, "{transcript}");
+    }
+    assert_tmem_server_consistent(&report, 3);
+    assert_no_frame_leaked(&report);
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }

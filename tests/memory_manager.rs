@@ -10,7 +10,8 @@
 //! conserved, and its plot is a well-formed SVG.
 
 use system_tests::{
-    boot_system, boot_system_with_disk, disk_path, exit, line, number_after, Disk, Outcome, Source,
+    boot_system, boot_system_with_disk, census, disk_path, exit, line, number_after, Disk, Outcome,
+    Source,
 };
 use xtask::demo::{plot, DemoSeries, DemoSummary};
 use xtask::logstream::LogEvent;
@@ -47,46 +48,6 @@ fn pool_lines(report: &BootReport) -> Vec<&str> {
         .into_iter()
         .filter_map(|m| m.strip_prefix("demo pool "))
         .collect()
-}
-
-/// The kernel's count of RAM pages `when` ("at boot", "at the end"): per
-/// partition name, and the whole (RAM, owned by partitions, by none).
-struct Census {
-    owned: std::collections::BTreeMap<String, i64>,
-    ram: i64,
-    by_partitions: i64,
-    by_none: i64,
-}
-
-fn census(report: &BootReport, when: &str) -> Census {
-    let prefix = format!("frames {when}: ");
-    let mut owned = std::collections::BTreeMap::new();
-    let mut whole = None;
-    for m in report.messages_from(Source::Kernel) {
-        let Some(rest) = m.strip_prefix(&prefix) else {
-            continue;
-        };
-        if let Some(rest) = rest.strip_prefix("partition ") {
-            let (name, count) = rest.split_once(" owns ").unwrap_or_else(|| panic!("{m}"));
-            let pages = number_after(&format!("x {count}"), "x").unwrap_or_else(|| panic!("{m}"));
-            owned.insert(name.to_string(), pages as i64);
-        } else {
-            let ram = number_after(&format!("x {rest}"), "x").unwrap_or_else(|| panic!("{m}"));
-            let by_partitions =
-                number_after(rest, "pages of RAM,").unwrap_or_else(|| panic!("{m}"));
-            let by_none =
-                number_after(rest, "owned by partitions,").unwrap_or_else(|| panic!("{m}"));
-            whole = Some((ram as i64, by_partitions as i64, by_none as i64));
-        }
-    }
-    let (ram, by_partitions, by_none) =
-        whole.unwrap_or_else(|| panic!("no kernel count {when}:\n{}", report.transcript()));
-    Census {
-        owned,
-        ram,
-        by_partitions,
-        by_none,
-    }
 }
 
 /// The kernel's counts at boot and at the end agree with the manager's

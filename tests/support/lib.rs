@@ -257,3 +257,75 @@ pub fn line<'a>(report: &'a BootReport, partition: u8, prefix: &str) -> &'a str 
             )
         })
 }
+
+/// The kernel's count of RAM pages at one moment ("at boot", "at the
+/// end"): per partition name, and the whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Census {
+    /// RAM pages each partition owns, by name.
+    pub owned: std::collections::BTreeMap<String, i64>,
+    /// Pages of RAM.
+    pub ram: i64,
+    /// Pages owned by partitions.
+    pub by_partitions: i64,
+    /// Pages owned by none (the kernel's own and free).
+    pub by_none: i64,
+}
+
+/// The kernel's census `when` ("at boot", "at the end").
+pub fn census(report: &BootReport, when: &str) -> Census {
+    let prefix = format!("frames {when}: ");
+    let mut owned = std::collections::BTreeMap::new();
+    let mut whole = None;
+    for m in report.messages_from(Source::Kernel) {
+        let Some(rest) = m.strip_prefix(&prefix) else {
+            continue;
+        };
+        if let Some(rest) = rest.strip_prefix("partition ") {
+            let (name, count) = rest.split_once(" owns ").unwrap_or_else(|| panic!("{m}"));
+            let pages = number_after(&format!("x {count}"), "x").unwrap_or_else(|| panic!("{m}"));
+            owned.insert(name.to_string(), pages as i64);
+        } else {
+            let ram = number_after(&format!("x {rest}"), "x").unwrap_or_else(|| panic!("{m}"));
+            let by_partitions =
+                number_after(rest, "pages of RAM,").unwrap_or_else(|| panic!("{m}"));
+            let by_none =
+                number_after(rest, "owned by partitions,").unwrap_or_else(|| panic!("{m}"));
+            whole = Some((ram as i64, by_partitions as i64, by_none as i64));
+        }
+    }
+    let (ram, by_partitions, by_none) =
+        whole.unwrap_or_else(|| panic!("no kernel count {when}:\n{}", report.transcript()));
+    Census {
+        owned,
+        ram,
+        by_partitions,
+        by_none,
+    }
+}
+
+/// For a system in which no partition gives frames to another: the
+/// kernel's census at the end is the one at boot, partition by partition
+/// (a stopped or restarted partition included: nothing it held leaked),
+/// and each adds up to all of RAM.
+pub fn assert_no_frame_leaked(report: &BootReport) {
+    let transcript = report.transcript();
+    let boot = census(report, "at boot");
+    let end = census(report, "at the end");
+    for c in [&boot, &end] {
+        assert_eq!(
+            c.owned.values().sum::<i64>(),
+            c.by_partitions,
+            "{transcript}"
+        );
+        assert_eq!(
+            c.by_partitions + c.by_none,
+            c.ram,
+            "all of RAM: {transcript}"
+        );
+    }
+    assert_eq!(
+        boot, end,
+        "the kernel's census at the end differs from boot:\n{transcript}"
+    );
+}

@@ -43,6 +43,10 @@ const DECLARED: &[Declared] = &[
         encode: encode::<tmem_monitor::plan::MonitorPlan>,
     },
     Declared {
+        krate: "supervisor",
+        encode: encode::<supervisor::Plan>,
+    },
+    Declared {
         krate: "memory-manager",
         encode: encode::<memory_manager::ManagerConfig>,
     },
@@ -85,6 +89,10 @@ const DECLARED: &[Declared] = &[
     Declared {
         krate: "test-victim",
         encode: encode::<test_victim::Plan>,
+    },
+    Declared {
+        krate: "test-block-crasher",
+        encode: encode::<test_block_crasher::Config>,
     },
     Declared {
         krate: "test-block-prober",

@@ -13,8 +13,9 @@
 //! a partition).
 //!
 //! Stopping a guest mid-operation is how the system tests show that the
-//! server stays consistent when a client dies. Apart from that it only
-//! reads and reports; it must never change the server's policy.
+//! server stays consistent when a client dies; the monitor then has the
+//! server drop that client (its pools and pages go). Apart from that it
+//! only reads and reports; it must never change the server's policy.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -45,11 +46,14 @@ mod partition {
             Err(error) => return defmt::error!("tmem monitor: {=str}", error.name()),
         };
         let server = plan.server;
+        let mut control = ControlClient::new(CONTROL_ENDPOINT, start.thread);
         if let Some(stop) = plan.stop {
-            stop_later(stop.partition, u64::from(stop.after_ms));
+            let stopped = stop_later(stop.partition, u64::from(stop.after_ms));
+            if let (true, Some(client)) = (stopped, stop.client) {
+                drop_client(&mut control, client);
+            }
         }
         wait_for(&plan.watch);
-        let mut control = ControlClient::new(CONTROL_ENDPOINT, start.thread);
         defmt::info!("tmem summary ({=str})", "pages of 4 KiB");
         defmt::info!("{=str}", header().as_str());
         for &client in &plan.clients {
@@ -76,16 +80,41 @@ mod partition {
         }
     }
 
-    /// Stops partition `victim` once `ms` milliseconds have passed since boot.
-    fn stop_later(victim: u32, ms: u64) {
+    /// Stops partition `victim` once `ms` milliseconds have passed since
+    /// boot; says whether it did.
+    fn stop_later(victim: u32, ms: u64) -> bool {
         while userlib::syscall::clock_us() < ms * 1000 {
             userlib::syscall::yield_now();
         }
         match PARTITIONS.stop(victim) {
-            Ok(()) => defmt::info!("stopped partition {=u32} at {=u64} ms", victim, ms),
-            Err(error) => {
-                defmt::error!("cannot stop partition {=u32}: {=str}", victim, error.name())
+            Ok(()) => {
+                defmt::info!("stopped partition {=u32} at {=u64} ms", victim, ms);
+                true
             }
+            Err(error) => {
+                defmt::error!("cannot stop partition {=u32}: {=str}", victim, error.name());
+                false
+            }
+        }
+    }
+
+    /// Has the server drop `client`, which is gone: its pools and pages.
+    fn drop_client(control: &mut ControlClient, client: u32) {
+        match control.request(&ControlRequest::DropClient {
+            client: ClientId(client),
+        }) {
+            Ok(ControlResponse::Dropped {
+                pools,
+                ephemeral_pages,
+                persistent_pages,
+            }) => defmt::info!(
+                "dropped tmem client {=u32}: {=u32} pools closed, {=u64} ephemeral and {=u64} persistent pages freed",
+                client,
+                pools,
+                ephemeral_pages,
+                persistent_pages
+            ),
+            other => defmt::error!("cannot drop tmem client {=u32}: {=str}", client, outcome(&other)),
         }
     }
 

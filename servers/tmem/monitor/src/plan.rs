@@ -25,8 +25,10 @@ pub struct MonitorPlan {
     pub stop: Option<StopPlan>,
 }
 
-/// `stop = { partition = 3, after_ms = 40 }`: stop a partition this many
-/// milliseconds after boot (to show the server survives a client dying).
+/// `stop = { partition = 3, after_ms = 40, client = 2 }`: stop a partition
+/// this many milliseconds after boot (to show the server survives a client
+/// dying), and, if it was a tmem client, have the server drop it (free its
+/// pools and pages).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StopPlan {
@@ -34,4 +36,8 @@ pub struct StopPlan {
     pub partition: u32,
     /// Milliseconds after boot.
     pub after_ms: u32,
+    /// The tmem client (by badge) the partition was, to drop once it is
+    /// stopped.
+    #[serde(default)]
+    pub client: Option<u32>,
 }

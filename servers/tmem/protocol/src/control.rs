@@ -119,6 +119,17 @@ pub enum ControlRequest {
     AcceptFrame,
     /// How many free frames the pool could give. Response: `PoolFrames`.
     PoolFrames,
+    /// The client is gone (stopped, or about to start afresh): close every
+    /// pool it has open, freeing its pages — persistent ones too, and
+    /// their journal records, so a restarted server does not bring them
+    /// back — and thaw it. A shared pool loses the client as a member and
+    /// keeps its pages while other members remain. Response: `Dropped`; a
+    /// refusal with `Status::UnknownClient`, and nothing changed, for a
+    /// client the server does not serve.
+    DropClient {
+        /// The client.
+        client: ClientId,
+    },
 }
 
 /// Whose counters.
@@ -175,6 +186,16 @@ pub enum ControlResponse {
         /// Frames it took in from the manager, less those it gave back,
         /// since boot (negative when it gave more than it took).
         net_received: i32,
+    },
+    /// What dropping a client freed.
+    Dropped {
+        /// Pools closed.
+        pools: u32,
+        /// Ephemeral pages of the client freed (pages it put into a shared
+        /// pool that other members still have stay, charged to it).
+        ephemeral_pages: u64,
+        /// Persistent pages of the client freed.
+        persistent_pages: u64,
     },
 }
 
@@ -351,6 +372,7 @@ mod tests {
             ControlRequest::ReleaseFrame,
             ControlRequest::AcceptFrame,
             ControlRequest::PoolFrames,
+            ControlRequest::DropClient { client },
         ];
         for request in requests {
             round_trip(request);
@@ -389,6 +411,11 @@ mod tests {
             ControlResponse::PoolFrames {
                 movable: 64,
                 net_received: -3,
+            },
+            ControlResponse::Dropped {
+                pools: 2,
+                ephemeral_pages: 1 << 33,
+                persistent_pages: 33,
             },
         ];
         for response in responses {

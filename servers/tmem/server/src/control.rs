@@ -1,5 +1,6 @@
 //! Control requests from the system's manager: statistics, weights, caps,
-//! freeze and thaw, flushing, and audits.
+//! freeze and thaw, flushing, audits, and dropping a client that is gone
+//! (`drop_client`).
 //!
 //! Only messages that arrive on the control endpoint come here; the
 //! partition code must never route a client's message to this module.
@@ -88,6 +89,7 @@ impl<P: FrameProvider> Service<P> {
             ControlRequest::ReleaseFrame
             | ControlRequest::AcceptFrame
             | ControlRequest::PoolFrames => return Err(Status::NotSupported),
+            ControlRequest::DropClient { client } => return self.drop_client(client),
             ControlRequest::Frames => ControlResponse::Frames {
                 held: frames.held,
                 flipped: frames.flipped,

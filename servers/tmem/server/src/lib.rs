@@ -21,6 +21,7 @@ extern crate alloc;
 
 mod config;
 mod control;
+mod drop_client;
 pub mod layout;
 mod pages;
 mod persist;

@@ -857,3 +857,305 @@ fn a_restarted_service_serves_every_acknowledged_persistent_page_again() {
     assert_eq!(reply, missing);
     restarted.store().check_invariants().unwrap();
 }
+
+fn client_info(service: &mut Service<VecFrames>, client: u32) -> tmem_protocol::ClientInfo {
+    let request = ControlRequest::ClientInfo {
+        client: ClientId(client),
+    };
+    match service.control(request, FrameCounts::default()) {
+        Ok(ControlResponse::ClientInfo(info)) => info,
+        other => panic!("client info: {other:?}"),
+    }
+}
+
+fn drop_client(service: &mut Service<VecFrames>, client: u32) -> Result<ControlResponse, Status> {
+    let request = ControlRequest::DropClient {
+        client: ClientId(client),
+    };
+    service.control(request, FrameCounts::default())
+}
+
+#[test]
+fn dropping_a_gone_client_frees_its_pages_for_good_and_leaves_the_others() {
+    let fresh = || Box::new(tmem_store::journal::VecMemory(vec![[0; PAGE_SIZE]; 8]));
+    let mut service = service();
+    service.attach_journal(fresh()).unwrap();
+    let mut memory = Memory::new();
+    // Client 1: a persistent pool with two pages, an ephemeral one with
+    // one, and the shared pool with one; client 2: a persistent pool with
+    // one page and the shared pool.
+    let swap = new_pool(&mut service, 1, &mut memory, true);
+    let cache = new_pool(&mut service, 1, &mut memory, false);
+    *Slot::FIRST.block_mut(&mut memory.window).unwrap() = RequestBlock::for_pool_uuid(7).to_bytes();
+    let shared = Request::NewPool {
+        flags: PoolFlags {
+            persistent: false,
+            shared: true,
+        },
+        slot: Slot::FIRST,
+    };
+    let Reply::PoolCreated { pool: shared_1 } = call(&mut service, 1, &mut memory, shared) else {
+        panic!("shared pool for client 1")
+    };
+    let Reply::PoolCreated { pool: shared_2 } = call(&mut service, 2, &mut memory, shared) else {
+        panic!("shared pool for client 2")
+    };
+    for (pool, object, seed) in [
+        (swap, 1, 10),
+        (swap, 2, 11),
+        (cache, 1, 12),
+        (shared_1, 9, 13),
+    ] {
+        *memory.page(Slot::FIRST, 0).unwrap() = pattern(seed);
+        let reply = call(
+            &mut service,
+            1,
+            &mut memory,
+            put(pool, object, 0, ExchangeMode::Copy),
+        );
+        assert_eq!(reply, Reply::PagePut);
+    }
+    let mut other = Memory::new();
+    let other_swap = new_pool(&mut service, 2, &mut other, true);
+    other.frame = Some(vec![pattern(20)]);
+    let reply = call(
+        &mut service,
+        2,
+        &mut other,
+        put(other_swap, 1, 0, ExchangeMode::GrantMap),
+    );
+    assert_eq!(reply, Reply::PagePut);
+    service
+        .control(
+            ControlRequest::Freeze {
+                client: ClientId(1),
+            },
+            FrameCounts::default(),
+        )
+        .unwrap();
+
+    // An unknown client is refused and nothing changes.
+    let usage = service.store().usage();
+    let (info_1, info_2) = (client_info(&mut service, 1), client_info(&mut service, 2));
+    let journal = service.journal_slots();
+    assert_eq!(drop_client(&mut service, 6), Err(Status::UnknownClient));
+    assert_eq!(service.store().usage(), usage);
+    assert_eq!(client_info(&mut service, 1), info_1);
+    assert_eq!(client_info(&mut service, 2), info_2);
+    assert_eq!(service.journal_slots(), journal);
+    assert_eq!(info_1.persistent_pages, 2);
+
+    // Client 1 goes: its pools close, its pages go, it is thawed.
+    assert_eq!(
+        drop_client(&mut service, 1),
+        Ok(ControlResponse::Dropped {
+            pools: 3,
+            ephemeral_pages: 1,
+            persistent_pages: 2,
+        })
+    );
+    // The shared page stays for client 2, charged to client 1 who put it.
+    let after = client_info(&mut service, 1);
+    assert_eq!(
+        (
+            after.ephemeral_pages,
+            after.persistent_pages,
+            after.open_pools,
+            after.frozen
+        ),
+        (1, 0, 0, false)
+    );
+    assert_eq!(
+        client_info(&mut service, 2),
+        info_2,
+        "client 2 is untouched"
+    );
+    assert_eq!(service.store().usage().persistent_pages, 1);
+    service.store().check_invariants().unwrap();
+    // Client 2 still reads its own page and the shared one.
+    for (pool, object, seed) in [(other_swap, 1, 20), (shared_2, 9, 13)] {
+        other.frame = Some(vec![[0; PAGE_SIZE]]);
+        let reply = call(
+            &mut service,
+            2,
+            &mut other,
+            get(pool, object, 0, ExchangeMode::GrantMap),
+        );
+        assert_eq!(reply, Reply::PageGot);
+        assert!(
+            other.frame.as_ref().unwrap()[0] == pattern(seed),
+            "{object}"
+        );
+    }
+    // Client 1 finds nothing of its old pools and starts afresh.
+    let gone = Reply::Failed {
+        op: Some(Opcode::GetPage),
+        status: Status::NoSuchPool,
+    };
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            get(swap, 1, 0, ExchangeMode::Copy)
+        ),
+        gone
+    );
+    assert_eq!(new_pool(&mut service, 1, &mut memory, true), swap);
+    assert_eq!(
+        call(
+            &mut service,
+            1,
+            &mut memory,
+            get(swap, 1, 0, ExchangeMode::Copy)
+        ),
+        Reply::Failed {
+            op: Some(Opcode::GetPage),
+            status: Status::NotFound,
+        }
+    );
+    *memory.page(Slot::FIRST, 0).unwrap() = pattern(30);
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        put(swap, 3, 0, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, Reply::PagePut, "no longer frozen");
+    // Dropping again frees that page; dropping a client with nothing open
+    // closes nothing.
+    assert_eq!(
+        drop_client(&mut service, 1),
+        Ok(ControlResponse::Dropped {
+            pools: 1,
+            ephemeral_pages: 0,
+            persistent_pages: 1,
+        })
+    );
+    assert_eq!(
+        drop_client(&mut service, 1),
+        Ok(ControlResponse::Dropped {
+            pools: 0,
+            ephemeral_pages: 0,
+            persistent_pages: 0,
+        })
+    );
+    assert_eq!(info_1.ephemeral_pages, 2);
+
+    // A restarted server brings back client 2's page and nothing of client 1.
+    let kept = service.into_kept_memory().unwrap();
+    let mut restarted = self::service();
+    let restored = restarted.attach_journal(kept_copy(&*kept)).unwrap();
+    assert_eq!(
+        (restored.pools, restored.pages, restored.refused),
+        (1, 1, 0)
+    );
+    assert_eq!(client_info(&mut restarted, 1).open_pools, 0);
+    restarted.store().check_invariants().unwrap();
+}
+
+mod dropping {
+    //! Dropping a client, against a model: after any sequence of puts by
+    //! three clients into their own persistent and ephemeral pools, and
+    //! drops, every client's page count is what the model says, and the
+    //! pages of clients not dropped read back.
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Put {
+            client: u32,
+            persistent: bool,
+            object: u64,
+        },
+        Drop {
+            client: u32,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (1u32..=3, any::<bool>(), 0u64..6)
+                .prop_map(|(client, persistent, object)| Op::Put { client, persistent, object }),
+            1 => (1u32..=3).prop_map(|client| Op::Drop { client }),
+        ]
+    }
+
+    fn exchange(client: u32) -> ExchangeMode {
+        [
+            ExchangeMode::Copy,
+            ExchangeMode::GrantMap,
+            ExchangeMode::Transfer,
+        ][client as usize - 1]
+    }
+
+    proptest! {
+        #[test]
+        fn counts_follow_the_model(ops in proptest::collection::vec(op(), 1..40)) {
+            let mut service = Service::new(
+                config(),
+                VecFrames::new(64),
+                64,
+                tmem_store::derive_index_key(b"test", &[1]),
+            )
+            .unwrap();
+            // The model: (client, persistent) -> object -> seed.
+            let mut model: BTreeMap<(u32, bool), BTreeMap<u64, u32>> = BTreeMap::new();
+            let mut pools: BTreeMap<(u32, bool), PoolId> = BTreeMap::new();
+            let mut memory = Memory::new();
+            for (seed, op) in ops.into_iter().enumerate() {
+                let seed = seed as u32;
+                match op {
+                    Op::Put { client, persistent, object } => {
+                        let pool = match pools.get(&(client, persistent)) {
+                            Some(&pool) => pool,
+                            None => {
+                                let pool = new_pool(&mut service, client, &mut memory, persistent);
+                                pools.insert((client, persistent), pool);
+                                pool
+                            }
+                        };
+                        *memory.page(Slot::FIRST, 0).unwrap() = pattern(seed);
+                        memory.frame = (client != 1).then(|| vec![pattern(seed)]);
+                        let reply = call(&mut service, client, &mut memory, put(pool, object, 0, exchange(client)));
+                        prop_assert_eq!(reply, Reply::PagePut);
+                        memory.frame = None;
+                        model.entry((client, persistent)).or_default().insert(object, seed);
+                    }
+                    Op::Drop { client } => {
+                        let expected = |persistent| model.get(&(client, persistent)).map_or(0, |pages| pages.len() as u64);
+                        let open = [false, true].iter().filter(|&&p| pools.contains_key(&(client, p))).count() as u32;
+                        let answer = drop_client(&mut service, client);
+                        prop_assert_eq!(answer, Ok(ControlResponse::Dropped {
+                            pools: open,
+                            ephemeral_pages: expected(false),
+                            persistent_pages: expected(true),
+                        }));
+                        for persistent in [false, true] {
+                            model.remove(&(client, persistent));
+                            pools.remove(&(client, persistent));
+                        }
+                    }
+                }
+                for client in 1..=3 {
+                    let info = client_info(&mut service, client);
+                    let count = |persistent| model.get(&(client, persistent)).map_or(0, |pages| pages.len() as u64);
+                    prop_assert_eq!((info.ephemeral_pages, info.persistent_pages), (count(false), count(true)));
+                }
+                service.store().check_invariants().unwrap();
+            }
+            for ((client, persistent), pages) in &model {
+                let pool = pools[&(*client, *persistent)];
+                for (&object, &seed) in pages {
+                    memory.frame = (*client != 1).then(|| vec![[0; PAGE_SIZE]]);
+                    memory.page(Slot::FIRST, 0).unwrap().fill(0xEE);
+                    let reply = call(&mut service, *client, &mut memory, get(pool, object, 0, exchange(*client)));
+                    prop_assert_eq!(reply, Reply::PageGot);
+                    prop_assert!(*memory.page(Slot::FIRST, 0).unwrap() == pattern(seed));
+                }
+            }
+        }
+    }
+}

@@ -3,7 +3,10 @@
 //! until the device model says the operation would have finished.
 //!
 //! One thread serves one request at a time, so requests queue at the
-//! endpoint as they would at one device. A missing card is reported once
+//! endpoint as they would at one device. All its state is on the card, so
+//! it can be stopped at any point and restarted (`restart = { max = N }`):
+//! a write acknowledged before is on the card, a call in flight ends in
+//! `PeerGone` for its client, which re-issues it. A missing card is reported once
 //! and every request then gets `NoCard`; the server never stops serving.
 
 mod caller;
@@ -14,7 +17,7 @@ use block_protocol::config::{Config, ExchangeMode};
 use block_server::layout::{window_address, MMCI_ADDRESS, WINDOWS, WINDOW_PAGES};
 use block_server::CardDisk;
 use sdmmc::pl181::Pl181;
-use sdmmc::MmioBus;
+use sdmmc::{Host, MmioBus};
 use userlib::ipc::Frame;
 use userlib::Start;
 
@@ -58,7 +61,12 @@ fn main(_start: Start) {
     // MMCI_ADDRESS in this partition alone (xtask checks `[[disk]]`), and
     // only this driver touches them.
     let bus = unsafe { MmioBus::new(MMCI_ADDRESS as usize) };
-    let disk = CardDisk::new(Pl181::new(bus, Timer::new()));
+    // Quiet both devices, then take their interrupt lines over: a
+    // restarted server finds them as its killed run left them.
+    let mut host = Pl181::new(bus, Timer::new());
+    let _ = host.start();
+    host.interrupt_mut().reclaim_lines();
+    let disk = CardDisk::new(host);
     let clients = config.regions.iter().flatten().count();
     match disk.card() {
         Ok(card) => defmt::info!(

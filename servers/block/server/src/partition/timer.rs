@@ -63,6 +63,20 @@ impl Timer {
         }
     }
 
+    /// Takes the lines over from an earlier run of this partition (a
+    /// restart: the kernel keeps an interrupt line masked until it is
+    /// acknowledged, and keeps the notification's bits): forgets any
+    /// pending bit and acknowledges both lines. Call once both devices are
+    /// quiet (the timer by [`Timer::new`], the MMCI by the driver's
+    /// `start`); on a first boot the acknowledgements find nothing to do.
+    pub fn reclaim_lines(&mut self) {
+        let _ = Notification(INTERRUPTS).poll();
+        let _ = Irq(TIMER_IRQ).ack();
+        let _ = Irq(MMCI_IRQ).ack();
+        self.pending = 0;
+        self.mmci_owed = false;
+    }
+
     fn collect(&mut self, bits: u32) {
         self.pending |= bits;
     }
