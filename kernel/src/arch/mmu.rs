@@ -12,8 +12,8 @@ use aarch32_cpu::register::Sctlr;
 use platform::BOARD;
 
 use super::boot::TTBR_WALK_WBWA;
-use crate::mm::kernel_space::{self, ImageLayout, L2Table, LayoutError};
 use crate::mm::descriptor::{Attributes, L1Entry, L2Entry};
+use crate::mm::kernel_space::{self, ImageLayout, L2Table, LayoutError};
 use crate::mm::{layout, L1Table, L2_ENTRIES, SECTION_SIZE};
 
 /// Second-level tables available for the kernel image's megabytes.

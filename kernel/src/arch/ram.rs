@@ -56,7 +56,11 @@ pub fn reach() -> RamReach {
 /// refuses, touching nothing, a run that is not all RAM. A piece beyond
 /// the linear map is mapped in the RAM window first: the pointer is good
 /// until the next call.
-pub fn with_ram(pa: usize, len: usize, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), NotRam> {
+pub fn with_ram(
+    pa: usize,
+    len: usize,
+    mut f: impl FnMut(*mut u8, usize, usize),
+) -> Result<(), NotRam> {
     let mut done = 0;
     for piece in reach().pieces(pa, len)? {
         let at = match piece {

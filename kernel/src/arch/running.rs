@@ -725,8 +725,8 @@ fn build_tables(
         .allocate(tables.max(1) * size_of::<L2Table>(), size_of::<L2Table>())
         .map_err(TableError::Memory)?;
     let l1_va = linear(l1_pa, l1_size).map_err(TableError::BeyondLinearMap)?;
-    let l2_va = linear(l2_pa, tables.max(1) * size_of::<L2Table>())
-        .map_err(TableError::BeyondLinearMap)?;
+    let l2_va =
+        linear(l2_pa, tables.max(1) * size_of::<L2Table>()).map_err(TableError::BeyondLinearMap)?;
     // SAFETY: both ranges were just allocated from free RAM for this alone;
     // zeroing them makes every entry a valid (fault) descriptor before the
     // references are formed.

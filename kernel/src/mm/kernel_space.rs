@@ -156,7 +156,15 @@ mod tests {
     ) {
         let mut l1 = std::boxed::Box::new([L1Entry::FAULT; L1_ENTRIES]);
         let mut l2 = vec![[L2Entry::FAULT; L2_ENTRIES]; 4];
-        let used = build(&VEXPRESS_A9, 0x7000_0000, &image(), &mut l1, &mut l2, 0x6100_0000).unwrap();
+        let used = build(
+            &VEXPRESS_A9,
+            0x7000_0000,
+            &image(),
+            &mut l1,
+            &mut l2,
+            0x6100_0000,
+        )
+        .unwrap();
         assert_eq!(used, 2);
         (l1, l2)
     }

@@ -43,6 +43,12 @@ pub const TTBCR_N: u32 = 1;
 const SECTION: usize = 1 << 20;
 const PAGE: usize = 4096;
 
+// The RAM window lies past the linear map and the device window.
+const _: () = assert!(
+    RAM_WINDOW_VIRT >= RAM_VIRT_BASE + RAM_VIRT_MAX
+        && RAM_WINDOW_VIRT >= DEVICE_VIRT_BASE + DEVICE_SECTIONS_MAX * SECTION
+);
+
 /// What `virt - phys` is for anything in RAM on `board`.
 pub const fn virt_offset(board: &Board) -> usize {
     RAM_VIRT_BASE.wrapping_sub(board.ram.base)
@@ -231,9 +237,6 @@ mod tests {
         assert_eq!(ram_virt(b, 0x8FFF_FFFF), Some(0xEFFF_FFFF));
         assert_eq!(ram_virt(b, 0x9000_0000), None, "beyond the linear map");
         assert_eq!(RAM_WINDOW_VIRT, 0xF100_0000);
-        // The window lies past the device window and the linear map.
-        assert!(RAM_WINDOW_VIRT >= DEVICE_VIRT_BASE + DEVICE_SECTIONS_MAX * SECTION);
-        assert!(RAM_WINDOW_VIRT >= RAM_VIRT_BASE + RAM_VIRT_MAX);
     }
 
     #[test]

@@ -163,10 +163,7 @@ mod tests {
     #[test]
     fn ram_beyond_it_goes_a_section_at_a_time() {
         let reach = one_gib();
-        let pieces: Vec<_> = reach
-            .pieces(0x8FFF_F000, 0x20_2000)
-            .unwrap()
-            .collect();
+        let pieces: Vec<_> = reach.pieces(0x8FFF_F000, 0x20_2000).unwrap().collect();
         assert_eq!(
             pieces,
             [

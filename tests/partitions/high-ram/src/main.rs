@@ -85,7 +85,10 @@ mod partition {
             defmt::error!("high ram: unmap failed: {=str}", error.name());
             return (false, 0);
         }
-        let page = match RAM.split(last, LAST_PAGE).and_then(|page| page.map(GRANT_WINDOW, true)) {
+        let page = match RAM
+            .split(last, LAST_PAGE)
+            .and_then(|page| page.map(GRANT_WINDOW, true))
+        {
             Ok(_) => GRANT_WINDOW,
             Err(error) => {
                 defmt::error!("high ram: split and map failed: {=str}", error.name());
