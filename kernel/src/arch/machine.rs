@@ -19,15 +19,22 @@ pub struct HardwareMachine;
 
 /// Says that the core asked for a run that is not RAM (nothing was
 /// touched).
+#[inline(always)]
 fn refused(what: &str, result: Result<(), NotRam>) {
-    if let Err(NotRam { pa, len }) = result {
-        defmt::error!(
-            "kernel bug: {=str} of {=usize} bytes at {=usize:#x}, which is not all RAM, refused",
-            what,
-            len,
-            pa
-        );
+    if let Err(not_ram) = result {
+        report_refusal(what, not_ram);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn report_refusal(what: &str, NotRam { pa, len }: NotRam) {
+    defmt::error!(
+        "kernel bug: {=str} of {=usize} bytes at {=usize:#x}, which is not all RAM, refused",
+        what,
+        len,
+        pa
+    );
 }
 
 impl Machine for HardwareMachine {

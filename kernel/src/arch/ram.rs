@@ -18,6 +18,10 @@ use super::{debug, mmu};
 /// One past the last byte of RAM (physical), once [`detect`] ran; 0
 /// before, when no RAM is reachable.
 static RAM_END: AtomicUsize = AtomicUsize::new(0);
+/// One past the last byte of RAM in the linear map (physical), once
+/// [`detect`] ran; 0 before. Kept beside [`RAM_END`] so that the common
+/// case — a run inside the linear map — costs two compares.
+static LINEAR_END: AtomicUsize = AtomicUsize::new(0);
 
 /// What [`detect`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +47,7 @@ pub fn detect() -> Detected {
     let host_said = debug::reported_ram_end();
     let end = layout::ram_end(BOARD, host_said);
     RAM_END.store(end, Ordering::Relaxed);
+    LINEAR_END.store(layout::linear_map_end(BOARD, end), Ordering::Relaxed);
     Detected { host_said, end }
 }
 
@@ -56,7 +61,29 @@ pub fn reach() -> RamReach {
 /// refuses, touching nothing, a run that is not all RAM. A piece beyond
 /// the linear map is mapped in the RAM window first: the pointer is good
 /// until the next call.
+#[inline(always)]
 pub fn with_ram(
+    pa: usize,
+    len: usize,
+    mut f: impl FnMut(*mut u8, usize, usize),
+) -> Result<(), NotRam> {
+    // The common case: all of it in the linear map, one piece.
+    if let Some(end) = pa.checked_add(len) {
+        if pa >= BOARD.ram.base && end <= LINEAR_END.load(Ordering::Relaxed) {
+            f(
+                pa.wrapping_add(layout::virt_offset(BOARD)) as *mut u8,
+                0,
+                len,
+            );
+            return Ok(());
+        }
+    }
+    with_ram_pieces(pa, len, f)
+}
+
+/// [`with_ram`] for a run that is not all in the linear map.
+#[inline(never)]
+fn with_ram_pieces(
     pa: usize,
     len: usize,
     mut f: impl FnMut(*mut u8, usize, usize),
