@@ -11,7 +11,12 @@
 //! paged through its memory management; one that writes outside its
 //! areas is killed and the others finish. A guest reads its files from
 //! the FAT image xtask writes on the SD card, and re-reads them through
-//! cleancache without a wrong byte.
+//! cleancache without a wrong byte. The workload programs (Zipf random
+//! access, a key-value store, a file scan through open/read/close that
+//! sleeps between rounds) run as processes over tmem and find no wrong
+//! page; a process's end (exit or kill) frees exactly the frames, swap
+//! slots and tmem pages it held. A guest OS stopped mid-run leaves the
+//! other guest and the tmem server running.
 
 use system_tests::{
     assert_tmem_server_consistent, boot_system, boot_system_with_disk, disk_path, exit, line,
@@ -22,6 +27,27 @@ use xtask::session::BootReport;
 /// `guest`'s line about `workload` (partition `partition`).
 fn workload_line<'a>(report: &'a BootReport, partition: u8, guest: u32, workload: &str) -> &'a str {
     line(report, partition, &format!("guest {guest}: {workload} "))
+}
+
+/// Process `process` of guest `guest` (partition `partition`) held as
+/// many frames and swap slots as its end freed, and its slots were the
+/// tmem pages freed (no swap device); returns the tmem pages.
+fn assert_end_freed_what_it_held(
+    report: &BootReport,
+    partition: u8,
+    guest: u32,
+    process: u32,
+) -> u64 {
+    let end = line(
+        report,
+        partition,
+        &format!("guest {guest}: process {process} held "),
+    );
+    let count = |marker| number_after(end, marker).unwrap_or_else(|| panic!("{marker}: {end}"));
+    assert_eq!(count(" held"), count("freed"), "frames: {end}");
+    assert_eq!(count("frames and"), count("frames,"), "swap slots: {end}");
+    assert_eq!(count("frames,"), count("slots,"), "tmem pages: {end}");
+    count("slots,")
 }
 
 /// The manager's table row for `client`: the numbers after its mode.
@@ -104,11 +130,18 @@ fn a_guest_refused_by_tmem_without_a_swap_device_runs_out_of_memory_cleanly() {
     let report = boot_system("os-guest-oom");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
-    // Each hog is killed when a page of it cannot be made resident.
+    // Each hog is killed when a page of it cannot be made resident, and
+    // its end frees exactly the frames, swap slots and tmem pages it held.
+    let mut in_tmem = 0;
     for process in [0, 1] {
         let killed = line(&report, 1, &format!("guest 1: process {process} killed"));
         assert!(killed.contains("out of memory"), "{killed}");
+        in_tmem += assert_end_freed_what_it_held(&report, 1, 1, process);
     }
+    assert!(
+        in_tmem > 0,
+        "the killed hogs held tmem pages:\n{transcript}"
+    );
     line(
         &report,
         1,
@@ -153,7 +186,7 @@ fn guests_touching_three_times_their_ram_swap_to_the_sd_card_with_and_without_tm
                 partition,
                 &format!("guest {guest}: process {process}: hog:"),
             );
-            assert_eq!(number_after(hog, "pages checked"), Some(72), "{hog}");
+            assert_eq!(number_after(hog, " checked"), Some(72), "{hog}");
             assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
         }
         line(
@@ -205,7 +238,7 @@ fn a_guest_whose_pages_overflow_tmem_swaps_the_rest_to_the_sd_card_and_loses_no_
     // checked twice; the wild process is killed.
     for process in [0, 1] {
         let hog = line(&report, 1, &format!("guest 1: process {process}: hog:"));
-        assert_eq!(number_after(hog, "pages checked"), Some(200), "{hog}");
+        assert_eq!(number_after(hog, " checked"), Some(200), "{hog}");
         assert_eq!(number_after(hog, "mismatches"), Some(0), "{hog}");
     }
     line(
@@ -239,7 +272,14 @@ fn programs_run_as_processes_and_a_misbehaving_one_is_killed_while_the_others_fi
     let report = boot_system("os-procs");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
-    // The wild program writes where nothing is mapped: killed there.
+    // The wild program says what it will do (its text is a constant of
+    // its image, which the guest kernel reads for `write`), then writes
+    // where nothing is mapped: killed there.
+    line(
+        &report,
+        1,
+        "guest 1: process 2: wild: writing where nothing is mapped",
+    );
     let killed = line(&report, 1, "guest 1: process 2 killed");
     assert!(killed.contains("fault at 0x70000000"), "{killed}");
     assert!(
@@ -250,7 +290,7 @@ fn programs_run_as_processes_and_a_misbehaving_one_is_killed_while_the_others_fi
     // the guest's Vm RAM) twice and check every page themselves.
     for process in [0, 1] {
         let done = line(&report, 1, &format!("guest 1: process {process}: hog:"));
-        assert_eq!(number_after(done, "pages checked"), Some(96), "{done}");
+        assert_eq!(number_after(done, " checked"), Some(96), "{done}");
         assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
         line(
             &report,
@@ -312,4 +352,103 @@ fn a_guest_reads_its_files_from_the_fat_image_on_the_card_and_rereads_them_throu
     );
     line(&report, 1, "guest 1: every workload completed");
     assert_tmem_server_consistent(&report, 2);
+}
+
+#[test]
+fn the_workload_programs_run_as_processes_over_tmem_and_lose_no_page() {
+    let image = disk_path("os-workloads");
+    let (report, _) = boot_system_with_disk("os-workloads", Disk::Fresh(&image), &[]);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    // Each program's result line: everything it did, every page or record
+    // it read back checked, none wrong.
+    for (process, program, operations) in
+        [(0, "zipf", 3000), (1, "kv", 3000), (2, "file-scan", 144)]
+    {
+        let done = line(
+            &report,
+            1,
+            &format!("guest 1: process {process}: {program}:"),
+        );
+        assert_eq!(number_after(done, "operations"), Some(operations), "{done}");
+        assert!(number_after(done, " checked").unwrap() > 0, "{done}");
+        assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+        line(
+            &report,
+            1,
+            &format!("guest 1: process {process} exited with status 0"),
+        );
+    }
+    // The file scan checks each of the 4 files' 12 pages in 3 rounds.
+    let scan = line(&report, 1, "guest 1: process 2: file-scan:");
+    assert_eq!(number_after(scan, " checked"), Some(144), "{scan}");
+    line(
+        &report,
+        1,
+        "guest 1: processes: 3 exited cleanly, 0 failed, 0 killed",
+    );
+    line(
+        &report,
+        1,
+        "guest 1: every process ended; memory management is consistent",
+    );
+    let last = line(&report, 1, "guest 1 (copy) final:");
+    let count = |what| number_after(last, what).unwrap_or_else(|| panic!("{what}: {last}"));
+    // More than the guest's RAM: dirty pages went to frontswap and came
+    // back; the file scan's re-reads found dropped pages in cleancache.
+    assert!(count("swap-outs to tmem") > 0, "{last}");
+    assert!(count("swap-ins from tmem") > 0, "{last}");
+    assert!(count("cleancache puts") > 0, "{last}");
+    assert!(count("hits") > 0, "re-reads hit cleancache: {last}");
+    // Every process's end freed exactly the frames and swap slots (in
+    // tmem here) it held, and its pages left tmem.
+    for process in 0..3 {
+        assert_end_freed_what_it_held(&report, 1, 1, process);
+    }
+    assert_eq!(count("in tmem now"), 0, "{last}");
+    assert_eq!(
+        row(&report, 2, 1)[7],
+        0,
+        "persistent pages left:\n{transcript}"
+    );
+    assert_tmem_server_consistent(&report, 2);
+}
+
+#[test]
+fn a_guest_os_stopped_mid_run_leaves_the_other_guest_and_the_tmem_server_running() {
+    let report = boot_system("os-guest-crash");
+    let transcript = report.transcript();
+    assert_eq!(
+        report.outcome,
+        Outcome::Exited(exit::PARTITION_FAULT),
+        "a stopped partition makes the run's status 3:\n{transcript}"
+    );
+    assert!(
+        report
+            .find("partition guest-a stopped by monitor manager")
+            .is_some(),
+        "{transcript}"
+    );
+    // Guest 1 had put pages and never finished.
+    assert!(
+        !transcript.contains("guest 1: every workload completed"),
+        "{transcript}"
+    );
+    let stopped = row(&report, 3, 1);
+    assert!(stopped[1] > 0, "guest 1 had put pages: {stopped:?}");
+    // Guest 2 runs every workload to the end without a wrong byte, and
+    // takes its own pages back out of tmem.
+    for workload in ["memory hog", "phased", "file reader"] {
+        let done = workload_line(&report, 2, 2, workload);
+        assert!(done.contains("completed"), "{done}\n{transcript}");
+        assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+    }
+    line(
+        &report,
+        2,
+        "guest 2: every workload completed; memory management is consistent",
+    );
+    assert_eq!(row(&report, 3, 2)[7], 0, "{transcript}");
+    // The server answered to the end and its accounting holds.
+    assert_tmem_server_consistent(&report, 3);
 }

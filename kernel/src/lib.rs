@@ -20,6 +20,7 @@ pub mod machine;
 pub mod mm;
 pub mod objects;
 pub mod partition;
+pub mod request;
 pub mod schedule;
 pub mod syscall;
 pub mod system;

@@ -14,12 +14,11 @@ use crate::cap::mapping::{Mapping, MappingTable};
 use crate::cap::space::Slot;
 use crate::cap::table::CapTable;
 use crate::cap::{CapError, CapObject, Capability, EndpointId, NotificationId, SpaceId};
-use crate::ipc::donation::{Donations, Loan};
-use crate::ipc::endpoint::{Endpoint, Endpoints, ThreadIpc};
+use crate::ipc::endpoint::{Endpoint, Endpoints};
 use crate::ipc::irq::{IrqBinding, IrqBindings};
 use crate::ipc::lending::Lending;
 use crate::ipc::notification::{Notification, Notifications};
-use crate::ipc::queue::Link;
+use crate::ipc::thread_objects::{ThreadObjects, ThreadTable};
 use crate::ipc::ThreadId;
 use crate::mm::guest_space::{GuestSpace, GuestSpaces};
 use crate::mm::table_pool::{PoolStorage, TablePool};
@@ -32,22 +31,12 @@ pub struct ObjectStorage<'a> {
     pub nodes: &'a mut [Node],
     /// One per endpoint.
     pub endpoints: &'a mut [Endpoint],
-    /// One per thread.
-    pub thread_ipc: &'a mut [ThreadIpc],
-    /// One per thread.
-    pub endpoint_links: &'a mut [Link],
+    /// One per thread: everything the objects know about it.
+    pub threads: &'a mut [ThreadObjects],
     /// One per notification.
     pub notifications: &'a mut [Notification],
-    /// One per thread.
-    pub waiting_on: &'a mut [Option<NotificationId>],
-    /// One per thread.
-    pub notification_links: &'a mut [Link],
-    /// One per thread.
-    pub loans: &'a mut [Loan],
     /// One per capability slot of every partition.
     pub mappings: &'a mut [Option<Mapping>],
-    /// One per thread.
-    pub transient: &'a mut [Option<SlotRef>],
     /// One per capability slot of every partition.
     pub lent_slots: &'a mut [Option<ThreadId>],
     /// One per page of the frame span (see [`FrameRefs`]).
@@ -82,12 +71,14 @@ pub enum ObjectError {
 pub struct KernelObjects<'a> {
     /// Capability spaces and derivation.
     pub caps: CapTable<'a>,
-    /// Endpoints and threads' IPC states.
+    /// One record per thread: what it waits for, the reply right it
+    /// holds, the notification it waits on, whose time it runs on and
+    /// what it lent for its call.
+    pub threads: ThreadTable<'a>,
+    /// Endpoints.
     pub endpoints: Endpoints<'a>,
     /// Notifications.
     pub notifications: Notifications<'a>,
-    /// Scheduling-context loans.
-    pub donations: Donations<'a>,
     /// Mappings made through frame capabilities.
     pub mappings: MappingTable<'a>,
     /// The capabilities lent for the duration of a call (transient
@@ -107,33 +98,18 @@ impl<'a> KernelObjects<'a> {
     ) -> Result<KernelObjects<'a>, ObjectError> {
         let mappings =
             MappingTable::new(layout, storage.mappings).ok_or(ObjectError::BadStorage)?;
-        if storage.transient.len() != storage.loans.len() {
-            return Err(ObjectError::BadStorage);
-        }
-        let lending = Lending::new(layout, storage.transient, storage.lent_slots)
-            .ok_or(ObjectError::BadStorage)?;
+        let threads = ThreadTable::new(storage.threads).ok_or(ObjectError::BadStorage)?;
+        let lending = Lending::new(layout, storage.lent_slots).ok_or(ObjectError::BadStorage)?;
         let refs = FrameRefs::new(storage.frame_base, storage.frame_refs)
             .ok_or(ObjectError::BadStorage)?;
         let caps = CapTable::new(layout, storage.slots, storage.nodes, refs)
             .ok_or(ObjectError::BadStorage)?;
-        let endpoints = Endpoints::new(
-            storage.endpoints,
-            storage.thread_ipc,
-            storage.endpoint_links,
-        )
-        .ok_or(ObjectError::BadStorage)?;
-        let notifications = Notifications::new(
-            storage.notifications,
-            storage.waiting_on,
-            storage.notification_links,
-        )
-        .ok_or(ObjectError::BadStorage)?;
         let pool = TablePool::new(storage.page_tables).ok_or(ObjectError::BadStorage)?;
         Ok(KernelObjects {
             caps,
-            endpoints,
-            notifications,
-            donations: Donations::new(storage.loans),
+            threads,
+            endpoints: Endpoints::new(storage.endpoints),
+            notifications: Notifications::new(storage.notifications),
             mappings,
             lending,
             irqs: IrqBindings::new(storage.irq_lines),
@@ -304,14 +280,9 @@ pub(crate) mod tests {
                 slots: leak(total),
                 nodes: leak(total),
                 endpoints: leak(2),
-                thread_ipc: leak(threads),
-                endpoint_links: leak(threads),
+                threads: leak(threads),
                 notifications: leak(2),
-                waiting_on: leak(threads),
-                notification_links: leak(threads),
-                loans: leak(threads),
                 mappings: leak(total),
-                transient: leak(threads),
                 lent_slots: leak(total),
                 frame_refs: leak(FRAME_SPAN_PAGES),
                 frame_base: FRAME_SPAN_BASE,

@@ -64,8 +64,6 @@ pub struct Thread {
     pub state: ThreadState,
     /// Saved registers while it is not running.
     pub context: TrapFrame,
-    /// Belongs to a passive partition: no time of its own.
-    pub passive: bool,
     /// Has blocked at least once (a passive thread initialises before the
     /// first major frame, until it first blocks).
     pub initialised: bool,
@@ -128,7 +126,6 @@ impl Thread {
             priority,
             state: ThreadState::Ready,
             context,
-            passive: false,
             initialised: false,
             fault: None,
             ipc_buffer: 0,

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The programs a guest can run, by binary name.
-const PROGRAMS: &[&str] = &["hog", "wild"];
+const PROGRAMS: &[&str] = &["hog", "wild", "zipf", "kv", "file-scan"];
 
 fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
@@ -17,7 +17,7 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=GUEST_PROGRAMS_DIR");
     let mut table = String::from("/// The embedded programs: (name, ELF file).\n");
-    table.push_str("pub const EMBEDDED: &[(&str, &[u8])] = &[\n");
+    table.push_str("pub static EMBEDDED: &[(&str, &[u8])] = &[\n");
     if let Some(dir) = std::env::var_os("GUEST_PROGRAMS_DIR").map(PathBuf::from) {
         for name in PROGRAMS {
             let path = dir.join(name);

@@ -10,6 +10,8 @@ fn main() {
         // Only the loadable segments matter: the guest kernel embeds the
         // programs, so no symbols or debug information.
         println!("cargo:rustc-link-arg-bins=--strip-all");
-        println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
+        // Segments start on pages in the address space (program.x), but
+        // not in the file: no padding embedded in the guest kernel.
+        println!("cargo:rustc-link-arg-bins=--nmagic");
     }
 }

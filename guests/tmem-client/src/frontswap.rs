@@ -10,11 +10,19 @@
 //! The frontend borrows its transport for each call rather than owning it,
 //! so one connection serves frontswap and cleancache together. It must
 //! never report a refused store as stored, nor a miss as a page.
+//!
+//! When the server dies (a call ends in `PeerGone`) and is restarted, the
+//! pool and every store it acknowledged come back (the server keeps them,
+//! `tmem_server::persist`); [`Frontswap::reconnect`] waits for it and
+//! settles the store or invalidation that was in flight, whose outcome is
+//! unknown, by invalidating it again: as after any failed store, the
+//! offset then holds nothing.
 
 use tmem_protocol::{Handle, ObjectId, PoolFlags, PoolId};
 
 use crate::error::TmemClientError;
 use crate::ops;
+use crate::transport::TransportError;
 use crate::transport::{Page, Transport};
 
 /// Counters, as Linux's frontswap keeps them in debugfs.
@@ -39,6 +47,22 @@ pub struct Frontswap {
     pool: PoolId,
     swap_type: u32,
     stats: FrontswapStats,
+    /// A change whose outcome is unknown: the server went away during it.
+    unsettled: Option<Unsettled>,
+}
+
+/// A change the server may or may not have made before it went away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unsettled {
+    /// A store to, or invalidation of, this offset.
+    Page(u32),
+    /// An invalidation of the whole area.
+    Area,
+}
+
+/// Whether `error` says the server went away (stopped, or restarting).
+pub fn peer_gone(error: &TmemClientError) -> bool {
+    *error == TmemClientError::Transport(TransportError::PEER_GONE)
 }
 
 impl Frontswap {
@@ -56,6 +80,7 @@ impl Frontswap {
             pool,
             swap_type,
             stats: FrontswapStats::default(),
+            unsettled: None,
         })
     }
 
@@ -109,11 +134,14 @@ impl Frontswap {
         transport: &mut T,
         offset: u32,
     ) -> Result<(), TmemClientError> {
-        let result = ops::put(transport, self.handle(offset));
+        let result = self
+            .settled()
+            .and_then(|()| ops::put(transport, self.handle(offset)));
         match result {
             Ok(()) => self.stats.stores += 1,
             Err(_) => self.stats.failed_stores += 1,
         }
+        self.note(&result, Unsettled::Page(offset));
         result
     }
 
@@ -155,7 +183,11 @@ impl Frontswap {
         transport: &mut T,
         offset: u32,
     ) -> Result<bool, TmemClientError> {
-        let found = ops::flush_page(transport, self.handle(offset))?;
+        let result = self
+            .settled()
+            .and_then(|()| ops::flush_page(transport, self.handle(offset)));
+        self.note(&result, Unsettled::Page(offset));
+        let found = result?;
         self.stats.invalidates += 1;
         Ok(found)
     }
@@ -166,8 +198,69 @@ impl Frontswap {
         &mut self,
         transport: &mut T,
     ) -> Result<u32, TmemClientError> {
-        let pages = ops::flush_object(transport, self.pool, self.object())?;
+        let result = self
+            .settled()
+            .and_then(|()| ops::flush_object(transport, self.pool, self.object()));
+        self.note(&result, Unsettled::Area);
+        let pages = result?;
         self.stats.invalidates += 1;
         Ok(pages)
+    }
+
+    /// After an operation ended in `PeerGone`: calls until the (restarted)
+    /// server answers, `wait()` between two tries and at most `tries`
+    /// times, invalidating what was in flight if it changed anything (or
+    /// flushing a page no one stores, just to hear the server). Afterwards
+    /// every acknowledged store is there again, unless the server kept
+    /// nothing (then the pool is gone: `Refused(NoSuchPool)`).
+    pub fn reconnect<T: Transport + ?Sized>(
+        &mut self,
+        transport: &mut T,
+        tries: u32,
+        mut wait: impl FnMut(),
+    ) -> Result<(), TmemClientError> {
+        let mut last = TmemClientError::Transport(TransportError::PEER_GONE);
+        for _ in 0..tries {
+            let result = match self.unsettled {
+                Some(Unsettled::Area) => {
+                    ops::flush_object(transport, self.pool, self.object()).map(|_| ())
+                }
+                Some(Unsettled::Page(offset)) => {
+                    ops::flush_page(transport, self.handle(offset)).map(|_| ())
+                }
+                None => ops::flush_page(transport, self.handle(u32::MAX)).map(|_| ()),
+            };
+            match result {
+                Err(error) if peer_gone(&error) => {
+                    last = error;
+                    wait();
+                }
+                other => {
+                    if other.is_ok() {
+                        self.unsettled = None;
+                    }
+                    return other;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// Refuses a change while an earlier one is unsettled: until
+    /// [`Frontswap::reconnect`], the server is gone.
+    fn settled(&self) -> Result<(), TmemClientError> {
+        match self.unsettled {
+            Some(_) => Err(TmemClientError::Transport(TransportError::PEER_GONE)),
+            None => Ok(()),
+        }
+    }
+
+    /// Remembers `change` as unsettled if `result` says the server went
+    /// away during it.
+    fn note<R>(&mut self, result: &Result<R, TmemClientError>, change: Unsettled) {
+        // A change refused because one was unsettled changed nothing.
+        if self.unsettled.is_none() && matches!(result, Err(error) if peer_gone(error)) {
+            self.unsettled = Some(change);
+        }
     }
 }

@@ -65,7 +65,7 @@ pub use connection::{ClientCaps, Connection};
 #[cfg(target_os = "none")]
 pub use control::ControlClient;
 pub use error::TmemClientError;
-pub use frontswap::{Frontswap, FrontswapStats};
+pub use frontswap::{peer_gone, Frontswap, FrontswapStats};
 pub use transport::{Page, Transport, TransportError};
 
 pub use tmem_protocol::{

@@ -112,6 +112,10 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// The server went away (stopped, or restarting): the call ended in
+    /// the kernel's `PeerGone`.
+    pub const PEER_GONE: TransportError = TransportError::Ipc(SyscallError::PeerGone);
+
     /// A short name for logs.
     pub const fn name(&self) -> &'static str {
         match self {

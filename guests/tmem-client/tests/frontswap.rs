@@ -136,3 +136,45 @@ fn init_fails_cleanly_for_an_unknown_client() {
         TmemClientError::Refused(Status::UnknownClient)
     );
 }
+
+#[test]
+fn after_the_server_restarts_the_store_in_flight_is_invalidated_and_the_rest_is_there() {
+    let server = store(64, u32::MAX);
+    let mut transport = FakeTransport::new(&server, 1, ExchangeMode::Copy);
+    let mut swap = Frontswap::init(&mut transport, 1).unwrap();
+    for offset in 0..5 {
+        swap.store(&mut transport, offset, &pattern(offset))
+            .unwrap();
+    }
+    // The server stores offset 5 and dies before it replies.
+    transport.dies_after_serving = true;
+    let error = swap.store(&mut transport, 5, &pattern(5)).unwrap_err();
+    assert!(tmem_client::peer_gone(&error));
+    // Until it reconnects, nothing more changes: not even a call is made.
+    let sent = transport.requests.len();
+    transport.down = 3;
+    assert!(swap.store(&mut transport, 6, &pattern(6)).is_err());
+    assert_eq!(transport.requests.len(), sent);
+    // Three tries find the server down; the fourth invalidates offset 5.
+    let mut waits = 0;
+    swap.reconnect(&mut transport, 10, || waits += 1).unwrap();
+    assert_eq!(waits, 3);
+    let mut out = [0u8; 4096];
+    assert!(
+        !swap.load(&mut transport, 5, &mut out).unwrap(),
+        "unknown outcome: invalidated"
+    );
+    for offset in 0..5 {
+        assert!(swap.load(&mut transport, offset, &mut out).unwrap());
+        assert!(out == pattern(offset), "offset {offset}");
+    }
+    swap.store(&mut transport, 6, &pattern(6)).unwrap();
+    // A server that stays down: reconnecting gives up after its tries.
+    transport.down = 5;
+    transport.dies_after_serving = false;
+    let mut waits = 0;
+    let error = swap
+        .reconnect(&mut transport, 4, || waits += 1)
+        .unwrap_err();
+    assert!(tmem_client::peer_gone(&error) && waits == 4);
+}

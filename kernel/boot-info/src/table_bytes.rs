@@ -68,9 +68,10 @@ pub const PARTITION_ENTRY: u64 = 4704;
 pub const REGION_ENTRY: u64 = 16;
 /// `kernel::thread::Thread` on ARMv7.
 pub const THREAD_ENTRY: u64 = 152;
-/// Per thread besides its entry: IPC state, two wait-queue links, the
-/// notification waited on, the loan and the transient slot.
-pub const THREAD_STATE: u64 = 38;
+/// Per thread besides its entry: its `kernel::ipc::thread_objects::ThreadObjects`
+/// record (IPC state, reply right, wait-queue link, notification waited
+/// on, loan, transient slot) on ARMv7.
+pub const THREAD_STATE: u64 = 32;
 /// Per slot: `Slot`, `Node`, `Option<Mapping>`, `Option<ThreadId>`.
 pub const SLOT_ENTRY: u64 = 48;
 /// `kernel::ipc::Endpoint` on ARMv7.

@@ -560,14 +560,9 @@ fn build_objects(
         slots: allocate_default(ram, slots)?,
         nodes: allocate_default(ram, slots)?,
         endpoints: allocate_default(ram, usize::from(info.endpoints))?,
-        thread_ipc: allocate_default(ram, threads)?,
-        endpoint_links: allocate_default(ram, threads)?,
+        threads: allocate_default(ram, threads)?,
         notifications: allocate_default(ram, usize::from(info.notifications))?,
-        waiting_on: allocate_default(ram, threads)?,
-        notification_links: allocate_default(ram, threads)?,
-        loans: allocate_default(ram, threads)?,
         mappings: allocate_default(ram, slots)?,
-        transient: allocate_default(ram, threads)?,
         lent_slots: allocate_default(ram, slots)?,
         frame_refs: allocate_default(ram, frame_pages)?,
         frame_base,
@@ -762,14 +757,7 @@ const _: () = {
     assert!(size_of::<Partition>() as u64 == cost::PARTITION_ENTRY);
     assert!(size_of::<Thread>() as u64 == cost::THREAD_ENTRY);
     assert!(size_of::<crate::mm::user_space::Region>() as u64 == cost::REGION_ENTRY);
-    assert!(
-        (size_of::<crate::ipc::endpoint::ThreadIpc>()
-            + 2 * size_of::<crate::ipc::queue::Link>()
-            + size_of::<Option<crate::cap::NotificationId>>()
-            + size_of::<crate::ipc::donation::Loan>()
-            + size_of::<Option<crate::cap::layout::SlotRef>>()) as u64
-            == cost::THREAD_STATE
-    );
+    assert!(size_of::<crate::ipc::thread_objects::ThreadObjects>() as u64 == cost::THREAD_STATE);
     assert!(
         (size_of::<crate::cap::space::Slot>()
             + size_of::<crate::cap::derivation::Node>()

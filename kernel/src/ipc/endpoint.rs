@@ -3,8 +3,8 @@
 //!
 //! An endpoint holds one FIFO queue, of blocked senders or of blocked
 //! receivers (never both: whoever arrives while the other side waits is
-//! matched at once). Each thread has an [`IpcState`] saying what it waits
-//! for, and may hold one reply right: the right to answer the call it
+//! matched at once). Each thread's record has an [`IpcState`] saying what
+//! it waits for, and may hold one reply right: the right to answer the call it
 //! received last. A reply right is named by the caller it answers
 //! ([`ReplyId`] = the caller's thread index), so there is at most one per
 //! caller and the pool is sized by the thread count.
@@ -24,7 +24,8 @@
 
 use crate::cap::{EndpointId, ReplyId};
 
-use super::queue::{Link, Links, Queue};
+use super::queue::Queue;
+use super::thread_objects::ThreadTable;
 use super::{IpcError, ThreadId};
 
 /// What a thread waits for in IPC.
@@ -44,13 +45,6 @@ pub enum IpcState {
     Receiving { endpoint: EndpointId },
     /// Its call was delivered to `server`, which has not replied yet.
     AwaitingReply { server: ThreadId },
-}
-
-/// One thread's IPC state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct ThreadIpc {
-    state: IpcState,
-    held: Option<ReplyId>,
 }
 
 /// Which side waits on an endpoint.
@@ -122,33 +116,19 @@ pub struct ReplyRecvOutcome {
     pub received: RecvOutcome,
 }
 
-/// Every endpoint and every thread's IPC state.
+/// Every endpoint. The threads' side (what each waits for, the reply
+/// right it holds, its place in a queue) is in their records
+/// ([`ThreadTable`]), which every operation that changes it is given.
 #[derive(Debug)]
 pub struct Endpoints<'a> {
     endpoints: &'a mut [Endpoint],
-    threads: &'a mut [ThreadIpc],
-    links: Links<'a>,
 }
 
 impl<'a> Endpoints<'a> {
-    /// Idle endpoints and threads over boot-sized storage: `threads` and
-    /// `links` have an entry per thread (`None` if their lengths differ or
-    /// exceed `u16::MAX`).
-    pub fn new(
-        endpoints: &'a mut [Endpoint],
-        threads: &'a mut [ThreadIpc],
-        links: &'a mut [Link],
-    ) -> Option<Endpoints<'a>> {
-        if threads.len() != links.len() || threads.len() > usize::from(u16::MAX) {
-            return None;
-        }
+    /// Open endpoints with nobody waiting, over boot-sized storage.
+    pub fn new(endpoints: &'a mut [Endpoint]) -> Endpoints<'a> {
         endpoints.fill(Endpoint::default());
-        threads.fill(ThreadIpc::default());
-        Some(Endpoints {
-            endpoints,
-            threads,
-            links: Links::new(links),
-        })
+        Endpoints { endpoints }
     }
 
     /// How many endpoints there are.
@@ -202,30 +182,17 @@ impl<'a> Endpoints<'a> {
         ep.queue.front()
     }
 
-    /// What `thread` waits for.
-    pub fn state(&self, thread: ThreadId) -> Result<IpcState, IpcError> {
-        Ok(self.thread(thread)?.state)
-    }
-
-    /// The reply right `thread` holds, if any.
-    pub fn held_reply(&self, thread: ThreadId) -> Result<Option<ReplyId>, IpcError> {
-        Ok(self.thread(thread)?.held)
-    }
-
     /// The threads queued on `endpoint`, front first, and whether they
     /// are senders.
     pub fn for_each_waiting(
         &self,
+        threads: &ThreadTable<'_>,
         endpoint: EndpointId,
         visit: impl FnMut(ThreadId),
     ) -> Result<bool, IpcError> {
         let ep = self.endpoint(endpoint)?;
-        self.links.for_each(&ep.queue, visit);
+        threads.for_each(&ep.queue, visit);
         Ok(ep.waiting == Waiting::Senders)
-    }
-
-    fn thread(&self, thread: ThreadId) -> Result<&ThreadIpc, IpcError> {
-        self.threads.get(thread.index()).ok_or(IpcError::OutOfRange)
     }
 
     fn endpoint(&self, endpoint: EndpointId) -> Result<Endpoint, IpcError> {
@@ -235,17 +202,11 @@ impl<'a> Endpoints<'a> {
             .ok_or(IpcError::OutOfRange)
     }
 
-    fn idle(&self, thread: ThreadId) -> Result<(), IpcError> {
-        match self.thread(thread)?.state {
-            IpcState::Idle => Ok(()),
-            _ => Err(IpcError::AlreadyBlocked),
-        }
-    }
-
     /// Takes the front of `endpoint`'s queue if `side` waits there, with
     /// the state it waited in.
     fn take_waiting(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         side: Waiting,
     ) -> Option<(ThreadId, IpcState)> {
@@ -253,13 +214,14 @@ impl<'a> Endpoints<'a> {
         if ep.waiting != side {
             return None;
         }
-        let thread = self.links.pop_front(&mut ep.queue)?;
-        let state = core::mem::take(&mut self.threads[thread.index()].state);
+        let thread = threads.pop_front(&mut ep.queue)?;
+        let state = core::mem::take(&mut threads.at(thread).ipc);
         Some((thread, state))
     }
 
     fn enqueue(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         thread: ThreadId,
         side: Waiting,
@@ -269,21 +231,22 @@ impl<'a> Endpoints<'a> {
         if ep.queue.is_empty() {
             ep.waiting = side;
         }
-        self.links.push_back(&mut ep.queue, thread)?;
-        self.threads[thread.index()].state = state;
+        threads.push_back(&mut ep.queue, thread)?;
+        threads.at(thread).ipc = state;
         Ok(())
     }
 
     /// `sender` sends on `endpoint` through a capability with `badge`.
     pub fn send(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         sender: ThreadId,
         badge: u32,
     ) -> Result<SendOutcome, IpcError> {
         self.endpoint(endpoint)?;
-        self.idle(sender)?;
-        if let Some((receiver, _)) = self.take_waiting(endpoint, Waiting::Receivers) {
+        idle(threads, sender)?;
+        if let Some((receiver, _)) = self.take_waiting(threads, endpoint, Waiting::Receivers) {
             return Ok(SendOutcome::Delivered { receiver });
         }
         let state = IpcState::Sending {
@@ -291,20 +254,21 @@ impl<'a> Endpoints<'a> {
             badge,
             call: false,
         };
-        self.enqueue(endpoint, sender, Waiting::Senders, state)?;
+        self.enqueue(threads, endpoint, sender, Waiting::Senders, state)?;
         Ok(SendOutcome::Blocked)
     }
 
     /// `caller` calls on `endpoint` through a capability with `badge`.
     pub fn call(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         caller: ThreadId,
         badge: u32,
     ) -> Result<CallOutcome, IpcError> {
         self.endpoint(endpoint)?;
-        self.idle(caller)?;
-        if let Some(receiver) = self.call_waiting(endpoint, caller) {
+        idle(threads, caller)?;
+        if let Some(receiver) = self.call_waiting(threads, endpoint, caller) {
             let reply = ReplyId(caller.0);
             return Ok(CallOutcome::Delivered { receiver, reply });
         }
@@ -313,24 +277,29 @@ impl<'a> Endpoints<'a> {
             badge,
             call: true,
         };
-        self.enqueue(endpoint, caller, Waiting::Senders, state)?;
+        self.enqueue(threads, endpoint, caller, Waiting::Senders, state)?;
         Ok(CallOutcome::Blocked)
     }
 
     /// `caller` (idle) hands its call to the receiver waiting longest on
     /// `endpoint`, which now holds the reply right: that receiver, or
     /// `None`, having changed nothing, if no receiver waits. O(1).
-    pub fn call_waiting(&mut self, endpoint: EndpointId, caller: ThreadId) -> Option<ThreadId> {
-        if self.threads.get(caller.index())?.state != IpcState::Idle {
+    pub fn call_waiting(
+        &mut self,
+        threads: &mut ThreadTable<'_>,
+        endpoint: EndpointId,
+        caller: ThreadId,
+    ) -> Option<ThreadId> {
+        if threads.get(caller).ok()?.ipc != IpcState::Idle {
             return None;
         }
         let ep = self.endpoints.get_mut(usize::from(endpoint.0))?;
         if ep.waiting != Waiting::Receivers {
             return None;
         }
-        let receiver = self.links.pop_front(&mut ep.queue)?;
-        self.threads[receiver.index()].state = IpcState::Idle;
-        self.give_reply(caller, receiver);
+        let receiver = threads.pop_front(&mut ep.queue)?;
+        threads.at(receiver).ipc = IpcState::Idle;
+        give_reply(threads, caller, receiver);
         Some(receiver)
     }
 
@@ -340,15 +309,13 @@ impl<'a> Endpoints<'a> {
     /// sender waits. O(1).
     pub fn reply_and_wait(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         server: ThreadId,
         caller: ThreadId,
     ) -> bool {
-        let idle = self
-            .threads
-            .get(server.index())
-            .is_some_and(|t| t.state == IpcState::Idle);
-        if !idle || self.links.is_queued(server) || self.live_reply(server) != Some(caller) {
+        let idle = threads.get(server).is_ok_and(|t| t.ipc == IpcState::Idle);
+        if !idle || threads.is_queued(server) || threads.reply_target(server) != Some(caller) {
             return false;
         }
         let Some(ep) = self.endpoints.get_mut(usize::from(endpoint.0)) else {
@@ -358,60 +325,38 @@ impl<'a> Endpoints<'a> {
             return false;
         }
         // Point of no return: the server is in no queue, so it joins this one.
-        self.threads[server.index()].held = None;
-        self.threads[caller.index()].state = IpcState::Idle;
+        threads.at(server).held = None;
+        threads.at(caller).ipc = IpcState::Idle;
         if ep.queue.is_empty() {
             ep.waiting = Waiting::Receivers;
         }
-        let queued = self.links.push_back(&mut ep.queue, server);
+        let queued = threads.push_back(&mut ep.queue, server);
         debug_assert!(queued.is_ok());
-        self.threads[server.index()].state = IpcState::Receiving { endpoint };
+        threads.at(server).ipc = IpcState::Receiving { endpoint };
         true
-    }
-
-    fn give_reply(&mut self, caller: ThreadId, server: ThreadId) -> ReplyId {
-        let reply = ReplyId(caller.0);
-        self.threads[caller.index()].state = IpcState::AwaitingReply { server };
-        self.threads[server.index()].held = Some(reply);
-        reply
-    }
-
-    /// The caller `server`'s reply right would answer now, if it holds
-    /// one whose caller still waits. O(1).
-    pub fn reply_target(&self, server: ThreadId) -> Option<ThreadId> {
-        self.threads.get(server.index())?;
-        self.live_reply(server)
-    }
-
-    /// Whether `server`'s reply right still has a caller waiting on it.
-    fn live_reply(&self, server: ThreadId) -> Option<ThreadId> {
-        let caller = ThreadId(self.threads[server.index()].held?.0);
-        match self.threads.get(caller.index())?.state {
-            IpcState::AwaitingReply { server: s } if s == server => Some(caller),
-            _ => None,
-        }
     }
 
     /// `receiver` receives on `endpoint`. Refused with `ReplyPending`
     /// while it holds a live reply right.
     pub fn recv(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         receiver: ThreadId,
     ) -> Result<RecvOutcome, IpcError> {
         self.endpoint(endpoint)?;
-        self.idle(receiver)?;
-        if self.live_reply(receiver).is_some() {
+        idle(threads, receiver)?;
+        if threads.reply_target(receiver).is_some() {
             return Err(IpcError::ReplyPending);
         }
-        self.threads[receiver.index()].held = None;
-        if let Some((sender, state)) = self.take_waiting(endpoint, Waiting::Senders) {
+        threads.at(receiver).held = None;
+        if let Some((sender, state)) = self.take_waiting(threads, endpoint, Waiting::Senders) {
             let (badge, call) = match state {
                 IpcState::Sending { badge, call, .. } => (badge, call),
                 // Only senders are queued on the senders' side.
                 _ => (0, false),
             };
-            let reply = call.then(|| self.give_reply(sender, receiver));
+            let reply = call.then(|| give_reply(threads, sender, receiver));
             return Ok(RecvOutcome::Received(Received {
                 sender,
                 badge,
@@ -419,23 +364,8 @@ impl<'a> Endpoints<'a> {
             }));
         }
         let state = IpcState::Receiving { endpoint };
-        self.enqueue(endpoint, receiver, Waiting::Receivers, state)?;
+        self.enqueue(threads, endpoint, receiver, Waiting::Receivers, state)?;
         Ok(RecvOutcome::Blocked)
-    }
-
-    /// `replier` uses its reply right: the caller to wake with the reply.
-    pub fn reply(&mut self, replier: ThreadId) -> Result<ThreadId, IpcError> {
-        self.thread(replier)?;
-        let live = self.live_reply(replier);
-        let held = self.threads[replier.index()].held.take();
-        match (held, live) {
-            (None, _) => Err(IpcError::ReplyUsed),
-            (Some(_), None) => Err(IpcError::CallerGone),
-            (Some(_), Some(caller)) => {
-                self.threads[caller.index()].state = IpcState::Idle;
-                Ok(caller)
-            }
-        }
     }
 
     /// `server` replies with the right it holds (if any), then receives on
@@ -443,16 +373,18 @@ impl<'a> Endpoints<'a> {
     /// receive.
     pub fn reply_recv(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         server: ThreadId,
     ) -> Result<ReplyRecvOutcome, IpcError> {
         self.endpoint(endpoint)?;
-        self.idle(server)?;
-        let replied = self.threads[server.index()]
+        idle(threads, server)?;
+        let replied = threads
+            .at(server)
             .held
             .is_some()
-            .then(|| self.reply(server));
-        let received = self.recv(endpoint, server)?;
+            .then(|| reply(threads, server));
+        let received = self.recv(threads, endpoint, server)?;
         Ok(ReplyRecvOutcome { replied, received })
     }
 
@@ -462,23 +394,25 @@ impl<'a> Endpoints<'a> {
     /// to be woken with `PeerGone`.
     pub fn cancel_thread(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         thread: ThreadId,
         mut woken: impl FnMut(ThreadId),
     ) -> Result<(), IpcError> {
-        let state = self.state(thread)?;
+        let state = threads.state(thread)?;
         match state {
             IpcState::Sending { endpoint, .. } | IpcState::Receiving { endpoint } => {
                 if let Some(ep) = self.endpoints.get_mut(usize::from(endpoint.0)) {
-                    self.links.remove(&mut ep.queue, thread);
+                    threads.remove(&mut ep.queue, thread);
                 }
             }
             IpcState::AwaitingReply { .. } | IpcState::Idle => {}
         }
-        if let Some(caller) = self.live_reply(thread) {
-            self.threads[caller.index()].state = IpcState::Idle;
+        if let Some(caller) = threads.reply_target(thread) {
+            threads.at(caller).ipc = IpcState::Idle;
             woken(caller);
         }
-        self.threads[thread.index()] = ThreadIpc::default();
+        let record = threads.at(thread);
+        (record.ipc, record.held) = (IpcState::Idle, None);
         Ok(())
     }
 
@@ -487,16 +421,48 @@ impl<'a> Endpoints<'a> {
     /// with `PeerGone`.
     pub fn cancel_endpoint(
         &mut self,
+        threads: &mut ThreadTable<'_>,
         endpoint: EndpointId,
         mut woken: impl FnMut(ThreadId),
     ) -> Result<(), IpcError> {
         self.endpoint(endpoint)?;
         let ep = &mut self.endpoints[usize::from(endpoint.0)];
-        while let Some(thread) = self.links.pop_front(&mut ep.queue) {
-            self.threads[thread.index()].state = IpcState::Idle;
+        while let Some(thread) = threads.pop_front(&mut ep.queue) {
+            threads.at(thread).ipc = IpcState::Idle;
             woken(thread);
         }
         Ok(())
+    }
+}
+
+/// Refused with `AlreadyBlocked` unless `thread` waits for nothing here.
+fn idle(threads: &ThreadTable<'_>, thread: ThreadId) -> Result<(), IpcError> {
+    match threads.get(thread)?.ipc {
+        IpcState::Idle => Ok(()),
+        _ => Err(IpcError::AlreadyBlocked),
+    }
+}
+
+/// `server` now holds the right to answer `caller`, who waits for it.
+fn give_reply(threads: &mut ThreadTable<'_>, caller: ThreadId, server: ThreadId) -> ReplyId {
+    let reply = ReplyId(caller.0);
+    threads.at(caller).ipc = IpcState::AwaitingReply { server };
+    threads.at(server).held = Some(reply);
+    reply
+}
+
+/// `replier` uses its reply right: the caller to wake with the reply.
+pub fn reply(threads: &mut ThreadTable<'_>, replier: ThreadId) -> Result<ThreadId, IpcError> {
+    threads.get(replier)?;
+    let live = threads.reply_target(replier);
+    let held = threads.at(replier).held.take();
+    match (held, live) {
+        (None, _) => Err(IpcError::ReplyUsed),
+        (Some(_), None) => Err(IpcError::CallerGone),
+        (Some(_), Some(caller)) => {
+            threads.at(caller).ipc = IpcState::Idle;
+            Ok(caller)
+        }
     }
 }
 
@@ -504,6 +470,7 @@ impl<'a> Endpoints<'a> {
 mod tests {
     extern crate std;
     use super::*;
+    use crate::ipc::thread_objects::ThreadObjects;
     use std::vec::Vec;
 
     const EP: EndpointId = EndpointId(0);
@@ -511,8 +478,7 @@ mod tests {
 
     struct Rig {
         endpoints: [Endpoint; 2],
-        threads: [ThreadIpc; 6],
-        links: [Link; 6],
+        threads: [ThreadObjects; 6],
     }
 
     impl Rig {
@@ -520,11 +486,64 @@ mod tests {
             Rig {
                 endpoints: Default::default(),
                 threads: Default::default(),
-                links: Default::default(),
             }
         }
-        fn endpoints(&mut self) -> Endpoints<'_> {
-            Endpoints::new(&mut self.endpoints, &mut self.threads, &mut self.links).unwrap()
+        fn endpoints(&mut self) -> Both<'_> {
+            Both {
+                eps: Endpoints::new(&mut self.endpoints),
+                threads: ThreadTable::new(&mut self.threads).unwrap(),
+            }
+        }
+    }
+
+    /// The endpoints with the threads' records, called as one.
+    struct Both<'r> {
+        eps: Endpoints<'r>,
+        threads: ThreadTable<'r>,
+    }
+
+    impl Both<'_> {
+        fn send(&mut self, e: EndpointId, t: ThreadId, b: u32) -> Result<SendOutcome, IpcError> {
+            self.eps.send(&mut self.threads, e, t, b)
+        }
+        fn call(&mut self, e: EndpointId, t: ThreadId, b: u32) -> Result<CallOutcome, IpcError> {
+            self.eps.call(&mut self.threads, e, t, b)
+        }
+        fn recv(&mut self, e: EndpointId, t: ThreadId) -> Result<RecvOutcome, IpcError> {
+            self.eps.recv(&mut self.threads, e, t)
+        }
+        fn reply(&mut self, t: ThreadId) -> Result<ThreadId, IpcError> {
+            reply(&mut self.threads, t)
+        }
+        fn reply_recv(&mut self, e: EndpointId, t: ThreadId) -> Result<ReplyRecvOutcome, IpcError> {
+            self.eps.reply_recv(&mut self.threads, e, t)
+        }
+        fn state(&self, t: ThreadId) -> Result<IpcState, IpcError> {
+            self.threads.state(t)
+        }
+        fn held_reply(&self, t: ThreadId) -> Result<Option<ReplyId>, IpcError> {
+            self.threads.held_reply(t)
+        }
+        fn cancel_thread(
+            &mut self,
+            t: ThreadId,
+            woken: impl FnMut(ThreadId),
+        ) -> Result<(), IpcError> {
+            self.eps.cancel_thread(&mut self.threads, t, woken)
+        }
+        fn cancel_endpoint(
+            &mut self,
+            e: EndpointId,
+            woken: impl FnMut(ThreadId),
+        ) -> Result<(), IpcError> {
+            self.eps.cancel_endpoint(&mut self.threads, e, woken)
+        }
+        fn for_each_waiting(
+            &self,
+            e: EndpointId,
+            visit: impl FnMut(ThreadId),
+        ) -> Result<bool, IpcError> {
+            self.eps.for_each_waiting(&self.threads, e, visit)
         }
     }
 
@@ -537,14 +556,6 @@ mod tests {
             RecvOutcome::Received(r) => r,
             RecvOutcome::Blocked => panic!("blocked"),
         }
-    }
-
-    #[test]
-    fn storage_must_have_an_entry_per_thread() {
-        let mut endpoints = [Endpoint::default(); 1];
-        let mut threads = [ThreadIpc::default(); 2];
-        let mut links = [Link::Unqueued; 3];
-        assert!(Endpoints::new(&mut endpoints, &mut threads, &mut links).is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use crate::cap::NotificationId;
 
 use super::notification::{Notifications, Woken};
+use super::thread_objects::ThreadTable;
 use super::IpcError;
 
 /// Where an interrupt goes.
@@ -78,9 +79,10 @@ impl<'a> IrqBindings<'a> {
         &self,
         irq: u32,
         notifications: &mut Notifications<'_>,
+        threads: &mut ThreadTable<'_>,
     ) -> Result<Option<Woken>, IpcError> {
         match self.binding(irq) {
-            Some(b) => notifications.signal(b.notification, b.bits),
+            Some(b) => notifications.signal(threads, b.notification, b.bits),
             None => Ok(None),
         }
     }
@@ -95,7 +97,7 @@ impl<'a> IrqBindings<'a> {
 mod tests {
     use super::*;
     use crate::ipc::notification::{Notification, WaitOutcome};
-    use crate::ipc::queue::Link;
+    use crate::ipc::thread_objects::ThreadObjects;
     use crate::ipc::ThreadId;
 
     #[test]
@@ -130,27 +132,27 @@ mod tests {
         let mut lines = [None; 64];
         let mut irqs = IrqBindings::new(&mut lines);
         let mut words = [Notification::default(); 2];
-        let mut waiting_on = [None; 2];
-        let mut links = [Link::Unqueued; 2];
-        let mut notes = Notifications::new(&mut words, &mut waiting_on, &mut links).unwrap();
+        let mut records = [ThreadObjects::default(); 2];
+        let mut threads = ThreadTable::new(&mut records).unwrap();
+        let mut notes = Notifications::new(&mut words);
         irqs.bind(34, NotificationId(1), 0b10).unwrap();
         irqs.bind(35, NotificationId(1), 0b01).unwrap();
-        assert_eq!(irqs.deliver(34, &mut notes), Ok(None));
+        assert_eq!(irqs.deliver(34, &mut notes, &mut threads), Ok(None));
         assert_eq!(
-            irqs.deliver(33, &mut notes),
+            irqs.deliver(33, &mut notes, &mut threads),
             Ok(None),
             "unbound lines signal nothing"
         );
         assert_eq!(
-            notes.wait(NotificationId(1), ThreadId(0)),
+            notes.wait(&mut threads, NotificationId(1), ThreadId(0)),
             Ok(WaitOutcome::Got(0b10))
         );
         assert_eq!(
-            notes.wait(NotificationId(1), ThreadId(1)),
+            notes.wait(&mut threads, NotificationId(1), ThreadId(1)),
             Ok(WaitOutcome::Blocked)
         );
         assert_eq!(
-            irqs.deliver(35, &mut notes),
+            irqs.deliver(35, &mut notes, &mut threads),
             Ok(Some(Woken {
                 thread: ThreadId(1),
                 bits: 0b01

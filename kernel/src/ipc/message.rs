@@ -56,14 +56,8 @@ pub struct SendRequest {
 }
 
 /// The capability slot named in `r0`.
-pub fn slot_argument(frame: &TrapFrame) -> Result<CapSlot, SyscallError> {
+fn slot_argument(frame: &TrapFrame) -> Result<CapSlot, SyscallError> {
     CapSlot::from_register(frame.r[SLOT_REGISTER]).ok_or(SyscallError::InvalidArgument)
-}
-
-/// Where a receiving thread accepts a passed capability (from `r6`).
-pub fn receive_slot(frame: &TrapFrame) -> Result<Option<CapSlot>, SyscallError> {
-    let info = MessageInfo::decode(frame.r[INFO_REGISTER]).ok_or(SyscallError::InvalidArgument)?;
-    Ok(info.slot)
 }
 
 impl SendRequest {
@@ -212,7 +206,6 @@ mod tests {
             SendRequest::decode(&bad_info),
             Err(SyscallError::InvalidArgument)
         );
-        assert_eq!(receive_slot(&bad_info), Err(SyscallError::InvalidArgument));
         let bad_grant = sender(1, 1 << 31);
         assert_eq!(
             SendRequest::decode(&bad_grant),

@@ -15,6 +15,7 @@ pub mod lending;
 pub mod message;
 pub mod notification;
 pub mod queue;
+pub mod thread_objects;
 
 use kernel_abi::syscall::SyscallError;
 

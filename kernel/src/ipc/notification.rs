@@ -9,7 +9,8 @@
 
 use crate::cap::NotificationId;
 
-use super::queue::{Link, Links, Queue};
+use super::queue::Queue;
+use super::thread_objects::ThreadTable;
 use super::{IpcError, ThreadId};
 
 /// One notification word.
@@ -37,38 +38,30 @@ pub enum WaitOutcome {
     Blocked,
 }
 
-/// Every notification, and which thread waits on which.
+/// Every notification word. Which thread waits on which is in the
+/// threads' records ([`ThreadTable`]), which every operation that changes
+/// it is given.
 #[derive(Debug)]
 pub struct Notifications<'a> {
     words: &'a mut [Notification],
-    waiting_on: &'a mut [Option<NotificationId>],
-    links: Links<'a>,
 }
 
 impl<'a> Notifications<'a> {
-    /// Clear notifications over boot-sized storage; `waiting_on` and
-    /// `links` have an entry per thread (`None` if their lengths differ).
-    pub fn new(
-        words: &'a mut [Notification],
-        waiting_on: &'a mut [Option<NotificationId>],
-        links: &'a mut [Link],
-    ) -> Option<Notifications<'a>> {
-        if waiting_on.len() != links.len() {
-            return None;
-        }
+    /// Clear notifications over boot-sized storage.
+    pub fn new(words: &'a mut [Notification]) -> Notifications<'a> {
         words.fill(Notification::default());
-        waiting_on.fill(None);
-        Some(Notifications {
-            words,
-            waiting_on,
-            links: Links::new(links),
-        })
+        Notifications { words }
     }
 
     fn word(&mut self, id: NotificationId) -> Result<&mut Notification, IpcError> {
         self.words
             .get_mut(usize::from(id.0))
             .ok_or(IpcError::OutOfRange)
+    }
+
+    /// How many notifications there are.
+    pub fn count(&self) -> usize {
+        self.words.len()
     }
 
     /// The bits pending on `id`, without taking them.
@@ -79,47 +72,58 @@ impl<'a> Notifications<'a> {
             .ok_or(IpcError::OutOfRange)
     }
 
-    /// The notification `thread` waits on, if any.
-    pub fn waiting_on(&self, thread: ThreadId) -> Result<Option<NotificationId>, IpcError> {
-        self.waiting_on
-            .get(thread.index())
-            .copied()
-            .ok_or(IpcError::OutOfRange)
+    /// The threads waiting on `id`, front first.
+    pub fn for_each_waiting(
+        &self,
+        threads: &ThreadTable<'_>,
+        id: NotificationId,
+        visit: impl FnMut(ThreadId),
+    ) -> Result<(), IpcError> {
+        let word = self
+            .words
+            .get(usize::from(id.0))
+            .ok_or(IpcError::OutOfRange)?;
+        threads.for_each(&word.waiters, visit);
+        Ok(())
     }
 
     /// ORs `bits` into `id`; if someone waits, the first waiter takes all
     /// pending bits. Signalling no bits does nothing.
-    pub fn signal(&mut self, id: NotificationId, bits: u32) -> Result<Option<Woken>, IpcError> {
-        let word = self
-            .words
-            .get_mut(usize::from(id.0))
-            .ok_or(IpcError::OutOfRange)?;
+    pub fn signal(
+        &mut self,
+        threads: &mut ThreadTable<'_>,
+        id: NotificationId,
+        bits: u32,
+    ) -> Result<Option<Woken>, IpcError> {
+        let word = self.word(id)?;
         word.bits |= bits;
         if word.bits == 0 {
             return Ok(None);
         }
-        let Some(thread) = self.links.pop_front(&mut word.waiters) else {
+        let Some(thread) = threads.pop_front(&mut word.waiters) else {
             return Ok(None);
         };
         let bits = core::mem::take(&mut word.bits);
-        self.waiting_on[thread.index()] = None;
+        threads.at(thread).notification = None;
         Ok(Some(Woken { thread, bits }))
     }
 
     /// `thread` takes the pending bits of `id`, or waits for some.
-    pub fn wait(&mut self, id: NotificationId, thread: ThreadId) -> Result<WaitOutcome, IpcError> {
-        if self.waiting_on(thread)?.is_some() {
+    pub fn wait(
+        &mut self,
+        threads: &mut ThreadTable<'_>,
+        id: NotificationId,
+        thread: ThreadId,
+    ) -> Result<WaitOutcome, IpcError> {
+        if threads.waiting_on(thread)?.is_some() {
             return Err(IpcError::AlreadyBlocked);
         }
-        let word = self
-            .words
-            .get_mut(usize::from(id.0))
-            .ok_or(IpcError::OutOfRange)?;
+        let word = self.word(id)?;
         if word.bits != 0 {
             return Ok(WaitOutcome::Got(core::mem::take(&mut word.bits)));
         }
-        self.links.push_back(&mut word.waiters, thread)?;
-        self.waiting_on[thread.index()] = Some(id);
+        threads.push_back(&mut word.waiters, thread)?;
+        threads.at(thread).notification = Some(id);
         Ok(WaitOutcome::Blocked)
     }
 
@@ -129,11 +133,15 @@ impl<'a> Notifications<'a> {
     }
 
     /// Stops `thread` waiting (its partition is stopped).
-    pub fn cancel_thread(&mut self, thread: ThreadId) -> Result<(), IpcError> {
-        if let Some(id) = self.waiting_on(thread)? {
-            self.waiting_on[thread.index()] = None;
+    pub fn cancel_thread(
+        &mut self,
+        threads: &mut ThreadTable<'_>,
+        thread: ThreadId,
+    ) -> Result<(), IpcError> {
+        if let Some(id) = threads.waiting_on(thread)? {
+            threads.at(thread).notification = None;
             if let Some(word) = self.words.get_mut(usize::from(id.0)) {
-                self.links.remove(&mut word.waiters, thread);
+                threads.remove(&mut word.waiters, thread);
             }
         }
         Ok(())
@@ -143,26 +151,55 @@ impl<'a> Notifications<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipc::thread_objects::ThreadObjects;
 
     const N: NotificationId = NotificationId(0);
     const M: NotificationId = NotificationId(1);
 
     struct Rig {
         words: [Notification; 2],
-        waiting_on: [Option<NotificationId>; 4],
-        links: [Link; 4],
+        threads: [ThreadObjects; 4],
     }
 
     impl Rig {
         fn new() -> Rig {
             Rig {
                 words: Default::default(),
-                waiting_on: [None; 4],
-                links: Default::default(),
+                threads: Default::default(),
             }
         }
-        fn notes(&mut self) -> Notifications<'_> {
-            Notifications::new(&mut self.words, &mut self.waiting_on, &mut self.links).unwrap()
+        fn notes(&mut self) -> Both<'_> {
+            Both {
+                notes: Notifications::new(&mut self.words),
+                threads: ThreadTable::new(&mut self.threads).unwrap(),
+            }
+        }
+    }
+
+    /// The notifications with the threads' records, called as one.
+    struct Both<'r> {
+        notes: Notifications<'r>,
+        threads: ThreadTable<'r>,
+    }
+
+    impl Both<'_> {
+        fn signal(&mut self, id: NotificationId, bits: u32) -> Result<Option<Woken>, IpcError> {
+            self.notes.signal(&mut self.threads, id, bits)
+        }
+        fn wait(&mut self, id: NotificationId, t: ThreadId) -> Result<WaitOutcome, IpcError> {
+            self.notes.wait(&mut self.threads, id, t)
+        }
+        fn poll(&mut self, id: NotificationId) -> Result<u32, IpcError> {
+            self.notes.poll(id)
+        }
+        fn pending(&self, id: NotificationId) -> Result<u32, IpcError> {
+            self.notes.pending(id)
+        }
+        fn waiting_on(&self, t: ThreadId) -> Result<Option<NotificationId>, IpcError> {
+            self.threads.waiting_on(t)
+        }
+        fn cancel_thread(&mut self, t: ThreadId) -> Result<(), IpcError> {
+            self.notes.cancel_thread(&mut self.threads, t)
         }
     }
 

@@ -1,5 +1,5 @@
-//! FIFO queues of blocked threads, linked through one boot-sized array
-//! with an entry per thread.
+//! FIFO queues of blocked threads, linked through the threads' records
+//! ([`ThreadObjects`](super::thread_objects::ThreadObjects)).
 //!
 //! A thread waits on at most one thing at a time, so one "next" link per
 //! thread serves every queue of a table; a queue is just its head and
@@ -7,6 +7,7 @@
 //! O(queue length). Nothing here decides who may wait: it only keeps the
 //! order, and never links a thread twice.
 
+use super::thread_objects::ThreadTable;
 use super::{IpcError, ThreadId};
 
 /// One thread's place in some queue.
@@ -44,37 +45,19 @@ impl Queue {
     }
 }
 
-/// The links of every thread.
-#[derive(Debug)]
-pub struct Links<'a> {
-    links: &'a mut [Link],
-}
-
-impl<'a> Links<'a> {
-    /// Every thread unqueued.
-    pub fn new(links: &'a mut [Link]) -> Links<'a> {
-        links.fill(Link::Unqueued);
-        Links { links }
-    }
-
-    /// How many threads.
-    pub fn threads(&self) -> usize {
-        self.links.len()
-    }
-
-    /// Whether `thread` is in a queue.
-    pub fn is_queued(&self, thread: ThreadId) -> bool {
-        matches!(self.links.get(thread.index()), Some(Link::Queued { .. }))
-    }
-
+/// The queues are linked through the threads' records.
+impl ThreadTable<'_> {
     /// Appends `thread` to `queue`.
-    pub fn push_back(&mut self, queue: &mut Queue, thread: ThreadId) -> Result<(), IpcError> {
-        match self.links.get(thread.index()) {
-            None => return Err(IpcError::OutOfRange),
-            Some(Link::Queued { .. }) => return Err(IpcError::AlreadyBlocked),
-            Some(Link::Unqueued) => {}
+    pub(super) fn push_back(
+        &mut self,
+        queue: &mut Queue,
+        thread: ThreadId,
+    ) -> Result<(), IpcError> {
+        let record = self.get_mut(thread)?;
+        if let Link::Queued { .. } = record.link {
+            return Err(IpcError::AlreadyBlocked);
         }
-        self.links[thread.index()] = Link::Queued { next: None };
+        record.link = Link::Queued { next: None };
         match queue.tail {
             Some(tail) => self.set_next(tail, Some(thread)),
             None => queue.head = Some(thread),
@@ -84,18 +67,18 @@ impl<'a> Links<'a> {
     }
 
     /// Takes the front of `queue`.
-    pub fn pop_front(&mut self, queue: &mut Queue) -> Option<ThreadId> {
+    pub(super) fn pop_front(&mut self, queue: &mut Queue) -> Option<ThreadId> {
         let head = queue.head?;
         queue.head = self.next(head);
         if queue.head.is_none() {
             queue.tail = None;
         }
-        self.links[head.index()] = Link::Unqueued;
+        self.at(head).link = Link::Unqueued;
         Some(head)
     }
 
     /// Takes `thread` out of `queue`; whether it was there.
-    pub fn remove(&mut self, queue: &mut Queue, thread: ThreadId) -> bool {
+    pub(super) fn remove(&mut self, queue: &mut Queue, thread: ThreadId) -> bool {
         let mut prev: Option<ThreadId> = None;
         let mut cursor = queue.head;
         while let Some(current) = cursor {
@@ -108,7 +91,7 @@ impl<'a> Links<'a> {
                 if queue.tail == Some(thread) {
                     queue.tail = prev;
                 }
-                self.links[thread.index()] = Link::Unqueued;
+                self.at(thread).link = Link::Unqueued;
                 return true;
             }
             prev = cursor;
@@ -118,7 +101,7 @@ impl<'a> Links<'a> {
     }
 
     /// Calls `visit` with each thread of `queue`, front first.
-    pub fn for_each(&self, queue: &Queue, mut visit: impl FnMut(ThreadId)) {
+    pub(super) fn for_each(&self, queue: &Queue, mut visit: impl FnMut(ThreadId)) {
         let mut cursor = queue.head;
         while let Some(current) = cursor {
             visit(current);
@@ -127,15 +110,15 @@ impl<'a> Links<'a> {
     }
 
     fn next(&self, thread: ThreadId) -> Option<ThreadId> {
-        match self.links.get(thread.index()) {
-            Some(Link::Queued { next }) => *next,
+        match self.get(thread).map(|r| r.link) {
+            Ok(Link::Queued { next }) => next,
             _ => None,
         }
     }
 
     fn set_next(&mut self, thread: ThreadId, next: Option<ThreadId>) {
-        if let Some(link) = self.links.get_mut(thread.index()) {
-            *link = Link::Queued { next };
+        if let Ok(record) = self.get_mut(thread) {
+            record.link = Link::Queued { next };
         }
     }
 }
@@ -144,9 +127,10 @@ impl<'a> Links<'a> {
 mod tests {
     extern crate std;
     use super::*;
+    use crate::ipc::thread_objects::ThreadObjects;
     use std::vec::Vec;
 
-    fn contents(links: &Links<'_>, queue: &Queue) -> Vec<u16> {
+    fn contents(links: &ThreadTable<'_>, queue: &Queue) -> Vec<u16> {
         let mut out = Vec::new();
         links.for_each(queue, |t| out.push(t.0));
         out
@@ -154,8 +138,8 @@ mod tests {
 
     #[test]
     fn first_in_first_out() {
-        let mut storage = [Link::Unqueued; 4];
-        let mut links = Links::new(&mut storage);
+        let mut storage = [ThreadObjects::default(); 4];
+        let mut links = ThreadTable::new(&mut storage).unwrap();
         let mut q = Queue::EMPTY;
         for t in [2, 0, 3] {
             links.push_back(&mut q, ThreadId(t)).unwrap();
@@ -174,8 +158,8 @@ mod tests {
 
     #[test]
     fn a_thread_is_in_one_queue_once() {
-        let mut storage = [Link::Unqueued; 2];
-        let mut links = Links::new(&mut storage);
+        let mut storage = [ThreadObjects::default(); 2];
+        let mut links = ThreadTable::new(&mut storage).unwrap();
         let (mut a, mut b) = (Queue::EMPTY, Queue::EMPTY);
         links.push_back(&mut a, ThreadId(0)).unwrap();
         assert_eq!(
@@ -195,8 +179,8 @@ mod tests {
 
     #[test]
     fn removal_from_anywhere_keeps_the_rest_in_order() {
-        let mut storage = [Link::Unqueued; 4];
-        let mut links = Links::new(&mut storage);
+        let mut storage = [ThreadObjects::default(); 4];
+        let mut links = ThreadTable::new(&mut storage).unwrap();
         let mut q = Queue::EMPTY;
         for t in 0..4 {
             links.push_back(&mut q, ThreadId(t)).unwrap();

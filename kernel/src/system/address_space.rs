@@ -12,7 +12,7 @@
 //! checked before any table is written, and a page is never mapped
 //! writable and executable at once.
 
-use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::cap::{CapKind, CapSlot, Rights};
 use kernel_abi::syscall::SyscallError;
 use kernel_abi::user_layout::{PAGE_SIZE, USER_TOP};
 
@@ -21,13 +21,6 @@ use crate::cap::{CapObject, SpaceId};
 use crate::machine::Machine;
 use crate::mm::guest_space::{PageRights, PageRun};
 use crate::objects::KernelObjects;
-
-/// Register of a call's second argument.
-const ARG1: usize = 1;
-/// Register of a call's third argument.
-const ARG2: usize = 2;
-/// Register of a call's fourth argument.
-const ARG3: usize = 3;
 
 /// The page rights `rights` asks for: `READ`, with `WRITE` or `EXECUTE`
 /// but not both, and nothing else.
@@ -64,10 +57,10 @@ impl<'a> System<'a> {
     pub(super) fn space_argument(
         &self,
         index: usize,
-        register: usize,
+        slot: CapSlot,
         rights: Rights,
     ) -> Result<SpaceId, SyscallError> {
-        let at = self.own_slot(index, register)?;
+        let at = self.own_slot(index, slot);
         let cap = self
             .objects
             .caps
@@ -86,13 +79,11 @@ impl<'a> System<'a> {
     pub(super) fn space_map(
         &mut self,
         index: usize,
+        (space, frame, virt, rights): (CapSlot, CapSlot, u32, Rights),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let space = self.space_argument(index, 0, Rights::WRITE)?;
-        let at = self.own_slot(index, ARG1)?;
-        let registers = self.threads[index].context.r;
-        let (virt, wanted) = (registers[ARG2], registers[ARG3]);
-        let rights = Rights::from_bits(wanted).ok_or(SyscallError::InvalidArgument)?;
+        let space = self.space_argument(index, space, Rights::WRITE)?;
+        let at = self.own_slot(index, frame);
         let page = page_rights(rights)?;
         let cap = *self.objects.caps.lookup(at, CapKind::Frame, Rights::READ)?;
         if !rights.is_subset_of(cap.rights) {
@@ -130,11 +121,10 @@ impl<'a> System<'a> {
     pub(super) fn space_unmap(
         &mut self,
         index: usize,
+        (space, virt, pages): (CapSlot, u32, u32),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let space = self.space_argument(index, 0, Rights::WRITE)?;
-        let registers = self.threads[index].context.r;
-        let (virt, pages) = (registers[ARG1], registers[ARG2]);
+        let space = self.space_argument(index, space, Rights::WRITE)?;
         let end = user_range(virt, pages)?;
         let mut at = virt;
         while let Some((va, owner)) = self.objects.guests.next_owner(space, at, end, machine) {
@@ -169,9 +159,10 @@ impl<'a> System<'a> {
     pub(super) fn space_reset(
         &mut self,
         index: usize,
+        space: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let space = self.space_argument(index, 0, Rights::WRITE)?;
+        let space = self.space_argument(index, space, Rights::WRITE)?;
         self.reset_space(space, machine);
         Ok(())
     }

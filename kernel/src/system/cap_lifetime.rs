@@ -110,16 +110,15 @@ use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunne
 
 use super::System;
 use crate::cap::derivation::Node;
-use crate::cap::layout::{SlotRef, SpaceLayout};
+use crate::cap::layout::SpaceLayout;
 use crate::cap::mapping::Mapping;
 use crate::cap::space::Slot;
-use crate::cap::{CapObject, Capability, EndpointId, NotificationId};
+use crate::cap::{CapObject, Capability, EndpointId};
 use crate::exception::{ExceptionKind, TrapFrame};
-use crate::ipc::donation::Loan;
-use crate::ipc::endpoint::{Endpoint, IpcState, ThreadIpc};
+use crate::ipc::endpoint::{Endpoint, IpcState};
 use crate::ipc::irq::IrqBinding;
 use crate::ipc::notification::Notification;
-use crate::ipc::queue::Link;
+use crate::ipc::thread_objects::ThreadObjects;
 use crate::ipc::ThreadId;
 use crate::machine::tests::FakeMachine;
 use crate::machine::{Machine, UserFault};
@@ -301,14 +300,9 @@ struct Storage {
     slots: Vec<Slot>,
     nodes: Vec<Node>,
     endpoints: Vec<Endpoint>,
-    thread_ipc: Vec<ThreadIpc>,
-    endpoint_links: Vec<Link>,
+    threads: Vec<ThreadObjects>,
     notifications: Vec<Notification>,
-    waiting_on: Vec<Option<NotificationId>>,
-    notification_links: Vec<Link>,
-    loans: Vec<Loan>,
     mappings: Vec<Option<Mapping>>,
-    transient: Vec<Option<SlotRef>>,
     lent_slots: Vec<Option<ThreadId>>,
     frame_refs: Vec<u16>,
     irq_lines: Vec<Option<IrqBinding>>,
@@ -324,14 +318,9 @@ impl Storage {
             slots: vec![None; slots],
             nodes: vec![Node::default(); slots],
             endpoints: vec![Endpoint::default(); PARTITIONS],
-            thread_ipc: vec![ThreadIpc::default(); threads],
-            endpoint_links: vec![Link::default(); threads],
+            threads: vec![ThreadObjects::default(); threads],
             notifications: vec![Notification::default(); 1],
-            waiting_on: vec![None; threads],
-            notification_links: vec![Link::default(); threads],
-            loans: vec![Loan::default(); threads],
             mappings: vec![None; slots],
-            transient: vec![None; threads],
             lent_slots: vec![None; slots],
             // The frame span reaches to the end of the large frame.
             frame_refs: vec![
@@ -365,14 +354,9 @@ impl Storage {
             slots: &mut self.slots,
             nodes: &mut self.nodes,
             endpoints: &mut self.endpoints,
-            thread_ipc: &mut self.thread_ipc,
-            endpoint_links: &mut self.endpoint_links,
+            threads: &mut self.threads,
             notifications: &mut self.notifications,
-            waiting_on: &mut self.waiting_on,
-            notification_links: &mut self.notification_links,
-            loans: &mut self.loans,
             mappings: &mut self.mappings,
-            transient: &mut self.transient,
             lent_slots: &mut self.lent_slots,
             frame_refs: &mut self.frame_refs,
             frame_base: FRAME_RAM,
@@ -2892,9 +2876,10 @@ impl Harness<'_> {
     fn check_threads(&self) -> Result<(), String> {
         let system = &self.kernel.system;
         let endpoints = &system.objects.endpoints;
+        let records = &system.objects.threads;
         for t in 0..PARTITIONS {
             let state = system.threads[t].state;
-            let ipc = endpoints
+            let ipc = records
                 .state(ThreadId(t as u16))
                 .map_err(|e| format!("{e:?}"))?;
             let activity = self.model.activity[t];
@@ -2928,7 +2913,7 @@ impl Harness<'_> {
                 ));
             }
             if let Some(caller) = self.model.live_reply(t) {
-                let held = endpoints
+                let held = records
                     .held_reply(ThreadId(t as u16))
                     .map_err(|e| format!("{e:?}"))?;
                 if held.map(|r| r.0) != Some(caller as u16) {
@@ -2942,7 +2927,7 @@ impl Harness<'_> {
         for q in 0..PEERS {
             let mut waiting = Vec::new();
             endpoints
-                .for_each_waiting(EndpointId(q as u16), |t| waiting.push(t.index()))
+                .for_each_waiting(records, EndpointId(q as u16), |t| waiting.push(t.index()))
                 .map_err(|e| format!("{e:?}"))?;
             let expected: Vec<usize> = if self.model.receiving(q) {
                 vec![q]

@@ -19,7 +19,9 @@
 //!   and a thread waiting on a fault handler is blocked;
 //! - a blocked thread waits on exactly one thing — an endpoint queue, a
 //!   reply, a notification — and is in that object's queue; a thread that
-//!   is not blocked waits on nothing; everything queued is blocked on it;
+//!   is not blocked waits on nothing; everything queued on an endpoint or
+//!   a notification is blocked on it, and a thread whose record says it
+//!   is queued is in one of those queues;
 //! - a caller awaiting a reply is answered by exactly one reply right;
 //! - each partition's thread list holds exactly its threads, the passive
 //!   list exactly the passive threads, each in index order; the count of
@@ -27,7 +29,7 @@
 //!   is a thread of it.
 
 use crate::cap::mapping::Mapping;
-use crate::cap::{CapObject, EndpointId, SpaceId};
+use crate::cap::{CapObject, EndpointId, NotificationId, SpaceId};
 use crate::ipc::endpoint::IpcState;
 use crate::ipc::ThreadId;
 use crate::thread::ThreadState;
@@ -38,8 +40,10 @@ impl<'a> System<'a> {
     /// Checks every invariant; the first one broken, if any.
     pub fn check(&self) -> Result<(), &'static str> {
         self.objects.caps.check()?;
-        self.objects.lending.check_consistent()?;
-        self.objects.donations.check()?;
+        self.objects
+            .lending
+            .check_consistent(&self.objects.threads)?;
+        self.objects.threads.check_loans()?;
         self.objects.guests.check()?;
         self.check_mappings()?;
         self.check_guest_tables()?;
@@ -72,7 +76,7 @@ impl<'a> System<'a> {
             return Err("a thread is in no partition's list");
         }
         let passive = super::choose::linked(self.threads, self.first_passive, |t| t.next_passive);
-        let expected = (0..self.threads.len()).filter(|&t| self.threads[t].passive);
+        let expected = (0..self.threads.len()).filter(|&t| self.is_passive(t));
         if !passive.eq(expected) {
             return Err("the passive list is not the passive threads in order");
         }
@@ -91,7 +95,9 @@ impl<'a> System<'a> {
         let mut lent_but_empty = false;
         self.objects
             .lending
-            .for_each_lent(|at| lent_but_empty |= self.objects.caps.get(at).is_err());
+            .for_each_lent(&self.objects.threads, |at| {
+                lent_but_empty |= self.objects.caps.get(at).is_err()
+            });
         if lent_but_empty {
             return Err("a loan names an empty slot");
         }
@@ -217,19 +223,20 @@ impl<'a> System<'a> {
         }
         let ipc = self
             .objects
-            .endpoints
+            .threads
             .state(id)
             .map_err(|_| "a thread has no IPC state")?;
         let notification = self
             .objects
-            .notifications
+            .threads
             .waiting_on(id)
             .map_err(|_| "a thread has no notification state")?;
         // A thread on borrowed time can run: its chain of loans ends at a
         // thread on its own time.
-        let donations = &self.objects.donations;
+        let donations = &self.objects.threads;
         let borrowing = donations.lender(id) != Ok(None);
-        if borrowing && !matches!(donations.owner_of(id), Ok(Some(_))) {
+        let passive = super::choose::passive_of(self.partitions, self.threads);
+        if borrowing && !matches!(donations.owner_of(id, passive), Ok(Some(_))) {
             return Err("a thread borrows time that no thread owns");
         }
         let waits = usize::from(ipc != IpcState::Idle) + usize::from(notification.is_some());
@@ -239,7 +246,7 @@ impl<'a> System<'a> {
             }
             ThreadState::Blocked => match ipc {
                 IpcState::AwaitingReply { server } => {
-                    let held = self.objects.endpoints.held_reply(server);
+                    let held = self.objects.threads.held_reply(server);
                     if held.ok().flatten().map(|r| r.0) != Some(id.0) {
                         return Err("a caller awaits a reply nobody holds");
                     }
@@ -248,7 +255,10 @@ impl<'a> System<'a> {
                 IpcState::Sending { endpoint, .. } | IpcState::Receiving { endpoint } => {
                     self.queued_on(endpoint, id)
                 }
-                IpcState::Idle => Ok(()),
+                IpcState::Idle => match notification {
+                    Some(notification) => self.queued_on_notification(notification, id),
+                    None => Ok(()),
+                },
             },
             _ if waits != 0 => Err("a thread that is not blocked waits on something"),
             _ => Ok(()),
@@ -259,7 +269,7 @@ impl<'a> System<'a> {
         let mut found = false;
         self.objects
             .endpoints
-            .for_each_waiting(endpoint, |t| found |= t == thread)
+            .for_each_waiting(&self.objects.threads, endpoint, |t| found |= t == thread)
             .map_err(|_| "a thread waits on an endpoint that does not exist")?;
         if found {
             Ok(())
@@ -269,17 +279,20 @@ impl<'a> System<'a> {
     }
 
     fn check_queues(&self) -> Result<(), &'static str> {
+        // Every thread whose record says it is queued is in one queue.
+        let mut in_queues = 0;
         for e in 0..self.objects.endpoints.count() {
             let endpoint = EndpointId(e as u16);
             let mut bad = None;
             self.objects
                 .endpoints
-                .for_each_waiting(endpoint, |t| {
+                .for_each_waiting(&self.objects.threads, endpoint, |t| {
+                    in_queues += 1;
                     let blocked = self
                         .threads
                         .get(t.index())
                         .is_some_and(|thread| thread.state == ThreadState::Blocked);
-                    let waiting_here = match self.objects.endpoints.state(t) {
+                    let waiting_here = match self.objects.threads.state(t) {
                         Ok(IpcState::Sending { endpoint: on, .. })
                         | Ok(IpcState::Receiving { endpoint: on }) => on == endpoint,
                         _ => false,
@@ -293,6 +306,52 @@ impl<'a> System<'a> {
                 return Err(error);
             }
         }
+        for n in 0..self.objects.notifications.count() {
+            let notification = NotificationId(n as u16);
+            let mut bad = None;
+            self.objects
+                .notifications
+                .for_each_waiting(&self.objects.threads, notification, |t| {
+                    in_queues += 1;
+                    let blocked = self
+                        .threads
+                        .get(t.index())
+                        .is_some_and(|thread| thread.state == ThreadState::Blocked);
+                    let waiting_here = self.objects.threads.waiting_on(t) == Ok(Some(notification));
+                    if !blocked || !waiting_here {
+                        bad = Some("a queued thread is not blocked on that notification");
+                    }
+                })
+                .map_err(|_| "a notification vanished")?;
+            if let Some(error) = bad {
+                return Err(error);
+            }
+        }
+        let linked = (0..self.threads.len())
+            .filter(|&t| self.objects.threads.is_queued(ThreadId(t as u16)))
+            .count();
+        if linked != in_queues {
+            return Err("a thread's record says it is queued, but no queue holds it");
+        }
         Ok(())
+    }
+
+    fn queued_on_notification(
+        &self,
+        notification: NotificationId,
+        thread: ThreadId,
+    ) -> Result<(), &'static str> {
+        let mut found = false;
+        self.objects
+            .notifications
+            .for_each_waiting(&self.objects.threads, notification, |t| {
+                found |= t == thread
+            })
+            .map_err(|_| "a thread waits on a notification that does not exist")?;
+        if found {
+            Ok(())
+        } else {
+            Err("a thread waits on a notification whose queue lacks it")
+        }
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Machine};
-use crate::partition::PartitionState;
+use crate::partition::{Partition, PartitionState};
 use crate::thread::{Thread, ThreadState};
 
 use super::{Next, System};
@@ -24,7 +24,29 @@ pub(super) fn linked(
     core::iter::successors(first, move |&t| link(&threads[usize::from(t)])).map(usize::from)
 }
 
+/// Whether a thread has no time of its own, as `partitions` say of
+/// `threads`' partitions: passive is a partition's property, stored once,
+/// in its [`Partition`].
+pub(super) fn passive_of<'s>(
+    partitions: &'s [Partition],
+    threads: &'s [Thread],
+) -> impl Fn(ThreadId) -> bool + 's {
+    move |t| {
+        threads
+            .get(t.index())
+            .and_then(|t| partitions.get(t.partition))
+            .is_some_and(|p| p.passive)
+    }
+}
+
 impl<'a> System<'a> {
+    /// Whether thread `index` belongs to a passive partition: it has no
+    /// time of its own.
+    #[inline(always)]
+    pub(super) fn is_passive(&self, index: usize) -> bool {
+        self.partitions[self.threads[index].partition].passive
+    }
+
     /// Links each partition's threads and the passive threads, each list
     /// in index order, and counts the active partitions still running.
     pub(super) fn link_threads(&mut self) {
@@ -38,7 +60,7 @@ impl<'a> System<'a> {
             let thread = &mut self.threads[index];
             let partition = &mut self.partitions[thread.partition];
             thread.next_of_partition = partition.first_thread.replace(index as u16);
-            thread.next_passive = if thread.passive {
+            thread.next_passive = if partition.passive {
                 core::mem::replace(&mut self.first_passive, id)
             } else {
                 None
@@ -128,7 +150,7 @@ impl<'a> System<'a> {
         if !self.guests {
             return Some(owner);
         }
-        let served = self.objects.endpoints.reply_target(ThreadId(owner as u16));
+        let served = self.objects.threads.reply_target(ThreadId(owner as u16));
         match served.map(|caller| &self.threads[caller.index()]) {
             Some(caller)
                 if caller.guest.is_some()
@@ -144,14 +166,18 @@ impl<'a> System<'a> {
     /// The thread whose time thread `index` runs on: itself, or for a
     /// passive thread the end of its chain of loans (none if it has
     /// borrowed no time).
+    #[inline(always)] // in the scheduler's loop
     pub(super) fn time_owner(&self, index: usize) -> Option<usize> {
-        if !self.threads[index].passive {
+        if !self.is_passive(index) {
             return Some(index);
         }
         let owner = self
             .objects
-            .donations
-            .owner_of(ThreadId(index as u16))
+            .threads
+            .owner_of(
+                ThreadId(index as u16),
+                passive_of(self.partitions, self.threads),
+            )
             .ok()??;
         Some(owner.index())
     }
@@ -169,13 +195,15 @@ impl<'a> System<'a> {
             .min(n);
         // No division: the Cortex-A9 has none in ARM state.
         let place = |i: usize| if i >= start { i - start } else { i + n - start };
-        let own = self
-            .threads_of(partition)
-            .filter(|&i| !self.threads[i].passive);
+        // A passive partition's threads are all passive: they are
+        // candidates on the passive list, not as its own.
+        let p = &self.partitions[partition];
+        let first_own = if p.passive { None } else { p.first_thread };
+        let own = linked(self.threads, first_own, |t| t.next_of_partition).map(|i| (i, true));
         let passive = linked(self.threads, self.first_passive, |t| t.next_passive);
         // The highest priority wins, and among equals the earliest place.
         let mut best: Option<(u8, usize, usize)> = None;
-        for i in own.chain(passive) {
+        for (i, own) in own.chain(passive.map(|i| (i, false))) {
             let thread = &self.threads[i];
             if thread.state != ThreadState::Ready {
                 continue;
@@ -183,7 +211,9 @@ impl<'a> System<'a> {
             let better = best.is_none_or(|(priority, at, _)| {
                 thread.priority > priority || (thread.priority == priority && place(i) < at)
             });
-            if better && self.runs_in(i) == Some(partition) {
+            // An own thread is active: it runs on its own time, in this
+            // window. A passive one runs in its time owner's.
+            if better && (own || self.runs_in(i) == Some(partition)) {
                 best = Some((thread.priority, place(i), i));
             }
         }

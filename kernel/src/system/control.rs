@@ -12,20 +12,24 @@ use kernel_abi::user_layout::PAGE_SIZE;
 use super::System;
 use crate::cap::layout::SlotRef;
 use crate::cap::CapObject;
-use crate::ipc::message;
 use crate::machine::{Event, Machine};
 use crate::mm::user_space::Backing;
 use crate::partition::PartitionState;
 
 impl<'a> System<'a> {
-    pub(super) fn control(&self, index: usize, rights: Rights) -> Result<usize, SyscallError> {
-        let context = &self.threads[index].context;
-        let slot = message::slot_argument(context)?;
-        let at = SlotRef::new(self.threads[index].partition as u8, slot.0);
+    /// The partition `partition` thread `index` names through the
+    /// PartitionControl capability in its slot `control`, with `rights`.
+    pub(super) fn control(
+        &self,
+        index: usize,
+        (control, partition): (CapSlot, u32),
+        rights: Rights,
+    ) -> Result<usize, SyscallError> {
+        let at = self.own_slot(index, control);
         self.objects
             .caps
             .lookup(at, CapKind::PartitionControl, rights)?;
-        let target = context.r[1] as usize;
+        let target = partition as usize;
         if target >= self.partitions.len() {
             return Err(SyscallError::InvalidArgument);
         }
@@ -33,8 +37,12 @@ impl<'a> System<'a> {
     }
 
     /// `partition_status(control, partition)`.
-    pub(super) fn partition_status(&mut self, index: usize) -> Result<(), SyscallError> {
-        let target = self.control(index, Rights::READ)?;
+    pub(super) fn partition_status(
+        &mut self,
+        index: usize,
+        named: (CapSlot, u32),
+    ) -> Result<(), SyscallError> {
+        let target = self.control(index, named, Rights::READ)?;
         let p = &self.partitions[target];
         let state = match p.state {
             PartitionState::Running => 0,
@@ -63,11 +71,10 @@ impl<'a> System<'a> {
     pub(super) fn frame_reach(
         &mut self,
         index: usize,
+        (named, slot): ((CapSlot, u32), CapSlot),
         machine: &impl crate::machine::Machine,
     ) -> Result<(), SyscallError> {
-        let target = self.control(index, Rights::READ)?;
-        let slot = CapSlot::from_register(self.threads[index].context.r[2])
-            .ok_or(SyscallError::InvalidArgument)?;
+        let target = self.control(index, named, Rights::READ)?;
         let at = SlotRef::new(target as u8, slot.0);
         let cap = self.objects.caps.lookup(at, CapKind::Frame, Rights::NONE)?;
         let CapObject::Frame { base, pages } = cap.object else {
@@ -123,9 +130,10 @@ impl<'a> System<'a> {
     pub(super) fn partition_stop(
         &mut self,
         index: usize,
+        named: (CapSlot, u32),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let target = self.control(index, Rights::WRITE)?;
+        let target = self.control(index, named, Rights::WRITE)?;
         if self.partitions[target].state != PartitionState::Running {
             return Ok(());
         }

@@ -148,7 +148,7 @@ impl<'a> System<'a> {
         if !bad_words && !buffer {
             return Ok(());
         }
-        let Some(caller) = self.objects.endpoints.reply_target(ThreadId(server as u16)) else {
+        let Some(caller) = self.objects.threads.reply_target(ThreadId(server as u16)) else {
             return Ok(());
         };
         let waiting = &self.threads[caller.index()];

@@ -143,23 +143,28 @@ impl<'a> System<'a> {
         let (from, to) = (&self.threads[caller], &self.threads[server.index()]);
         // A receiver that lends time to others would make them runnable
         // too; one that borrows already keeps its loan on the slow path.
-        let donations = &self.objects.donations;
+        let donations = &self.objects.threads;
         let borrowing = donations.lender(server) != Ok(None);
         let lending = donations.borrowers(server) != 0;
-        if !to.passive || to.priority <= from.priority || borrowing || lending {
+        if !self.partitions[to.partition].passive
+            || to.priority <= from.priority
+            || borrowing
+            || lending
+        {
             return None;
         }
         // Point of no return: with that receiver waiting, the call is
         // handed over and the receiver borrows the caller's time.
-        let handed = self
-            .objects
-            .endpoints
-            .call_waiting(endpoint, ThreadId(caller as u16));
+        let handed = self.objects.endpoints.call_waiting(
+            &mut self.objects.threads,
+            endpoint,
+            ThreadId(caller as u16),
+        );
         debug_assert_eq!(handed, Some(server));
         let lent = self
             .objects
-            .donations
-            .lend_to_receiver(ThreadId(caller as u16), server);
+            .threads
+            .lend_to_receiver(ThreadId(caller as u16), server, true);
         debug_assert!(lent);
         let server = server.index();
         self.threads[caller].state = ThreadState::Blocked;
@@ -180,17 +185,22 @@ impl<'a> System<'a> {
             return self.fast_resume(endpoint, server, caller, length);
         }
         let from = ThreadId(caller as u16);
-        if waiting.passive || waiting.fault.is_some() || self.objects.lending.is_lending(from) {
+        let passive = self.partitions[waiting.partition].passive;
+        if passive || waiting.fault.is_some() || self.objects.threads.is_lending(from) {
             return None;
         }
         // The last guard, then the point of no return: if the reply right
         // still answers the caller and nobody is queued, the reply is
         // delivered and the server waits; if not, nothing changed.
         let id = ThreadId(server as u16);
-        if !self.objects.endpoints.reply_and_wait(endpoint, id, from) {
+        if !self
+            .objects
+            .endpoints
+            .reply_and_wait(&mut self.objects.threads, endpoint, id, from)
+        {
             return None;
         }
-        let returned = self.objects.donations.give_back(id);
+        let returned = self.objects.threads.give_back(id);
         debug_assert!(returned.is_ok());
         self.threads[server].state = ThreadState::Blocked;
         self.threads[server].initialised = true;
@@ -214,18 +224,25 @@ impl<'a> System<'a> {
         }
         let pager = self.objects.endpoints.waiting_receiver(endpoint)?;
         let (from, to) = (&self.threads[faulter], &self.threads[pager.index()]);
-        let donations = &self.objects.donations;
+        let donations = &self.objects.threads;
         let borrowing = donations.lender(pager) != Ok(None);
         let lending = donations.borrowers(pager) != 0;
-        if !to.passive || to.priority <= from.priority || borrowing || lending {
+        if !self.partitions[to.partition].passive
+            || to.priority <= from.priority
+            || borrowing
+            || lending
+        {
             return None;
         }
         // Point of no return: the pager takes the fault as a call and
         // borrows the faulting thread's time.
         let id = ThreadId(faulter as u16);
-        let handed = self.objects.endpoints.call_waiting(endpoint, id);
+        let handed = self
+            .objects
+            .endpoints
+            .call_waiting(&mut self.objects.threads, endpoint, id);
         debug_assert_eq!(handed, Some(pager));
-        let lent = self.objects.donations.lend_to_receiver(id, pager);
+        let lent = self.objects.threads.lend_to_receiver(id, pager, true);
         debug_assert!(lent);
         let pager = pager.index();
         let waiting = &mut self.threads[faulter];
@@ -261,16 +278,20 @@ impl<'a> System<'a> {
         if called != server
             || waiting.fault.is_none()
             || waiting.guest.is_some()
-            || waiting.passive
-            || self.objects.lending.is_lending(from)
+            || self.partitions[waiting.partition].passive
+            || self.objects.threads.is_lending(from)
         {
             return None;
         }
-        let (endpoint, _) = self.endpoint(server, Rights::READ).ok()?;
         let reply = self.checked_request(server, false).ok()?;
+        let (endpoint, _) = self.endpoint(server, reply.slot, Rights::READ).ok()?;
         // The last guard, then the point of no return, as for a reply.
         let id = ThreadId(server as u16);
-        if !self.objects.endpoints.reply_and_wait(endpoint, id, from) {
+        if !self
+            .objects
+            .endpoints
+            .reply_and_wait(&mut self.objects.threads, endpoint, id, from)
+        {
             return None;
         }
         // In the slow path's order: the fault is resolved (the caller
@@ -309,10 +330,10 @@ impl<'a> System<'a> {
         }
         let handler = self.objects.endpoints.waiting_receiver(endpoint)?;
         let to = &self.threads[handler.index()];
-        let donations = &self.objects.donations;
+        let donations = &self.objects.threads;
         let borrowing = donations.lender(handler) != Ok(None);
         let lending = donations.borrowers(handler) != 0;
-        if to.passive
+        if self.partitions[to.partition].passive
             || to.partition != thread.partition
             || to.priority <= thread.priority
             || borrowing
@@ -322,10 +343,11 @@ impl<'a> System<'a> {
         }
         // Point of no return: the handler takes the exception and runs (on
         // the guest thread's turn, which `last_run` already names).
-        let handed = self
-            .objects
-            .endpoints
-            .call_waiting(endpoint, ThreadId(guest as u16));
+        let handed = self.objects.endpoints.call_waiting(
+            &mut self.objects.threads,
+            endpoint,
+            ThreadId(guest as u16),
+        );
         debug_assert_eq!(handed, Some(handler));
         let handler = handler.index();
         let waiting = &mut self.threads[guest];
@@ -357,14 +379,15 @@ impl<'a> System<'a> {
         values.copy_from_slice(&words[..MESSAGE_REGISTERS]);
         // The last guard, then the point of no return, as for a reply.
         let id = ThreadId(server as u16);
-        if !self
-            .objects
-            .endpoints
-            .reply_and_wait(endpoint, id, ThreadId(caller as u16))
-        {
+        if !self.objects.endpoints.reply_and_wait(
+            &mut self.objects.threads,
+            endpoint,
+            id,
+            ThreadId(caller as u16),
+        ) {
             return None;
         }
-        let returned = self.objects.donations.give_back(id);
+        let returned = self.objects.threads.give_back(id);
         debug_assert!(returned.is_ok());
         self.threads[server].state = ThreadState::Blocked;
         self.threads[server].initialised = true;

@@ -37,14 +37,11 @@ use crate::partition::Partition;
 
 /// Register of a call's second argument.
 const ARG1: usize = 1;
-/// Register of a call's third argument.
-const ARG2: usize = 2;
 
 impl<'a> System<'a> {
-    pub(super) fn own_slot(&self, index: usize, register: usize) -> Result<SlotRef, SyscallError> {
-        let slot = CapSlot::from_register(self.threads[index].context.r[register])
-            .ok_or(SyscallError::InvalidArgument)?;
-        Ok(SlotRef::new(self.threads[index].partition as u8, slot.0))
+    /// Slot `slot` of thread `index`'s partition.
+    pub(super) fn own_slot(&self, index: usize, slot: CapSlot) -> SlotRef {
+        SlotRef::new(self.threads[index].partition as u8, slot.0)
     }
 
     /// `frame_map(frame, vaddr, rights)`: maps the whole frame at `vaddr`
@@ -55,12 +52,10 @@ impl<'a> System<'a> {
     pub(super) fn frame_map(
         &mut self,
         index: usize,
+        (frame, virt, rights): (CapSlot, u32, Rights),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let at = self.own_slot(index, 0)?;
-        let context = self.threads[index].context;
-        let (virt, wanted) = (context.r[ARG1], context.r[ARG2]);
-        let rights = Rights::from_bits(wanted).ok_or(SyscallError::InvalidArgument)?;
+        let at = self.own_slot(index, frame);
         let pages = self.map_at(at, virt, rights, machine)?;
         self.threads[index].context.r[ARG1] = pages;
         Ok(())
@@ -167,9 +162,10 @@ impl<'a> System<'a> {
     pub(super) fn frame_unmap(
         &mut self,
         index: usize,
+        frame: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let at = self.own_slot(index, 0)?;
+        let at = self.own_slot(index, frame);
         self.objects.caps.lookup(at, CapKind::Frame, Rights::NONE)?;
         let mapping = self
             .objects
@@ -182,23 +178,30 @@ impl<'a> System<'a> {
 
     /// `frame_split(frame, page, dest)`: a one-page capability for page
     /// `page` of the frame, derived into an empty slot of the caller's space.
-    pub(super) fn frame_split(&mut self, index: usize) -> Result<(), SyscallError> {
-        let source = self.own_slot(index, 0)?;
-        let dest = self.own_slot(index, ARG2)?;
+    pub(super) fn frame_split(
+        &mut self,
+        index: usize,
+        (frame, page, destination): (CapSlot, u32, CapSlot),
+    ) -> Result<(), SyscallError> {
+        let source = self.own_slot(index, frame);
+        let dest = self.own_slot(index, destination);
         self.objects
             .caps
             .lookup(source, CapKind::Frame, Rights::NONE)?;
-        let page = self.threads[index].context.r[ARG1];
         Ok(self.objects.caps.derive_page(source, dest, page)?)
     }
 
     /// `cap_copy(source, dest, rights)`: a copy with `rights` (a subset)
     /// into an empty slot of the caller's own space, derived from the source.
-    pub(super) fn cap_copy(&mut self, index: usize) -> Result<(), SyscallError> {
-        let source = self.own_slot(index, 0)?;
-        let dest = self.own_slot(index, ARG1)?;
-        let rights = Rights::from_bits(self.threads[index].context.r[ARG2])
-            .ok_or(SyscallError::InvalidArgument)?;
+    pub(super) fn cap_copy(
+        &mut self,
+        index: usize,
+        (source, destination, rights): (CapSlot, CapSlot, Rights),
+    ) -> Result<(), SyscallError> {
+        let (source, dest) = (
+            self.own_slot(index, source),
+            self.own_slot(index, destination),
+        );
         Ok(self.objects.caps.derive(source, dest, rights)?)
     }
 
@@ -207,9 +210,10 @@ impl<'a> System<'a> {
     pub(super) fn cap_delete(
         &mut self,
         index: usize,
+        slot: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let at = self.own_slot(index, 0)?;
+        let at = self.own_slot(index, slot);
         self.objects.caps.get(at)?;
         if self.objects.lending.is_lent(at) {
             return Err(SyscallError::Busy);
@@ -227,9 +231,10 @@ impl<'a> System<'a> {
     pub(super) fn cap_revoke(
         &mut self,
         index: usize,
+        slot: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let at = self.own_slot(index, 0)?;
+        let at = self.own_slot(index, slot);
         self.objects.caps.get(at)?;
         self.destroy_derived(at, false, machine)?;
         Ok(())
@@ -249,11 +254,12 @@ impl<'a> System<'a> {
             mappings,
             lending,
             guests,
+            threads,
             ..
         } = &mut self.objects;
         let partitions = &mut *self.partitions;
         let mut release = |slot: SlotRef, _| {
-            lending.forget(slot);
+            lending.forget(threads, slot);
             if let Some(mapping) = mappings.take(slot) {
                 unmap(partitions, guests, mapping, machine);
             }
@@ -270,7 +276,11 @@ impl<'a> System<'a> {
     /// the lent capability goes, with everything derived from it wherever
     /// it went and every mapping made through them.
     pub(super) fn end_transient(&mut self, caller: usize, machine: &mut impl Machine) {
-        if let Some(at) = self.objects.lending.end(ThreadId(caller as u16)) {
+        if let Some(at) = self
+            .objects
+            .lending
+            .end(&mut self.objects.threads, ThreadId(caller as u16))
+        {
             let ended = self.destroy_derived(at, true, machine);
             debug_assert!(
                 ended.is_ok(),

@@ -22,11 +22,6 @@ use crate::machine::Machine;
 use crate::mm::user_space::Use;
 use crate::thread::{GuestThread, ThreadState};
 
-/// Register of a call's second argument.
-const ARG1: usize = 1;
-/// Register of a call's third argument.
-const ARG2: usize = 2;
-
 impl<'a> System<'a> {
     /// The guest thread whose capability (with `rights`) thread `index`
     /// names in `r0`: one of its own partition's (its index in the thread
@@ -34,9 +29,10 @@ impl<'a> System<'a> {
     fn guest_thread_argument(
         &self,
         index: usize,
+        slot: CapSlot,
         rights: Rights,
     ) -> Result<(usize, GuestThread), SyscallError> {
-        let at = self.own_slot(index, 0)?;
+        let at = self.own_slot(index, slot);
         let cap = self.objects.caps.lookup(at, CapKind::Thread, rights)?;
         let CapObject::Thread(thread) = cap.object else {
             return Err(SyscallError::WrongType);
@@ -56,9 +52,10 @@ impl<'a> System<'a> {
     fn suspended_thread_argument(
         &self,
         index: usize,
+        slot: CapSlot,
         rights: Rights,
     ) -> Result<(usize, GuestThread), SyscallError> {
-        let (thread, guest) = self.guest_thread_argument(index, rights)?;
+        let (thread, guest) = self.guest_thread_argument(index, slot, rights)?;
         if self.threads[thread].state != ThreadState::Suspended {
             return Err(SyscallError::Busy);
         }
@@ -66,11 +63,15 @@ impl<'a> System<'a> {
     }
 
     /// `thread_bind(thread, space, exception)`.
-    pub(super) fn thread_bind(&mut self, index: usize) -> Result<(), SyscallError> {
-        let (thread, guest) = self.suspended_thread_argument(index, Rights::WRITE)?;
-        let space = self.space_argument(index, ARG1, Rights::NONE)?;
+    pub(super) fn thread_bind(
+        &mut self,
+        index: usize,
+        (thread, space, exception): (CapSlot, CapSlot, Option<CapSlot>),
+    ) -> Result<(), SyscallError> {
+        let (thread, guest) = self.suspended_thread_argument(index, thread, Rights::WRITE)?;
+        let space = self.space_argument(index, space, Rights::NONE)?;
         let partition = self.threads[index].partition as u8;
-        let exception = match CapSlot::from_register(self.threads[index].context.r[ARG2]) {
+        let exception = match exception {
             None => None,
             Some(slot) => {
                 let at = SlotRef::new(partition, slot.0);
@@ -104,9 +105,12 @@ impl<'a> System<'a> {
     }
 
     /// `thread_set_priority(thread, priority)`.
-    pub(super) fn thread_set_priority(&mut self, index: usize) -> Result<(), SyscallError> {
-        let (thread, _) = self.guest_thread_argument(index, Rights::WRITE)?;
-        let wanted = self.threads[index].context.r[ARG1];
+    pub(super) fn thread_set_priority(
+        &mut self,
+        index: usize,
+        (thread, wanted): (CapSlot, u32),
+    ) -> Result<(), SyscallError> {
+        let (thread, _) = self.guest_thread_argument(index, thread, Rights::WRITE)?;
         let highest = self.own_priority(self.threads[index].partition);
         let priority = u8::try_from(wanted)
             .ok()
@@ -120,10 +124,11 @@ impl<'a> System<'a> {
     pub(super) fn thread_read_registers(
         &mut self,
         index: usize,
+        (thread, out): (CapSlot, u32),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let (thread, _) = self.guest_thread_argument(index, Rights::READ)?;
-        let out = self.registers_buffer(index, Use::Write)?;
+        let (thread, _) = self.guest_thread_argument(index, thread, Rights::READ)?;
+        let out = self.registers_buffer(index, out, Use::Write)?;
         let words = self.threads[thread].context.guest_registers();
         machine.write_phys_words(out, &words);
         Ok(())
@@ -133,29 +138,38 @@ impl<'a> System<'a> {
     pub(super) fn thread_write_registers(
         &mut self,
         index: usize,
+        (thread, from): (CapSlot, u32),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let (thread, _) = self.suspended_thread_argument(index, Rights::WRITE)?;
-        let from = self.registers_buffer(index, Use::Read)?;
+        let (thread, _) = self.suspended_thread_argument(index, thread, Rights::WRITE)?;
+        let from = self.registers_buffer(index, from, Use::Read)?;
         let mut words = [0u32; REGISTER_WORDS];
         machine.read_phys_words(from, &mut words);
         self.threads[thread].context.set_guest_registers(&words);
         Ok(())
     }
 
-    /// The physical address of the register frame thread `index` names in
-    /// `r1`, checked for `access` in its own memory.
-    fn registers_buffer(&self, index: usize, access: Use) -> Result<usize, SyscallError> {
-        let caller = &self.threads[index];
-        let space = &self.partitions[caller.partition].space;
-        space.check_buffer(caller.context.r[ARG1], REGISTER_BYTES, access, 4)
+    /// The physical address of the register frame at `address` in thread
+    /// `index`'s memory, checked for `access`.
+    fn registers_buffer(
+        &self,
+        index: usize,
+        address: u32,
+        access: Use,
+    ) -> Result<usize, SyscallError> {
+        let space = &self.partitions[self.threads[index].partition].space;
+        space.check_buffer(address, REGISTER_BYTES, access, 4)
     }
 
     /// `thread_resume(thread)`: a suspended thread bound to an address
     /// space runs again. Returns whether it may preempt the caller (its
     /// priority is not below the caller's).
-    pub(super) fn thread_resume(&mut self, index: usize) -> Result<bool, SyscallError> {
-        let (thread, guest) = self.suspended_thread_argument(index, Rights::WRITE)?;
+    pub(super) fn thread_resume(
+        &mut self,
+        index: usize,
+        thread: CapSlot,
+    ) -> Result<bool, SyscallError> {
+        let (thread, guest) = self.suspended_thread_argument(index, thread, Rights::WRITE)?;
         if guest.space.is_none() {
             return Err(SyscallError::InvalidArgument);
         }
@@ -171,9 +185,10 @@ impl<'a> System<'a> {
     pub(super) fn thread_suspend(
         &mut self,
         index: usize,
+        thread: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let (thread, _) = self.guest_thread_argument(index, Rights::WRITE)?;
+        let (thread, _) = self.guest_thread_argument(index, thread, Rights::WRITE)?;
         self.suspend_guest_thread(thread, machine);
         Ok(())
     }

@@ -34,31 +34,35 @@ fn id(index: usize) -> ThreadId {
 }
 
 impl<'a> System<'a> {
+    /// The endpoint (and badge) of the capability in thread `index`'s
+    /// slot `slot`, which must have `rights`.
     pub(super) fn endpoint(
         &self,
         index: usize,
+        slot: CapSlot,
         rights: Rights,
     ) -> Result<(EndpointId, u32), SyscallError> {
-        let slot = message::slot_argument(&self.threads[index].context)?;
-        let partition = self.threads[index].partition as u8;
-        let cap =
-            self.objects
-                .caps
-                .lookup(SlotRef::new(partition, slot.0), CapKind::Endpoint, rights)?;
+        let at = self.own_slot(index, slot);
+        let cap = self.objects.caps.lookup(at, CapKind::Endpoint, rights)?;
         match cap.object {
             CapObject::Endpoint(ep) => Ok((ep, cap.badge)),
             _ => Err(SyscallError::WrongType),
         }
     }
 
-    fn notification(&self, index: usize, rights: Rights) -> Result<NotificationId, SyscallError> {
-        let slot = message::slot_argument(&self.threads[index].context)?;
-        let partition = self.threads[index].partition as u8;
-        let cap = self.objects.caps.lookup(
-            SlotRef::new(partition, slot.0),
-            CapKind::Notification,
-            rights,
-        )?;
+    /// The notification of the capability in thread `index`'s slot
+    /// `slot`, which must have `rights`.
+    fn notification(
+        &self,
+        index: usize,
+        slot: CapSlot,
+        rights: Rights,
+    ) -> Result<NotificationId, SyscallError> {
+        let at = self.own_slot(index, slot);
+        let cap = self
+            .objects
+            .caps
+            .lookup(at, CapKind::Notification, rights)?;
         match cap.object {
             CapObject::Notification(n) => Ok(n),
             _ => Err(SyscallError::WrongType),
@@ -182,9 +186,16 @@ impl<'a> System<'a> {
         let landed = match grant.kind {
             GrantKind::Transient => {
                 let caller = id(from);
-                self.objects.lending.check(caller, dest).is_ok()
+                self.objects
+                    .lending
+                    .check(&self.objects.threads, caller, dest)
+                    .is_ok()
                     && self.objects.caps.derive(source, dest, grant.rights).is_ok()
-                    && self.objects.lending.lend(caller, dest).is_ok()
+                    && self
+                        .objects
+                        .lending
+                        .lend(&mut self.objects.threads, caller, dest)
+                        .is_ok()
             }
             GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).is_ok(),
             GrantKind::Transfer => {
@@ -212,19 +223,20 @@ impl<'a> System<'a> {
     /// be borrowing already or be in the chain: every wait gives borrowed
     /// time back, and a caller waits for a reply, not for a message.)
     pub(super) fn lend_time(&mut self, from: usize, to: usize, call: bool) {
-        let donations = &mut self.objects.donations;
-        let Ok(Some(owner)) = donations.owner_of(id(from)) else {
+        let passive = super::choose::passive_of(self.partitions, self.threads);
+        let donations = &mut self.objects.threads;
+        let Ok(Some(owner)) = donations.owner_of(id(from), &passive) else {
             return;
         };
         let lender = if call { id(from) } else { owner };
-        let lent = donations.donate(lender, id(to));
+        let lent = donations.donate(lender, id(to), passive(id(to)));
         debug_assert!(lent.is_ok(), "a receiver borrows no time");
     }
 
     /// Thread `index` is about to wait: time it borrowed goes back.
     #[inline]
     pub(super) fn return_time(&mut self, index: usize) {
-        let returned = self.objects.donations.give_back(id(index));
+        let returned = self.objects.threads.give_back(id(index));
         debug_assert!(returned.is_ok(), "threads in the table have loans");
     }
 
@@ -237,31 +249,46 @@ impl<'a> System<'a> {
 
     /// Decodes and checks the message thread `index` is sending (`call`:
     /// as a call): its registers and the capability it grants.
+    /// (The fastpath's own decoding: the slow path's requests come decoded.)
     pub(super) fn checked_request(
         &self,
         index: usize,
         call: bool,
     ) -> Result<SendRequest, SyscallError> {
         let request = SendRequest::decode(&self.threads[index].context)?;
-        if let Some(grant) = request.grant {
-            self.check_grant(index, grant, call)?;
-        }
+        self.check_request(index, &request, call)?;
         Ok(request)
     }
 
-    /// `send` or `call` through the endpoint capability in `r0`.
+    /// Checks the capability `request`, made by thread `index` (`call`: as
+    /// a call), grants, if any.
+    #[inline(always)]
+    fn check_request(
+        &self,
+        index: usize,
+        request: &SendRequest,
+        call: bool,
+    ) -> Result<(), SyscallError> {
+        match request.grant {
+            Some(grant) => self.check_grant(index, grant, call),
+            None => Ok(()),
+        }
+    }
+
+    /// `send` or `call` (`call`) of `request` by thread `index`.
     pub(super) fn send(
         &mut self,
         index: usize,
+        request: SendRequest,
         call: bool,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let request = self.checked_request(index, call)?;
+        self.check_request(index, &request, call)?;
         let needed = match request.grant {
             Some(_) => Rights::WRITE.union(Rights::GRANT),
             None => Rights::WRITE,
         };
-        let (endpoint, badge) = self.endpoint(index, needed)?;
+        let (endpoint, badge) = self.endpoint(index, request.slot, needed)?;
         if self.objects.endpoints.is_closed(endpoint) {
             return Err(SyscallError::PeerGone);
         }
@@ -272,7 +299,12 @@ impl<'a> System<'a> {
         }
         // Point of no return: the endpoint queues or hands over the message.
         if call {
-            match self.objects.endpoints.call(endpoint, id(index), badge)? {
+            match self.objects.endpoints.call(
+                &mut self.objects.threads,
+                endpoint,
+                id(index),
+                badge,
+            )? {
                 CallOutcome::Delivered { receiver, .. } => {
                     self.deliver(request, index, receiver.index(), badge, true, machine);
                     self.wake_receiver(index, receiver.index(), true);
@@ -281,7 +313,12 @@ impl<'a> System<'a> {
             }
             self.threads[index].state = ThreadState::Blocked;
         } else {
-            match self.objects.endpoints.send(endpoint, id(index), badge)? {
+            match self.objects.endpoints.send(
+                &mut self.objects.threads,
+                endpoint,
+                id(index),
+                badge,
+            )? {
                 SendOutcome::Delivered { receiver } => {
                     self.deliver(request, index, receiver.index(), badge, false, machine);
                     self.wake_receiver(index, receiver.index(), false);
@@ -293,29 +330,26 @@ impl<'a> System<'a> {
         Ok(())
     }
 
-    /// `recv`, or `reply_recv` (reply to the caller being served, then
-    /// receive), on the endpoint capability in `r0`. Both halves are
-    /// checked — the endpoint, the receive slot, the reply's words and the
-    /// capability it grants — before either happens: a malformed reply is
-    /// refused whole, and the caller still waits for a good one.
+    /// `recv` on the endpoint capability in slot `endpoint`, or with a
+    /// `reply`, `reply_recv` (reply to the caller being served, then
+    /// receive). Both halves are checked — the endpoint, the reply's words
+    /// (decoded with the receive slot) and the capability it grants —
+    /// before either happens: a malformed reply is refused whole, and the
+    /// caller still waits for a good one.
     pub(super) fn receive(
         &mut self,
         index: usize,
-        reply_first: bool,
+        endpoint: CapSlot,
+        reply: Option<SendRequest>,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let (endpoint, _) = self.endpoint(index, Rights::READ)?;
-        message::receive_slot(&self.threads[index].context)?;
-        let reply = if reply_first {
-            Some(self.checked_request(index, false)?)
-        } else {
-            None
-        };
-        if reply_first {
+        let (endpoint, _) = self.endpoint(index, endpoint, Rights::READ)?;
+        if let Some(reply) = &reply {
+            self.check_request(index, reply, false)?;
             self.check_fault_reply(index, machine)?;
         }
         if reply.is_some_and(|reply| reply.grant.is_some()) {
-            let caller = self.objects.endpoints.reply_target(id(index));
+            let caller = self.objects.threads.reply_target(id(index));
             if let Some(caller) = caller.filter(|c| self.threads[c.index()].fault.is_none()) {
                 self.check_landing(caller.index())?;
             }
@@ -328,7 +362,11 @@ impl<'a> System<'a> {
         // Point of no return.
         let received = match reply {
             Some(reply) => {
-                let outcome = self.objects.endpoints.reply_recv(endpoint, id(index))?;
+                let outcome = self.objects.endpoints.reply_recv(
+                    &mut self.objects.threads,
+                    endpoint,
+                    id(index),
+                )?;
                 match outcome.replied {
                     Some(Ok(caller)) if self.threads[caller.index()].fault.is_some() => {
                         self.resolve_fault(index, caller.index(), reply.grant, machine);
@@ -345,7 +383,10 @@ impl<'a> System<'a> {
                 outcome.received
             }
             None => {
-                let outcome = self.objects.endpoints.recv(endpoint, id(index))?;
+                let outcome =
+                    self.objects
+                        .endpoints
+                        .recv(&mut self.objects.threads, endpoint, id(index))?;
                 // Time borrowed for a message already received (a send's)
                 // goes back: the next message lends its own.
                 self.return_time(index);
@@ -418,10 +459,17 @@ impl<'a> System<'a> {
     }
 
     /// `signal(bits)` on the notification capability in `r0`.
-    pub(super) fn signal(&mut self, index: usize) -> Result<(), SyscallError> {
-        let notification = self.notification(index, Rights::WRITE)?;
-        let bits = self.threads[index].context.r[BITS_REGISTER];
-        if let Some(woken) = self.objects.notifications.signal(notification, bits)? {
+    pub(super) fn signal(
+        &mut self,
+        index: usize,
+        (notification, bits): (CapSlot, u32),
+    ) -> Result<(), SyscallError> {
+        let notification = self.notification(index, notification, Rights::WRITE)?;
+        if let Some(woken) =
+            self.objects
+                .notifications
+                .signal(&mut self.objects.threads, notification, bits)?
+        {
             let waiter = &mut self.threads[woken.thread.index()];
             message::succeed(&mut waiter.context);
             waiter.context.r[BITS_REGISTER] = woken.bits;
@@ -432,9 +480,13 @@ impl<'a> System<'a> {
     }
 
     /// `wait` on the notification capability in `r0`: its bits, or block.
-    pub(super) fn wait(&mut self, index: usize) -> Result<(), SyscallError> {
-        let notification = self.notification(index, Rights::READ)?;
-        match self.objects.notifications.wait(notification, id(index))? {
+    pub(super) fn wait(&mut self, index: usize, slot: CapSlot) -> Result<(), SyscallError> {
+        let notification = self.notification(index, slot, Rights::READ)?;
+        match self
+            .objects
+            .notifications
+            .wait(&mut self.objects.threads, notification, id(index))?
+        {
             WaitOutcome::Got(bits) => {
                 let context = &mut self.threads[index].context;
                 message::succeed(context);
@@ -450,8 +502,8 @@ impl<'a> System<'a> {
 
     /// `poll` on the notification capability in `r0`: its bits, never
     /// blocking (`WouldBlock` when none are pending).
-    pub(super) fn poll(&mut self, index: usize) -> Result<(), SyscallError> {
-        let notification = self.notification(index, Rights::READ)?;
+    pub(super) fn poll(&mut self, index: usize, slot: CapSlot) -> Result<(), SyscallError> {
+        let notification = self.notification(index, slot, Rights::READ)?;
         let bits = self.objects.notifications.poll(notification)?;
         if bits == 0 {
             return Err(SyscallError::WouldBlock);
@@ -601,7 +653,7 @@ mod tests {
         assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(1));
         assert_eq!(frame.r[0], refused, "refused to the replier");
         assert_eq!(
-            system.objects.endpoints.reply_target(ThreadId(1)),
+            system.objects.threads.reply_target(ThreadId(1)),
             Some(ThreadId(0))
         );
         ipc(&mut frame, Syscall::ReplyRecv, 0, &[8]);
@@ -728,7 +780,7 @@ mod tests {
         ipc(&mut frame, Syscall::Send, 0, &[2]);
         system.cpu_syscall(&mut frame, &mut m);
         let second = if first == 1 { 2 } else { 1 };
-        assert_eq!(system.objects.donations.lender(id(second)), Ok(Some(id(0))));
+        assert_eq!(system.objects.threads.lender(id(second)), Ok(Some(id(0))));
         if system.current == Some(second) {
             ipc(&mut frame, Syscall::Recv, 0, &[]);
             system.cpu_syscall(&mut frame, &mut m);

@@ -3,7 +3,7 @@
 //! masked the line), and the driver's `irq_ack` through its Irq capability
 //! unmasks the line again. The kernel never touches the device itself.
 
-use kernel_abi::cap::{CapKind, Rights};
+use kernel_abi::cap::{CapKind, CapSlot, Rights};
 use kernel_abi::syscall::SyscallError;
 
 use super::{Next, System};
@@ -19,10 +19,11 @@ impl<'a> System<'a> {
     /// Device interrupt `irq` arrived (already masked by the arch layer).
     pub fn on_irq(&mut self, irq: u32, machine: &mut impl Machine) -> Next {
         self.fast_call = None;
-        if let Ok(Some(woken)) = self
-            .objects
-            .irqs
-            .deliver(irq, &mut self.objects.notifications)
+        let objects = &mut self.objects;
+        if let Ok(Some(woken)) =
+            objects
+                .irqs
+                .deliver(irq, &mut objects.notifications, &mut objects.threads)
         {
             if let Some(waiter) = self.threads.get_mut(woken.thread.index()) {
                 message::succeed(&mut waiter.context);
@@ -37,10 +38,10 @@ impl<'a> System<'a> {
     pub(super) fn irq_ack(
         &mut self,
         index: usize,
+        irq: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let slot = message::slot_argument(&self.threads[index].context)?;
-        let at = crate::cap::layout::SlotRef::new(self.threads[index].partition as u8, slot.0);
+        let at = self.own_slot(index, irq);
         let cap = self.objects.caps.lookup(at, CapKind::Irq, Rights::NONE)?;
         let CapObject::Irq(number) = cap.object else {
             return Err(SyscallError::WrongType);

@@ -46,6 +46,7 @@ use crate::ipc::ThreadId;
 use crate::machine::{EndReason, Event, Machine, UserFault};
 use crate::objects::KernelObjects;
 use crate::partition::{Partition, PartitionState};
+use crate::request::Request;
 use crate::schedule::{Schedule, WindowCursor};
 use crate::syscall;
 use crate::thread::{Thread, ThreadState};
@@ -112,24 +113,19 @@ pub struct System<'a> {
 impl<'a> System<'a> {
     /// A system ready to start. `idle` is the register frame of the idle
     /// loop; `stop_after_ms` of 0 means run until every active partition
-    /// ends. Threads of passive partitions are marked passive here.
+    /// ends. (Whether a thread is passive is its partition's to say.)
     pub fn new(
         partitions: &'a mut [Partition],
         threads: &'a mut [Thread],
-        mut objects: KernelObjects<'a>,
+        objects: KernelObjects<'a>,
         schedule: Schedule<'a>,
         idle: TrapFrame,
         stop_after_ms: u32,
     ) -> System<'a> {
-        for (index, thread) in threads.iter_mut().enumerate() {
-            thread.passive = partitions.get(thread.partition).is_some_and(|p| p.passive);
+        for thread in threads.iter_mut() {
             if let (None, Some(partition)) = (thread.guest, partitions.get(thread.partition)) {
                 (thread.table, thread.asid) = (partition.table, partition.asid);
             }
-            let marked = objects
-                .donations
-                .set_passive(ThreadId(index as u16), thread.passive);
-            debug_assert!(marked.is_ok(), "loans are sized per thread");
         }
         let guests = threads.iter().any(|t| t.guest.is_some());
         let mut system = System {
@@ -219,9 +215,11 @@ impl<'a> System<'a> {
     }
 
     /// A system call from the current thread (its registers are saved in
-    /// its thread control block): decoded once, dispatched by one `match`,
-    /// each handler checking everything before it changes anything and
-    /// saying who runs next.
+    /// its thread control block): unless the fastpath takes it, decoded
+    /// once into a [`Request`] (a register that encodes no argument refuses
+    /// the call there), dispatched by one `match` to a handler that takes
+    /// typed arguments, checks everything before it changes anything and
+    /// says who runs next.
     #[inline(always)] // once, in the entry stub's handler: the hot path
     pub fn on_syscall(&mut self, machine: &mut impl Machine) -> Next {
         let Some(index) = self.current else {
@@ -247,48 +245,138 @@ impl<'a> System<'a> {
         if !fastpath::leaves_readiness(call) {
             self.fast_call = None;
         }
-        let (result, after) = match call {
-            Syscall::Log => (self.log(index, machine), After::Resume),
-            Syscall::Yield => (Ok(()), After::Rotate),
-            Syscall::ThreadExit => return self.exit(index, machine),
-            Syscall::ClockRead => (self.clock_read(index, machine), After::Resume),
-            Syscall::Call => (self.send(index, true, machine), After::Schedule),
-            Syscall::ReplyRecv => (self.receive(index, true, machine), After::Schedule),
-            Syscall::Send => (self.send(index, false, machine), After::Schedule),
-            Syscall::Recv => (self.receive(index, false, machine), After::Schedule),
-            Syscall::Signal => (self.signal(index), After::Schedule),
-            Syscall::Wait => (self.wait(index), After::Schedule),
-            Syscall::Poll => (self.poll(index), After::Resume),
-            Syscall::FrameMap => (self.frame_map(index, machine), After::Resume),
-            Syscall::FrameUnmap => (self.frame_unmap(index, machine), After::Resume),
-            Syscall::CapCopy => (self.cap_copy(index), After::Resume),
-            Syscall::CapRevoke => (self.cap_revoke(index, machine), After::Resume),
-            Syscall::CapDelete => (self.cap_delete(index, machine), After::Resume),
-            Syscall::IrqAck => (self.irq_ack(index, machine), After::Resume),
-            Syscall::PartitionStatus => (self.partition_status(index), After::Resume),
-            Syscall::PartitionStop => (self.partition_stop(index, machine), After::Schedule),
-            Syscall::PartitionRestart => (self.partition_restart(index, machine), After::Schedule),
-            Syscall::FrameSplit => (self.frame_split(index), After::Resume),
-            Syscall::FrameReach => (self.frame_reach(index, machine), After::Resume),
-            Syscall::SpaceMap => (self.space_map(index, machine), After::Resume),
-            Syscall::SpaceUnmap => (self.space_unmap(index, machine), After::Resume),
-            Syscall::SpaceReset => (self.space_reset(index, machine), After::Resume),
-            Syscall::ThreadBind => (self.thread_bind(index), After::Resume),
-            Syscall::ThreadSetPriority => (self.thread_set_priority(index), After::Schedule),
-            Syscall::ThreadReadRegisters => {
-                (self.thread_read_registers(index, machine), After::Resume)
+        let thread = &mut self.threads[index];
+        let request = match Request::decode(call, &thread.context) {
+            Ok(request) => request,
+            Err(error) => {
+                message::fail(&mut thread.context, error);
+                return Next::Partition(thread.partition);
             }
-            Syscall::ThreadWriteRegisters => {
-                (self.thread_write_registers(index, machine), After::Resume)
+        };
+        let (result, after) = match request {
+            Request::Log { frame, len } => (self.log(index, frame, len, machine), After::Resume),
+            Request::Yield => (Ok(()), After::Rotate),
+            Request::ThreadExit => return self.exit(index, machine),
+            Request::ClockRead { out } => (self.clock_read(index, out, machine), After::Resume),
+            Request::Call(request) => (self.send(index, request, true, machine), After::Schedule),
+            Request::ReplyRecv(reply) => (
+                self.receive(index, reply.slot, Some(reply), machine),
+                After::Schedule,
+            ),
+            Request::Send(request) => (self.send(index, request, false, machine), After::Schedule),
+            // The receive slot was checked in decoding; it is read again
+            // when a message arrives.
+            Request::Recv { endpoint, .. } => (
+                self.receive(index, endpoint, None, machine),
+                After::Schedule,
+            ),
+            Request::Signal { notification, bits } => {
+                (self.signal(index, (notification, bits)), After::Schedule)
             }
+            Request::Wait { notification } => (self.wait(index, notification), After::Schedule),
+            Request::Poll { notification } => (self.poll(index, notification), After::Resume),
+            Request::FrameMap {
+                frame,
+                address,
+                rights,
+            } => (
+                self.frame_map(index, (frame, address, rights), machine),
+                After::Resume,
+            ),
+            Request::FrameUnmap { frame } => {
+                (self.frame_unmap(index, frame, machine), After::Resume)
+            }
+            Request::CapCopy {
+                source,
+                destination,
+                rights,
+            } => (
+                self.cap_copy(index, (source, destination, rights)),
+                After::Resume,
+            ),
+            Request::CapRevoke { slot } => (self.cap_revoke(index, slot, machine), After::Resume),
+            Request::CapDelete { slot } => (self.cap_delete(index, slot, machine), After::Resume),
+            Request::IrqAck { irq } => (self.irq_ack(index, irq, machine), After::Resume),
+            Request::PartitionStatus { control, partition } => (
+                self.partition_status(index, (control, partition)),
+                After::Resume,
+            ),
+            Request::PartitionStop { control, partition } => (
+                self.partition_stop(index, (control, partition), machine),
+                After::Schedule,
+            ),
+            Request::PartitionRestart { control, partition } => (
+                self.partition_restart(index, (control, partition), machine),
+                After::Schedule,
+            ),
+            Request::FrameSplit {
+                frame,
+                page,
+                destination,
+            } => (
+                self.frame_split(index, (frame, page, destination)),
+                After::Resume,
+            ),
+            Request::FrameReach {
+                control,
+                partition,
+                slot,
+            } => (
+                self.frame_reach(index, ((control, partition), slot), machine),
+                After::Resume,
+            ),
+            Request::SpaceMap {
+                space,
+                frame,
+                address,
+                rights,
+            } => (
+                self.space_map(index, (space, frame, address, rights), machine),
+                After::Resume,
+            ),
+            Request::SpaceUnmap {
+                space,
+                address,
+                pages,
+            } => (
+                self.space_unmap(index, (space, address, pages), machine),
+                After::Resume,
+            ),
+            Request::SpaceReset { space } => {
+                (self.space_reset(index, space, machine), After::Resume)
+            }
+            Request::ThreadBind {
+                thread,
+                space,
+                exception,
+            } => (
+                self.thread_bind(index, (thread, space, exception)),
+                After::Resume,
+            ),
+            Request::ThreadSetPriority { thread, priority } => (
+                self.thread_set_priority(index, (thread, priority)),
+                After::Schedule,
+            ),
+            Request::ThreadReadRegisters { thread, out } => (
+                self.thread_read_registers(index, (thread, out), machine),
+                After::Resume,
+            ),
+            Request::ThreadWriteRegisters { thread, from } => (
+                self.thread_write_registers(index, (thread, from), machine),
+                After::Resume,
+            ),
             // A thread resumed below the caller's priority cannot preempt
             // it, and a suspend makes no thread ready: the caller runs on.
-            Syscall::ThreadResume => match self.thread_resume(index) {
+            Request::ThreadResume { thread } => match self.thread_resume(index, thread) {
                 Ok(preempts) if preempts => (Ok(()), After::Schedule),
                 result => (result.map(|_| ()), After::Resume),
             },
-            Syscall::ThreadSuspend => (self.thread_suspend(index, machine), After::Resume),
-            Syscall::TmemBaseline => (self.tmem_baseline(index), After::Resume),
+            Request::ThreadSuspend { thread } => {
+                (self.thread_suspend(index, thread, machine), After::Resume)
+            }
+            Request::TmemBaseline { registers } => {
+                (self.tmem_baseline(index, registers), After::Resume)
+            }
         };
         let thread = &mut self.threads[index];
         match result {
@@ -307,18 +395,27 @@ impl<'a> System<'a> {
     }
 
     /// `log(frame, len)` from thread `index`.
-    fn log(&mut self, index: usize, machine: &mut impl Machine) -> Result<(), SyscallError> {
-        let thread = &self.threads[index];
-        let space = &self.partitions[thread.partition].space;
-        let (ptr, len) = (thread.context.r[0], thread.context.r[1]);
-        syscall::log(ptr, len, thread.partition as u8, space, machine)
+    fn log(
+        &mut self,
+        index: usize,
+        frame: u32,
+        len: u32,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let partition = self.threads[index].partition;
+        let space = &self.partitions[partition].space;
+        syscall::log(frame, len, partition as u8, space, machine)
     }
 
     /// `clock_read(out)` from thread `index`.
-    fn clock_read(&mut self, index: usize, machine: &mut impl Machine) -> Result<(), SyscallError> {
-        let thread = &self.threads[index];
-        let space = &self.partitions[thread.partition].space;
-        syscall::clock_read(thread.context.r[0], space, machine)
+    fn clock_read(
+        &mut self,
+        index: usize,
+        out: u32,
+        machine: &mut impl Machine,
+    ) -> Result<(), SyscallError> {
+        let space = &self.partitions[self.threads[index].partition].space;
+        syscall::clock_read(out, space, machine)
     }
 
     /// `thread_exit()` from thread `index`: it leaves IPC and ends; its
@@ -470,12 +567,17 @@ impl<'a> System<'a> {
         // something else — it only sent — is not woken: nothing of its
         // own ended).
         let mut caller = None;
-        let cancelled = self
+        let cancelled =
+            self.objects
+                .endpoints
+                .cancel_thread(&mut self.objects.threads, id, |waiting| {
+                    caller = Some(waiting)
+                });
+        let unqueued = self
             .objects
-            .endpoints
-            .cancel_thread(id, |waiting| caller = Some(waiting));
-        let unqueued = self.objects.notifications.cancel_thread(id);
-        let unloaned = self.objects.donations.cancel(id);
+            .notifications
+            .cancel_thread(&mut self.objects.threads, id);
+        let unloaned = self.objects.threads.cancel_loans(id);
         debug_assert!(cancelled.is_ok() && unqueued.is_ok() && unloaned.is_ok());
         if let Some(caller) = caller {
             self.end_transient(caller.index(), machine);
@@ -517,9 +619,12 @@ impl<'a> System<'a> {
             let threads = &mut *self.threads;
             // Every thread queued there is woken as it leaves the queue:
             // there is no list to overflow.
-            let cancelled = self.objects.endpoints.cancel_endpoint(ep, |t| {
-                fail_blocked(threads, t.index(), SyscallError::PeerGone);
-            });
+            let cancelled =
+                self.objects
+                    .endpoints
+                    .cancel_endpoint(&mut self.objects.threads, ep, |t| {
+                        fail_blocked(threads, t.index(), SyscallError::PeerGone);
+                    });
             debug_assert!(cancelled.is_ok(), "endpoints below the count exist");
         }
     }

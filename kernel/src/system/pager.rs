@@ -79,11 +79,12 @@ impl<'a> System<'a> {
             return false;
         }
         self.threads[index].fault = Some(fault);
-        match self
-            .objects
-            .endpoints
-            .call(endpoint, ThreadId(index as u16), badge)
-        {
+        match self.objects.endpoints.call(
+            &mut self.objects.threads,
+            endpoint,
+            ThreadId(index as u16),
+            badge,
+        ) {
             Ok(CallOutcome::Delivered { receiver, .. }) => {
                 let to = receiver.index();
                 self.deliver_fault(index, to, badge, machine);

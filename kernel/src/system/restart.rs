@@ -55,9 +55,10 @@ impl<'a> System<'a> {
     pub(super) fn partition_restart(
         &mut self,
         index: usize,
+        named: (kernel_abi::cap::CapSlot, u32),
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let target = self.control(index, Rights::RESTART)?;
+        let target = self.control(index, named, Rights::RESTART)?;
         if self.partitions[target].state != PartitionState::Stopped {
             return Err(SyscallError::NotStopped);
         }
@@ -98,7 +99,6 @@ impl<'a> System<'a> {
             let old = &self.threads[thread];
             next = old.next_of_partition.map(usize::from);
             let mut fresh = Thread::new(boot.name.clone(), target, boot.priority, start);
-            fresh.passive = old.passive;
             fresh.ipc_buffer = old.ipc_buffer;
             fresh.table = old.table;
             fresh.asid = old.asid;

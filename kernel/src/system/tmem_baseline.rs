@@ -232,10 +232,12 @@ mod store {
 impl System<'_> {
     /// `tmem_baseline(op, ...)` from thread `index` (see the module).
     #[cfg(all(target_os = "none", feature = "tmem-baseline"))]
-    pub(super) fn tmem_baseline(&mut self, index: usize) -> Result<(), SyscallError> {
+    pub(super) fn tmem_baseline(
+        &mut self,
+        index: usize,
+        regs: [u32; 6],
+    ) -> Result<(), SyscallError> {
         let thread = &self.threads[index];
-        let mut regs = [0; 6];
-        regs.copy_from_slice(&thread.context.r[..6]);
         let space = &self.partitions[thread.partition].space;
         let out = store::serve(thread.partition, regs, space)?;
         self.threads[index].context.r[1..4].copy_from_slice(&out);
@@ -244,7 +246,11 @@ impl System<'_> {
 
     /// Without the benchmark feature the call does not exist.
     #[cfg(not(all(target_os = "none", feature = "tmem-baseline")))]
-    pub(super) fn tmem_baseline(&mut self, _index: usize) -> Result<(), SyscallError> {
+    pub(super) fn tmem_baseline(
+        &mut self,
+        _index: usize,
+        _registers: [u32; 6],
+    ) -> Result<(), SyscallError> {
         Err(SyscallError::UnknownSyscall)
     }
 }

@@ -83,6 +83,8 @@ const PARTITION_PACKAGES: &[&str] = &[
     "test-scale-ring",
     "test-uart-driver",
     "test-tmem-prober",
+    "test-tmem-killer",
+    "test-tmem-swapper",
     "test-fuzzer",
     "test-guest-kernel",
     "test-victim",

@@ -180,7 +180,7 @@ fn build_partitions(
         .map(|&(_, programs)| programs)
         .collect();
     if !programs.is_empty() {
-        cargo_build(toolchain, profile, &programs)?;
+        cargo_build(toolchain, Profile::Release, &programs)?;
     }
     cargo_build(toolchain, profile, crates)
 }
@@ -196,7 +196,7 @@ fn cargo_build(
         .arg("--bins")
         .env(
             "GUEST_PROGRAMS_DIR",
-            target_dir.join(TARGET).join(profile.dir()),
+            target_dir.join(TARGET).join(Profile::Release.dir()),
         )
         .stdin(Stdio::null());
     for krate in crates {

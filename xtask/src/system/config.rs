@@ -32,7 +32,7 @@ struct Declared {
 const DECLARED: &[Declared] = &[
     Declared {
         krate: "guest-os-kernel",
-        encode: encode::<guest_os_config::GuestPlan>,
+        encode: encode_guest_plan,
     },
     Declared {
         krate: "guest-tmem-workload",
@@ -121,6 +121,31 @@ fn encode<T: DeserializeOwned + Serialize>(value: toml::Value) -> Result<Vec<u8>
         path: String::new(),
         reason: format!("does not encode: {e}"),
     })
+}
+
+/// A guest OS plan: the types' check, then what only the plan can say
+/// (`GuestPlan::check`), the field named as its path in `config`.
+fn encode_guest_plan(value: toml::Value) -> Result<Vec<u8>, Mistake> {
+    let bytes = encode::<guest_os_config::GuestPlan>(value)?;
+    let plan: guest_os_config::GuestPlan = postcard::from_bytes(&bytes).map_err(|e| Mistake {
+        path: String::new(),
+        reason: format!("does not decode: {e}"),
+    })?;
+    plan.check().map_err(|wrong| Mistake {
+        path: match wrong.program {
+            None => wrong.field.to_string(),
+            Some(at) => {
+                let name = plan.programs.get(at).map_or("?", |p| p.name());
+                if wrong.field == name {
+                    format!("programs[{at}].{name}")
+                } else {
+                    format!("programs[{at}].{name}.{}", wrong.field)
+                }
+            }
+        },
+        reason: wrong.reason.to_string(),
+    })?;
+    Ok(bytes)
 }
 
 /// Whether partitions of `krate` take a typed configuration.
@@ -426,6 +451,40 @@ threads = [{{ name = "main", priority = 1, stack_kib = 8 }}]
             message.contains("(guest).config.phased.schedule: "),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_guest_plan_that_cannot_run_names_its_field() {
+        let cases = [
+            (
+                r#"config = { guest = 1, processes = true, programs = [{ zipf = { pages = 8, operations = 1, exponent = -1.0, seed = 1 } }] }"#,
+                "(guest).config.programs[0].zipf.exponent: must be a finite number, 0 or more",
+            ),
+            (
+                r#"config = { guest = 1, processes = true, programs = ["wild", { kv = { keys = 0, operations = 1, put_percent = 5, seed = 1 } }] }"#,
+                "(guest).config.programs[1].kv.keys: must be from 1 to 262144",
+            ),
+            (
+                r#"config = { guest = 1, processes = true, programs = [{ file-scan = { rounds = 2 } }] }"#,
+                "(guest).config.programs[0].file-scan: a file scan needs the guest's files",
+            ),
+            (
+                r#"config = { guest = 1, programs = ["wild"] }"#,
+                "(guest).config.programs: programs run only with `processes = true`",
+            ),
+            (
+                r#"config = { guest = 1, processes = true, programs = [{ zipf = { pages = 8, operations = 1, exponent = 1.0 } }] }"#,
+                "(guest).config.programs[0].zipf: missing field `seed`",
+            ),
+            (
+                r#"config = { guest = 1, processes = true, programs = [{ sort = { pages = 8 } }] }"#,
+                "(guest).config.programs[0]: unknown variant `sort`",
+            ),
+        ];
+        for (config, want) in cases {
+            let message = error("guest-os-kernel", config);
+            assert!(message.contains(want), "{config}\n{message}");
+        }
     }
 
     #[test]

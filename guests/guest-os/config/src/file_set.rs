@@ -40,6 +40,22 @@ pub fn file_name(file: u32) -> heapless::String<12> {
     name
 }
 
+/// The number of the file named `name` (the inverse of [`file_name`]):
+/// `None` for any name [`file_name`] never gives.
+pub fn file_number(name: &[u8]) -> Option<u32> {
+    let [b'F', digits @ .., b'.', b'D', b'A', b'T'] = name else {
+        return None;
+    };
+    if digits.len() != 4 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        digits
+            .iter()
+            .fold(0, |number, digit| number * 10 + u32::from(digit - b'0')),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +65,25 @@ mod tests {
         assert_eq!(file_name(0).as_str(), "F0000.DAT");
         assert_eq!(file_name(42).as_str(), "F0042.DAT");
         assert_ne!(file_name(1), file_name(2));
+    }
+
+    #[test]
+    fn a_name_gives_back_its_number_and_nothing_else_does() {
+        for file in [0, 7, 42, 999, 9999] {
+            assert_eq!(file_number(file_name(file).as_bytes()), Some(file));
+        }
+        for wrong in [
+            &b"f0001.dat"[..],
+            b"F001.DAT",
+            b"F00001.DAT",
+            b"F0x01.DAT",
+            b"F0001.DAX",
+            b"F0001DAT",
+            b"",
+            b"/F0001.DAT",
+        ] {
+            assert_eq!(file_number(wrong), None, "{:?}", wrong);
+        }
     }
 
     #[test]

@@ -18,12 +18,15 @@ pub use tmem_protocol::ExchangeMode;
 /// The most phases a phased workload's schedule may have.
 pub const MAX_PHASES: usize = 32;
 
+/// The most programs a guest runs as processes at once.
+pub const MAX_PROGRAMS: usize = 3;
+
 /// The guest's plan.
 ///
 /// ```toml
 /// config = { guest = 1, tmem = "copy", sd_swap = true, hog = { pages = 96, passes = 3 } }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuestPlan {
     /// The guest's number, for logs and page patterns.
@@ -39,11 +42,15 @@ pub struct GuestPlan {
     /// Whether the guest logs its run time for `cargo xtask bench`.
     #[serde(default)]
     pub bench: bool,
-    /// Run the embedded programs as processes (two hogs of `hog.pages`
-    /// pages and one wild program) instead of the workloads in the guest
-    /// kernel.
+    /// Run `programs` as processes instead of the workloads in the guest
+    /// kernel (`hog`, `phased`, `files` without `processes`).
     #[serde(default)]
     pub processes: bool,
+    /// The programs run as processes (with `processes`), each with its
+    /// named parameters:
+    /// `programs = [{ zipf = { pages = 96, operations = 3000, exponent = 0.9, seed = 1 } }, "wild"]`.
+    #[serde(default)]
+    pub programs: heapless::Vec<ProgramPlan, MAX_PROGRAMS>,
     /// Whether the memory manager sizes the guest's RAM: the balloon
     /// service reports pressure to the manager's endpoint (capability slot
     /// 7) every period and gives or takes one-page frames to reach the
@@ -61,6 +68,9 @@ pub struct GuestPlan {
     #[serde(default)]
     pub files: Option<FilePlan>,
 }
+
+/// The most pages a Zipf workload's set may have.
+pub const MAX_ZIPF_PAGES: u32 = 1 << 16;
 
 /// The memory hog's size: `hog = { pages = 96, passes = 3 }`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,7 +126,166 @@ pub struct FilePlan {
     pub on_card: bool,
 }
 
+/// A program the guest runs as a process, and its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ProgramPlan {
+    /// The memory hog: `{ hog = { pages = 48, passes = 2 } }`.
+    Hog(HogPlan),
+    /// A program that writes where nothing is mapped (and is killed):
+    /// `"wild"`.
+    Wild,
+    /// Random access with a Zipf skew.
+    Zipf(ZipfPlan),
+    /// A key-value store with a get/put mix.
+    Kv(KvPlan),
+    /// Re-reads the guest's file set (`files`) through open/read/close.
+    FileScan(FileScanPlan),
+}
+
+impl ProgramPlan {
+    /// The program's name (its binary's).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            ProgramPlan::Hog(_) => "hog",
+            ProgramPlan::Wild => "wild",
+            ProgramPlan::Zipf(_) => "zipf",
+            ProgramPlan::Kv(_) => "kv",
+            ProgramPlan::FileScan(_) => "file-scan",
+        }
+    }
+}
+
+/// Random access with a Zipf skew:
+/// `{ zipf = { pages = 96, operations = 3000, exponent = 0.9, seed = 1 } }`.
+/// Page `k` (rank `k + 1`) is touched with probability proportional to
+/// `1 / (k + 1)^exponent`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZipfPlan {
+    /// Pages in the set.
+    pub pages: u32,
+    /// Touches.
+    pub operations: u32,
+    /// The skew: 0 is uniform, larger is more skewed.
+    pub exponent: f32,
+    /// The random sequence's seed.
+    pub seed: u32,
+    /// Percent of touches that write a new version (25 if absent).
+    #[serde(default = "quarter")]
+    pub write_percent: u32,
+}
+
+fn quarter() -> u32 {
+    25
+}
+
+/// The key-value store:
+/// `{ kv = { keys = 512, operations = 4000, put_percent = 30, seed = 2 } }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvPlan {
+    /// Distinct keys (drawn uniformly).
+    pub keys: u32,
+    /// Gets and puts.
+    pub operations: u32,
+    /// Percent of operations that are puts.
+    pub put_percent: u32,
+    /// The random sequence's seed.
+    pub seed: u32,
+}
+
+/// The most keys a key-value store may have (its table is 256 bytes a
+/// key, rounded up: 64 MiB at most).
+pub const MAX_KV_KEYS: u32 = 1 << 18;
+
+/// The file scan: `{ file-scan = { rounds = 3, pause_us = 2000 } }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileScanPlan {
+    /// How many times every file is read whole.
+    pub rounds: u32,
+    /// Microseconds it sleeps between rounds (0 if absent).
+    #[serde(default)]
+    pub pause_us: u32,
+}
+
+/// A plan that deserializes but cannot run: which field, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanError {
+    /// The program's place in `programs`, if the field is one of its.
+    pub program: Option<usize>,
+    /// The field.
+    pub field: &'static str,
+    /// Why.
+    pub reason: &'static str,
+}
+
 impl GuestPlan {
+    /// Checks what the types cannot say: programs only with `processes`
+    /// (and some then), parameters in range, a file scan only with files.
+    pub fn check(&self) -> Result<(), PlanError> {
+        let plan = |field, reason| PlanError {
+            program: None,
+            field,
+            reason,
+        };
+        match (self.processes, self.programs.is_empty()) {
+            (true, true) => {
+                return Err(plan(
+                    "programs",
+                    "`processes = true` needs at least one program",
+                ))
+            }
+            (false, false) => {
+                return Err(plan(
+                    "programs",
+                    "programs run only with `processes = true`",
+                ))
+            }
+            _ => {}
+        }
+        for (at, program) in self.programs.iter().enumerate() {
+            let wrong = |field, reason| PlanError {
+                program: Some(at),
+                field,
+                reason,
+            };
+            match *program {
+                ProgramPlan::Hog(hog) if hog.pages == 0 => {
+                    return Err(wrong("pages", "a hog needs at least one page"))
+                }
+                ProgramPlan::Zipf(zipf) => {
+                    if zipf.pages == 0 {
+                        return Err(wrong("pages", "the page set needs at least one page"));
+                    }
+                    if zipf.pages > MAX_ZIPF_PAGES {
+                        return Err(wrong("pages", "more than 65536 pages (256 MiB)"));
+                    }
+                    if !(zipf.exponent.is_finite() && zipf.exponent >= 0.0) {
+                        return Err(wrong("exponent", "must be a finite number, 0 or more"));
+                    }
+                    if zipf.write_percent > 100 {
+                        return Err(wrong("write_percent", "a percentage is at most 100"));
+                    }
+                }
+                ProgramPlan::Kv(kv) => {
+                    if kv.keys == 0 || kv.keys > MAX_KV_KEYS {
+                        return Err(wrong("keys", "must be from 1 to 262144"));
+                    }
+                    if kv.put_percent > 100 {
+                        return Err(wrong("put_percent", "a percentage is at most 100"));
+                    }
+                }
+                ProgramPlan::FileScan(_) if self.files.is_none_or(|f| f.files == 0 || f.pages_per_file == 0) => {
+                    return Err(wrong("file-scan", "a file scan needs the guest's files: `files = { files = .., pages_per_file = .., rounds = .. }`"))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// A plan with tmem off, no swap and no workloads, for guest `guest`.
     pub const fn idle(guest: u32) -> GuestPlan {
         GuestPlan {
@@ -126,6 +295,7 @@ impl GuestPlan {
             bench: false,
             processes: false,
             balloon: false,
+            programs: heapless::Vec::new(),
             hog: None,
             phased: None,
             files: None,
@@ -187,6 +357,77 @@ mod tests {
         let bytes = postcard::to_allocvec(&plan).unwrap();
         assert_eq!(postcard::from_bytes::<GuestPlan>(&bytes).unwrap(), plan);
         assert_eq!(plan.phased.unwrap().peak_pages(), 54);
+    }
+
+    fn zipf(exponent: f32) -> ProgramPlan {
+        ProgramPlan::Zipf(ZipfPlan {
+            pages: 40,
+            operations: 100,
+            exponent,
+            seed: 1,
+            write_percent: 25,
+        })
+    }
+
+    #[test]
+    fn programs_survive_postcard_and_a_plan_that_cannot_run_is_refused() {
+        let files = FilePlan {
+            files: 2,
+            pages_per_file: 3,
+            rounds: 1,
+            on_card: false,
+        };
+        let plan = GuestPlan {
+            processes: true,
+            files: Some(files),
+            programs: heapless::Vec::from_slice(&[
+                zipf(0.9),
+                ProgramPlan::Kv(KvPlan {
+                    keys: 64,
+                    operations: 10,
+                    put_percent: 30,
+                    seed: 2,
+                }),
+                ProgramPlan::FileScan(FileScanPlan {
+                    rounds: 2,
+                    pause_us: 100,
+                }),
+            ])
+            .unwrap(),
+            ..GuestPlan::idle(1)
+        };
+        let bytes = postcard::to_allocvec(&plan).unwrap();
+        assert_eq!(postcard::from_bytes::<GuestPlan>(&bytes).unwrap(), plan);
+        assert_eq!(plan.check(), Ok(()));
+        let with = |program, files| GuestPlan {
+            processes: true,
+            files,
+            programs: heapless::Vec::from_slice(&[ProgramPlan::Wild, program]).unwrap(),
+            ..GuestPlan::idle(1)
+        };
+        let field = |plan: GuestPlan| plan.check().map_err(|e| (e.program, e.field));
+        assert_eq!(field(with(zipf(-0.1), None)), Err((Some(1), "exponent")));
+        assert_eq!(
+            field(with(zipf(f32::NAN), None)),
+            Err((Some(1), "exponent"))
+        );
+        assert_eq!(field(with(zipf(0.0), None)), Ok(()));
+        let scan = ProgramPlan::FileScan(FileScanPlan {
+            rounds: 1,
+            pause_us: 0,
+        });
+        assert_eq!(field(with(scan, None)), Err((Some(1), "file-scan")));
+        assert_eq!(field(with(scan, Some(files))), Ok(()));
+        let no_processes = GuestPlan {
+            processes: false,
+            ..with(ProgramPlan::Wild, None)
+        };
+        assert_eq!(field(no_processes), Err((None, "programs")));
+        let nothing = GuestPlan {
+            processes: true,
+            ..GuestPlan::idle(1)
+        };
+        assert_eq!(field(nothing), Err((None, "programs")));
     }
 
     #[test]

@@ -4,4 +4,7 @@
 //! `userlib::config`. This module only names those types for the rest of
 //! the guest kernel; it must never read anything but the plan.
 
-pub use guest_os_config::{FilePlan, GuestPlan, HogPlan, PhasedPlan, MAX_PHASES};
+pub use guest_os_config::{
+    FilePlan, FileScanPlan, GuestPlan, HogPlan, KvPlan, PhasedPlan, ProgramPlan, ZipfPlan,
+    MAX_PHASES, MAX_PROGRAMS,
+};

@@ -31,8 +31,10 @@
 //! - [`elf`]: checking a guest program's ELF file and listing its
 //!   segments.
 //! - [`process_server`]: the answers to a process's system calls, page
-//!   faults and undefined instructions.
-//! - [`programs`]: the embedded guest programs (ELF files).
+//!   faults and undefined instructions; [`file_calls`]: its `open`,
+//!   `read` and `close`.
+//! - [`programs`]: the embedded guest programs (ELF files);
+//!   [`program_args`]: the words each is started with, from the plan.
 //! - [`kernel_spaces`]: the same seam over the kernel's address spaces
 //!   (`space_map`/`space_unmap`), for processes run on the CPU.
 //! - [`machine`], [`soft_mmu`]: the Vm, the software page tables and how
@@ -55,11 +57,13 @@ pub mod balloon_service;
 pub mod config;
 pub mod elf;
 pub mod fat_files;
+pub mod file_calls;
 pub mod guest;
 pub mod kernel_spaces;
 pub mod machine;
 pub mod no_swap;
 pub mod process_server;
+pub mod program_args;
 pub mod programs;
 pub mod ram;
 pub mod report;

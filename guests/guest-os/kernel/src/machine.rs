@@ -303,6 +303,43 @@ impl<'p, S: AddressSpaceOps> Machine<'p, S> {
         vm.copy_from_user(process, address, out, &mut backends)
     }
 
+    /// Copies `data` into `process`'s memory at `address` (a system
+    /// call's result buffer), faulting pages in as the process would.
+    pub fn copy_to_user(
+        &mut self,
+        process: ProcessId,
+        address: u32,
+        data: &[u8],
+    ) -> Result<(), VmError> {
+        let (vm, mut backends) = self.split();
+        vm.copy_to_user(process, address, data, &mut backends)
+    }
+
+    /// Whether every byte of `[address, address + len)` lies in an area
+    /// of `process` that it may write: a buffer checked before anything
+    /// is read into it.
+    pub fn user_writable(&self, process: ProcessId, address: u32, len: u32) -> bool {
+        let Ok(areas) = self.vm.areas(process) else {
+            return false;
+        };
+        if len == 0 {
+            return true;
+        }
+        let Some(last) = address.checked_add(len - 1) else {
+            return false;
+        };
+        (Vpn::containing(address).0..=Vpn::containing(last).0).all(|page| {
+            areas
+                .find(Vpn(page))
+                .is_some_and(|area| area.protection == Protection::ReadWrite)
+        })
+    }
+
+    /// The size of `file`, or why it cannot be opened.
+    pub fn file_size(&self, file: FileId) -> Result<u32, VmError> {
+        self.ports.files.size(file).map_err(VmError::File)
+    }
+
     /// The Vm and the ports, for one operation.
     fn split(&mut self) -> (&mut Vm, Backends<'_>) {
         let ports = &mut self.ports;

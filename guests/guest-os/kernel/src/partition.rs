@@ -32,6 +32,7 @@ use guest_os_kernel::fat_files::FatFiles;
 use guest_os_kernel::guest::{self, Workload};
 use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout, Syscalls};
 use guest_os_kernel::no_swap::NoSwapDevice;
+use guest_os_kernel::program_args;
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::sd_swap::SdSwap;
 use guest_os_kernel::synthetic_files::SyntheticFiles;
@@ -126,7 +127,7 @@ fn main(start: Start) {
         unsafe { core::slice::from_raw_parts_mut(RAM_BASE as *mut Page, ram_pages as usize) };
     // With processes, the top frames hold the programs' images.
     let vm_frames = if plan.processes {
-        frames.saturating_sub(processes::IMAGE_FRAMES)
+        frames.saturating_sub(processes::image_frames(&plan))
     } else {
         ram_pages
     };
@@ -377,7 +378,7 @@ fn main(start: Start) {
     }
 }
 
-/// Runs two memory hogs and the wild program as processes, then reports.
+/// Runs the plan's programs as processes, then reports.
 fn run_processes(
     plan: &GuestPlan,
     name: &'static str,
@@ -392,17 +393,13 @@ fn run_processes(
             reason
         );
     }
-    let hog_pages = plan.hog.map_or(0, |hog| hog.pages);
-    let list = [
-        ("hog", [hog_pages, guest]),
-        ("hog", [hog_pages, guest + 100]),
-        ("wild", [0, 0]),
-    ];
-    let mut running = 0;
-    for (k, &(program, args)) in (0u16..).zip(list.iter()) {
-        match processes::start(&mut machine, &mut images, k, program, args) {
+    let mut running = processes::Running::new();
+    for (k, program) in (0u16..).zip(plan.programs.iter()) {
+        let (program, words) = program_args::arguments(plan, program, k);
+        match processes::start(&mut machine, &mut images, k, program, &words)
+            .and_then(|()| running.add(k, program))
+        {
             Ok(()) => {
-                running += 1;
                 defmt::info!(
                     "guest {=u32}: process {=u16} runs {=str}",
                     guest,
@@ -419,7 +416,7 @@ fn run_processes(
             ),
         }
     }
-    let outcome = processes::serve_all(&mut machine, guest, running);
+    let outcome = processes::serve_all(&mut machine, &images, guest, &mut running);
     let consistent = machine.check_vm();
     let report = machine.report();
     let broken = machine.mmu().broken();

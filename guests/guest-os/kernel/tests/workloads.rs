@@ -129,6 +129,7 @@ fn plan(hog: Option<HogPlan>, phased: Option<PhasedPlan>, files: Option<FilePlan
         sd_swap: false,
         bench: false,
         processes: false,
+        programs: Default::default(),
         balloon: false,
     }
 }

@@ -28,6 +28,8 @@ pub enum Errno {
     Invalid = 22,
     /// Too many open files.
     TooManyFiles = 24,
+    /// A file name longer than any the guest's files have.
+    NameTooLong = 36,
     /// No such system call.
     NoSys = 38,
 }

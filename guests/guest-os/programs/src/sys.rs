@@ -16,8 +16,16 @@ pub mod number {
     pub const MUNMAP: u32 = 3;
     /// `brk(address)`.
     pub const BRK: u32 = 4;
+    /// `open(path, path_len)`.
+    pub const OPEN: u32 = 5;
+    /// `read(fd, buffer, len)`.
+    pub const READ: u32 = 6;
+    /// `close(fd)`.
+    pub const CLOSE: u32 = 7;
     /// `clock()`.
     pub const CLOCK: u32 = 8;
+    /// `sleep(micros)`.
+    pub const SLEEP: u32 = 9;
     /// `yield()`.
     pub const YIELD: u32 = 10;
 }
@@ -86,4 +94,35 @@ pub fn munmap(address: u32, len: u32) -> i32 {
 #[cfg(target_os = "none")]
 pub fn yield_now() {
     call(number::YIELD, 0, 0, 0);
+}
+
+/// Opens the guest file called `name`; its descriptor, or a negative
+/// error.
+#[cfg(target_os = "none")]
+pub fn open(name: &[u8]) -> i32 {
+    call(number::OPEN, name.as_ptr() as u32, name.len() as u32, 0)
+}
+
+/// Reads from open file `fd` into `buffer`; how many bytes (0 at the
+/// end), or a negative error.
+#[cfg(target_os = "none")]
+pub fn read(fd: u32, buffer: &mut [u8]) -> i32 {
+    call(
+        number::READ,
+        fd,
+        buffer.as_mut_ptr() as u32,
+        buffer.len() as u32,
+    )
+}
+
+/// Closes open file `fd`; 0 or a negative error.
+#[cfg(target_os = "none")]
+pub fn close(fd: u32) -> i32 {
+    call(number::CLOSE, fd, 0, 0)
+}
+
+/// Sleeps at least `micros` microseconds (other processes run).
+#[cfg(target_os = "none")]
+pub fn sleep(micros: u32) {
+    call(number::SLEEP, micros, 0, 0);
 }

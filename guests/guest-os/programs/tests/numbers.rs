@@ -13,6 +13,10 @@ fn the_numbers_are_the_decode_tables() {
         (number::MMAP, SyscallNumber::Mmap),
         (number::MUNMAP, SyscallNumber::Munmap),
         (number::BRK, SyscallNumber::Brk),
+        (number::OPEN, SyscallNumber::Open),
+        (number::READ, SyscallNumber::Read),
+        (number::CLOSE, SyscallNumber::Close),
+        (number::SLEEP, SyscallNumber::Sleep),
         (number::CLOCK, SyscallNumber::Clock),
         (number::YIELD, SyscallNumber::Yield),
     ];

@@ -45,6 +45,11 @@ pub struct FakeTransport {
     pub next_reply: Option<([u32; 4], usize)>,
     /// Every request sent, decoded from its words.
     pub requests: Vec<Request>,
+    /// The server is down for this many more calls: each ends in
+    /// `PeerGone` unserved.
+    pub down: u32,
+    /// The server dies after serving the next call: it ends in `PeerGone`.
+    pub dies_after_serving: bool,
 }
 
 impl FakeTransport {
@@ -57,6 +62,8 @@ impl FakeTransport {
             block: [0; REQUEST_BLOCK_SIZE],
             next_reply: None,
             requests: Vec::new(),
+            down: 0,
+            dies_after_serving: false,
         }
     }
 
@@ -158,6 +165,11 @@ impl FakeTransport {
 
 impl Transport for FakeTransport {
     fn call(&mut self, request: Request) -> Result<Reply, TransportError> {
+        let gone = TransportError::PEER_GONE;
+        if self.down > 0 {
+            self.down -= 1;
+            return Err(gone);
+        }
         let words = request.encode();
         let reply = match Request::decode(words, request.word_count()) {
             Ok(decoded) => {
@@ -167,6 +179,9 @@ impl Transport for FakeTransport {
             }
             Err(error) => Reply::rejecting(words, error),
         };
+        if std::mem::take(&mut self.dies_after_serving) {
+            return Err(gone);
+        }
         let (words, len) = self
             .next_reply
             .take()

@@ -28,7 +28,7 @@ mod partition {
     use tmem_protocol::{
         ClientId, ControlRequest, ControlResponse, ExchangeMode, OpStats, StatsScope,
     };
-    use tmem_server::layout::WINDOWS;
+    use tmem_server::layout::{KEPT, WINDOWS};
     use tmem_server::MAX_CLIENTS;
     use userlib::ipc::PartitionControl;
     use userlib::Start;
@@ -208,7 +208,8 @@ mod partition {
 
     /// Asks the kernel who can reach each frame the server holds: a store
     /// or spare frame must be the server's alone, and a client's window
-    /// (slot `WINDOWS + k - 1`) shared with one partition only, its client.
+    /// (slot `WINDOWS + k - 1`) shared with one partition only, its client;
+    /// the kept frame (slot `KEPT`) likewise with one, its keeper.
     fn check_isolation(server: u32) {
         let own = 1u64 << server;
         let windows = WINDOWS..WINDOWS + MAX_CLIENTS as u16;
@@ -220,7 +221,7 @@ mod partition {
                 Err(_) => break,
             };
             let others = reach & !own;
-            let allowed = if windows.contains(&slot) {
+            let allowed = if windows.contains(&slot) || slot == KEPT {
                 // The one partition that is this client (a partition may
                 // be several clients, each with its own window).
                 others.count_ones() <= 1
@@ -242,7 +243,7 @@ mod partition {
         }
         if leaks == 0 {
             defmt::info!(
-                "tmem isolation: {=u32} frames reachable by the server alone, {=u32} client windows each shared with its client only",
+                "tmem isolation: {=u32} frames reachable by the server alone, {=u32} shared with one other partition each (a client's window, the kept frame's keeper)",
                 private,
                 shared
             );

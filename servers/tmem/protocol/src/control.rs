@@ -19,13 +19,14 @@
 //! Decoding must never panic on any bytes, and never accept bytes after a
 //! message. No floating point anywhere.
 //!
-//! Frames move between the manager and the pool's movable frames (free
-//! one-page frames the server holds beside its store) with
-//! [`ControlRequest::ReleaseFrame`] and [`ControlRequest::AcceptFrame`]:
-//! the frame rides the reply or the call as a transfer. A message carries
-//! one capability, so moving N frames takes N calls; each answer says how
-//! many movable frames the pool has left, so the manager stops when the
-//! pool has no more to give. A frame holding a page never leaves.
+//! Frames move between the manager and the pool's store with
+//! [`ControlRequest::ReleaseFrame`] (the store shrinks by a free one-page
+//! frame) and [`ControlRequest::AcceptFrame`] (it grows by one, up to the
+//! capacity fixed at boot): the frame rides the reply or the call as a
+//! transfer. A message carries one capability, so moving N frames takes N
+//! calls; each answer says how many free frames the pool could give, so
+//! the manager stops when it has no more. A frame holding a page never
+//! leaves (ephemeral pages may be evicted to free one; persistent never).
 //!
 //! Not here yet: saving and restoring a client's persistent pages
 //! (migration), which moves pages and needs its own transfer design.
@@ -103,18 +104,20 @@ pub enum ControlRequest {
     /// (copies, compression, content checks; a flipped frame moves none).
     /// Response: `Traffic`.
     Traffic,
-    /// Give the caller one free frame of the pool: a one-page frame
-    /// capability holding no page, transferred with the reply. Response:
-    /// `PoolFrames` (after the move); a refusal with `Status::NoMemory`,
-    /// and no frame, when the pool has no free frame to give.
+    /// Give the caller one free frame of the pool's store: a one-page frame
+    /// capability holding no page, unmapped and transferred with the reply
+    /// (if none is free, ephemeral pages are evicted to free one; never a
+    /// persistent page). Response: `PoolFrames` (after the move); a refusal
+    /// with `Status::NoMemory`, and no frame, when none can be freed.
     ReleaseFrame,
-    /// Take the one-page frame transferred with this call into the pool.
-    /// Response: `PoolFrames` (after the move); a refusal with
-    /// `Status::BadRequest` when no frame came or it is not one page, or
-    /// `Status::NoMemory` when the pool has no slot for it — either way the
-    /// frame goes back with the refusal.
+    /// Take the one-page frame transferred with this call into the pool's
+    /// store (mapped, a free frame from now on: the capacity `Usage`
+    /// reports grows by one). Response: `PoolFrames` (after the move); a
+    /// refusal with `Status::BadRequest` when no frame came or it is not
+    /// one page, or `Status::NoMemory` when the store is at the capacity
+    /// fixed at boot — either way the frame goes back with the refusal.
     AcceptFrame,
-    /// How many frames the pool could give. Response: `PoolFrames`.
+    /// How many free frames the pool could give. Response: `PoolFrames`.
     PoolFrames,
 }
 
@@ -165,9 +168,9 @@ pub enum ControlResponse {
     },
     /// Bytes of page contents moved so far.
     Traffic(PageTraffic),
-    /// The pool's movable frames.
+    /// The frames that move between the pool and the manager.
     PoolFrames {
-        /// Free frames it could give now.
+        /// Free frames the store could give now without evicting a page.
         movable: u32,
         /// Frames it took in from the manager, less those it gave back,
         /// since boot (negative when it gave more than it took).

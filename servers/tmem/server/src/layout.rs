@@ -13,11 +13,19 @@
 //! 3        flip frame (with a large
 //!          memory frame: split into the
 //!          pool frames, then deleted)
+//! 4        kept frame (optional:        (after the pool frames: the kept
+//!          the journal, see below)       frame, whole; then pages for
+//!                                        frames the manager gives)
 //! 8 + k-1  client k's window        0xA0000  spare pages: where a one-page
 //! 16..32   spare slots (calls'               frame that comes with a call is mapped
 //!          frames land here)        0xB0000  the clients' windows, one after
 //! 32 + i   pool frame i (split               another in client order
-//!          from the memory frame)   0x100000 end of the grant window
+//!          from the memory frame;   0x100000 end of the grant window
+//!          then slots for frames
+//!          the manager gives)
+//! 128      probe (a frame that came
+//!          with a call is split here
+//!          to see it is one page)
 //! ```
 //!
 //! A memory frame of whole, 1 MiB-aligned megabytes (a `"rest"` frame) is
@@ -26,8 +34,21 @@
 //! the pool frames, which transfer mode flips with clients, come from the
 //! flip frame in slot [`FLIPS`], if any.
 //!
+//! A frame in slot [`KEPT`] holds the persistent-page journal
+//! (`tmem_store::journal`): it is mapped whole right after the pool
+//! frames, so pool frames and kept pages together are at most
+//! [`MAX_POOL_FRAMES`]. The description gives the same frame to a keeper
+//! partition too (any rights; it need not map it): the kernel clears a
+//! restarted partition's boot frames only when no other partition holds
+//! them, so this one keeps its contents across a restart of the server.
+//!
+//! The store's capacity is fixed at boot: its boot frames and, for frames
+//! the manager gives (`pool_moves`), as many more as there are pool slots
+//! the description's `cap_slots` has past the boot frames' and pool pages
+//! past the boot frames' and the kept frame's.
+//!
 //! The description must give the server `cap_slots` of at least
-//! 32 + the split frame's pages. Nothing here may overlap: the pool ends
+//! 32 + the split frame's pages (129 or more for frames to come). Nothing here may overlap: the pool ends
 //! where the run pages begin, so the memory frame has at most
 //! [`MAX_POOL_FRAMES`] pages (more are left unused), and the windows
 //! together have at most [`WINDOWS_PAGES`] pages.
@@ -44,6 +65,8 @@ pub const CONTROL: u16 = 1;
 pub const MEMORY: u16 = 2;
 /// The frame split into pool frames when the memory frame is large.
 pub const FLIPS: u16 = 3;
+/// The frame the journal of persistent pages lives in, if any.
+pub const KEPT: u16 = 4;
 /// Client k's window is in slot `WINDOWS + k - 1`.
 pub const WINDOWS: u16 = 8;
 /// Slots where frames that come with calls land.

@@ -23,10 +23,12 @@ mod config;
 mod control;
 pub mod layout;
 mod pages;
+mod persist;
 pub mod pool_moves;
 mod service;
 
 pub use config::{ConfigError, ServerConfig, MAX_CLIENTS};
 pub use control::FrameCounts;
 pub use pages::ClientPages;
+pub use persist::{AttachError, KeptMemory, Restored};
 pub use service::{refusal, Service};

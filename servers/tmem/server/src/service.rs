@@ -18,8 +18,11 @@ use crate::pages::ClientPages;
 
 /// The store and who may use it.
 pub struct Service<P: FrameProvider> {
-    store: Store<P>,
+    pub(crate) store: Store<P>,
     config: ServerConfig,
+    /// Where private persistent pools' pages are kept across a restart,
+    /// if the server was given memory for it ([`crate::persist`]).
+    pub(crate) journal: Option<tmem_store::journal::Journal<crate::persist::KeptMemory>>,
 }
 
 impl<P: FrameProvider> Service<P> {
@@ -37,7 +40,11 @@ impl<P: FrameProvider> Service<P> {
             config.store_config(max_pages).index_seed(index_key),
             provider,
         )?;
-        Ok(Service { store, config })
+        Ok(Service {
+            store,
+            config,
+            journal: None,
+        })
     }
 
     /// The store, for control requests and audits.
@@ -98,14 +105,16 @@ impl<P: FrameProvider> Service<P> {
                 } else {
                     0
                 };
-                let pool = self.store.new_pool(id, flags.into(), PoolUuid(uuid))?;
+                let flags = flags.into();
+                let pool = self.store.new_pool(id, flags, PoolUuid(uuid))?;
+                self.kept_new_pool(id, flags, pool)?;
                 let pool = pool
                     .try_into()
                     .map_err(|_: DecodeError| Status::TooManyPools)?;
                 Ok(Reply::PoolCreated { pool })
             }
             Request::DestroyPool { pool } => {
-                self.store.destroy_pool(id, pool.into())?;
+                self.kept_destroy_pool(id, pool.into())?;
                 Ok(Reply::PoolDestroyed)
             }
             Request::PutPage {
@@ -117,8 +126,7 @@ impl<P: FrameProvider> Service<P> {
                 let handle = complete(handle, slot, pages)?;
                 let page = pages.page(slot, 0).ok_or(Status::BadRequest)?;
                 let object = handle.object.into();
-                self.store
-                    .put_page(id, handle.pool.into(), object, handle.index, page)?;
+                self.kept_put(id, handle.pool.into(), object, handle.index, page)?;
                 Ok(Reply::PagePut)
             }
             Request::GetPage {
@@ -137,9 +145,7 @@ impl<P: FrameProvider> Service<P> {
             Request::FlushPage { handle, slot } => {
                 let handle = complete(handle, slot, pages)?;
                 let object = handle.object.into();
-                let found = self
-                    .store
-                    .flush_page(id, handle.pool.into(), object, handle.index)?;
+                let found = self.kept_flush_page(id, handle.pool.into(), object, handle.index)?;
                 Ok(Reply::PageFlushed { found })
             }
             Request::FlushObject { pool, object, slot } => {
@@ -149,7 +155,7 @@ impl<P: FrameProvider> Service<P> {
                 } else {
                     object.complete(Default::default)
                 };
-                let pages = self.store.flush_object(id, pool.into(), object.into())?;
+                let pages = self.kept_flush_object(id, pool.into(), object.into())?;
                 Ok(Reply::ObjectFlushed { pages })
             }
             Request::PutRun {
@@ -206,7 +212,7 @@ impl<P: FrameProvider> Service<P> {
             let page = pages.page(slot, i).ok_or(Status::BadRequest)?;
             let index = run.index(i);
             let outcome = match op {
-                RunOp::Put => self.store.put_page(client, pool, object, index, page),
+                RunOp::Put => self.kept_put(client, pool, object, index, page),
                 RunOp::Get => self.store.get_page(client, pool, object, index, page),
             };
             match outcome {

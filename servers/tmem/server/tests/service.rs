@@ -716,3 +716,144 @@ mod model {
         }
     }
 }
+
+/// A copy of a journal's memory, page by page: what the kernel keeps of a
+/// stopped server's kept frame.
+fn kept_copy(memory: &dyn tmem_store::journal::JournalMemory) -> tmem_server::KeptMemory {
+    let pages = (0..memory.pages()).map(|n| *memory.page(n)).collect();
+    Box::new(tmem_store::journal::VecMemory(pages))
+}
+
+#[test]
+fn a_restarted_service_serves_every_acknowledged_persistent_page_again() {
+    let fresh = || Box::new(tmem_store::journal::VecMemory(vec![[0; PAGE_SIZE]; 8]));
+    let mut service = service();
+    let restored = service.attach_journal(fresh()).unwrap();
+    assert_eq!((restored.pools, restored.pages), (0, 0));
+    let mut memory = Memory::with_slots(4);
+    let swap = new_pool(&mut service, 1, &mut memory, true);
+    let cache = new_pool(&mut service, 1, &mut memory, false);
+    for index in 0..3 {
+        *memory.page(Slot::FIRST, 0).unwrap() = pattern(index);
+        let reply = call(
+            &mut service,
+            1,
+            &mut memory,
+            put(swap, 5, index, ExchangeMode::Copy),
+        );
+        assert_eq!(reply, Reply::PagePut);
+        let reply = call(
+            &mut service,
+            1,
+            &mut memory,
+            put(cache, 5, index, ExchangeMode::Copy),
+        );
+        assert_eq!(reply, Reply::PagePut);
+    }
+    // Replaced, flushed, and a run of two.
+    *memory.page(Slot::FIRST, 0).unwrap() = pattern(100);
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        put(swap, 5, 1, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, Reply::PagePut);
+    let flush = Request::FlushPage {
+        handle: handle(swap, 5, 2),
+        slot: Slot::FIRST,
+    };
+    assert_eq!(
+        call(&mut service, 1, &mut memory, flush),
+        Reply::PageFlushed { found: true }
+    );
+    for i in 0..2 {
+        *memory.page(Slot::FIRST, i).unwrap() = pattern(200 + i as u32);
+    }
+    let reply = call(
+        &mut service,
+        1,
+        &mut memory,
+        put_run(run(swap, 6, 0, 2), ExchangeMode::Copy),
+    );
+    assert_eq!(reply, Reply::RunPut { pages: 2 });
+    // 8 pages: 1 record page, 7 slots; a pool and 4 pages take 5.
+    assert_eq!(service.journal_slots(), Some((2, 7)));
+
+    let kept = service.into_kept_memory().unwrap();
+    let mut restarted = self::service();
+    let restored = restarted.attach_journal(kept_copy(&*kept)).unwrap();
+    assert_eq!(
+        (restored.pools, restored.pages, restored.refused),
+        (1, 4, 0)
+    );
+    restarted.store().check_invariants().unwrap();
+    for (object, index, seed) in [(5, 0, 0), (5, 1, 100), (6, 0, 200), (6, 1, 201)] {
+        memory.page(Slot::FIRST, 0).unwrap().fill(0xEE);
+        let reply = call(
+            &mut restarted,
+            1,
+            &mut memory,
+            get(swap, object, index, ExchangeMode::Copy),
+        );
+        assert_eq!(reply, Reply::PageGot);
+        assert!(
+            *memory.page(Slot::FIRST, 0).unwrap() == pattern(seed),
+            "{object}/{index}"
+        );
+    }
+    let missing = Reply::Failed {
+        op: Some(Opcode::GetPage),
+        status: Status::NotFound,
+    };
+    let reply = call(
+        &mut restarted,
+        1,
+        &mut memory,
+        get(swap, 5, 2, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, missing, "a flushed page stays flushed");
+    let gone = Reply::Failed {
+        op: Some(Opcode::GetPage),
+        status: Status::NoSuchPool,
+    };
+    let reply = call(
+        &mut restarted,
+        1,
+        &mut memory,
+        get(cache, 5, 0, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, gone, "ephemeral pools are not kept");
+    // The journal is full after two more pages: the third put is refused
+    // and leaves no old copy.
+    for index in 10..12 {
+        let reply = call(
+            &mut restarted,
+            1,
+            &mut memory,
+            put(swap, 7, index, ExchangeMode::Copy),
+        );
+        assert_eq!(reply, Reply::PagePut);
+    }
+    let reply = call(
+        &mut restarted,
+        1,
+        &mut memory,
+        put(swap, 5, 0, ExchangeMode::Copy),
+    );
+    assert_eq!(
+        reply,
+        Reply::Failed {
+            op: Some(Opcode::PutPage),
+            status: Status::NoMemory
+        }
+    );
+    let reply = call(
+        &mut restarted,
+        1,
+        &mut memory,
+        get(swap, 5, 0, ExchangeMode::Copy),
+    );
+    assert_eq!(reply, missing);
+    restarted.store().check_invariants().unwrap();
+}

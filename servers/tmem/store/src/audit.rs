@@ -74,8 +74,8 @@ impl<P: FrameProvider> Store<P> {
             }
         }
 
-        let mut whole_claims = vec![false; self.frames.total() as usize];
-        let mut slot_claims = vec![0u8; self.frames.total() as usize];
+        let mut whole_claims = vec![false; self.frames.capacity() as usize];
+        let mut slot_claims = vec![0u8; self.frames.capacity() as usize];
         for (content, block) in self.contents.iter() {
             if block.refs == 0 || block.refs != content_refs[content as usize] {
                 return Err("content reference count is wrong");

@@ -4,9 +4,12 @@
 //! Compressed pages are packed by size class: a frame is cut into slots of
 //! 512, 1024 or 2048 bytes (8, 4 or 2 per frame) and only holds slots of one
 //! class. Frames of a class with a free slot are kept on a per-class list, so
-//! every allocation and release is O(1). All tables are sized from the frame
-//! count at construction. This module must never hand out a frame or slot
-//! that is in use, and never lose one: free + whole + packed == total.
+//! every allocation and release is O(1). All tables are sized for the
+//! provider's frame capacity at construction; a frame id the store does not
+//! hold (yet, or any more) is *absent*, and the store grows and shrinks by
+//! turning a free frame absent and back. This module must never hand out a
+//! frame or slot that is in use or absent, and never lose one:
+//! free + whole + packed == total, total + absent == capacity.
 
 use crate::frames::FrameId;
 use crate::slab::NIL;
@@ -36,6 +39,8 @@ pub(crate) fn class_for_len(len: usize) -> Option<u8> {
 /// What a frame is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FrameUse {
+    /// Not the store's: the provider does not hold it now.
+    Absent,
     Free,
     /// One uncompressed page.
     Whole,
@@ -64,31 +69,99 @@ struct FrameEntry {
 pub(crate) struct FrameTable {
     entries: Vec<FrameEntry>,
     free_stack: Vec<u32>,
+    /// Absent frame ids: where the store can grow.
+    absent_stack: Vec<u32>,
     partial_heads: [u32; SLOT_SIZES.len()],
     packed_frames: u32,
     whole_frames: u32,
 }
 
 impl FrameTable {
-    pub(crate) fn new(count: u32) -> Self {
+    /// A table of `capacity` frame ids, each free if `present(id)`, else
+    /// absent. The lowest free ids are allocated first.
+    pub(crate) fn new(capacity: u32, present: impl Fn(u32) -> bool) -> Self {
+        let mut entries = Vec::with_capacity(capacity as usize);
+        let (mut free_stack, mut absent_stack) = (Vec::new(), Vec::new());
+        for id in (0..capacity).rev() {
+            let usage = if present(id) {
+                free_stack.push(id);
+                FrameUse::Free
+            } else {
+                absent_stack.push(id);
+                FrameUse::Absent
+            };
+            entries.push(FrameEntry {
+                usage,
+                prev: NIL,
+                next: NIL,
+            });
+        }
+        entries.reverse();
         Self {
-            entries: vec![
-                FrameEntry {
-                    usage: FrameUse::Free,
-                    prev: NIL,
-                    next: NIL,
-                };
-                count as usize
-            ],
-            free_stack: (0..count).rev().collect(),
+            entries,
+            free_stack,
+            absent_stack,
             partial_heads: [NIL; SLOT_SIZES.len()],
             packed_frames: 0,
             whole_frames: 0,
         }
     }
 
-    pub(crate) fn total(&self) -> u32 {
+    /// Frame ids, present or absent.
+    pub(crate) fn capacity(&self) -> u32 {
         self.entries.len() as u32
+    }
+
+    /// Frames the store holds now.
+    pub(crate) fn total(&self) -> u32 {
+        self.capacity() - self.absent_stack.len() as u32
+    }
+
+    /// An absent id the store could grow by, if any.
+    pub(crate) fn vacant(&self) -> Option<FrameId> {
+        self.absent_stack.last().map(|&id| FrameId(id))
+    }
+
+    /// Adds the frame [`Self::vacant`] named: it is free from now on.
+    pub(crate) fn add_vacant(&mut self) -> Option<FrameId> {
+        let id = self.absent_stack.pop()?;
+        self.entries[id as usize].usage = FrameUse::Free;
+        self.free_stack.push(id);
+        Some(FrameId(id))
+    }
+
+    /// The highest free frame id below `below`, if any. O(`below`).
+    pub(crate) fn free_below(&self, below: u32) -> Option<FrameId> {
+        let end = (below as usize).min(self.entries.len());
+        self.entries[..end]
+            .iter()
+            .rposition(|entry| entry.usage == FrameUse::Free)
+            .map(|id| FrameId(id as u32))
+    }
+
+    /// How many frames with an id below `below` are free. O(`below`).
+    pub(crate) fn free_count_below(&self, below: u32) -> u32 {
+        let end = (below as usize).min(self.entries.len());
+        self.entries[..end]
+            .iter()
+            .filter(|entry| entry.usage == FrameUse::Free)
+            .count() as u32
+    }
+
+    /// Turns the free frame `id` absent (the store gives it up). False,
+    /// and nothing changes, if it is not free. O(free frames).
+    pub(crate) fn remove_free(&mut self, id: FrameId) -> bool {
+        if self.usage(id) != Some(FrameUse::Free) {
+            return false;
+        }
+        let Some(at) = self.free_stack.iter().rposition(|&f| f == id.0) else {
+            debug_assert!(false, "a free frame missing from the free stack");
+            return false;
+        };
+        self.free_stack.remove(at);
+        self.entries[id.0 as usize].usage = FrameUse::Absent;
+        self.absent_stack.push(id.0);
+        true
     }
 
     pub(crate) fn free_frames(&self) -> u32 {
@@ -222,9 +295,27 @@ impl FrameTable {
             }
             *seen = true;
         }
+        let mut on_absent_stack = vec![false; self.entries.len()];
+        for &frame in &self.absent_stack {
+            let seen = on_absent_stack
+                .get_mut(frame as usize)
+                .ok_or("frames: absent stack holds an unknown frame")?;
+            if *seen {
+                return Err("frames: a frame is on the absent stack twice");
+            }
+            *seen = true;
+        }
         let (mut free, mut whole, mut packed, mut partial) = (0u32, 0u32, 0u32, 0u32);
+        let mut absent = 0u32;
         for (index, entry) in self.entries.iter().enumerate() {
+            if on_free_stack[index] && entry.usage != FrameUse::Free {
+                return Err("frames: a frame in use is on the free stack");
+            }
+            if on_absent_stack[index] != (entry.usage == FrameUse::Absent) {
+                return Err("frames: absent frames and the absent stack disagree");
+            }
             match entry.usage {
+                FrameUse::Absent => absent += 1,
                 FrameUse::Free => {
                     free += 1;
                     if !on_free_stack[index] {
@@ -250,7 +341,7 @@ impl FrameTable {
         {
             return Err("frames: counters disagree with the table");
         }
-        if free + whole + packed != self.total() {
+        if free + whole + packed != self.total() || self.total() + absent != self.capacity() {
             return Err("frames: free + whole + packed != total");
         }
         let mut listed = 0u32;
@@ -271,7 +362,7 @@ impl FrameTable {
                     return Err("frames: broken partial back link");
                 }
                 listed += 1;
-                if listed > self.total() {
+                if listed > self.capacity() {
                     return Err("frames: partial list loops");
                 }
                 prev = cursor;
@@ -291,7 +382,7 @@ mod tests {
 
     #[test]
     fn slots_fill_and_return_frames() {
-        let mut table = FrameTable::new(3);
+        let mut table = FrameTable::new(3, |_| true);
         let whole = table.alloc_whole().unwrap();
         let mut slots = Vec::new();
         for _ in 0..8 {
@@ -314,6 +405,30 @@ mod tests {
         table.release_whole(whole);
         table.audit().unwrap();
         assert_eq!(table.free_frames(), 3);
+    }
+
+    #[test]
+    fn absent_frames_are_added_and_given_up_only_when_free() {
+        let mut table = FrameTable::new(4, |id| id != 2);
+        assert_eq!((table.total(), table.capacity()), (3, 4));
+        assert_eq!(table.vacant(), Some(FrameId(2)));
+        table.audit().unwrap();
+        let whole = table.alloc_whole().unwrap();
+        assert_eq!(whole, FrameId(0), "the lowest free id first");
+        assert!(!table.remove_free(whole), "a frame in use stays");
+        assert!(
+            !table.remove_free(FrameId(2)),
+            "an absent frame stays absent"
+        );
+        assert_eq!(table.add_vacant(), Some(FrameId(2)));
+        assert_eq!((table.vacant(), table.total()), (None, 4));
+        assert_eq!(table.add_vacant(), None);
+        assert_eq!(table.free_count_below(4), 3);
+        assert_eq!(table.free_below(2), Some(FrameId(1)));
+        assert!(table.remove_free(FrameId(1)));
+        assert_eq!(table.free_below(2), None);
+        table.audit().unwrap();
+        assert_eq!((table.total(), table.free_frames()), (3, 2));
     }
 
     #[test]

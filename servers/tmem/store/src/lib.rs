@@ -5,7 +5,9 @@
 //! IPC badges) open up to 16 pools each and put, get and flush 4 KiB pages
 //! under handles (pool, [`ObjectId`] of 3×u64, page index). Pages live in
 //! frames handed over by a [`FrameProvider`]; the store keeps all metadata
-//! in tables reserved at construction.
+//! in tables reserved at construction. It grows and shrinks by a frame at a
+//! time ([`Store::grow`], [`Store::shrink`]) within the capacity it was
+//! built with.
 //!
 //! # Semantics (tmem ABI v1)
 //! - **Ephemeral pools** hold clean cache pages: a put may be dropped at any
@@ -33,7 +35,9 @@
 //! 1. No public function panics on any argument value.
 //! 2. Frames balance: every frame is exactly one of free, whole (one page)
 //!    or packed (slots of one size class); free + whole + packed == total;
-//!    no frame or slot is claimed by two contents; none is leaked.
+//!    no frame or slot is claimed by two contents; none is leaked. Every
+//!    other frame id is absent (never read or written); total + absent
+//!    == capacity, and a frame leaves only free.
 //! 3. Every content block's reference count equals the number of pages
 //!    pointing at it; a block is freed with its last reference and never
 //!    written after it is created (so no put or flush can change another
@@ -112,11 +116,13 @@ pub mod halfsiphash;
 mod handle;
 mod hash_table;
 mod index;
+pub mod journal;
 mod lru;
 mod migrate;
 mod object;
 mod page_record;
 mod pool;
+mod resize;
 mod slab;
 mod stats;
 mod store;
@@ -130,6 +136,7 @@ pub use handle::{
     ClientId, ObjectId, PoolFlags, PoolId, PoolUuid, SharingDomain, MAX_POOLS_PER_CLIENT,
 };
 pub use migrate::{PersistentPages, SavedPage};
+pub use resize::{GrowError, ShrinkError};
 pub use stats::{ClientInfo, OpStats, Usage};
 pub use store::Store;
 pub use traffic::Traffic;

@@ -136,6 +136,27 @@ impl<P: FrameProvider> Store<P> {
         })
     }
 
+    /// Opens a private persistent pool for `client` under local id `pool`,
+    /// as it was before a migration or a server restart; an id already open
+    /// that way is left as it is. Fails with [`TmemError::PoolMismatch`] if
+    /// the id is open with other flags, [`TmemError::NoSuchPool`] if it is
+    /// out of range.
+    pub fn restore_pool(&mut self, client: ClientId, pool: PoolId) -> Result<(), TmemError> {
+        let slot = self.client_slot(client)?;
+        if usize::try_from(pool.0).map_or(true, |local| local >= MAX_POOLS_PER_CLIENT) {
+            return Err(TmemError::NoSuchPool);
+        }
+        match self.clients[usize::from(slot)].pool_slot(pool) {
+            Some(pool_slot) if self.pools[pool_slot].flags != PoolFlags::PERSISTENT => {
+                Err(TmemError::PoolMismatch)
+            }
+            Some(_) => Ok(()),
+            None => self
+                .open_pool_at(slot, pool, PoolFlags::PERSISTENT, None)
+                .map(|_| ()),
+        }
+    }
+
     /// Puts a saved page back under the same local pool id, opening a
     /// private persistent pool there if none is open. Fails with
     /// [`TmemError::PoolMismatch`] if the id is open with other flags;

@@ -14,7 +14,7 @@ use crate::dedup::DedupKey;
 use crate::error::{ConfigError, TmemError};
 use crate::fairness::{choose_victim, Share};
 use crate::frame_table::{FrameNeed, FrameTable};
-use crate::frames::{FrameProvider, Page, PAGE_SIZE};
+use crate::frames::{FrameId, FrameProvider, Page, PAGE_SIZE};
 use crate::handle::{ClientId, ObjectId, PoolFlags, PoolId, PoolUuid, MAX_POOLS_PER_CLIENT};
 use crate::hash_table::HashTable;
 use crate::index::OrderedIndex;
@@ -139,9 +139,10 @@ impl<P: FrameProvider> Store<P> {
         let max_contents = config.max_pages.min(frame_count.saturating_mul(8));
         let clients: Vec<ClientState> = config.clients.iter().map(ClientState::new).collect();
         let pool_capacity = (clients.len() * MAX_POOLS_PER_CLIENT) as u32;
+        let frames = FrameTable::new(frame_count, |id| provider.present_at_start(FrameId(id)));
         Ok(Self {
             provider,
-            frames: FrameTable::new(frame_count),
+            frames,
             records: Slab::with_capacity(config.max_pages),
             handles: HashTable::with_capacity(config.max_pages),
             objects: Slab::with_capacity(config.max_pages),

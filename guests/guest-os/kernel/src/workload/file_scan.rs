@@ -3,14 +3,15 @@
 //! contents. When the set is larger than the guest's free RAM, the page
 //! cache drops pages between rounds and (with tmem on) cleancache catches
 //! them, so later rounds hit cleancache instead of the device. A short
-//! read or a wrong byte is a mismatch.
+//! read or a wrong byte is a mismatch (the checker the file-scan program
+//! uses too: `guest_programs::file_check`).
 
 use guest_mm::{FileId, Page, PAGE_SIZE};
 
-use super::pattern::file_byte;
 use super::{Ending, WorkloadResult};
 use crate::config::FilePlan;
 use crate::machine::Machine;
+use guest_programs::file_check::first_wrong_byte;
 
 /// Reads files `0..plan.files` (each of `size` bytes), `plan.rounds`
 /// times; `page` is its buffer.
@@ -32,11 +33,8 @@ pub fn run(
                         return result;
                     }
                 };
-                let wrong = if read != want {
-                    Some(read.min(PAGE_SIZE - 1))
-                } else {
-                    (0..read).find(|&at| page[at] != file_byte(file, offset + at as u32))
-                };
+                let wrong = first_wrong_byte(file.0, offset, want, &page[..read])
+                    .map(|at| at.min(PAGE_SIZE - 1));
                 result.checked(offset, page, wrong);
             }
         }

@@ -12,7 +12,7 @@ mod program {
     /// Far from the program, its stack and anything `mmap` hands out.
     const NOWHERE: u32 = 0x7000_0000;
 
-    fn main(_: u32, _: u32) -> i32 {
+    fn main(_: &[u32]) -> i32 {
         sys::write(b"wild: writing where nothing is mapped\n");
         // SAFETY: none; this is the point. The guest kernel gets a page
         // fault outside every area and must kill the process here.

@@ -4,7 +4,8 @@
 //! Whoever holds a capability to the control endpoint is the manager (the
 //! system description gives it to the monitor alone). This loop must never
 //! touch a client's window or frames. Pool moves, which pass a frame
-//! with the call or the reply, are answered by `pool_moves`' books.
+//! with the call or the reply, are answered by the library's `pool_moves`
+//! books against the store.
 
 use kernel_abi::cap::{GrantKind, Rights};
 use tmem_protocol::{ControlRequest, Opcode, Reply, Request, Status};
@@ -12,21 +13,26 @@ use tmem_server::pool_moves::MoveAnswer;
 use tmem_server::FrameCounts;
 use userlib::ipc::{Endpoint, Grant, IpcBuffer};
 
-use super::{pool_moves, with_state};
+use super::{pool_moves, with_state, State};
 use tmem_server::layout::CONTROL;
+
+/// The slot the next frame the manager gives lands in (none before setup
+/// has finished).
+fn receive_slot() -> Option<u16> {
+    with_state(|state| state.moves.receive_slot()).flatten()
+}
 
 /// Serves the manager for ever.
 pub fn run(thread: u32) {
     let endpoint = Endpoint(CONTROL);
     let mut buffer = IpcBuffer::of_thread(thread);
-    let mut movable = pool_moves::start();
-    let mut received = endpoint.recv_into(movable.receive_slot());
+    let mut received = endpoint.recv_into(receive_slot());
     loop {
         let message = match received {
             Ok(message) => message,
             Err(error) => {
                 defmt::warn!("control: receive failed: {=str}", error.name());
-                received = endpoint.recv_into(movable.receive_slot());
+                received = endpoint.recv_into(receive_slot());
                 continue;
             }
         };
@@ -42,23 +48,27 @@ pub fn run(thread: u32) {
             Ok(Request::Control { .. }) if message.buffer => {
                 match buffer.read::<ControlRequest>() {
                     Ok(request) => {
-                        let moved = movable.answer(&request, landed);
-                        let answer = match moved {
-                            Some(MoveAnswer {
-                                result,
-                                outgoing: out,
-                            }) => {
-                                outgoing = out;
-                                Some(result)
+                        let answer = with_state(|state| {
+                            let State { service, moves, .. } = state;
+                            match moves.answer(service, &request, landed) {
+                                Some(MoveAnswer {
+                                    result,
+                                    outgoing: out,
+                                }) => {
+                                    outgoing = out;
+                                    result
+                                }
+                                None => {
+                                    let held = i64::from(state.frames_held)
+                                        + i64::from(state.moves.net_received());
+                                    let frames = FrameCounts {
+                                        held: u32::try_from(held).unwrap_or(0),
+                                        flipped: state.service.store().provider().flipped(),
+                                    };
+                                    state.service.control(request, frames)
+                                }
                             }
-                            None => with_state(|state| {
-                                let frames = FrameCounts {
-                                    held: state.frames_held + movable.held(),
-                                    flipped: state.service.store().provider().flipped(),
-                                };
-                                state.service.control(request, frames)
-                            }),
-                        };
+                        });
                         match answer {
                             Some(Ok(response)) => match buffer.write(&response) {
                                 Ok(len) => Reply::ControlDone { len: len as u16 },
@@ -81,7 +91,7 @@ pub fn run(thread: u32) {
             kind: GrantKind::Transfer,
             rights: Rights::NONE,
         });
-        let receive = movable.receive_slot();
+        let receive = receive_slot();
         received = if matches!(reply, Reply::ControlDone { .. }) {
             endpoint.reply_recv_buffered_with(words, grant, receive)
         } else {
@@ -91,7 +101,7 @@ pub fn run(thread: u32) {
             if next.reply_dropped {
                 // The manager is gone and the frame stayed: free again.
                 defmt::warn!("control: caller gone; its frame stays in the pool");
-                movable.unrelease(slot);
+                with_state(|state| state.moves.unrelease(&mut state.service, slot));
             }
         }
     }

@@ -8,6 +8,7 @@
 
 mod client_pages;
 mod control_loop;
+mod kept;
 mod pool;
 mod pool_moves;
 mod service_loop;
@@ -16,6 +17,7 @@ mod setup;
 use core::cell::RefCell;
 
 use critical_section::Mutex;
+use tmem_server::pool_moves::PoolMoves;
 use tmem_server::{Service, MAX_CLIENTS};
 use userlib::Start;
 
@@ -38,8 +40,12 @@ pub struct State {
     pub service: Service<PoolFrames>,
     /// Each client's window (index: client number - 1).
     pub windows: [Option<Window>; MAX_CLIENTS],
-    /// Frame capabilities this partition holds, by its own accounting.
+    /// Frame capabilities this partition held at boot, and those kept
+    /// from callers gone since, by its own accounting (frames moved with
+    /// the manager are `moves`').
     pub frames_held: u32,
+    /// Where frames the manager gives land, and the net count moved.
+    pub moves: PoolMoves,
 }
 
 /// Set once by thread 0's setup.

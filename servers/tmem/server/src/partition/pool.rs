@@ -1,9 +1,12 @@
 //! The store's frames: one-page frame capabilities split from the tmem
-//! memory (or flip) frame, each mapped in the grant window, then the pages
-//! of the large memory frame mapped in the pool region, if any — and page
-//! flipping, which only the one-page frames take part in (a page of the
-//! large frame has no capability of its own to hand out: a put or get
-//! that lands on one copies).
+//! memory (or flip) frame, each mapped in the grant window, then room for
+//! more one-page frames the manager gives (absent store frames until they
+//! come: `pool_moves`), then the pages of the large memory frame mapped in
+//! the pool region, if any — and page flipping, which only the one-page
+//! frames take part in (a page of the large frame has no capability of its
+//! own to hand out: a put or get that lands on one copies, and it never
+//! leaves the store). Store frame ids below the one-page room are
+//! one-page frames; the region's pages follow.
 //!
 //! A put or get in transfer mode brings a one-page frame of the client's
 //! (mapped at a spare page). When the store keeps a put's page whole, the
@@ -19,22 +22,22 @@
 use alloc::vec::Vec;
 use core::cell::Cell;
 
+use tmem_server::pool_moves::{Place as Mapped, PlaceError, PlacedFrames};
 use tmem_store::{FrameId, FrameProvider, Page, Traffic, PAGE_SIZE};
+use userlib::ipc::Frame;
 
-/// A one-page frame capability and where it is mapped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mapped {
-    /// Its capability slot.
-    pub slot: u16,
-    /// Its address in the grant window.
-    pub address: u32,
+/// Where a mapped frame's page is. An absent store frame's entry is
+/// [`ABSENT`], whose page is at address 0, which is never mapped: a
+/// touch faults rather than strays.
+fn page_of(frame: Mapped) -> *mut Page {
+    frame.address as *mut Page
 }
 
-impl Mapped {
-    fn page(self) -> *mut Page {
-        self.address as *mut Page
-    }
-}
+/// The entry of a one-page store frame the server does not hold.
+const ABSENT: Mapped = Mapped {
+    slot: 0,
+    address: 0,
+};
 
 /// Pages mapped together at one address: the part of the large memory
 /// frame the store keeps pages in.
@@ -46,10 +49,12 @@ pub struct Region {
     pub pages: u32,
 }
 
-/// The store's frames: ids below `frames.len()` are the one-page frames,
-/// the rest the region's pages in order.
+/// The store's frames: ids below `frames.len()` are the one-page frames
+/// (present or [`ABSENT`]), the rest the region's pages in order.
 pub struct PoolFrames {
     frames: Vec<Mapped>,
+    /// One-page frames present when the store was built: `frames[..boot]`.
+    boot: u32,
     region: Region,
     /// A transferred frame the current call brought, which may be adopted.
     incoming: Cell<Option<Mapped>>,
@@ -61,10 +66,14 @@ pub struct PoolFrames {
 
 impl PoolFrames {
     /// The store's frames, which must be mapped read/write, one page each,
-    /// for as long as the store lives, and so must the region's pages.
-    pub fn new(frames: Vec<Mapped>, region: Region) -> PoolFrames {
+    /// for as long as the store lives (or until detached), and so must the
+    /// region's pages; `room` more one-page frames may come.
+    pub fn new(mut frames: Vec<Mapped>, room: u32, region: Region) -> PoolFrames {
+        let boot = frames.len() as u32;
+        frames.resize(frames.len() + room as usize, ABSENT);
         PoolFrames {
             frames,
+            boot,
             region,
             incoming: Cell::new(None),
             outgoing: Cell::new(None),
@@ -102,7 +111,7 @@ impl PoolFrames {
     fn page(&self, id: FrameId) -> *mut Page {
         let index = id.0 as usize;
         match self.frames.get(index) {
-            Some(frame) => frame.page(),
+            Some(&frame) => page_of(frame),
             None => {
                 let page = (index - self.frames.len()) as u32;
                 assert!(page < self.region.pages, "a frame id past the pool");
@@ -132,6 +141,14 @@ impl FrameProvider for PoolFrames {
         self.frames.len() as u32 + self.region.pages
     }
 
+    fn present_at_start(&self, id: FrameId) -> bool {
+        id.0 < self.boot || id.0 >= self.frames.len() as u32
+    }
+
+    fn releasable_below(&self) -> u32 {
+        self.frames.len() as u32
+    }
+
     fn frame(&self, id: FrameId) -> &Page {
         // SAFETY: every frame in the table and every page of the region is
         // mapped read/write for the provider's lifetime (`new`'s and
@@ -155,7 +172,7 @@ impl FrameProvider for PoolFrames {
                 let replaced = self.adopt(id, incoming);
                 // SAFETY: `replaced` was store frame `id`, mapped read/write;
                 // the store holds no reference into it (it is being filled).
-                userlib::page::clear(unsafe { &mut *replaced.page() });
+                userlib::page::clear(unsafe { &mut *page_of(replaced) });
                 Traffic::written(PAGE_SIZE)
             }
             None => {
@@ -174,6 +191,37 @@ impl FrameProvider for PoolFrames {
             }
             None => self.read_page(id, out),
         }
+    }
+}
+
+impl PlacedFrames for PoolFrames {
+    fn attach(&mut self, id: FrameId, place: Mapped) -> Result<(), PlaceError> {
+        let entry = self.frames.get(id.0 as usize).ok_or(PlaceError::Held)?;
+        if *entry != ABSENT {
+            return Err(PlaceError::Held);
+        }
+        match Frame(place.slot).map(place.address, true) {
+            Ok(1) => {
+                self.frames[id.0 as usize] = place;
+                Ok(())
+            }
+            Ok(_) => {
+                let _ = Frame(place.slot).unmap();
+                Err(PlaceError::WouldNotMap)
+            }
+            Err(_) => Err(PlaceError::WouldNotMap),
+        }
+    }
+
+    fn detach(&mut self, id: FrameId) -> Mapped {
+        let Some(entry) = self.frames.get_mut(id.0 as usize) else {
+            return ABSENT;
+        };
+        let frame = core::mem::replace(entry, ABSENT);
+        if Frame(frame.slot).unmap().is_err() {
+            defmt::error!("tmem server: a released frame would not unmap");
+        }
+        frame
     }
 }
 

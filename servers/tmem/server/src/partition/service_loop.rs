@@ -18,9 +18,9 @@ use tmem_protocol::{Opcode, Reply, Request, Status, MESSAGE_WORDS};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
 
 use super::client_pages::CallerPages;
-use super::pool::Mapped;
 use super::with_state;
 use tmem_server::layout::{RUN_BASE, SERVICE, SPARE_BASE, SPARE_SLOTS};
+use tmem_server::pool_moves::Place as Mapped;
 use tmem_server::refusal;
 
 /// Serves clients for ever.

@@ -1,8 +1,9 @@
 //! Boot-time setup: read the configuration, map the store's memory — a
 //! large memory frame whole in the pool region (its first pages become the
 //! heap the store's tables live in) and the flip frame split into
-//! one-page frames, or a small memory frame split — map every client's
-//! window, and build the service. Runs once, in thread 0, before any call
+//! one-page frames, or a small memory frame split — find the places left
+//! for frames the manager may give (the store's capacity, fixed here), map
+//! every client's window, and build the service. Runs once, in thread 0, before any call
 //! (and before anything is allocated: the heap may move to the pool).
 //!
 //! It must never start serving on a half-built state: any failure here is
@@ -14,12 +15,14 @@ use kernel_abi::syscall::SyscallError;
 use tmem_server::{ServerConfig, Service, MAX_CLIENTS};
 use userlib::ipc::{cap_delete, Frame};
 
-use super::pool::{Mapped, PoolFrames, Region};
+use super::kept::KeptFrame;
+use super::pool::{PoolFrames, Region};
 use super::{State, Window};
 use tmem_server::layout::{
-    FLIPS, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, POOL_REGION, TABLE_SHARE, WINDOWS,
+    FLIPS, KEPT, MAX_POOL_FRAMES, MEMORY, POOL, POOL_BASE, POOL_REGION, TABLE_SHARE, WINDOWS,
     WINDOWS_PAGES, WINDOW_BASE,
 };
+use tmem_server::pool_moves::{Place as Mapped, PoolMoves};
 
 /// Store pages per frame: the metadata is reserved for this many pages per
 /// frame, so that zero pages and compressed pages can outnumber frames.
@@ -54,6 +57,11 @@ pub fn run() -> Result<State, &'static str> {
     let split = userlib::syscall::clock_us();
     let count = frames.len() as u32 + region.pages;
     let mut frames_held = frames.len() as u32 + u32::from(region.pages > 0);
+    let kept = kept_frame(frames.len() as u32)?;
+    frames_held += u32::from(kept.is_some());
+    let boot = frames.len() as u32;
+    let places = super::pool_moves::places(boot, boot + kept.as_ref().map_or(0, KeptFrame::len));
+    let room = places.len() as u32;
     let mut windows = [None; MAX_CLIENTS];
     let windows_end = WINDOW_BASE + WINDOWS_PAGES * 4096;
     let mut next_window = WINDOW_BASE;
@@ -92,25 +100,72 @@ pub fn run() -> Result<State, &'static str> {
         defmt::debug!("client {=u32}: mode {=u32}", client.0, mode.bits());
     }
     let key = index_key(&[started, split, userlib::syscall::clock_us()]);
-    let service = Service::new(
+    let mut service = Service::new(
         config,
-        PoolFrames::new(frames, region),
-        count * PAGES_PER_FRAME,
+        PoolFrames::new(frames, room, region),
+        (count + room) * PAGES_PER_FRAME,
         key,
     )
     .map_err(|_| "store configuration refused")?;
+    if let Some(kept) = kept {
+        recover(&mut service, kept)?;
+    }
     defmt::info!(
-        "tmem server: {=u32} frames ({=u32} KiB; {=u32} flip), {=usize} clients",
+        "tmem server: {=u32} frames ({=u32} KiB; {=u32} flip), room for {=u32} more, {=usize} clients",
         count,
         count * 4,
         count - region.pages,
+        room,
         service.config().clients().count()
     );
     Ok(State {
         service,
         windows,
         frames_held,
+        moves: PoolMoves::new(places),
     })
+}
+
+/// The kept frame in slot [`KEPT`], mapped after the `pool_frames` pool
+/// frames (`None` if the description gives none).
+fn kept_frame(pool_frames: u32) -> Result<Option<KeptFrame>, &'static str> {
+    let address = POOL_BASE + pool_frames * 4096;
+    match Frame(KEPT).map(address, true) {
+        Ok(pages) if pool_frames + pages <= MAX_POOL_FRAMES => {
+            Ok(Some(KeptFrame::new(address, pages)))
+        }
+        Ok(_) => {
+            let _ = Frame(KEPT).unmap();
+            Err("the kept frame does not fit beside the pool frames")
+        }
+        Err(SyscallError::EmptySlot) => Ok(None),
+        Err(_) => Err("the kept frame would not map"),
+    }
+}
+
+/// Attaches the journal in the kept frame and rebuilds the store from it,
+/// then audits the store.
+fn recover(service: &mut Service<PoolFrames>, kept: KeptFrame) -> Result<(), &'static str> {
+    let restored = service
+        .attach_journal(alloc::boxed::Box::new(kept))
+        .map_err(|_| "the kept frame is too small for the journal")?;
+    let found = restored.recovery;
+    defmt::info!(
+        "tmem server: kept {=u32} pools and {=u32} persistent pages ({=u32} refused); dropped {=u32} torn and {=u32} superseded records",
+        restored.pools,
+        restored.pages,
+        restored.refused,
+        found.torn,
+        found.superseded
+    );
+    match service.store().check_invariants() {
+        Ok(()) => defmt::info!("tmem server: store invariants hold after recovery"),
+        Err(broken) => {
+            defmt::error!("tmem server: recovered store: {=str}", broken);
+            return Err("the recovered store is inconsistent");
+        }
+    }
+    Ok(())
 }
 
 /// The store's memory: the one-page frames it may flip, and the region of
