@@ -104,9 +104,9 @@ fn kernel_load(board: &platform::Board) -> usize {
     }
     if !layout::load_fits_linear_map(board, load) {
         fail(&format!(
-            "{LOAD_ENV}={load:#x} cannot be used on {}: the kernel maps only the first {} MiB of RAM",
+            "{LOAD_ENV}={load:#x} cannot be used on {}: the kernel image must lie in the first {} MiB of RAM, which the board certainly has and the kernel maps",
             board.name,
-            layout::mapped_ram_size(board) >> 20
+            (layout::linear_map_end(board, board.ram.end()) - board.ram.base) >> 20
         ));
     }
     load

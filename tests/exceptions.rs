@@ -4,9 +4,9 @@
 
 use system_tests::{boot, hex_after, kernel_elf, Outcome, PANIC_EXIT_STATUS};
 
-/// The unmapped kernel address the self tests touch (layout: between the
-/// linear map of RAM and the device window at 0xF000_0000).
-const UNMAPPED: u64 = 0xEF00_0000;
+/// The unmapped kernel address the self tests touch (layout: the section
+/// after the RAM window at 0xF100_0000, unmapped whatever RAM there is).
+const UNMAPPED: u64 = 0xF110_0000;
 
 fn text_range() -> std::ops::Range<u64> {
     let elf = kernel_elf();

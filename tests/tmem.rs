@@ -6,12 +6,14 @@
 //! replies; page flipping loses and duplicates no frame (the server's
 //! count and the kernel's agree); and a client stopped mid-operation
 //! leaves the server consistent. A frame may take the rest of RAM, which
-//! the kernel sizes from the RAM QEMU was given and the server maps whole
-//! as its pool, so clients store far more pages than a grant window holds.
+//! the kernel sizes from the RAM QEMU was given (up to 1 GiB, past the
+//! kernel's linear map) and the server maps whole as its pool, so clients
+//! store far more pages than a grant window holds; a partition uses the
+//! RAM past the linear map, and the kernel writes into it for it.
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system, boot_system_with_disk, exit, line, number_after,
-    Disk, Outcome, Source,
+    assert_tmem_server_consistent, boot_system, boot_system_with_disk, exit, hex_after, line,
+    number_after, Disk, Outcome, Source,
 };
 use xtask::session::BootReport;
 
@@ -272,15 +274,18 @@ fn a_rest_of_ram_frame_grows_with_the_ram_qemu_is_given() {
 }
 
 /// Given more RAM than the board's 256 MiB (`-m 512M`, `-m 1G`, the most
-/// vexpress-a9 takes), the system boots and runs the same; the kernel
-/// says plainly where the host's RAM ends and that it uses only the
-/// board's 256 MiB, and the tmem server reports its pool. (Frames past
-/// the kernel's linear map, for the pool to grow with such RAM, are not
-/// there yet: issue 15.)
+/// vexpress-a9 takes), the kernel believes the host, keeps the first
+/// 768 MiB in its linear map and hands out all of it: the rest-of-RAM
+/// frame takes all but the kernel's and the partitions' few megabytes —
+/// on 1 GiB reaching past the linear map — and the tmem server's pool
+/// grows by about the added RAM (less a seventh for the store's tables).
 #[test]
-fn more_ram_than_the_board_has_boots_and_the_pool_is_reported() {
-    for (memory, end) in [("512M", "0x80000000"), ("1G", "0xa0000000")] {
-        let (report, _) = boot_system_with_disk("tmem-rest", Disk::None, &["-m", memory]);
+fn with_512_mib_and_1_gib_the_pool_grows_by_about_the_added_ram() {
+    let mut rest_kib = Vec::new();
+    let mut pool_kib = Vec::new();
+    for (mib, linear_mib) in [(512u64, 512u64), (1024, 768)] {
+        let memory = format!("{mib}M");
+        let (report, _) = boot_system_with_disk("tmem-rest", Disk::None, &["-m", &memory]);
         let transcript = report.transcript();
         assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
         let kernel = report.messages_from(Source::Kernel);
@@ -291,18 +296,83 @@ fn more_ram_than_the_board_has_boots_and_the_pool_is_reported() {
                 .unwrap_or_else(|| panic!("no {prefix:?} with -m {memory}:\n{transcript}"))
                 .to_string()
         };
-        let host = said("RAM: the host says it ends at ");
-        assert!(host.contains(end), "{host}");
-        let ram = said("RAM: 256 MiB");
-        assert!(ram.contains("256 MiB of it usable"), "{ram}");
-        let (_, pool_kib, _, _) = pool(&report, 4);
-        assert!(
-            pool_kib > 200 * 1024,
-            "-m {memory}: a pool of {pool_kib} KiB"
+        let ram = said("RAM: ");
+        assert_eq!(number_after(&ram, "RAM: "), Some(mib), "{ram}");
+        assert!(ram.contains("as the host reports"), "{ram}");
+        assert_eq!(
+            number_after(&ram, "), "),
+            Some(linear_mib),
+            "the linear map: {ram}"
         );
-        eprintln!("-m {memory}: the tmem pool has {pool_kib} KiB");
+        assert!(
+            !kernel.iter().any(|m| m.starts_with("RAM: the host says")),
+            "{transcript}"
+        );
+        let frame = said("frame 0 takes the rest of RAM: ");
+        let kib = number_after(&frame, "rest of RAM: ").expect("a size in KiB");
+        assert!(kib > (mib - 8) * 1024 && kib < mib * 1024, "{frame}");
+        let base = hex_after(&frame, " at ").expect("the frame's address");
+        assert_eq!(base + kib * 1024, 0x6000_0000 + (mib << 20), "{frame}");
+        rest_kib.push(kib);
+        let (_, pool, _, _) = pool(&report, 4);
+        assert!(
+            pool <= kib * 6 / 7 + 4 && pool + 1024 >= (kib - 1024) * 6 / 7,
+            "-m {memory}: pool {pool} KiB of a {kib} KiB frame"
+        );
+        eprintln!("-m {memory}: a {kib} KiB frame, a pool of {pool} KiB");
+        pool_kib.push(pool);
         assert_tmem_server_consistent(&report, 4);
     }
+    // 512 MiB more RAM: the frame takes all of it but the kernel's page
+    // counters for it (128 KiB), the pool six sevenths of that.
+    let grown = rest_kib[1] - rest_kib[0];
+    assert!(
+        (511 * 1024..=512 * 1024).contains(&grown),
+        "the extra 512 MiB went to the frame: {rest_kib:?}"
+    );
+    let pool_grown = pool_kib[1] - pool_kib[0];
+    assert!(
+        (436 * 1024..=440 * 1024).contains(&pool_grown),
+        "the server's pool grew with the RAM: {pool_kib:?} KiB"
+    );
+}
+
+/// RAM past the kernel's 768 MiB linear map (`-m 1G`) is handed out and
+/// usable: the frame that takes the rest of RAM ends at 1 GiB, the
+/// partition holding it writes its last megabyte and reads every word back
+/// exact, finds it zeroed, and the kernel writes into its last page
+/// (`clock_read`, through the kernel's RAM window) where asked and nowhere
+/// else. (Before the window the kernel dropped such writes unsaid.)
+#[test]
+fn a_partition_uses_the_ram_past_the_kernels_linear_map() {
+    let (report, _) = boot_system_with_disk("high-ram", Disk::None, &["-m", "1G"]);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let kernel = report.messages_from(Source::Kernel);
+    let frame = kernel
+        .iter()
+        .find(|m| m.starts_with("frame 0 takes the rest of RAM: "))
+        .unwrap_or_else(|| panic!("no rest frame:\n{transcript}"));
+    let base = hex_after(frame, " at ").expect("the frame's address");
+    let kib = number_after(frame, "rest of RAM: ").expect("a size in KiB");
+    let linear_end = 0x6000_0000 + (768 << 20);
+    assert_eq!(base + kib * 1024, 0xA000_0000, "{frame}");
+    assert!(
+        base + kib * 1024 - (1 << 20) >= linear_end,
+        "the last megabyte lies past the linear map: {frame}"
+    );
+    let result = line(&report, 0, "high ram: ");
+    assert_eq!(
+        number_after(result, "high ram: "),
+        Some(kib / 4),
+        "every page mapped: {result}"
+    );
+    assert!(
+        result.contains(
+            "the last 256: 0 words not zeroed, 0 read back wrong; kernel clock write true, 0 words around it wrong"
+        ),
+        "{transcript}"
+    );
 }
 
 /// A pool bigger than the grant window: each guest swaps out 255 pages

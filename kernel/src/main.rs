@@ -9,7 +9,7 @@
 #[cfg(target_os = "none")]
 mod image {
     use kernel::arch::debug::OptionsUnavailable;
-    use kernel::arch::{cpu, debug, devices, mmu, running};
+    use kernel::arch::{cpu, debug, devices, mmu, ram, running};
     use kernel_abi::{boot_options, exit};
     use platform::BOARD;
 
@@ -18,7 +18,8 @@ mod image {
 
     #[no_mangle]
     extern "C" fn kmain() -> ! {
-        let space = match mmu::install_kernel_space() {
+        let detected = ram::detect();
+        let space = match mmu::install_kernel_space(detected.end) {
             Ok(space) => space,
             Err(error) => panic!("cannot build the kernel space: {:?}", error),
         };
@@ -34,7 +35,7 @@ mod image {
             "tmem-kernel {=str} on {=str}: {=usize} MiB RAM at {=usize:#x}",
             env!("CARGO_PKG_VERSION"),
             BOARD.name,
-            BOARD.ram.size >> 20,
+            (detected.end - BOARD.ram.base) >> 20,
             BOARD.ram.base
         );
         defmt::info!(
@@ -57,7 +58,7 @@ mod image {
         let options = read_options(&mut options_block);
 
         if running::has_system() {
-            if let Err(error) = running::boot() {
+            if let Err(error) = running::boot(detected) {
                 panic!("cannot start the system: {:?}", error);
             }
             running::start();

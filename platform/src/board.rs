@@ -81,8 +81,13 @@ pub struct Board {
     pub aliases: &'static [&'static str],
     /// One-line description shown in listings.
     pub description: &'static str,
-    /// All of RAM.
+    /// The RAM the board certainly has: all of it on a board with a fixed
+    /// amount, the default size on an emulated one.
     pub ram: Region,
+    /// The most RAM the board can have, in bytes from `ram.base`: a host
+    /// that reports more RAM than `ram` (QEMU `-m 1G`) is believed up to
+    /// here. Equal to `ram.size` on a board with a fixed amount.
+    pub ram_max_size: usize,
     /// Physical address the kernel image is loaded at (inside `ram`).
     pub kernel_load: usize,
     /// The console UART.
@@ -173,6 +178,11 @@ impl Board {
         } else {
             Ok(())
         }
+    }
+
+    /// One past the last byte of the most RAM the board can have.
+    pub const fn ram_max_end(&self) -> usize {
+        self.ram.base + self.ram_max_size
     }
 
     /// Physical address of the GIC distributor.

@@ -43,10 +43,12 @@ pub const GRANT_WINDOW_SIZE: u32 = 1 << 20;
 /// frame whose base is 1 MiB aligned, mapped at a 1 MiB-aligned address
 /// here, gets one section per whole megabyte it holds (a tail smaller
 /// than a megabyte is not mapped). Below the IPC buffers
-/// (`syscall::IPC_BUFFERS`); descriptions place nothing here.
-pub const POOL_REGION: u32 = 0x4000_0000;
+/// (`syscall::IPC_BUFFERS`); descriptions place nothing here. It holds
+/// the largest frame there can be — all of a 1 GiB machine's RAM but the
+/// kernel — with room to spare (1,120 MiB).
+pub const POOL_REGION: u32 = 0x3800_0000;
 /// Size of the pool region (up to the IPC buffers).
-pub const POOL_REGION_SIZE: u32 = 0x3E00_0000;
+pub const POOL_REGION_SIZE: u32 = 0x4600_0000;
 /// Size of a section: the granule of mappings in the pool region.
 pub const SECTION_SIZE: u32 = 1 << 20;
 /// Granule of every user mapping.
@@ -66,4 +68,5 @@ const _: () = assert!(
     POOL_REGION.is_multiple_of(SECTION_SIZE)
         && POOL_REGION + POOL_REGION_SIZE <= crate::syscall::IPC_BUFFERS
         && POOL_REGION > USER_BASE
+        && POOL_REGION_SIZE >= 1 << 30
 );

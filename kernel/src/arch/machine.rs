@@ -1,29 +1,40 @@
 //! The kernel core's [`Machine`] on real hardware: physical memory through
-//! the kernel's linear map, the clock, the log stream, and reports as
-//! defmt lines.
+//! the kernel's linear map or, beyond it, the RAM window (`arch::ram`),
+//! the clock, the log stream, and reports as defmt lines.
 //!
 //! Physical addresses come from the core, which derived them from a
-//! partition's checked regions; anything outside RAM is ignored rather
-//! than dereferenced.
+//! partition's checked regions; a run that is not all RAM is a kernel bug,
+//! reported as an error and never dereferenced.
 
 use kernel_abi::log_stream::Source;
-use platform::BOARD;
 
 use crate::exception::ExceptionKind;
 use crate::machine::{EndReason, Event, Machine};
-use crate::mm::layout;
+use crate::mm::phys_access::NotRam;
 
-use super::devices;
+use super::{devices, ram};
 
 /// The hardware machine.
 pub struct HardwareMachine;
 
-/// Kernel pointer to `len` bytes of RAM at `pa`, if all of it is RAM the
-/// linear map covers.
-fn ram(pa: usize, len: usize) -> Option<*mut u8> {
-    let last = pa.checked_add(len.max(1) - 1)?;
-    layout::ram_virt(BOARD, last)?;
-    layout::ram_virt(BOARD, pa).map(|va| va as *mut u8)
+/// Says that the core asked for a run that is not RAM (nothing was
+/// touched).
+#[inline(always)]
+fn refused(what: &str, result: Result<(), NotRam>) {
+    if let Err(not_ram) = result {
+        report_refusal(what, not_ram);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn report_refusal(what: &str, NotRam { pa, len }: NotRam) {
+    defmt::error!(
+        "kernel bug: {=str} of {=usize} bytes at {=usize:#x}, which is not all RAM, refused",
+        what,
+        len,
+        pa
+    );
 }
 
 impl Machine for HardwareMachine {
@@ -70,41 +81,60 @@ impl Machine for HardwareMachine {
     }
 
     fn read_phys(&self, pa: usize, buf: &mut [u8]) {
-        if let Some(src) = ram(pa, buf.len()) {
-            // SAFETY: `src..src+len` is RAM in the kernel's linear map, and
-            // the kernel holds no reference into partition memory.
-            unsafe { core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
-        }
+        let result = ram::with_ram(pa, buf.len(), |src, at, len| {
+            // SAFETY: `src..src+len` is RAM mapped for the kernel (`with_ram`)
+            // and `at+len` is inside `buf`; the kernel holds no reference
+            // into partition memory, so nothing aliases it.
+            unsafe { core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr().add(at), len) }
+        });
+        refused("a read", result);
     }
 
     fn write_phys(&mut self, pa: usize, data: &[u8]) {
-        if let Some(dst) = ram(pa, data.len()) {
+        let result = ram::with_ram(pa, data.len(), |dst, at, len| {
             // SAFETY: as in `read_phys`; `data` is kernel memory, so the
             // ranges cannot overlap.
-            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
-        }
+            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr().add(at), dst, len) }
+        });
+        refused("a write", result);
     }
 
     fn write_phys_words(&mut self, pa: usize, data: &[u32]) {
-        if let (Some(dst), true) = (ram(pa, data.len() * 4), pa.is_multiple_of(4)) {
+        if !pa.is_multiple_of(4) {
+            return refused("an unaligned word write", Err(NotRam { pa, len: 0 }));
+        }
+        // Pieces split only at section boundaries, so with `pa` word
+        // aligned every piece's offset and length are whole words.
+        let result = ram::with_ram(pa, data.len() * 4, |dst, at, len| {
             // SAFETY: as in `write_phys`, and `dst` is word aligned; the
             // target is little-endian, the order the words are defined in.
-            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst.cast(), data.len()) };
-        }
+            unsafe {
+                core::ptr::copy_nonoverlapping(data.as_ptr().add(at / 4), dst.cast(), len / 4)
+            }
+        });
+        refused("a word write", result);
     }
 
     fn read_phys_words(&self, pa: usize, buf: &mut [u32]) {
-        if let (Some(src), true) = (ram(pa, buf.len() * 4), pa.is_multiple_of(4)) {
-            // SAFETY: as in `read_phys`, and `src` is word aligned.
-            unsafe { core::ptr::copy_nonoverlapping(src.cast(), buf.as_mut_ptr(), buf.len()) };
+        if !pa.is_multiple_of(4) {
+            return refused("an unaligned word read", Err(NotRam { pa, len: 0 }));
         }
+        let result = ram::with_ram(pa, buf.len() * 4, |src, at, len| {
+            // SAFETY: as in `read_phys`, and `src` is word aligned (see
+            // `write_phys_words`).
+            unsafe {
+                core::ptr::copy_nonoverlapping(src.cast(), buf.as_mut_ptr().add(at / 4), len / 4)
+            }
+        });
+        refused("a word read", result);
     }
 
     fn zero_phys(&mut self, pa: usize, len: usize) {
-        if let Some(dst) = ram(pa, len) {
+        let result = ram::with_ram(pa, len, |dst, _, len| {
             // SAFETY: as in `read_phys`.
-            unsafe { core::ptr::write_bytes(dst, 0, len) };
-        }
+            unsafe { core::ptr::write_bytes(dst, 0, len) }
+        });
+        refused("zeroing", result);
     }
 
     fn emit_log(&mut self, source: Source, frame: &[u8]) {

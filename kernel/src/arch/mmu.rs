@@ -1,17 +1,20 @@
-//! Installing the kernel space in the MMU, and reading the MMU back.
+//! Installing the kernel space in the MMU, moving the RAM window, and
+//! reading the MMU back.
 //!
 //! TTBR1 and TTBCR are accessed with inline `mcr`/`mrc` because
 //! `aarch32-cpu` 0.4 has accessors for TTBR0 but not for these two; every
 //! other CP15 register goes through that crate.
 
 use core::ptr::addr_of_mut;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use aarch32_cpu::register::Sctlr;
 use platform::BOARD;
 
 use super::boot::TTBR_WALK_WBWA;
+use crate::mm::descriptor::{Attributes, L1Entry, L2Entry};
 use crate::mm::kernel_space::{self, ImageLayout, L2Table, LayoutError};
-use crate::mm::{descriptor::L2Entry, layout, L1Table, L2_ENTRIES};
+use crate::mm::{layout, L1Table, L2_ENTRIES, SECTION_SIZE};
 
 /// Second-level tables available for the kernel image's megabytes.
 const IMAGE_L2_TABLES: usize = 4;
@@ -59,16 +62,18 @@ pub struct KernelSpace {
     pub image_tables: usize,
 }
 
-/// Builds the kernel space and switches to it: TTBR1 holds the kernel half,
-/// TTBCR.N splits at 2 GiB, TTBR0 walks are off, and the boot identity map
-/// is gone. Must run once, at boot, on the boot table.
-pub fn install_kernel_space() -> Result<KernelSpace, LayoutError> {
+/// Builds the kernel space for a machine whose RAM ends at `ram_end` and
+/// switches to it: TTBR1 holds the kernel half, TTBCR.N splits at 2 GiB,
+/// TTBR0 walks are off, and the boot identity map is gone. Must run once,
+/// at boot, on the boot table.
+pub fn install_kernel_space(ram_end: usize) -> Result<KernelSpace, LayoutError> {
     let image = image_layout();
     // SAFETY: runs once at boot on one CPU before anything else can use
     // the tables; the MMU is not walking them yet.
     let (l1, l2) = unsafe { (&mut *addr_of_mut!(KERNEL_L1), &mut *addr_of_mut!(KERNEL_L2)) };
     let l2_physical = physical(l2.0.as_ptr() as usize)?;
-    let image_tables = kernel_space::build(BOARD, &image, &mut l1.0, &mut l2.0, l2_physical)?;
+    let image_tables =
+        kernel_space::build(BOARD, ram_end, &image, &mut l1.0, &mut l2.0, l2_physical)?;
     let l1_physical = physical(l1 as *const L1Table as usize)?;
     aarch32_cpu::asm::dsb();
     // SAFETY: the new table maps everything the kernel is using (its image,
@@ -94,6 +99,47 @@ pub fn install_kernel_space() -> Result<KernelSpace, LayoutError> {
         l1_physical,
         image_tables,
     })
+}
+
+/// The section of RAM (physical) the RAM window maps, or `usize::MAX`
+/// (never a section's address) while it maps nothing.
+static WINDOW_SECTION: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Maps the 1 MiB section of RAM at physical `section` in the RAM window
+/// (`layout::RAM_WINDOW_VIRT`), kernel read/write, never executable, and
+/// returns the window's address; what it mapped before is gone. Only
+/// `arch::ram` calls it, for RAM beyond the linear map, with interrupts
+/// masked (the kernel's rule), so nothing else uses the window meanwhile.
+pub fn map_ram_window(section: usize) -> usize {
+    debug_assert!(section.is_multiple_of(SECTION_SIZE));
+    if WINDOW_SECTION.load(Ordering::Relaxed) != section {
+        let index = layout::RAM_WINDOW_VIRT / SECTION_SIZE;
+        let entry = L1Entry::section(section, Attributes::KERNEL_DATA);
+        // SAFETY: one aligned word of the kernel's first-level table, the
+        // window's entry, which nothing but this function writes and
+        // nothing holds a reference into (install_kernel_space's ended).
+        // Break before make: the old entry is made a fault and its
+        // translation dropped (TLBIMVAA: every ASID, as kernel entries
+        // are global) before the new one is written; the caches are
+        // physically indexed and tagged, so data cached through the old
+        // mapping stays right.
+        unsafe {
+            let slot = addr_of_mut!(KERNEL_L1.0[index]);
+            slot.write_volatile(L1Entry::FAULT);
+            core::arch::asm!(
+                "dsb",
+                "mcr p15, 0, {va}, c8, c7, 3",
+                "dsb",
+                va = in(reg) layout::RAM_WINDOW_VIRT,
+                options(nostack, preserves_flags),
+            );
+            slot.write_volatile(entry);
+        }
+        aarch32_cpu::asm::dsb();
+        aarch32_cpu::asm::isb();
+        WINDOW_SECTION.store(section, Ordering::Relaxed);
+    }
+    layout::RAM_WINDOW_VIRT
 }
 
 fn physical(va: usize) -> Result<usize, LayoutError> {

@@ -13,6 +13,7 @@ pub mod devices;
 pub mod machine;
 mod memcpy;
 pub mod mmu;
+pub mod ram;
 pub mod running;
 #[cfg(feature = "selftests")]
 pub mod selftest;

@@ -62,6 +62,10 @@ pub enum BootError {
     Objects(ObjectError),
     /// More ASIDs than 8 bits hold (partitions and guest address spaces).
     TooManyAddressSpaces,
+    /// A table the kernel reads and writes itself landed at `physical`,
+    /// beyond its linear map of RAM (the partitions' memory and fixed
+    /// frames before it took the linear map's room).
+    TableBeyondLinearMap { physical: usize },
 }
 
 struct Running {
@@ -114,9 +118,9 @@ extern "C" {
     static __kernel_end: u8;
 }
 
-/// Builds the system from the image. Must run once, at boot, before
-/// interrupts are enabled.
-pub fn boot() -> Result<(), BootError> {
+/// Builds the system from the image, on the RAM `detected` at boot (see
+/// `arch::ram`). Must run once, at boot, before interrupts are enabled.
+pub fn boot(detected: super::ram::Detected) -> Result<(), BootError> {
     let parsed = SystemImage::parse(SYSTEM_IMAGE).map_err(BootError::Image)?;
     // SAFETY: see `KernelCell`; boot runs once, before interrupts are
     // enabled, and nothing writes the cell again: the reference lives as
@@ -127,27 +131,25 @@ pub fn boot() -> Result<(), BootError> {
     // SAFETY: only the symbol's address is used.
     let kernel_end_va = unsafe { &__kernel_end as *const u8 as usize };
     let free_start = layout::ram_phys(BOARD, kernel_end_va).ok_or(BootError::NoFreeRam)?;
-    // A report the linear map cannot use (QEMU 7.2 on vexpress-a9 answers
-    // 0 here) counts as none: the board's size stands.
-    let host_said = debug::reported_ram_end();
-    let reported = host_said.filter(|&end| layout::usable_ram_end(BOARD, Some(end)) == end);
-    if let (Some(end), None) = (host_said, reported) {
+    if let (Some(end), false) = (detected.host_said, detected.believed()) {
         defmt::warn!(
-            "RAM: the host says it ends at {=usize:#x}, which the kernel cannot use",
-            end
+            "RAM: the host says it ends at {=usize:#x}, which {=str} cannot have",
+            end,
+            BOARD.name
         );
     }
-    let ram_end = layout::usable_ram_end(BOARD, reported);
+    let ram_end = detected.end;
+    let reach = super::ram::reach();
     defmt::info!(
-        "RAM: {=usize} MiB at {=usize:#x} ({=str}), {=usize} MiB of it usable",
-        (reported.unwrap_or(ram_end) - BOARD.ram.base) >> 20,
+        "RAM: {=usize} MiB at {=usize:#x} ({=str}), {=usize} MiB of it in the kernel's linear map",
+        (ram_end - BOARD.ram.base) >> 20,
         BOARD.ram.base,
-        if reported.is_some() {
+        if detected.believed() {
             "as the host reports"
         } else {
             "the board's size"
         },
-        (ram_end - BOARD.ram.base) >> 20
+        (reach.linear_end() - BOARD.ram.base) >> 20
     );
     let mut ram = BootAllocator::new(free_start..ram_end);
     let mut machine = HardwareMachine;
@@ -251,6 +253,7 @@ pub fn boot() -> Result<(), BootError> {
         }
         let (table, grant_table) = build_tables(&mut ram, &loaded.space).map_err(|e| match e {
             TableError::Memory(m) => BootError::Memory(m),
+            TableError::BeyondLinearMap(physical) => BootError::TableBeyondLinearMap { physical },
             TableError::Space(error) => BootError::Space {
                 partition: index,
                 error,
@@ -678,17 +681,29 @@ fn allocate_default<T: Default>(
 
 /// Uninitialised room for `n` values of `T`.
 fn allocate_array<T>(ram: &mut BootAllocator, n: usize) -> Result<*mut T, BootError> {
+    let size = size_of::<T>() * n.max(1);
     let pa = ram
-        .allocate(size_of::<T>() * n.max(1), align_of::<T>())
+        .allocate(size, align_of::<T>())
         .map_err(BootError::Memory)?;
-    layout::ram_virt(BOARD, pa)
+    linear(pa, size)
         .map(|va| va as *mut T)
-        .ok_or(BootError::NoFreeRam)
+        .map_err(|physical| BootError::TableBeyondLinearMap { physical })
+}
+
+/// The kernel address of the `size` bytes at `pa` in the linear map, or
+/// `pa` if they are not all in it.
+fn linear(pa: usize, size: usize) -> Result<usize, usize> {
+    if pa < super::ram::reach().linear_end() && size <= super::ram::reach().linear_end() - pa {
+        layout::ram_virt(BOARD, pa).ok_or(pa)
+    } else {
+        Err(pa)
+    }
 }
 
 enum TableError {
     Memory(OutOfMemory),
     Space(SpaceError),
+    BeyondLinearMap(usize),
 }
 
 /// Allocates and fills a partition's first- and second-level tables, and
@@ -704,15 +719,9 @@ fn build_tables(
     let l2_pa = ram
         .allocate(tables.max(1) * size_of::<L2Table>(), size_of::<L2Table>())
         .map_err(TableError::Memory)?;
-    let (Some(l1_va), Some(l2_va)) = (
-        layout::ram_virt(BOARD, l1_pa),
-        layout::ram_virt(BOARD, l2_pa),
-    ) else {
-        return Err(TableError::Memory(OutOfMemory {
-            requested: l1_size,
-            available: 0,
-        }));
-    };
+    let l1_va = linear(l1_pa, l1_size).map_err(TableError::BeyondLinearMap)?;
+    let l2_va =
+        linear(l2_pa, tables.max(1) * size_of::<L2Table>()).map_err(TableError::BeyondLinearMap)?;
     // SAFETY: both ranges were just allocated from free RAM for this alone;
     // zeroing them makes every entry a valid (fault) descriptor before the
     // references are formed.
@@ -731,10 +740,7 @@ fn build_tables(
     let grant_pa = ram
         .allocate(grant_size, grant_size)
         .map_err(TableError::Memory)?;
-    let grant_va = layout::ram_virt(BOARD, grant_pa).ok_or(TableError::Memory(OutOfMemory {
-        requested: grant_size,
-        available: 0,
-    }))?;
+    let grant_va = linear(grant_pa, grant_size).map_err(TableError::BeyondLinearMap)?;
     // SAFETY: just allocated for this table alone; all-zero entries fault.
     unsafe { core::ptr::write_bytes(grant_va as *mut u8, 0, grant_size) };
     let window = kernel_abi::user_layout::GRANT_WINDOW as usize / crate::mm::SECTION_SIZE;

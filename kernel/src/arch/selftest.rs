@@ -6,9 +6,9 @@
 
 use crate::mm::layout;
 
-/// A kernel-half address that nothing maps: between the linear map of RAM
-/// and the device window.
-const UNMAPPED: usize = layout::DEVICE_VIRT_BASE - (16 << 20);
+/// A kernel-half address that nothing maps, whatever RAM the machine has:
+/// the section after the RAM window.
+const UNMAPPED: usize = layout::RAM_WINDOW_VIRT + (1 << 20);
 
 /// Runs the self test `name`; an unknown `name` ends the run (after saying
 /// so) with `exit::BAD_BOOT_OPTIONS`.

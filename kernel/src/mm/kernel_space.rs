@@ -1,12 +1,13 @@
 //! The kernel half of every address space (the table behind TTBR1).
 //!
-//! All of RAM is mapped read/write, never executable, with sections —
+//! The RAM the linear map covers (`layout::linear_map_end`: all of it up
+//! to 768 MiB) is mapped read/write, never executable, with sections —
 //! except the megabytes holding the kernel image, which get second-level
 //! tables so that text is read-only and executable, read-only data is
 //! read-only, and data is never executable. A guard page below the kernel
 //! stack is left unmapped so an overflow faults instead of corrupting data.
-//! Device sections go into the device window. Nothing here is mapped for
-//! user mode.
+//! Device sections go into the device window; the RAM window is left
+//! empty for `arch` to fill. Nothing here is mapped for user mode.
 
 use core::ops::Range;
 
@@ -45,10 +46,12 @@ pub enum LayoutError {
 pub type L2Table = [L2Entry; L2_ENTRIES];
 
 /// Fills `l1` (and the first tables of `l2`) with the kernel space for
-/// `board`. `l2_phys` is the physical address of `l2[0]`; the tables are
-/// contiguous. Returns how many second-level tables were used.
+/// `board` on a machine whose RAM ends at `ram_end`. `l2_phys` is the
+/// physical address of `l2[0]`; the tables are contiguous. Returns how
+/// many second-level tables were used.
 pub fn build(
     board: &Board,
+    ram_end: usize,
     image: &ImageLayout,
     l1: &mut [L1Entry; L1_ENTRIES],
     l2: &mut [L2Table],
@@ -64,15 +67,15 @@ pub fn build(
             provided: l2.len(),
         });
     }
-    if layout::ram_phys(board, image.text.start).is_none()
-        || layout::ram_phys(board, image.data.end - 1).is_none()
-    {
+    let linear_end = layout::linear_map_end(board, ram_end);
+    let mapped = |va: usize| layout::ram_phys(board, va).filter(|&pa| pa < linear_end);
+    if mapped(image.text.start).is_none() || mapped(image.data.end - 1).is_none() {
         return Err(LayoutError::ImageOutsideRam);
     }
 
     l1.fill(L1Entry::FAULT);
     let mut va = layout::RAM_VIRT_BASE;
-    while let Some(pa) = layout::ram_phys(board, va) {
+    while let Some(pa) = mapped(va) {
         l1[va / SECTION_SIZE] = L1Entry::section(pa, Attributes::KERNEL_DATA);
         va += SECTION_SIZE;
     }
@@ -153,7 +156,15 @@ mod tests {
     ) {
         let mut l1 = std::boxed::Box::new([L1Entry::FAULT; L1_ENTRIES]);
         let mut l2 = vec![[L2Entry::FAULT; L2_ENTRIES]; 4];
-        let used = build(&VEXPRESS_A9, &image(), &mut l1, &mut l2, 0x6100_0000).unwrap();
+        let used = build(
+            &VEXPRESS_A9,
+            0x7000_0000,
+            &image(),
+            &mut l1,
+            &mut l2,
+            0x6100_0000,
+        )
+        .unwrap();
         assert_eq!(used, 2);
         (l1, l2)
     }
@@ -169,6 +180,27 @@ mod tests {
         assert_eq!(l1[0xF00].kind(), L1Kind::Section { base: 0x1000_0000 });
         // Nothing below the kernel half, and no identity map.
         assert!(l1[..0x800].iter().all(|e| e.kind() == L1Kind::Fault));
+    }
+
+    #[test]
+    fn the_linear_map_covers_the_ram_the_machine_has_up_to_768_mib() {
+        let mut l1 = std::boxed::Box::new([L1Entry::FAULT; L1_ENTRIES]);
+        let mut l2 = vec![[L2Entry::FAULT; L2_ENTRIES]; 4];
+        // -m 128M: nothing past 0x6800_0000 is mapped.
+        build(&VEXPRESS_A9, 0x6800_0000, &image(), &mut l1, &mut l2, 0).unwrap();
+        assert_eq!(l1[0xC7F].kind(), L1Kind::Section { base: 0x67F0_0000 });
+        assert_eq!(l1[0xC80].kind(), L1Kind::Fault);
+        // -m 1G: 768 MiB, and neither the RAM window nor anything past it.
+        build(&VEXPRESS_A9, 0xA000_0000, &image(), &mut l1, &mut l2, 0).unwrap();
+        assert_eq!(l1[0xEFF].kind(), L1Kind::Section { base: 0x8FF0_0000 });
+        assert_eq!(l1[0xF00].kind(), L1Kind::Section { base: 0x1000_0000 });
+        let window = layout::RAM_WINDOW_VIRT / SECTION_SIZE;
+        assert!(l1[window..].iter().all(|e| e.kind() == L1Kind::Fault));
+        // An image past the RAM there is is refused.
+        assert_eq!(
+            build(&VEXPRESS_A9, 0x6010_0000, &image(), &mut l1, &mut l2, 0),
+            Err(LayoutError::ImageOutsideRam)
+        );
     }
 
     #[test]
@@ -191,7 +223,7 @@ mod tests {
     fn rejects_bad_layouts() {
         let mut l1 = std::boxed::Box::new([L1Entry::FAULT; L1_ENTRIES]);
         let mut l2 = vec![[L2Entry::FAULT; L2_ENTRIES]; 1];
-        let r = build(&VEXPRESS_A9, &image(), &mut l1, &mut l2, 0);
+        let r = build(&VEXPRESS_A9, 0x7000_0000, &image(), &mut l1, &mut l2, 0);
         assert_eq!(
             r,
             Err(LayoutError::TooFewPageTables {
@@ -202,7 +234,7 @@ mod tests {
         let mut unaligned = image();
         unaligned.rodata.start += 4;
         assert_eq!(
-            build(&VEXPRESS_A9, &unaligned, &mut l1, &mut l2, 0),
+            build(&VEXPRESS_A9, 0x7000_0000, &unaligned, &mut l1, &mut l2, 0),
             Err(LayoutError::BadImageLayout)
         );
         let outside = ImageLayout {
@@ -212,7 +244,7 @@ mod tests {
             guards: [0xD000_1000],
         };
         assert_eq!(
-            build(&VEXPRESS_A9, &outside, &mut l1, &mut l2, 0),
+            build(&VEXPRESS_A9, 0x7000_0000, &outside, &mut l1, &mut l2, 0),
             Err(LayoutError::ImageOutsideRam)
         );
     }

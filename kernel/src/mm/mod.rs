@@ -11,6 +11,7 @@ pub mod grant_regions;
 pub mod guest_space;
 pub mod kernel_space;
 pub mod layout;
+pub mod phys_access;
 pub mod table_pool;
 pub mod user_space;
 

@@ -145,13 +145,12 @@ mod store {
     }
 
     /// The caller's page at `va`, checked for `access`, through the
-    /// kernel's linear map.
+    /// kernel's linear map or its RAM window (`arch::ram::page`).
     fn user_page(space: &UserSpace, va: u32, access: Use) -> Result<*mut Page, SyscallError> {
         let pa = space.check_buffer(va, PAGE_SIZE as u32, access, PAGE_SIZE as u32)?;
-        crate::mm::layout::ram_virt(platform::BOARD, pa)
-            .filter(|_| crate::mm::layout::ram_virt(platform::BOARD, pa + PAGE_SIZE - 1).is_some())
-            .map(|va| va as *mut Page)
-            .ok_or(SyscallError::Unmapped)
+        crate::arch::ram::page(pa)
+            .map(|page| page.cast::<Page>())
+            .map_err(|_| SyscallError::Unmapped)
     }
 
     fn refusal(error: TmemError) -> u32 {

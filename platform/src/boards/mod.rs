@@ -61,6 +61,8 @@ mod tests {
     fn every_board_is_self_consistent() {
         for board in ALL {
             assert!(board.ram.contains(board.kernel_load), "{}", board.name);
+            assert!(board.ram_max_size >= board.ram.size, "{}", board.name);
+            assert_eq!(board.ram_max_size % 0x10_0000, 0, "{}", board.name);
             assert_eq!(board.kernel_load % 0x1000, 0, "{}", board.name);
             assert_eq!(board.ram.base % 0x10_0000, 0, "{}", board.name);
             for section in board.mmio_sections {

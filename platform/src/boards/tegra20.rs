@@ -58,6 +58,7 @@ const fn tegra20(
             base: 0,
             size: ram_mib << 20,
         },
+        ram_max_size: ram_mib << 20,
         kernel_load: KERNEL_LOAD,
         console: ConsoleUart::Ns16550 {
             base: console,
@@ -154,5 +155,7 @@ mod tests {
         }
         assert_eq!(PAZ00.ram.size, 512 << 20);
         assert_eq!(HARMONY.ram.size, 1 << 30);
+        // A board without a host has exactly the RAM it says.
+        assert!(ALL.iter().all(|b| b.ram_max_size == b.ram.size));
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::board::{Board, ConsoleUart, DebugExit, QemuMachine, Region};
 
-/// QEMU `-M vexpress-a9`: 256 MiB of RAM at 0x6000_0000, UART0 a PL011 at
+/// QEMU `-M vexpress-a9`: 256 MiB of RAM at 0x6000_0000 by default, up
+/// to 1 GiB with `-m` (QEMU 7.2 `hw/arm/vexpress.c` refuses more: the
+/// legacy map's RAM window is 0x6000_0000..0xA000_0000), UART0 a PL011 at
 /// 0x1000_9000, the A9 private region at 0x1E00_0000. QEMU clocks the MPCore
 /// timers at 100 MHz (one tick per 10 instructions under `-icount shift=0`).
 pub const VEXPRESS_A9: Board = Board {
@@ -14,6 +16,7 @@ pub const VEXPRESS_A9: Board = Board {
         base: 0x6000_0000,
         size: 256 << 20,
     },
+    ram_max_size: 1 << 30,
     kernel_load: 0x6001_0000,
     console: ConsoleUart::Pl011 {
         base: 0x1000_9000,

@@ -72,6 +72,7 @@ const PARTITION_PACKAGES: &[&str] = &[
     "userlib",
     "guest-counter",
     "test-fault-injector",
+    "test-high-ram",
     "test-syscall-prober",
     "test-ipc-client",
     "test-ipc-echo",

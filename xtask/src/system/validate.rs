@@ -727,7 +727,8 @@ fn devices(
             ));
         }
         let phys_end = u64::from(dev.physical) + u64::from(size);
-        let ram_end = (board.ram.base + board.ram.size) as u64;
+        // The most RAM the board can have: QEMU `-m 1G` puts RAM there.
+        let ram_end = board.ram_max_end() as u64;
         if u64::from(dev.physical) < ram_end && (board.ram.base as u64) < phys_end {
             return Err(c.err(
                 at("physical"),
