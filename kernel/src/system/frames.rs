@@ -213,14 +213,16 @@ impl<'a> System<'a> {
         slot: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let at = self.own_slot(index, slot);
-        self.objects.caps.get(at)?;
-        if self.objects.lending.is_lent(at) {
+        // One translation of the slot to its global number, shared by the
+        // capability, loan and mapping tables (they have one layout).
+        let global = self.objects.caps.global(self.own_slot(index, slot))?;
+        self.objects.caps.get_global(global)?;
+        if self.objects.lending.is_lent_global(global) {
             return Err(SyscallError::Busy);
         }
         // Point of no return: the slot holds a capability nobody pinned.
-        self.objects.caps.delete(at)?;
-        if let Some(mapping) = self.objects.mappings.take(at) {
+        self.objects.caps.delete_global(global)?;
+        if let Some(mapping) = self.objects.mappings.take_global(global) {
             unmap(self.partitions, &mut self.objects.guests, mapping, machine);
         }
         Ok(())
