@@ -106,15 +106,28 @@ impl<'a> MappingTable<'a> {
         virt: u32,
         pages: u32,
     ) -> Result<(), CapError> {
-        let index = self.layout.global(at)?;
-        if self.entries[index].is_some() {
+        self.record_global(self.layout.global(at)?, at.partition, space, virt, pages)
+    }
+
+    /// [`MappingTable::record`] for the slot with global number `global`,
+    /// which belongs to `partition`.
+    pub fn record_global(
+        &mut self,
+        global: usize,
+        partition: u8,
+        space: Option<SpaceId>,
+        virt: u32,
+        pages: u32,
+    ) -> Result<(), CapError> {
+        let entry = self.entries.get_mut(global).ok_or(CapError::OutOfRange)?;
+        if entry.is_some() {
             return Err(CapError::SlotOccupied);
         }
         let pages = u16::try_from(pages).map_err(|_| CapError::OutOfRange)?;
         if space.is_some_and(|space| space.0 >= POOL) {
             return Err(CapError::OutOfRange);
         }
-        self.entries[index] = Some(Mapping::new(at.partition, space, virt, pages));
+        *entry = Some(Mapping::new(partition, space, virt, pages));
         Ok(())
     }
 

@@ -70,11 +70,21 @@ impl<'a> CapTable<'a> {
         Ok(&self.slots[self.layout.range(partition)?])
     }
 
+    /// The global number of `at` (the index every per-slot table shares:
+    /// an operation on one slot translates it once and passes it down).
+    pub fn global(&self, at: SlotRef) -> Result<usize, CapError> {
+        self.layout.global(at)
+    }
+
     /// The capability at `at`, whatever it is.
     pub fn get(&self, at: SlotRef) -> Result<&Capability, CapError> {
         // Through the global number, not `space(..)`: one bounds check
         // instead of a sub-slice's three (every look-up of a slot).
-        let index = self.layout.global(at)?;
+        self.get_global(self.layout.global(at)?)
+    }
+
+    /// The capability in the slot with global number `index`.
+    pub fn get_global(&self, index: usize) -> Result<&Capability, CapError> {
         self.slots
             .get(index)
             .ok_or(CapError::OutOfRange)?
@@ -220,7 +230,11 @@ impl<'a> CapTable<'a> {
     /// Destroys the capability at `at` alone and returns it; what was
     /// derived from it is now derived from its parent. O(its descendants).
     pub fn delete(&mut self, at: SlotRef) -> Result<Capability, CapError> {
-        let index = self.layout.global(at)?;
+        self.delete_global(self.layout.global(at)?)
+    }
+
+    /// [`CapTable::delete`] of the slot with global number `index`.
+    pub fn delete_global(&mut self, index: usize) -> Result<Capability, CapError> {
         self.tree.remove(index)?;
         let cap = self.slots[index].take().ok_or(CapError::EmptySlot)?;
         self.refs.remove(&cap);

@@ -76,7 +76,13 @@ impl<'a> Lending<'a> {
     pub fn is_lent(&self, at: SlotRef) -> bool {
         self.layout
             .global(at)
-            .is_ok_and(|index| self.by_slot[index].is_some())
+            .is_ok_and(|index| self.is_lent_global(index))
+    }
+
+    /// Whether the capability in the slot with global number `index` is
+    /// lent for a call in progress.
+    pub fn is_lent_global(&self, index: usize) -> bool {
+        self.by_slot.get(index).is_some_and(Option::is_some)
     }
 
     /// `caller`'s call was answered or abandoned: the slot of the

@@ -298,13 +298,19 @@ impl<'a> System<'a> {
         // made ready, or its partition stopped), then the loan returns.
         self.resolve_page_fault(server, caller, reply.grant, machine);
         self.return_time(server);
+        self.fast_call = None;
+        if self.threads[caller].state != ThreadState::Ready {
+            // The fault was left fatal: the stopped partition may have
+            // taken the pager out of its wait (its call's result then, as
+            // on the slow path).
+            let result = self.block_if_receiving(server);
+            super::set_result(&mut self.threads[server], result);
+            return Some(self.dispatch(machine));
+        }
+        // The frame was mapped and nothing stopped: the pager still waits.
         let thread = &mut self.threads[server];
         thread.state = ThreadState::Blocked;
         thread.initialised = true;
-        self.fast_call = None;
-        if self.threads[caller].state != ThreadState::Ready {
-            return Some(self.dispatch(machine));
-        }
         self.current = Some(caller);
         Some(Next::Partition(self.threads[caller].partition))
     }

@@ -16,9 +16,11 @@ use crate::exception::{ExceptionKind, TrapFrame};
 use crate::fault::{AccessKind, Fault};
 use crate::machine::tests::FakeMachine;
 use crate::machine::UserFault;
+use crate::partition::PartitionState;
+use crate::thread::ThreadState;
 use boot_info::CapObjectInfo::{Endpoint as Ep, Frame};
 use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
-use kernel_abi::syscall::{MessageInfo, Syscall};
+use kernel_abi::syscall::{MessageInfo, Syscall, SyscallError};
 use kernel_abi::user_layout::{GRANT_WINDOW, PAGE_SIZE};
 
 /// Every right.
@@ -480,4 +482,55 @@ fn a_round_trip_loop_takes_the_fastpath_both_ways() {
     }
     let taken = compare(&steps).unwrap();
     assert!(taken >= 30, "the fastpath took {taken} of 40 steps");
+}
+
+/// A pager that answers a fault with its own receive capability instead of
+/// a frame: the faulting partition stops, and as it then holds the only
+/// capability to receive on the endpoint, the endpoint closes under the
+/// pager, which was about to wait on it. The pager is woken with
+/// `PeerGone` — not left blocked on nothing — the same both ways.
+#[test]
+fn a_pager_that_gives_away_its_endpoint_is_woken_not_left_blocked() {
+    let wait = Action::Step(Step::Call([0, 0, 0, 0, 0, 0, 0, Syscall::Recv as u32]));
+    let fault = Action::PageFault {
+        page: 0,
+        write: false,
+    };
+    let endpoint = GrantDescriptor {
+        slot: CapSlot(0),
+        kind: GrantKind::Transfer,
+        rights: Rights::NONE,
+    }
+    .encode();
+    let reply = Action::Step(Step::Call([
+        0,
+        0,
+        0,
+        0,
+        0,
+        endpoint,
+        0,
+        Syscall::ReplyRecv as u32,
+    ]));
+    let actions = [wait, fault, reply];
+    // The fastpath system is checked after every step.
+    compare_on(pager_rig, &PAGER_CAPS, &actions).unwrap();
+    let mut rig = pager_rig();
+    let mut slow = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &PAGER_CAPS);
+    slow.fastpath = false;
+    let (mut m, mut frame) = (machine(), TrapFrame::default());
+    slow.cpu_start(&mut frame, &mut m);
+    for action in &actions {
+        apply(&mut slow, &mut frame, &mut m, action);
+        slow.check().unwrap();
+    }
+    let pager = &slow.threads[3];
+    assert_eq!(pager.state, ThreadState::Ready, "the pager is woken");
+    let r0 = if slow.current == Some(3) {
+        frame.r[0]
+    } else {
+        pager.context.r[0]
+    };
+    assert_eq!(r0, SyscallError::PeerGone as u32, "with PeerGone");
+    assert_eq!(slow.partitions()[0].state, PartitionState::Stopped);
 }

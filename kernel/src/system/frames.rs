@@ -26,6 +26,7 @@ use kernel_abi::user_layout::{
 use super::System;
 use crate::cap::layout::SlotRef;
 use crate::cap::mapping::Mapping;
+use crate::cap::space::checked;
 use crate::cap::{CapObject, CapSlot};
 use crate::ipc::ThreadId;
 use crate::machine::Machine;
@@ -70,7 +71,14 @@ impl<'a> System<'a> {
         rights: Rights,
         machine: &mut impl Machine,
     ) -> Result<u32, SyscallError> {
-        let cap = *self.objects.caps.lookup(at, CapKind::Frame, Rights::READ)?;
+        // One translation of the slot, shared by the capability and
+        // mapping tables (they have one layout).
+        let global = self.objects.caps.global(at)?;
+        let cap = *checked(
+            self.objects.caps.get_global(global)?,
+            CapKind::Frame,
+            Rights::READ,
+        )?;
         if !rights.contains(Rights::READ)
             || !rights.is_subset_of(cap.rights)
             || rights.contains(Rights::EXECUTE)
@@ -93,7 +101,7 @@ impl<'a> System<'a> {
             return Err(SyscallError::InvalidArgument);
         }
         let partition = at.partition as usize;
-        if self.objects.mappings.get(at).is_some() {
+        if self.objects.mappings.get_global(global).is_some() {
             return Err(SyscallError::SlotOccupied);
         }
         self.partitions[partition]
@@ -101,7 +109,9 @@ impl<'a> System<'a> {
             .add(Region::ram(virt, size, base, region_rights(rights)))
             .map_err(|_| SyscallError::SlotOccupied)?;
         // Point of no return: the range was free and the capability unmapped.
-        self.objects.mappings.record(at, None, virt, pages)?;
+        self.objects
+            .mappings
+            .record_global(global, at.partition, None, virt, pages)?;
         let attrs = user_attributes(rights);
         let table = self.partitions[partition].grant_table;
         for page in 0..pages {
@@ -213,14 +223,16 @@ impl<'a> System<'a> {
         slot: CapSlot,
         machine: &mut impl Machine,
     ) -> Result<(), SyscallError> {
-        let at = self.own_slot(index, slot);
-        self.objects.caps.get(at)?;
-        if self.objects.lending.is_lent(at) {
+        // One translation of the slot to its global number, shared by the
+        // capability, loan and mapping tables (they have one layout).
+        let global = self.objects.caps.global(self.own_slot(index, slot))?;
+        self.objects.caps.get_global(global)?;
+        if self.objects.lending.is_lent_global(global) {
             return Err(SyscallError::Busy);
         }
         // Point of no return: the slot holds a capability nobody pinned.
-        self.objects.caps.delete(at)?;
-        if let Some(mapping) = self.objects.mappings.take(at) {
+        self.objects.caps.delete_global(global)?;
+        if let Some(mapping) = self.objects.mappings.take_global(global) {
             unmap(self.partitions, &mut self.objects.guests, mapping, machine);
         }
         Ok(())

@@ -408,7 +408,29 @@ impl<'a> System<'a> {
                 }
                 self.lend_time(sender.index(), index, reply.is_some());
             }
-            RecvOutcome::Blocked => self.threads[index].state = ThreadState::Blocked,
+            // The call's result: `PeerGone` if the endpoint closed under it.
+            RecvOutcome::Blocked => return self.block_if_receiving(index),
+        }
+        Ok(())
+    }
+
+    /// Blocks thread `index`, just queued as a receiver, if it still is
+    /// one. Resolving a page fault between its reply and its wait may have
+    /// stopped the caller's partition, and with it closed the endpoint the
+    /// thread was queued on (taking it off the queue) or, for a pager of
+    /// its own partition, stopped the thread itself. A thread taken off
+    /// the queue gets `PeerGone` as its call's result; a stopped one stays
+    /// stopped; neither is left blocked on nothing.
+    pub(super) fn block_if_receiving(&mut self, index: usize) -> Result<(), SyscallError> {
+        let receiving = matches!(
+            self.objects.threads.state(id(index)),
+            Ok(crate::ipc::endpoint::IpcState::Receiving { .. })
+        );
+        let thread = &mut self.threads[index];
+        if receiving {
+            thread.state = ThreadState::Blocked;
+        } else if thread.state != ThreadState::Stopped {
+            return Err(SyscallError::PeerGone);
         }
         Ok(())
     }

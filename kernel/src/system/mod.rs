@@ -379,12 +379,7 @@ impl<'a> System<'a> {
             }
         };
         let thread = &mut self.threads[index];
-        match result {
-            // A caller that now waits gets its code from whoever wakes it.
-            Ok(()) if thread.state == ThreadState::Blocked => thread.initialised = true,
-            Ok(()) => message::succeed(&mut thread.context),
-            Err(error) => message::fail(&mut thread.context, error),
-        }
+        set_result(thread, result);
         match after {
             After::Resume if thread.state == ThreadState::Ready => {
                 Next::Partition(thread.partition)
@@ -646,6 +641,17 @@ impl<'a> System<'a> {
         };
         machine.report(Event::RunEnded { reason, status });
         Next::Shutdown(status)
+    }
+}
+
+/// Gives `thread` the result of the system call it made (the fastpath's
+/// and the slow path's one way): a thread that now waits gets its code
+/// from whoever wakes it.
+fn set_result(thread: &mut Thread, result: Result<(), SyscallError>) {
+    match result {
+        Ok(()) if thread.state == ThreadState::Blocked => thread.initialised = true,
+        Ok(()) => message::succeed(&mut thread.context),
+        Err(error) => message::fail(&mut thread.context, error),
     }
 }
 

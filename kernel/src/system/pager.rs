@@ -185,8 +185,12 @@ impl<'a> System<'a> {
             .position(Option::is_none)?;
         let dest = SlotRef::new(partition, free as u16);
         let source = SlotRef::new(self.threads[server].partition as u8, grant.slot.0);
-        match grant.kind {
+        // The rights the capability in `dest` ends with: a transfer keeps
+        // the source's, a derived copy has exactly those asked for (no
+        // second look-up of the slot just filled).
+        let rights = match grant.kind {
             GrantKind::Transfer => {
+                let rights = self.objects.caps.get(source).ok()?.rights;
                 if let Some(mapping) = self.objects.mappings.take(source) {
                     super::frames::unmap(
                         self.partitions,
@@ -196,11 +200,14 @@ impl<'a> System<'a> {
                     );
                 }
                 self.objects.caps.move_cap(source, dest).ok()?;
+                rights
             }
-            GrantKind::DerivedCopy => self.objects.caps.derive(source, dest, grant.rights).ok()?,
+            GrantKind::DerivedCopy => {
+                self.objects.caps.derive(source, dest, grant.rights).ok()?;
+                grant.rights
+            }
             GrantKind::Transient => return None,
-        }
-        let rights = self.objects.caps.get(dest).ok()?.rights;
+        };
         let wanted = rights.intersection(Rights::READ.union(Rights::WRITE));
         let page = fault.fault?.address & !(PAGE_SIZE - 1);
         self.map_at(dest, page, wanted, machine).ok().map(|_| ())
