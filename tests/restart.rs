@@ -1,6 +1,8 @@
 //! Restartable partitions: the supervisor restarts a server that faulted
 //! mid-call, from its boot image; the client's call in flight ends in
 //! `PeerGone`, it reconnects, and every reply after the restart is right.
+//! The supervisor learns of the fault from the kernel's stop notification,
+//! not by polling.
 
 use system_tests::{boot_system, exit, Outcome, Source};
 
@@ -15,6 +17,23 @@ fn the_supervisor_restarts_a_faulted_server_and_its_client_reconnects() {
         "{transcript}"
     );
     let supervisor = report.messages_from(Source::Partition(1));
+    let woken = "supervisor: woken by the kernel (stop bits 1)";
+    let (Some(first_wake), Some(restarted)) = (
+        supervisor.iter().position(|&line| line == woken),
+        supervisor
+            .iter()
+            .position(|&line| line.starts_with("supervisor: restarted partition 0")),
+    ) else {
+        panic!("the kernel woke the supervisor, which restarted the server:\n{transcript}");
+    };
+    assert!(
+        first_wake < restarted,
+        "woken, then restarted:\n{transcript}"
+    );
+    assert_eq!(
+        supervisor[0], "supervisor: watching, woken by the kernel's stop notification",
+        "{transcript}"
+    );
     assert!(
         supervisor.contains(&"supervisor: restarted partition 0 (restart 1)"),
         "{transcript}"
