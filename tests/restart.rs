@@ -54,4 +54,29 @@ fn the_supervisor_restarts_a_faulted_server_and_its_client_reconnects() {
         report.find("partition client: finished").is_some(),
         "{transcript}"
     );
+    // Waiting, not polling: the supervisor used almost none of its windows.
+    let (windows, running) = time_of(&report, "supervisor");
+    assert!(
+        windows >= 100 && running * 20 <= windows,
+        "ran {running} ms of {windows}:\n{transcript}"
+    );
+}
+
+/// The kernel's end-of-run account of `partition`: (ms of windows, ms
+/// running), from "partition NAME: STATE, W ms of windows, R ms running".
+fn time_of(report: &xtask::session::BootReport, partition: &str) -> (u32, u32) {
+    let prefix = format!("partition {partition}: ");
+    let line = report
+        .messages_from(Source::Kernel)
+        .into_iter()
+        .find(|m| m.starts_with(&prefix) && m.ends_with(" ms running"))
+        .unwrap_or_else(|| panic!("no time account for {partition}"));
+    let numbers: Vec<u32> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers[..] {
+        [windows, running] => (windows, running),
+        _ => panic!("unexpected time account: {line}"),
+    }
 }
