@@ -124,6 +124,10 @@ pub struct BootInfo<'a> {
     /// Interrupt lines the kernel enables and signals notifications with.
     #[serde(borrow)]
     pub irqs: Records<'a, IrqInfo>,
+    /// The notification the kernel signals whenever a partition stops (a
+    /// fault, or a stop through PartitionControl): bit `index % 32` of the
+    /// stopped partition. None: nobody is told (a supervisor polls).
+    pub stop_notification: Option<u16>,
 }
 
 /// An interrupt line bound to a notification.
@@ -351,6 +355,7 @@ impl<'a> SystemImage<'a> {
                     caps: Records::default(),
                     frames: Records::default(),
                     irqs: Records::default(),
+                    stop_notification: None,
                 },
                 bytes,
             });
@@ -497,6 +502,7 @@ mod tests {
             caps: Records::default(),
             frames: Records::default(),
             irqs: Records::default(),
+            stop_notification: None,
         }
     }
 

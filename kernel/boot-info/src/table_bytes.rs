@@ -164,6 +164,7 @@ mod tests {
             }]
             .into_iter()
             .collect(),
+            stop_notification: Some(1),
         }
     }
 

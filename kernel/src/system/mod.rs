@@ -33,6 +33,7 @@ mod pager;
 #[cfg(test)]
 mod random_calls;
 mod restart;
+mod stop_signal;
 mod tmem_baseline;
 
 pub use restart::BootImage;
@@ -521,6 +522,7 @@ impl<'a> System<'a> {
         }
         self.end_guest_objects(partition, machine);
         self.release_endpoints_of(partition);
+        self.signal_stop(partition);
     }
 
     /// `partition` ended (stopped, or its last own thread exited): its
@@ -966,6 +968,7 @@ pub(crate) mod tests {
             caps: Default::default(),
             frames: [0x2000, 0x1000].into_iter().collect(),
             irqs: Default::default(),
+            stop_notification: None,
         }
     }
 

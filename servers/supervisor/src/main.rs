@@ -2,10 +2,16 @@
 //! holds a PartitionControl capability with `read` and `restart` in slot
 //! 0, and keeps every partition whose description allows it running.
 //!
-//! How it learns of a fault: it reads every partition's status in turn,
-//! yielding between rounds. A stopped partition stays stopped until it is
-//! restarted, so a fault cannot be lost between two looks, however many
-//! happen. For each stopped partition it logs the status, then asks the
+//! How it learns of a fault: it reads every partition's status in turn;
+//! between rounds it waits on the kernel's stop notification (the
+//! description's `[system] stop_notification`, in the slot its
+//! configuration names), which the kernel signals whenever a partition
+//! stops. Bits coalesce, so after a wake it reads every status again, and
+//! a stop between its last look and its wait leaves a bit set, so the wait
+//! returns at once. Without a stop notification (or while a tmem client
+//! could not be dropped yet, or if the wait fails) it polls: yields and
+//! looks again. A stopped partition stays stopped until it is restarted,
+//! so a fault cannot be lost between two looks, however many happen. For each stopped partition it logs the status, then asks the
 //! kernel to restart it; the kernel enforces the description's
 //! `restart.max` (`RestartLimit`: the supervisor logs it once and leaves
 //! the partition stopped). It never touches another partition's memory
@@ -25,7 +31,7 @@ mod partition {
     use supervisor::Plan;
     use tmem_client::ControlClient;
     use tmem_protocol::{ClientId, ControlRequest, ControlResponse};
-    use userlib::ipc::PartitionControl;
+    use userlib::ipc::{Notification, PartitionControl};
     use userlib::Start;
 
     userlib::entry!(main);
@@ -49,7 +55,13 @@ mod partition {
         let mut given_up = 0u64;
         // Partitions whose tmem client it could not drop yet (said once).
         let mut drop_failed = 0u64;
-        defmt::info!("supervisor: watching");
+        let mut stops = plan.stop_notification.map(Notification);
+        match stops {
+            Some(_) => {
+                defmt::info!("supervisor: watching, woken by the kernel's stop notification")
+            }
+            None => defmt::info!("supervisor: watching (polling)"),
+        }
         loop {
             for p in 0..MAX_PARTITIONS {
                 let status = match control.status(p) {
@@ -93,7 +105,31 @@ mod partition {
                     }
                 }
             }
+            stops = next_round(stops, drop_failed != 0);
+        }
+    }
+
+    /// Waits for the next round: on the stop notification `stops` if there
+    /// is one and nothing is `pending` (a drop to try again), or polls.
+    /// Returns the notification to wait on next time (none once a wait has
+    /// failed: it says why, once, and polls from then on).
+    fn next_round(stops: Option<Notification>, pending: bool) -> Option<Notification> {
+        let Some(notification) = stops.filter(|_| !pending) else {
             userlib::syscall::yield_now();
+            return stops;
+        };
+        match notification.wait() {
+            Ok(bits) => {
+                defmt::info!("supervisor: woken by the kernel (stop bits {=u32})", bits);
+                stops
+            }
+            Err(error) => {
+                defmt::error!(
+                    "supervisor: wait on the stop notification: {=str}; polling instead",
+                    error.name()
+                );
+                None
+            }
         }
     }
 

@@ -264,6 +264,10 @@ pub struct SystemSection {
     /// Benchmark-only code to build into the kernel.
     #[serde(default)]
     pub kernel_features: Vec<KernelFeature>,
+    /// The `[[notification]]` the kernel signals whenever a partition
+    /// stops (bit `index % 32`), for a supervisor to wait on.
+    #[serde(default)]
+    pub stop_notification: Option<String>,
 }
 
 /// Kernel code a system may ask for; only benchmark systems do.

@@ -304,7 +304,23 @@ pub fn validate(
             })
             .collect(),
         irqs: irqs(&c, d)?.into_iter().collect(),
+        stop_notification: stop_notification(&c, d)?,
     })
+}
+
+/// Checks `[system] stop_notification`: a declared `[[notification]]`.
+fn stop_notification(c: &Checker<'_>, d: &Description) -> Result<Option<u16>, DescriptionError> {
+    let Some(name) = &d.system.stop_notification else {
+        return Ok(None);
+    };
+    let index = d.notifications.iter().position(|n| &n.name == name);
+    let index = index.ok_or_else(|| {
+        c.err(
+            "system.stop_notification",
+            format!("unknown notification `{name}` (declare it as a [[notification]])"),
+        )
+    })?;
+    Ok(Some(index as u16))
 }
 
 /// Checks `[[irq]]`: shared peripheral interrupts the kernel does not use,
@@ -934,6 +950,26 @@ caps = [
             "[[endpoint]]\nname = \"bell\"\n[[endpoint]]\nname = \"bell\"",
             "endpoint[1].name",
             "duplicate endpoint name",
+        );
+    }
+
+    #[test]
+    fn the_stop_notification_names_a_declared_notification() {
+        assert_eq!(check(GOOD).unwrap().stop_notification, None);
+        let with = |name: &str| {
+            GOOD.replacen(
+                "stop_after_ms = 500\n",
+                &format!("stop_after_ms = 500\nstop_notification = \"{name}\"\n"),
+                1,
+            )
+        };
+        assert_eq!(check(&with("bell")).unwrap().stop_notification, Some(0));
+        let error = check(&with("gong")).unwrap_err();
+        assert_eq!(error.file, Path::new("systems/test.toml"));
+        assert_eq!(error.field, "system.stop_notification");
+        assert!(
+            error.reason.contains("unknown notification `gong`"),
+            "{error}"
         );
     }
 
