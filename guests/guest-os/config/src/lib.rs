@@ -454,6 +454,34 @@ mod tests {
     }
 
     #[test]
+    fn shared_files_need_tmem_and_files() {
+        let files = FilePlan {
+            files: 2,
+            pages_per_file: 3,
+            rounds: 1,
+            on_card: true,
+        };
+        let plan = |tmem, files| GuestPlan {
+            tmem,
+            files,
+            shared_files: Some(7),
+            ..GuestPlan::idle(1)
+        };
+        let field = |plan: GuestPlan| plan.check().map_err(|e| e.field);
+        let copy = Some(ExchangeMode::Copy);
+        assert_eq!(field(plan(copy, Some(files))), Ok(()));
+        assert_eq!(field(plan(None, Some(files))), Err("shared_files"));
+        assert_eq!(field(plan(copy, None)), Err("shared_files"));
+        let empty = FilePlan { files: 0, ..files };
+        assert_eq!(field(plan(copy, Some(empty))), Err("shared_files"));
+        let bytes = postcard::to_allocvec(&plan(copy, Some(files))).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<GuestPlan>(&bytes).unwrap().shared_files,
+            Some(7)
+        );
+    }
+
+    #[test]
     fn names_follow_the_mode_and_the_swap_device() {
         let with = |tmem, sd_swap| GuestPlan {
             tmem,
