@@ -298,7 +298,10 @@ impl GuestPlan {
                     "a shared cleancache pool needs tmem: `tmem = \"copy\"` (or another mode)",
                 ));
             }
-            if self.files.is_none_or(|f| f.files == 0 || f.pages_per_file == 0) {
+            if self
+                .files
+                .is_none_or(|f| f.files == 0 || f.pages_per_file == 0)
+            {
                 return Err(plan(
                     "shared_files",
                     "only files are shared: `files = { files = .., pages_per_file = .., rounds = .. }`",
@@ -476,7 +479,9 @@ mod tests {
         assert_eq!(field(plan(copy, Some(empty))), Err("shared_files"));
         let bytes = postcard::to_allocvec(&plan(copy, Some(files))).unwrap();
         assert_eq!(
-            postcard::from_bytes::<GuestPlan>(&bytes).unwrap().shared_files,
+            postcard::from_bytes::<GuestPlan>(&bytes)
+                .unwrap()
+                .shared_files,
             Some(7)
         );
     }
