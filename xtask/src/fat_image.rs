@@ -314,10 +314,16 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
     #[test]
     fn a_guest_shares_its_files_only_through_the_shared_pool_it_is_a_member_of() {
         let file = Path::new("t.toml");
-        let sharing = SYSTEM.replace("guest = 1,", "guest = 1, tmem = \"copy\", shared_files = 7,");
+        let sharing = SYSTEM.replace(
+            "guest = 1,",
+            "guest = 1, tmem = \"copy\", shared_files = 7,",
+        );
         let member = "[tmem]\nserver = \"block\"\nshared_pool = 7\nclients = [{ partition = \"g\", mode = \"copy\", shared = true }]\n";
         let good = format!("{member}{sharing}");
-        assert_eq!(regions(file, &parse(file, &good).unwrap()).unwrap().len(), 1);
+        assert_eq!(
+            regions(file, &parse(file, &good).unwrap()).unwrap().len(),
+            1
+        );
         let refused = |text: &str| {
             let error = regions(file, &parse(file, text).unwrap()).unwrap_err();
             assert_eq!(error.field, "partition[1] (g).config.shared_files");
@@ -327,7 +333,10 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
         assert!(refused(&not_member).contains("shared = true"));
         let other_pool = good.replace("shared_pool = 7", "shared_pool = 8");
         assert!(refused(&other_pool).contains("shared_pool = 7"));
-        assert!(refused(&sharing).contains("shared_pool = 7"), "no [tmem] at all");
+        assert!(
+            refused(&sharing).contains("shared_pool = 7"),
+            "no [tmem] at all"
+        );
     }
 
     #[test]
