@@ -356,6 +356,46 @@ fn a_guest_reads_its_files_from_the_fat_image_on_the_card_and_rereads_them_throu
 }
 
 #[test]
+fn a_guest_finds_file_pages_another_guest_dropped_in_the_shared_cleancache_pool() {
+    let image = disk_path("os-shared-files");
+    let (report, _) = boot_system_with_disk("os-shared-files", Disk::Fresh(&image), &[]);
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    // Both guests check every byte they read against the file set's
+    // formula: a page the other guest put under a wrong key would show.
+    for (partition, guest, checked) in [(1, 1, 144), (2, 2, 48)] {
+        line(
+            &report,
+            partition,
+            &format!("guest {guest}: reads its files from the SD card (FAT)"),
+        );
+        let done = workload_line(&report, partition, guest, "file reader");
+        assert!(done.contains("completed"), "{done}\n{transcript}");
+        assert_eq!(number_after(done, "pages checked"), Some(checked), "{done}");
+        assert_eq!(number_after(done, "mismatches"), Some(0), "{done}");
+        line(
+            &report,
+            partition,
+            &format!("guest {guest}: every workload completed"),
+        );
+    }
+    let final_count = |partition, guest, marker| {
+        let last = line(&report, partition, &format!("guest {guest} (copy) final:"));
+        number_after(last, marker).unwrap_or_else(|| panic!("{marker}: {last}"))
+    };
+    assert!(final_count(1, 1, "cleancache puts") > 0, "{transcript}");
+    // Guest B reads each of the 48 file pages once, after a hog, while A
+    // re-reads them: every hit is a page B never read, found where A
+    // dropped it, and B goes to the card for fewer than all 48.
+    let hits = final_count(2, 2, "hits");
+    let misses = final_count(2, 2, "misses");
+    assert!(hits > 0, "B found none of A's pages: {transcript}");
+    assert_eq!(hits + misses, 48, "{transcript}");
+    assert!(misses < 48, "{transcript}");
+    assert_tmem_server_consistent(&report, 3);
+}
+
+#[test]
 fn the_workload_programs_run_as_processes_over_tmem_and_lose_no_page() {
     let image = disk_path("os-workloads");
     let (report, _) = boot_system_with_disk("os-workloads", Disk::Fresh(&image), &[]);

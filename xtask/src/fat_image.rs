@@ -48,6 +48,7 @@ pub fn regions(file: &Path, d: &Description) -> Result<Vec<RegionImage>, Descrip
         field,
         reason,
     };
+    check_shared_files(file, d)?;
     let mut images = Vec::new();
     let Some(disk) = d.disks.first() else {
         return Ok(images);
@@ -96,6 +97,45 @@ pub fn regions(file: &Path, d: &Description) -> Result<Vec<RegionImage>, Descrip
         });
     }
     Ok(images)
+}
+
+/// Checks every guest's `shared_files = UUID` against `[tmem]`: the pool
+/// must be the system's `shared_pool` and the guest a `shared = true`
+/// client of it. (Which files it shares needs no check: the key a page is
+/// shared under says which bytes it holds, `file_set::shared_file_key`.)
+pub fn check_shared_files(file: &Path, d: &Description) -> Result<(), DescriptionError> {
+    for (i, partition) in d.partitions.iter().enumerate() {
+        let plan: Option<GuestPlan> = match (&partition.config, partition.krate.as_str()) {
+            (Some(table), "guest-os-kernel") => toml::Value::Table(table.clone()).try_into().ok(),
+            _ => None,
+        };
+        let Some(uuid) = plan.and_then(|plan| plan.shared_files) else {
+            continue;
+        };
+        let wrong = |reason: String| DescriptionError {
+            file: file.to_path_buf(),
+            field: format!("partition[{i}] ({}).config.shared_files", partition.name),
+            reason,
+        };
+        let tmem = d.tmem.as_ref();
+        if tmem.and_then(|t| t.shared_pool) != Some(u32::from(uuid)) {
+            return Err(wrong(format!(
+                "pool {uuid} is not the system's shared pool: `[tmem]` must have `shared_pool = {uuid}`"
+            )));
+        }
+        let member = tmem.is_some_and(|t| {
+            t.clients
+                .iter()
+                .any(|c| c.partition == partition.name && c.shared)
+        });
+        if !member {
+            return Err(wrong(format!(
+                "`{}` shares its files through pool {uuid} but is not in it: give it `shared = true` in `[tmem]`'s clients",
+                partition.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A region of `region_bytes` bytes holding an MBR and a FAT16 partition
@@ -269,6 +309,34 @@ threads = [{ name = "main", priority = 1, stack_kib = 8 }]
         let error = regions(file, &parse(file, &text).unwrap()).unwrap_err();
         assert_eq!(error.field, "disk[0].regions[1].use");
         assert!(error.reason.contains("on_card"), "{}", error.reason);
+    }
+
+    #[test]
+    fn a_guest_shares_its_files_only_through_the_shared_pool_it_is_a_member_of() {
+        let file = Path::new("t.toml");
+        let sharing = SYSTEM.replace(
+            "guest = 1,",
+            "guest = 1, tmem = \"copy\", shared_files = 7,",
+        );
+        let member = "[tmem]\nserver = \"block\"\nshared_pool = 7\nclients = [{ partition = \"g\", mode = \"copy\", shared = true }]\n";
+        let good = format!("{member}{sharing}");
+        assert_eq!(
+            regions(file, &parse(file, &good).unwrap()).unwrap().len(),
+            1
+        );
+        let refused = |text: &str| {
+            let error = regions(file, &parse(file, text).unwrap()).unwrap_err();
+            assert_eq!(error.field, "partition[1] (g).config.shared_files");
+            error.reason
+        };
+        let not_member = good.replace(", shared = true", "");
+        assert!(refused(&not_member).contains("shared = true"));
+        let other_pool = good.replace("shared_pool = 7", "shared_pool = 8");
+        assert!(refused(&other_pool).contains("shared_pool = 7"));
+        assert!(
+            refused(&sharing).contains("shared_pool = 7"),
+            "no [tmem] at all"
+        );
     }
 
     #[test]

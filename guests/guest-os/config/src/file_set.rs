@@ -28,6 +28,22 @@ pub fn file_size(plan: &FilePlan) -> u32 {
         .saturating_sub(LAST_PAGE_SHORT_BY)
 }
 
+/// Marks a shared cleancache key as naming a page of this module's file
+/// set (ASCII `FILESET1`): a later change to [`file_byte`] must change it.
+pub const SHARED_KEY_TAG: u64 = u64::from_be_bytes(*b"FILESET1");
+
+/// The key (a tmem object id's three words) under which file `file` of
+/// `plan` keeps its clean pages in a shared cleancache pool. Two guests'
+/// files get the same key exactly when they hold the same bytes: a byte is
+/// a function of the file's number and offset alone ([`file_byte`]) and the
+/// size is a function of `pages_per_file`, so the key is the number and the
+/// size (how many files or rounds a guest has does not matter). Linux keys
+/// a shared pool by the file system's UUID and the inode; this file set's
+/// "UUID" is its formula, [`SHARED_KEY_TAG`].
+pub fn shared_file_key(file: u32, plan: &FilePlan) -> [u64; 3] {
+    [u64::from(file), u64::from(file_size(plan)), SHARED_KEY_TAG]
+}
+
 /// The 8.3 name of file `file` in the root directory: `F0000.DAT`,
 /// `F0001.DAT`, ... (upper case, as FAT stores short names).
 pub fn file_name(file: u32) -> heapless::String<12> {
@@ -59,6 +75,46 @@ pub fn file_number(name: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(files: u32, pages_per_file: u32, rounds: u32) -> FilePlan {
+        FilePlan {
+            files,
+            pages_per_file,
+            rounds,
+            on_card: false,
+        }
+    }
+
+    /// Every byte of file `file` of `plan`, as a reader sees it.
+    fn contents(file: u32, plan: &FilePlan) -> impl Iterator<Item = u8> {
+        (0..file_size(plan)).map(move |offset| file_byte(file, offset))
+    }
+
+    #[test]
+    fn equal_shared_keys_name_equal_files_and_different_files_get_different_keys() {
+        let plans = [
+            plan(4, 12, 3),
+            plan(2, 12, 1),
+            plan(6, 12, 9),
+            plan(4, 11, 3),
+            plan(4, 13, 3),
+            plan(1, 1, 1),
+        ];
+        for a in &plans {
+            for b in &plans {
+                for file_a in 0..a.files {
+                    for file_b in 0..b.files {
+                        let same_key = shared_file_key(file_a, a) == shared_file_key(file_b, b);
+                        let same_bytes = contents(file_a, a).eq(contents(file_b, b));
+                        assert_eq!(
+                            same_key, same_bytes,
+                            "file {file_a} of {a:?} and file {file_b} of {b:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn names_are_distinct_short_names() {

@@ -67,6 +67,14 @@ pub struct GuestPlan {
     /// The file reader, if it runs.
     #[serde(default)]
     pub files: Option<FilePlan>,
+    /// The UUID of the system's shared cleancache pool (the `[tmem]`
+    /// section's `shared_pool`) that holds this guest's clean file pages
+    /// instead of a private pool: `shared_files = 7`. Guests whose files
+    /// are the same (`file_set`: content is a function of file and offset)
+    /// then find each other's pages there. xtask checks that the guest is a
+    /// `shared = true` tmem client of that pool and has files.
+    #[serde(default)]
+    pub shared_files: Option<u8>,
 }
 
 /// The most pages a Zipf workload's set may have.
@@ -283,6 +291,23 @@ impl GuestPlan {
                 _ => {}
             }
         }
+        if self.shared_files.is_some() {
+            if self.tmem.is_none() {
+                return Err(plan(
+                    "shared_files",
+                    "a shared cleancache pool needs tmem: `tmem = \"copy\"` (or another mode)",
+                ));
+            }
+            if self
+                .files
+                .is_none_or(|f| f.files == 0 || f.pages_per_file == 0)
+            {
+                return Err(plan(
+                    "shared_files",
+                    "only files are shared: `files = { files = .., pages_per_file = .., rounds = .. }`",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -299,6 +324,7 @@ impl GuestPlan {
             hog: None,
             phased: None,
             files: None,
+            shared_files: None,
         }
     }
 
@@ -428,6 +454,36 @@ mod tests {
             ..GuestPlan::idle(1)
         };
         assert_eq!(field(nothing), Err((None, "programs")));
+    }
+
+    #[test]
+    fn shared_files_need_tmem_and_files() {
+        let files = FilePlan {
+            files: 2,
+            pages_per_file: 3,
+            rounds: 1,
+            on_card: true,
+        };
+        let plan = |tmem, files| GuestPlan {
+            tmem,
+            files,
+            shared_files: Some(7),
+            ..GuestPlan::idle(1)
+        };
+        let field = |plan: GuestPlan| plan.check().map_err(|e| e.field);
+        let copy = Some(ExchangeMode::Copy);
+        assert_eq!(field(plan(copy, Some(files))), Ok(()));
+        assert_eq!(field(plan(None, Some(files))), Err("shared_files"));
+        assert_eq!(field(plan(copy, None)), Err("shared_files"));
+        let empty = FilePlan { files: 0, ..files };
+        assert_eq!(field(plan(copy, Some(empty))), Err("shared_files"));
+        let bytes = postcard::to_allocvec(&plan(copy, Some(files))).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<GuestPlan>(&bytes)
+                .unwrap()
+                .shared_files,
+            Some(7)
+        );
     }
 
     #[test]

@@ -168,7 +168,10 @@ fn main(start: Start) {
     if let Some(connection) = &connection {
         match (
             TmemFrontswap::open(connection, guest::SWAP_TYPE),
-            TmemCleancache::open(connection),
+            match (plan.shared_files, plan.files) {
+                (Some(uuid), Some(files)) => TmemCleancache::open_shared(connection, uuid, files),
+                _ => TmemCleancache::open(connection),
+            },
         ) {
             (Ok(swap), Ok(cache)) => {
                 frontswap = Some(swap);

@@ -73,7 +73,8 @@ fn run_guest(
     // Frames start as junk, so a missing zero-fill shows.
     let mut pages = vec![[0xA5u8; PAGE_SIZE]; frames as usize];
     let mut memory = GuestRam::new(&mut pages);
-    let mut files = SyntheticFiles::new(FILES.files, FILES.pages_per_file);
+    let file_set = plan.files.unwrap_or(FILES);
+    let mut files = SyntheticFiles::new(file_set.files, file_set.pages_per_file);
     let file_size = files.size(FileId(0)).ok();
     let mut device = NoSwapDevice;
     let mut reporter = Collect::default();
@@ -131,6 +132,7 @@ fn plan(hog: Option<HogPlan>, phased: Option<PhasedPlan>, files: Option<FilePlan
         processes: false,
         programs: Default::default(),
         balloon: false,
+        shared_files: None,
     }
 }
 
@@ -249,6 +251,66 @@ fn the_file_reader_hits_cleancache_after_its_pages_were_dropped() {
     // The first round reads every page from the files.
     assert!(run.report.cleancache_misses >= 15);
     assert_eq!(run.consistent, Ok(()));
+}
+
+/// Guest A (client 1) reads `FILES` through the shared pool, dropping
+/// pages; then guest B (client 2), with `b_files` and a shared or a
+/// private pool, reads its files once. B's report.
+fn second_guest_after_a_first(b_files: FilePlan, b_shared: bool) -> GuestReport {
+    let server = store(256, u32::MAX);
+    let uuid = fake::SHARED_UUID as u8;
+    let a_transport = RefCell::new(FakeTransport::new(&server, 1, ExchangeMode::Copy));
+    let mut a_cache = TmemCleancache::open_shared(&a_transport, uuid, FILES).unwrap();
+    let a = run_guest(
+        6,
+        &plan(None, None, Some(FILES)),
+        None,
+        Some(&mut a_cache),
+        0,
+    );
+    assert!(a.completed, "{:?}", a.results);
+    assert!(a.report.cleancache_puts > 0, "{:?}", a.report);
+    let b_transport = RefCell::new(FakeTransport::new(&server, 2, ExchangeMode::Copy));
+    let mut b_cache = if b_shared {
+        TmemCleancache::open_shared(&b_transport, uuid, b_files).unwrap()
+    } else {
+        TmemCleancache::open(&b_transport).unwrap()
+    };
+    let b = run_guest(
+        6,
+        &plan(None, None, Some(b_files)),
+        None,
+        Some(&mut b_cache),
+        0,
+    );
+    assert!(b.completed, "{:?}", b.results);
+    let (_, result) = b.results[0];
+    assert_eq!(result.mismatches, 0, "B read a wrong page");
+    assert_eq!(
+        result.pages_checked,
+        u64::from(b_files.files * b_files.pages_per_file)
+    );
+    assert_eq!(b.consistent, Ok(()));
+    b.report
+}
+
+#[test]
+fn a_guest_finds_the_file_pages_another_dropped_in_the_shared_pool_and_only_those() {
+    let once = FilePlan { rounds: 1, ..FILES };
+    // Each page read once: every hit is one A dropped.
+    let shared = second_guest_after_a_first(once, true);
+    assert!(shared.cleancache_hits > 0, "{shared:?}");
+    assert!(shared.cleancache_misses < 15, "{shared:?}");
+    // In a private pool B sees none of A's pages.
+    let private = second_guest_after_a_first(once, false);
+    assert_eq!(private.cleancache_hits, 0, "{private:?}");
+    // Files of another size are other files: no page of A's is B's.
+    let longer = FilePlan {
+        pages_per_file: 6,
+        ..once
+    };
+    let other = second_guest_after_a_first(longer, true);
+    assert_eq!(other.cleancache_hits, 0, "{other:?}");
 }
 
 #[test]
