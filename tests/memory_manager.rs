@@ -58,14 +58,8 @@ fn kernel_counts_agree(report: &BootReport, guests: &[(&str, u64)], boot_frames:
     let transcript = report.transcript();
     let boot = census(report, "at boot");
     let end = census(report, "at the end");
-    for c in [&boot, &end] {
-        assert_eq!(
-            c.owned.values().sum::<i64>(),
-            c.by_partitions,
-            "{transcript}"
-        );
-        assert_eq!(c.by_partitions + c.by_none, c.ram, "all of RAM");
-    }
+    boot.assert_whole(&transcript);
+    end.assert_whole(&transcript);
     assert_eq!(boot.ram, end.ram);
     assert_eq!(
         boot.by_partitions, end.by_partitions,

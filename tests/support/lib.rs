@@ -272,6 +272,23 @@ pub struct Census {
     pub by_none: i64,
 }
 
+impl Census {
+    /// Every page is a partition's or no one's: the partitions' counts add
+    /// up to their total, and with the unowned pages to all of RAM.
+    pub fn assert_whole(&self, transcript: &str) {
+        assert_eq!(
+            self.owned.values().sum::<i64>(),
+            self.by_partitions,
+            "{transcript}"
+        );
+        assert_eq!(
+            self.by_partitions + self.by_none,
+            self.ram,
+            "all of RAM: {transcript}"
+        );
+    }
+}
+
 /// The kernel's census `when` ("at boot", "at the end").
 pub fn census(report: &BootReport, when: &str) -> Census {
     let prefix = format!("frames {when}: ");
@@ -312,18 +329,8 @@ pub fn assert_no_frame_leaked(report: &BootReport) {
     let transcript = report.transcript();
     let boot = census(report, "at boot");
     let end = census(report, "at the end");
-    for c in [&boot, &end] {
-        assert_eq!(
-            c.owned.values().sum::<i64>(),
-            c.by_partitions,
-            "{transcript}"
-        );
-        assert_eq!(
-            c.by_partitions + c.by_none,
-            c.ram,
-            "all of RAM: {transcript}"
-        );
-    }
+    boot.assert_whole(&transcript);
+    end.assert_whole(&transcript);
     assert_eq!(
         boot, end,
         "the kernel's census at the end differs from boot:\n{transcript}"

@@ -21,7 +21,7 @@ use crate::cap::layout::SlotRef;
 use crate::cap::{CapObject, EndpointId, NotificationId};
 use crate::ipc::endpoint::{CallOutcome, Received, RecvOutcome, SendOutcome};
 use crate::ipc::message::{self, Message, SendRequest};
-use crate::ipc::notification::WaitOutcome;
+use crate::ipc::notification::{WaitOutcome, Woken};
 use crate::ipc::ThreadId;
 use crate::machine::Machine;
 use crate::thread::ThreadState;
@@ -492,13 +492,21 @@ impl<'a> System<'a> {
                 .notifications
                 .signal(&mut self.objects.threads, notification, bits)?
         {
-            let waiter = &mut self.threads[woken.thread.index()];
+            self.wake_waiter(woken);
+        }
+        message::succeed(&mut self.threads[index].context);
+        Ok(())
+    }
+
+    /// A notification woke `woken`'s waiter: it returns from its `wait`
+    /// with the bits and is ready. Every wake — a `signal`, a device
+    /// interrupt, a partition's stop — goes through here.
+    pub(super) fn wake_waiter(&mut self, woken: Woken) {
+        if let Some(waiter) = self.threads.get_mut(woken.thread.index()) {
             message::succeed(&mut waiter.context);
             waiter.context.r[BITS_REGISTER] = woken.bits;
             waiter.state = ThreadState::Ready;
         }
-        message::succeed(&mut self.threads[index].context);
-        Ok(())
     }
 
     /// `wait` on the notification capability in `r0`: its bits, or block.

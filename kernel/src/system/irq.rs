@@ -8,12 +8,7 @@ use kernel_abi::syscall::SyscallError;
 
 use super::{Next, System};
 use crate::cap::CapObject;
-use crate::ipc::message;
 use crate::machine::Machine;
-use crate::thread::ThreadState;
-
-/// Register a woken waiter's bits are returned in.
-const BITS_REGISTER: usize = 1;
 
 impl<'a> System<'a> {
     /// Device interrupt `irq` arrived (already masked by the arch layer).
@@ -25,11 +20,7 @@ impl<'a> System<'a> {
                 .irqs
                 .deliver(irq, &mut objects.notifications, &mut objects.threads)
         {
-            if let Some(waiter) = self.threads.get_mut(woken.thread.index()) {
-                message::succeed(&mut waiter.context);
-                waiter.context.r[BITS_REGISTER] = woken.bits;
-                waiter.state = ThreadState::Ready;
-            }
+            self.wake_waiter(woken);
         }
         self.dispatch(machine)
     }

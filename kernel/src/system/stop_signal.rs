@@ -12,11 +12,6 @@
 
 use super::System;
 use crate::cap::NotificationId;
-use crate::ipc::message;
-use crate::thread::ThreadState;
-
-/// Register a woken waiter's bits are returned in (as `wait` returns them).
-const BITS_REGISTER: usize = 1;
 
 /// The bit partition `partition`'s stop sets.
 pub(super) fn stop_bit(partition: usize) -> u32 {
@@ -37,11 +32,7 @@ impl<'a> System<'a> {
             stop_bit(partition),
         );
         if let Ok(Some(woken)) = woken {
-            if let Some(waiter) = self.threads.get_mut(woken.thread.index()) {
-                message::succeed(&mut waiter.context);
-                waiter.context.r[BITS_REGISTER] = woken.bits;
-                waiter.state = ThreadState::Ready;
-            }
+            self.wake_waiter(woken);
         }
     }
 }
@@ -56,6 +47,7 @@ mod tests {
     use crate::machine::UserFault;
     use crate::partition::PartitionState;
     use crate::system::BootImage;
+    use crate::thread::ThreadState;
     use boot_info::CapObjectInfo::{Notification, PartitionControl};
     use kernel_abi::cap::Rights;
     use kernel_abi::syscall::{Syscall, SyscallError};
