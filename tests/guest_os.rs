@@ -587,7 +587,6 @@ fn a_guest_os_killed_mid_swap_loses_the_other_no_page_and_leaks_nothing() {
 
 #[test]
 fn a_restarted_guest_os_starts_with_nothing_of_its_old_run_in_tmem() {
-    let started = std::time::Instant::now();
     let report = boot_system("os-guest-restart");
     let transcript = report.transcript();
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
@@ -625,5 +624,4 @@ fn a_restarted_guest_os_starts_with_nothing_of_its_old_run_in_tmem() {
     }
     assert_tmem_server_consistent(&report, 3);
     assert_no_frame_leaked(&report);
-    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
