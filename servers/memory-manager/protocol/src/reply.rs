@@ -18,6 +18,9 @@ pub enum Refusal {
     ReserveEmpty,
     /// The caller is not a guest the manager serves.
     UnknownGuest,
+    /// The manager could not deliver its answer (the kernel refused the
+    /// reply it made); nothing moved.
+    Failed,
 }
 
 impl Refusal {
@@ -29,6 +32,7 @@ impl Refusal {
             Refusal::NotOwed => 3,
             Refusal::ReserveEmpty => 4,
             Refusal::UnknownGuest => 5,
+            Refusal::Failed => 6,
         }
     }
 
@@ -40,6 +44,7 @@ impl Refusal {
             3 => Some(Refusal::NotOwed),
             4 => Some(Refusal::ReserveEmpty),
             5 => Some(Refusal::UnknownGuest),
+            6 => Some(Refusal::Failed),
             _ => None,
         }
     }
@@ -52,6 +57,7 @@ impl Refusal {
             Refusal::NotOwed => "not owed",
             Refusal::ReserveEmpty => "reserve empty",
             Refusal::UnknownGuest => "unknown guest",
+            Refusal::Failed => "the manager's answer failed",
         }
     }
 }

@@ -66,6 +66,7 @@ fn refusal() -> impl Strategy<Value = Refusal> {
         Just(Refusal::NotOwed),
         Just(Refusal::ReserveEmpty),
         Just(Refusal::UnknownGuest),
+        Just(Refusal::Failed),
     ]
 }
 

@@ -149,10 +149,20 @@ impl Ledger {
         Some(slot)
     }
 
-    /// An empty slot other than `besides`, for a frame sent from
-    /// `besides` to come back to if it is refused.
-    pub fn receive_slot_besides(&self, besides: u16) -> Option<u16> {
-        self.empty.iter().rev().copied().find(|&s| s != besides)
+    /// An empty slot other than `besides`: where a frame lands during a
+    /// call or reply that passes the frame in `besides` (a slot [`take`]
+    /// or [`to_pool`] just emptied in the books), so that afterwards
+    /// `besides` still says whether that frame left — a frame that came
+    /// in meanwhile is elsewhere.
+    ///
+    /// [`take`]: Self::take
+    /// [`to_pool`]: Self::to_pool
+    pub fn receive_slot_besides(&self, besides: Option<u16>) -> Option<u16> {
+        self.empty
+            .iter()
+            .rev()
+            .copied()
+            .find(|&s| Some(s) != besides)
     }
 
     /// The frame sent from slot `sent` to the pool did not stay there: it
@@ -190,9 +200,10 @@ impl Ledger {
         })
     }
 
-    /// The empty slot the next frame given back lands in.
+    /// The empty slot the next frame lands in, when nothing is being
+    /// passed the other way ([`Self::receive_slot_besides`] when it is).
     pub fn receive_slot(&self) -> Option<u16> {
-        self.empty.last().copied()
+        self.receive_slot_besides(None)
     }
 
     fn account(&mut self, guest: usize) -> Result<&mut Account, Refusal> {
@@ -227,14 +238,21 @@ impl Ledger {
         Ok(())
     }
 
-    /// `guest` gave the frame now in the receive slot: it joins the
-    /// reserve. Refused (nothing changes) when [`Self::may_give`] refuses.
-    pub fn give(&mut self, guest: usize) -> Result<u16, Refusal> {
+    /// `guest` gave the frame that landed in the empty slot `landed`: it
+    /// joins the reserve. Refused (nothing changes) when
+    /// [`Self::may_give`] refuses, or with `NotAFrame` when `landed` is
+    /// not one of the empty slots.
+    pub fn give(&mut self, guest: usize, landed: u16) -> Result<(), Refusal> {
         self.may_give(guest)?;
-        let slot = self.empty.pop().ok_or(Refusal::NotOwed)?;
-        self.reserve.push(slot);
+        let at = self
+            .empty
+            .iter()
+            .rposition(|&s| s == landed)
+            .ok_or(Refusal::NotAFrame)?;
+        self.empty.remove(at);
+        self.reserve.push(landed);
         self.guests[guest].held -= 1;
-        Ok(slot)
+        Ok(())
     }
 
     /// `guest` takes a frame from the reserve: returns the slot holding

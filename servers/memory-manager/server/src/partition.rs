@@ -164,6 +164,18 @@ fn main(start: Start) {
     manager.serve();
 }
 
+/// Replies `answer`, passing its frame, and waits for the next call,
+/// accepting a frame into `receive`.
+fn send(answer: &Answer, receive: Option<u16>) -> Result<Message, SyscallError> {
+    let (words, len) = answer.reply.encode();
+    let grant = answer.grant.map(|slot| Grant {
+        slot,
+        kind: GrantKind::Transfer,
+        rights: Rights::NONE,
+    });
+    ENDPOINT.reply_recv_with(&words[..len], grant, receive)
+}
+
 /// Splits the reserve frame into one-page capabilities in slots from
 /// `FIRST_SLOT` and deletes the frame, so each page is the sole
 /// capability over its memory and can move. Returns the slots.
@@ -191,32 +203,45 @@ impl Manager {
     /// Answers calls for ever (after the end, every call is told to
     /// stop).
     fn serve(&mut self) -> ! {
-        let mut answer: Option<Answer> = None;
+        let mut message = ENDPOINT.recv_into(self.ledger.receive_slot());
         loop {
-            let receive = self.ledger.receive_slot();
-            let message = match &answer {
-                None => ENDPOINT.recv_into(receive),
-                Some(a) => {
-                    let (words, len) = a.reply.encode();
-                    let grant = a.grant.map(|slot| Grant {
-                        slot,
-                        kind: GrantKind::Transfer,
-                        rights: Rights::NONE,
-                    });
-                    ENDPOINT.reply_recv_with(&words[..len], grant, receive)
+            message = match message {
+                Ok(message) => {
+                    let answer = self.answer(&message);
+                    self.reply_recv(answer)
                 }
+                // No reply is pending here: a receive that failed fails
+                // again (its endpoint capability or receive slot is
+                // wrong), and spinning on it would burn the caller's time.
+                Err(error) => panic!("memory manager: cannot receive: {}", error.name()),
             };
-            if let Some(sent) = answer.take() {
-                self.after_reply(&sent, message.as_ref().is_ok_and(|m| m.reply_dropped));
-            }
-            let message = match message {
-                Ok(message) => message,
-                Err(error) => {
-                    defmt::error!("memory manager: receive failed: {=str}", error.name());
-                    continue;
-                }
-            };
-            answer = Some(self.answer(&message));
+        }
+    }
+
+    /// Sends `answer` and waits for the next call. A frame received
+    /// meanwhile never lands in the slot the answer's frame leaves from,
+    /// so [`Self::after_reply`] can tell by looking whether it left. A
+    /// reply the kernel refuses leaves the reply right held and the caller
+    /// waiting: it gets a plain `Failed` refusal that passes nothing.
+    fn reply_recv(&mut self, answer: Answer) -> Result<Message, SyscallError> {
+        let receive = self.ledger.receive_slot_besides(answer.grant);
+        let sent = send(&answer, receive);
+        self.after_reply(&answer, sent.as_ref().is_ok_and(|m| m.reply_dropped));
+        let Err(error) = sent else {
+            return sent;
+        };
+        defmt::error!(
+            "memory manager: the kernel refused a reply: {=str}; the caller is refused instead",
+            error.name()
+        );
+        let failed = Answer {
+            reply: Reply::Refused(Refusal::Failed),
+            grant: None,
+            taker: None,
+        };
+        match send(&failed, self.ledger.receive_slot()) {
+            Err(error) => panic!("memory manager: cannot reply: {}", error.name()),
+            received => received,
         }
     }
 
@@ -305,10 +330,10 @@ impl Manager {
                 let Some(slot) = landed else {
                     return refuse(Refusal::NotAFrame);
                 };
-                if Some(slot) != self.ledger.receive_slot() || !one_page(slot) {
+                if !one_page(slot) {
                     return refuse(Refusal::NotAFrame);
                 }
-                match self.ledger.give(guest) {
+                match self.ledger.give(guest, slot) {
                     Ok(_) => Answer {
                         reply: Reply::Done,
                         grant: None,
@@ -433,7 +458,7 @@ impl Manager {
                     let Some(slot) = self.ledger.to_pool() else {
                         break;
                     };
-                    let Some(back) = self.ledger.receive_slot_besides(slot) else {
+                    let Some(back) = self.ledger.receive_slot_besides(Some(slot)) else {
                         self.ledger.to_pool_undone(slot, slot);
                         break;
                     };

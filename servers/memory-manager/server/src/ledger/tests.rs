@@ -73,6 +73,12 @@ fn ledger(boot: &[u32], reserve: u16) -> Ledger {
     .unwrap()
 }
 
+/// Guest `g` gives a frame, landing in the next receive slot.
+fn give(ledger: &mut Ledger, g: usize) -> Result<(), Refusal> {
+    let slot = ledger.receive_slot().ok_or(Refusal::NotOwed)?;
+    ledger.give(g, slot)
+}
+
 fn run(
     ops: &[Op],
     boot: [u32; GUESTS],
@@ -99,8 +105,11 @@ fn run(
     for op in ops {
         match *op {
             Op::Give(g) => {
-                let owed = g < GUESTS && held[g] > bounds(g).floor;
-                let result = ledger.give(g);
+                // As the server receives: beside the frame its last reply
+                // passed (a take's), if that reply passed one.
+                let landed = ledger.receive_slot_besides(last_take.map(|(_, slot)| slot));
+                let owed = g < GUESTS && held[g] > bounds(g).floor && landed.is_some();
+                let result = landed.map_or(Err(Refusal::NotOwed), |slot| ledger.give(g, slot));
                 prop_assert_eq!(result.is_ok(), owed, "give {} {:?}", g, held);
                 if owed {
                     held[g] -= 1;
@@ -159,7 +168,7 @@ fn run(
             Op::PoolRefused => {
                 if let Some(slot) = last_to_pool.take() {
                     // It comes back to another empty slot.
-                    let back = ledger.receive_slot_besides(slot).unwrap_or(slot);
+                    let back = ledger.receive_slot_besides(Some(slot)).unwrap_or(slot);
                     ledger.to_pool_undone(slot, back);
                     tmem -= 1;
                     pool += 1;
@@ -292,7 +301,7 @@ fn an_idle_guest_shrinks_and_a_busy_one_grows_from_what_it_gave() {
         ledger.plan(&mut SelfBalloon::default(), 0);
         let target = ledger.guests()[0].target;
         while ledger.guests()[0].held > target {
-            ledger.give(0).unwrap();
+            give(&mut ledger, 0).unwrap();
         }
         while ledger.take(1).is_ok() {}
     }
@@ -308,7 +317,7 @@ fn an_idle_guest_shrinks_and_a_busy_one_grows_from_what_it_gave() {
         "the busy guest got committed + reserve"
     );
     assert_eq!(ledger.total(), 60);
-    while ledger.give(0).is_ok() {}
+    while give(&mut ledger, 0).is_ok() {}
     assert_eq!(
         ledger.guests()[0].held,
         bounds(0).floor,
@@ -363,7 +372,7 @@ fn period(ledger: &mut Ledger, policy: &mut dyn Policy, tmem: &mut u32) {
     move_with_pool(ledger, policy, tmem);
     for g in 0..ledger.guests().len() {
         while ledger.guests()[g].held > ledger.guests()[g].target {
-            ledger.give(g).unwrap();
+            give(ledger, g).unwrap();
         }
         while ledger.take(g).is_ok() {}
     }
@@ -414,4 +423,30 @@ fn static_partitioning_never_moves_a_frame_to_or_from_the_pool() {
     assert_eq!(tmem, POOL_MOVABLE);
     assert_eq!(ledger.guests()[2].held, 10);
     assert_eq!(ledger.from_pool(), 0);
+}
+
+/// The regression behind a livelocked manager: a take's reply passes the
+/// frame in slot `s`, which the books now call empty; a give received by
+/// the same `reply_recv` must land elsewhere, or the server would see a
+/// frame in `s`, think the taken one never left, book it back into the
+/// reserve — and later pass an empty slot, which the kernel refuses.
+#[test]
+fn a_frame_given_while_another_is_taken_lands_beside_it() {
+    let mut ledger = ledger(&[10, 10], 2);
+    ledger.guests[1].target = 12;
+    let taken = ledger.take(1).unwrap();
+    assert_eq!(
+        ledger.receive_slot(),
+        Some(taken),
+        "the books call it empty"
+    );
+    let landed = ledger.receive_slot_besides(Some(taken)).unwrap();
+    assert_ne!(landed, taken);
+    ledger.give(0, landed).unwrap();
+    assert_eq!(ledger.reserve.last(), Some(&landed));
+    assert!(!ledger.reserve.contains(&taken), "the taken frame is gone");
+    // A frame claimed to have landed in a slot that is not empty is not
+    // one the manager received.
+    assert_eq!(ledger.give(0, landed), Err(Refusal::NotAFrame));
+    assert_eq!(ledger.guests[0].held, 9);
 }
