@@ -6,8 +6,8 @@
 //! the manager's frame capabilities agree — and every byte the growing
 //! guest read back was right. The default system (`cargo xtask
 //! run-qemu`, the memory demo) runs to its end: its summary shows the
-//! growing guest's swap-ins served mostly from tmem, its frames are
-//! conserved, and its plot is a well-formed SVG.
+//! growing guest swapping to tmem up to its cap and past it to the SD
+//! card, its frames are conserved, and its plot is a well-formed SVG.
 
 use system_tests::{
     boot_system, boot_system_with_disk, census, disk_path, exit, line, number_after, Disk, Outcome,
@@ -255,7 +255,7 @@ fn with_static_partitioning_no_frame_moves() {
 const DEMO_MANAGER: u8 = 4;
 
 #[test]
-fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_absorbing_the_growth() {
+fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_then_the_card_absorbing_the_growth() {
     // Its guests swap to the SD card: boot it with a fresh card, as
     // `run-qemu` does.
     let disk = disk_path("memory-demo");
@@ -282,17 +282,30 @@ fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_absorbing
         3 * 32 + 16 + signed_field(end, "from_pool"),
         "{end}"
     );
-    // guest3's demand (96 pages at its peak) is three times its boot RAM:
-    // it grows past it, and what it swaps back in comes mostly from tmem.
+    // guest3's demand (96 pages at its peak) is three times its boot RAM
+    // and past its ceiling (84 frames): it grows, and what does not fit
+    // goes to tmem first — at most its cap of 8 pages at once — and the
+    // rest to the SD card.
     let growing = summary
         .guests
         .iter()
         .find(|g| g.name == "guest3")
         .unwrap_or_else(|| panic!("no guest3 in {text}"));
-    assert!(growing.peak_ram > 32, "{text}");
+    assert!(growing.peak_ram > 32 && growing.peak_ram <= 84, "{text}");
+    assert!(growing.outs_tmem > 0 && growing.ins_tmem > 0, "{text}");
     assert!(
-        growing.ins_tmem > 0 && growing.ins_tmem > 2 * growing.ins_sd,
-        "swap-ins mostly from tmem: {text}"
+        growing.outs_sd > 0 && growing.ins_sd > 0,
+        "past its tmem cap guest3 swaps to the card: {text}"
+    );
+    let in_tmem = report
+        .messages_from(Source::Partition(DEMO_MANAGER))
+        .into_iter()
+        .filter(|m| m.starts_with("demo guest=guest3 "))
+        .map(|m| field(m, "tmem"))
+        .max();
+    assert!(
+        in_tmem.is_some_and(|pages| pages <= 8),
+        "the cap holds: {in_tmem:?}"
     );
     let phased = line(&report, 3, "guest 3: phased ");
     assert_eq!(number_after(phased, "mismatches"), Some(0), "{phased}");

@@ -42,6 +42,8 @@ pub struct Partition {
     pub running_ticks: u64,
     /// Has no windows; its threads run on their callers' time.
     pub passive: bool,
+    /// A service: the run does not wait for it to end.
+    pub service: bool,
     /// Physical address of the second-level table of its grant window.
     pub grant_table: usize,
     /// Slot of its pager's endpoint capability, if it has a pager.
@@ -58,6 +60,13 @@ pub struct Partition {
     pub memory: usize,
     /// How many times it has been restarted.
     pub restarts: u8,
+}
+
+impl Partition {
+    /// Whether the run waits for it: it has windows and is no service.
+    pub fn keeps_run_alive(&self) -> bool {
+        !self.passive && !self.service
+    }
 }
 
 /// Why a partition could not be loaded.
@@ -259,6 +268,7 @@ pub(crate) mod tests {
                 })
                 .collect(),
             passive: false,
+            service: false,
             cap_slots: 4,
             pager: None,
             guest: None,

@@ -234,6 +234,9 @@ pub struct PartitionInfo<'a> {
     /// No windows of its own: its threads run on their callers' time once
     /// they have initialised (until each first blocks).
     pub passive: bool,
+    /// A service: the run does not wait for it to end (it ends when every
+    /// partition that is neither passive nor a service has ended).
+    pub service: bool,
     /// Slots in its capability space.
     pub cap_slots: u16,
     /// The slot of the endpoint capability its threads' page faults in the
@@ -472,6 +475,7 @@ mod tests {
             config: &[7],
             threads: Records::encode(core::slice::from_ref(&thread)).unwrap(),
             passive: false,
+            service: false,
             cap_slots: 16,
             pager: None,
             guest: None,

@@ -134,6 +134,7 @@ mod tests {
             config: &[],
             threads: std::vec![thread; threads].into_iter().collect(),
             passive: false,
+            service: false,
             cap_slots: 16,
             pager: None,
             guest,

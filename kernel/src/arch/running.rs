@@ -281,6 +281,7 @@ pub fn boot(detected: super::ram::Detected) -> Result<(), BootError> {
                 window_ticks: 0,
                 running_ticks: 0,
                 passive: p.passive,
+                service: p.service,
                 grant_table,
                 pager: p.pager,
                 first_thread: None,

@@ -83,7 +83,7 @@ impl<'a> System<'a> {
         let running = self
             .partitions
             .iter()
-            .filter(|p| !p.passive && p.state == crate::partition::PartitionState::Running)
+            .filter(|p| p.keeps_run_alive() && p.state == crate::partition::PartitionState::Running)
             .count();
         if running != self.active_running {
             return Err("the count of running active partitions is wrong");

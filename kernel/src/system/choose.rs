@@ -69,7 +69,7 @@ impl<'a> System<'a> {
         self.active_running = self
             .partitions
             .iter()
-            .filter(|p| !p.passive && p.state == PartitionState::Running)
+            .filter(|p| p.keeps_run_alive() && p.state == PartitionState::Running)
             .count();
     }
 
@@ -84,7 +84,7 @@ impl<'a> System<'a> {
     /// active partition is left running.
     pub(super) fn end_partition(&mut self, partition: usize, state: PartitionState) {
         let p = &mut self.partitions[partition];
-        if p.state == PartitionState::Running && !p.passive {
+        if p.state == PartitionState::Running && p.keeps_run_alive() {
             self.active_running -= 1;
         }
         p.state = state;

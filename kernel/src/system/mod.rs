@@ -93,8 +93,8 @@ pub struct System<'a> {
     /// The first passive thread: the head of the list of threads that may
     /// run in any window on borrowed time.
     first_passive: Option<u16>,
-    /// How many active (not passive) partitions are still running: the
-    /// run ends at 0.
+    /// How many partitions the run waits for (neither passive nor a
+    /// service) are still running: the run ends at 0.
     active_running: usize,
     /// Every passive thread has blocked once: none runs ahead of the
     /// schedule any more.
@@ -700,6 +700,7 @@ pub(crate) mod tests {
             window_ticks: 0,
             running_ticks: 0,
             passive: false,
+            service: false,
             grant_table: 0x6100_0000,
             pager: None,
             first_thread: None,
@@ -1065,6 +1066,24 @@ pub(crate) mod tests {
         );
         assert_eq!(system.partitions()[0].state, PartitionState::Finished);
         assert!(m.events.iter().any(|e| e.contains("PartitionFinished")));
+    }
+
+    #[test]
+    fn the_run_does_not_wait_for_a_service() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0x10_0000), thread(1, 1, 0x20_0000)]);
+        rig.partitions[1].service = true;
+        let mut system = rig.system(&[(0, 1), (1, 1)], 0);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.cpu_start(&mut frame, &mut m);
+        assert_eq!(system.check(), Ok(()));
+        frame.r[7] = Syscall::ThreadExit as u32;
+        assert_eq!(
+            system.cpu_syscall(&mut frame, &mut m),
+            Next::Shutdown(exit::CLEAN),
+            "a was the only partition the run waited for"
+        );
+        assert_eq!(system.partitions()[1].state, PartitionState::Running);
     }
 
     #[test]

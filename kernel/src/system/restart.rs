@@ -116,7 +116,7 @@ impl<'a> System<'a> {
         if p.passive {
             // Its threads initialise again before anything else runs.
             self.initialised = false;
-        } else {
+        } else if p.keeps_run_alive() {
             self.active_running += 1;
         }
         let restarts = p.restarts;

@@ -98,6 +98,11 @@ pub struct TmemClientSection {
     /// Whether it may join the shared pool.
     #[serde(default)]
     pub shared: bool,
+    /// The most persistent (frontswap) pages it may keep in tmem at once,
+    /// as Xen's per-client tmem cap: past it, puts are refused and its
+    /// guest swaps to its own device. No cap unless given.
+    #[serde(default)]
+    pub persistent_cap_pages: Option<u32>,
 }
 
 /// A tmem exchange mode.
@@ -330,6 +335,11 @@ pub struct PartitionSection {
     /// the first major frame and then run only on their callers' time.
     #[serde(default)]
     pub passive: bool,
+    /// A service (e.g. a block server) runs while others need it: the run
+    /// does not wait for it to end. A run ends when every partition that
+    /// is neither passive nor a service has ended.
+    #[serde(default)]
+    pub service: bool,
     /// Slots in its capability space.
     #[serde(default = "default_cap_slots")]
     pub cap_slots: u16,

@@ -136,6 +136,7 @@ pub fn server_config(
     };
     let mut modes = [None; MAX_CLIENTS];
     let mut members = 0u8;
+    let mut caps = Vec::new();
     for (k, client) in tmem.clients.iter().enumerate() {
         let at = |field: &str| format!("tmem.clients[{k}].{field}");
         let badge = k as u32 + 1;
@@ -175,10 +176,24 @@ pub fn server_config(
         if client.shared {
             members |= 1 << k;
         }
+        match client.persistent_cap_pages {
+            Some(0) => {
+                return Err(err(
+                    at("persistent_cap_pages"),
+                    "a cap of 0 pages refuses every frontswap put; leave the client's mode out of [tmem] instead".into(),
+                ))
+            }
+            Some(pages) => caps.push((badge, pages)),
+            None => {}
+        }
     }
-    // Every rule `ServerConfig::new` enforces was checked above, field by field.
-    let config = ServerConfig::new(modes, members, uuid as u8)
-        .map_err(|e| err("tmem".into(), format!("not a tmem configuration: {e:?}")))?;
+    // Every rule `ServerConfig::new` and `with_persistent_cap` enforce
+    // was checked above, field by field.
+    let not_tmem = |e| err("tmem".into(), format!("not a tmem configuration: {e:?}"));
+    let mut config = ServerConfig::new(modes, members, uuid as u8).map_err(not_tmem)?;
+    for (badge, pages) in caps {
+        config = config.with_persistent_cap(badge, pages).map_err(not_tmem)?;
+    }
     Ok(Some((server, config)))
 }
 
@@ -252,6 +267,12 @@ clients = [
         let expected = ServerConfig::new(modes, 0b1, 7).unwrap();
         assert_eq!(run(&text), Ok(Some((0, expected))));
         assert_eq!(run(BASE), Ok(None), "no section, no configuration");
+        let capped = TMEM.replace(
+            "mode = \"transfer\" }",
+            "mode = \"transfer\", persistent_cap_pages = 40 }",
+        );
+        let expected = expected.with_persistent_cap(2, 40).unwrap();
+        assert_eq!(run(&format!("{BASE}{capped}")), Ok(Some((0, expected))));
     }
 
     #[test]
@@ -272,6 +293,10 @@ clients = [
             (
                 TMEM.replace("shared_pool = 7\n", ""),
                 "tmem.clients[0].shared",
+            ),
+            (
+                TMEM.replace("shared = true", "shared = true, persistent_cap_pages = 0"),
+                "tmem.clients[0].persistent_cap_pages",
             ),
         ];
         for (tmem, field) in cases {

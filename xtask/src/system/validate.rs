@@ -207,6 +207,7 @@ pub fn validate(
             config: super::config::bytes(file, i, p)?.leak(),
             threads: threads.into_iter().collect(),
             passive: p.passive,
+            service: p.service,
             cap_slots: p.cap_slots,
             pager: p.pager,
             guest: super::guest::budget(file, i, p)?,
@@ -556,6 +557,15 @@ fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule<'static>, Descr
         let scheduled = windows
             .iter()
             .any(|w: &Window| usize::from(w.partition) == i);
+        if p.passive && p.service {
+            return Err(c.err(
+                format!("partition[{i}].service"),
+                format!(
+                    "passive partition `{}` never keeps the run going; `service` is for partitions with windows",
+                    p.name
+                ),
+            ));
+        }
         if p.passive {
             if scheduled {
                 return Err(c.err(
@@ -577,6 +587,12 @@ fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule<'static>, Descr
                 ),
             ));
         }
+    }
+    if d.partitions.iter().all(|p| p.passive || p.service) {
+        return Err(c.err(
+            "partition",
+            "every partition is passive or a service: the run would end before anything ran",
+        ));
     }
     Ok(Schedule {
         major_frame_ms: s.major_frame_ms,
@@ -1012,6 +1028,28 @@ caps = [
     { partition = "server", duration_ms = 1 },"#,
             "partition[2].passive",
             "must have no window",
+        );
+    }
+
+    #[test]
+    fn a_service_does_not_keep_the_run_going_and_cannot_be_all_there_is() {
+        let b_service = "memory_kib = 64\nservice = true\nthreads = [{ name = \"main\", priority = 1";
+        let from = "memory_kib = 64\nthreads = [{ name = \"main\", priority = 1";
+        let info = check(&GOOD.replacen(from, b_service, 1)).unwrap();
+        assert!(info.partitions.get(1).unwrap().service);
+        assert!(!info.partitions.get(0).unwrap().service);
+        let a_service = "config = { run_ms = 7 }\nservice = true";
+        let both = GOOD
+            .replacen(from, b_service, 1)
+            .replacen("config = { run_ms = 7 }", a_service, 1);
+        let error = check(&both).unwrap_err();
+        assert_eq!(error.field, "partition", "{error}");
+        assert!(error.reason.contains("would end before"), "{error}");
+        rejected(
+            "passive = true\n",
+            "passive = true\nservice = true\n",
+            "partition[2].service",
+            "never keeps the run going",
         );
     }
 

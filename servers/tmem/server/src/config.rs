@@ -1,5 +1,6 @@
 //! The server's configuration: which badges are clients, each client's
-//! exchange mode, and who may join the shared pool — the partition's typed
+//! exchange mode and persistent-page cap, and who may join the shared
+//! pool — the partition's typed
 //! configuration, which xtask computes from the system description's
 //! `[tmem]` section (`xtask/src/system/tmem.rs`) and the server reads with
 //! `userlib::config`, so a client can change none of it.
@@ -23,6 +24,7 @@ pub struct ServerConfig {
     modes: [Option<ExchangeMode>; MAX_CLIENTS],
     shared_members: u8,
     shared_uuid: u8,
+    persistent_caps: [Option<u32>; MAX_CLIENTS],
 }
 
 /// A configuration's fields as they travel, checked by
@@ -35,13 +37,22 @@ struct Fields {
     shared_members: u8,
     /// The shared pool's UUID (0: there is none).
     shared_uuid: u8,
+    /// Client `k + 1`'s persistent-page cap (`None`: no cap).
+    persistent_caps: [Option<u32>; MAX_CLIENTS],
 }
 
 impl TryFrom<Fields> for ServerConfig {
     type Error = ConfigError;
 
     fn try_from(fields: Fields) -> Result<ServerConfig, ConfigError> {
-        ServerConfig::new(fields.modes, fields.shared_members, fields.shared_uuid)
+        let mut config =
+            ServerConfig::new(fields.modes, fields.shared_members, fields.shared_uuid)?;
+        for (k, cap) in fields.persistent_caps.into_iter().enumerate() {
+            if let Some(cap) = cap {
+                config = config.with_persistent_cap(k as u32 + 1, cap)?;
+            }
+        }
+        Ok(config)
     }
 }
 
@@ -51,6 +62,7 @@ impl From<ServerConfig> for Fields {
             modes: config.modes,
             shared_members: config.shared_members,
             shared_uuid: config.shared_uuid,
+            persistent_caps: config.persistent_caps,
         }
     }
 }
@@ -66,6 +78,9 @@ impl core::fmt::Display for ConfigError {
             }
             ConfigError::MembersWithoutPool => f.write_str("pool members but no shared pool"),
             ConfigError::NoClients => f.write_str("no clients"),
+            ConfigError::CapOfNoClient { client } => {
+                write!(f, "client {client} has a persistent cap but is no client")
+            }
         }
     }
 }
@@ -82,6 +97,11 @@ pub enum ConfigError {
     MembersWithoutPool,
     /// No client has an exchange mode.
     NoClients,
+    /// Client `client` has a persistent-page cap but no exchange mode.
+    CapOfNoClient {
+        /// The client's number.
+        client: u32,
+    },
 }
 
 impl ServerConfig {
@@ -110,7 +130,27 @@ impl ServerConfig {
             modes,
             shared_members,
             shared_uuid,
+            persistent_caps: [None; MAX_CLIENTS],
         })
+    }
+
+    /// The same, with client `client` (its badge) capped at `pages`
+    /// persistent pages stored at once: past the cap its frontswap puts
+    /// are refused, as Xen's per-client tmem cap refuses them, and its
+    /// guest swaps to its own device instead.
+    pub fn with_persistent_cap(mut self, client: u32, pages: u32) -> Result<Self, ConfigError> {
+        let index = (client as usize)
+            .checked_sub(1)
+            .filter(|&k| self.modes.get(k).is_some_and(Option::is_some))
+            .ok_or(ConfigError::CapOfNoClient { client })?;
+        self.persistent_caps[index] = Some(pages);
+        Ok(self)
+    }
+
+    /// Client `client`'s persistent-page cap, if it has one.
+    pub fn persistent_cap(&self, client: u32) -> Option<u32> {
+        let index = (client as usize).checked_sub(1)?;
+        *self.persistent_caps.get(index)?
     }
 
     /// The client a service-endpoint badge names, and its mode.
@@ -132,7 +172,11 @@ impl ServerConfig {
         let mut members = [tmem_store::ClientId(0); MAX_CLIENTS];
         let mut count = 0;
         for (client, _) in self.clients() {
-            config = config.client(ClientConfig::new(client.into()));
+            let mut client_config = ClientConfig::new(client.into());
+            if let Some(cap) = self.persistent_cap(client.0) {
+                client_config = client_config.persistent_cap(cap);
+            }
+            config = config.client(client_config);
             if self.shared_members & (1 << (client.0 - 1)) != 0 {
                 members[count] = client.into();
                 count += 1;
@@ -208,6 +252,7 @@ mod tests {
                 modes,
                 shared_members,
                 shared_uuid,
+                persistent_caps: [None; MAX_CLIENTS],
             };
             let bytes = postcard::to_allocvec(&fields).unwrap();
             assert!(postcard::from_bytes::<ServerConfig>(&bytes).is_err());
@@ -231,5 +276,50 @@ mod tests {
             store.new_pool(tmem_store::ClientId(3), PoolFlags::SHARED, uuid),
             Err(TmemError::Unauthorized)
         );
+    }
+
+    #[test]
+    fn a_capped_client_is_refused_persistent_puts_past_its_cap() {
+        use tmem_store::{PoolFlags, Store, TmemError, VecFrames};
+        let config = ServerConfig::new(modes(&[(1, Copy), (2, Copy)]), 0, 0)
+            .unwrap()
+            .with_persistent_cap(2, 3)
+            .unwrap();
+        assert_eq!(config.persistent_cap(2), Some(3));
+        assert_eq!(config.persistent_cap(1), None);
+        let bytes = postcard::to_allocvec(&config).unwrap();
+        assert_eq!(postcard::from_bytes::<ServerConfig>(&bytes), Ok(config));
+        assert_eq!(
+            config.with_persistent_cap(3, 1),
+            Err(ConfigError::CapOfNoClient { client: 3 })
+        );
+        assert_eq!(
+            config.with_persistent_cap(0, 1),
+            Err(ConfigError::CapOfNoClient { client: 0 })
+        );
+        // A cap travelling for a non-client is refused when decoded.
+        let mut fields = Fields::from(config);
+        fields.persistent_caps[5] = Some(1);
+        let bytes = postcard::to_allocvec(&fields).unwrap();
+        assert!(postcard::from_bytes::<ServerConfig>(&bytes).is_err());
+
+        let mut store = Store::new(config.store_config(16), VecFrames::new(8)).unwrap();
+        let page = [7u8; 4096];
+        for client in [1, 2] {
+            let id = tmem_store::ClientId(client);
+            let pool = store.new_pool(id, PoolFlags::PERSISTENT, PoolUuid(0)).unwrap();
+            let stored = (0..5u32)
+                .filter(|&index| {
+                    match store.put_page(id, pool, tmem_store::ObjectId([1, 0, 0]), index, &page) {
+                        Ok(()) => true,
+                        Err(error) => {
+                            assert_eq!(error, TmemError::QuotaExceeded, "client {client}");
+                            false
+                        }
+                    }
+                })
+                .count();
+            assert_eq!(stored, if client == 2 { 3 } else { 5 }, "client {client}");
+        }
     }
 }
