@@ -255,7 +255,8 @@ fn with_static_partitioning_no_frame_moves() {
 const DEMO_MANAGER: u8 = 4;
 
 #[test]
-fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_then_the_card_absorbing_the_growth() {
+fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_then_the_card_absorbing_the_growth(
+) {
     // Its guests swap to the SD card: boot it with a fresh card, as
     // `run-qemu` does.
     let disk = disk_path("memory-demo");
@@ -307,6 +308,15 @@ fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_then_the_
         in_tmem.is_some_and(|pages| pages <= 8),
         "the cap holds: {in_tmem:?}"
     );
+    // What a page cost the guests: the card (the microsd-2010 model, 3.1
+    // operations a second) is far slower than tmem, whatever the host.
+    let ((tmem_pages, tmem_us), (sd_pages, sd_us)) = summary
+        .swap_time
+        .unwrap_or_else(|| panic!("no swap line: {text}"));
+    assert!(tmem_pages > 0 && sd_pages > 0, "{text}");
+    let sd_mean = sd_us / sd_pages;
+    assert!(sd_mean > 100_000, "a card page takes over 100 ms: {text}");
+    assert!(sd_mean > 10 * (tmem_us / tmem_pages), "{text}");
     let phased = line(&report, 3, "guest 3: phased ");
     assert_eq!(number_after(phased, "mismatches"), Some(0), "{phased}");
     // The kernel's count agrees with the manager's and the pool's.

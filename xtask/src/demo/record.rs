@@ -1,14 +1,17 @@
 //! The demo's log lines as typed records.
 //!
-//! The demo system's partitions log three kinds of line through defmt:
+//! The demo system's partitions log four kinds of line through defmt:
 //!
 //! ```text
 //! demo guest=NAME period=K t_ms=MS ram=F target=F committed=P cache=F tmem=P sd=P ins_tmem=N ins_sd=N outs_tmem=N outs_sd=N faults=N
 //! demo pool period=K t_ms=MS policy=NAME reserve=F tmem_used=P tmem_capacity=P
 //! demo end periods=K frames_total=N frames_expected=N conserved=yes|no
+//! demo swap guest=NAME tmem_pages=N tmem_us=US sd_pages=N sd_us=US
 //! ```
 //!
-//! (F frames, P pages; `ins_*`, `outs_*` and `faults` are cumulative.)
+//! (F frames, P pages; `ins_*`, `outs_*` and `faults` are cumulative; a
+//! guest logs its `swap` line when it ends: the pages it moved to and
+//! from tmem and the SD card and the microseconds it waited for them.)
 //! [`parse`] turns one message into a [`DemoRecord`]: keys it does not know
 //! are ignored, so the format can grow; a line that starts with `demo ` but
 //! lacks a key, repeats one or has a value that is not a number is an
@@ -83,6 +86,21 @@ pub struct EndRecord {
     pub conserved: bool,
 }
 
+/// What a guest's swapped pages cost it, by where they went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwapTime {
+    /// The guest's name.
+    pub guest: String,
+    /// Pages stored to or loaded from tmem.
+    pub tmem_pages: u64,
+    /// Microseconds the guest waited on tmem.
+    pub tmem_us: u64,
+    /// Pages written to or read from the SD card.
+    pub sd_pages: u64,
+    /// Microseconds the guest waited on the SD card.
+    pub sd_us: u64,
+}
+
 /// One demo line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DemoRecord {
@@ -92,13 +110,15 @@ pub enum DemoRecord {
     Pool(PoolSample),
     /// `demo end ...`.
     End(EndRecord),
+    /// `demo swap guest=...`.
+    Swap(SwapTime),
 }
 
 /// Why a `demo ` line is not a record.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DemoLineError {
-    /// The first word is none of `guest=NAME`, `pool`, `end`.
-    #[error("`{0}` is not a demo record (expected guest=NAME, pool or end)")]
+    /// The first word is none of `guest=NAME`, `pool`, `end`, `swap`.
+    #[error("`{0}` is not a demo record (expected guest=NAME, pool, end or swap)")]
     UnknownKind(String),
     /// A word that is not `key=value`.
     #[error("`{0}` is not key=value")]
@@ -173,6 +193,15 @@ fn parse_fields(rest: &str) -> Result<DemoRecord, DemoLineError> {
                 other => return Err(DemoLineError::NotYesNo(other.to_string())),
             },
         })
+    } else if kind == "swap" {
+        fields.read(words)?;
+        DemoRecord::Swap(SwapTime {
+            guest: fields.text("guest")?.to_string(),
+            tmem_pages: fields.number("tmem_pages")?,
+            tmem_us: fields.number("tmem_us")?,
+            sd_pages: fields.number("sd_pages")?,
+            sd_us: fields.number("sd_us")?,
+        })
     } else {
         return Err(DemoLineError::UnknownKind(kind.to_string()));
     };
@@ -245,6 +274,28 @@ mod tests {
                 outs_sd: 3,
                 faults: 64,
             }
+        );
+    }
+
+    #[test]
+    fn a_swap_line_gives_the_pages_and_time_of_each_place() {
+        assert_eq!(
+            parse("demo swap guest=guest3 tmem_pages=16 tmem_us=320 sd_pages=14 sd_us=4500000"),
+            Some(Ok(DemoRecord::Swap(SwapTime {
+                guest: "guest3".into(),
+                tmem_pages: 16,
+                tmem_us: 320,
+                sd_pages: 14,
+                sd_us: 4_500_000,
+            })))
+        );
+        assert_eq!(
+            parse("demo swap guest=guest3 tmem_pages=16 tmem_us=320 sd_pages=14"),
+            Some(Err(DemoLineError::Missing("sd_us")))
+        );
+        assert_eq!(
+            parse("demo swap guest= tmem_pages=1 tmem_us=1 sd_pages=1 sd_us=1"),
+            Some(Err(DemoLineError::Empty("guest")))
         );
     }
 

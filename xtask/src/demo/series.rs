@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::record::{self, DemoLineError, DemoRecord, EndRecord, GuestSample, PoolSample};
+use super::record::{
+    self, DemoLineError, DemoRecord, EndRecord, GuestSample, PoolSample, SwapTime,
+};
 
 /// A guest sample with what follows from the one before it.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +77,8 @@ pub struct DemoSeries {
     pub pool: Vec<PoolSample>,
     /// The end record, once logged.
     pub end: Option<EndRecord>,
+    /// Each guest's swap times, as the guests end.
+    pub swaps: Vec<SwapTime>,
     /// Demo lines that did not parse.
     pub problems: Vec<DemoProblem>,
 }
@@ -116,6 +120,7 @@ impl DemoSeries {
             DemoRecord::Guest(sample) => self.add_guest(sample),
             DemoRecord::Pool(sample) => self.pool.push(sample),
             DemoRecord::End(end) => self.end = Some(end),
+            DemoRecord::Swap(time) => self.swaps.push(time),
         }
     }
 

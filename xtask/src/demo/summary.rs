@@ -42,6 +42,9 @@ pub struct DemoSummary {
     /// Periods run, frames counted and expected, and whether they agree:
     /// `None` if the demo did not reach its end.
     pub end: Option<(u64, u64, u64, bool)>,
+    /// What a swapped page cost in tmem and on the SD card, over every
+    /// guest: `(pages, microseconds)` for each, if any guest said.
+    pub swap_time: Option<((u64, u64), (u64, u64))>,
     /// Demo lines that did not parse.
     pub malformed: usize,
 }
@@ -78,6 +81,15 @@ impl DemoSummary {
                 .end
                 .as_ref()
                 .map(|e| (e.periods, e.frames_total, e.frames_expected, e.conserved)),
+            swap_time: (!series.swaps.is_empty()).then(|| {
+                let sum = |f: fn(&crate::demo::record::SwapTime) -> u64| {
+                    series.swaps.iter().map(f).sum::<u64>()
+                };
+                (
+                    (sum(|s| s.tmem_pages), sum(|s| s.tmem_us)),
+                    (sum(|s| s.sd_pages), sum(|s| s.sd_us)),
+                )
+            }),
             malformed: series.problems.len(),
         }
     }
@@ -137,6 +149,25 @@ impl DemoSummary {
                     out,
                     "frames conserved: unknown (the demo did not reach its end line)"
                 );
+            }
+        }
+        if let Some(((tmem_pages, tmem_us), (sd_pages, sd_us))) = self.swap_time {
+            let mean = |pages: u64, us: u64| (pages > 0).then(|| us as f64 / pages as f64 / 1000.0);
+            let place = |pages: u64, us: u64| match mean(pages, us) {
+                Some(ms) => format!("{ms:.3} ms a page ({pages} pages)"),
+                None => "no page".to_string(),
+            };
+            let _ = write!(
+                out,
+                "swap waits: tmem {}, SD card {}",
+                place(tmem_pages, tmem_us),
+                place(sd_pages, sd_us)
+            );
+            match (mean(tmem_pages, tmem_us), mean(sd_pages, sd_us)) {
+                (Some(tmem), Some(sd)) if tmem > 0.0 => {
+                    let _ = writeln!(out, ": the card is x{:.0} slower", sd / tmem);
+                }
+                _ => out.push('\n'),
             }
         }
         if self.malformed > 0 {
@@ -205,6 +236,41 @@ mod tests {
         let text = DemoSummary::of(&series).text();
         assert!(
             text.contains("frames conserved: NO (10 counted, 11 expected, after 7 periods)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn swap_waits_are_summed_over_guests_and_compared() {
+        let mut series = DemoSeries::new();
+        let text = DemoSummary::of(&series).text();
+        assert!(
+            !text.contains("swap waits"),
+            "no swap line, no waits: {text}"
+        );
+        series.feed(
+            "g2",
+            "demo swap guest=guest2 tmem_pages=10 tmem_us=150 sd_pages=0 sd_us=0",
+        );
+        series.feed(
+            "g3",
+            "demo swap guest=guest3 tmem_pages=10 tmem_us=250 sd_pages=4 sd_us=1300000",
+        );
+        let summary = DemoSummary::of(&series);
+        assert_eq!(summary.swap_time, Some(((20, 400), (4, 1_300_000))));
+        let text = summary.text();
+        assert!(
+            text.contains("swap waits: tmem 0.020 ms a page (20 pages), SD card 325.000 ms a page (4 pages): the card is x16250 slower"),
+            "{text}"
+        );
+        let mut tmem_only = DemoSeries::new();
+        tmem_only.feed(
+            "g2",
+            "demo swap guest=guest2 tmem_pages=10 tmem_us=150 sd_pages=0 sd_us=0",
+        );
+        let text = DemoSummary::of(&tmem_only).text();
+        assert!(
+            text.contains("swap waits: tmem 0.015 ms a page (10 pages), SD card no page\n"),
             "{text}"
         );
     }

@@ -1033,15 +1033,16 @@ caps = [
 
     #[test]
     fn a_service_does_not_keep_the_run_going_and_cannot_be_all_there_is() {
-        let b_service = "memory_kib = 64\nservice = true\nthreads = [{ name = \"main\", priority = 1";
+        let b_service =
+            "memory_kib = 64\nservice = true\nthreads = [{ name = \"main\", priority = 1";
         let from = "memory_kib = 64\nthreads = [{ name = \"main\", priority = 1";
         let info = check(&GOOD.replacen(from, b_service, 1)).unwrap();
         assert!(info.partitions.get(1).unwrap().service);
         assert!(!info.partitions.get(0).unwrap().service);
         let a_service = "config = { run_ms = 7 }\nservice = true";
-        let both = GOOD
-            .replacen(from, b_service, 1)
-            .replacen("config = { run_ms = 7 }", a_service, 1);
+        let both =
+            GOOD.replacen(from, b_service, 1)
+                .replacen("config = { run_ms = 7 }", a_service, 1);
         let error = check(&both).unwrap_err();
         assert_eq!(error.field, "partition", "{error}");
         assert!(error.reason.contains("would end before"), "{error}");

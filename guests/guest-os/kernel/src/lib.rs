@@ -68,6 +68,7 @@ pub mod programs;
 pub mod ram;
 pub mod report;
 pub mod sd_swap;
+pub mod service_time;
 pub mod soft_mmu;
 pub mod synthetic_files;
 pub mod tmem;

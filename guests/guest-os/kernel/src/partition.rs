@@ -35,6 +35,7 @@ use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::program_args;
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::sd_swap::SdSwap;
+use guest_os_kernel::service_time::{ServiceTime, Timed};
 use guest_os_kernel::synthetic_files::SyntheticFiles;
 use guest_os_kernel::tmem::{TmemCleancache, TmemFrontswap};
 use guest_os_kernel::workload::{Ending, WorkloadResult};
@@ -174,7 +175,7 @@ fn main(start: Start) {
             },
         ) {
             (Ok(swap), Ok(cache)) => {
-                frontswap = Some(swap);
+                frontswap = Some(Timed::new(swap, clock_us));
                 cleancache = Some(cache);
             }
             (Err(error), _) | (_, Err(error)) => {
@@ -227,7 +228,7 @@ fn main(start: Start) {
             SdSwap::open(connection, guest::SWAP_SLOTS).map_err(|error| error.name())
         });
         match opened {
-            Ok(device) => sd_swap = Some(device),
+            Ok(device) => sd_swap = Some(Timed::new(device, clock_us)),
             Err(reason) => {
                 return defmt::error!(
                     "guest {=u32}: cannot open its swap region on the SD card: {=str}",
@@ -348,7 +349,15 @@ fn main(start: Start) {
             report.frames
         );
     }
-    if let Some(swap) = &frontswap {
+    if balloon.is_some() {
+        let time = |t: Option<ServiceTime>| t.unwrap_or_default();
+        log_swap_time(
+            guest,
+            time(frontswap.as_ref().map(Timed::time)),
+            time(sd_swap.as_ref().map(Timed::time)),
+        );
+    }
+    if let Some(swap) = frontswap.as_ref().map(Timed::port) {
         if let Some(error) = swap.last_error() {
             defmt::info!(
                 "guest {=u32}: frontswap: {=u64} stores failed, the last because: {=str}; {=u64} invalidates lost",
@@ -483,6 +492,19 @@ fn log_programs(guest: u32) {
             ),
         }
     }
+}
+
+/// What a swapped page cost the guest in tmem and on the SD card: a
+/// `demo swap` line for the demo's summary (`xtask::demo`).
+fn log_swap_time(guest: u32, tmem: ServiceTime, sd: ServiceTime) {
+    defmt::info!(
+        "demo swap guest=guest{=u32} tmem_pages={=u64} tmem_us={=u64} sd_pages={=u64} sd_us={=u64}",
+        guest,
+        tmem.pages,
+        tmem.micros,
+        sd.pages,
+        sd.micros
+    );
 }
 
 fn log_report(guest: u32, name: &str, what: &str, r: &GuestReport) {

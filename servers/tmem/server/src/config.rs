@@ -307,7 +307,9 @@ mod tests {
         let page = [7u8; 4096];
         for client in [1, 2] {
             let id = tmem_store::ClientId(client);
-            let pool = store.new_pool(id, PoolFlags::PERSISTENT, PoolUuid(0)).unwrap();
+            let pool = store
+                .new_pool(id, PoolFlags::PERSISTENT, PoolUuid(0))
+                .unwrap();
             let stored = (0..5u32)
                 .filter(|&index| {
                     match store.put_page(id, pool, tmem_store::ObjectId([1, 0, 0]), index, &page) {
