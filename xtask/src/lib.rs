@@ -18,6 +18,7 @@ pub mod error;
 pub mod fat_image;
 pub mod flash;
 pub mod image;
+pub mod profile;
 pub mod logstream;
 pub mod qemu;
 pub mod rawbin;
