@@ -183,8 +183,12 @@ mod tests {
     #[test]
     fn arguments_are_required_and_addresses_hexadecimal() {
         let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let parsed =
-            parse_args(&args(&["out=/tmp/t", "marker=0xc0037b90", "user_limit=60010000"])).unwrap();
+        let parsed = parse_args(&args(&[
+            "out=/tmp/t",
+            "marker=0xc0037b90",
+            "user_limit=60010000",
+        ]))
+        .unwrap();
         assert_eq!(
             (parsed.out.as_str(), parsed.marker, parsed.user_limit),
             ("/tmp/t", 0xc003_7b90, 0x6001_0000)

@@ -9,8 +9,10 @@
 //! qemu-profile 1
 //! tb ID VADDR INSNS BYTES      a block: id, address (hex), instructions, code (hex)
 //! exec ID COUNT LOADED STORED  in the current segment, block ID ran COUNT times
-//! mark EXECUTED CALLER         a marker ran: EXECUTED instructions before it; CALLER
-//!                              the last block below the user limit before it, or -
+//! mark EXECUTED CALLERS        a marker ran: EXECUTED instructions before it; CALLERS
+//!                              the user blocks (below the user limit) run since the
+//!                              CPU last left kernel code, comma-separated, most
+//!                              recent last (at most 64), or -
 //! end EXECUTED                 QEMU exited
 //! ```
 //!
@@ -20,6 +22,10 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+
+/// How many of the user blocks run since the last kernel block a marker
+/// line names.
+const RECENT_USER_BLOCKS: usize = 64;
 
 /// Counts for one block in the current segment.
 #[derive(Clone, Copy, Default)]
@@ -45,7 +51,9 @@ pub struct Recorder<W: Write> {
     tallies: Vec<Tally>,
     touched: Vec<u32>,
     executed: u64,
-    last_user: Option<u32>,
+    /// Distinct user blocks run since the last kernel block, oldest first.
+    recent_user: Vec<u32>,
+    in_kernel: bool,
     error: Option<io::Error>,
 }
 
@@ -62,7 +70,8 @@ impl<W: Write> Recorder<W> {
             tallies: Vec::new(),
             touched: Vec::new(),
             executed: 0,
-            last_user: None,
+            recent_user: Vec::new(),
+            in_kernel: true,
             error,
         }
     }
@@ -96,11 +105,14 @@ impl<W: Write> Recorder<W> {
         let (insns, marker, user) = (block.insns, block.marker, block.user);
         if marker {
             self.flush_segment();
-            let caller = self
-                .last_user
-                .map_or_else(|| "-".to_string(), |caller| caller.to_string());
+            let callers = if self.recent_user.is_empty() {
+                "-".to_string()
+            } else {
+                let ids: Vec<String> = self.recent_user.iter().map(u32::to_string).collect();
+                ids.join(",")
+            };
             let executed = self.executed;
-            self.write(format_args!("mark {executed} {caller}\n"));
+            self.write(format_args!("mark {executed} {callers}\n"));
         }
         let tally = &mut self.tallies[id as usize];
         if tally.count == 0 && tally.loaded == 0 && tally.stored == 0 {
@@ -109,7 +121,18 @@ impl<W: Write> Recorder<W> {
         tally.count += 1;
         self.executed += insns;
         if user {
-            self.last_user = Some(id);
+            if self.in_kernel {
+                self.recent_user.clear();
+                self.in_kernel = false;
+            }
+            if !self.recent_user.contains(&id) {
+                if self.recent_user.len() == RECENT_USER_BLOCKS {
+                    self.recent_user.remove(0);
+                }
+                self.recent_user.push(id);
+            }
+        } else {
+            self.in_kernel = true;
         }
     }
 
@@ -164,10 +187,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn segments_are_cut_at_the_marker_and_name_the_last_user_block() {
+    fn segments_are_cut_at_the_marker_and_name_the_user_blocks_since_the_kernel() {
         let mut recorder = Recorder::new(Vec::new(), 0xc000_0100, 0x6000_0000);
         let user = recorder.translated(0x10_0000, &[0x10_0000, 0x10_0004], &[1, 2, 3, 4]);
         let kernel = recorder.translated(0xc000_0100, &[0xc000_0100], &[0xaa; 4]);
+        let other = recorder.translated(0x10_0008, &[0x10_0008], &[5; 4]);
+        let entry = recorder.translated(0xc000_0000, &[0xc000_0000], &[6; 4]);
+        recorder.executed(other);
+        recorder.executed(entry);
         recorder.executed(user);
         recorder.accessed(user, 4, false);
         recorder.executed(user);
@@ -181,10 +208,14 @@ mod tests {
             "qemu-profile 1\n\
              tb 0 100000 2 01020304\n\
              tb 1 c0000100 1 aaaaaaaa\n\
+             tb 2 100008 1 05050505\n\
+             tb 3 c0000000 1 06060606\n\
+             exec 2 1 0 0\n\
+             exec 3 1 0 0\n\
              exec 0 2 4 8\n\
-             mark 4 0\n\
+             mark 6 0\n\
              exec 1 1 0 4\n\
-             end 5\n"
+             end 7\n"
         );
     }
 }

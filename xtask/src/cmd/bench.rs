@@ -79,7 +79,15 @@ fn profile_figures(
         }
     };
     let plugin = xtask::profile::build_plugin()?;
-    let written = xtask::profile::run(toolchain, qemu, &plugin, build, system, &args.profile)?;
+    let written = xtask::profile::run(
+        toolchain,
+        qemu,
+        &plugin,
+        build,
+        system,
+        &args.profile,
+        &xtask::profile::output_dir(),
+    )?;
     print!(
         "{}",
         std::fs::read_to_string(&written.crosscheck)

@@ -88,9 +88,14 @@ pub struct Written {
     pub crosscheck: PathBuf,
 }
 
+/// Where `cargo xtask bench --profile` writes: `target/bench/`.
+pub fn output_dir() -> PathBuf {
+    workspace::target_dir().join("bench")
+}
+
 /// Runs `system` (a name under `systems/` or a path) with the plugin at
-/// `plugin` and writes the profile of every figure matching one of
-/// `patterns`, and the cross-check of all of them.
+/// `plugin` and writes into `dir` the profile of every figure matching
+/// one of `patterns`, and the cross-check of all of them.
 pub fn run(
     toolchain: &Toolchain,
     qemu: &Path,
@@ -98,6 +103,7 @@ pub fn run(
     profile: Profile,
     system: &str,
     patterns: &[String],
+    dir: &Path,
 ) -> Result<Written, Error> {
     let board = &platform::boards::VEXPRESS_A9;
     let built = build_system(toolchain, board, profile, &resolve(system), false)?;
@@ -106,7 +112,9 @@ pub fn run(
         images.push(Image::read(name, elf)?);
     }
     let symbolizer = Symbolizer::new(images);
-    let kernel = symbolizer.image("kernel").expect("the kernel image is first");
+    let kernel = symbolizer
+        .image("kernel")
+        .expect("the kernel image is first");
     let marker = kernel.function_named(MARKER_FUNCTION).ok_or_else(|| {
         Error::Profile(format!(
             "{}: no function `{MARKER_FUNCTION}` to mark the timed loops",
@@ -114,8 +122,7 @@ pub fn run(
         ))
     })?;
     let user_limit = kernel.lowest_address().unwrap_or(0);
-    let dir = workspace::target_dir().join("bench");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let trace_file = dir.join(format!("profile-{}.trace", built.name));
     let argument = format!(
         "{},out={},marker={marker:#x},user_limit={user_limit:#x}",

@@ -129,7 +129,14 @@ fn unit(matched: &Matched) -> &'static str {
     }
 }
 
-fn table(text: &mut String, title: &str, rows: &[(String, Costs)], per: u64, total: Costs, top: usize) {
+fn table(
+    text: &mut String,
+    title: &str,
+    rows: &[(String, Costs)],
+    per: u64,
+    total: Costs,
+    top: usize,
+) {
     let per = per.max(1) as f64;
     let _ = writeln!(
         text,
@@ -148,10 +155,12 @@ fn table(text: &mut String, title: &str, rows: &[(String, Costs)], per: u64, tot
         );
     }
     if rows.len() > top {
-        let rest = rows[top..].iter().fold(Costs::default(), |mut sum, (_, c)| {
-            sum.add(*c);
-            sum
-        });
+        let rest = rows[top..]
+            .iter()
+            .fold(Costs::default(), |mut sum, (_, c)| {
+                sum.add(*c);
+                sum
+            });
         let _ = writeln!(
             text,
             "{:>12.1} {:>6.1}% {:>12.1} {:>12.1}  ({} more)",
@@ -182,10 +191,9 @@ pub fn render(profile: &Profile, system: &str, git: &str) -> String {
         m.executed as f64 / m.per as f64,
         m.executed
     );
-    let claimed = m
-        .figure
-        .traffic
-        .map_or("not counted".to_string(), |t| format!("{}/{}", t.read, t.written));
+    let claimed = m.figure.traffic.map_or("not counted".to_string(), |t| {
+        format!("{}/{}", t.read, t.written)
+    });
     let _ = writeln!(
         text,
         "bytes per {unit}: page contents read/written (the bench's count) {claimed}; \
@@ -194,9 +202,30 @@ pub fn render(profile: &Profile, system: &str, git: &str) -> String {
         profile.total.stored as f64 / m.per as f64
     );
     let unit_note = format!("(unit: one {unit})");
-    table(&mut text, &format!("by image {unit_note}"), &profile.images, m.per, profile.total, 20);
-    table(&mut text, "by module", &profile.modules, m.per, profile.total, 25);
-    table(&mut text, "by function", &profile.functions, m.per, profile.total, 40);
+    table(
+        &mut text,
+        &format!("by image {unit_note}"),
+        &profile.images,
+        m.per,
+        profile.total,
+        20,
+    );
+    table(
+        &mut text,
+        "by module",
+        &profile.modules,
+        m.per,
+        profile.total,
+        25,
+    );
+    table(
+        &mut text,
+        "by function",
+        &profile.functions,
+        m.per,
+        profile.total,
+        40,
+    );
     text
 }
 
@@ -317,7 +346,10 @@ mod tests {
         let text = render(&p, "bench-tmem", "abc");
         assert!(text.contains("one timed loop of 10 pages"), "{text}");
         assert!(text.contains("plugin 5.0 (50 in the loop)"), "{text}");
-        assert!(text.contains("   409.6        409.6  prober: userlib::page::copy"), "{text}");
+        assert!(
+            text.contains("   409.6        409.6  prober: userlib::page::copy"),
+            "{text}"
+        );
         let check = crosscheck(&[p], "bench-tmem", "abc");
         assert!(check.contains("tmem.put.copy.run1"), "{check}");
         assert!(check.contains("+0.00%"), "{check}");

@@ -86,7 +86,9 @@ impl Image {
     /// The function at `vaddr`, or the address itself when no symbol
     /// covers it.
     pub fn function_at(&self, vaddr: u64) -> String {
-        let index = self.symbols.partition_point(|(start, _, _)| *start <= vaddr);
+        let index = self
+            .symbols
+            .partition_point(|(start, _, _)| *start <= vaddr);
         match index.checked_sub(1).map(|i| &self.symbols[i]) {
             Some((start, size, name)) if *size == 0 || vaddr < start + size => name.clone(),
             _ => format!("[{} {vaddr:#x}]", self.name),
@@ -181,7 +183,11 @@ mod tests {
 
     #[test]
     fn partitions_at_the_same_address_are_told_apart_by_their_code() {
-        let prober = image("prober", &[1, 1, 1, 1, 2, 2, 2, 2], &[(0x10_0000, 8, "main")]);
+        let prober = image(
+            "prober",
+            &[1, 1, 1, 1, 2, 2, 2, 2],
+            &[(0x10_0000, 8, "main")],
+        );
         let server = image(
             "server",
             &[9, 9, 9, 9, 8, 8, 8, 8],
@@ -196,7 +202,9 @@ mod tests {
             }
         );
         assert_eq!(
-            symbols.place(0x10_0000, 2, &[1, 1, 1, 1, 2, 2, 2, 2]).functions,
+            symbols
+                .place(0x10_0000, 2, &[1, 1, 1, 1, 2, 2, 2, 2])
+                .functions,
             [("main".to_string(), 2)]
         );
         let unknown = symbols.place(0x10_0000, 1, &[7, 7, 7, 7]);

@@ -37,8 +37,10 @@ pub struct Exec {
 pub struct Segment {
     /// Instructions executed before it began.
     pub start: u64,
-    /// The last user block that ran before the marker that began it.
-    pub caller: Option<u32>,
+    /// The user blocks run between the CPU's last exit from the kernel
+    /// and the marker that began it, most recent last (the clock read's
+    /// caller and its callers).
+    pub callers: Vec<u32>,
     /// What ran in it.
     pub execs: Vec<Exec>,
 }
@@ -70,9 +72,8 @@ impl Trace {
         };
         let mut ended = false;
         for (number, line) in lines {
-            let bad = |reason: &str| {
-                Error::Profile(format!("{what}:{}: {reason}: `{line}`", number + 1))
-            };
+            let bad =
+                |reason: &str| Error::Profile(format!("{what}:{}: {reason}: `{line}`", number + 1));
             let fields: Vec<&str> = line.split(' ').collect();
             let dec = |i: usize| -> Result<u64, Error> {
                 fields
@@ -109,13 +110,16 @@ impl Trace {
                     segment.execs.push(exec);
                 }
                 "mark" if fields.len() == 3 => {
-                    let caller = match fields[2] {
-                        "-" => None,
-                        _ => Some(dec(2)? as u32),
+                    let callers = match fields[2] {
+                        "-" => Vec::new(),
+                        list => list
+                            .split(',')
+                            .map(|id| id.parse::<u32>().map_err(|_| bad("expected block ids")))
+                            .collect::<Result<_, _>>()?,
                     };
                     trace.segments.push(Segment {
                         start: dec(1)?,
-                        caller,
+                        callers,
                         execs: Vec::new(),
                     });
                 }
@@ -167,7 +171,7 @@ mod tests {
              tb 0 100000 2 0102030405060708\n\
              exec 0 3 12 0\n\
              tb 1 c0000100 1 aabbccdd\n\
-             mark 6 0\n\
+             mark 6 1,0\n\
              exec 1 1 0 4\n\
              mark 7 -\n\
              end 7\n",
@@ -179,10 +183,13 @@ mod tests {
         assert_eq!(trace.segments.len(), 3);
         assert_eq!(trace.segments[0].execs[0].count, 3);
         assert_eq!(
-            (trace.segments[1].start, trace.segments[1].caller),
-            (6, Some(0))
+            (
+                trace.segments[1].start,
+                trace.segments[1].callers.as_slice()
+            ),
+            (6, [1, 0].as_slice())
         );
-        assert_eq!(trace.segments[2].caller, None);
+        assert!(trace.segments[2].callers.is_empty());
         assert_eq!(trace.executed_between(1, 2), 1);
         assert_eq!(trace.executed_between(0, 3), 7);
     }

@@ -2,7 +2,8 @@
 //! loop reads the clock (`clock_read`, the plugin's marker) right before
 //! and right after the operations it measures, and logs its figure after.
 //! The logger also reads the clock, for each line's timestamp; those
-//! reads are told apart by the function that made them. The remaining
+//! reads are told apart by the functions the thread ran since it last
+//! left the kernel (the plugin names them at each marker). The remaining
 //! reads pair up, in order, into one window per figure. Nothing here
 //! decides what a window costs: see `report`.
 
@@ -13,7 +14,8 @@ use super::symbols::Symbolizer;
 use super::trace::Trace;
 
 /// Functions that read the clock for something other than a timed loop:
-/// defmt's timestamp of every log line.
+/// defmt's timestamp of every log line (inlined into it in release
+/// builds, calling `clock_us` in debug builds).
 pub const LOGGER_CLOCK_READERS: &[&str] = &["_defmt_timestamp"];
 
 /// One timed loop: the segments from its first clock read to its second.
@@ -31,19 +33,24 @@ pub struct Window {
 pub fn windows(trace: &Trace, symbols: &Symbolizer, timers: &[&str]) -> Result<Vec<Window>, Error> {
     let timing: Vec<usize> = (1..trace.segments.len())
         .filter(|&i| {
-            let Some(block) = trace.segments[i]
-                .caller
-                .and_then(|id| trace.blocks.get(&id))
-            else {
+            let placed: Vec<_> = trace.segments[i]
+                .callers
+                .iter()
+                .filter_map(|id| trace.blocks.get(id))
+                .map(|block| symbols.place(block.vaddr, block.insns, &block.code))
+                .collect();
+            let Some(caller) = placed.last() else {
                 return false;
             };
-            let placed = symbols.place(block.vaddr, block.insns, &block.code);
-            timers.contains(&placed.image.as_str())
-                && !placed.functions.iter().any(|(function, _)| {
-                LOGGER_CLOCK_READERS
-                    .iter()
-                    .any(|logger| function.contains(logger))
-            })
+            let logger = placed
+                .iter()
+                .flat_map(|p| &p.functions)
+                .any(|(function, _)| {
+                    LOGGER_CLOCK_READERS
+                        .iter()
+                        .any(|logger| function.contains(logger))
+                });
+            timers.contains(&caller.image.as_str()) && !logger
         })
         .collect();
     if timing.len() % 2 != 0 {
@@ -196,7 +203,7 @@ mod tests {
         let text = "qemu-profile 1\n\
                     tb 0 100000 1 01010101\ntb 1 100004 1 02020202\ntb 2 200000 1 00000000\n\
                     tb 3 100000 1 03030303\nmark 5 3\n\
-                    mark 10 0\nexec 2 64000 0 0\nmark 64010 0\nmark 64100 1\nexec 2 5 0 0\n\
+                    mark 10 0\nexec 2 64000 0 0\nmark 64010 0\nmark 64100 1,0\nexec 2 5 0 0\n\
                     end 64200\n";
         let trace = Trace::parse(text, "t").unwrap();
         assert!(windows(&trace, &symbols, &["server"]).is_err());
