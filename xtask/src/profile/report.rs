@@ -1,4 +1,4 @@
-//! A timed window's costs by image, by module and by function, per
+//! A timed window's costs by image, module, function and block, per
 //! operation (or page) of its figure, and the text file
 //! `target/bench/profile-FIGURE.txt` that shows them; and the cross-check
 //! of every figure against the plugin's counts. Arithmetic and text only.
@@ -42,6 +42,9 @@ pub struct Profile {
     pub modules: Vec<(String, Costs)>,
     /// By image and function.
     pub functions: Vec<(String, Costs)>,
+    /// By block (image, function and address): loops such as a page copy
+    /// stand out from the rest of the function they are inlined into.
+    pub blocks: Vec<(String, Costs)>,
 }
 
 /// The module a function belongs to: the first two components of its
@@ -78,6 +81,7 @@ pub fn profile(trace: &Trace, symbols: &Symbolizer, matched: &Matched) -> Profil
     let mut images: HashMap<String, Costs> = HashMap::new();
     let mut modules: HashMap<String, Costs> = HashMap::new();
     let mut functions: HashMap<String, Costs> = HashMap::new();
+    let mut blocks: HashMap<String, Costs> = HashMap::new();
     let mut total = Costs::default();
     let mut placements = HashMap::new();
     for segment in &trace.segments[matched.window.first..matched.window.last] {
@@ -99,6 +103,15 @@ pub fn profile(trace: &Trace, symbols: &Symbolizer, matched: &Matched) -> Profil
                     stored,
                 };
                 total.add(costs);
+                if index == 0 {
+                    blocks
+                        .entry(format!("{}: {function} @ {:#x}", placed.image, block.vaddr))
+                        .or_default()
+                        .add(Costs {
+                            instructions: exec.count * block.insns,
+                            ..costs
+                        });
+                }
                 images.entry(placed.image.clone()).or_default().add(costs);
                 modules
                     .entry(format!("{}: {}", placed.image, module_of(function)))
@@ -117,6 +130,7 @@ pub fn profile(trace: &Trace, symbols: &Symbolizer, matched: &Matched) -> Profil
         images: sorted(images),
         modules: sorted(modules),
         functions: sorted(functions),
+        blocks: sorted(blocks),
     }
 }
 
@@ -225,6 +239,14 @@ pub fn render(profile: &Profile, system: &str, git: &str) -> String {
         m.per,
         profile.total,
         40,
+    );
+    table(
+        &mut text,
+        "by block (the hottest)",
+        &profile.blocks,
+        m.per,
+        profile.total,
+        15,
     );
     text
 }
@@ -346,6 +368,13 @@ mod tests {
         let text = render(&p, "bench-tmem", "abc");
         assert!(text.contains("one timed loop of 10 pages"), "{text}");
         assert!(text.contains("plugin 5.0 (50 in the loop)"), "{text}");
+        // The kernel block straddling two functions counts whole as a block.
+        assert!(
+            text.contains(
+                "2.0   40.0%          4.0          0.0  kernel: kernel::ipc::call @ 0xc0000000"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("   409.6        409.6  prober: userlib::page::copy"),
             "{text}"

@@ -143,7 +143,7 @@ impl Symbolizer {
         };
         let size = match code.len() as u64 {
             0 => 4,
-            bytes if insns > 0 && bytes % insns == 0 => bytes / insns,
+            bytes if insns > 0 && bytes.is_multiple_of(insns) => bytes / insns,
             _ => 0,
         };
         let mut functions: Vec<(String, u64)> = Vec::new();

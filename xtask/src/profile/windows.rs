@@ -53,7 +53,7 @@ pub fn windows(trace: &Trace, symbols: &Symbolizer, timers: &[&str]) -> Result<V
             timers.contains(&caller.image.as_str()) && !logger
         })
         .collect();
-    if timing.len() % 2 != 0 {
+    if !timing.len().is_multiple_of(2) {
         return Err(Error::Profile(format!(
             "{} clock reads by {} outside the logger: an odd number cannot pair into timed loops",
             timing.len(),
@@ -96,7 +96,7 @@ pub fn operations(value: u64, executed: u64, multiple_of: u64, slack: u64) -> Op
     let multiples: Vec<u64> = candidates
         .iter()
         .copied()
-        .filter(|n| n % multiple_of.max(1) == 0)
+        .filter(|n| n.is_multiple_of(multiple_of.max(1)))
         .collect();
     let pool = if multiples.is_empty() {
         &candidates
