@@ -36,6 +36,10 @@ pub struct Profile {
     pub matched: Matched,
     /// Everything in the window.
     pub total: Costs,
+    /// Block copies: the blocks that move at least [`BULK_BYTES`] bytes
+    /// per instruction (load and store multiple of 8 registers), which is
+    /// how page contents are copied; the rest of the code moves 1-3.
+    pub bulk: Costs,
     /// By image (`kernel` or a partition), most instructions first.
     pub images: Vec<(String, Costs)>,
     /// By image and module (the first two parts of a function's path).
@@ -46,6 +50,10 @@ pub struct Profile {
     /// stand out from the rest of the function they are inlined into.
     pub blocks: Vec<(String, Costs)>,
 }
+
+/// Bytes loaded and stored per instruction from which a block counts as
+/// a block copy.
+pub const BULK_BYTES: u64 = 16;
 
 /// The module a function belongs to: the first two components of its
 /// path (`kernel::ipc`), or its whole name when it has no path (or is
@@ -83,10 +91,19 @@ pub fn profile(trace: &Trace, symbols: &Symbolizer, matched: &Matched) -> Profil
     let mut functions: HashMap<String, Costs> = HashMap::new();
     let mut blocks: HashMap<String, Costs> = HashMap::new();
     let mut total = Costs::default();
+    let mut bulk = Costs::default();
     let mut placements = HashMap::new();
     for segment in &trace.segments[matched.window.first..matched.window.last] {
         for exec in &segment.execs {
             let block = &trace.blocks[&exec.block];
+            let instructions = exec.count * block.insns;
+            if exec.loaded + exec.stored >= BULK_BYTES * instructions && instructions > 0 {
+                bulk.add(Costs {
+                    instructions,
+                    loaded: exec.loaded,
+                    stored: exec.stored,
+                });
+            }
             let placed = placements
                 .entry(exec.block)
                 .or_insert_with(|| symbols.place(block.vaddr, block.insns, &block.code));
@@ -108,7 +125,7 @@ pub fn profile(trace: &Trace, symbols: &Symbolizer, matched: &Matched) -> Profil
                         .entry(format!("{}: {function} @ {:#x}", placed.image, block.vaddr))
                         .or_default()
                         .add(Costs {
-                            instructions: exec.count * block.insns,
+                            instructions,
                             ..costs
                         });
                 }
@@ -127,6 +144,7 @@ pub fn profile(trace: &Trace, symbols: &Symbolizer, matched: &Matched) -> Profil
     Profile {
         matched: matched.clone(),
         total,
+        bulk,
         images: sorted(images),
         modules: sorted(modules),
         functions: sorted(functions),
@@ -215,6 +233,14 @@ pub fn render(profile: &Profile, system: &str, git: &str) -> String {
         profile.total.loaded as f64 / m.per as f64,
         profile.total.stored as f64 / m.per as f64
     );
+    let _ = writeln!(
+        text,
+        "block copies (blocks moving >= {BULK_BYTES} bytes per instruction) per {unit}: \
+         {:.1} instructions, {:.1}/{:.1} bytes loaded/stored",
+        profile.bulk.instructions as f64 / m.per as f64,
+        profile.bulk.loaded as f64 / m.per as f64,
+        profile.bulk.stored as f64 / m.per as f64
+    );
     let unit_note = format!("(unit: one {unit})");
     table(
         &mut text,
@@ -253,13 +279,14 @@ pub fn render(profile: &Profile, system: &str, git: &str) -> String {
 
 /// Every figure of a run against the plugin: instructions (the bench's
 /// figure × n against the plugin's count) and bytes (the page contents
-/// the bench counted against every load and store the plugin saw).
+/// the bench counted against the plugin's block copies, and every load
+/// and store it saw).
 pub fn crosscheck(profiles: &[Profile], system: &str, git: &str) -> String {
     let mut text = format!(
         "cross-check of {system} (git {git}): per unit, the bench's figure and bytes moved \
          against the QEMU plugin's count of the same loop\n\
-         {:<34} {:>5} {:>9} {:>11} {:>7} {:>13} {:>17}\n",
-        "figure", "n", "bench", "plugin", "diff", "bench r/w", "plugin ld/st"
+         {:<34} {:>5} {:>9} {:>11} {:>7} {:>13} {:>13} {:>13}\n",
+        "figure", "n", "bench", "plugin", "diff", "bench r/w", "copies ld/st", "all ld/st"
     );
     for p in profiles {
         let m = &p.matched;
@@ -271,13 +298,18 @@ pub fn crosscheck(profiles: &[Profile], system: &str, git: &str) -> String {
             .map_or("-".into(), |t| format!("{}/{}", t.read, t.written));
         let _ = writeln!(
             text,
-            "{:<34} {:>5} {:>9} {:>11.1} {:>+6.2}% {:>13} {:>17}",
+            "{:<34} {:>5} {:>9} {:>11.1} {:>+6.2}% {:>13} {:>13} {:>13}",
             m.figure.name,
             m.per,
             m.figure.value,
             plugin,
             100.0 * (plugin - m.figure.value as f64) / m.figure.value.max(1) as f64,
             traffic,
+            format!(
+                "{:.0}/{:.0}",
+                p.bulk.loaded as f64 / per,
+                p.bulk.stored as f64 / per
+            ),
             format!(
                 "{:.0}/{:.0}",
                 p.total.loaded as f64 / per,
@@ -349,6 +381,15 @@ mod tests {
                 loaded: 4136,
                 stored: 4096
             }
+        );
+        assert_eq!(
+            p.bulk,
+            Costs {
+                instructions: 30,
+                loaded: 4096,
+                stored: 4096
+            },
+            "the prober's block moves 273 bytes per instruction, the kernel's 4"
         );
         assert_eq!(p.images[0].0, "prober");
         assert_eq!(p.images[1].1.instructions, 20);
