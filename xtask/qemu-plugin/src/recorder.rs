@@ -218,4 +218,91 @@ mod tests {
              end 7\n"
         );
     }
+
+    use proptest::prelude::*;
+
+    /// What the guest does, as the plugin sees it.
+    #[derive(Clone, Debug)]
+    enum Event {
+        /// Run block `i` (modulo the blocks).
+        Run(usize),
+        /// Block `i` accesses 1 << `shift` bytes.
+        Access(usize, u32, bool),
+    }
+
+    fn events() -> impl Strategy<Value = Vec<Event>> {
+        prop::collection::vec(
+            prop_oneof![
+                (0..6usize).prop_map(Event::Run),
+                (0..6usize, 0..4u32, any::<bool>()).prop_map(|(i, s, w)| Event::Access(i, s, w)),
+            ],
+            0..200,
+        )
+    }
+
+    proptest! {
+        /// Against a model that keeps every segment's totals: the trace
+        /// cuts a segment exactly at each run of a marker block, its
+        /// `mark` counts the instructions before it, and each segment's
+        /// `exec` lines hold what ran and moved in it.
+        #[test]
+        fn the_trace_holds_each_segments_totals(events in events()) {
+            // Blocks 0..6: 1..=6 instructions; 4 holds the marker, 0..3 are user code.
+            let mut recorder = Recorder::new(Vec::new(), 0xc000_0404, 0x6000_0000);
+            for i in 0..6u64 {
+                let base = if i < 3 { 0x10_0000 } else { 0xc000_0000 } + 0x100 * i;
+                let addresses: Vec<u64> = (0..=i).map(|k| base + 4 * k).collect();
+                recorder.translated(base, &addresses, &vec![i as u8; addresses.len() * 4]);
+            }
+            // The model: (instructions, loaded, stored) per segment.
+            let mut model = vec![(0u64, 0u64, 0u64)];
+            let mut marks = Vec::new();
+            let mut executed = 0;
+            for event in &events {
+                match *event {
+                    Event::Run(i) => {
+                        if i == 4 {
+                            marks.push(executed);
+                            model.push((0, 0, 0));
+                        }
+                        recorder.executed(i as u32);
+                        executed += i as u64 + 1;
+                        model.last_mut().unwrap().0 += i as u64 + 1;
+                    }
+                    Event::Access(i, shift, store) => {
+                        recorder.accessed(i as u32, 1 << shift, store);
+                        let last = model.last_mut().unwrap();
+                        if store { last.2 += 1 << shift } else { last.1 += 1 << shift }
+                    }
+                }
+            }
+            recorder.finish().unwrap();
+            let text = String::from_utf8(recorder.out.clone()).unwrap();
+            let mut seen = vec![(0u64, 0u64, 0u64)];
+            let mut seen_marks = Vec::new();
+            let mut defined = Vec::new();
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split(' ').collect();
+                let num = |i: usize| fields[i].parse::<u64>().unwrap();
+                match fields[0] {
+                    "tb" => defined.push(num(1)),
+                    "exec" => {
+                        prop_assert!(defined.contains(&num(1)));
+                        let last = seen.last_mut().unwrap();
+                        last.0 += num(2) * (num(1) + 1);
+                        last.1 += num(3);
+                        last.2 += num(4);
+                    }
+                    "mark" => {
+                        seen_marks.push(num(1));
+                        seen.push((0, 0, 0));
+                    }
+                    "end" => prop_assert_eq!(num(1), executed),
+                    other => prop_assert!(false, "unexpected record {}", other),
+                }
+            }
+            prop_assert_eq!(seen_marks, marks);
+            prop_assert_eq!(seen, model);
+        }
+    }
 }
