@@ -1,8 +1,10 @@
 //! The bench pipeline end to end, on the prober's tiny sweep
 //! (`tests/systems/bench-tiny.toml`): the system boots under `-icount`
 //! exactly as `cargo xtask bench` boots it, its figures (with the bytes
-//! each moved) are written as JSON lines, and the charts are drawn. Speed
-//! is not asserted here; `cargo xtask bench` measures it.
+//! each moved) are written as JSON lines, and the charts are drawn; and
+//! `cargo xtask bench --profile` on the same sweep (the QEMU plugin's
+//! profile of one figure and the cross-check of all). Speed is not
+//! asserted here; `cargo xtask bench` measures it.
 
 use xtask::bench::{self, Series};
 use xtask::bench_plot;
