@@ -1,8 +1,10 @@
 //! The bench pipeline end to end, on the prober's tiny sweep
 //! (`tests/systems/bench-tiny.toml`): the system boots under `-icount`
 //! exactly as `cargo xtask bench` boots it, its figures (with the bytes
-//! each moved) are written as JSON lines, and the charts are drawn. Speed
-//! is not asserted here; `cargo xtask bench` measures it.
+//! each moved) are written as JSON lines, and the charts are drawn; and
+//! `cargo xtask bench --profile` on the same sweep (the QEMU plugin's
+//! profile of one figure and the cross-check of all). Speed is not
+//! asserted here; `cargo xtask bench` measures it.
 
 use xtask::bench::{self, Series};
 use xtask::bench_plot;
@@ -67,5 +69,84 @@ fn a_tiny_sweep_writes_figures_with_traffic_and_draws_its_charts() {
             svg.starts_with("<svg") && svg.contains("transfer"),
             "{chart:?}"
         );
+    }
+}
+
+/// `cargo xtask bench --profile` on the tiny sweep: the QEMU plugin's
+/// trace lines up with every figure (the library refuses a run whose
+/// counts disagree), and a profile file names the kernel, the server and
+/// the prober with plausible shares. Skipped, saying so, only when this
+/// QEMU cannot load plugins.
+#[test]
+fn a_profile_of_a_tiny_sweep_figure_is_written_and_agrees_with_the_bench() {
+    let toolchain = Toolchain::detect(Install::Never)
+        .unwrap_or_else(|e| panic!("{e} (run the tests with `cargo xtask test`)"));
+    let qemu = toolchain::qemu(Install::Never)
+        .unwrap_or_else(|e| panic!("{e} (run the tests with `cargo xtask test`)"));
+    let plugin = xtask::profile::build_plugin().unwrap_or_else(|e| panic!("{e}"));
+    let system = system_tests::system_file("bench-tiny");
+    let system = system.to_str().expect("a UTF-8 path");
+    let written = match xtask::profile::run(
+        &toolchain,
+        &qemu,
+        &plugin,
+        Profile::Debug,
+        system,
+        &["tmem.put.grant_map.run4".into()],
+        &xtask::workspace::target_dir().join("bench-profile-test"),
+    ) {
+        Ok(written) => written,
+        Err(error) if error.to_string().contains("Could not load plugin") => {
+            eprintln!("SKIPPED: this QEMU cannot load TCG plugins: {error}");
+            return;
+        }
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(written.profiles.len(), 1);
+    let text = std::fs::read_to_string(&written.profiles[0]).unwrap();
+    assert!(
+        text.starts_with("profile of tmem.put.grant_map.run4 (system bench-tiny"),
+        "{text}"
+    );
+    // The tiny sweep moves 4 pages per loop.
+    assert!(text.contains("one timed loop of 4 pages"), "{text}");
+    let share = |image: &str| -> f64 {
+        let line = text
+            .lines()
+            .skip_while(|l| !l.starts_with("by image"))
+            .find(|l| l.ends_with(&format!("  {image}")))
+            .unwrap_or_else(|| panic!("no {image} row in\n{text}"));
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap()
+    };
+    // A grant-map put runs in the kernel (the lending), the server (the
+    // store) and the prober (the call); none of them is everything.
+    for image in ["kernel", "tmem", "prober"] {
+        let share = share(image);
+        assert!(share > 0.0 && share < 90.0, "{image}: {share}%\n{text}");
+    }
+    // A grant-map put copies the lent page into the store: some function
+    // loads and stores at least the page's 4 KiB per page.
+    assert!(
+        text.lines()
+            .skip_while(|l| !l.starts_with("by function"))
+            .filter_map(|l| {
+                let fields: Vec<f64> = l
+                    .split_whitespace()
+                    .take(4)
+                    .filter_map(|f| f.trim_end_matches('%').parse().ok())
+                    .collect();
+                (fields.len() == 4).then(|| (fields[2], fields[3]))
+            })
+            .any(|(loaded, stored)| loaded >= 4096.0 && stored >= 4096.0),
+        "{text}"
+    );
+    let check = std::fs::read_to_string(&written.crosscheck).unwrap();
+    for mode in ["copy", "grant_map", "transfer", "inkernel"] {
+        assert!(check.contains(&format!("tmem.put.{mode} ")), "{check}");
     }
 }

@@ -15,7 +15,8 @@ use std::time::Duration;
 use crate::image::Profile;
 use crate::logstream::LogEvent;
 use crate::qemu::{BootOptions, Outcome};
-use crate::session::Boot;
+use crate::session::{Boot, BootReport};
+use crate::system::build::BuiltSystem;
 use crate::system::{build::resolve, build_system};
 use crate::toolchain::Toolchain;
 use crate::{workspace, Error};
@@ -386,47 +387,63 @@ pub fn run_systems(
     }
     for file in &files {
         let built = build_system(toolchain, board, profile, file, false)?;
-        let name = &built.name;
-        // The last -icount wins: no idle-time warping at all, so the
-        // count is the same on every run.
-        let mut extra = vec!["-icount".into(), "shift=0,sleep=off".into()];
-        if let Some(bytes) = built.disk_bytes {
-            let image = workspace::target_dir()
-                .join("bench")
-                .join(format!("{name}.disk.img"));
-            crate::disk_image::prepare(&image, bytes, true)?;
-            crate::disk_image::write_regions(&image, &built.disk_files)?;
-            extra.extend(crate::disk_image::qemu_args(&image));
-        }
-        let boot = Boot {
-            board,
-            kernel: &built.kernel,
-            partitions: built.partitions.clone(),
-            options: BootOptions::default(),
-            name: format!("bench-{name}"),
-            timeout: Some(Duration::from_secs(300)),
-            gdb_port: None,
-            extra,
-            quiet: true,
-        };
-        let report = boot.run(qemu, |_| {})?;
-        if report.outcome != Outcome::Exited(0) {
-            return Err(Error::TestsFailed(format!(
-                "benchmark system {name} ended with {:?}:\n{}",
-                report.outcome,
-                report.transcript()
-            )));
-        }
-        for event in &report.events {
-            if let LogEvent::Line(line) = event {
-                if let Some(mut figure) = parse_figure(&line.message, name) {
-                    figure.name = reported_name(&figure.name, name);
-                    figures.push(figure);
-                }
+        figures.extend(run_built(qemu, &built, &[])?.1);
+    }
+    Ok(figures)
+}
+
+/// Boots the built benchmark system `built` under `-icount` (with its
+/// disk, if it has one, and `extra` QEMU arguments) and returns the run
+/// and the figures it logged, in order. A run that does not exit with 0
+/// is an error with its transcript.
+pub fn run_built(
+    qemu: &std::path::Path,
+    built: &BuiltSystem,
+    extra: &[String],
+) -> Result<(BootReport, Vec<Figure>), Error> {
+    let board = &platform::boards::VEXPRESS_A9;
+    let name = &built.name;
+    // The last -icount wins: no idle-time warping at all, so the
+    // count is the same on every run.
+    let mut args = vec!["-icount".into(), "shift=0,sleep=off".into()];
+    if let Some(bytes) = built.disk_bytes {
+        let image = workspace::target_dir()
+            .join("bench")
+            .join(format!("{name}.disk.img"));
+        crate::disk_image::prepare(&image, bytes, true)?;
+        crate::disk_image::write_regions(&image, &built.disk_files)?;
+        args.extend(crate::disk_image::qemu_args(&image));
+    }
+    args.extend(extra.iter().cloned());
+    let boot = Boot {
+        board,
+        kernel: &built.kernel,
+        partitions: built.partitions.clone(),
+        options: BootOptions::default(),
+        name: format!("bench-{name}"),
+        timeout: Some(Duration::from_secs(300)),
+        gdb_port: None,
+        extra: args,
+        quiet: true,
+    };
+    let report = boot.run(qemu, |_| {})?;
+    if report.outcome != Outcome::Exited(0) {
+        return Err(Error::TestsFailed(format!(
+            "benchmark system {name} ended with {:?}:\n{}",
+            report.outcome,
+            report.transcript()
+        )));
+    }
+    let mut figures = Vec::new();
+    for event in &report.events {
+        if let LogEvent::Line(line) = event {
+            if let Some(mut figure) = parse_figure(&line.message, name) {
+                figure.name = reported_name(&figure.name, name);
+                figures.push(figure);
             }
         }
     }
-    Ok(figures)
+    Ok((report, figures))
 }
 
 /// Appends `figures` to the JSON lines file `path`, each tagged with the

@@ -85,6 +85,9 @@ pub enum Error {
     /// A system description was rejected.
     #[error("{0}")]
     Description(#[from] crate::system::DescriptionError),
+    /// A profile (`cargo xtask bench --profile`) could not be made.
+    #[error("profile: {0}")]
+    Profile(String),
 }
 
 impl Error {

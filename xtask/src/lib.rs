@@ -19,6 +19,7 @@ pub mod fat_image;
 pub mod flash;
 pub mod image;
 pub mod logstream;
+pub mod profile;
 pub mod qemu;
 pub mod rawbin;
 pub mod session;

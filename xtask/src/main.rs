@@ -113,6 +113,12 @@ struct BenchArgs {
     /// `--system bench-ipc-p64`.
     #[arg(long = "system")]
     systems: Vec<String>,
+    /// Profile the figures matching this name (`*` for any text;
+    /// repeatable) with the QEMU plugin instead of recording figures:
+    /// writes target/bench/profile-FIGURE.txt and a cross-check of the
+    /// run's figures. One system: bench-tmem unless --system names another.
+    #[arg(long, value_name = "FIGURE", conflicts_with_all = ["full", "docs"])]
+    profile: Vec<String>,
 }
 
 #[derive(Args)]

@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: run the benchmark systems, print a table, append
 //! the figures to `target/bench/results.jsonl` and draw the charts in
-//! `target/bench/` (with `--docs`, also in `docs/figures/`).
+//! `target/bench/` (with `--docs`, also in `docs/figures/`); with
+//! `--profile FIGURE`, profile figures with the QEMU plugin instead
+//! (`xtask::profile`).
 
 use std::process::ExitCode;
 
@@ -21,6 +23,9 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
     } else {
         Profile::Release
     };
+    if !args.profile.is_empty() {
+        return profile_figures(args, &toolchain, &qemu, profile);
+    }
     let sweep = if args.full { Sweep::Full } else { Sweep::Quick };
     let systems = bench::selected(sweep, &args.systems)?;
     let figures = bench::run_systems(&toolchain, &qemu, profile, &systems)?;
@@ -53,6 +58,44 @@ pub fn bench(args: &BenchArgs) -> Result<ExitCode, Error> {
         for chart in bench_plot::write_all(&figures, &workspace::root().join("docs/figures"))? {
             eprintln!("bench: chart {}", chart.display());
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--profile`: one system's run under the QEMU plugin.
+fn profile_figures(
+    args: &BenchArgs,
+    toolchain: &toolchain::Toolchain,
+    qemu: &std::path::Path,
+    build: Profile,
+) -> Result<ExitCode, Error> {
+    let system = match args.systems.as_slice() {
+        [] => xtask::profile::DEFAULT_SYSTEM,
+        [one] => one.as_str(),
+        _ => {
+            return Err(Error::Profile(
+                "one system at a time: name it with a single --system".into(),
+            ))
+        }
+    };
+    let plugin = xtask::profile::build_plugin()?;
+    let written = xtask::profile::run(
+        toolchain,
+        qemu,
+        &plugin,
+        build,
+        system,
+        &args.profile,
+        &xtask::profile::output_dir(),
+    )?;
+    print!(
+        "{}",
+        std::fs::read_to_string(&written.crosscheck)
+            .map_err(|e| Error::io(&written.crosscheck, e))?
+    );
+    eprintln!("bench: cross-check {}", written.crosscheck.display());
+    for file in &written.profiles {
+        println!("{}", file.display());
     }
     Ok(ExitCode::SUCCESS)
 }
