@@ -13,30 +13,9 @@
 
 use system_tests::{
     assert_tmem_server_consistent, boot_system, boot_system_with_disk, exit, hex_after, line,
-    number_after, Disk, Outcome, Source,
+    number_after, tmem_row, Disk, Outcome, Source,
 };
 use xtask::session::BootReport;
-
-/// The manager's summary row for `client`: the numbers after its mode.
-fn row(report: &BootReport, manager: u8, client: u32, mode: &str) -> Vec<u64> {
-    let rows = report.messages_from(Source::Partition(manager));
-    let row = rows
-        .iter()
-        .find(|m| {
-            let mut words = m.split_whitespace();
-            words.next() == Some(&client.to_string()) && words.next() == Some(mode)
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no row for client {client} ({mode}):\n{}",
-                report.transcript()
-            )
-        });
-    row.split_whitespace()
-        .skip(2)
-        .map(|n| n.parse().unwrap())
-        .collect()
-}
 
 #[test]
 fn the_tmem_modes_system_round_trips_pages_in_all_three_modes_and_prints_a_summary() {
@@ -60,7 +39,7 @@ fn the_tmem_modes_system_round_trips_pages_in_all_three_modes_and_prints_a_summa
             "every swap page stored: {summary}"
         );
         // The summary table: ops, puts, hits, misses, flushes, evictions, ...
-        let numbers = row(&report, 4, client, mode);
+        let numbers = tmem_row(&report, 4, client, Some(mode));
         assert_eq!(numbers.len(), 8, "{transcript}");
         assert!(numbers[0] > 0 && numbers[2] > 0, "{numbers:?}");
     }
@@ -82,7 +61,7 @@ fn a_small_pool_evicts_ephemeral_pages_and_keeps_every_persistent_one() {
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
     let evictions: u64 = [(1, "copy"), (2, "grant-map"), (3, "transfer")]
         .iter()
-        .map(|&(client, mode)| row(&report, 4, client, mode)[5])
+        .map(|&(client, mode)| tmem_row(&report, 4, client, Some(mode))[5])
         .sum();
     assert!(
         evictions > 0,
