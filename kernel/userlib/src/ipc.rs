@@ -5,7 +5,13 @@
 //! describes the convention); the receiver also learns the badge of the
 //! capability the message came through, which is how a server knows its
 //! client. A message may carry one capability (a [`Grant`]): lent for the
-//! call, moved, or copied revocably.
+//! call, moved, or copied revocably. What a message carries besides its
+//! words is a [`Carry`]; each endpoint system call has one function that
+//! takes it, and the short names are those calls carrying nothing.
+//!
+//! It must never hand the kernel a message longer than the message
+//! registers (refused here as `InvalidArgument`), nor touch memory but
+//! this thread's IPC buffer (the unsafe `raw_call` aside).
 
 use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
 #[cfg(target_os = "none")]
