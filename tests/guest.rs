@@ -6,13 +6,12 @@
 //! to its guest kernel's windows; bad arguments are refused; and revoking
 //! a frame mapped into three processes unmaps it from all three.
 
-use system_tests::{boot_system, exit, number_after, Outcome, Source};
+use system_tests::{assert_exited, boot_system, exit, number_after, Outcome, Source};
 
 #[test]
 fn a_guest_kernel_runs_its_processes_and_the_kernel_holds_them_to_their_spaces() {
     let report = boot_system("guest");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let kernel = report.messages_from(Source::Partition(0));
     let has = |line: &str| kernel.contains(&line);
     let starting = |prefix: &str| kernel.iter().filter(|m| m.starts_with(prefix)).count();

@@ -4,14 +4,14 @@
 //! cannot read them says so and stops.
 
 use system_tests::{
-    boot, boot_elf, exit, kernel_elf_path, number_after, BootOptions, Outcome, PANIC_EXIT_STATUS,
+    assert_exited, boot, boot_elf, exit, kernel_elf_path, number_after, BootOptions, Outcome,
+    PANIC_EXIT_STATUS,
 };
 
 #[test]
 fn boots_with_mmu_and_caches_on_and_exits_zero() {
     let report = boot("boot", None);
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    let transcript = assert_exited(&report, 0);
     assert!(
         report.find("tmem-kernel 0.1.0 on vexpress-a9").is_some(),
         "{transcript}"

@@ -3,7 +3,7 @@
 //! partition is stopped and reported while the others finish, and bad
 //! system-call arguments get errors, never a kernel panic.
 
-use system_tests::{boot_system, exit, hex_after, number_after, Outcome, Source};
+use system_tests::{assert_exited, boot_system, exit, hex_after, number_after, Outcome, Source};
 
 /// The counts a counter partition reported.
 fn counted(report: &xtask::session::BootReport, partition: u8) -> u64 {
@@ -23,8 +23,7 @@ fn counted(report: &xtask::session::BootReport, partition: u8) -> u64 {
 #[test]
 fn windows_in_a_1_to_3_ratio_give_progress_in_that_ratio() {
     let report = boot_system("windows");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let light = counted(&report, 0) as f64;
     let heavy = counted(&report, 1) as f64;
     let ratio = heavy / light;
@@ -127,8 +126,7 @@ fn faulting_partitions_are_stopped_and_reported_and_the_others_finish() {
 #[test]
 fn bad_system_call_arguments_return_errors() {
     let report = boot_system("syscalls");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let prober = report.messages_from(Source::Partition(0));
     let checks: Vec<_> = prober.iter().filter(|m| m.starts_with("check ")).collect();
     assert_eq!(checks.len(), 13, "{transcript}");
