@@ -26,7 +26,7 @@ fn hostile() -> &'static BootReport {
 #[test]
 fn a_revoke_takes_down_every_copy_and_mapping_past_any_fixed_bound() {
     let report = hostile();
-    let transcript = assert_exited(&report, exit::CLEAN);
+    let transcript = assert_exited(report, exit::CLEAN);
     assert!(
         lines(report, 0).contains(
             &"revoke: 70 copies mapped; revoke returned 0; 0 mappings and 0 copies survive"
