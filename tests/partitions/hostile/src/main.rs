@@ -144,9 +144,9 @@ mod partition {
                 // A derived copy: fan it out into mapped copies.
                 1 => {
                     let mapped = fan_out(LANDING);
-                    // SAFETY: the first copy is mapped read-only-or-better
-                    // at COPIES_AT when `mapped` > 0.
                     let word = if mapped > 0 {
+                        // SAFETY: the first copy is mapped read-only-or-better
+                        // at COPIES_AT when `mapped` > 0.
                         unsafe { core::ptr::read_volatile(COPIES_AT as *const u32) }
                     } else {
                         0
