@@ -20,8 +20,8 @@
 //! once the manager drops its client.
 
 use system_tests::{
-    assert_exited, assert_no_frame_leaked, assert_tmem_server_consistent, boot_system,
-    boot_system_on_fresh_disk, count_in, exit, line, number_after, tmem_row, Outcome, Source,
+    assert_exited, assert_logged, assert_no_frame_leaked, assert_tmem_server_consistent,
+    boot_system, boot_system_on_fresh_disk, count_in, exit, line, number_after, tmem_row, Source,
 };
 use xtask::session::BootReport;
 
@@ -111,20 +111,10 @@ fn persistent_pages_left(report: &BootReport, manager: u8, client: u32) -> u64 {
 }
 
 /// Guest 1 (`guest-a`) was stopped by the manager, which makes the run's
-/// status 3; returns the transcript.
+/// status 3 (`PARTITION_FAULT`); returns the transcript.
 fn assert_guest_a_stopped(report: &BootReport) -> String {
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "a stopped partition makes the run's status 3:\n{transcript}"
-    );
-    assert!(
-        report
-            .find("partition guest-a stopped by monitor manager")
-            .is_some(),
-        "{transcript}"
-    );
+    let transcript = assert_exited(report, exit::PARTITION_FAULT);
+    assert_logged(report, "partition guest-a stopped by monitor manager");
     transcript
 }
 

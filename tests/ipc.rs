@@ -3,7 +3,7 @@
 //! errors are reported, and a server that faults mid-call releases its
 //! caller with an error instead of leaving it blocked.
 
-use system_tests::{assert_exited, boot_system, exit, Outcome, Source};
+use system_tests::{assert_exited, assert_logged, boot_system, exit, Source};
 
 #[test]
 fn calls_carry_badges_notifications_wake_and_bad_capabilities_are_refused() {
@@ -38,26 +38,15 @@ fn calls_carry_badges_notifications_wake_and_bad_capabilities_are_refused() {
 #[test]
 fn a_server_that_faults_mid_call_releases_its_caller_with_an_error() {
     let report = boot_system("ipc-server-fault");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
-    assert!(
-        report.find("partition server stopped").is_some(),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
+    assert_logged(&report, "partition server stopped");
     let client = report.messages_from(Source::Partition(1));
     assert_eq!(
         client,
         ["call 1: PeerGone", "call 2: PeerGone"],
         "{transcript}"
     );
-    assert!(
-        report.find("partition client: finished").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition client: finished");
 }
 
 #[test]

@@ -223,6 +223,16 @@ pub fn assert_exited(report: &BootReport, status: i32) -> String {
     transcript
 }
 
+/// The run logged `text` somewhere (the test fails, with the whole
+/// transcript, if it did not).
+pub fn assert_logged(report: &BootReport, text: &str) {
+    assert!(
+        report.find(text).is_some(),
+        "no {text:?} in:\n{}",
+        report.transcript()
+    );
+}
+
 /// The first decimal number after `marker` in the log line `line` (the
 /// test fails, naming both, if there is none).
 pub fn count_in(line: &str, marker: &str) -> u64 {
