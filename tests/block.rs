@@ -6,7 +6,10 @@
 //! microSD write blocks its client for the model's time in virtual time,
 //! without costing that much host time.
 
-use system_tests::{boot_system_with_disk, disk_path, line, number_after, Disk, Outcome, Source};
+use system_tests::{
+    assert_exited, boot_system_on_fresh_disk, boot_system_with_disk, disk_path, line, number_after,
+    Disk, Source,
+};
 use xtask::logstream::LogEvent;
 
 /// Partition indices in the block systems: the server first.
@@ -21,10 +24,8 @@ const MICROSD_WRITE_US: u64 = 322_581;
 
 #[test]
 fn blocks_written_before_a_restart_read_back_identical_after_it() {
-    let image = disk_path("block-persist");
-    let (first, _) = boot_system_with_disk("block-persist", Disk::Fresh(&image), &[]);
-    let transcript = first.transcript();
-    assert_eq!(first.outcome, Outcome::Exited(0), "{transcript}");
+    let (first, _) = boot_system_on_fresh_disk("block-persist");
+    let transcript = assert_exited(&first, 0);
     assert!(
         line(&first, SERVER, "block server: card of").contains("1 clients"),
         "{transcript}"
@@ -32,9 +33,9 @@ fn blocks_written_before_a_restart_read_back_identical_after_it() {
     line(&first, ALPHA, "persist: 0 of 1000 blocks hold the pattern");
     line(&first, ALPHA, "persist: wrote 1000 blocks");
 
+    let image = disk_path("block-persist");
     let (second, _) = boot_system_with_disk("block-persist", Disk::Kept(&image), &[]);
-    let transcript = second.transcript();
-    assert_eq!(second.outcome, Outcome::Exited(0), "{transcript}");
+    let transcript = assert_exited(&second, 0);
     line(&second, ALPHA, "persist: read 1000 blocks back identical");
     assert!(
         second.find("writing it").is_none(),
@@ -51,10 +52,8 @@ fn blocks_written_before_a_restart_read_back_identical_after_it() {
 
 #[test]
 fn clients_are_confined_and_bad_requests_do_not_stop_the_server() {
-    let image = disk_path("block-confine");
-    let (report, _) = boot_system_with_disk("block-confine", Disk::Fresh(&image), &[]);
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    let (report, _) = boot_system_on_fresh_disk("block-confine");
+    assert_exited(&report, 0);
     for refusal in [
         "hostile: read past the region refused (out of range)",
         "hostile: write across the end refused (out of range)",
@@ -79,7 +78,7 @@ fn clients_are_confined_and_bad_requests_do_not_stop_the_server() {
     );
     // On the disk: alpha wrote only its last block (255); beta's region
     // starts at block 256 and holds beta's data, not alpha's.
-    let bytes = std::fs::read(&image).unwrap();
+    let bytes = std::fs::read(disk_path("block-confine")).unwrap();
     let block = |n: usize| &bytes[n * 4096..(n + 1) * 4096];
     assert!(
         block(255).iter().any(|&b| b != 0),
@@ -96,8 +95,7 @@ fn clients_are_confined_and_bad_requests_do_not_stop_the_server() {
 #[test]
 fn without_a_card_the_server_says_so_once_and_refuses_requests() {
     let (report, _) = boot_system_with_disk("block-nocard", Disk::None, &[]);
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    let transcript = assert_exited(&report, 0);
     let no_card: Vec<_> = report
         .messages_from(Source::Partition(SERVER))
         .into_iter()
@@ -128,8 +126,7 @@ fn a_modelled_microsd_write_blocks_its_client_in_virtual_time_not_host_time() {
         // yet the default).
         &["-icount", "shift=0,sleep=off"],
     );
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    let transcript = assert_exited(&report, 0);
     let one = number_after(line(&report, ALPHA, "latency: one write"), "blocked").unwrap();
     // At least the model's time; at most that plus a few major frames (the
     // server answers in its own window).

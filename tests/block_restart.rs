@@ -6,7 +6,7 @@
 //! the one at boot).
 
 use system_tests::{
-    assert_no_frame_leaked, boot_system_with_disk, disk_path, line, number_after, Disk, Outcome,
+    assert_exited, assert_no_frame_leaked, boot_system_on_fresh_disk, count_in, disk_path, line,
     Source,
 };
 
@@ -28,11 +28,9 @@ fn word(block: u32, round: u32, i: u32) -> u32 {
 
 #[test]
 fn the_block_server_killed_during_writes_loses_no_acknowledged_block() {
-    let image = disk_path("block-restart");
-    let (report, host_time) = boot_system_with_disk("block-restart", Disk::Fresh(&image), &[]);
-    let transcript = report.transcript();
+    let (report, host_time) = boot_system_on_fresh_disk("block-restart");
     assert!(host_time.as_secs() < 60, "{host_time:?}");
-    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
+    let transcript = assert_exited(&report, 0);
     line(
         &report,
         KILLER,
@@ -48,7 +46,7 @@ fn the_block_server_killed_during_writes_loses_no_acknowledged_block() {
         "the server came back after each kill:\n{transcript}"
     );
     let done = line(&report, WRITER, "block writer: ");
-    let count = |marker| number_after(done, marker).unwrap_or_else(|| panic!("{done}"));
+    let count = |marker| count_in(done, marker);
     assert_eq!(count("writer:"), u64::from(BLOCKS * ROUNDS), "{done}");
     assert!(
         count("acknowledged,") >= 1,
@@ -60,7 +58,7 @@ fn the_block_server_killed_during_writes_loses_no_acknowledged_block() {
     assert_eq!(count("in all);"), u64::from(reads), "{done}");
     assert_eq!(count("read back,"), 0, "wrong blocks: {done}");
     // The card, read from the host: every block holds the last round.
-    let bytes = std::fs::read(&image).unwrap();
+    let bytes = std::fs::read(disk_path("block-restart")).unwrap();
     for block in 0..BLOCKS {
         let data = &bytes[block as usize * 4096..][..4096];
         for (i, word_bytes) in data.chunks_exact(4).enumerate() {

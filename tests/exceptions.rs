@@ -2,7 +2,7 @@
 //! cause, the mode, the pc and the fault address, and end the run with a
 //! non-zero status.
 
-use system_tests::{boot, hex_after, kernel_elf, Outcome, PANIC_EXIT_STATUS};
+use system_tests::{assert_exited, assert_logged, boot, hex_after, kernel_elf, PANIC_EXIT_STATUS};
 
 /// The unmapped kernel address the self tests touch (layout: the section
 /// after the RAM window at 0xF100_0000, unmapped whatever RAM there is).
@@ -16,12 +16,7 @@ fn text_range() -> std::ops::Range<u64> {
 #[test]
 fn undefined_instruction_reports_mode_and_pc_in_kernel_text() {
     let report = boot("undef", Some("selftest=undefined-instruction"));
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(PANIC_EXIT_STATUS),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, PANIC_EXIT_STATUS);
     let line = report
         .find("unexpected undefined instruction in svc mode")
         .unwrap_or_else(|| panic!("{transcript}"));
@@ -36,16 +31,8 @@ fn undefined_instruction_reports_mode_and_pc_in_kernel_text() {
 #[test]
 fn data_abort_is_decoded_with_address_and_access() {
     let report = boot("dabt", Some("selftest=data-abort"));
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(PANIC_EXIT_STATUS),
-        "{transcript}"
-    );
-    assert!(
-        report.find("unexpected data abort in svc mode").is_some(),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, PANIC_EXIT_STATUS);
+    assert_logged(&report, "unexpected data abort in svc mode");
     let line = report
         .find("translation fault (section) on read of address")
         .unwrap_or_else(|| panic!("{transcript}"));
@@ -56,12 +43,7 @@ fn data_abort_is_decoded_with_address_and_access() {
 #[test]
 fn prefetch_abort_is_decoded_with_address() {
     let report = boot("pabt", Some("selftest=prefetch-abort"));
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(PANIC_EXIT_STATUS),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, PANIC_EXIT_STATUS);
     let line = report
         .find("translation fault (section) on execute of address")
         .unwrap_or_else(|| panic!("{transcript}"));
@@ -77,12 +59,7 @@ fn prefetch_abort_is_decoded_with_address() {
 #[test]
 fn kernel_stack_overflow_hits_the_guard_page_and_is_reported() {
     let report = boot("stack-overflow", Some("selftest=stack-overflow"));
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(PANIC_EXIT_STATUS),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, PANIC_EXIT_STATUS);
     let line = report
         .find("kernel stack overflow")
         .unwrap_or_else(|| panic!("{transcript}"));

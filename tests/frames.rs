@@ -3,19 +3,14 @@
 //! sender has no access, and a derived copy that the giver revokes — each
 //! checked by the hardware: the access that should be gone faults.
 
-use system_tests::{boot_system, exit, Outcome, Source};
+use system_tests::{assert_exited, assert_logged, boot_system, exit, Outcome, Source};
 
 const WINDOW_FAULT: &str = "translation fault (page) on read of address 0x7f000000";
 
 #[test]
 fn a_transient_grant_is_usable_during_the_call_and_gone_after_the_reply() {
     let report = boot_system("grant");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
     let client = report.messages_from(Source::Partition(1));
     assert!(
         client.contains(&"grant: server read 0x1234 and wrote 0x1235"),
@@ -36,21 +31,13 @@ fn a_transient_grant_is_usable_during_the_call_and_gone_after_the_reply() {
 #[test]
 fn a_transfer_leaves_the_sender_without_access() {
     let report = boot_system("transfer");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
     let client = report.messages_from(Source::Partition(1));
     assert!(
         client.contains(&"the server reads 0x42 from the transferred frame"),
         "{transcript}"
     );
-    assert!(
-        report.find("partition client stopped").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition client stopped");
     assert!(
         report
             .find(&format!("partition client: {WINDOW_FAULT}"))
@@ -63,12 +50,7 @@ fn a_transfer_leaves_the_sender_without_access() {
 #[test]
 fn revoking_a_derived_copy_removes_the_mapping_in_the_other_partition() {
     let report = boot_system("revoke");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
     let client = report.messages_from(Source::Partition(1));
     assert!(
         client.contains(&"the server reads 0x77 through its copy"),
@@ -116,10 +98,8 @@ fn a_pager_maps_a_page_on_fault_and_the_faulting_thread_continues() {
         ],
         "{transcript}"
     );
-    assert!(
-        report
-            .find("partition client: translation fault (page) on read of address 0x7f002000")
-            .is_some(),
-        "{transcript}"
+    assert_logged(
+        &report,
+        "partition client: translation fault (page) on read of address 0x7f002000",
     );
 }

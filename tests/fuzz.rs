@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system_file, exit, line, number_after, system_file,
-    Outcome, Source,
+    assert_logged, assert_tmem_server_consistent, boot_system_file, exit, line, number_after,
+    system_file, Outcome, Source,
 };
 use test_fuzzer::Plan;
 use xtask::logstream::LogEvent;
@@ -120,7 +120,6 @@ fn errors(report: &BootReport) -> Vec<String> {
 
 /// The victims finished with every result right.
 fn assert_victims_finished_right(report: &BootReport) {
-    let transcript = report.transcript();
     let echo = line(report, VICTIMS, "victim echo: ");
     assert!(
         echo.ends_with("every reply word checked, 0 wrong"),
@@ -133,10 +132,7 @@ fn assert_victims_finished_right(report: &BootReport) {
         number_after(frames, "victim frame:").unwrap() > 0,
         "{frames}"
     );
-    assert!(
-        report.find("partition victims: finished").is_some(),
-        "{transcript}"
-    );
+    assert_logged(report, "partition victims: finished");
 }
 
 /// The tmem guests got every page back and the manager's audit passed.
@@ -196,10 +192,7 @@ fn a_hostile_partition_making_a_million_system_calls_harms_nobody() {
         number_after(helper, "messages,").unwrap() > 0,
         "frames were passed: {helper}"
     );
-    assert!(
-        report.find("partition fuzzer: finished").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition fuzzer: finished");
     assert_victims_finished_right(&report);
     assert_tmem_right(&report);
     assert!(report.find("stopped").is_none(), "{transcript}");
@@ -229,22 +222,15 @@ fn a_fuzzer_that_reads_the_kernel_is_stopped_alone() {
         summary.ends_with(", 0 unexpected"),
         "{summary}\n{transcript}"
     );
-    assert!(
-        report
-            .find("fuzz: wild pointer: reading kernel address 0xc0000000")
-            .is_some(),
-        "{transcript}"
+    assert_logged(
+        &report,
+        "fuzz: wild pointer: reading kernel address 0xc0000000",
     );
     assert!(
         report.find("carried on").is_none(),
         "the read must not return:\n{transcript}"
     );
-    assert!(
-        report
-            .find("partition fuzzer stopped: thread fuzz took a")
-            .is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition fuzzer stopped: thread fuzz took a");
     let fault = report
         .messages_from(Source::Kernel)
         .into_iter()

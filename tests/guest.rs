@@ -6,13 +6,12 @@
 //! to its guest kernel's windows; bad arguments are refused; and revoking
 //! a frame mapped into three processes unmaps it from all three.
 
-use system_tests::{boot_system, exit, number_after, Outcome, Source};
+use system_tests::{assert_exited, assert_logged, boot_system, exit, number_after, Source};
 
 #[test]
 fn a_guest_kernel_runs_its_processes_and_the_kernel_holds_them_to_their_spaces() {
     let report = boot_system("guest");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let kernel = report.messages_from(Source::Partition(0));
     let has = |line: &str| kernel.contains(&line);
     let starting = |prefix: &str| kernel.iter().filter(|m| m.starts_with(prefix)).count();
@@ -112,31 +111,15 @@ fn a_guest_kernel_runs_its_processes_and_the_kernel_holds_them_to_their_spaces()
     );
     assert!(has("guest kernel: done"), "{transcript}");
     assert!(report.find("failed").is_none(), "{transcript}");
-    assert!(
-        report.find("kernel invariants hold").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "kernel invariants hold");
 }
 
 #[test]
 fn stopping_a_guest_kernel_stops_its_processes() {
     let report = boot_system("guest-stop");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
-    assert!(
-        report
-            .find("the looper runs; the guest kernel now faults")
-            .is_some(),
-        "{transcript}"
-    );
-    assert!(
-        report.find("partition guest-kernel stopped").is_some(),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
+    assert_logged(&report, "the looper runs; the guest kernel now faults");
+    assert_logged(&report, "partition guest-kernel stopped");
     // The counter runs on for 150 ms; had the looper outlived its guest
     // kernel, it would have run in every one of the guest kernel's
     // windows since.
@@ -149,8 +132,5 @@ fn stopping_a_guest_kernel_stops_its_processes() {
         windows >= 60 && running <= 15,
         "the guest kernel's windows went unused after the stop: {summary}"
     );
-    assert!(
-        report.find("kernel invariants hold").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "kernel invariants hold");
 }

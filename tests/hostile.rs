@@ -7,7 +7,7 @@
 //! a way into a frame it hands the server. After each, the attacker
 //! reaches nothing it should not and the victims see only their own data.
 
-use system_tests::{boot_system, exit, Outcome, Source};
+use system_tests::{assert_exited, boot_system, exit, Source};
 use xtask::session::BootReport;
 
 /// `SyscallError::Busy` and `InvalidArgument` as the partitions log them.
@@ -26,8 +26,7 @@ fn hostile() -> &'static BootReport {
 #[test]
 fn a_revoke_takes_down_every_copy_and_mapping_past_any_fixed_bound() {
     let report = hostile();
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(report, exit::CLEAN);
     assert!(
         lines(report, 0).contains(
             &"revoke: 70 copies mapped; revoke returned 0; 0 mappings and 0 copies survive"
@@ -94,8 +93,7 @@ fn a_malformed_reply_is_refused_whole_and_the_caller_still_gets_the_real_one() {
 #[test]
 fn a_transfer_mode_tmem_client_keeps_no_way_into_the_store() {
     let report = boot_system("tmem-hostile");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let attacker = lines(&report, 1);
     assert!(
         attacker.contains(

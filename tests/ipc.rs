@@ -3,13 +3,12 @@
 //! errors are reported, and a server that faults mid-call releases its
 //! caller with an error instead of leaving it blocked.
 
-use system_tests::{boot_system, exit, Outcome, Source};
+use system_tests::{assert_exited, assert_logged, boot_system, exit, Source};
 
 #[test]
 fn calls_carry_badges_notifications_wake_and_bad_capabilities_are_refused() {
     let report = boot_system("ipc");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     assert!(report
         .messages_from(Source::Partition(0))
         .contains(&"echo server ready"));
@@ -39,33 +38,21 @@ fn calls_carry_badges_notifications_wake_and_bad_capabilities_are_refused() {
 #[test]
 fn a_server_that_faults_mid_call_releases_its_caller_with_an_error() {
     let report = boot_system("ipc-server-fault");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
-    assert!(
-        report.find("partition server stopped").is_some(),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
+    assert_logged(&report, "partition server stopped");
     let client = report.messages_from(Source::Partition(1));
     assert_eq!(
         client,
         ["call 1: PeerGone", "call 2: PeerGone"],
         "{transcript}"
     );
-    assert!(
-        report.find("partition client: finished").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition client: finished");
 }
 
 #[test]
 fn a_device_interrupt_signals_the_driver_partitions_notification() {
     let report = boot_system("irq");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let driver = report.messages_from(Source::Partition(0));
     assert_eq!(
         driver,
@@ -81,8 +68,7 @@ fn a_device_interrupt_signals_the_driver_partitions_notification() {
 #[test]
 fn ipc_buffers_carry_structured_payloads_both_ways() {
     let report = boot_system("buffer");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     // (21, "a longer message") went in; (21 * 2, its length) came back.
     assert_eq!(
         report.messages_from(Source::Partition(1)),

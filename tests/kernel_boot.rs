@@ -4,18 +4,15 @@
 //! cannot read them says so and stops.
 
 use system_tests::{
-    boot, boot_elf, exit, kernel_elf_path, number_after, BootOptions, Outcome, PANIC_EXIT_STATUS,
+    assert_exited, assert_logged, boot, boot_elf, exit, kernel_elf_path, number_after, BootOptions,
+    PANIC_EXIT_STATUS,
 };
 
 #[test]
 fn boots_with_mmu_and_caches_on_and_exits_zero() {
     let report = boot("boot", None);
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(0), "{transcript}");
-    assert!(
-        report.find("tmem-kernel 0.1.0 on vexpress-a9").is_some(),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, 0);
+    assert_logged(&report, "tmem-kernel 0.1.0 on vexpress-a9");
     let mmu = report
         .find("mmu: ")
         .unwrap_or_else(|| panic!("{transcript}"));
@@ -25,10 +22,7 @@ fn boots_with_mmu_and_caches_on_and_exits_zero() {
     );
     // TTBCR.N = 1 (user half below 2 GiB) and PD0 until a partition runs.
     assert!(mmu.contains("ttbcr 0x11"), "{mmu}");
-    assert!(
-        report.find("shutdown: exit status 0").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "shutdown: exit status 0");
 }
 
 #[test]
@@ -58,12 +52,7 @@ fn console_uart_carries_the_banner() {
 #[test]
 fn kernel_panic_logs_location_and_message_and_exits_non_zero() {
     let report = boot("panic", Some("selftest=panic"));
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(PANIC_EXIT_STATUS),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, PANIC_EXIT_STATUS);
     let panic = report
         .find("kernel panic at")
         .unwrap_or_else(|| panic!("{transcript}"));
@@ -90,32 +79,16 @@ fn boot_options_reach_a_kernel_whose_path_is_long_and_has_spaces_and_commas() {
         &elf,
         BootOptions::Text("selftest=panic".into()),
     );
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(PANIC_EXIT_STATUS),
-        "{transcript}"
-    );
-    assert!(
-        report.find("boot options: selftest=panic").is_some(),
-        "{transcript}"
-    );
-    assert!(
-        report.find("selftest panic requested").is_some(),
-        "{transcript}"
-    );
+    assert_exited(&report, PANIC_EXIT_STATUS);
+    assert_logged(&report, "boot options: selftest=panic");
+    assert_logged(&report, "selftest panic requested");
     std::fs::remove_file(&elf).unwrap();
 }
 
 #[test]
 fn a_self_test_image_without_its_options_block_says_so_and_stops() {
     let report = boot_elf("no-options", kernel_elf_path(), BootOptions::Missing);
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::BAD_BOOT_OPTIONS),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::BAD_BOOT_OPTIONS);
     let line = report
         .find("boot options: none readable at 0x6000f000")
         .unwrap_or_else(|| panic!("{transcript}"));
@@ -126,16 +99,6 @@ fn a_self_test_image_without_its_options_block_says_so_and_stops() {
 #[test]
 fn an_unknown_self_test_stops_the_run_instead_of_being_skipped() {
     let report = boot("unknown-selftest", Some("selftest=no-such-test"));
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::BAD_BOOT_OPTIONS),
-        "{transcript}"
-    );
-    assert!(
-        report
-            .find("selftest no-such-test: no such self test")
-            .is_some(),
-        "{transcript}"
-    );
+    assert_exited(&report, exit::BAD_BOOT_OPTIONS);
+    assert_logged(&report, "selftest no-such-test: no such self test");
 }

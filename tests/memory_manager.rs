@@ -10,8 +10,8 @@
 //! card, its frames are conserved, and its plot is a well-formed SVG.
 
 use system_tests::{
-    boot_system, boot_system_with_disk, census, disk_path, exit, line, number_after, Disk, Outcome,
-    Source,
+    assert_exited, boot_system, boot_system_with_disk, census, disk_path, exit, line, number_after,
+    Disk, Source,
 };
 use xtask::demo::{plot, DemoSeries, DemoSummary};
 use xtask::logstream::LogEvent;
@@ -25,20 +25,22 @@ const RESERVE: u64 = 4;
 /// Frames the tmem server's store boots with (its 128 KiB memory frame).
 const POOL_AT_BOOT: i64 = 32;
 
-/// `key=value` from a `demo` line.
-fn field(line: &str, key: &str) -> u64 {
+/// `key=value` from a `demo` line, as a `T`.
+fn parsed_field<T: std::str::FromStr>(line: &str, key: &str) -> T {
     line.split_whitespace()
         .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
         .and_then(|value| value.parse().ok())
         .unwrap_or_else(|| panic!("no {key} in {line}"))
 }
 
+/// `key=value` from a `demo` line.
+fn field(line: &str, key: &str) -> u64 {
+    parsed_field(line, key)
+}
+
 /// `key=value` from a `demo` line, where the value may be negative.
 fn signed_field(line: &str, key: &str) -> i64 {
-    line.split_whitespace()
-        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in {line}"))
+    parsed_field(line, key)
 }
 
 /// The manager's `demo pool` lines, in period order.
@@ -115,8 +117,7 @@ fn ram_over_time(report: &BootReport, guest: &str) -> Vec<u64> {
 /// time.
 fn run(system: &str) -> (Vec<u64>, Vec<u64>, BootReport) {
     let report = boot_system(system);
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let end = line(&report, MANAGER, "demo end ");
     assert!(end.contains("conserved=yes"), "{end}");
     // The manager's frames: those it booted with, and those it took from
@@ -261,8 +262,7 @@ fn the_default_demo_runs_to_its_end_and_its_summary_and_plot_show_tmem_then_the_
     // `run-qemu` does.
     let disk = disk_path("memory-demo");
     let (report, _) = boot_system_with_disk("default", Disk::Fresh(&disk), &[]);
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let mut series = DemoSeries::new();
     for event in &report.events {
         if let LogEvent::Line(line) = event {

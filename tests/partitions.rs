@@ -3,7 +3,9 @@
 //! partition is stopped and reported while the others finish, and bad
 //! system-call arguments get errors, never a kernel panic.
 
-use system_tests::{boot_system, exit, hex_after, number_after, Outcome, Source};
+use system_tests::{
+    assert_exited, assert_logged, boot_system, exit, hex_after, number_after, Source,
+};
 
 /// The counts a counter partition reported.
 fn counted(report: &xtask::session::BootReport, partition: u8) -> u64 {
@@ -23,8 +25,7 @@ fn counted(report: &xtask::session::BootReport, partition: u8) -> u64 {
 #[test]
 fn windows_in_a_1_to_3_ratio_give_progress_in_that_ratio() {
     let report = boot_system("windows");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let light = counted(&report, 0) as f64;
     let heavy = counted(&report, 1) as f64;
     let ratio = heavy / light;
@@ -47,12 +48,7 @@ fn windows_in_a_1_to_3_ratio_give_progress_in_that_ratio() {
 #[test]
 fn faulting_partitions_are_stopped_and_reported_and_the_others_finish() {
     let report = boot_system("faults");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
     let fault_line = |partition: &str| {
         let prefix = format!("partition {partition}: ");
         report
@@ -89,12 +85,7 @@ fn faulting_partitions_are_stopped_and_reported_and_the_others_finish() {
         text.contains("permission fault (page) on write of address 0x10"),
         "{text}"
     );
-    assert!(
-        report
-            .find("partition undefined: undefined instruction")
-            .is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition undefined: undefined instruction");
     // None of them got past its fault.
     for partition in 0..4 {
         let lines = report.messages_from(Source::Partition(partition));
@@ -113,22 +104,15 @@ fn faulting_partitions_are_stopped_and_reported_and_the_others_finish() {
         panic.contains("fault-injector/src/main.rs:") && panic.ends_with("requested panic"),
         "{panic}"
     );
-    assert!(
-        report.find("partition panicker: finished").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition panicker: finished");
     assert!(counted(&report, 5) > 0);
-    assert!(
-        report.find("partition survivor: finished").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition survivor: finished");
 }
 
 #[test]
 fn bad_system_call_arguments_return_errors() {
     let report = boot_system("syscalls");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let prober = report.messages_from(Source::Partition(0));
     let checks: Vec<_> = prober.iter().filter(|m| m.starts_with("check ")).collect();
     assert_eq!(checks.len(), 13, "{transcript}");
@@ -146,12 +130,7 @@ fn bad_system_call_arguments_return_errors() {
 #[test]
 fn a_monitor_with_partition_control_reads_and_stops_another_partition() {
     let report = boot_system("monitor");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "{transcript}"
-    );
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
     assert_eq!(
         report.messages_from(Source::Partition(0)),
         [
@@ -162,10 +141,5 @@ fn a_monitor_with_partition_control_reads_and_stops_another_partition() {
         ],
         "{transcript}"
     );
-    assert!(
-        report
-            .find("partition worker stopped by monitor monitor")
-            .is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition worker stopped by monitor monitor");
 }

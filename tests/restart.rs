@@ -4,7 +4,7 @@
 //! The supervisor learns of the fault from the kernel's stop notification,
 //! not by polling.
 
-use system_tests::{boot_system, exit, Outcome, Source};
+use system_tests::{assert_logged, boot_system, exit, Outcome, Source};
 
 #[test]
 fn the_supervisor_restarts_a_faulted_server_and_its_client_reconnects() {
@@ -12,10 +12,7 @@ fn the_supervisor_restarts_a_faulted_server_and_its_client_reconnects() {
     let transcript = report.transcript();
     // Nothing is left stopped: the run ends clean at its time limit.
     assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
-    assert!(
-        report.find("partition server stopped").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition server stopped");
     let supervisor = report.messages_from(Source::Partition(1));
     let woken = "supervisor: woken by the kernel (stop bits 1)";
     let (Some(first_wake), Some(restarted)) = (
@@ -50,10 +47,7 @@ fn the_supervisor_restarts_a_faulted_server_and_its_client_reconnects() {
         ["restart client: 20 of 20 replies correct, PeerGone for the call in flight, reconnected"],
         "{transcript}"
     );
-    assert!(
-        report.find("partition client: finished").is_some(),
-        "{transcript}"
-    );
+    assert_logged(&report, "partition client: finished");
     // Waiting, not polling: the supervisor used almost none of its windows.
     let (windows, running) = time_of(&report, "supervisor");
     assert!(

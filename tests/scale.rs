@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use system_tests::{boot_system_file, exit, Outcome, Source};
+use system_tests::{assert_exited, boot_system_file, exit, Source};
 
 /// Groups of one server and its clients.
 const GROUPS: usize = 21;
@@ -82,8 +82,7 @@ fn describe() -> PathBuf {
 fn sixty_four_partitions_boot_and_every_client_is_answered() {
     let file = describe();
     let report = boot_system_file(&file, "scale-64", Duration::from_secs(120));
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let mut partition = 0u8;
     let mut answered = 0;
     for g in 0..GROUPS {
@@ -198,8 +197,7 @@ fn subtree_sum(node: u32) -> u32 {
 fn a_ring_and_a_tree_of_sixty_four_partitions_carry_every_message() {
     let file = describe_stress();
     let report = boot_system_file(&file, "scale-stress", Duration::from_secs(120));
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     for n in 0..NODES {
         let lines = report.messages_from(Source::Partition(n as u8));
         let previous = (n + NODES - 1) % NODES;

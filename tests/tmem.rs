@@ -12,37 +12,15 @@
 //! RAM past the linear map, and the kernel writes into it for it.
 
 use system_tests::{
-    assert_tmem_server_consistent, boot_system, boot_system_with_disk, exit, hex_after, line,
-    number_after, Disk, Outcome, Source,
+    assert_exited, assert_logged, assert_tmem_server_consistent, boot_system,
+    boot_system_with_disk, exit, hex_after, line, number_after, tmem_row, Disk, Outcome, Source,
 };
 use xtask::session::BootReport;
-
-/// The manager's summary row for `client`: the numbers after its mode.
-fn row(report: &BootReport, manager: u8, client: u32, mode: &str) -> Vec<u64> {
-    let rows = report.messages_from(Source::Partition(manager));
-    let row = rows
-        .iter()
-        .find(|m| {
-            let mut words = m.split_whitespace();
-            words.next() == Some(&client.to_string()) && words.next() == Some(mode)
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no row for client {client} ({mode}):\n{}",
-                report.transcript()
-            )
-        });
-    row.split_whitespace()
-        .skip(2)
-        .map(|n| n.parse().unwrap())
-        .collect()
-}
 
 #[test]
 fn the_tmem_modes_system_round_trips_pages_in_all_three_modes_and_prints_a_summary() {
     let report = boot_system("tmem-modes");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     for (partition, client, mode) in [(1, 1, "copy"), (2, 2, "grant-map"), (3, 3, "transfer")] {
         let summary = line(
             &report,
@@ -60,7 +38,7 @@ fn the_tmem_modes_system_round_trips_pages_in_all_three_modes_and_prints_a_summa
             "every swap page stored: {summary}"
         );
         // The summary table: ops, puts, hits, misses, flushes, evictions, ...
-        let numbers = row(&report, 4, client, mode);
+        let numbers = tmem_row(&report, 4, client, Some(mode));
         assert_eq!(numbers.len(), 8, "{transcript}");
         assert!(numbers[0] > 0 && numbers[2] > 0, "{numbers:?}");
     }
@@ -78,11 +56,10 @@ fn the_tmem_modes_system_round_trips_pages_in_all_three_modes_and_prints_a_summa
 #[test]
 fn a_small_pool_evicts_ephemeral_pages_and_keeps_every_persistent_one() {
     let report = boot_system("tmem-small-pool");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let evictions: u64 = [(1, "copy"), (2, "grant-map"), (3, "transfer")]
         .iter()
-        .map(|&(client, mode)| row(&report, 4, client, mode)[5])
+        .map(|&(client, mode)| tmem_row(&report, 4, client, Some(mode))[5])
         .sum();
     assert!(
         evictions > 0,
@@ -99,8 +76,7 @@ fn a_small_pool_evicts_ephemeral_pages_and_keeps_every_persistent_one() {
 #[test]
 fn clients_see_tmem_semantics_and_cannot_reach_each_others_pools() {
     let report = boot_system("tmem-semantics");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let prober = report.messages_from(Source::Partition(1));
     assert!(
         prober.contains(&"exclusive get: the first get hit, the second missed"),
@@ -150,8 +126,7 @@ fn clients_see_tmem_semantics_and_cannot_reach_each_others_pools() {
 #[test]
 fn page_flipping_keeps_every_frame_accounted_for() {
     let report = boot_system("tmem-transfer");
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let churn = line(&report, 1, "transfer churn:");
     assert!(
         churn.contains("100 rounds, 200 pages verified, 0 bad"),
@@ -184,18 +159,9 @@ fn page_flipping_keeps_every_frame_accounted_for() {
 #[test]
 fn a_client_stopped_mid_operation_leaves_the_server_consistent() {
     let report = boot_system("tmem-stop");
-    let transcript = report.transcript();
-    assert_eq!(
-        report.outcome,
-        Outcome::Exited(exit::PARTITION_FAULT),
-        "a stopped partition makes the run's status 3:\n{transcript}"
-    );
-    assert!(
-        report
-            .find("partition prober stopped by monitor manager")
-            .is_some(),
-        "{transcript}"
-    );
+    // A stopped partition makes the run's status 3.
+    let transcript = assert_exited(&report, exit::PARTITION_FAULT);
+    assert_logged(&report, "partition prober stopped by monitor manager");
     let worker = line(&report, 2, "client 2 (copy): frontswap");
     assert!(
         worker.contains("mismatches 0 errors 0"),
@@ -346,8 +312,7 @@ fn with_512_mib_and_1_gib_the_pool_grows_by_about_the_added_ram() {
 #[test]
 fn a_partition_uses_the_ram_past_the_kernels_linear_map() {
     let (report, _) = boot_system_with_disk("high-ram", Disk::None, &["-m", "1G"]);
-    let transcript = report.transcript();
-    assert_eq!(report.outcome, Outcome::Exited(exit::CLEAN), "{transcript}");
+    let transcript = assert_exited(&report, exit::CLEAN);
     let kernel = report.messages_from(Source::Kernel);
     let frame = kernel
         .iter()

@@ -154,6 +154,13 @@ pub fn boot_system_with_disk(name: &str, disk: Disk<'_>, extra: &[&str]) -> (Boo
     (report, host_time)
 }
 
+/// Builds the system `NAME`, boots it with a new empty SD card image
+/// (kept at [`disk_path`]`(NAME)` for the test to read), and returns what
+/// it logged and how long the boot took in host time.
+pub fn boot_system_on_fresh_disk(name: &str) -> (BootReport, Duration) {
+    boot_system_with_disk(name, Disk::Fresh(&disk_path(name)), &[])
+}
+
 /// Where system tests keep the disk image named `name`.
 pub fn disk_path(name: &str) -> PathBuf {
     xtask::workspace::target_dir()
@@ -206,6 +213,54 @@ pub fn hex_after(text: &str, marker: &str) -> Option<u64> {
         .find(|c: char| !c.is_ascii_hexdigit())
         .unwrap_or(digits.len());
     u64::from_str_radix(&digits[..end], 16).ok()
+}
+
+/// The run ended with exit status `status` (the test fails, with the
+/// whole transcript, if it did not); returns the transcript.
+pub fn assert_exited(report: &BootReport, status: i32) -> String {
+    let transcript = report.transcript();
+    assert_eq!(report.outcome, Outcome::Exited(status), "{transcript}");
+    transcript
+}
+
+/// The run logged `text` somewhere (the test fails, with the whole
+/// transcript, if it did not).
+pub fn assert_logged(report: &BootReport, text: &str) {
+    assert!(
+        report.find(text).is_some(),
+        "no {text:?} in:\n{}",
+        report.transcript()
+    );
+}
+
+/// The first decimal number after `marker` in the log line `line` (the
+/// test fails, naming both, if there is none).
+pub fn count_in(line: &str, marker: &str) -> u64 {
+    number_after(line, marker).unwrap_or_else(|| panic!("no number after {marker:?} in: {line}"))
+}
+
+/// The tmem manager's (partition `manager`) summary row for `client` —
+/// the numbers after its mode — from the row whose mode is `mode`, or
+/// from the client's first row when `mode` is `None`.
+pub fn tmem_row(report: &BootReport, manager: u8, client: u32, mode: Option<&str>) -> Vec<u64> {
+    let rows = report.messages_from(Source::Partition(manager));
+    let row = rows
+        .iter()
+        .find(|m| {
+            let mut words = m.split_whitespace();
+            words.next() == Some(&client.to_string())
+                && mode.is_none_or(|mode| words.next() == Some(mode))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no row for client {client} ({mode:?}):\n{}",
+                report.transcript()
+            )
+        });
+    row.split_whitespace()
+        .skip(2)
+        .map(|n| n.parse().unwrap())
+        .collect()
 }
 
 /// Parses the first decimal number after `marker` in `text`.

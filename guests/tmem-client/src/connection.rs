@@ -30,7 +30,7 @@ use kernel_abi::cap::{GrantKind, Rights};
 use kernel_abi::syscall::SyscallError;
 use kernel_abi::user_layout::GRANT_WINDOW;
 use tmem_protocol::{ExchangeMode, Reply, Request, Slot, REQUEST_BLOCK_SIZE};
-use userlib::ipc::{Endpoint, Frame, Grant, Message};
+use userlib::ipc::{Carry, Endpoint, Frame, Grant, Message};
 
 use crate::transport::{decode_reply, Page, Transport, TransportError};
 
@@ -169,8 +169,14 @@ impl Connection {
             kind: GrantKind::Transfer,
             rights: Rights::NONE,
         };
-        let result =
-            Endpoint(self.caps.endpoint).call_with(words, Some(grant), Some(self.caps.exchange));
+        let result = Endpoint(self.caps.endpoint).call_with(
+            words,
+            Carry {
+                grant: Some(grant),
+                receive: Some(self.caps.exchange),
+                buffer: false,
+            },
+        );
         // The kernel took the mapping down with the capability (if the
         // call got as far as moving it).
         self.exchange_mapped = false;
@@ -202,7 +208,7 @@ impl Connection {
             rights,
         };
         Endpoint(self.caps.endpoint)
-            .call_with(words, Some(grant), None)
+            .call_with(words, Carry::grant(Some(grant)))
             .map_err(TransportError::Ipc)
     }
 }

@@ -63,7 +63,7 @@ pub use cleancache::{Cleancache, CleancacheStats};
 #[cfg(target_os = "none")]
 pub use connection::{ClientCaps, Connection};
 #[cfg(target_os = "none")]
-pub use control::ControlClient;
+pub use control::{ControlAnswer, ControlClient, FrameSlots};
 pub use error::TmemClientError;
 pub use frontswap::{peer_gone, Frontswap, FrontswapStats};
 pub use transport::{Page, Transport, TransportError};

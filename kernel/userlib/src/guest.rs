@@ -383,7 +383,7 @@ impl crate::ipc::Endpoint {
         registers: &Registers,
     ) -> Result<Message, SyscallError> {
         buffer.set_registers(registers);
-        self.reply_recv_buffered(&[ReplyAction::Resume as u32])
+        self.reply_recv_with(&[ReplyAction::Resume as u32], crate::ipc::Carry::BUFFER)
     }
 }
 

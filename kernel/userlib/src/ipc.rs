@@ -5,7 +5,13 @@
 //! describes the convention); the receiver also learns the badge of the
 //! capability the message came through, which is how a server knows its
 //! client. A message may carry one capability (a [`Grant`]): lent for the
-//! call, moved, or copied revocably.
+//! call, moved, or copied revocably. What a message carries besides its
+//! words is a [`Carry`]; each endpoint system call has one function that
+//! takes it, and the short names are those calls carrying nothing.
+//!
+//! It must never hand the kernel a message longer than the message
+//! registers (refused here as `InvalidArgument`), nor touch memory but
+//! this thread's IPC buffer (the unsafe `raw_call` aside).
 
 use kernel_abi::cap::{CapSlot, GrantDescriptor, GrantKind, Rights};
 #[cfg(target_os = "none")]
@@ -127,45 +133,82 @@ pub struct Endpoint(pub u16);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Notification(pub u16);
 
-/// The `MessageInfo` word for a message of `len` words, accepting a
-/// capability into `receive` if given.
-pub fn info(len: usize, receive: Option<u16>) -> Result<u32, SyscallError> {
-    if len > MESSAGE_REGISTERS {
-        return Err(SyscallError::InvalidArgument);
-    }
-    Ok(MessageInfo {
+/// What a message carries besides its words: a capability passed with
+/// it, the empty slot a capability coming the other way may land in, and
+/// whether it carries this thread's IPC buffer payload. The call and
+/// reply-and-receive system calls take one; [`Carry::NONE`] is a message
+/// of words alone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Carry {
+    /// The capability passed with the message.
+    pub grant: Option<Grant>,
+    /// Where a capability passed by the answer (or, for
+    /// reply-and-receive, the next message) lands.
+    pub receive: Option<u16>,
+    /// The message carries this thread's IPC buffer payload (and the
+    /// answer may carry the other side's back).
+    pub buffer: bool,
+}
+
+impl Carry {
+    /// Words alone.
+    pub const NONE: Carry = Carry {
+        grant: None,
+        receive: None,
         buffer: false,
-        length: len as u8,
-        granted: None,
-        slot: receive.map(CapSlot),
-    }
-    .encode())
-}
+    };
+    /// The IPC buffer payload with the words.
+    pub const BUFFER: Carry = Carry {
+        buffer: true,
+        ..Carry::NONE
+    };
 
-/// The info-word bit saying a message carries the IPC buffer.
-#[cfg(target_os = "none")]
-const BUFFER_FLAG: u32 = MessageInfo {
-    length: 0,
-    granted: None,
-    slot: None,
-    buffer: true,
-}
-.encode();
-
-/// The grant descriptor word (`r5`) for `grant`.
-pub fn grant_word(grant: Option<Grant>) -> u32 {
-    grant.map_or(0, |g| {
-        GrantDescriptor {
-            slot: CapSlot(g.slot),
-            kind: g.kind,
-            rights: if g.kind == GrantKind::Transfer {
-                Rights::NONE
-            } else {
-                g.rights
-            },
+    /// Passing `grant`, if given, and nothing else.
+    pub const fn grant(grant: Option<Grant>) -> Carry {
+        Carry {
+            grant,
+            ..Carry::NONE
         }
-        .encode()
-    })
+    }
+
+    /// Accepting a capability into `receive`, if given, and nothing else.
+    pub const fn receive(receive: Option<u16>) -> Carry {
+        Carry {
+            receive,
+            ..Carry::NONE
+        }
+    }
+
+    /// The `MessageInfo` word for a message of `len` words carrying this.
+    pub fn info(&self, len: usize) -> Result<u32, SyscallError> {
+        if len > MESSAGE_REGISTERS {
+            return Err(SyscallError::InvalidArgument);
+        }
+        Ok(MessageInfo {
+            buffer: self.buffer,
+            length: len as u8,
+            granted: None,
+            slot: self.receive.map(CapSlot),
+        }
+        .encode())
+    }
+
+    /// The grant descriptor word (`r5`) for this message's grant (0 for
+    /// none).
+    pub fn grant_word(&self) -> u32 {
+        self.grant.map_or(0, |g| {
+            GrantDescriptor {
+                slot: CapSlot(g.slot),
+                kind: g.kind,
+                rights: if g.kind == GrantKind::Transfer {
+                    Rights::NONE
+                } else {
+                    g.rights
+                },
+            }
+            .encode()
+        })
+    }
 }
 
 /// Makes system call `call` with `slot` in r0, `words` in r1-r4 (at most
@@ -226,87 +269,34 @@ fn received(regs: [u32; 7]) -> Result<Message, SyscallError> {
     })
 }
 
+/// The endpoint system calls, one function each ([`Endpoint::call_with`],
+/// [`Endpoint::reply_recv_with`], [`Endpoint::send_granting`],
+/// [`Endpoint::recv_into`]); the shorter names are those with nothing
+/// carried.
 #[cfg(target_os = "none")]
 impl Endpoint {
+    /// Makes IPC system call `call` on this endpoint with `words` and
+    /// what `carry` says.
+    fn message(self, call: Syscall, words: &[u32], carry: Carry) -> Result<[u32; 7], SyscallError> {
+        let info = carry.info(words.len())?;
+        Ok(raw(
+            call,
+            u32::from(self.0),
+            words,
+            carry.grant_word(),
+            info,
+        ))
+    }
+
     /// Sends `words` and waits for the reply.
     pub fn call(self, words: &[u32]) -> Result<Message, SyscallError> {
-        self.call_granting(words, None)
+        self.call_with(words, Carry::NONE)
     }
 
-    /// Sends `words` and this thread's IPC buffer payload, and waits for
-    /// the reply (which may carry the server's payload back).
-    pub fn call_buffered(self, words: &[u32]) -> Result<Message, SyscallError> {
-        self.call_buffered_with(words, None, None)
-    }
-
-    /// As [`call_buffered`](Self::call_buffered), passing `grant` if
-    /// given and accepting a capability the reply passes into `receive`.
-    pub fn call_buffered_with(
-        self,
-        words: &[u32],
-        grant: Option<Grant>,
-        receive: Option<u16>,
-    ) -> Result<Message, SyscallError> {
-        let info = info(words.len(), receive)? | BUFFER_FLAG;
-        received(raw(
-            Syscall::Call,
-            u32::from(self.0),
-            words,
-            grant_word(grant),
-            info,
-        ))
-    }
-
-    /// Replies `words` with this thread's IPC buffer payload, then waits
-    /// for the next message.
-    pub fn reply_recv_buffered(self, words: &[u32]) -> Result<Message, SyscallError> {
-        self.reply_recv_buffered_with(words, None, None)
-    }
-
-    /// As [`reply_recv_buffered`](Self::reply_recv_buffered), passing
-    /// `grant` if given with the reply and accepting a capability the next
-    /// message passes into `receive`.
-    pub fn reply_recv_buffered_with(
-        self,
-        words: &[u32],
-        grant: Option<Grant>,
-        receive: Option<u16>,
-    ) -> Result<Message, SyscallError> {
-        let info = info(words.len(), receive)? | BUFFER_FLAG;
-        received(raw(
-            Syscall::ReplyRecv,
-            u32::from(self.0),
-            words,
-            grant_word(grant),
-            info,
-        ))
-    }
-
-    /// Sends `words` with a capability and waits for the reply.
-    pub fn call_granting(
-        self,
-        words: &[u32],
-        grant: Option<Grant>,
-    ) -> Result<Message, SyscallError> {
-        self.call_with(words, grant, None)
-    }
-
-    /// Sends `words`, passing `grant` if given, and waits for the reply,
-    /// accepting a capability the reply passes into slot `receive`.
-    pub fn call_with(
-        self,
-        words: &[u32],
-        grant: Option<Grant>,
-        receive: Option<u16>,
-    ) -> Result<Message, SyscallError> {
-        let info = info(words.len(), receive)?;
-        received(raw(
-            Syscall::Call,
-            u32::from(self.0),
-            words,
-            grant_word(grant),
-            info,
-        ))
+    /// Sends `words` with what `carry` says and waits for the reply (a
+    /// capability it passes lands in `carry.receive`).
+    pub fn call_with(self, words: &[u32], carry: Carry) -> Result<Message, SyscallError> {
+        received(self.message(Syscall::Call, words, carry)?)
     }
 
     /// Sends `words` without waiting for an answer (blocks until received).
@@ -316,16 +306,7 @@ impl Endpoint {
 
     /// Sends `words` with a capability, without waiting for an answer.
     pub fn send_granting(self, words: &[u32], grant: Option<Grant>) -> Result<(), SyscallError> {
-        let info = info(words.len(), None)?;
-        result(
-            raw(
-                Syscall::Send,
-                u32::from(self.0),
-                words,
-                grant_word(grant),
-                info,
-            )[0],
-        )
+        result(self.message(Syscall::Send, words, Carry::grant(grant))?[0])
     }
 
     /// Waits for a message.
@@ -335,57 +316,19 @@ impl Endpoint {
 
     /// Waits for a message, accepting a capability into slot `receive`.
     pub fn recv_into(self, receive: Option<u16>) -> Result<Message, SyscallError> {
-        received(raw(
-            Syscall::Recv,
-            u32::from(self.0),
-            &[],
-            0,
-            info(0, receive)?,
-        ))
+        received(self.message(Syscall::Recv, &[], Carry::receive(receive))?)
     }
 
     /// Replies `words` to the caller being served, then waits for the next
     /// message.
     pub fn reply_recv(self, words: &[u32]) -> Result<Message, SyscallError> {
-        self.reply_recv_into(words, None)
+        self.reply_recv_with(words, Carry::NONE)
     }
 
-    /// As [`reply_recv`](Self::reply_recv), passing a capability with the
-    /// reply.
-    pub fn reply_recv_granting(
-        self,
-        words: &[u32],
-        grant: Option<Grant>,
-    ) -> Result<Message, SyscallError> {
-        self.reply_recv_with(words, grant, None)
-    }
-
-    /// Replies `words`, passing `grant` if given, then waits for the next
-    /// message, accepting a capability it passes into slot `receive`.
-    pub fn reply_recv_with(
-        self,
-        words: &[u32],
-        grant: Option<Grant>,
-        receive: Option<u16>,
-    ) -> Result<Message, SyscallError> {
-        let info = info(words.len(), receive)?;
-        received(raw(
-            Syscall::ReplyRecv,
-            u32::from(self.0),
-            words,
-            grant_word(grant),
-            info,
-        ))
-    }
-
-    /// As [`reply_recv`](Self::reply_recv), accepting a capability with the
-    /// next message into slot `receive`.
-    pub fn reply_recv_into(
-        self,
-        words: &[u32],
-        receive: Option<u16>,
-    ) -> Result<Message, SyscallError> {
-        self.reply_recv_with(words, None, receive)
+    /// Replies `words` with what `carry` says, then waits for the next
+    /// message (a capability it passes lands in `carry.receive`).
+    pub fn reply_recv_with(self, words: &[u32], carry: Carry) -> Result<Message, SyscallError> {
+        received(self.message(Syscall::ReplyRecv, words, carry)?)
     }
 }
 
@@ -553,27 +496,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn message_info_carries_the_length_and_refuses_too_many_words() {
-        let word = info(3, Some(5)).unwrap();
+    fn message_info_carries_the_length_slot_and_buffer_and_refuses_too_many_words() {
+        let word = Carry::receive(Some(5)).info(3).unwrap();
         let decoded = MessageInfo::decode(word).unwrap();
-        assert_eq!((decoded.length, decoded.slot), (3, Some(CapSlot(5))));
-        assert_eq!(info(5, None), Err(SyscallError::InvalidArgument));
+        assert_eq!(
+            (decoded.length, decoded.slot, decoded.buffer),
+            (3, Some(CapSlot(5)), false)
+        );
+        let buffered = MessageInfo::decode(Carry::BUFFER.info(0).unwrap()).unwrap();
+        assert_eq!(
+            (buffered.length, buffered.slot, buffered.buffer),
+            (0, None, true)
+        );
+        assert_eq!(Carry::NONE.info(5), Err(SyscallError::InvalidArgument));
     }
 
     #[test]
     fn grant_words_encode_the_descriptor() {
-        assert_eq!(grant_word(None), 0);
+        assert_eq!(Carry::NONE.grant_word(), 0);
         let grant = Grant {
             slot: 3,
             kind: GrantKind::Transient,
             rights: Rights::READ,
         };
-        let decoded = GrantDescriptor::decode(grant_word(Some(grant)))
+        let decoded = GrantDescriptor::decode(Carry::grant(Some(grant)).grant_word())
             .unwrap()
             .unwrap();
         assert_eq!(
             (decoded.slot, decoded.kind, decoded.rights),
             (CapSlot(3), GrantKind::Transient, Rights::READ)
         );
+        let moved = Grant {
+            kind: GrantKind::Transfer,
+            ..grant
+        };
+        let decoded = GrantDescriptor::decode(Carry::grant(Some(moved)).grant_word())
+            .unwrap()
+            .unwrap();
+        assert_eq!(decoded.rights, Rights::NONE, "a transfer passes no rights");
     }
 }

@@ -309,18 +309,43 @@ pub fn validate(
     })
 }
 
-/// Checks `[system] stop_notification`: a declared `[[notification]]`.
+/// Checks `[system] stop_notification`: a declared `[[notification]]`
+/// that no `[[irq]]` signals (a stop's bits would read as interrupts) and
+/// that some partition holds with the read right, to wait on it (else a
+/// stop wakes nobody). The kernel trusts the index it is given: this is
+/// the only check.
 fn stop_notification(c: &Checker<'_>, d: &Description) -> Result<Option<u16>, DescriptionError> {
+    const FIELD: &str = "system.stop_notification";
     let Some(name) = &d.system.stop_notification else {
         return Ok(None);
     };
     let index = d.notifications.iter().position(|n| &n.name == name);
     let index = index.ok_or_else(|| {
         c.err(
-            "system.stop_notification",
+            FIELD,
             format!("unknown notification `{name}` (declare it as a [[notification]])"),
         )
     })?;
+    if let Some(irq) = d.irqs.iter().find(|irq| &irq.notification == name) {
+        return Err(c.err(
+            FIELD,
+            format!(
+                "notification `{name}` is signalled by interrupt {}: a stop's bits would read as its interrupts",
+                irq.number
+            ),
+        ));
+    }
+    let waited_on = d.partitions.iter().flat_map(|p| &p.caps).any(|cap| {
+        cap.notification.as_deref() == Some(name.as_str()) && cap.rights.contains(&Right::Read)
+    });
+    if !waited_on {
+        return Err(c.err(
+            FIELD,
+            format!(
+                "no partition holds notification `{name}` with the `read` right to wait on it: a stop would wake nobody"
+            ),
+        ));
+    }
     Ok(Some(index as u16))
 }
 
@@ -853,6 +878,9 @@ caps = [
 ]
 "#;
 
+    /// Interrupt 40 bound to the good description's notification `bell`.
+    const IRQ_ON_BELL: &str = "\n[[irq]]\nnumber = 40\nnotification = \"bell\"\nbits = 1\n";
+
     fn crates() -> BTreeSet<String> {
         ["guest-counter".to_string()].into_iter().collect()
     }
@@ -990,8 +1018,34 @@ caps = [
     }
 
     #[test]
+    fn a_stop_notification_an_interrupt_signals_or_nobody_waits_on_is_rejected() {
+        let stops_on_bell = GOOD.replacen(
+            "stop_after_ms = 500\n",
+            "stop_after_ms = 500\nstop_notification = \"bell\"\n",
+            1,
+        );
+        let error = check(&(stops_on_bell.clone() + IRQ_ON_BELL)).unwrap_err();
+        assert_eq!(error.file, Path::new("systems/test.toml"));
+        assert_eq!(error.field, "system.stop_notification");
+        assert!(
+            error.reason.contains("signalled by interrupt 40"),
+            "{error}"
+        );
+        let write_only = stops_on_bell.replacen(
+            r#"notification = "bell", rights = ["read", "write"]"#,
+            r#"notification = "bell", rights = ["write"]"#,
+            1,
+        );
+        assert_ne!(write_only, stops_on_bell, "test bug: no cap to change");
+        let error = check(&write_only).unwrap_err();
+        assert_eq!(error.file, Path::new("systems/test.toml"));
+        assert_eq!(error.field, "system.stop_notification");
+        assert!(error.reason.contains("wake nobody"), "{error}");
+    }
+
+    #[test]
     fn rejects_bad_interrupt_bindings() {
-        let base = GOOD.to_string() + "\n[[irq]]\nnumber = 40\nnotification = \"bell\"\nbits = 1\n";
+        let base = GOOD.to_string() + IRQ_ON_BELL;
         let check_with = |from: &str, to: &str| check(&base.replacen(from, to, 1));
         assert!(check_with("", "").is_ok());
         let error = check_with("number = 40", "number = 29").unwrap_err();

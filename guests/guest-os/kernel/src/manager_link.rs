@@ -12,7 +12,7 @@ use guest_os_kernel::balloon_service::{Failure, GiveFailure, ManagerLink};
 use kernel_abi::cap::{GrantKind, Rights};
 use kernel_abi::syscall::SyscallError;
 use memory_manager_protocol::{Pressure, Reply, Request};
-use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, IpcBuffer};
+use userlib::ipc::{cap_delete, Carry, Endpoint, Frame, Grant, IpcBuffer};
 use userlib::syscall::clock_us;
 
 /// The memory manager's endpoint: capability slot 7 (needed with `balloon = true`).
@@ -99,7 +99,7 @@ impl ManagerLink for KernelLink {
             .write(pressure)
             .map_err(|_| Failure::Kernel("the report does not fit the IPC buffer"))?;
         let answer = Endpoint(MANAGER)
-            .call_buffered(&[Request::Report.word()])
+            .call_with(&[Request::Report.word()], Carry::BUFFER)
             .map_err(kernel)?;
         Reply::decode(Request::Report, &answer.words[..usize::from(answer.len)])
             .map_err(Failure::Malformed)
@@ -118,7 +118,14 @@ impl ManagerLink for KernelLink {
             rights: Rights::NONE,
         };
         // A refused frame comes back with the reply, into the same slot.
-        let answer = Endpoint(MANAGER).call_with(&[Request::Give.word()], Some(grant), Some(at));
+        let answer = Endpoint(MANAGER).call_with(
+            &[Request::Give.word()],
+            Carry {
+                grant: Some(grant),
+                receive: Some(at),
+                buffer: false,
+            },
+        );
         let outcome = match answer {
             Ok(answer) => {
                 match Reply::decode(Request::Give, &answer.words[..usize::from(answer.len)]) {
@@ -153,7 +160,7 @@ impl ManagerLink for KernelLink {
     fn take(&mut self, frame: VmFrame) -> Result<(), Failure> {
         let at = slot(frame);
         let answer = Endpoint(MANAGER)
-            .call_with(&[Request::Take.word()], None, Some(at))
+            .call_with(&[Request::Take.word()], Carry::receive(Some(at)))
             .map_err(kernel)?;
         if answer.granted == Some((at, GrantKind::Transfer)) {
             // A frame arrived: whatever the words say, it is ours now.

@@ -54,7 +54,7 @@ mod connection {
     use super::*;
     use block_protocol::REPLY_WORDS;
     use kernel_abi::cap::{GrantKind, Rights};
-    use userlib::ipc::{Endpoint, Frame, Grant};
+    use userlib::ipc::{Carry, Endpoint, Frame, Grant};
 
     impl BlockDevice {
         /// Connects through the endpoint in slot `endpoint`, mapping the
@@ -97,7 +97,7 @@ mod connection {
                         kind: GrantKind::Transient,
                         rights,
                     };
-                    endpoint.call_with(words, Some(grant), None)
+                    endpoint.call_with(words, Carry::grant(Some(grant)))
                 }
             }
             .map_err(BlockError::Ipc)?;

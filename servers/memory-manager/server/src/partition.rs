@@ -34,7 +34,9 @@ use memory_manager_protocol::{Pressure, Refusal, Reply, Request};
 use memory_policy::{Fixed, GuestBounds, Policy, PoolMove, SelfBalloon};
 use tmem_client::ControlClient;
 use tmem_protocol::{ClientId, ControlRequest, ControlResponse};
-use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, IpcBuffer, Message, PartitionControl};
+use userlib::ipc::{
+    cap_delete, Carry, Endpoint, Frame, Grant, IpcBuffer, Message, PartitionControl,
+};
 use userlib::syscall::clock_us;
 use userlib::Start;
 
@@ -173,7 +175,14 @@ fn send(answer: &Answer, receive: Option<u16>) -> Result<Message, SyscallError> 
         kind: GrantKind::Transfer,
         rights: Rights::NONE,
     });
-    ENDPOINT.reply_recv_with(&words[..len], grant, receive)
+    ENDPOINT.reply_recv_with(
+        &words[..len],
+        Carry {
+            grant,
+            receive,
+            buffer: false,
+        },
+    )
 }
 
 /// Splits the reserve frame into one-page capabilities in slots from
@@ -438,7 +447,7 @@ impl Manager {
                         break;
                     };
                     let PoolCall::Moved { movable } =
-                        pool_calls::release(TMEM_CONTROL, &mut self.buffer, receive)
+                        pool_calls::release(&mut self.control, receive)
                     else {
                         break;
                     };
@@ -462,7 +471,7 @@ impl Manager {
                         self.ledger.to_pool_undone(slot, slot);
                         break;
                     };
-                    match pool_calls::accept(TMEM_CONTROL, &mut self.buffer, slot, back) {
+                    match pool_calls::accept(&mut self.control, slot, back) {
                         PoolCall::Moved { movable } => self.pool_movable = movable,
                         PoolCall::NotMoved if holds(back) => {
                             self.ledger.to_pool_undone(slot, back);
@@ -491,7 +500,7 @@ impl Manager {
             pool.used = usage.ephemeral_pages + usage.persistent_pages;
             pool.capacity = usage.frames_total;
         }
-        if let Some((movable, _)) = pool_calls::counts(TMEM_CONTROL, &mut self.buffer) {
+        if let Some((movable, _)) = pool_calls::counts(&mut self.control) {
             pool.movable = movable;
         }
         for g in 0..self.config.guests.len() as u32 {
@@ -544,7 +553,7 @@ impl Manager {
         }
         // What the tmem pool took in net is what the manager took out.
         let from_pool = self.ledger.from_pool();
-        let counts = pool_calls::counts(TMEM_CONTROL, &mut self.buffer);
+        let counts = pool_calls::counts(&mut self.control);
         let pool_agrees = match counts {
             Some((_, net_received)) => i64::from(net_received) == -from_pool,
             None => from_pool == 0,

@@ -1,16 +1,14 @@
 //! The manager's calls that move a frame to or from the tmem pool: a
-//! control request (`ReleaseFrame`, `AcceptFrame`) whose frame rides the
-//! reply or the call as a transfer. The tmem client's `ControlClient`
-//! passes no capability, so these calls are made here, the same way it
-//! makes its own (the request postcard-encoded in the IPC buffer, a
-//! `Request::Control` in the words).
+//! control request (`ReleaseFrame`, `AcceptFrame`) made through the tmem
+//! client's `ControlClient`, whose frame rides the reply or the call as a
+//! transfer, read as the one thing the manager needs to know: did the
+//! frame move.
 //!
 //! These only call; the ledger decides and counts. They must never leave
 //! a frame uncounted: every outcome says where the frame is.
 
-use kernel_abi::cap::{GrantKind, Rights};
-use tmem_protocol::{ControlRequest, ControlResponse, Reply, Request, Slot};
-use userlib::ipc::{Endpoint, Grant, IpcBuffer};
+use tmem_client::{ControlClient, FrameSlots};
+use tmem_protocol::{ControlRequest, ControlResponse};
 
 /// How a call to the pool ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,78 +20,22 @@ pub enum PoolCall {
     NotMoved,
 }
 
-/// What came back from a call: the response, if the call succeeded, and
-/// the slot a frame landed in, if one did (whatever the response).
-struct Answer {
-    response: Option<ControlResponse>,
-    landed: Option<u16>,
-}
-
-/// Calls the tmem control endpoint in slot `endpoint` with `request`,
-/// passing the frame in `grant` and accepting one into `receive`.
-fn call(
-    endpoint: u16,
-    buffer: &mut IpcBuffer,
-    request: &ControlRequest,
-    grant: Option<u16>,
-    receive: Option<u16>,
-) -> Answer {
-    let failed = Answer {
-        response: None,
-        landed: None,
-    };
-    let Ok(len) = buffer.write(request) else {
-        return failed;
-    };
-    let Ok(len) = u16::try_from(len) else {
-        return failed;
-    };
-    let control = Request::Control {
-        slot: Slot::FIRST,
-        len,
-    };
-    let encoded = control.encode();
-    let Some(words) = encoded.get(..control.word_count()) else {
-        return failed;
-    };
-    let grant = grant.map(|slot| Grant {
-        slot,
-        kind: GrantKind::Transfer,
-        rights: Rights::NONE,
-    });
-    let Ok(message) = Endpoint(endpoint).call_buffered_with(words, grant, receive) else {
-        return failed;
-    };
-    let response = match Reply::decode(message.words, usize::from(message.len)) {
-        Ok(Reply::ControlDone { .. }) if message.buffer => buffer.read::<ControlResponse>().ok(),
-        _ => None,
-    };
-    Answer {
-        response,
-        landed: message.granted.map(|(slot, _)| slot),
-    }
-}
-
-fn movable_in(response: Option<ControlResponse>) -> u32 {
-    match response {
-        Some(ControlResponse::PoolFrames { movable, .. }) => movable,
-        _ => 0,
-    }
-}
-
 /// Asks the pool for one free frame, to land in `receive`. `Moved` when a
 /// frame landed there (whatever else the answer said).
-pub fn release(endpoint: u16, buffer: &mut IpcBuffer, receive: u16) -> PoolCall {
-    let answer = call(
-        endpoint,
-        buffer,
+pub fn release(control: &mut ControlClient, receive: u16) -> PoolCall {
+    let answer = control.request_moving(
         &ControlRequest::ReleaseFrame,
-        None,
-        Some(receive),
+        FrameSlots {
+            send: None,
+            receive: Some(receive),
+        },
     );
     match answer.landed {
         Some(slot) if slot == receive => PoolCall::Moved {
-            movable: movable_in(answer.response),
+            movable: match answer.response {
+                Ok(ControlResponse::PoolFrames { movable, .. }) => movable,
+                _ => 0,
+            },
         },
         _ => PoolCall::NotMoved,
     }
@@ -101,16 +43,16 @@ pub fn release(endpoint: u16, buffer: &mut IpcBuffer, receive: u16) -> PoolCall 
 
 /// Gives the pool the frame in `slot`. `NotMoved` when it was refused (it
 /// comes back to `back`) or the call failed (it may still be in `slot`).
-pub fn accept(endpoint: u16, buffer: &mut IpcBuffer, slot: u16, back: u16) -> PoolCall {
-    let answer = call(
-        endpoint,
-        buffer,
+pub fn accept(control: &mut ControlClient, slot: u16, back: u16) -> PoolCall {
+    let answer = control.request_moving(
         &ControlRequest::AcceptFrame,
-        Some(slot),
-        Some(back),
+        FrameSlots {
+            send: Some(slot),
+            receive: Some(back),
+        },
     );
     match answer.response {
-        Some(ControlResponse::PoolFrames { movable, .. }) if answer.landed.is_none() => {
+        Ok(ControlResponse::PoolFrames { movable, .. }) if answer.landed.is_none() => {
             PoolCall::Moved { movable }
         }
         _ => PoolCall::NotMoved,
@@ -118,9 +60,9 @@ pub fn accept(endpoint: u16, buffer: &mut IpcBuffer, slot: u16, back: u16) -> Po
 }
 
 /// How many frames the pool could give, and how many it took in net.
-pub fn counts(endpoint: u16, buffer: &mut IpcBuffer) -> Option<(u32, i32)> {
-    match call(endpoint, buffer, &ControlRequest::PoolFrames, None, None).response {
-        Some(ControlResponse::PoolFrames {
+pub fn counts(control: &mut ControlClient) -> Option<(u32, i32)> {
+    match control.request(&ControlRequest::PoolFrames) {
+        Ok(ControlResponse::PoolFrames {
             movable,
             net_received,
         }) => Some((movable, net_received)),

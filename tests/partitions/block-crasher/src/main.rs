@@ -14,9 +14,8 @@
 //!   stops partition `victim` `kills` times, each after a seeded random
 //!   wait of its own clock, restarting it at once; then finishes.
 //!
-//! Neither touches the server's memory. The killer duplicates the loop of
-//! tests/partitions/tmem-killer, which has no configuration (a victim and
-//! a kept frame fixed for the tmem test).
+//! Neither touches the server's memory. The killer's loop is the shared
+//! one of `test_killer`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -24,6 +23,7 @@ mod partition {
     use block_client::{BlockDevice, BlockError, ExchangeMode};
     use kernel_abi::syscall::SyscallError;
     use test_block_crasher::Config;
+    use test_killer::Kills;
     use userlib::ipc::PartitionControl;
     use userlib::Start;
 
@@ -159,36 +159,24 @@ mod partition {
     }
 
     fn killer(victim: u32, kills: u32, seed: u32) {
-        let control = PartitionControl(0);
-        let mut state = seed | 1;
-        for kill in 1..=kills {
-            state = xorshift(state);
-            let wait = WAIT_US.0 + state % (WAIT_US.1 - WAIT_US.0);
-            let until = userlib::syscall::clock_us() + u64::from(wait);
-            while userlib::syscall::clock_us() < until {
-                userlib::syscall::yield_now();
-            }
-            if let Err(error) = control.stop(victim) {
-                return defmt::error!("block killer: stop: {=str}", error.name());
-            }
-            match control.restart(victim) {
-                Ok(restarts) => defmt::info!(
-                    "block killer: kill {=u32} after {=u32} us, restart {=u32}",
-                    kill,
-                    wait,
-                    restarts
-                ),
-                Err(error) => return defmt::error!("block killer: restart: {=str}", error.name()),
-            }
+        let plan = Kills {
+            victim,
+            kills,
+            seed,
+            wait_us: WAIT_US,
+        };
+        let done = plan.run(PartitionControl(0), |kill| {
+            defmt::info!(
+                "block killer: kill {=u32} after {=u32} us, restart {=u32}",
+                kill.number,
+                kill.waited_us,
+                kill.restarts
+            )
+        });
+        match done {
+            Ok(()) => defmt::info!("block killer: {=u32} kills, every one restarted", kills),
+            Err(error) => defmt::error!("block killer: {=str}: {=str}", error.step(), error.name()),
         }
-        defmt::info!("block killer: {=u32} kills, every one restarted", kills);
-    }
-
-    /// Marsaglia's xorshift32: the next of a seeded sequence.
-    fn xorshift(mut x: u32) -> u32 {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^ x << 5
     }
 }
 

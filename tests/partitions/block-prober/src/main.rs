@@ -161,7 +161,7 @@ mod partition {
 
     fn hostile(device: &mut BlockDevice) {
         use block_protocol::Request;
-        use userlib::ipc::{Endpoint, Grant};
+        use userlib::ipc::{Carry, Endpoint, Grant};
         // A capability the protocol does not use (a copy of its window)
         // passed with a valid request: served, and the copy must not stay
         // in the slot where the neighbour's lent frames land.
@@ -171,7 +171,7 @@ mod partition {
             rights: kernel_abi::cap::Rights::READ,
         };
         let served = Endpoint(0)
-            .call_with(&Request::read(0, 1, 0).encode(), Some(copy), None)
+            .call_with(&Request::read(0, 1, 0).encode(), Carry::grant(Some(copy)))
             .map(|reply| reply.words[0] == Status::Ok as u32);
         defmt::info!(
             "hostile: a passed frame copy with a read: served {=bool}",

@@ -30,7 +30,7 @@ mod partition {
     use kernel_abi::syscall::{Syscall, SyscallError};
     use kernel_abi::user_layout::GRANT_WINDOW;
     use test_hostile::config::{Config, Role};
-    use userlib::ipc::{cap_copy, cap_delete, cap_revoke, raw_call, Endpoint, Frame, Grant};
+    use userlib::ipc::{cap_copy, cap_delete, cap_revoke, raw_call, Carry, Endpoint, Frame, Grant};
     use userlib::syscall::clock_read_into;
     use userlib::Start;
 
@@ -144,9 +144,9 @@ mod partition {
                 // A derived copy: fan it out into mapped copies.
                 1 => {
                     let mapped = fan_out(LANDING);
-                    // SAFETY: the first copy is mapped read-only-or-better
-                    // at COPIES_AT when `mapped` > 0.
                     let word = if mapped > 0 {
+                        // SAFETY: the first copy is mapped read-only-or-better
+                        // at COPIES_AT when `mapped` > 0.
                         unsafe { core::ptr::read_volatile(COPIES_AT as *const u32) }
                     } else {
                         0
@@ -187,7 +187,7 @@ mod partition {
                         kind: GrantKind::Transfer,
                         rights: Rights::NONE,
                     };
-                    let onward = endpoint.reply_recv_granting(&[0xBAD], Some(grant));
+                    let onward = endpoint.reply_recv_with(&[0xBAD], Carry::grant(Some(grant)));
                     [onward.err().map_or(0, |e| e as u32), 0]
                 }
                 // Malformed replies first: five words, then a bad grant.
@@ -209,7 +209,7 @@ mod partition {
                 9 => [request.words[1].wrapping_add(1), 0],
                 _ => [0, 0],
             };
-            message = endpoint.reply_recv_into(&reply, Some(LANDING));
+            message = endpoint.reply_recv_with(&reply, Carry::receive(Some(LANDING)));
         }
     }
 
@@ -233,7 +233,8 @@ mod partition {
         };
 
         // 1. A derived copy, fanned out, then revoked.
-        let [mapped, read] = words(server.call_granting(&[1], lend(GrantKind::DerivedCopy)));
+        let [mapped, read] =
+            words(server.call_with(&[1], Carry::grant(lend(GrantKind::DerivedCopy))));
         let revoked = code(cap_revoke(3));
         let [mappings, copies] = words(server.call(&[2]));
         defmt::info!(
@@ -246,7 +247,8 @@ mod partition {
         );
 
         // 2. Lent, copied, and the lent capability deleted.
-        let [deleted, read] = words(server.call_granting(&[3], lend(GrantKind::Transient)));
+        let [deleted, read] =
+            words(server.call_with(&[3], Carry::grant(lend(GrantKind::Transient))));
         let [reach, held] = words(server.call(&[4]));
         defmt::info!(
             "victim: during the call the server read {=u32:#x}, its delete of the lent capability returned {=u32}; after the reply it reaches {=u32} pages and holds {=u32} frames",
@@ -258,7 +260,14 @@ mod partition {
 
         // 3. Lent, and passed back onward by transfer.
         const BACK: u16 = 9;
-        let reply = server.call_with(&[5], lend(GrantKind::Transient), Some(BACK));
+        let reply = server.call_with(
+            &[5],
+            Carry {
+                grant: lend(GrantKind::Transient),
+                receive: Some(BACK),
+                ..Carry::NONE
+            },
+        );
         let onward = words(reply)[0];
         let came_back = reply.is_ok_and(|m| m.granted.is_some()) || holds_frame(BACK);
         defmt::info!(

@@ -35,7 +35,7 @@ mod partition {
     use kernel_abi::syscall::SyscallError;
     use kernel_abi::user_layout::GRANT_WINDOW;
     use test_ipc_client::config::{Config, Role};
-    use userlib::ipc::{cap_revoke, Endpoint, Frame, Grant, Notification, PartitionControl};
+    use userlib::ipc::{cap_revoke, Carry, Endpoint, Frame, Grant, Notification, PartitionControl};
     use userlib::{syscall, Start};
 
     const SERVER: Endpoint = Endpoint(0);
@@ -163,7 +163,7 @@ mod partition {
         if !prepare(0x1234) {
             return;
         }
-        match SERVER.call_granting(&[1], grant(GrantKind::Transient)) {
+        match SERVER.call_with(&[1], Carry::grant(grant(GrantKind::Transient))) {
             Ok(reply) => {
                 // SAFETY: still mapped here.
                 let written = unsafe { WINDOW.add(1).read_volatile() };
@@ -262,7 +262,7 @@ mod partition {
         if buffer.write(&(21u32, "a longer message")).is_err() {
             return defmt::error!("cannot write the request");
         }
-        match SERVER.call_buffered(&[]) {
+        match SERVER.call_with(&[], Carry::BUFFER) {
             Ok(reply) if reply.buffer => match buffer.read::<(u32, u32)>() {
                 Ok((number, length)) => {
                     defmt::info!("buffered reply: {=u32} and {=u32}", number, length)
@@ -300,11 +300,11 @@ mod partition {
         const CALLS: u64 = 2_000;
         let lend = grant(GrantKind::Transient);
         for _ in 0..50 {
-            let _ = SERVER.call_granting(&[1], lend);
+            let _ = SERVER.call_with(&[1], Carry::grant(lend));
         }
         let begin = syscall::clock_us();
         for _ in 0..CALLS {
-            if SERVER.call_granting(&[1], lend).is_err() {
+            if SERVER.call_with(&[1], Carry::grant(lend)).is_err() {
                 return defmt::error!("bench: a grant call failed");
             }
         }

@@ -27,7 +27,7 @@
 mod partition {
     use kernel_abi::user_layout::GRANT_WINDOW;
     use test_ipc_echo::config::{Config, Role};
-    use userlib::ipc::{Endpoint, Frame, Message};
+    use userlib::ipc::{Carry, Endpoint, Frame, Message};
     use userlib::Start;
 
     /// First word of a request that makes the server fault.
@@ -92,7 +92,7 @@ mod partition {
             if buffer.write(&answer).is_err() {
                 defmt::error!("cannot write the answer");
             }
-            message = match endpoint.reply_recv_buffered(&[]) {
+            message = match endpoint.reply_recv_with(&[], Carry::BUFFER) {
                 Ok(message) => message,
                 Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
             };
@@ -126,7 +126,7 @@ mod partition {
             if grant.is_none() {
                 defmt::info!("out of frames");
             }
-            message = match endpoint.reply_recv_granting(&[], grant) {
+            message = match endpoint.reply_recv_with(&[], Carry::grant(grant)) {
                 Ok(message) => message,
                 Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
             };
@@ -147,7 +147,7 @@ mod partition {
             if let Err(error) = message {
                 return defmt::error!("bench pager: {=str}", error.name());
             }
-            message = endpoint.reply_recv_granting(&[], Some(copy));
+            message = endpoint.reply_recv_with(&[], Carry::grant(Some(copy)));
         }
     }
 
@@ -181,7 +181,7 @@ mod partition {
                 }
                 _ => {}
             }
-            message = match endpoint.reply_recv_into(&reply, Some(RECEIVE_SLOT)) {
+            message = match endpoint.reply_recv_with(&reply, Carry::receive(Some(RECEIVE_SLOT))) {
                 Ok(message) => message,
                 Err(error) => return defmt::error!("reply_recv failed: {=str}", error.name()),
             };

@@ -12,7 +12,7 @@ use block_server::{serve, CardDisk, Outcome};
 use kernel_abi::cap::GrantKind;
 use sdmmc::pl181::Pl181;
 use sdmmc::MmioBus;
-use userlib::ipc::{cap_delete, Endpoint, Frame, Message};
+use userlib::ipc::{cap_delete, Carry, Endpoint, Frame, Message};
 
 use super::caller::Caller;
 use super::timer::Timer;
@@ -41,7 +41,7 @@ pub fn run(config: &Config, windows: &[Option<Window>; MAX_CLIENTS], mut disk: D
             // The same timer the driver waits on: one owner of the SP804.
             disk.host_mut().interrupt_mut().sleep_until(done);
         }
-        received = endpoint.reply_recv_into(&outcome.words(), Some(LENT));
+        received = endpoint.reply_recv_with(&outcome.words(), Carry::receive(Some(LENT)));
     }
 }
 

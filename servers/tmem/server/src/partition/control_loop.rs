@@ -11,7 +11,7 @@ use kernel_abi::cap::{GrantKind, Rights};
 use tmem_protocol::{ControlRequest, Opcode, Reply, Request, Status};
 use tmem_server::pool_moves::MoveAnswer;
 use tmem_server::FrameCounts;
-use userlib::ipc::{Endpoint, Grant, IpcBuffer};
+use userlib::ipc::{Carry, Endpoint, Grant, IpcBuffer};
 
 use super::{pool_moves, with_state, State};
 use tmem_server::layout::CONTROL;
@@ -91,12 +91,14 @@ pub fn run(thread: u32) {
             kind: GrantKind::Transfer,
             rights: Rights::NONE,
         });
-        let receive = receive_slot();
-        received = if matches!(reply, Reply::ControlDone { .. }) {
-            endpoint.reply_recv_buffered_with(words, grant, receive)
-        } else {
-            endpoint.reply_recv_with(words, grant, receive)
-        };
+        received = endpoint.reply_recv_with(
+            words,
+            Carry {
+                grant,
+                receive: receive_slot(),
+                buffer: matches!(reply, Reply::ControlDone { .. }),
+            },
+        );
         if let (Ok(next), Some(slot)) = (&received, outgoing) {
             if next.reply_dropped {
                 // The manager is gone and the frame stayed: free again.

@@ -15,7 +15,7 @@
 
 use kernel_abi::cap::{GrantKind, Rights};
 use tmem_protocol::{Opcode, Reply, Request, Status, MESSAGE_WORDS};
-use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
+use userlib::ipc::{cap_delete, Carry, Endpoint, Frame, Grant, Message};
 
 use super::client_pages::CallerPages;
 use super::with_state;
@@ -51,8 +51,14 @@ pub fn run() {
         if let Some(frame) = give_back.filter(|_| !run) {
             spares.current = frame;
         }
-        received =
-            endpoint.reply_recv_with(&words[..Reply::WORDS], grant, Some(spares.current.slot));
+        received = endpoint.reply_recv_with(
+            &words[..Reply::WORDS],
+            Carry {
+                grant,
+                receive: Some(spares.current.slot),
+                buffer: false,
+            },
+        );
         if let (Ok(message), Some(frame)) = (received, give_back) {
             if message.reply_dropped {
                 // The caller is gone and the frame stayed here: keep it and

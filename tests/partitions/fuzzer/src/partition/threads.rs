@@ -21,7 +21,7 @@ use test_fuzzer::layout::{
     page_pattern, slot, BYE, FEED, FEEDER_BADGE, HELPER_VA, LEND_CHECK, MAX_FRAME_PAGES,
 };
 use test_victim::echo_reply;
-use userlib::ipc::{cap_delete, Endpoint, Frame, Message};
+use userlib::ipc::{cap_delete, Carry, Endpoint, Frame, Message};
 
 /// What the helper thought of the last frame lent to it with
 /// [`LEND_CHECK`] (the first word of its reply).
@@ -64,7 +64,7 @@ pub fn helper() {
             break;
         }
         let reply = serve(&m, &mut frames);
-        message = endpoint.reply_recv_into(&reply, receive);
+        message = endpoint.reply_recv_with(&reply, Carry::receive(receive));
     }
     defmt::info!(
         "fuzz helper: {=u32} messages, {=u32} frames passed to it, {=u32} with wrong contents, {=u32} receive errors",
