@@ -131,13 +131,19 @@ impl Ledger {
         self.empty.len() as u32
     }
 
-    /// A frame from the pool landed in the receive slot: it joins the
-    /// reserve. Refused (nothing changes) when there was no receive slot.
-    pub fn from_pool_landed(&mut self) -> Result<u16, Refusal> {
-        let slot = self.empty.pop().ok_or(Refusal::NotOwed)?;
-        self.reserve.push(slot);
+    /// A frame from the pool landed in the empty slot `landed`: it joins
+    /// the reserve. Refused with `NotAFrame` (nothing changes) when
+    /// `landed` is not one of the empty slots.
+    pub fn from_pool_landed(&mut self, landed: u16) -> Result<(), Refusal> {
+        let at = self
+            .empty
+            .iter()
+            .rposition(|&s| s == landed)
+            .ok_or(Refusal::NotAFrame)?;
+        self.empty.remove(at);
+        self.reserve.push(landed);
         self.from_pool += 1;
-        Ok(slot)
+        Ok(())
     }
 
     /// A frame of the reserve goes to the pool: the slot holding it.

@@ -459,7 +459,14 @@ impl Manager {
                         let _ = cap_delete(receive);
                         break;
                     }
-                    let _ = self.ledger.from_pool_landed();
+                    if self.ledger.from_pool_landed(receive).is_err() {
+                        // `receive` was an empty slot when the call was
+                        // made, and nothing else ran since.
+                        defmt::error!(
+                            "memory manager: a pool frame landed in a slot the books do not call empty"
+                        );
+                        break;
+                    }
                 }
             }
             PoolMove::Give(frames) => {

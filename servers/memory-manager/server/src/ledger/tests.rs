@@ -147,7 +147,8 @@ fn run(
                     prop_assert!(selfballoon, "static never moves a frame");
                     prop_assert!(n <= tmem);
                     for _ in 0..n {
-                        prop_assert!(ledger.from_pool_landed().is_ok());
+                        let slot = ledger.receive_slot();
+                        prop_assert!(slot.is_some_and(|s| ledger.from_pool_landed(s).is_ok()));
                     }
                     tmem -= n;
                     pool += n;
@@ -344,7 +345,8 @@ fn move_with_pool(ledger: &mut Ledger, policy: &dyn Policy, tmem: &mut u32) {
         PoolMove::None => {}
         PoolMove::Take(n) => {
             for _ in 0..n {
-                ledger.from_pool_landed().unwrap();
+                let slot = ledger.receive_slot().unwrap();
+                ledger.from_pool_landed(slot).unwrap();
             }
             *tmem -= n;
         }
