@@ -565,6 +565,7 @@ fn build_objects(
         notifications: allocate_default(ram, usize::from(info.notifications))?,
         mappings: allocate_default(ram, slots)?,
         lent_slots: allocate_default(ram, slots)?,
+        passed_slots: allocate_default(ram, slots)?,
         frame_refs: allocate_default(ram, frame_pages)?,
         frame_base,
         irq_lines: allocate_default(ram, KernelObjects::irq_lines(info))?,

@@ -304,6 +304,7 @@ struct Storage {
     notifications: Vec<Notification>,
     mappings: Vec<Option<Mapping>>,
     lent_slots: Vec<Option<ThreadId>>,
+    passed_slots: Vec<Option<ThreadId>>,
     frame_refs: Vec<u16>,
     irq_lines: Vec<Option<IrqBinding>>,
     guest_spaces: Vec<crate::mm::guest_space::GuestSpace>,
@@ -322,6 +323,7 @@ impl Storage {
             notifications: vec![Notification::default(); 1],
             mappings: vec![None; slots],
             lent_slots: vec![None; slots],
+            passed_slots: vec![None; slots],
             // The frame span reaches to the end of the large frame.
             frame_refs: vec![
                 0;
@@ -358,6 +360,7 @@ impl Storage {
             notifications: &mut self.notifications,
             mappings: &mut self.mappings,
             lent_slots: &mut self.lent_slots,
+            passed_slots: &mut self.passed_slots,
             frame_refs: &mut self.frame_refs,
             frame_base: FRAME_RAM,
             irq_lines: &mut self.irq_lines,

@@ -207,7 +207,19 @@ impl<'a> System<'a> {
                         machine,
                     );
                 }
-                self.objects.caps.move_cap(source, dest).is_ok()
+                // What the sender was given by a call it has not answered
+                // is now handed on: its caller can no longer have it back.
+                let passing = &mut self.objects.passing;
+                passing.forget(&mut self.objects.threads, source);
+                let moved = self.objects.caps.move_cap(source, dest).is_ok();
+                // A call's transfer is remembered until it is answered,
+                // to go back to the caller if the server stops first.
+                if moved && call {
+                    let recorded =
+                        passing.record(&mut self.objects.threads, id(from), grant.slot.0, dest);
+                    debug_assert!(recorded.is_ok(), "both exist");
+                }
+                moved
             }
         };
         landed.then_some((receive, grant.kind))
@@ -372,6 +384,7 @@ impl<'a> System<'a> {
                         self.resolve_fault(index, caller.index(), reply.grant, machine);
                     }
                     Some(Ok(caller)) => {
+                        self.end_passed(caller.index());
                         self.deliver(reply, index, caller.index(), 0, false, machine);
                         self.end_transient(caller.index(), machine);
                         self.threads[caller.index()].state = ThreadState::Ready;
