@@ -309,6 +309,25 @@ impl Endpoint {
         ))
     }
 
+    /// As [`call_with`](Self::call_with); when the call ends in
+    /// `PeerGone`, also the slot that holds the capability a transferring
+    /// call passed, if this partition still (or again) holds it — `r6` as
+    /// `kernel_abi::syscall::Syscall::Call` documents.
+    pub fn call_with_held(
+        self,
+        words: &[u32],
+        grant: Option<Grant>,
+        receive: Option<u16>,
+    ) -> Result<Message, (SyscallError, Option<u16>)> {
+        let info = info(words.len(), receive).map_err(|error| (error, None))?;
+        let regs = raw(Syscall::Call, u32::from(self.0), words, grant_word(grant), info);
+        received(regs).map_err(|error| {
+            let info = MessageInfo::decode(regs[6]).filter(|_| error == SyscallError::PeerGone);
+            let held = info.filter(|i| i.granted == Some(GrantKind::Transfer));
+            (error, held.and_then(|i| i.slot).map(|slot| slot.0))
+        })
+    }
+
     /// Sends `words` without waiting for an answer (blocks until received).
     pub fn send(self, words: &[u32]) -> Result<(), SyscallError> {
         self.send_granting(words, None)
