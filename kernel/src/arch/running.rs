@@ -764,7 +764,7 @@ const _: () = {
         (size_of::<crate::cap::space::Slot>()
             + size_of::<crate::cap::derivation::Node>()
             + size_of::<Option<crate::cap::mapping::Mapping>>()
-            + size_of::<Option<crate::ipc::ThreadId>>()) as u64
+            + 2 * size_of::<Option<crate::ipc::ThreadId>>()) as u64
             == cost::SLOT_ENTRY
     );
     assert!(size_of::<crate::ipc::endpoint::Endpoint>() as u64 == cost::ENDPOINT_ENTRY);
