@@ -16,8 +16,8 @@
 //! frames it began with, and the kernel's census balances.
 
 use system_tests::{
-    assert_no_frame_leaked, assert_tmem_server_consistent, boot_system, census, exit,
-    number_after, Outcome, Source,
+    assert_no_frame_leaked, assert_tmem_server_consistent, boot_system, census, exit, number_after,
+    Outcome, Source,
 };
 use xtask::session::BootReport;
 
@@ -131,9 +131,14 @@ fn a_transfer_mode_client_killed_mid_call_24_times_gets_its_frame_back_every_tim
                 && m.ends_with("the capability it transferred is back in its slot 2")
         })
         .count();
-    assert!(returned >= mid_call, "{returned} of {mid_call}\n{transcript}");
     assert!(
-        !kernel.iter().any(|m| m.contains("the capability it transferred stays")),
+        returned >= mid_call,
+        "{returned} of {mid_call}\n{transcript}"
+    );
+    assert!(
+        !kernel
+            .iter()
+            .any(|m| m.contains("the capability it transferred stays")),
         "{transcript}"
     );
 
@@ -147,10 +152,7 @@ fn a_transfer_mode_client_killed_mid_call_24_times_gets_its_frame_back_every_tim
     // No frame leaked: the census at the end is the one at boot, the
     // client's pages included.
     assert_no_frame_leaked(&report);
-    let (boot, end) = (
-        census(&report, "at boot"),
-        census(&report, "at the end"),
-    );
+    let (boot, end) = (census(&report, "at boot"), census(&report, "at the end"));
     assert_eq!(boot.owned["swapper"], end.owned["swapper"], "{transcript}");
     assert!(
         report

@@ -106,8 +106,7 @@ impl<'a> KernelObjects<'a> {
             MappingTable::new(layout, storage.mappings).ok_or(ObjectError::BadStorage)?;
         let threads = ThreadTable::new(storage.threads).ok_or(ObjectError::BadStorage)?;
         let lending = Lending::new(layout, storage.lent_slots).ok_or(ObjectError::BadStorage)?;
-        let passing =
-            Passing::new(layout, storage.passed_slots).ok_or(ObjectError::BadStorage)?;
+        let passing = Passing::new(layout, storage.passed_slots).ok_or(ObjectError::BadStorage)?;
         let refs = FrameRefs::new(storage.frame_base, storage.frame_refs)
             .ok_or(ObjectError::BadStorage)?;
         let caps = CapTable::new(layout, storage.slots, storage.nodes, refs)

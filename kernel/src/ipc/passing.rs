@@ -155,7 +155,9 @@ mod tests {
         let (mut records, mut slots) = ([ThreadObjects::default(); 3], [None; 4]);
         let mut threads = ThreadTable::new(&mut records).unwrap();
         let mut passing = Passing::new(layout, &mut slots).unwrap();
-        passing.record(&mut threads, ThreadId(0), 1, at(1, 1)).unwrap();
+        passing
+            .record(&mut threads, ThreadId(0), 1, at(1, 1))
+            .unwrap();
         passing.check_consistent(&threads).unwrap();
         assert_eq!(
             passing.record(&mut threads, ThreadId(9), 0, at(1, 0)),
@@ -174,15 +176,21 @@ mod tests {
         passing.check_consistent(&threads).unwrap();
 
         // The server moved it on: the record ends with the slot's.
-        passing.record(&mut threads, ThreadId(2), 0, at(0, 1)).unwrap();
+        passing
+            .record(&mut threads, ThreadId(2), 0, at(0, 1))
+            .unwrap();
         passing.forget(&mut threads, at(0, 1));
         assert_eq!(passing.end(&mut threads, ThreadId(2)), None);
         passing.forget(&mut threads, at(0, 0));
         passing.check_consistent(&threads).unwrap();
 
         // A second record for a slot replaces the first's both ways.
-        passing.record(&mut threads, ThreadId(0), 1, at(1, 0)).unwrap();
-        passing.record(&mut threads, ThreadId(1), 1, at(1, 0)).unwrap();
+        passing
+            .record(&mut threads, ThreadId(0), 1, at(1, 0))
+            .unwrap();
+        passing
+            .record(&mut threads, ThreadId(1), 1, at(1, 0))
+            .unwrap();
         assert_eq!(threads.get(ThreadId(0)).unwrap().passed, None);
         passing.check_consistent(&threads).unwrap();
         let mut seen = 0;

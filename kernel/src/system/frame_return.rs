@@ -76,8 +76,10 @@ pub(super) fn note_undelivered_call(threads: &mut [Thread], caps: &CapTable<'_>,
     if !call || thread.guest.is_some() || thread.fault.is_some() {
         return;
     }
-    let held = undelivered_transfer(thread)
-        .filter(|slot| caps.get(SlotRef::new(thread.partition as u8, slot.0)).is_ok());
+    let held = undelivered_transfer(thread).filter(|slot| {
+        caps.get(SlotRef::new(thread.partition as u8, slot.0))
+            .is_ok()
+    });
     thread.context.r[INFO_REGISTER] = peer_gone_info(held);
 }
 
@@ -229,7 +231,8 @@ mod tests {
     /// Client a (partition 0: its frame in slot 3, another in slot 6,
     /// the server's endpoint in slot 0) and a passive server s (partition
     /// 2: receives on endpoint 0 in slot 0 into slot 5; endpoint 1 in slot
-    /// 1 leads to a second receiver, b's thread).
+    /// 1 leads to a second receiver, b's thread). `frame` is the CPU's
+    /// registers, as the rig's `cpu_*` calls use them.
     struct Test {
         frame: TrapFrame,
         m: FakeMachine,
@@ -352,7 +355,10 @@ mod tests {
         let mut t = Test::start(&mut system, Some(RECEIVE));
         let object = frame_cap(&system, slot(2, LANDS));
         system.stop_partition(SERVER_PARTITION, &mut t.m);
-        assert_eq!(system.threads[CLIENT].state, crate::thread::ThreadState::Ready);
+        assert_eq!(
+            system.threads[CLIENT].state,
+            crate::thread::ThreadState::Ready
+        );
         assert_eq!(
             Test::client_result(&system),
             (PEER_GONE, Some((CapSlot(FRAME), GrantKind::Transfer))),
@@ -376,7 +382,10 @@ mod tests {
         );
         let entry = |m: &FakeMachine| {
             let mut bytes = [0; 4];
-            m.read_phys(TABLE + ((AT - GRANT_WINDOW) / 4096) as usize * 4, &mut bytes);
+            m.read_phys(
+                TABLE + ((AT - GRANT_WINDOW) / 4096) as usize * 4,
+                &mut bytes,
+            );
             L2Entry(u32::from_le_bytes(bytes))
         };
         assert!(entry(&t.m).page().is_some(), "the server sees the page");
@@ -464,17 +473,17 @@ mod tests {
             let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &CAPS);
             let mut t = Test::start(&mut system, Some(RECEIVE));
             if hand_on {
-                // b waits on endpoint 1; the server sends it the frame and
-                // gets another capability into the same slot... by copying
-                // its endpoint there, so the slot is not empty at the stop.
+                // b waits on endpoint 1 (set up directly: its window is
+                // not the point); the server sends it the frame, then
+                // copies its endpoint capability into the emptied slot,
+                // which must not go to the client at the stop.
                 system.threads[2].state = crate::thread::ThreadState::Blocked;
                 let id = ThreadId(2);
                 let objects = &mut system.objects;
-                let waiting = objects.endpoints.recv(
-                    &mut objects.threads,
-                    crate::cap::EndpointId(1),
-                    id,
-                );
+                let waiting =
+                    objects
+                        .endpoints
+                        .recv(&mut objects.threads, crate::cap::EndpointId(1), id);
                 assert!(waiting.is_ok());
                 system.threads[2].context.r[6] = receive_into(2);
                 syscall(&mut t.frame, Syscall::Send, [1, 0, 0]);

@@ -320,7 +320,13 @@ impl Endpoint {
         receive: Option<u16>,
     ) -> Result<Message, (SyscallError, Option<u16>)> {
         let info = info(words.len(), receive).map_err(|error| (error, None))?;
-        let regs = raw(Syscall::Call, u32::from(self.0), words, grant_word(grant), info);
+        let regs = raw(
+            Syscall::Call,
+            u32::from(self.0),
+            words,
+            grant_word(grant),
+            info,
+        );
         received(regs).map_err(|error| {
             let info = MessageInfo::decode(regs[6]).filter(|_| error == SyscallError::PeerGone);
             let held = info.filter(|i| i.granted == Some(GrantKind::Transfer));

@@ -23,8 +23,8 @@
 
 #[cfg(target_os = "none")]
 mod partition {
-    use tmem_client::{peer_gone, ClientCaps, Connection, Frontswap, Slot, Transport};
     use kernel_abi::syscall::SyscallError;
+    use tmem_client::{peer_gone, ClientCaps, Connection, Frontswap, Slot, Transport};
     use tmem_client::{ExchangeMode, TmemClientError, TransportError};
     use userlib::ipc::PartitionControl;
     use userlib::Start;
@@ -67,9 +67,7 @@ mod partition {
         // fails).
         let open = |mode| unsafe { Connection::open(ClientCaps::DEFAULT, mode, Slot::FIRST) };
         let (mode, opened) = match open(ExchangeMode::Transfer) {
-            Err(TransportError::Map(SyscallError::EmptySlot)) => {
-                ("copy", open(ExchangeMode::Copy))
-            }
+            Err(TransportError::Map(SyscallError::EmptySlot)) => ("copy", open(ExchangeMode::Copy)),
             opened => ("transfer", opened),
         };
         let Ok(mut connection) = opened else {
