@@ -6,7 +6,8 @@
 //! ([`super::lending`]): by the calling thread, and by the slot it landed
 //! in.
 //!
-//! A record ends in exactly one of three ways, and both sides are cleared
+//! A record is made when a call's transfer lands ([`Passing::moved`]).
+//! It ends in exactly one of two ways, and both sides are cleared
 //! together, so a record never names a slot that holds something else:
 //! the call is answered or abandoned ([`Passing::end`]: the reply was
 //! delivered, the caller or the server left IPC), or the capability left
@@ -19,7 +20,6 @@
 //! mappings, and never allocates.
 
 use crate::cap::layout::{SlotRef, SpaceLayout};
-use crate::cap::CapError;
 
 use super::thread_objects::ThreadTable;
 use super::ThreadId;
@@ -61,28 +61,38 @@ impl<'a> Passing<'a> {
         Some(Passing { layout, by_slot })
     }
 
-    /// Records that `caller`'s call moved the capability in its slot
-    /// `from` to `landed`. A record `caller` or `landed` still had is
-    /// replaced (neither can have one: a caller makes one call at a time,
-    /// and a slot's record ends when its capability leaves).
-    pub fn record(
+    /// The capability in `source` moved to `dest` (a transfer): a record
+    /// naming `source` ends (what a server was given is handed on), and
+    /// if `call` names the caller and its slot, `dest` is recorded as that
+    /// call's landing. One translation of each slot; the caller has no
+    /// record (it is making its call) and `dest` had none (it was empty).
+    #[inline]
+    pub fn moved(
         &mut self,
         threads: &mut ThreadTable<'_>,
-        caller: ThreadId,
-        from: u16,
-        landed: SlotRef,
-    ) -> Result<(), CapError> {
-        let index = self.layout.global(landed)?;
-        threads.get(caller).map_err(|_| CapError::OutOfRange)?;
-        self.end(threads, caller);
-        self.forget_global(threads, index);
-        threads.at(caller).passed = Some(Passed { from, landed });
-        self.by_slot[index] = Some(caller);
-        Ok(())
+        source: SlotRef,
+        dest: SlotRef,
+        call: Option<(ThreadId, u16)>,
+    ) {
+        let (Ok(source), Ok(landing)) = (self.layout.global(source), self.layout.global(dest))
+        else {
+            return;
+        };
+        self.forget_global(threads, source);
+        let Some((caller, from)) = call else {
+            return;
+        };
+        let Ok(record) = threads.get_mut(caller) else {
+            return;
+        };
+        debug_assert!(record.passed.is_none() && self.by_slot[landing].is_none());
+        record.passed = Some(Passed { from, landed: dest });
+        self.by_slot[landing] = Some(caller);
     }
 
     /// `caller`'s call was answered or abandoned: its record, if any,
     /// ends, and is returned.
+    #[inline]
     pub fn end(&mut self, threads: &mut ThreadTable<'_>, caller: ThreadId) -> Option<Passed> {
         let passed = threads.get_mut(caller).ok()?.passed.take()?;
         if let Ok(index) = self.layout.global(passed.landed) {
@@ -92,6 +102,7 @@ impl<'a> Passing<'a> {
     }
 
     /// The capability in `at` left its slot: a record naming it ends.
+    #[inline]
     pub fn forget(&mut self, threads: &mut ThreadTable<'_>, at: SlotRef) {
         if let Ok(index) = self.layout.global(at) {
             self.forget_global(threads, index);
@@ -100,6 +111,7 @@ impl<'a> Passing<'a> {
 
     /// The capability in the slot with global number `index` left it: a
     /// record naming it ends. O(1).
+    #[inline]
     pub fn forget_global(&mut self, threads: &mut ThreadTable<'_>, index: usize) {
         let Some(caller) = self.by_slot.get_mut(index).and_then(Option::take) else {
             return;
@@ -155,49 +167,45 @@ mod tests {
         let (mut records, mut slots) = ([ThreadObjects::default(); 3], [None; 4]);
         let mut threads = ThreadTable::new(&mut records).unwrap();
         let mut passing = Passing::new(layout, &mut slots).unwrap();
-        passing
-            .record(&mut threads, ThreadId(0), 1, at(1, 1))
-            .unwrap();
+        let call = |t: u16, from: u16| Some((ThreadId(t), from));
+        passing.moved(&mut threads, at(0, 1), at(1, 1), call(0, 1));
         passing.check_consistent(&threads).unwrap();
-        assert_eq!(
-            passing.record(&mut threads, ThreadId(9), 0, at(1, 0)),
-            Err(CapError::OutOfRange)
-        );
-        assert_eq!(
-            passing.record(&mut threads, ThreadId(0), 0, at(1, 7)),
-            Err(CapError::OutOfRange)
-        );
+        // Out of range: nothing recorded, nothing broken.
+        passing.moved(&mut threads, at(0, 0), at(1, 7), call(1, 0));
+        passing.moved(&mut threads, at(0, 0), at(1, 0), call(9, 0));
+        passing.check_consistent(&threads).unwrap();
         let passed = Passed {
             from: 1,
             landed: at(1, 1),
         };
+        assert_eq!(threads.get(ThreadId(0)).unwrap().passed, Some(passed));
         assert_eq!(passing.end(&mut threads, ThreadId(0)), Some(passed));
         assert_eq!(passing.end(&mut threads, ThreadId(0)), None, "once");
         passing.check_consistent(&threads).unwrap();
 
-        // The server moved it on: the record ends with the slot's.
-        passing
-            .record(&mut threads, ThreadId(2), 0, at(0, 1))
-            .unwrap();
+        // The server deleted it: the record ends with the slot's.
+        passing.moved(&mut threads, at(1, 0), at(0, 1), call(2, 0));
         passing.forget(&mut threads, at(0, 1));
         assert_eq!(passing.end(&mut threads, ThreadId(2)), None);
         passing.forget(&mut threads, at(0, 0));
         passing.check_consistent(&threads).unwrap();
 
-        // A second record for a slot replaces the first's both ways.
-        passing
-            .record(&mut threads, ThreadId(0), 1, at(1, 0))
-            .unwrap();
-        passing
-            .record(&mut threads, ThreadId(1), 1, at(1, 0))
-            .unwrap();
-        assert_eq!(threads.get(ThreadId(0)).unwrap().passed, None);
+        // The server handed it on (a reply's or a send's transfer): the
+        // record ends, and the move records nothing.
+        passing.moved(&mut threads, at(1, 0), at(0, 1), call(2, 0));
+        passing.moved(&mut threads, at(0, 1), at(1, 1), None);
+        assert_eq!(threads.get(ThreadId(2)).unwrap().passed, None);
         passing.check_consistent(&threads).unwrap();
+        // ... or in a call of its own: that call's record replaces it.
+        passing.moved(&mut threads, at(1, 0), at(0, 1), call(2, 0));
+        passing.moved(&mut threads, at(0, 1), at(1, 1), call(1, 1));
+        assert_eq!(threads.get(ThreadId(2)).unwrap().passed, None);
         let mut seen = 0;
         passing.for_each(&threads, |t, p| {
-            assert_eq!((t, p.landed), (ThreadId(1), at(1, 0)));
+            assert_eq!((t, p.landed), (ThreadId(1), at(1, 1)));
             seen += 1;
         });
         assert_eq!(seen, 1);
+        passing.check_consistent(&threads).unwrap();
     }
 }

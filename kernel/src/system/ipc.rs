@@ -207,17 +207,16 @@ impl<'a> System<'a> {
                         machine,
                     );
                 }
-                // What the sender was given by a call it has not answered
-                // is now handed on: its caller can no longer have it back.
-                let passing = &mut self.objects.passing;
-                passing.forget(&mut self.objects.threads, source);
                 let moved = self.objects.caps.move_cap(source, dest).is_ok();
-                // A call's transfer is remembered until it is answered,
-                // to go back to the caller if the server stops first.
-                if moved && call {
-                    let recorded =
-                        passing.record(&mut self.objects.threads, id(from), grant.slot.0, dest);
-                    debug_assert!(recorded.is_ok(), "both exist");
+                // What the sender was given by a call it has not answered
+                // is now handed on (its caller can no longer have it
+                // back); a call's transfer is remembered until it is
+                // answered, to go back to the caller if the server stops
+                // first.
+                if moved {
+                    let caller = call.then(|| (id(from), grant.slot.0));
+                    let passing = &mut self.objects.passing;
+                    passing.moved(&mut self.objects.threads, source, dest, caller);
                 }
                 moved
             }
