@@ -61,6 +61,26 @@ pub enum Event<'a> {
         thread: u16,
         fault: UserFault,
     },
+    /// A server left IPC without answering a call that had transferred a
+    /// capability to it, and the kernel gave the capability back to the
+    /// caller, into slot `slot` of `partition` (see
+    /// `kernel_abi::syscall::Syscall::Call`).
+    TransferReturned {
+        partition: &'a str,
+        thread: &'a str,
+        server: &'a str,
+        slot: u16,
+    },
+    /// As [`Event::TransferReturned`], but the capability stayed with the
+    /// server (in its slot `landed`), for `reason`: the server had shared
+    /// it, or neither of the caller's slots for it was empty.
+    TransferNotReturned {
+        partition: &'a str,
+        thread: &'a str,
+        server: &'a str,
+        landed: u16,
+        reason: &'static str,
+    },
     /// The run is over.
     RunEnded { reason: EndReason, status: i32 },
 }

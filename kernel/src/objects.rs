@@ -18,6 +18,7 @@ use crate::ipc::endpoint::{Endpoint, Endpoints};
 use crate::ipc::irq::{IrqBinding, IrqBindings};
 use crate::ipc::lending::Lending;
 use crate::ipc::notification::{Notification, Notifications};
+use crate::ipc::passing::Passing;
 use crate::ipc::thread_objects::{ThreadObjects, ThreadTable};
 use crate::ipc::ThreadId;
 use crate::mm::guest_space::{GuestSpace, GuestSpaces};
@@ -39,6 +40,8 @@ pub struct ObjectStorage<'a> {
     pub mappings: &'a mut [Option<Mapping>],
     /// One per capability slot of every partition.
     pub lent_slots: &'a mut [Option<ThreadId>],
+    /// One per capability slot of every partition.
+    pub passed_slots: &'a mut [Option<ThreadId>],
     /// One per page of the frame span (see [`FrameRefs`]).
     pub frame_refs: &'a mut [u16],
     /// Physical address of the frame span's first page.
@@ -84,6 +87,9 @@ pub struct KernelObjects<'a> {
     /// The capabilities lent for the duration of a call (transient
     /// grants), destroyed when the call is answered.
     pub lending: Lending<'a>,
+    /// The capabilities unanswered calls transferred, given back to their
+    /// callers if the server stops first.
+    pub passing: Passing<'a>,
     /// Which notification each interrupt line signals.
     pub irqs: IrqBindings<'a>,
     /// Guest address spaces and their page tables.
@@ -100,6 +106,7 @@ impl<'a> KernelObjects<'a> {
             MappingTable::new(layout, storage.mappings).ok_or(ObjectError::BadStorage)?;
         let threads = ThreadTable::new(storage.threads).ok_or(ObjectError::BadStorage)?;
         let lending = Lending::new(layout, storage.lent_slots).ok_or(ObjectError::BadStorage)?;
+        let passing = Passing::new(layout, storage.passed_slots).ok_or(ObjectError::BadStorage)?;
         let refs = FrameRefs::new(storage.frame_base, storage.frame_refs)
             .ok_or(ObjectError::BadStorage)?;
         let caps = CapTable::new(layout, storage.slots, storage.nodes, refs)
@@ -112,6 +119,7 @@ impl<'a> KernelObjects<'a> {
             notifications: Notifications::new(storage.notifications),
             mappings,
             lending,
+            passing,
             irqs: IrqBindings::new(storage.irq_lines),
             guests: GuestSpaces::new(storage.guest_spaces, pool),
         })
@@ -284,6 +292,7 @@ pub(crate) mod tests {
                 notifications: leak(2),
                 mappings: leak(total),
                 lent_slots: leak(total),
+                passed_slots: leak(total),
                 frame_refs: leak(FRAME_SPAN_PAGES),
                 frame_base: FRAME_SPAN_BASE,
                 irq_lines: leak(64),

@@ -21,6 +21,13 @@
 //!   a get hit: the page; otherwise junk), which is mapped again.
 //! - New pools, flushes and destroys pass no frame in any mode.
 //!
+//! - transfer, when the server goes away mid-call (`PeerGone`): the kernel
+//!   gives the frame back into its slot when the server had not handed it
+//!   on, and says so (`Syscall::Call`); the connection maps it again and
+//!   carries on. A frame that stayed with the dead server is lost to this
+//!   connection: its puts and gets fail with
+//!   [`TransportError::FrameLost`] from then on.
+//!
 //! This module must never hand out a reference to memory that is not
 //! mapped: while transfer mode has no frame, the page buffer is the
 //! window's page slot, and the next put or get tries to recover a frame
@@ -169,7 +176,7 @@ impl Connection {
             kind: GrantKind::Transfer,
             rights: Rights::NONE,
         };
-        let result = Endpoint(self.caps.endpoint).call_with(
+        let result = Endpoint(self.caps.endpoint).call_with_held(
             words,
             Carry {
                 grant: Some(grant),
@@ -182,7 +189,19 @@ impl Connection {
         self.exchange_mapped = false;
         let message = match result {
             Ok(message) => message,
-            Err(error) => {
+            // The server went away mid-call. The kernel says where the
+            // frame is: it never left, or came back into its slot (the
+            // receive slot is the same one), and the connection keeps
+            // using it; or it stayed with the dead server, and the
+            // connection has none from now on (puts and gets fail with
+            // `FrameLost`; everything else still works).
+            Err((SyscallError::PeerGone, held)) => {
+                if held == Some(self.caps.exchange) {
+                    self.recover_exchange();
+                }
+                return Err(TransportError::PEER_GONE);
+            }
+            Err((error, _)) => {
                 self.recover_exchange();
                 return Err(TransportError::Ipc(error));
             }

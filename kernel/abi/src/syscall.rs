@@ -41,6 +41,24 @@ pub enum Syscall {
     /// [`MessageInfo`] of the reply. The receiver gets a one-shot reply
     /// right; a passive receiver runs on the caller's time until it
     /// replies. If the receiver is stopped first: `PeerGone`.
+    ///
+    /// A capability the call *transfers* ([`crate::cap::GrantKind::Transfer`])
+    /// is the server's once delivered — but if the server leaves IPC (its
+    /// partition stops, or its thread exits) before it replies, the kernel
+    /// gives it back when it still can: when it is still in the slot it
+    /// landed in, the only capability to what it names and not lent. It is
+    /// unmapped from the server and put in the slot it was sent from if
+    /// that is empty, else in the call's receive slot (`r6`) if one was
+    /// offered and is empty; otherwise it stays with the server and the
+    /// kernel logs why. If the server had moved, split, copied or handed
+    /// it on, it took ownership, and nothing comes back.
+    ///
+    /// On `PeerGone`, `r6` says where that capability is: a
+    /// [`MessageInfo`] with `granted = Some(Transfer)` and `slot` = the
+    /// caller's slot that holds it — it never left (the call was refused
+    /// or the endpoint closed before delivery) or it was given back; `0`
+    /// when the call transferred nothing or the capability stayed with the
+    /// server.
     Call = 5,
     /// `reply_recv(endpoint, words.., grant, info)`: answer the call last
     /// received (if any, through the thread's one-shot reply right; a

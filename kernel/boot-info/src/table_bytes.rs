@@ -70,10 +70,11 @@ pub const REGION_ENTRY: u64 = 16;
 pub const THREAD_ENTRY: u64 = 152;
 /// Per thread besides its entry: its `kernel::ipc::thread_objects::ThreadObjects`
 /// record (IPC state, reply right, wait-queue link, notification waited
-/// on, loan, transient slot) on ARMv7.
-pub const THREAD_STATE: u64 = 32;
-/// Per slot: `Slot`, `Node`, `Option<Mapping>`, `Option<ThreadId>`.
-pub const SLOT_ENTRY: u64 = 48;
+/// on, loan, transient slot, transferred capability) on ARMv7.
+pub const THREAD_STATE: u64 = 40;
+/// Per slot: `Slot`, `Node`, `Option<Mapping>`, and two `Option<ThreadId>`
+/// (the caller that lent, and the caller that transferred, what it holds).
+pub const SLOT_ENTRY: u64 = 52;
 /// `kernel::ipc::Endpoint` on ARMv7.
 pub const ENDPOINT_ENTRY: u64 = 10;
 /// `kernel::ipc::Notification` on ARMv7.

@@ -203,6 +203,33 @@ impl Machine for HardwareMachine {
                 fault.exception.describe(),
                 fault.pc
             ),
+            Event::TransferReturned {
+                partition,
+                thread,
+                server,
+                slot,
+            } => defmt::warn!(
+                "partition {=str}: thread {=str}'s call to {=str} went unanswered; the capability it transferred is back in its slot {=u16}",
+                partition,
+                thread,
+                server,
+                slot
+            ),
+            Event::TransferNotReturned {
+                partition,
+                thread,
+                server,
+                landed,
+                reason,
+            } => defmt::error!(
+                "partition {=str}: thread {=str}'s call to {=str} went unanswered; the capability it transferred stays in {=str}'s slot {=u16}: {=str}",
+                partition,
+                thread,
+                server,
+                server,
+                landed,
+                reason
+            ),
             Event::RunEnded { reason, status } => {
                 let why = match reason {
                     EndReason::AllPartitionsEnded => "every partition has ended",

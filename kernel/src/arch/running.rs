@@ -565,6 +565,7 @@ fn build_objects(
         notifications: allocate_default(ram, usize::from(info.notifications))?,
         mappings: allocate_default(ram, slots)?,
         lent_slots: allocate_default(ram, slots)?,
+        passed_slots: allocate_default(ram, slots)?,
         frame_refs: allocate_default(ram, frame_pages)?,
         frame_base,
         irq_lines: allocate_default(ram, KernelObjects::irq_lines(info))?,
@@ -763,7 +764,7 @@ const _: () = {
         (size_of::<crate::cap::space::Slot>()
             + size_of::<crate::cap::derivation::Node>()
             + size_of::<Option<crate::cap::mapping::Mapping>>()
-            + size_of::<Option<crate::ipc::ThreadId>>()) as u64
+            + 2 * size_of::<Option<crate::ipc::ThreadId>>()) as u64
             == cost::SLOT_ENTRY
     );
     assert!(size_of::<crate::ipc::endpoint::Endpoint>() as u64 == cost::ENDPOINT_ENTRY);

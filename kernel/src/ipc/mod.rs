@@ -14,6 +14,7 @@ pub mod irq;
 pub mod lending;
 pub mod message;
 pub mod notification;
+pub mod passing;
 pub mod queue;
 pub mod thread_objects;
 

@@ -1,12 +1,14 @@
 //! One record per thread for everything the kernel's objects know about
 //! it: what it waits for in IPC and the reply right it holds, its place in
 //! a wait queue, the notification it waits on, whose time it runs on, and
-//! the capability it lent for its call. seL4 keeps all of this in the TCB;
+//! the capability it lent for its call, and the one it transferred with
+//! its call (so a stopped server can give it back). seL4 keeps all of this in the TCB;
 //! here the TCB proper ([`crate::thread::Thread`]: registers, schedule) and
 //! this record sit side by side, at the same index, in boot-sized tables.
 //!
 //! The state machines ([`super::endpoint`], [`super::notification`],
-//! [`super::donation`], [`super::lending`]) are the only writers of a
+//! [`super::donation`], [`super::lending`], [`super::passing`]) are the
+//! only writers of a
 //! record's fields; everyone else reads through the queries here. This
 //! module never decides anything itself, and never allocates.
 
@@ -37,6 +39,9 @@ pub struct ThreadObjects {
     /// The slot of the capability it lent for the call it waits on (a
     /// transient grant), destroyed when the call is answered.
     pub(super) lent: Option<SlotRef>,
+    /// The capability its unanswered call transferred: where it came from
+    /// and where it landed (eight bytes per thread).
+    pub(super) passed: Option<super::passing::Passed>,
 }
 
 /// Every thread's record, indexed like the thread table.
@@ -123,6 +128,11 @@ impl<'a> ThreadTable<'a> {
     /// The slot of the capability `thread` lent for its call, if any.
     pub fn lent(&self, thread: ThreadId) -> Option<SlotRef> {
         self.get(thread).ok()?.lent
+    }
+
+    /// What `thread`'s unanswered call transferred, if anything.
+    pub fn passed(&self, thread: ThreadId) -> Option<super::passing::Passed> {
+        self.get(thread).ok()?.passed
     }
 
     /// The caller `server`'s reply right would answer now, if it holds

@@ -50,7 +50,17 @@
 //!   still holds it and is not receiving;
 //! - a stopped partition leaves IPC (its callers and queued senders get
 //!   `PeerGone`, its endpoint closes) and its grants for calls end; its
-//!   capabilities stay.
+//!   capabilities stay — but one a caller it never answered transferred
+//!   with its call goes back to that caller (issue 18, item 5): unmapped,
+//!   into the slot it came from if empty, else the call's receive slot if
+//!   empty, unless another capability covers any of its pages (the server
+//!   copied or split it) or the server moved or destroyed it first. A
+//!   compound mode (`TransferThenStop`) scripts the transfer, the server
+//!   mapping, copying, splitting or deleting the frame, and its stop or
+//!   fault (or a reply first). The model's callers are single threads, so
+//!   the slot a frame came from is always empty when it goes back; the
+//!   receive-slot and no-room cases have host tests of their own
+//!   (`frame_return.rs`).
 //!
 //! The system: three peer partitions (one thread each) that receive on
 //! their own endpoint and can call or send to each other with grants, and a
@@ -304,6 +314,7 @@ struct Storage {
     notifications: Vec<Notification>,
     mappings: Vec<Option<Mapping>>,
     lent_slots: Vec<Option<ThreadId>>,
+    passed_slots: Vec<Option<ThreadId>>,
     frame_refs: Vec<u16>,
     irq_lines: Vec<Option<IrqBinding>>,
     guest_spaces: Vec<crate::mm::guest_space::GuestSpace>,
@@ -322,6 +333,7 @@ impl Storage {
             notifications: vec![Notification::default(); 1],
             mappings: vec![None; slots],
             lent_slots: vec![None; slots],
+            passed_slots: vec![None; slots],
             // The frame span reaches to the end of the large frame.
             frame_refs: vec![
                 0;
@@ -358,6 +370,7 @@ impl Storage {
             notifications: &mut self.notifications,
             mappings: &mut self.mappings,
             lent_slots: &mut self.lent_slots,
+            passed_slots: &mut self.passed_slots,
             frame_refs: &mut self.frame_refs,
             frame_base: FRAME_RAM,
             irq_lines: &mut self.irq_lines,
@@ -942,6 +955,10 @@ struct Model {
     /// The capability each caller lent for its outstanding call, and
     /// where it landed.
     lent: [Option<(CapId, Holder)>; PARTITIONS],
+    /// The capability each caller's unanswered call transferred, where it
+    /// landed and the caller's slot it came from: given back if the server
+    /// stops first (unless the server shared it or moved it on).
+    passed: [Option<(CapId, Holder, u16)>; PARTITIONS],
     /// Endpoints whose only receiver was stopped.
     closed: [bool; PARTITIONS],
     woken: Vec<(usize, Wake)>,
@@ -959,6 +976,7 @@ impl Model {
             reply_to: [None; PARTITIONS],
             queues: Default::default(),
             lent: [None; PARTITIONS],
+            passed: [None; PARTITIONS],
             closed: [false; PARTITIONS],
             woken: Vec::new(),
             events: BTreeMap::new(),
@@ -1254,6 +1272,20 @@ impl Model {
                 self.note("a derived copy landed");
             }
             GrantKind::Transfer => {
+                // Handed on: whoever transferred it to `from` cannot have
+                // it back any more.
+                for passed in &mut self.passed {
+                    if passed.is_some_and(|(id, _, _)| id == source) {
+                        self.events
+                            .entry("a transferred frame was handed on before its call ended")
+                            .and_modify(|n| *n += 1)
+                            .or_insert(1);
+                        *passed = None;
+                    }
+                }
+                if call {
+                    self.passed[from] = Some((source, holder, grant.slot));
+                }
                 self.slots[from][usize::from(grant.slot)] = None;
                 self.slots[to][usize::from(slot)] = Some(source);
                 let cap = self.cap_mut(source);
@@ -1347,6 +1379,7 @@ impl Model {
             let Activity::AwaitingReply { reply_slot, .. } = self.activity[caller] else {
                 unreachable!("a live reply has a waiting caller");
             };
+            self.passed[caller] = None;
             self.land(server, caller, grant, false, reply_slot);
             self.wake(caller, Wake::Delivered);
             self.note("a reply reached its caller");
@@ -1362,10 +1395,13 @@ impl Model {
             return;
         }
         self.end_loan(partition, "a loan ended with the caller's stop");
+        // What its own unanswered call transferred stays with its server.
+        self.passed[partition] = None;
         if let Activity::Sending { to, .. } = self.activity[partition] {
             self.queues[to].retain(|&t| t != partition);
         }
         if let Some(caller) = self.live_reply(partition) {
+            self.give_back(caller);
             self.wake(caller, Wake::PeerGone);
             self.end_loan(caller, "a loan ended with the server's stop");
         }
@@ -1387,6 +1423,48 @@ impl Model {
         while let Some(sender) = self.queues[partition].pop_front() {
             self.wake(sender, Wake::PeerGone);
         }
+    }
+
+    /// `caller`'s server stopped without answering: the frame its call
+    /// transferred goes back — to the slot it came from if that is empty,
+    /// else to the call's receive slot if it is empty — unless another
+    /// capability covers any of its pages (the server copied or split it)
+    /// or it is gone (deleted, revoked, moved on: the record went with it).
+    fn give_back(&mut self, caller: usize) {
+        let Some((id, landed, from)) = self.passed[caller].take() else {
+            return;
+        };
+        match self.cap(id) {
+            Some(cap) if cap.holder == landed => {}
+            _ => return self.note("a transferred frame was gone when its server stopped"),
+        }
+        if self.shared(id) {
+            return self.note("a transferred frame stayed: the server shared it");
+        }
+        let reply_slot = match self.activity[caller] {
+            Activity::AwaitingReply { reply_slot, .. } => reply_slot,
+            _ => None,
+        };
+        let dest = if !self.occupied(caller, from) {
+            self.note("a transferred frame went back to the slot it came from");
+            from
+        } else if let Some(slot) = reply_slot.filter(|&s| !self.occupied(caller, s)) {
+            self.note("a transferred frame went back to the receive slot");
+            slot
+        } else {
+            return self.note("a transferred frame stayed: no empty slot to go back to");
+        };
+        if self.cap(id).is_some_and(|c| c.mapped.is_some()) {
+            self.note("a transferred frame went back unmapped from its server");
+        }
+        self.slots[landed.partition][usize::from(landed.slot)] = None;
+        self.slots[caller][usize::from(dest)] = Some(id);
+        let cap = self.cap_mut(id);
+        cap.holder = Holder {
+            partition: caller,
+            slot: dest,
+        };
+        cap.mapped = None;
     }
 
     /// Applies `step` to the model: what the kernel must do.
@@ -1931,6 +2009,20 @@ enum Op {
         wide: bool,
         end: u8,
     },
+    /// A caller transfers a frame it alone holds to a waiting server with
+    /// a call (offering a receive slot if `offer`); the server meddles
+    /// with it (`meddle` % 6: nothing, maps it, maps it in its guest
+    /// address space, copies it, splits off a page, deletes it); then
+    /// `end` % 3: the monitor stops the server, the server faults, or the
+    /// server replies first and is stopped after.
+    TransferThenStop {
+        caller: u8,
+        server: u8,
+        cap: u8,
+        offer: bool,
+        meddle: u8,
+        end: u8,
+    },
 }
 
 fn pick<T: Copy>(items: &[T], choice: u8) -> Option<T> {
@@ -2062,9 +2154,10 @@ impl Model {
     /// nobody can do it).
     fn resolve(&self, op: Op) -> Vec<Step> {
         match op {
-            Op::FanOut { .. } | Op::LendThenRevoke { .. } | Op::LendAndSpread { .. } => {
-                self.resolve_many(op)
-            }
+            Op::FanOut { .. }
+            | Op::LendThenRevoke { .. }
+            | Op::LendAndSpread { .. }
+            | Op::TransferThenStop { .. } => self.resolve_many(op),
             _ => self.resolve_one(op).into_iter().collect(),
         }
     }
@@ -2245,9 +2338,10 @@ impl Model {
             Op::Fault { actor } => Step::Fault {
                 by: pick(&peers, actor)?,
             },
-            Op::FanOut { .. } | Op::LendThenRevoke { .. } | Op::LendAndSpread { .. } => {
-                return None
-            }
+            Op::FanOut { .. }
+            | Op::LendThenRevoke { .. }
+            | Op::LendAndSpread { .. }
+            | Op::TransferThenStop { .. } => return None,
         })
     }
 
@@ -2279,6 +2373,14 @@ impl Model {
                 wide,
                 end,
             } => self.lend_and_spread([lender, server, cap], wide, end),
+            Op::TransferThenStop {
+                caller,
+                server,
+                cap,
+                offer,
+                meddle,
+                end,
+            } => self.transfer_then_stop([caller, server, cap], offer, meddle, end),
             _ => None,
         }
         .unwrap_or_default()
@@ -2559,6 +2661,99 @@ impl Model {
             2 => Step::Stop { target: b },
             _ => Step::Fault { by: b },
         });
+        Some(steps)
+    }
+}
+
+impl Model {
+    /// A transferred frame whose server stops before it answers (see
+    /// [`Op::TransferThenStop`]).
+    fn transfer_then_stop(
+        &self,
+        choices: [u8; 3],
+        offer: bool,
+        meddle: u8,
+        end: u8,
+    ) -> Option<Vec<Step>> {
+        let [caller, server, cap] = choices;
+        let a = pick(&self.ready_among(0..PEERS), caller)?;
+        let servers: Vec<usize> = (0..PEERS).filter(|&p| p != a && self.can_wait(p)).collect();
+        let b = pick(&servers, server)?;
+        let movable: Vec<u16> = self
+            .frame_slots(a)
+            .into_iter()
+            .filter(|&s| {
+                self.id_at(a, s)
+                    .is_some_and(|id| !self.shared(id) && !self.is_lent(id))
+            })
+            .collect();
+        let from = pick(&movable, cap)?;
+        let source = *self.at(a, from)?;
+        let reply_slot = if offer {
+            Some(*self.empty_slots(a).first()?)
+        } else {
+            None
+        };
+        let mut b_empty = self.empty_slots(b).into_iter();
+        let lands = b_empty.next()?;
+        let mut steps = vec![
+            Step::Recv {
+                by: b,
+                slot: Some(lands),
+            },
+            Step::Call {
+                by: a,
+                server: b,
+                grant: Grant::transfer(from),
+                reply_slot,
+            },
+        ];
+        match meddle % 6 {
+            1 => {
+                let va = allocate(&mut self.window_use(b), source.pages)?;
+                steps.push(Step::Map {
+                    by: b,
+                    slot: lands,
+                    va,
+                    rights: R,
+                });
+            }
+            2 => {
+                let va = allocate(&mut self.guest_use(b), source.pages)?;
+                steps.push(Step::SpaceMap {
+                    by: b,
+                    slot: lands,
+                    va: va - GRANT_WINDOW + GUEST_BASE,
+                    rights: R,
+                });
+            }
+            3 => steps.push(Step::Copy {
+                by: b,
+                from: lands,
+                to: b_empty.next()?,
+                rights: source.rights,
+            }),
+            4 => steps.push(Step::Split {
+                by: b,
+                from: lands,
+                page: 0,
+                to: b_empty.next()?,
+            }),
+            5 => steps.push(Step::Delete { by: b, slot: lands }),
+            _ => {}
+        }
+        match end % 3 {
+            0 => steps.push(Step::Stop { target: b }),
+            1 => steps.push(Step::Fault { by: b }),
+            _ => {
+                steps.push(Step::ReplyRecv {
+                    by: b,
+                    grant: None,
+                    slot: None,
+                });
+                steps.push(Step::Stop { target: b });
+            }
+        }
         Some(steps)
     }
 }
@@ -3307,6 +3502,7 @@ struct Mix {
     fan_out: u32,
     lend_then_revoke: u32,
     lend_and_spread: u32,
+    transfer_then_stop: u32,
     /// Of the grants on calls, sends and replies: none, lend, transfer,
     /// derived copy, transfer of a lent capability (or of what was derived
     /// from it).
@@ -3514,6 +3710,21 @@ fn op_strategy(mix: &Mix) -> BoxedStrategy<Op> {
                 })
                 .boxed(),
         ),
+        (
+            mix.transfer_then_stop,
+            ([byte(), byte(), byte()], any::<bool>(), byte(), byte())
+                .prop_map(
+                    |([caller, server, cap], offer, meddle, end)| Op::TransferThenStop {
+                        caller,
+                        server,
+                        cap,
+                        offer,
+                        meddle,
+                        end,
+                    },
+                )
+                .boxed(),
+        ),
     ];
     Union::new_weighted(choices.into_iter().filter(|(w, _)| *w > 0).collect()).boxed()
 }
@@ -3615,6 +3826,7 @@ const EVERYTHING: Profile = Profile {
         fan_out: 1,
         lend_then_revoke: 1,
         lend_and_spread: 1,
+        transfer_then_stop: 1,
         grants: [2, 3, 2, 3, 1],
     },
 };
@@ -3699,6 +3911,7 @@ const TRANSFERS: Profile = Profile {
         recv: 4,
         reply: 5,
         stop: 1,
+        transfer_then_stop: 2,
         grants: [1, 0, 6, 1, 0],
         ..Mix::ZERO
     },
@@ -3722,6 +3935,7 @@ impl Mix {
         fan_out: 0,
         lend_then_revoke: 0,
         lend_and_spread: 0,
+        transfer_then_stop: 0,
         grants: [0; 5],
     };
 }

@@ -23,6 +23,10 @@
 //!   a notification is blocked on it, and a thread whose record says it
 //!   is queued is in one of those queues;
 //! - a caller awaiting a reply is answered by exactly one reply right;
+//! - a capability recorded as transferred by an unanswered call is
+//!   recorded both ways, is in the slot it landed in, and that slot is the
+//!   server's: the caller awaits the reply of a thread of the partition
+//!   it landed in;
 //! - each partition's thread list holds exactly its threads, the passive
 //!   list exactly the passive threads, each in index order; the count of
 //!   running active partitions is exact, and each window's last runner
@@ -44,6 +48,10 @@ impl<'a> System<'a> {
             .lending
             .check_consistent(&self.objects.threads)?;
         self.objects.threads.check_loans()?;
+        self.objects
+            .passing
+            .check_consistent(&self.objects.threads)?;
+        self.check_passed()?;
         self.objects.guests.check()?;
         self.check_mappings()?;
         self.check_guest_tables()?;
@@ -52,6 +60,30 @@ impl<'a> System<'a> {
         }
         self.check_queues()?;
         self.check_run_lists()
+    }
+
+    /// Every recorded transfer is in its landing slot, in the partition of
+    /// the server whose reply its caller awaits.
+    fn check_passed(&self) -> Result<(), &'static str> {
+        let mut broken = None;
+        self.objects
+            .passing
+            .for_each(&self.objects.threads, |caller, passed| {
+                let server = match self.objects.threads.state(caller) {
+                    Ok(IpcState::AwaitingReply { server }) => server,
+                    _ => {
+                        broken = Some("a transfer is recorded for a caller awaiting no reply");
+                        return;
+                    }
+                };
+                let partition = self.threads.get(server.index()).map(|t| t.partition);
+                if partition != Some(usize::from(passed.landed.partition)) {
+                    broken = Some("a transfer is recorded in another partition than its server's");
+                } else if self.objects.caps.get(passed.landed).is_err() {
+                    broken = Some("a transfer is recorded in an empty slot");
+                }
+            });
+        broken.map_or(Ok(()), Err)
     }
 
     fn check_run_lists(&self) -> Result<(), &'static str> {

@@ -232,6 +232,8 @@ impl<'a> System<'a> {
         }
         // Point of no return: the slot holds a capability nobody pinned.
         self.objects.caps.delete_global(global)?;
+        let passing = &mut self.objects.passing;
+        passing.forget_global(&mut self.objects.threads, global);
         if let Some(mapping) = self.objects.mappings.take_global(global) {
             unmap(self.partitions, &mut self.objects.guests, mapping, machine);
         }
@@ -265,6 +267,7 @@ impl<'a> System<'a> {
             caps,
             mappings,
             lending,
+            passing,
             guests,
             threads,
             ..
@@ -272,6 +275,7 @@ impl<'a> System<'a> {
         let partitions = &mut *self.partitions;
         let mut release = |slot: SlotRef, _| {
             lending.forget(threads, slot);
+            passing.forget(threads, slot);
             if let Some(mapping) = mappings.take(slot) {
                 unmap(partitions, guests, mapping, machine);
             }

@@ -207,7 +207,18 @@ impl<'a> System<'a> {
                         machine,
                     );
                 }
-                self.objects.caps.move_cap(source, dest).is_ok()
+                let moved = self.objects.caps.move_cap(source, dest).is_ok();
+                // What the sender was given by a call it has not answered
+                // is now handed on (its caller can no longer have it
+                // back); a call's transfer is remembered until it is
+                // answered, to go back to the caller if the server stops
+                // first.
+                if moved {
+                    let caller = call.then(|| (id(from), grant.slot.0));
+                    let passing = &mut self.objects.passing;
+                    passing.moved(&mut self.objects.threads, source, dest, caller);
+                }
+                moved
             }
         };
         landed.then_some((receive, grant.kind))
@@ -372,6 +383,7 @@ impl<'a> System<'a> {
                         self.resolve_fault(index, caller.index(), reply.grant, machine);
                     }
                     Some(Ok(caller)) => {
+                        self.end_passed(caller.index());
                         self.deliver(reply, index, caller.index(), 0, false, machine);
                         self.end_transient(caller.index(), machine);
                         self.threads[caller.index()].state = ThreadState::Ready;

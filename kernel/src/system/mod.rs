@@ -23,6 +23,7 @@ mod exception;
 mod fastpath;
 #[cfg(test)]
 mod fastpath_equivalence;
+mod frame_return;
 mod frames;
 #[cfg(test)]
 mod guest_tests;
@@ -259,7 +260,11 @@ impl<'a> System<'a> {
             Request::Yield => (Ok(()), After::Rotate),
             Request::ThreadExit => return self.exit(index, machine),
             Request::ClockRead { out } => (self.clock_read(index, out, machine), After::Resume),
-            Request::Call(request) => (self.send(index, request, true, machine), After::Schedule),
+            Request::Call(request) => {
+                let result = self.send(index, request, true, machine);
+                self.note_refused_call(index, &result);
+                (result, After::Schedule)
+            }
             Request::ReplyRecv(reply) => (
                 self.receive(index, reply.slot, Some(reply), machine),
                 After::Schedule,
@@ -507,6 +512,14 @@ impl<'a> System<'a> {
     /// its guest address spaces are emptied.
     fn stop_partition(&mut self, partition: usize, machine: &mut impl Machine) {
         self.end_partition(partition, PartitionState::Stopped);
+        // Every loan its calls made ends first, so a capability one of its
+        // threads lent on no longer keeps another's caller from getting
+        // back what it transferred (`return_passed`).
+        let mut next = self.partitions[partition].first_thread;
+        while let Some(t) = next.map(usize::from) {
+            next = self.threads[t].next_of_partition;
+            self.end_transient(t, machine);
+        }
         let mut next = self.partitions[partition].first_thread;
         while let Some(t) = next.map(usize::from) {
             next = self.threads[t].next_of_partition;
@@ -558,6 +571,9 @@ impl<'a> System<'a> {
     /// `PeerGone`.
     fn release_ipc(&mut self, index: usize, machine: &mut impl Machine) {
         self.end_transient(index, machine);
+        // A capability its own unanswered call transferred stays with the
+        // server.
+        self.end_passed(index);
         let id = ThreadId(index as u16);
         // At most one caller waits on this thread: the one its reply right
         // answers (a thread whose time it borrows but that waits on
@@ -576,9 +592,18 @@ impl<'a> System<'a> {
             .cancel_thread(&mut self.objects.threads, id);
         let unloaned = self.objects.threads.cancel_loans(id);
         debug_assert!(cancelled.is_ok() && unqueued.is_ok() && unloaned.is_ok());
-        if let Some(caller) = caller {
-            self.end_transient(caller.index(), machine);
-            self.fail_blocked(caller.index(), SyscallError::PeerGone);
+        if let Some(caller) = caller.map(|c| c.index()) {
+            self.end_transient(caller, machine);
+            let returned = self.return_passed(caller, index, machine);
+            let thread = &self.threads[caller];
+            // Its `r6` says where what its call transferred is (a fault's
+            // registers are the faulting thread's own, a guest thread's
+            // its process's: left alone).
+            let called = thread.fault.is_none() && thread.guest.is_none();
+            self.fail_blocked(caller, SyscallError::PeerGone);
+            if called {
+                self.threads[caller].context.r[6] = frame_return::peer_gone_info(returned);
+            }
         }
     }
 
@@ -613,13 +638,15 @@ impl<'a> System<'a> {
             // The endpoint exists: it is below the count.
             let closed = self.objects.endpoints.close(ep);
             debug_assert!(closed.is_ok());
-            let threads = &mut *self.threads;
             // Every thread queued there is woken as it leaves the queue:
             // there is no list to overflow.
+            let threads = &mut *self.threads;
+            let caps = &self.objects.caps;
             let cancelled =
                 self.objects
                     .endpoints
                     .cancel_endpoint(&mut self.objects.threads, ep, |t| {
+                        frame_return::note_undelivered_call(threads, caps, t.index());
                         fail_blocked(threads, t.index(), SyscallError::PeerGone);
                     });
             debug_assert!(cancelled.is_ok(), "endpoints below the count exist");

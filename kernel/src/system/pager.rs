@@ -199,6 +199,8 @@ impl<'a> System<'a> {
                         machine,
                     );
                 }
+                let passing = &mut self.objects.passing;
+                passing.forget(&mut self.objects.threads, source);
                 self.objects.caps.move_cap(source, dest).ok()?;
                 rights
             }

@@ -299,6 +299,25 @@ impl Endpoint {
         received(self.message(Syscall::Call, words, carry)?)
     }
 
+    /// As [`call_with`](Self::call_with); when the call ends in
+    /// `PeerGone`, also the slot that holds the capability a transferring
+    /// call passed, if this partition still (or again) holds it — `r6` as
+    /// `kernel_abi::syscall::Syscall::Call` documents.
+    pub fn call_with_held(
+        self,
+        words: &[u32],
+        carry: Carry,
+    ) -> Result<Message, (SyscallError, Option<u16>)> {
+        let regs = self
+            .message(Syscall::Call, words, carry)
+            .map_err(|error| (error, None))?;
+        received(regs).map_err(|error| {
+            let info = MessageInfo::decode(regs[6]).filter(|_| error == SyscallError::PeerGone);
+            let held = info.filter(|i| i.granted == Some(GrantKind::Transfer));
+            (error, held.and_then(|i| i.slot).map(|slot| slot.0))
+        })
+    }
+
     /// Sends `words` without waiting for an answer (blocks until received).
     pub fn send(self, words: &[u32]) -> Result<(), SyscallError> {
         self.send_granting(words, None)

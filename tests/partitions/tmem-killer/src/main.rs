@@ -8,6 +8,15 @@
 //! contents across each restart. It logs each kill and a summary, then
 //! finishes (its client watches for that).
 //!
+//! It aims at calls in flight when it can tell them: while it waits it
+//! reads how many frame capabilities the client (partition [`CLIENT`])
+//! holds, and a client seen holding fewer than its most is a transfer-mode
+//! client whose exchange frame is at the server mid-call. Once it has seen
+//! that, after each wait it waits on (at most [`AIM_US`]) until the client
+//! holds fewer again — its frame is in the server — and kills then. A
+//! copy-mode client's count never drops, so its kills land where the
+//! waits end.
+//!
 //! It never touches the server's memory; a restart the kernel refuses
 //! ends the run with an error line.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -26,34 +35,78 @@ mod partition {
     /// The seed of the waits (a fixed seed: the run repeats under
     /// `-icount`).
     const SEED: u32 = 0x7e3a_91c5;
+    /// The client's partition index.
+    const CLIENT: u32 = 2;
     /// Shortest and longest wait before a kill, in microseconds of its
     /// own clock.
     const WAIT_US: (u32, u32) = (300, 6_000);
+    /// Longest wait, after that, for a transfer-mode client's frame to be
+    /// at the server.
+    const AIM_US: u64 = 20_000;
+
+    /// What it knows of the client's frame capabilities.
+    #[derive(Default)]
+    struct Client {
+        /// The most it was seen holding.
+        most: u32,
+        /// Whether it was ever seen holding fewer (a transfer-mode client
+        /// mid-call).
+        transfers: bool,
+    }
+
+    impl Client {
+        /// Whether the client now holds fewer frame capabilities than its
+        /// most (its exchange frame is at the server), learning as it looks.
+        fn mid_call(&mut self, control: PartitionControl) -> bool {
+            let Ok(status) = control.status(CLIENT) else {
+                return false;
+            };
+            self.most = self.most.max(status.frames);
+            let fewer = status.frames < self.most;
+            self.transfers |= fewer;
+            fewer
+        }
+    }
 
     fn main(_start: Start) {
         let control = PartitionControl(0);
         let mut state = SEED;
+        let mut client = Client::default();
+        let mut aimed = 0;
         for kill in 1..=KILLS {
             state = xorshift(state);
             let wait = WAIT_US.0 + state % (WAIT_US.1 - WAIT_US.0);
             let until = userlib::syscall::clock_us() + u64::from(wait);
             while userlib::syscall::clock_us() < until {
+                client.mid_call(control);
                 userlib::syscall::yield_now();
+            }
+            let give_up = until + AIM_US;
+            let mut mid_call = client.mid_call(control);
+            while client.transfers && !mid_call && userlib::syscall::clock_us() < give_up {
+                userlib::syscall::yield_now();
+                mid_call = client.mid_call(control);
             }
             if let Err(error) = control.stop(SERVER) {
                 return defmt::error!("tmem killer: stop: {=str}", error.name());
             }
+            aimed += u32::from(mid_call);
             match control.restart(SERVER) {
                 Ok(restarts) => defmt::info!(
-                    "tmem killer: kill {=u32} after {=u32} us, restart {=u32}",
+                    "tmem killer: kill {=u32} after {=u32} us, restart {=u32}{=str}",
                     kill,
                     wait,
-                    restarts
+                    restarts,
+                    if mid_call { ", mid-call" } else { "" }
                 ),
                 Err(error) => return defmt::error!("tmem killer: restart: {=str}", error.name()),
             }
         }
         defmt::info!("tmem killer: {=u32} kills, every one restarted", KILLS);
+        defmt::info!(
+            "tmem killer: {=u32} kills found the client's frame at the server",
+            aimed
+        );
     }
 
     /// Marsaglia's xorshift32: the next of a seeded sequence.

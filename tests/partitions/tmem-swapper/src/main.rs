@@ -1,6 +1,10 @@
-//! Test partition: a frontswap client (tmem client 1, copy mode; endpoint
-//! in slot 0, window in slot 1) that keeps checking its swapped pages while
-//! the killer (partition [`KILLER`]) stops and restarts the tmem server.
+//! Test partition: a frontswap client (tmem client 1; endpoint in slot 0,
+//! window in slot 1; transfer mode if the description gives it an exchange
+//! frame in slot 2, else copy mode) that keeps checking its swapped pages
+//! while the killer (partition [`KILLER`]) stops and restarts the tmem
+//! server. In transfer mode a kill mid-call must not cost it its exchange
+//! frame: the kernel gives the frame back (`Syscall::Call`), and a put or
+//! get without one counts as an error.
 //!
 //! It stores, loads and invalidates pages at [`OFFSETS`] swap offsets in a
 //! seeded random order, each page filled from a seed of its own, and keeps
@@ -19,8 +23,9 @@
 
 #[cfg(target_os = "none")]
 mod partition {
+    use kernel_abi::syscall::SyscallError;
     use tmem_client::{peer_gone, ClientCaps, Connection, Frontswap, Slot, Transport};
-    use tmem_client::{ExchangeMode, TmemClientError};
+    use tmem_client::{ExchangeMode, TmemClientError, TransportError};
     use userlib::ipc::PartitionControl;
     use userlib::Start;
 
@@ -56,13 +61,19 @@ mod partition {
     }
 
     fn main(_start: Start) {
-        // SAFETY: this partition uses its window (slot 1) and the grant
-        // window only through this connection.
-        let opened =
-            unsafe { Connection::open(ClientCaps::DEFAULT, ExchangeMode::Copy, Slot::FIRST) };
+        // SAFETY: this partition uses its window (slot 1), its exchange
+        // frame (slot 2) and the grant window only through this
+        // connection (the first `open` unmaps what it mapped when it
+        // fails).
+        let open = |mode| unsafe { Connection::open(ClientCaps::DEFAULT, mode, Slot::FIRST) };
+        let (mode, opened) = match open(ExchangeMode::Transfer) {
+            Err(TransportError::Map(SyscallError::EmptySlot)) => ("copy", open(ExchangeMode::Copy)),
+            opened => ("transfer", opened),
+        };
         let Ok(mut connection) = opened else {
             return defmt::error!("tmem swapper: no connection");
         };
+        defmt::info!("tmem swapper: {=str} mode", mode);
         let Ok(mut swap) = Frontswap::init(&mut connection, 0) else {
             return defmt::error!("tmem swapper: no pool");
         };
@@ -95,7 +106,11 @@ mod partition {
                     match stored {
                         Ok(()) => tally.stores += 1,
                         Err(TmemClientError::Refused(_)) => tally.refused += 1,
-                        Err(_) => {}
+                        Err(error) if peer_gone(&error) => {}
+                        Err(error) => {
+                            tally.errors += 1;
+                            defmt::warn!("tmem swapper: store: {=str}", error.name());
+                        }
                     }
                     stored.map(|_| ())
                 }
