@@ -23,7 +23,7 @@ mod partition {
     use block_client::{BlockDevice, BlockError, ExchangeMode};
     use kernel_abi::syscall::SyscallError;
     use test_block_crasher::Config;
-    use test_killer::Kills;
+    use test_killer::{Aim, Kills};
     use userlib::ipc::PartitionControl;
     use userlib::Start;
 
@@ -164,15 +164,20 @@ mod partition {
             kills,
             seed,
             wait_us: WAIT_US,
+            aim_us: 0,
         };
-        let done = plan.run(PartitionControl(0), |kill| {
-            defmt::info!(
-                "block killer: kill {=u32} after {=u32} us, restart {=u32}",
-                kill.number,
-                kill.waited_us,
-                kill.restarts
-            )
-        });
+        let done = plan.run(
+            PartitionControl(0),
+            || Aim::Anywhere,
+            |kill| {
+                defmt::info!(
+                    "block killer: kill {=u32} after {=u32} us, restart {=u32}",
+                    kill.number,
+                    kill.waited_us,
+                    kill.restarts
+                )
+            },
+        );
         match done {
             Ok(()) => defmt::info!("block killer: {=u32} kills, every one restarted", kills),
             Err(error) => defmt::error!("block killer: {=str}: {=str}", error.step(), error.name()),

@@ -2,7 +2,9 @@
 //! mid-run: stop a partition through a PartitionControl capability after a
 //! seeded random wait of the killer's own clock, restart it at once, and
 //! do that a given number of times. The waits come from a fixed seed, so
-//! a run repeats under `-icount`.
+//! a run repeats under `-icount`. A killer can also aim: after each wait
+//! it may wait on (a bounded time) for a moment it can see coming, such
+//! as a client's call in flight.
 //!
 //! It only stops and restarts; it never touches the victim's memory, and
 //! it logs nothing (each caller says what a kill meant to its test). A
@@ -23,6 +25,21 @@ pub struct Kills {
     /// Shortest and longest wait before a kill, in microseconds of the
     /// killer's own clock (the longest excluded).
     pub wait_us: (u32, u32),
+    /// After each wait, how long at most to wait on for the aim's
+    /// [`Aim::Hit`], in microseconds (0: never wait on).
+    pub aim_us: u32,
+}
+
+/// What a killer's aim says when asked (on every turn while it waits, so
+/// it can learn, and then until it says something but [`Aim::NotYet`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aim {
+    /// The moment aimed at is now: kill.
+    Hit,
+    /// Not yet: wait on, if there is time left.
+    NotYet,
+    /// There is nothing to aim at: kill where the wait ended.
+    Anywhere,
 }
 
 /// One kill done.
@@ -34,6 +51,8 @@ pub struct Kill {
     pub waited_us: u32,
     /// The victim's restarts so far, as the kernel counts them.
     pub restarts: u32,
+    /// Whether the aim said [`Aim::Hit`] just before it.
+    pub hit: bool,
 }
 
 /// Why the loop ended early.
@@ -75,19 +94,27 @@ impl Kills {
     }
 
     /// Kills as described through the PartitionControl capability
-    /// `control` (which needs the restart right), telling `each` about
-    /// every kill as it is done.
+    /// `control` (which needs the restart right), asking `aim` when to
+    /// (see [`Aim`]) and telling `each` about every kill as it is done.
     #[cfg(target_os = "none")]
     pub fn run(
         &self,
         control: userlib::ipc::PartitionControl,
+        mut aim: impl FnMut() -> Aim,
         mut each: impl FnMut(Kill),
     ) -> Result<(), KillError> {
         use userlib::syscall::{clock_us, yield_now};
         for (number, waited_us) in (1..).zip(self.waits()) {
             let until = clock_us() + u64::from(waited_us);
             while clock_us() < until {
+                aim();
                 yield_now();
+            }
+            let give_up = until + u64::from(self.aim_us);
+            let mut said = aim();
+            while said == Aim::NotYet && clock_us() < give_up {
+                yield_now();
+                said = aim();
             }
             control.stop(self.victim).map_err(KillError::Stop)?;
             let restarts = control.restart(self.victim).map_err(KillError::Restart)?;
@@ -95,6 +122,7 @@ impl Kills {
                 number,
                 waited_us,
                 restarts,
+                hit: said == Aim::Hit,
             });
         }
         Ok(())
@@ -120,6 +148,7 @@ mod tests {
             kills: 200,
             seed,
             wait_us,
+            aim_us: 0,
         }
     }
 

@@ -23,6 +23,7 @@
 
 #[cfg(target_os = "none")]
 mod partition {
+    use test_killer::{Aim, Kills};
     use userlib::ipc::PartitionControl;
     use userlib::Start;
 
@@ -42,7 +43,7 @@ mod partition {
     const WAIT_US: (u32, u32) = (300, 6_000);
     /// Longest wait, after that, for a transfer-mode client's frame to be
     /// at the server.
-    const AIM_US: u64 = 20_000;
+    const AIM_US: u32 = 20_000;
 
     /// What it knows of the client's frame capabilities.
     #[derive(Default)]
@@ -66,54 +67,51 @@ mod partition {
             self.transfers |= fewer;
             fewer
         }
+
+        /// The aim: a call in flight, once the client is known to make
+        /// them; anywhere for a client that never does.
+        fn aim(&mut self, control: PartitionControl) -> Aim {
+            match (self.mid_call(control), self.transfers) {
+                (true, _) => Aim::Hit,
+                (false, true) => Aim::NotYet,
+                (false, false) => Aim::Anywhere,
+            }
+        }
     }
 
     fn main(_start: Start) {
         let control = PartitionControl(0);
-        let mut state = SEED;
         let mut client = Client::default();
         let mut aimed = 0;
-        for kill in 1..=KILLS {
-            state = xorshift(state);
-            let wait = WAIT_US.0 + state % (WAIT_US.1 - WAIT_US.0);
-            let until = userlib::syscall::clock_us() + u64::from(wait);
-            while userlib::syscall::clock_us() < until {
-                client.mid_call(control);
-                userlib::syscall::yield_now();
-            }
-            let give_up = until + AIM_US;
-            let mut mid_call = client.mid_call(control);
-            while client.transfers && !mid_call && userlib::syscall::clock_us() < give_up {
-                userlib::syscall::yield_now();
-                mid_call = client.mid_call(control);
-            }
-            if let Err(error) = control.stop(SERVER) {
-                return defmt::error!("tmem killer: stop: {=str}", error.name());
-            }
-            aimed += u32::from(mid_call);
-            match control.restart(SERVER) {
-                Ok(restarts) => defmt::info!(
+        let plan = Kills {
+            victim: SERVER,
+            kills: KILLS,
+            seed: SEED,
+            wait_us: WAIT_US,
+            aim_us: AIM_US,
+        };
+        let done = plan.run(
+            control,
+            || client.aim(control),
+            |kill| {
+                aimed += u32::from(kill.hit);
+                defmt::info!(
                     "tmem killer: kill {=u32} after {=u32} us, restart {=u32}{=str}",
-                    kill,
-                    wait,
-                    restarts,
-                    if mid_call { ", mid-call" } else { "" }
-                ),
-                Err(error) => return defmt::error!("tmem killer: restart: {=str}", error.name()),
-            }
+                    kill.number,
+                    kill.waited_us,
+                    kill.restarts,
+                    if kill.hit { ", mid-call" } else { "" }
+                )
+            },
+        );
+        if let Err(error) = done {
+            return defmt::error!("tmem killer: {=str}: {=str}", error.step(), error.name());
         }
         defmt::info!("tmem killer: {=u32} kills, every one restarted", KILLS);
         defmt::info!(
             "tmem killer: {=u32} kills found the client's frame at the server",
             aimed
         );
-    }
-
-    /// Marsaglia's xorshift32: the next of a seeded sequence.
-    fn xorshift(mut x: u32) -> u32 {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^ x << 5
     }
 }
 
