@@ -18,7 +18,9 @@
 //!
 //! Validate, then commit: every refusal (no right, not stopped, past the
 //! description's `restart.max`, a boot frame whose root another partition
-//! now holds, a bad image) changes nothing. Never restarts a guest kernel
+//! now holds, or any page of one — a page split off and moved away, such as
+//! a frame the tmem server flipped to a client — a bad image) changes
+//! nothing. Never restarts a guest kernel
 //! (xtask refuses `restart` on one, so its limit is 0).
 
 use boot_info::{BootInfo, CapObjectInfo};
@@ -132,8 +134,9 @@ impl<'a> System<'a> {
     /// Checks that `target`'s boot capabilities can be created again:
     /// each names an object that exists, and no other partition now holds
     /// a root capability to one of its boot frames that the description
-    /// does not give it (it was moved there: recreating ours would
-    /// duplicate it — `Shared`).
+    /// does not give it, nor a root over only part of one (it was moved
+    /// there: recreating ours would duplicate it, and zeroing it would
+    /// wipe another partition's page — `Shared`).
     fn check_boot_caps_of(&self, image: &BootImage<'_>, target: usize) -> Result<(), SyscallError> {
         let info = image.info;
         for (index, cap) in info.caps.iter().enumerate() {
@@ -144,12 +147,39 @@ impl<'a> System<'a> {
                 .map_err(|_| SyscallError::InvalidArgument)?;
             if let CapObjectInfo::Frame(f) = cap.object {
                 let roots_elsewhere = self.roots_elsewhere(target, capability.object);
-                if roots_elsewhere != other_boot_holders(info, target, f) {
+                if roots_elsewhere != other_boot_holders(info, target, f)
+                    || self.part_held_elsewhere(target, capability.object)
+                {
                     return Err(SyscallError::Shared);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Whether a partition other than `target` holds a root capability to
+    /// some pages of the frame `object` but not to all of them.
+    fn part_held_elsewhere(&self, target: usize, object: CapObject) -> bool {
+        let CapObject::Frame { base, pages } = object else {
+            return false;
+        };
+        let end = base + pages as usize * PAGE_SIZE as usize;
+        let mut found = false;
+        self.objects.caps.for_each(|holder, held| {
+            if let CapObject::Frame {
+                base: other,
+                pages: other_pages,
+            } = held.object
+            {
+                let other_end = other + other_pages as usize * PAGE_SIZE as usize;
+                found |= usize::from(holder.partition) != target
+                    && held.object != object
+                    && other < end
+                    && base < other_end
+                    && self.objects.caps.parent(holder).is_ok_and(|p| p.is_none());
+            }
+        });
+        found
     }
 
     /// Root capabilities to `object` held outside `target`.
@@ -476,5 +506,102 @@ mod tests {
             }
         });
         out
+    }
+
+    /// A page of b's two-page boot frame now held as a root by a (split
+    /// off and moved there, as a frame the tmem server flipped to a
+    /// client): restarting b would zero a's page and hand it to b again.
+    /// Refused with `Shared`, nothing changed; once a lets go of it, b
+    /// restarts.
+    #[test]
+    fn a_restart_is_refused_while_another_partition_holds_a_page_of_a_boot_frame() {
+        let elf = two_segment_elf();
+        let elfs: &'static [&'static [u8]] =
+            std::vec![&[][..], std::vec::Vec::leak(elf.clone())].leak();
+        let caps = std::vec![(0, 2, PartitionControl, ALL, 0), (1, 0, Frame(0), RW, 0)];
+        let mut info = empty_info();
+        let mut b = partition_info(0x10_000, &[0x2000]);
+        b.restart_max = 3;
+        info.partitions = Records::encode(&[partition_info(0x10_000, &[0x2000]), b]).unwrap();
+        info.caps = caps
+            .iter()
+            .map(|&(partition, slot, object, rights, badge)| CapInfo {
+                partition,
+                slot,
+                object,
+                rights,
+                badge,
+            })
+            .collect();
+        let info: &'static BootInfo<'static> = std::boxed::Box::leak(std::boxed::Box::new(info));
+        let mut rig = Rig::new(std::vec![thread(0, 2, 0xA000), thread(1, 1, 0xB000)]);
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(B_MEMORY, 0x120_0000);
+        system.partitions[1].memory = B_MEMORY;
+        system.set_boot_image(BootImage {
+            info,
+            elfs,
+            frames: &BOOT_FRAMES,
+        });
+        let mut frame = TrapFrame::default();
+        system.cpu_start(&mut frame, &mut m);
+        system.cpu_tick(&mut frame, &mut m);
+        let fault = UserFault {
+            exception: ExceptionKind::DataAbort,
+            pc: 0xB010,
+            fault: None,
+        };
+        system.cpu_fault(&mut frame, fault, &mut m);
+        assert_eq!(system.partitions[1].state, PartitionState::Stopped);
+        system.cpu_tick(&mut frame, &mut m);
+        assert_eq!(frame.pc, 0xA000, "a runs");
+        // b's frame 0 is two pages; its second page is now a's.
+        let (base, size) = BOOT_FRAMES[0];
+        assert_eq!(size, 0x2000);
+        let page = crate::cap::Capability::new(
+            CapObject::Frame {
+                base: base + PAGE_SIZE as usize,
+                pages: 1,
+            },
+            Rights::READ.union(Rights::WRITE),
+        );
+        let a_page = SlotRef::new(0, 5);
+        system.objects.caps.insert_root(a_page, page).unwrap();
+        let at = base + PAGE_SIZE as usize - B_MEMORY;
+        m.memory[at..at + PAGE_SIZE as usize].fill(0x5A);
+        let before = state(&system, &m);
+        call(
+            &mut system,
+            &mut frame,
+            &mut m,
+            Syscall::PartitionRestart,
+            [2, 1, 0],
+        );
+        assert_eq!(frame.r[0], SyscallError::Shared as u32);
+        assert_eq!(state(&system, &m), before, "nothing changed");
+        assert!(
+            m.memory[at..at + PAGE_SIZE as usize]
+                .iter()
+                .all(|&b| b == 0x5A),
+            "a's page kept"
+        );
+        // a deletes its page: now b restarts.
+        call(
+            &mut system,
+            &mut frame,
+            &mut m,
+            Syscall::CapDelete,
+            [5, 0, 0],
+        );
+        assert_eq!(frame.r[0], 0);
+        call(
+            &mut system,
+            &mut frame,
+            &mut m,
+            Syscall::PartitionRestart,
+            [2, 1, 0],
+        );
+        assert_eq!((frame.r[0], frame.r[1]), (0, 1), "restarted");
+        system.check().unwrap();
     }
 }
