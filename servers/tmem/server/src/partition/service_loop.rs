@@ -14,7 +14,7 @@
 //! This loop must never hold the lock across a system call that blocks.
 
 use kernel_abi::cap::{GrantKind, Rights};
-use tmem_protocol::{Opcode, Reply, Request, Status, MESSAGE_WORDS};
+use tmem_protocol::{Opcode, Reply, Request, Status};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
 
 use super::client_pages::CallerPages;
@@ -116,12 +116,34 @@ struct Answer {
 }
 
 /// The reply to `message`, and the frame to transfer back with it.
+///
+/// The message is decoded once, into a typed request; one that does not
+/// decode is refused without taking the lock. The caller is found from the
+/// badge once, under the lock. The common case (copy mode: no frame came)
+/// maps nothing and leaves the frame provider alone.
 fn answer(message: &Message, spare: Mapped) -> Answer {
-    let words: [u32; MESSAGE_WORDS] = message.words;
-    let decoded = Request::decode(words, usize::from(message.len));
-    let opcode = decoded.ok().map(|request| request.opcode());
-    let writes_page = matches!(opcode, Some(Opcode::GetPage | Opcode::GetRun));
-    let run = matches!(opcode, Some(Opcode::PutRun | Opcode::GetRun));
+    let transferred = matches!(message.granted, Some((_, GrantKind::Transfer)));
+    // Borrowed from the decoder's result, not moved out of it: a move
+    // copies the request byte by byte (its fields are not word-aligned).
+    let decoded = Request::decode(message.words, usize::from(message.len));
+    let request = match &decoded {
+        Ok(request) => request,
+        Err(error) => {
+            // Nothing is served: a frame that came is taken in as with any
+            // call (a derived copy dropped, a transfer given back).
+            if let Some((slot, kind)) = message.granted {
+                let _ = receive_frame(slot, kind, spare, false, false);
+            }
+            return Answer {
+                reply: Reply::rejecting(message.words, *error),
+                give_back: transferred.then_some(spare),
+                run: false,
+            };
+        }
+    };
+    let opcode = request.opcode();
+    let writes_page = matches!(opcode, Opcode::GetPage | Opcode::GetRun);
+    let run = matches!(opcode, Opcode::PutRun | Opcode::GetRun);
     let at = if run {
         Mapped {
             slot: spare.slot,
@@ -130,25 +152,28 @@ fn answer(message: &Message, spare: Mapped) -> Answer {
     } else {
         spare
     };
-    let frame = message
-        .granted
-        .and_then(|(slot, kind)| receive_frame(slot, kind, at, writes_page, run));
-    let transferred = matches!(message.granted, Some((_, GrantKind::Transfer)));
+    let frame = match message.granted {
+        None => None,
+        Some((slot, kind)) => receive_frame(slot, kind, at, writes_page, run),
+    };
+    // Only a frame transferred in for one page can become a store frame.
+    let offered = transferred && !run && frame.is_some();
     let outcome = with_state(|state| {
-        let mode = state.service.mode_of(message.badge)?;
-        let index = message.badge as usize - 1;
-        if transferred && !run && frame.is_some() {
+        let caller = state.service.caller(message.badge)?;
+        if offered {
             state.service.store().provider().offer(spare);
         }
         let mut pages = CallerPages {
-            window: state.windows[index],
+            window: state.windows[caller.index()],
             frame: frame.map(|(frame, pages)| (frame.address, pages)),
-            mode,
+            mode: caller.mode(),
         };
-        let reply = state
-            .service
-            .serve(message.badge, words, decoded, &mut pages);
-        let back = state.service.store().provider().settle();
+        let reply = state.service.serve(caller, request, &mut pages);
+        let back = if transferred {
+            state.service.store().provider().settle()
+        } else {
+            None
+        };
         Some((reply, back))
     })
     .flatten();
@@ -156,7 +181,7 @@ fn answer(message: &Message, spare: Mapped) -> Answer {
         Some((reply, back)) => (reply, if transferred { back.or(Some(at)) } else { None }),
         // Not a client (or not set up): refuse; give back what came.
         None => (
-            refusal(words, decoded, Status::UnknownClient),
+            refusal(opcode, Status::UnknownClient),
             transferred.then_some(at),
         ),
     };
