@@ -14,7 +14,7 @@
 //! This loop must never hold the lock across a system call that blocks.
 
 use kernel_abi::cap::{GrantKind, Rights};
-use tmem_protocol::{Opcode, Reply, Request, Status};
+use tmem_protocol::{DecodeError, Opcode, Reply, Request, Status};
 use userlib::ipc::{cap_delete, Endpoint, Frame, Grant, Message};
 
 use super::client_pages::CallerPages;
@@ -38,11 +38,10 @@ pub fn run() {
             }
         };
         let Answer {
-            reply,
+            words,
             give_back,
             run,
         } = answer(&message, spares.current);
-        let words = reply.encode();
         let grant = give_back.map(|frame| Grant {
             slot: frame.slot,
             kind: GrantKind::Transfer,
@@ -52,26 +51,32 @@ pub fn run() {
             spares.current = frame;
         }
         received =
-            endpoint.reply_recv_with(&words[..Reply::WORDS], grant, Some(spares.current.slot));
-        if let (Ok(message), Some(frame)) = (received, give_back) {
+            endpoint.reply_recv_with(&words, grant, Some(spares.current.slot));
+        if let (Ok(message), Some(frame)) = (&received, give_back) {
             if message.reply_dropped {
-                // The caller is gone and the frame stayed here: keep it and
-                // count it. (The message just received could not land a
-                // frame in the occupied slot; the service answers it as
-                // one that brought none.)
-                defmt::warn!(
-                    "service: caller gone; keeping its frame (slot {=u16})",
-                    frame.slot
-                );
-                with_state(|state| state.frames_held += 1);
-                if run {
-                    // Its mapping would be in the way of the next run.
-                    let _ = Frame(frame.slot).unmap();
-                }
-                spares.retire();
+                keep_dropped(frame, run, &mut spares);
             }
         }
     }
+}
+
+/// The caller is gone and the frame the reply transferred stayed here:
+/// keeps it and counts it. (The message just received could not land a
+/// frame in the occupied slot; the service answers it as one that brought
+/// none.)
+#[cold]
+#[inline(never)]
+fn keep_dropped(frame: Mapped, run: bool, spares: &mut Spares) {
+    defmt::warn!(
+        "service: caller gone; keeping its frame (slot {=u16})",
+        frame.slot
+    );
+    with_state(|state| state.frames_held += 1);
+    if run {
+        // Its mapping would be in the way of the next run.
+        let _ = Frame(frame.slot).unmap();
+    }
+    spares.retire();
 }
 
 /// The spare slot and page where the next call's frame lands.
@@ -108,7 +113,9 @@ impl Spares {
 
 /// What to answer a call with.
 struct Answer {
-    reply: Reply,
+    /// The reply's words (encoded where it is made: a word array moves
+    /// cheaply, the reply enum's byte fields do not).
+    words: [u32; Reply::WORDS],
     /// The frame to transfer back.
     give_back: Option<Mapped>,
     /// Whether the call was a run (its frame is not the spare page's).
@@ -128,18 +135,7 @@ fn answer(message: &Message, spare: Mapped) -> Answer {
     let decoded = Request::decode(message.words, usize::from(message.len));
     let request = match &decoded {
         Ok(request) => request,
-        Err(error) => {
-            // Nothing is served: a frame that came is taken in as with any
-            // call (a derived copy dropped, a transfer given back).
-            if let Some((slot, kind)) = message.granted {
-                let _ = receive_frame(slot, kind, spare, false, false);
-            }
-            return Answer {
-                reply: Reply::rejecting(message.words, *error),
-                give_back: transferred.then_some(spare),
-                run: false,
-            };
-        }
+        Err(error) => return rejected(message, *error, spare),
     };
     let opcode = request.opcode();
     let writes_page = matches!(opcode, Opcode::GetPage | Opcode::GetRun);
@@ -186,15 +182,38 @@ fn answer(message: &Message, spare: Mapped) -> Answer {
         ),
     };
     Answer {
-        reply,
+        words: reply_words(reply),
         give_back,
         run,
+    }
+}
+
+/// The words a reply is sent as.
+fn reply_words(reply: Reply) -> [u32; Reply::WORDS] {
+    let [first, second, ..] = reply.encode();
+    [first, second]
+}
+
+/// The answer to a message that did not decode: nothing is served, and
+/// a frame that came is taken in as with any call (a derived copy
+/// dropped, a transfer given back).
+#[cold]
+#[inline(never)]
+fn rejected(message: &Message, error: DecodeError, spare: Mapped) -> Answer {
+    if let Some((slot, kind)) = message.granted {
+        let _ = receive_frame(slot, kind, spare, false, false);
+    }
+    Answer {
+        words: reply_words(Reply::rejecting(message.words, error)),
+        give_back: matches!(message.granted, Some((_, GrantKind::Transfer))).then_some(spare),
+        run: false,
     }
 }
 
 /// Maps a frame that came with a call at `at` — one page, or for a run up
 /// to a run's pages — and says how many pages it has; a derived copy
 /// (never part of the protocol) is dropped at once.
+#[inline(never)]
 fn receive_frame(
     slot: u16,
     kind: GrantKind,
