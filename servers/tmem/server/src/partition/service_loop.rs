@@ -50,8 +50,7 @@ pub fn run() {
         if let Some(frame) = give_back.filter(|_| !run) {
             spares.current = frame;
         }
-        received =
-            endpoint.reply_recv_with(&words, grant, Some(spares.current.slot));
+        received = endpoint.reply_recv_with(&words, grant, Some(spares.current.slot));
         if let (Ok(message), Some(frame)) = (&received, give_back) {
             if message.reply_dropped {
                 keep_dropped(frame, run, &mut spares);
