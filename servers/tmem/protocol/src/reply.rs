@@ -141,6 +141,17 @@ impl Reply {
     /// at most 4 and not 0, the version, the length is 2, reserved bits,
     /// the status, the opcode, the value.
     pub fn decode(words: [u32; MESSAGE_WORDS], len: usize) -> Result<Reply, DecodeError> {
+        // The common answers first: a page put or got. Each reply has one
+        // encoding, so these words are exactly theirs and the checks
+        // below would give the same.
+        if len == Reply::WORDS && words[1] == 0 {
+            if words[0] == PAGE_PUT_WORD {
+                return Ok(Reply::PagePut);
+            }
+            if words[0] == PAGE_GOT_WORD {
+                return Ok(Reply::PageGot);
+            }
+        }
         if len > MESSAGE_WORDS {
             return Err(DecodeError::BadLength);
         }
@@ -205,9 +216,40 @@ impl Reply {
     }
 }
 
+/// Word 0 of [`Reply::PagePut`] and [`Reply::PageGot`] (their value is 0).
+const PAGE_PUT_WORD: u32 = Reply::PagePut.encode()[0];
+const PAGE_GOT_WORD: u32 = Reply::PageGot.encode()[0];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_common_answers_take_no_shortcut_past_a_check() {
+        for reply in [Reply::PagePut, Reply::PageGot] {
+            let word0 = reply.encode()[0];
+            for len in 0..=5 {
+                for value in [0, 1, u32::MAX] {
+                    // What the documented order of checks gives.
+                    let expected = match (len, value) {
+                        (0 | 1, _) => Err(DecodeError::Truncated),
+                        (3.., _) => Err(DecodeError::BadLength),
+                        (_, 0) => Ok(reply),
+                        _ => Err(DecodeError::BadField(Field::Value)),
+                    };
+                    assert_eq!(
+                        Reply::decode([word0, value, 0, 0], len),
+                        expected,
+                        "{reply:?} len {len} value {value}"
+                    );
+                }
+            }
+            for bit in 0..32 {
+                let words = [word0 ^ 1 << bit, 0, 0, 0];
+                assert_ne!(Reply::decode(words, Reply::WORDS), Ok(reply), "bit {bit}");
+            }
+        }
+    }
 
     fn round_trip(reply: Reply) -> [u32; MESSAGE_WORDS] {
         let words = reply.encode();

@@ -70,7 +70,9 @@ impl<P: FrameProvider> Service<P> {
             ControlRequest::Usage => ControlResponse::Usage(store.usage().into()),
             ControlRequest::ClientInfo { client } => {
                 let mut info: tmem_protocol::ClientInfo = store.client_info(id(client))?.into();
-                info.exchange = self.mode_of(client.0).map_or(0, |mode| mode.bits() as u8);
+                info.exchange = self
+                    .caller(client.0)
+                    .map_or(0, |caller| caller.mode().bits() as u8);
                 ControlResponse::ClientInfo(info)
             }
             ControlRequest::CheckInvariants => {

@@ -32,4 +32,4 @@ pub use config::{ConfigError, ServerConfig, MAX_CLIENTS};
 pub use control::FrameCounts;
 pub use pages::ClientPages;
 pub use persist::{AttachError, KeptMemory, Restored};
-pub use service::{refusal, Service};
+pub use service::{refusal, Caller, Service};

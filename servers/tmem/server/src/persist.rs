@@ -148,14 +148,15 @@ impl<P: FrameProvider> Service<P> {
         index: u32,
         page: &Page,
     ) -> Result<(), TmemError> {
+        // The common case first: no journal, or a pool it does not keep.
+        let journal = match self.journal.as_mut() {
+            Some(journal) if journal.contains(&pool_key(client, pool)) => journal,
+            _ => return self.store.put_page(client, pool, object, index, page),
+        };
         let key = Key {
             client,
             pool,
             entry: Entry::Page { object, index },
-        };
-        let journal = match self.journal.as_mut() {
-            Some(journal) if journal.contains(&pool_key(client, pool)) => journal,
-            _ => return self.store.put_page(client, pool, object, index, page),
         };
         let staged = match journal.stage(page) {
             Ok(staged) => staged,

@@ -1,20 +1,41 @@
 //! The service: one decoded request from one client against the store.
 //!
-//! [`Service::serve`] takes what the kernel delivered — the badge and the
-//! message words — and gives the reply words; it never fails and never
-//! panics. The caller is whoever the badge names; the exchange mode a
-//! put or get names must be the one the configuration gives that client.
+//! The partition decodes a message once ([`Request::decode`]; a message
+//! that does not decode is answered with [`Reply::rejecting`] and never
+//! gets here), finds the caller from the badge once ([`Service::caller`]),
+//! and [`Service::serve`] answers the typed request; it never fails and
+//! never panics. The exchange mode a put or get names must be the one the
+//! configuration gives that client.
 //! This module must never read a window or frame except through
 //! [`ClientPages`], and must read a request block at most once per request
 //! (the client can change it at any moment).
 
-use tmem_protocol::{
-    ClientId, DecodeError, ExchangeMode, Opcode, Reply, Request, Status, MESSAGE_WORDS,
-};
+use tmem_protocol::{ClientId, DecodeError, ExchangeMode, Opcode, Reply, Request, Status};
 use tmem_store::{FrameProvider, PoolUuid, Store};
 
 use crate::config::ServerConfig;
 use crate::pages::ClientPages;
+
+/// A client the configuration names, as its badge showed it: its id and
+/// the exchange mode it is configured for. Only [`Service::caller`] makes
+/// one, so a request can never name its own client or mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    client: ClientId,
+    mode: ExchangeMode,
+}
+
+impl Caller {
+    /// The exchange mode the configuration gives the client.
+    pub fn mode(self) -> ExchangeMode {
+        self.mode
+    }
+
+    /// The client's index among the configured clients (its number - 1).
+    pub fn index(self) -> usize {
+        self.client.0 as usize - 1
+    }
+}
 
 /// The store and who may use it.
 pub struct Service<P: FrameProvider> {
@@ -62,31 +83,29 @@ impl<P: FrameProvider> Service<P> {
         &self.config
     }
 
-    /// The exchange mode of the client behind `badge`, if it is one.
-    pub fn mode_of(&self, badge: u32) -> Option<ExchangeMode> {
-        self.config.client(badge).map(|(_, mode)| mode)
+    /// The client behind `badge` and its exchange mode, if the
+    /// configuration names one: looked up once per call, before anything
+    /// is served.
+    pub fn caller(&self, badge: u32) -> Option<Caller> {
+        self.config
+            .client(badge)
+            .map(|(client, mode)| Caller { client, mode })
     }
 
-    /// Answers `decoded` (what [`Request::decode`] made of `words`), sent
-    /// through a capability badged `badge`, reading and writing pages
-    /// through `pages`. The caller decodes once, to see what the request
-    /// needs before it is served.
+    /// Answers `request` (what [`Request::decode`] made of the message; a
+    /// message that did not decode is answered with [`Reply::rejecting`]
+    /// and never reaches the service) from `caller`, reading and writing
+    /// pages through `pages`. It never fails: a request the store or the
+    /// configuration refuses gets a `Failed` reply naming its opcode.
     pub fn serve(
         &mut self,
-        badge: u32,
-        words: [u32; MESSAGE_WORDS],
-        decoded: Result<Request, DecodeError>,
+        caller: Caller,
+        request: &Request,
         pages: &mut impl ClientPages,
     ) -> Reply {
-        let Ok(request) = decoded else {
-            return refusal(words, decoded, Status::BadRequest);
-        };
-        let Some((client, mode)) = self.config.client(badge) else {
-            return failed(request.opcode(), Status::UnknownClient);
-        };
-        match self.run(client, mode, request, pages) {
+        match self.run(caller.client, caller.mode, request, pages) {
             Ok(reply) => reply,
-            Err(status) => failed(request.opcode(), status),
+            Err(status) => refusal(request.opcode(), status),
         }
     }
 
@@ -94,11 +113,11 @@ impl<P: FrameProvider> Service<P> {
         &mut self,
         client: ClientId,
         mode: ExchangeMode,
-        request: Request,
+        request: &Request,
         pages: &mut impl ClientPages,
     ) -> Result<Reply, Status> {
         let id = tmem_store::ClientId::from(client);
-        match request {
+        match *request {
             Request::NewPool { flags, slot } => {
                 let uuid = if flags.shared {
                     pages.block(slot).ok_or(Status::BadRequest)?.pool_uuid
@@ -248,20 +267,8 @@ fn complete(
     }
 }
 
-/// The reply refusing `decoded` (made from `words`) with `status`; a
-/// request that did not decode gets its decoding error's reply instead.
-pub fn refusal(
-    words: [u32; MESSAGE_WORDS],
-    decoded: Result<Request, DecodeError>,
-    status: Status,
-) -> Reply {
-    match decoded {
-        Ok(request) => failed(request.opcode(), status),
-        Err(error) => Reply::rejecting(words, error),
-    }
-}
-
-fn failed(op: Opcode, status: Status) -> Reply {
+/// The reply refusing a request of opcode `op` with `status`.
+pub fn refusal(op: Opcode, status: Status) -> Reply {
     Reply::Failed {
         op: Some(op),
         status,

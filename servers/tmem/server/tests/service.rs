@@ -63,7 +63,27 @@ fn call(
     memory: &mut Memory,
     request: Request,
 ) -> Reply {
-    service.serve(badge, request.encode(), Ok(request), memory)
+    // As the partition does: the caller from the badge, once, then the
+    // typed request.
+    match service.caller(badge) {
+        Some(caller) => service.serve(caller, &request, memory),
+        None => tmem_server::refusal(request.opcode(), Status::UnknownClient),
+    }
+}
+
+/// Message words as the partition answers them: decoded once, a message
+/// that does not decode refused without reaching the service.
+fn call_words(
+    service: &mut Service<VecFrames>,
+    badge: u32,
+    memory: &mut Memory,
+    words: [u32; MESSAGE_WORDS],
+    len: usize,
+) -> Reply {
+    match Request::decode(words, len) {
+        Ok(request) => call(service, badge, memory, request),
+        Err(error) => Reply::rejecting(words, error),
+    }
 }
 
 fn new_pool(
@@ -363,7 +383,7 @@ fn malformed_requests_get_error_replies_and_the_service_goes_on() {
         ([0x0000_0109, 0, 0, 0], 1),
     ];
     for (words, len) in junk {
-        let reply = service.serve(1, words, Request::decode(words, len), &mut memory);
+        let reply = call_words(&mut service, 1, &mut memory, words, len);
         assert!(
             matches!(reply, Reply::Failed { .. }),
             "{words:x?}/{len}: {reply:?}"

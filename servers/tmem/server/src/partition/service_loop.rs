@@ -14,7 +14,7 @@
 //! This loop must never hold the lock across a system call that blocks.
 
 use kernel_abi::cap::{GrantKind, Rights};
-use tmem_protocol::{Opcode, Reply, Request, Status, MESSAGE_WORDS};
+use tmem_protocol::{DecodeError, Opcode, Reply, Request, Status};
 use userlib::ipc::{cap_delete, Carry, Endpoint, Frame, Grant, Message};
 
 use super::client_pages::CallerPages;
@@ -38,11 +38,10 @@ pub fn run() {
             }
         };
         let Answer {
-            reply,
+            words,
             give_back,
             run,
         } = answer(&message, spares.current);
-        let words = reply.encode();
         let grant = give_back.map(|frame| Grant {
             slot: frame.slot,
             kind: GrantKind::Transfer,
@@ -52,32 +51,38 @@ pub fn run() {
             spares.current = frame;
         }
         received = endpoint.reply_recv_with(
-            &words[..Reply::WORDS],
+            &words,
             Carry {
                 grant,
                 receive: Some(spares.current.slot),
                 buffer: false,
             },
         );
-        if let (Ok(message), Some(frame)) = (received, give_back) {
+        if let (Ok(message), Some(frame)) = (&received, give_back) {
             if message.reply_dropped {
-                // The caller is gone and the frame stayed here: keep it and
-                // count it. (The message just received could not land a
-                // frame in the occupied slot; the service answers it as
-                // one that brought none.)
-                defmt::warn!(
-                    "service: caller gone; keeping its frame (slot {=u16})",
-                    frame.slot
-                );
-                with_state(|state| state.frames_held += 1);
-                if run {
-                    // Its mapping would be in the way of the next run.
-                    let _ = Frame(frame.slot).unmap();
-                }
-                spares.retire();
+                keep_dropped(frame, run, &mut spares);
             }
         }
     }
+}
+
+/// The caller is gone and the frame the reply transferred stayed here:
+/// keeps it and counts it. (The message just received could not land a
+/// frame in the occupied slot; the service answers it as one that brought
+/// none.)
+#[cold]
+#[inline(never)]
+fn keep_dropped(frame: Mapped, run: bool, spares: &mut Spares) {
+    defmt::warn!(
+        "service: caller gone; keeping its frame (slot {=u16})",
+        frame.slot
+    );
+    with_state(|state| state.frames_held += 1);
+    if run {
+        // Its mapping would be in the way of the next run.
+        let _ = Frame(frame.slot).unmap();
+    }
+    spares.retire();
 }
 
 /// The spare slot and page where the next call's frame lands.
@@ -114,7 +119,9 @@ impl Spares {
 
 /// What to answer a call with.
 struct Answer {
-    reply: Reply,
+    /// The reply's words (encoded where it is made: a word array moves
+    /// cheaply, the reply enum's byte fields do not).
+    words: [u32; Reply::WORDS],
     /// The frame to transfer back.
     give_back: Option<Mapped>,
     /// Whether the call was a run (its frame is not the spare page's).
@@ -122,12 +129,23 @@ struct Answer {
 }
 
 /// The reply to `message`, and the frame to transfer back with it.
+///
+/// The message is decoded once, into a typed request; one that does not
+/// decode is refused without taking the lock. The caller is found from the
+/// badge once, under the lock. The common case (copy mode: no frame came)
+/// maps nothing and leaves the frame provider alone.
 fn answer(message: &Message, spare: Mapped) -> Answer {
-    let words: [u32; MESSAGE_WORDS] = message.words;
-    let decoded = Request::decode(words, usize::from(message.len));
-    let opcode = decoded.ok().map(|request| request.opcode());
-    let writes_page = matches!(opcode, Some(Opcode::GetPage | Opcode::GetRun));
-    let run = matches!(opcode, Some(Opcode::PutRun | Opcode::GetRun));
+    let transferred = matches!(message.granted, Some((_, GrantKind::Transfer)));
+    // Borrowed from the decoder's result, not moved out of it: a move
+    // copies the request byte by byte (its fields are not word-aligned).
+    let decoded = Request::decode(message.words, usize::from(message.len));
+    let request = match &decoded {
+        Ok(request) => request,
+        Err(error) => return rejected(message, *error, spare),
+    };
+    let opcode = request.opcode();
+    let writes_page = matches!(opcode, Opcode::GetPage | Opcode::GetRun);
+    let run = matches!(opcode, Opcode::PutRun | Opcode::GetRun);
     let at = if run {
         Mapped {
             slot: spare.slot,
@@ -136,25 +154,28 @@ fn answer(message: &Message, spare: Mapped) -> Answer {
     } else {
         spare
     };
-    let frame = message
-        .granted
-        .and_then(|(slot, kind)| receive_frame(slot, kind, at, writes_page, run));
-    let transferred = matches!(message.granted, Some((_, GrantKind::Transfer)));
+    let frame = match message.granted {
+        None => None,
+        Some((slot, kind)) => receive_frame(slot, kind, at, writes_page, run),
+    };
+    // Only a frame transferred in for one page can become a store frame.
+    let offered = transferred && !run && frame.is_some();
     let outcome = with_state(|state| {
-        let mode = state.service.mode_of(message.badge)?;
-        let index = message.badge as usize - 1;
-        if transferred && !run && frame.is_some() {
+        let caller = state.service.caller(message.badge)?;
+        if offered {
             state.service.store().provider().offer(spare);
         }
         let mut pages = CallerPages {
-            window: state.windows[index],
+            window: state.windows[caller.index()],
             frame: frame.map(|(frame, pages)| (frame.address, pages)),
-            mode,
+            mode: caller.mode(),
         };
-        let reply = state
-            .service
-            .serve(message.badge, words, decoded, &mut pages);
-        let back = state.service.store().provider().settle();
+        let reply = state.service.serve(caller, request, &mut pages);
+        let back = if transferred {
+            state.service.store().provider().settle()
+        } else {
+            None
+        };
         Some((reply, back))
     })
     .flatten();
@@ -162,20 +183,43 @@ fn answer(message: &Message, spare: Mapped) -> Answer {
         Some((reply, back)) => (reply, if transferred { back.or(Some(at)) } else { None }),
         // Not a client (or not set up): refuse; give back what came.
         None => (
-            refusal(words, decoded, Status::UnknownClient),
+            refusal(opcode, Status::UnknownClient),
             transferred.then_some(at),
         ),
     };
     Answer {
-        reply,
+        words: reply_words(reply),
         give_back,
         run,
+    }
+}
+
+/// The words a reply is sent as.
+fn reply_words(reply: Reply) -> [u32; Reply::WORDS] {
+    let [first, second, ..] = reply.encode();
+    [first, second]
+}
+
+/// The answer to a message that did not decode: nothing is served, and
+/// a frame that came is taken in as with any call (a derived copy
+/// dropped, a transfer given back).
+#[cold]
+#[inline(never)]
+fn rejected(message: &Message, error: DecodeError, spare: Mapped) -> Answer {
+    if let Some((slot, kind)) = message.granted {
+        let _ = receive_frame(slot, kind, spare, false, false);
+    }
+    Answer {
+        words: reply_words(Reply::rejecting(message.words, error)),
+        give_back: matches!(message.granted, Some((_, GrantKind::Transfer))).then_some(spare),
+        run: false,
     }
 }
 
 /// Maps a frame that came with a call at `at` — one page, or for a run up
 /// to a run's pages — and says how many pages it has; a derived copy
 /// (never part of the protocol) is dropped at once.
+#[inline(never)]
 fn receive_frame(
     slot: u16,
     kind: GrantKind,
