@@ -180,6 +180,7 @@ impl Carry {
     }
 
     /// The `MessageInfo` word for a message of `len` words carrying this.
+    #[inline(always)]
     pub fn info(&self, len: usize) -> Result<u32, SyscallError> {
         if len > MESSAGE_REGISTERS {
             return Err(SyscallError::InvalidArgument);
@@ -195,6 +196,7 @@ impl Carry {
 
     /// The grant descriptor word (`r5`) for this message's grant (0 for
     /// none).
+    #[inline(always)]
     pub fn grant_word(&self) -> u32 {
         self.grant.map_or(0, |g| {
             GrantDescriptor {
@@ -227,6 +229,7 @@ pub unsafe fn raw_call(call: Syscall, slot: u32, words: &[u32], grant: u32, info
 
 /// Registers out of an IPC call: r0-r6.
 #[cfg(target_os = "none")]
+#[inline(always)]
 fn raw(call: Syscall, slot: u32, words: &[u32], grant: u32, info: u32) -> [u32; 7] {
     let mut w = [0u32; MESSAGE_REGISTERS];
     w[..words.len()].copy_from_slice(words);
@@ -256,6 +259,7 @@ fn raw(call: Syscall, slot: u32, words: &[u32], grant: u32, info: u32) -> [u32; 
 }
 
 #[cfg(target_os = "none")]
+#[inline(always)]
 fn received(regs: [u32; 7]) -> Result<Message, SyscallError> {
     result(regs[0])?;
     let info = MessageInfo::decode(regs[6]);
@@ -277,6 +281,7 @@ fn received(regs: [u32; 7]) -> Result<Message, SyscallError> {
 impl Endpoint {
     /// Makes IPC system call `call` on this endpoint with `words` and
     /// what `carry` says.
+    #[inline(always)]
     fn message(self, call: Syscall, words: &[u32], carry: Carry) -> Result<[u32; 7], SyscallError> {
         let info = carry.info(words.len())?;
         Ok(raw(
@@ -289,12 +294,14 @@ impl Endpoint {
     }
 
     /// Sends `words` and waits for the reply.
+    #[inline]
     pub fn call(self, words: &[u32]) -> Result<Message, SyscallError> {
         self.call_with(words, Carry::NONE)
     }
 
     /// Sends `words` with what `carry` says and waits for the reply (a
     /// capability it passes lands in `carry.receive`).
+    #[inline]
     pub fn call_with(self, words: &[u32], carry: Carry) -> Result<Message, SyscallError> {
         received(self.message(Syscall::Call, words, carry)?)
     }
@@ -329,23 +336,27 @@ impl Endpoint {
     }
 
     /// Waits for a message.
+    #[inline]
     pub fn recv(self) -> Result<Message, SyscallError> {
         self.recv_into(None)
     }
 
     /// Waits for a message, accepting a capability into slot `receive`.
+    #[inline]
     pub fn recv_into(self, receive: Option<u16>) -> Result<Message, SyscallError> {
         received(self.message(Syscall::Recv, &[], Carry::receive(receive))?)
     }
 
     /// Replies `words` to the caller being served, then waits for the next
     /// message.
+    #[inline]
     pub fn reply_recv(self, words: &[u32]) -> Result<Message, SyscallError> {
         self.reply_recv_with(words, Carry::NONE)
     }
 
     /// Replies `words` with what `carry` says, then waits for the next
     /// message (a capability it passes lands in `carry.receive`).
+    #[inline]
     pub fn reply_recv_with(self, words: &[u32], carry: Carry) -> Result<Message, SyscallError> {
         received(self.message(Syscall::ReplyRecv, words, carry)?)
     }
