@@ -300,14 +300,22 @@ mod tests {
     }
 
     fn boot_info(restart_max: u8) -> &'static BootInfo<'static> {
+        boot_info_with(&boot_caps(), restart_max)
+    }
+
+    /// Partitions a and b (b restartable `restart_max` times) with `caps`.
+    fn boot_info_with(
+        caps: &[(u8, u16, boot_info::CapObjectInfo, u32, u32)],
+        restart_max: u8,
+    ) -> &'static BootInfo<'static> {
         let mut info = empty_info();
         let mut b = partition_info(0x10_000, &[0x2000]);
         b.config = &[1, 2, 3];
         b.restart_max = restart_max;
         info.partitions = Records::encode(&[partition_info(0x10_000, &[0x2000]), b]).unwrap();
-        info.caps = boot_caps()
-            .into_iter()
-            .map(|(partition, slot, object, rights, badge)| CapInfo {
+        info.caps = caps
+            .iter()
+            .map(|&(partition, slot, object, rights, badge)| CapInfo {
                 partition,
                 slot,
                 object,
@@ -317,6 +325,18 @@ mod tests {
             .collect();
         std::boxed::Box::leak(std::boxed::Box::new(info))
     }
+
+    /// The boot images: none for a, `elf` for b.
+    fn elfs(elf: &[u8]) -> &'static [&'static [u8]] {
+        std::vec![&[][..], std::vec::Vec::leak(elf.to_vec())].leak()
+    }
+
+    /// The fault that stops b.
+    const B_FAULT: UserFault = UserFault {
+        exception: ExceptionKind::DataAbort,
+        pc: 0xB010,
+        fault: None,
+    };
 
     /// Everything a refusal must leave alone: partition states and restart
     /// counts, threads' states and registers (but the caller's call
@@ -364,11 +384,21 @@ mod tests {
         system.cpu_syscall(frame, m);
     }
 
+    /// a asks, through its control capability in slot `control`, for b's
+    /// restart.
+    fn restart_b(
+        system: &mut System<'_>,
+        frame: &mut TrapFrame,
+        m: &mut FakeMachine,
+        control: u32,
+    ) {
+        call(system, frame, m, Syscall::PartitionRestart, [control, 1, 0]);
+    }
+
     #[test]
     fn a_restart_rebuilds_a_stopped_partition_as_at_boot_and_leaves_the_rest_alone() {
         let elf = two_segment_elf();
-        let elfs: &'static [&'static [u8]] =
-            std::vec![&[][..], std::vec::Vec::leak(elf.clone())].leak();
+        let elfs = elfs(&elf);
         let info = boot_info(1);
         // Two threads in a: the supervisor and a client of b's endpoint.
         let mut rig = Rig::new(std::vec![thread(0, 2, 0xA000), thread(1, 1, 0xB000)]);
@@ -390,13 +420,7 @@ mod tests {
         assert_eq!(frame.pc, 0xA000, "a runs");
         // Restarting a running partition is refused and changes nothing.
         let before = state(&system, &m);
-        call(
-            &mut system,
-            &mut frame,
-            &mut m,
-            Syscall::PartitionRestart,
-            [2, 1, 0],
-        );
+        restart_b(&mut system, &mut frame, &mut m, 2);
         assert_eq!(frame.r[0], SyscallError::NotStopped as u32);
         assert_eq!(state(&system, &m), before);
         // b runs: copies its frame into slot 3, scribbles on its memory
@@ -419,34 +443,17 @@ mod tests {
         let at = frame1 - B_MEMORY;
         m.memory[at..at + 0x1000].fill(0x77);
         let a_caps_before = caps_of(&system, 0);
-        let fault = UserFault {
-            exception: ExceptionKind::DataAbort,
-            pc: 0xB010,
-            fault: None,
-        };
-        system.cpu_fault(&mut frame, fault, &mut m);
+        system.cpu_fault(&mut frame, B_FAULT, &mut m);
         assert_eq!(system.partitions[1].state, PartitionState::Stopped);
         system.cpu_tick(&mut frame, &mut m);
         assert_eq!(frame.pc, 0xA000, "a runs again");
         // Without the restart right: refused, nothing changes.
         let before = state(&system, &m);
-        call(
-            &mut system,
-            &mut frame,
-            &mut m,
-            Syscall::PartitionRestart,
-            [3, 1, 0],
-        );
+        restart_b(&mut system, &mut frame, &mut m, 3);
         assert_eq!(frame.r[0], SyscallError::MissingRights as u32);
         assert_eq!(state(&system, &m), before);
         // With it: restarted.
-        call(
-            &mut system,
-            &mut frame,
-            &mut m,
-            Syscall::PartitionRestart,
-            [2, 1, 0],
-        );
+        restart_b(&mut system, &mut frame, &mut m, 2);
         assert_eq!((frame.r[0], frame.r[1]), (0, 1), "restart 1");
         system.check().unwrap();
         assert_eq!(system.partitions[1].state, PartitionState::Running);
@@ -482,16 +489,10 @@ mod tests {
         assert!(m.events.iter().any(|e| e.contains("PartitionRestarted")));
         // Past the maximum (1): refused, b stays stopped.
         system.cpu_tick(&mut frame, &mut m);
-        system.cpu_fault(&mut frame, fault, &mut m);
+        system.cpu_fault(&mut frame, B_FAULT, &mut m);
         system.cpu_tick(&mut frame, &mut m);
         let before = state(&system, &m);
-        call(
-            &mut system,
-            &mut frame,
-            &mut m,
-            Syscall::PartitionRestart,
-            [2, 1, 0],
-        );
+        restart_b(&mut system, &mut frame, &mut m, 2);
         assert_eq!(frame.r[0], SyscallError::RestartLimit as u32);
         assert_eq!(state(&system, &m), before);
         assert_eq!(system.partitions[1].state, PartitionState::Stopped);
@@ -515,25 +516,9 @@ mod tests {
     /// restarts.
     #[test]
     fn a_restart_is_refused_while_another_partition_holds_a_page_of_a_boot_frame() {
-        let elf = two_segment_elf();
-        let elfs: &'static [&'static [u8]] =
-            std::vec![&[][..], std::vec::Vec::leak(elf.clone())].leak();
+        let elfs = elfs(&two_segment_elf());
         let caps = std::vec![(0, 2, PartitionControl, ALL, 0), (1, 0, Frame(0), RW, 0)];
-        let mut info = empty_info();
-        let mut b = partition_info(0x10_000, &[0x2000]);
-        b.restart_max = 3;
-        info.partitions = Records::encode(&[partition_info(0x10_000, &[0x2000]), b]).unwrap();
-        info.caps = caps
-            .iter()
-            .map(|&(partition, slot, object, rights, badge)| CapInfo {
-                partition,
-                slot,
-                object,
-                rights,
-                badge,
-            })
-            .collect();
-        let info: &'static BootInfo<'static> = std::boxed::Box::leak(std::boxed::Box::new(info));
+        let info = boot_info_with(&caps, 3);
         let mut rig = Rig::new(std::vec![thread(0, 2, 0xA000), thread(1, 1, 0xB000)]);
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(B_MEMORY, 0x120_0000);
@@ -546,12 +531,7 @@ mod tests {
         let mut frame = TrapFrame::default();
         system.cpu_start(&mut frame, &mut m);
         system.cpu_tick(&mut frame, &mut m);
-        let fault = UserFault {
-            exception: ExceptionKind::DataAbort,
-            pc: 0xB010,
-            fault: None,
-        };
-        system.cpu_fault(&mut frame, fault, &mut m);
+        system.cpu_fault(&mut frame, B_FAULT, &mut m);
         assert_eq!(system.partitions[1].state, PartitionState::Stopped);
         system.cpu_tick(&mut frame, &mut m);
         assert_eq!(frame.pc, 0xA000, "a runs");
@@ -570,13 +550,7 @@ mod tests {
         let at = base + PAGE_SIZE as usize - B_MEMORY;
         m.memory[at..at + PAGE_SIZE as usize].fill(0x5A);
         let before = state(&system, &m);
-        call(
-            &mut system,
-            &mut frame,
-            &mut m,
-            Syscall::PartitionRestart,
-            [2, 1, 0],
-        );
+        restart_b(&mut system, &mut frame, &mut m, 2);
         assert_eq!(frame.r[0], SyscallError::Shared as u32);
         assert_eq!(state(&system, &m), before, "nothing changed");
         assert!(
@@ -594,13 +568,7 @@ mod tests {
             [5, 0, 0],
         );
         assert_eq!(frame.r[0], 0);
-        call(
-            &mut system,
-            &mut frame,
-            &mut m,
-            Syscall::PartitionRestart,
-            [2, 1, 0],
-        );
+        restart_b(&mut system, &mut frame, &mut m, 2);
         assert_eq!((frame.r[0], frame.r[1]), (0, 1), "restarted");
         system.check().unwrap();
     }

@@ -135,6 +135,14 @@ impl Ledger {
     /// the reserve. Refused with `NotAFrame` (nothing changes) when
     /// `landed` is not one of the empty slots.
     pub fn from_pool_landed(&mut self, landed: u16) -> Result<(), Refusal> {
+        self.book_in_reserve(landed)?;
+        self.from_pool += 1;
+        Ok(())
+    }
+
+    /// Moves the empty slot `landed`, where a frame just landed, into the
+    /// reserve; `NotAFrame` (nothing changes) if it is not an empty slot.
+    fn book_in_reserve(&mut self, landed: u16) -> Result<(), Refusal> {
         let at = self
             .empty
             .iter()
@@ -142,7 +150,6 @@ impl Ledger {
             .ok_or(Refusal::NotAFrame)?;
         self.empty.remove(at);
         self.reserve.push(landed);
-        self.from_pool += 1;
         Ok(())
     }
 
@@ -250,13 +257,7 @@ impl Ledger {
     /// not one of the empty slots.
     pub fn give(&mut self, guest: usize, landed: u16) -> Result<(), Refusal> {
         self.may_give(guest)?;
-        let at = self
-            .empty
-            .iter()
-            .rposition(|&s| s == landed)
-            .ok_or(Refusal::NotAFrame)?;
-        self.empty.remove(at);
-        self.reserve.push(landed);
+        self.book_in_reserve(landed)?;
         self.guests[guest].held -= 1;
         Ok(())
     }
