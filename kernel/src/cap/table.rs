@@ -249,6 +249,8 @@ impl<'a> CapTable<'a> {
     /// Whether the capability at `at` is the only authority over what it
     /// names: for a frame, no other capability anywhere covers any of its
     /// pages (O(pages)); for anything else, nothing was derived from it.
+    /// Always inlined: it is on every transfer's path (`check_grant`).
+    #[inline(always)]
     pub fn is_sole_authority(&self, at: SlotRef) -> Result<bool, CapError> {
         let cap = self.get(at)?;
         match cap.object {
