@@ -980,6 +980,26 @@ pub(crate) mod tests {
         info
     }
 
+    /// Makes system call `n` from the running thread with `r` in r0...
+    pub(super) fn call(
+        system: &mut System<'_>,
+        frame: &mut TrapFrame,
+        m: &mut FakeMachine,
+        n: Syscall,
+        r: &[u32],
+    ) {
+        frame.r[7] = n as u32;
+        frame.r[..r.len()].copy_from_slice(r);
+        system.cpu_syscall(frame, m);
+    }
+
+    /// The data abort the rigs' partition b takes to be stopped.
+    pub(super) const B_FAULT: UserFault = UserFault {
+        exception: ExceptionKind::DataAbort,
+        pc: 0xB010,
+        fault: None,
+    };
+
     pub(super) fn empty_info() -> boot_info::BootInfo<'static> {
         boot_info::BootInfo {
             system: Name::new(),

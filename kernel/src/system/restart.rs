@@ -267,11 +267,10 @@ fn other_boot_holders(info: &BootInfo<'_>, target: usize, frame: u16) -> usize {
 #[cfg(test)]
 mod tests {
     extern crate std;
-    use super::super::tests::{empty_info, thread, Rig, BOOT_FRAMES};
+    use super::super::tests::{call, empty_info, thread, Rig, BOOT_FRAMES, B_FAULT};
     use super::*;
-    use crate::exception::{ExceptionKind, TrapFrame};
+    use crate::exception::TrapFrame;
     use crate::machine::tests::FakeMachine;
-    use crate::machine::UserFault;
     use crate::mm::user_space::UserSpace;
     use crate::partition::tests::{info as partition_info, two_segment_elf};
     use boot_info::CapObjectInfo::{Endpoint, Frame, PartitionControl};
@@ -331,13 +330,6 @@ mod tests {
         std::vec![&[][..], std::vec::Vec::leak(elf.to_vec())].leak()
     }
 
-    /// The fault that stops b.
-    const B_FAULT: UserFault = UserFault {
-        exception: ExceptionKind::DataAbort,
-        pc: 0xB010,
-        fault: None,
-    };
-
     /// Everything a refusal must leave alone: partition states and restart
     /// counts, threads' states and registers (but the caller's call
     /// number and results: thread 0's r0, r1 and r7), every capability,
@@ -372,18 +364,6 @@ mod tests {
         )
     }
 
-    fn call(
-        system: &mut System<'_>,
-        frame: &mut TrapFrame,
-        m: &mut FakeMachine,
-        n: Syscall,
-        r: [u32; 3],
-    ) {
-        frame.r[7] = n as u32;
-        frame.r[..3].copy_from_slice(&r);
-        system.cpu_syscall(frame, m);
-    }
-
     /// a asks, through its control capability in slot `control`, for b's
     /// restart.
     fn restart_b(
@@ -392,7 +372,13 @@ mod tests {
         m: &mut FakeMachine,
         control: u32,
     ) {
-        call(system, frame, m, Syscall::PartitionRestart, [control, 1, 0]);
+        call(
+            system,
+            frame,
+            m,
+            Syscall::PartitionRestart,
+            &[control, 1, 0],
+        );
     }
 
     #[test]
@@ -432,7 +418,7 @@ mod tests {
             &mut frame,
             &mut m,
             Syscall::CapCopy,
-            [0, 3, RW],
+            &[0, 3, RW],
         );
         assert_eq!(frame.r[0], 0);
         m.memory[..0x10_000]
@@ -565,7 +551,7 @@ mod tests {
             &mut frame,
             &mut m,
             Syscall::CapDelete,
-            [5, 0, 0],
+            &[5, 0, 0],
         );
         assert_eq!(frame.r[0], 0);
         restart_b(&mut system, &mut frame, &mut m, 2);

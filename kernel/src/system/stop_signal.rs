@@ -40,11 +40,10 @@ impl<'a> System<'a> {
 #[cfg(test)]
 mod tests {
     extern crate std;
-    use super::super::tests::{empty_info, thread, Rig, BOOT_FRAMES};
+    use super::super::tests::{call, empty_info, thread, Rig, BOOT_FRAMES, B_FAULT};
     use super::*;
-    use crate::exception::{ExceptionKind, TrapFrame};
+    use crate::exception::TrapFrame;
     use crate::machine::tests::FakeMachine;
-    use crate::machine::UserFault;
     use crate::partition::PartitionState;
     use crate::system::BootImage;
     use crate::thread::ThreadState;
@@ -69,26 +68,6 @@ mod tests {
         std::boxed::Box::leak(std::boxed::Box::new(info))
     }
 
-    fn call(
-        system: &mut System<'_>,
-        frame: &mut TrapFrame,
-        m: &mut FakeMachine,
-        n: Syscall,
-        r: [u32; 2],
-    ) {
-        frame.r[7] = n as u32;
-        frame.r[..2].copy_from_slice(&r);
-        system.cpu_syscall(frame, m);
-    }
-
-    fn fault() -> UserFault {
-        UserFault {
-            exception: ExceptionKind::DataAbort,
-            pc: 0xB010,
-            fault: None,
-        }
-    }
-
     #[test]
     fn a_fault_wakes_the_supervisor_with_the_stopped_partitions_bit() {
         let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
@@ -102,11 +81,11 @@ mod tests {
         let mut frame = TrapFrame::default();
         system.cpu_start(&mut frame, &mut m);
         assert_eq!(frame.pc, 0xA000, "a runs");
-        call(&mut system, &mut frame, &mut m, Syscall::Wait, [0, 0]);
+        call(&mut system, &mut frame, &mut m, Syscall::Wait, &[0, 0]);
         assert_eq!(system.threads[0].state, ThreadState::Blocked, "a waits");
         system.cpu_tick(&mut frame, &mut m);
         assert_eq!(frame.pc, 0xB000, "b runs");
-        system.cpu_fault(&mut frame, fault(), &mut m);
+        system.cpu_fault(&mut frame, B_FAULT, &mut m);
         assert_eq!(system.partitions[1].state, PartitionState::Stopped);
         let a = &system.threads[0];
         assert_eq!(a.state, ThreadState::Ready, "the stop woke a");
@@ -132,7 +111,7 @@ mod tests {
         system.cpu_tick(&mut frame, &mut m);
         assert_eq!(frame.pc, 0xB000, "b runs");
         // b sets its own bit (nobody waits), then a stops b.
-        call(&mut system, &mut frame, &mut m, Syscall::Signal, [0, 0b10]);
+        call(&mut system, &mut frame, &mut m, Syscall::Signal, &[0, 0b10]);
         assert_eq!(frame.r[0], 0);
         system.cpu_tick(&mut frame, &mut m);
         assert_eq!(frame.pc, 0xA000, "a runs");
@@ -141,7 +120,7 @@ mod tests {
             &mut frame,
             &mut m,
             Syscall::PartitionStop,
-            [2, 1],
+            &[2, 1],
         );
         assert_eq!(frame.r[0], 0, "the stop succeeds");
         assert_eq!(system.partitions[1].state, PartitionState::Stopped);
@@ -150,9 +129,9 @@ mod tests {
             Ok(0b10),
             "the bit stays set, once"
         );
-        call(&mut system, &mut frame, &mut m, Syscall::Poll, [0, 0]);
+        call(&mut system, &mut frame, &mut m, Syscall::Poll, &[0, 0]);
         assert_eq!((frame.r[0], frame.r[1]), (0, 0b10));
-        call(&mut system, &mut frame, &mut m, Syscall::Poll, [0, 0]);
+        call(&mut system, &mut frame, &mut m, Syscall::Poll, &[0, 0]);
         assert_eq!(frame.r[0], SyscallError::WouldBlock as u32, "taken");
     }
 
@@ -168,9 +147,9 @@ mod tests {
         let mut m = FakeMachine::new(0, 0);
         let mut frame = TrapFrame::default();
         system.cpu_start(&mut frame, &mut m);
-        call(&mut system, &mut frame, &mut m, Syscall::Wait, [0, 0]);
+        call(&mut system, &mut frame, &mut m, Syscall::Wait, &[0, 0]);
         system.cpu_tick(&mut frame, &mut m);
-        system.cpu_fault(&mut frame, fault(), &mut m);
+        system.cpu_fault(&mut frame, B_FAULT, &mut m);
         assert_eq!(system.partitions[1].state, PartitionState::Stopped);
         assert_eq!(
             system.threads[0].state,
