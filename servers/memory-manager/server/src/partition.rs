@@ -17,8 +17,10 @@
 //! Guest `k` calls with badge `k`, is tmem client `k`, and is named
 //! `guestk` in the logs. It must never act on anything but the
 //! capabilities it holds, and never let a malformed call stop it: every
-//! bad request is answered with a refusal, and a frame that came with it
-//! goes back with the answer.
+//! bad request is answered with a refusal, and a frame that moved here
+//! with it goes back with the answer. A capability lent or copied with a
+//! call is never booked ([`memory_manager::carried`]): the call is
+//! refused, a copy deleted.
 
 extern crate alloc;
 
@@ -29,7 +31,7 @@ use kernel_abi::cap::{GrantKind, Rights};
 use kernel_abi::syscall::SyscallError;
 use kernel_abi::user_layout::GRANT_WINDOW;
 use memory_manager::config::PolicyChoice;
-use memory_manager::{Ledger, ManagerConfig};
+use memory_manager::{Carried, Ledger, ManagerConfig};
 use memory_manager_protocol::{Pressure, Refusal, Reply, Request};
 use memory_policy::{Fixed, GuestBounds, Policy, PoolMove, SelfBalloon};
 use tmem_client::ControlClient;
@@ -279,7 +281,9 @@ impl Manager {
     }
 
     fn answer(&mut self, message: &Message) -> Answer {
-        let landed = message.granted.map(|(slot, _)| slot);
+        let carried = Carried::sort(message.granted);
+        // Only a frame that moved here is booked or goes back.
+        let landed = carried.moved();
         let guest = (message.badge as usize).wrapping_sub(1);
         let refuse = |why| Answer {
             reply: Reply::Refused(why),
@@ -287,7 +291,12 @@ impl Manager {
             taker: None,
         };
         if guest >= self.config.guests.len() {
+            drop_unmoved(carried);
             return refuse(Refusal::UnknownGuest);
+        }
+        if landed.is_none() && carried != Carried::Nothing {
+            drop_unmoved(carried);
+            return refuse(Refusal::NotAFrame);
         }
         let words = &message.words[..usize::from(message.len).min(4)];
         let request = match Request::decode(words) {
@@ -589,6 +598,15 @@ impl Manager {
             // status, and the guests calling are told the manager is gone.
             panic!("memory manager: frames were not conserved");
         }
+    }
+}
+
+/// Lets go of a capability that came with a call without moving here: a
+/// derived copy is deleted (the guest keeps the original); a lent one the
+/// kernel destroys at the reply.
+fn drop_unmoved(carried: Carried) {
+    if let Carried::Copied(slot) = carried {
+        let _ = cap_delete(slot);
     }
 }
 

@@ -10,6 +10,7 @@
 
 use alloc::vec::Vec;
 
+use kernel_abi::cap::GrantKind;
 use kernel_abi::syscall::SyscallError;
 use tmem_server::layout::{MAX_POOL_FRAMES, POOL, POOL_BASE};
 use tmem_server::pool_moves::{Landed, Place};
@@ -34,9 +35,20 @@ pub fn places(boot: u32, used: u32) -> Vec<Place> {
     places
 }
 
-/// The frame that came with `message`, checked.
+/// The frame that came with `message`, checked. Only a capability that
+/// moved here counts: a derived copy (its sender keeps the original) is
+/// deleted at once and a lent one is the kernel's to destroy at the
+/// reply; neither may join the pool or be passed back.
 pub fn landed(message: &Message) -> Option<Landed> {
-    let (slot, _) = message.granted?;
+    let (slot, kind) = message.granted?;
+    match kind {
+        GrantKind::Transfer => {}
+        GrantKind::DerivedCopy => {
+            let _ = cap_delete(slot);
+            return None;
+        }
+        GrantKind::Transient => return None,
+    }
     let one_page = match Frame(slot).split(1, PROBE) {
         Err(SyscallError::InvalidArgument) => Frame(slot).split(0, PROBE).is_ok_and(|_| {
             let _ = cap_delete(PROBE);
