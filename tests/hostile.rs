@@ -6,6 +6,7 @@
 //! and other callers queue; and a tmem client in transfer mode cannot keep
 //! a way into a frame it hands the server. After each, the attacker
 //! reaches nothing it should not and the victims see only their own data.
+//! A guest cannot give the memory manager a frame it keeps.
 
 use system_tests::{assert_exited, boot_system, exit, Source};
 use xtask::session::BootReport;
@@ -124,4 +125,35 @@ fn a_transfer_mode_tmem_client_keeps_no_way_into_the_store() {
         manager.contains(&"tmem store invariants hold"),
         "{transcript}"
     );
+}
+
+/// A guest of the memory manager gives back a derived copy of a page it
+/// keeps, and a page lent for the call: both are refused (`NotAFrame`),
+/// it still holds its page, and the manager's books stay true — the
+/// frame a later take hands over is a real one-page frame, not the
+/// cheat's own page, and the kernel's census at the end is the one at
+/// boot, partition by partition (the honest give and the take cancel).
+/// Before the manager sorted what came with a give, it booked both: the
+/// take then passed an empty slot, and the cheat ended with a page less
+/// and the manager with one more.
+#[test]
+fn a_guest_cannot_give_the_memory_manager_a_frame_it_keeps() {
+    let report = boot_system("balloon-cheat");
+    let transcript = assert_exited(&report, exit::CLEAN);
+    let cheat = lines(&report, 0);
+    for expected in [
+        "balloon cheat: a transferred page: done; a copy: not a one-page frame; a lent page: not a one-page frame",
+        "balloon cheat: it still holds its page: true",
+        "balloon cheat: a take: done; a one-page frame came: true; it is not its own page: true",
+        "balloon cheat: a second take: not owed",
+    ] {
+        assert!(cheat.contains(&expected), "{expected:?} in:\n{transcript}");
+    }
+    assert!(
+        !lines(&report, 1)
+            .iter()
+            .any(|l| l.contains("refused a reply") || l.contains("did not arrive")),
+        "the manager never passes a frame it does not have:\n{transcript}"
+    );
+    system_tests::assert_no_frame_leaked(&report);
 }

@@ -25,4 +25,6 @@ pub enum Role {
     Victim,
     /// A partition that must see only its own data.
     Bystander,
+    /// A memory-manager guest that gives back frames it keeps.
+    BalloonCheat,
 }

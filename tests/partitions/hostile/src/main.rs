@@ -22,7 +22,13 @@
 //!
 //! Role `bystander`, *bystander*: calls the server's honest service while the
 //! attacks go on and checks every answer.
+//!
+//! Role `balloon-cheat`: a guest of the memory manager that gives back a
+//! copy and a loan of a frame it keeps (see `balloon_cheat.rs`).
 #![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod balloon_cheat;
 
 #[cfg(target_os = "none")]
 mod partition {
@@ -62,6 +68,7 @@ mod partition {
             Role::HostileServer => hostile_server(),
             Role::Victim => victim(),
             Role::Bystander => bystander(),
+            Role::BalloonCheat => crate::balloon_cheat::run(),
         }
     }
 
