@@ -8,6 +8,7 @@
 //! reason, and [`build`] compiles the partitions and packs the image.
 
 pub mod build;
+pub mod clients;
 pub mod config;
 pub mod description;
 pub mod disk;

@@ -5,9 +5,11 @@
 //! The rules: names unique, non-empty and short; every partition named
 //! anywhere exists; memory and stacks in whole pages, stacks fit their
 //! partition, everything fits the board's RAM; windows non-empty, each
-//! partition scheduled, windows summing to the major frame; shared and
-//! device regions page aligned, inside user space and overlapping nothing
-//! else the partition maps; devices outside RAM.
+//! partition scheduled, windows summing to the major frame; every passive
+//! partition callable by another; shared and device regions page aligned,
+//! inside user space and overlapping nothing else the partition maps;
+//! devices outside RAM, below 4 GiB, clear of the devices the kernel
+//! drives and of each other.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -217,6 +219,7 @@ pub fn validate(
 
     let schedule = schedule(&c, d)?;
     let caps = caps(&c, d)?;
+    passive_callers(&c, d)?;
     for (i, p) in d.partitions.iter().enumerate() {
         let Some(slot) = p.pager else { continue };
         let is_pager_cap = |cap: &CapInfo| {
@@ -626,6 +629,40 @@ fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule<'static>, Descr
     })
 }
 
+/// Checks that every passive partition can be called: it runs only on its
+/// callers' time, so it must receive (`read`) on an endpoint that some
+/// other partition holds with `write` (no capability can gain a right, so
+/// without one at boot nobody could ever call it and its threads would
+/// wait for ever). Runs after `caps`, so every name is known.
+fn passive_callers(c: &Checker<'_>, d: &Description) -> Result<(), DescriptionError> {
+    for (i, p) in d.partitions.iter().enumerate().filter(|(_, p)| p.passive) {
+        let served = |name: &str| {
+            p.caps.iter().any(|cap| {
+                cap.endpoint.as_deref() == Some(name) && cap.rights.contains(&Right::Read)
+            })
+        };
+        let called = d
+            .partitions
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != i)
+            .flat_map(|(_, other)| &other.caps)
+            .any(|cap| {
+                cap.rights.contains(&Right::Write) && cap.endpoint.as_deref().is_some_and(served)
+            });
+        if !called {
+            return Err(c.err(
+                format!("partition[{i}].passive"),
+                format!(
+                    "passive partition `{}` runs only on its callers' time, but no other partition can call it: none holds `write` on an endpoint it receives on",
+                    p.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A mapping a partition already has, to check new ones against.
 struct Taken {
     partition: u8,
@@ -761,6 +798,29 @@ fn shared(
     Ok(out)
 }
 
+/// The physical ranges, page-rounded, of the devices the kernel drives
+/// itself: a partition that mapped one could mask the scheduler's timer
+/// interrupt or write the console under the kernel.
+fn kernel_devices(board: &Board) -> Vec<(&'static str, u64, u64)> {
+    let page = u64::from(PAGE_SIZE);
+    let pages = |what, base: usize, size: u64| {
+        let start = base as u64 & !(page - 1);
+        (what, start, (base as u64 + size).next_multiple_of(page))
+    };
+    let mut out = vec![
+        pages("the console UART", board.console.base(), page),
+        // SCU, GIC CPU interface, timers and GIC distributor: 8 KiB.
+        pages("the MPCore private region", board.mpcore_base, 2 * page),
+    ];
+    if let Some(base) = board.legacy_ictlr {
+        out.push(pages("the legacy interrupt controller", base, page));
+    }
+    if let Some(base) = board.us_timer {
+        out.push(pages("the microsecond timer", base, 4));
+    }
+    out
+}
+
 fn devices(
     c: &Checker<'_>,
     d: &Description,
@@ -783,7 +843,39 @@ fn devices(
                 "must be page aligned (a multiple of 0x1000)",
             ));
         }
-        let phys_end = u64::from(dev.physical) + u64::from(size);
+        let phys_start = u64::from(dev.physical);
+        let phys_end = phys_start + u64::from(size);
+        if phys_end > 1 << 32 {
+            return Err(c.err(
+                at("size_kib"),
+                format!(
+                    "the registers would end at {phys_end:#x}, beyond the 32-bit physical address space"
+                ),
+            ));
+        }
+        if let Some((what, start, _)) = kernel_devices(board)
+            .into_iter()
+            .find(|&(_, start, end)| phys_start < end && start < phys_end)
+        {
+            return Err(c.err(
+                at("physical"),
+                format!(
+                    "overlaps {what} at {start:#x}, which the kernel drives: no partition may map it"
+                ),
+            ));
+        }
+        if let Some(other) = d.devices[..i].iter().find(|other| {
+            let start = u64::from(other.physical);
+            phys_start < start + u64::from(other.size_kib) * 1024 && start < phys_end
+        }) {
+            return Err(c.err(
+                at("physical"),
+                format!(
+                    "overlaps the registers of device `{}` (of partition `{}`): a device has one driver",
+                    other.name, other.partition
+                ),
+            ));
+        }
         // The most RAM the board can have: QEMU `-m 1G` puts RAM there.
         let ram_end = board.ram_max_end() as u64;
         if u64::from(dev.physical) < ram_end && (board.ram.base as u64) < phys_end {
@@ -843,6 +935,7 @@ crate = "guest-counter"
 config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
+caps = [{ slot = 0, endpoint = "service", rights = ["write"] }]
 
 [[shared_memory]]
 name = "ring"
@@ -941,13 +1034,17 @@ caps = [
         assert_eq!(info.devices.get(0).unwrap().physical, 0x1000_a000);
         assert_eq!((info.endpoints, info.notifications), (1, 1));
         assert!(info.partitions.get(2).unwrap().passive);
-        assert_eq!(info.caps.len(), 2);
-        assert_eq!(info.caps.get(0).unwrap().object, CapObjectInfo::Endpoint(0));
         assert_eq!(
-            info.caps.get(1).unwrap().object,
+            info.caps.len(),
+            3,
+            "b's call capability and the server's two"
+        );
+        assert_eq!(info.caps.get(1).unwrap().object, CapObjectInfo::Endpoint(0));
+        assert_eq!(
+            info.caps.get(2).unwrap().object,
             CapObjectInfo::Notification(0)
         );
-        assert_eq!(info.caps.get(1).unwrap().rights, 0b11);
+        assert_eq!(info.caps.get(2).unwrap().rights, 0b11);
     }
 
     #[test]
@@ -1121,14 +1218,15 @@ caps = [
         );
     }
 
-    /// `GOOD` with `extra` more passive partitions of `threads` threads.
+    /// `GOOD` with `extra` more passive partitions of `threads` threads,
+    /// receiving on the endpoint `b` calls.
     fn with_partitions(extra: usize, threads: usize) -> String {
         let thread = |t: usize| format!("{{ name = \"t{t}\", priority = 1, stack_kib = 4 }}");
         let threads: Vec<String> = (0..threads).map(thread).collect();
         let mut text = GOOD.to_string();
         for p in 0..extra {
             text += &format!(
-                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nconfig = {{ run_ms = 1 }}\nmemory_kib = {}\npassive = true\nthreads = [{}]\n",
+                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nconfig = {{ run_ms = 1 }}\nmemory_kib = {}\npassive = true\nthreads = [{}]\ncaps = [{{ slot = 0, endpoint = \"service\", rights = [\"read\"] }}]\n",
                 (threads.len() as u32 + 2) * 8,
                 threads.join(", ")
             );
@@ -1386,6 +1484,48 @@ config"#,
             "physical = 0x1000a010",
             "device[0].physical",
             "page aligned",
+        );
+    }
+
+    #[test]
+    fn rejects_devices_the_kernel_drives_shares_or_that_wrap() {
+        rejected(
+            "physical = 0x1000a000",
+            "physical = 0x10009000",
+            "device[0].physical",
+            "the console UART",
+        );
+        rejected(
+            "physical = 0x1000a000",
+            "physical = 0x1E001000",
+            "device[0].physical",
+            "the MPCore private region",
+        );
+        rejected(
+            "physical = 0x1000a000\nsize_kib = 4",
+            "physical = 0xFFFFF000\nsize_kib = 8",
+            "device[0].size_kib",
+            "beyond the 32-bit physical address space",
+        );
+        let twin = "\n[[device]]\nname = \"uart1-again\"\npartition = \"a\"\nphysical = 0x1000a000\nsize_kib = 4\naddress = 0x30000000\n";
+        let error = check(&format!("{GOOD}{twin}")).unwrap_err();
+        assert_eq!(error.field, "device[1].physical", "{error}");
+        assert!(error.reason.contains("device `uart1`"), "{error}");
+    }
+
+    #[test]
+    fn rejects_a_passive_partition_nobody_can_call() {
+        rejected(
+            r#"caps = [{ slot = 0, endpoint = "service", rights = ["write"] }]"#,
+            r#"caps = [{ slot = 0, endpoint = "service", rights = ["read"] }]"#,
+            "partition[2].passive",
+            "no other partition can call",
+        );
+        rejected(
+            r#"caps = [{ slot = 0, endpoint = "service", rights = ["write"] }]"#,
+            "",
+            "partition[2].passive",
+            "no other partition can call",
         );
     }
 
