@@ -14,6 +14,8 @@ pub mod description;
 pub mod disk;
 pub mod fit;
 pub mod guest;
+#[cfg(test)]
+mod mutations;
 pub mod restart;
 pub mod tmem;
 pub mod validate;
