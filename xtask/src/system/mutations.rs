@@ -208,6 +208,21 @@ fn broken_invariant(info: &BootInfo<'_>) -> Option<String> {
             return Some(format!("passive partition {i} has no caller"));
         }
     }
+    for irq in info.irqs.iter() {
+        let acked = caps
+            .iter()
+            .any(|c| c.object == CapObjectInfo::Irq(irq.number));
+        let waited = caps.iter().any(|c| {
+            c.object == CapObjectInfo::Notification(irq.notification)
+                && c.rights & Rights::READ.bits() != 0
+        });
+        if !acked || !waited {
+            return Some(format!(
+                "interrupt {} is never acknowledged or waited for",
+                irq.number
+            ));
+        }
+    }
     let devices: Vec<_> = info.devices.iter().collect();
     for (i, a) in devices.iter().enumerate() {
         let end = u64::from(a.physical) + u64::from(a.size);

@@ -353,7 +353,9 @@ fn stop_notification(c: &Checker<'_>, d: &Description) -> Result<Option<u16>, De
 }
 
 /// Checks `[[irq]]`: shared peripheral interrupts the kernel does not use,
-/// each bound once, to a known notification, with some bits.
+/// each bound once, to a known notification, with some bits, acknowledged
+/// by some partition (an `irq` capability) and waited for by some
+/// partition (the notification with `read`).
 fn irqs(c: &Checker<'_>, d: &Description) -> Result<Vec<boot_info::IrqInfo>, DescriptionError> {
     let mut out = Vec::new();
     for (i, irq) in d.irqs.iter().enumerate() {
@@ -383,6 +385,29 @@ fn irqs(c: &Checker<'_>, d: &Description) -> Result<Vec<boot_info::IrqInfo>, Des
                     format!("unknown notification `{}`", irq.notification),
                 )
             })?;
+        let caps = || d.partitions.iter().flat_map(|p| &p.caps);
+        if !caps().any(|cap| cap.irq == Some(irq.number)) {
+            return Err(c.err(
+                at("number"),
+                format!(
+                    "no partition holds `irq = {}` to acknowledge it: the kernel masks the line at its first interrupt and it would stay masked",
+                    irq.number
+                ),
+            ));
+        }
+        let waited_on = caps().any(|cap| {
+            cap.notification.as_deref() == Some(irq.notification.as_str())
+                && cap.rights.contains(&Right::Read)
+        });
+        if !waited_on {
+            return Err(c.err(
+                at("notification"),
+                format!(
+                    "no partition holds notification `{}` with `read` to wait on it: its interrupts would wake nobody",
+                    irq.notification
+                ),
+            ));
+        }
         out.push(boot_info::IrqInfo {
             number: irq.number,
             notification: notification as u16,
@@ -974,6 +999,19 @@ caps = [
     /// Interrupt 40 bound to the good description's notification `bell`.
     const IRQ_ON_BELL: &str = "\n[[irq]]\nnumber = 40\nnotification = \"bell\"\nbits = 1\n";
 
+    /// `text` (the good description or a change of it) with
+    /// [`IRQ_ON_BELL`] and the server holding interrupt 40 to acknowledge it.
+    fn with_irq_on_bell(text: &str) -> String {
+        let server_cap = r#"    { slot = 0, endpoint = "service", rights = ["read"] },
+"#;
+        assert!(text.contains(server_cap), "test bug: no server capability");
+        text.replacen(
+            server_cap,
+            &format!("{server_cap}    {{ slot = 2, irq = 40, rights = [\"read\"] }},\n"),
+            1,
+        ) + IRQ_ON_BELL
+    }
+
     fn crates() -> BTreeSet<String> {
         ["guest-counter".to_string()].into_iter().collect()
     }
@@ -1121,7 +1159,7 @@ caps = [
             "stop_after_ms = 500\nstop_notification = \"bell\"\n",
             1,
         );
-        let error = check(&(stops_on_bell.clone() + IRQ_ON_BELL)).unwrap_err();
+        let error = check(&with_irq_on_bell(&stops_on_bell)).unwrap_err();
         assert_eq!(error.file, Path::new("systems/test.toml"));
         assert_eq!(error.field, "system.stop_notification");
         assert!(
@@ -1142,10 +1180,15 @@ caps = [
 
     #[test]
     fn rejects_bad_interrupt_bindings() {
-        let base = GOOD.to_string() + IRQ_ON_BELL;
+        let base = with_irq_on_bell(GOOD);
         let check_with = |from: &str, to: &str| check(&base.replacen(from, to, 1));
         assert!(check_with("", "").is_ok());
-        let error = check_with("number = 40", "number = 29").unwrap_err();
+        let error = check(
+            &base
+                .replace("number = 40", "number = 29")
+                .replace("irq = 40", "irq = 29"),
+        )
+        .unwrap_err();
         assert_eq!(
             (
                 error.field.as_str(),
@@ -1164,11 +1207,26 @@ caps = [
         let with_cap = base.replacen(
             r#"{ slot = 1, notification = "bell", rights = ["read", "write"] },"#,
             r#"{ slot = 1, notification = "bell", rights = ["read", "write"] },
-    { slot = 2, irq = 41, rights = ["read"] },"#,
+    { slot = 3, irq = 41, rights = ["read"] },"#,
             1,
         );
         let error = check(&with_cap).unwrap_err();
-        assert_eq!(error.field, "partition[2].caps[2].irq", "{error}");
+        assert_eq!(error.field, "partition[2].caps[3].irq", "{error}");
+    }
+
+    #[test]
+    fn an_interrupt_nobody_acknowledges_or_waits_for_is_rejected() {
+        let error = check(&(GOOD.to_string() + IRQ_ON_BELL)).unwrap_err();
+        assert_eq!(error.field, "irq[0].number", "{error}");
+        assert!(error.reason.contains("acknowledge"), "{error}");
+        let unwaited = with_irq_on_bell(&GOOD.replacen(
+            r#"notification = "bell", rights = ["read", "write"]"#,
+            r#"notification = "bell", rights = ["write"]"#,
+            1,
+        ));
+        let error = check(&unwaited).unwrap_err();
+        assert_eq!(error.field, "irq[0].notification", "{error}");
+        assert!(error.reason.contains("wake nobody"), "{error}");
     }
 
     #[test]
