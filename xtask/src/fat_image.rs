@@ -29,6 +29,11 @@ pub const SECTOR_BYTES: u32 = 512;
 pub const PARTITION_START_SECTOR: u32 = 8;
 /// The fewest clusters a FAT16 volume has (fewer make it FAT12).
 const MIN_FAT16_CLUSTERS: u32 = 4085;
+/// The most clusters a FAT16 volume has (more make it FAT32).
+const MAX_FAT16_CLUSTERS: u32 = 65_524;
+/// The largest region a FAT16 volume of 512-byte clusters fills: a larger
+/// one is refused before its image is allocated.
+const MAX_REGION_BYTES: u64 = 32 << 20;
 /// The MBR partition type for FAT16 with LBA addressing.
 const PARTITION_TYPE_FAT16_LBA: u8 = 0x0E;
 
@@ -141,6 +146,14 @@ pub fn check_shared_files(file: &Path, d: &Description) -> Result<(), Descriptio
 /// A region of `region_bytes` bytes holding an MBR and a FAT16 partition
 /// with `plan`'s files; the reason as text if they do not fit.
 pub fn build(plan: &FilePlan, region_bytes: u64) -> Result<Vec<u8>, String> {
+    let too_large = || {
+        format!(
+            "FAT16 of {SECTOR_BYTES}-byte clusters has at most {MAX_FAT16_CLUSTERS} clusters: give the region at most 32 MiB"
+        )
+    };
+    if region_bytes > MAX_REGION_BYTES {
+        return Err(too_large());
+    }
     let region_sectors = u32::try_from(region_bytes / u64::from(SECTOR_BYTES))
         .map_err(|_| "the region is too large for an MBR partition".to_string())?;
     let sectors = region_sectors
@@ -173,6 +186,9 @@ pub fn build(plan: &FilePlan, region_bytes: u64) -> Result<Vec<u8>, String> {
             return Err(format!(
                 "{clusters} clusters make FAT12, which the guest cannot read: give the region at least 4 MiB"
             ));
+        }
+        if clusters > MAX_FAT16_CLUSTERS {
+            return Err(too_large());
         }
         let root = fs.root_dir();
         let size = file_size(plan);
@@ -264,6 +280,19 @@ mod tests {
         assert!(build(&big, 4 << 20).unwrap_err().contains("do not fit"));
         let tiny = build(&PLAN, 1 << 20).unwrap_err();
         assert!(tiny.contains("FAT12") || tiny.contains("FAT16"), "{tiny}");
+    }
+
+    #[test]
+    fn a_region_too_large_for_fat16_is_refused_before_it_is_built() {
+        for mib in [33u64, 4096, 8192, 1 << 20] {
+            let error = build(&PLAN, mib << 20).err();
+            assert!(
+                error.as_ref().is_some_and(|e| e.contains("at most 32 MiB")),
+                "{mib} MiB: {error:?}"
+            );
+        }
+        let limit = build(&PLAN, 32 << 20).err();
+        assert_eq!(limit, None, "32 MiB is FAT16's limit");
     }
 
     const SYSTEM: &str = r#"

@@ -6,7 +6,9 @@
 //! the disk image it needs.
 //!
 //! Client `k` is the `k`-th region, and must reach the server through a
-//! capability to the server's service endpoint (its slot 0) badged `k`.
+//! capability with `write` to the server's service endpoint (its slot 0)
+//! badged `k`, and no other badge on that endpoint may name it
+//! (`system::clients`). The server must be crate `block-server`.
 //! Every mistake is an error naming the field; this module must never
 //! guess a value the file did not give.
 
@@ -16,8 +18,12 @@ use block_protocol::config::{ExchangeMode, MAX_CLIENTS};
 use block_protocol::{Config, DeviceModel};
 use block_server::layout::{LENT, MMCI_ADDRESS, SERVICE, TIMER_ADDRESS, WINDOWS};
 
+use super::clients::Served;
 use super::description::{Description, TmemMode};
 use super::DescriptionError;
+
+/// The crate whose configuration `[[disk]]` becomes.
+const SERVER_CRATE: &str = "block-server";
 
 /// The vexpress-a9 MMCI's registers.
 pub const MMCI_PHYSICAL: u32 = platform::sd::VEXPRESS_A9_MMCI.base;
@@ -131,6 +137,14 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
             format!("between 1 and {MAX_CLIENTS} regions"),
         ));
     }
+    let served = Served {
+        file,
+        d,
+        server,
+        service: &service,
+    };
+    served.is_crate("disk[0].server", SERVER_CRATE)?;
+    let mut client_partitions = Vec::new();
     let mut clients = Vec::new();
     for (k, region) in disk.regions.iter().enumerate() {
         let at = |field: &str| format!("disk[0].regions[{k}].{field}");
@@ -140,19 +154,8 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         if index == server {
             return Err(err(at("client"), "the server is not its own client".into()));
         }
-        let reaches = d.partitions[index]
-            .caps
-            .iter()
-            .any(|cap| cap.endpoint.as_deref() == Some(service.as_str()) && cap.badge == badge);
-        if !reaches {
-            return Err(err(
-                at("client"),
-                format!(
-                    "`{}` needs a capability to endpoint `{service}` badged {badge} (it is client {badge})",
-                    region.client
-                ),
-            ));
-        }
+        served.reaches(at("client"), index, badge)?;
+        client_partitions.push(index);
         let mode = match region.mode {
             None | Some(TmemMode::Copy) => ExchangeMode::Copy,
             Some(TmemMode::GrantMap) => ExchangeMode::GrantMap,
@@ -181,6 +184,7 @@ pub fn check(file: &Path, d: &Description) -> Result<Option<DiskPlan>, Descripti
         }
         clients.push((mode, region.size_mib));
     }
+    served.no_stray_badges(&client_partitions)?;
     let config =
         Config::new(model, &clients).map_err(|e| err("disk[0].regions".into(), e.to_string()))?;
     let total: u64 = clients.iter().map(|&(_, mib)| u64::from(mib)).sum();
@@ -263,6 +267,37 @@ regions = [{ client = "a", use = "swap", size_mib = 5 }]
         assert_eq!(config.model, DeviceModel::SdA1);
         assert_eq!(config.region(1).unwrap().blocks, 5 * 256);
         assert_eq!(run(BASE), Ok(None));
+    }
+
+    #[test]
+    fn only_each_client_holds_its_badge_and_only_the_block_server_serves() {
+        let a_cap =
+            r#"caps = [{ slot = 0, endpoint = "block", rights = ["write", "grant"], badge = 1 }]"#;
+        let stray = BASE.replace(
+            a_cap,
+            &a_cap.replace(
+                " }]",
+                r#" }, { slot = 1, endpoint = "block", rights = ["write"], badge = 2 }]"#,
+            ),
+        );
+        let error = run(&format!("{stray}{DISK}")).unwrap_err();
+        assert_eq!(
+            error.field, "partition[1].caps[1].badge",
+            "{}",
+            error.reason
+        );
+        assert!(error.reason.contains("no client 2"), "{}", error.reason);
+        let read_only = BASE.replace(
+            r#"rights = ["write", "grant"], badge = 1"#,
+            r#"rights = ["read"], badge = 1"#,
+        );
+        let error = run(&format!("{read_only}{DISK}")).unwrap_err();
+        assert_eq!(error.field, "disk[0].regions[0].client");
+        assert!(error.reason.contains("`write`"), "{}", error.reason);
+        let not_block = BASE.replace("crate = \"block-server\"", "crate = \"tmem-server\"");
+        let error = run(&format!("{not_block}{DISK}")).unwrap_err();
+        assert_eq!(error.field, "disk[0].server");
+        assert!(error.reason.contains("block-server"), "{}", error.reason);
     }
 
     #[test]

@@ -8,11 +8,14 @@
 //! reason, and [`build`] compiles the partitions and packs the image.
 
 pub mod build;
+pub mod clients;
 pub mod config;
 pub mod description;
 pub mod disk;
 pub mod fit;
 pub mod guest;
+#[cfg(test)]
+mod mutations;
 pub mod restart;
 pub mod tmem;
 pub mod validate;

@@ -5,7 +5,9 @@
 //! server no `config` of its own).
 //!
 //! Client `k` is the `k`-th entry, and must reach the server through a
-//! capability to the server's service endpoint (its slot 0) badged `k`. (A
+//! capability with `write` to the server's service endpoint (its slot 0)
+//! badged `k`, and no other badge on that endpoint may name it
+//! (`system::clients`). The server must be crate `tmem-server`. (A
 //! partition may be more than one client, through differently badged
 //! capabilities: the server knows clients only by badge.)
 //! Every mistake is an error naming the field; this module must never
@@ -17,8 +19,12 @@ use tmem_protocol::ExchangeMode;
 use tmem_server::layout::{FLIPS, MAX_POOL_FRAMES, MEMORY, POOL, SERVICE};
 use tmem_server::{ServerConfig, MAX_CLIENTS};
 
+use super::clients::Served;
 use super::description::{Description, FrameSize, TmemMode};
 use super::DescriptionError;
+
+/// The crate whose configuration `[tmem]` becomes.
+const SERVER_CRATE: &str = "tmem-server";
 
 /// The server partition's index and its configuration, if the
 /// description has a `[tmem]` section.
@@ -134,6 +140,14 @@ pub fn server_config(
             ))
         }
     };
+    let served = Served {
+        file,
+        d,
+        server,
+        service: &service,
+    };
+    served.is_crate("tmem.server", SERVER_CRATE)?;
+    let mut client_partitions = Vec::new();
     let mut modes = [None; MAX_CLIENTS];
     let mut members = 0u8;
     let mut caps = Vec::new();
@@ -152,19 +166,8 @@ pub fn server_config(
                 "the server is not its own client".into(),
             ));
         }
-        let reaches = d.partitions[index]
-            .caps
-            .iter()
-            .any(|cap| cap.endpoint.as_deref() == Some(service.as_str()) && cap.badge == badge);
-        if !reaches {
-            return Err(err(
-                at("partition"),
-                format!(
-                    "`{}` needs a capability to endpoint `{service}` badged {badge} (it is client {badge})",
-                    client.partition
-                ),
-            ));
-        }
+        served.reaches(at("partition"), index, badge)?;
+        client_partitions.push(index);
         if client.shared && uuid == 0 {
             return Err(err(at("shared"), "there is no tmem.shared_pool".into()));
         }
@@ -187,6 +190,7 @@ pub fn server_config(
             None => {}
         }
     }
+    served.no_stray_badges(&client_partitions)?;
     // Every rule `ServerConfig::new` and `with_persistent_cap` enforce
     // was checked above, field by field.
     let not_tmem = |e| err("tmem".into(), format!("not a tmem configuration: {e:?}"));
@@ -273,6 +277,52 @@ clients = [
         );
         let expected = expected.with_persistent_cap(2, 40).unwrap();
         assert_eq!(run(&format!("{BASE}{capped}")), Ok(Some((0, expected))));
+    }
+
+    #[test]
+    fn only_each_client_holds_its_badge_and_only_the_tmem_server_serves() {
+        let b_caps = r#"caps = [{ slot = 0, endpoint = "tmem", rights = ["write"], badge = 2 }]"#;
+        let with_b_also = |extra: &str| {
+            BASE.replace(
+                b_caps,
+                &b_caps.replace(
+                    " }]",
+                    &format!(" }}, {{ slot = 1, endpoint = \"tmem\", {extra} }}]"),
+                ),
+            )
+        };
+        let cases = [
+            (
+                with_b_also(r#"rights = ["write"], badge = 1"#),
+                "client 1 is `a`",
+            ),
+            (
+                with_b_also(r#"rights = ["write"], badge = 3"#),
+                "no client 3",
+            ),
+            (with_b_also(r#"rights = ["write"]"#), "no client 0"),
+        ];
+        for (text, reason) in cases {
+            let error = run(&format!("{text}{TMEM}")).unwrap_err();
+            assert_eq!(
+                error.field, "partition[2].caps[1].badge",
+                "{}",
+                error.reason
+            );
+            assert!(error.reason.contains(reason), "{}", error.reason);
+        }
+        let read_only = BASE.replacen(
+            r#"rights = ["write"], badge = 1"#,
+            r#"rights = ["read"], badge = 1"#,
+            1,
+        );
+        let error = run(&format!("{read_only}{TMEM}")).unwrap_err();
+        assert_eq!(error.field, "tmem.clients[0].partition");
+        assert!(error.reason.contains("`write`"), "{}", error.reason);
+        let not_tmem = BASE.replace("crate = \"tmem-server\"", "crate = \"block-server\"");
+        let error = run(&format!("{not_tmem}{TMEM}")).unwrap_err();
+        assert_eq!(error.field, "tmem.server");
+        assert!(error.reason.contains("tmem-server"), "{}", error.reason);
     }
 
     #[test]

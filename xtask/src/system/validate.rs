@@ -5,9 +5,11 @@
 //! The rules: names unique, non-empty and short; every partition named
 //! anywhere exists; memory and stacks in whole pages, stacks fit their
 //! partition, everything fits the board's RAM; windows non-empty, each
-//! partition scheduled, windows summing to the major frame; shared and
-//! device regions page aligned, inside user space and overlapping nothing
-//! else the partition maps; devices outside RAM.
+//! partition scheduled, windows summing to the major frame; every passive
+//! partition callable by another; shared and device regions page aligned,
+//! inside user space and overlapping nothing else the partition maps;
+//! devices outside RAM, below 4 GiB, clear of the devices the kernel
+//! drives and of each other.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -217,6 +219,7 @@ pub fn validate(
 
     let schedule = schedule(&c, d)?;
     let caps = caps(&c, d)?;
+    passive_callers(&c, d)?;
     for (i, p) in d.partitions.iter().enumerate() {
         let Some(slot) = p.pager else { continue };
         let is_pager_cap = |cap: &CapInfo| {
@@ -350,7 +353,9 @@ fn stop_notification(c: &Checker<'_>, d: &Description) -> Result<Option<u16>, De
 }
 
 /// Checks `[[irq]]`: shared peripheral interrupts the kernel does not use,
-/// each bound once, to a known notification, with some bits.
+/// each bound once, to a known notification, with some bits, acknowledged
+/// by some partition (an `irq` capability) and waited for by some
+/// partition (the notification with `read`).
 fn irqs(c: &Checker<'_>, d: &Description) -> Result<Vec<boot_info::IrqInfo>, DescriptionError> {
     let mut out = Vec::new();
     for (i, irq) in d.irqs.iter().enumerate() {
@@ -380,6 +385,29 @@ fn irqs(c: &Checker<'_>, d: &Description) -> Result<Vec<boot_info::IrqInfo>, Des
                     format!("unknown notification `{}`", irq.notification),
                 )
             })?;
+        let caps = || d.partitions.iter().flat_map(|p| &p.caps);
+        if !caps().any(|cap| cap.irq == Some(irq.number)) {
+            return Err(c.err(
+                at("number"),
+                format!(
+                    "no partition holds `irq = {}` to acknowledge it: the kernel masks the line at its first interrupt and it would stay masked",
+                    irq.number
+                ),
+            ));
+        }
+        let waited_on = caps().any(|cap| {
+            cap.notification.as_deref() == Some(irq.notification.as_str())
+                && cap.rights.contains(&Right::Read)
+        });
+        if !waited_on {
+            return Err(c.err(
+                at("notification"),
+                format!(
+                    "no partition holds notification `{}` with `read` to wait on it: its interrupts would wake nobody",
+                    irq.notification
+                ),
+            ));
+        }
         out.push(boot_info::IrqInfo {
             number: irq.number,
             notification: notification as u16,
@@ -626,6 +654,40 @@ fn schedule(c: &Checker<'_>, d: &Description) -> Result<Schedule<'static>, Descr
     })
 }
 
+/// Checks that every passive partition can be called: it runs only on its
+/// callers' time, so it must receive (`read`) on an endpoint that some
+/// other partition holds with `write` (no capability can gain a right, so
+/// without one at boot nobody could ever call it and its threads would
+/// wait for ever). Runs after `caps`, so every name is known.
+fn passive_callers(c: &Checker<'_>, d: &Description) -> Result<(), DescriptionError> {
+    for (i, p) in d.partitions.iter().enumerate().filter(|(_, p)| p.passive) {
+        let served = |name: &str| {
+            p.caps.iter().any(|cap| {
+                cap.endpoint.as_deref() == Some(name) && cap.rights.contains(&Right::Read)
+            })
+        };
+        let called = d
+            .partitions
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != i)
+            .flat_map(|(_, other)| &other.caps)
+            .any(|cap| {
+                cap.rights.contains(&Right::Write) && cap.endpoint.as_deref().is_some_and(served)
+            });
+        if !called {
+            return Err(c.err(
+                format!("partition[{i}].passive"),
+                format!(
+                    "passive partition `{}` runs only on its callers' time, but no other partition can call it: none holds `write` on an endpoint it receives on",
+                    p.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A mapping a partition already has, to check new ones against.
 struct Taken {
     partition: u8,
@@ -761,6 +823,29 @@ fn shared(
     Ok(out)
 }
 
+/// The physical ranges, page-rounded, of the devices the kernel drives
+/// itself: a partition that mapped one could mask the scheduler's timer
+/// interrupt or write the console under the kernel.
+fn kernel_devices(board: &Board) -> Vec<(&'static str, u64, u64)> {
+    let page = u64::from(PAGE_SIZE);
+    let pages = |what, base: usize, size: u64| {
+        let start = base as u64 & !(page - 1);
+        (what, start, (base as u64 + size).next_multiple_of(page))
+    };
+    let mut out = vec![
+        pages("the console UART", board.console.base(), page),
+        // SCU, GIC CPU interface, timers and GIC distributor: 8 KiB.
+        pages("the MPCore private region", board.mpcore_base, 2 * page),
+    ];
+    if let Some(base) = board.legacy_ictlr {
+        out.push(pages("the legacy interrupt controller", base, page));
+    }
+    if let Some(base) = board.us_timer {
+        out.push(pages("the microsecond timer", base, 4));
+    }
+    out
+}
+
 fn devices(
     c: &Checker<'_>,
     d: &Description,
@@ -783,7 +868,39 @@ fn devices(
                 "must be page aligned (a multiple of 0x1000)",
             ));
         }
-        let phys_end = u64::from(dev.physical) + u64::from(size);
+        let phys_start = u64::from(dev.physical);
+        let phys_end = phys_start + u64::from(size);
+        if phys_end > 1 << 32 {
+            return Err(c.err(
+                at("size_kib"),
+                format!(
+                    "the registers would end at {phys_end:#x}, beyond the 32-bit physical address space"
+                ),
+            ));
+        }
+        if let Some((what, start, _)) = kernel_devices(board)
+            .into_iter()
+            .find(|&(_, start, end)| phys_start < end && start < phys_end)
+        {
+            return Err(c.err(
+                at("physical"),
+                format!(
+                    "overlaps {what} at {start:#x}, which the kernel drives: no partition may map it"
+                ),
+            ));
+        }
+        if let Some(other) = d.devices[..i].iter().find(|other| {
+            let start = u64::from(other.physical);
+            phys_start < start + u64::from(other.size_kib) * 1024 && start < phys_end
+        }) {
+            return Err(c.err(
+                at("physical"),
+                format!(
+                    "overlaps the registers of device `{}` (of partition `{}`): a device has one driver",
+                    other.name, other.partition
+                ),
+            ));
+        }
         // The most RAM the board can have: QEMU `-m 1G` puts RAM there.
         let ram_end = board.ram_max_end() as u64;
         if u64::from(dev.physical) < ram_end && (board.ram.base as u64) < phys_end {
@@ -843,6 +960,7 @@ crate = "guest-counter"
 config = { run_ms = 1 }
 memory_kib = 64
 threads = [{ name = "main", priority = 1, stack_kib = 8 }]
+caps = [{ slot = 0, endpoint = "service", rights = ["write"] }]
 
 [[shared_memory]]
 name = "ring"
@@ -880,6 +998,19 @@ caps = [
 
     /// Interrupt 40 bound to the good description's notification `bell`.
     const IRQ_ON_BELL: &str = "\n[[irq]]\nnumber = 40\nnotification = \"bell\"\nbits = 1\n";
+
+    /// `text` (the good description or a change of it) with
+    /// [`IRQ_ON_BELL`] and the server holding interrupt 40 to acknowledge it.
+    fn with_irq_on_bell(text: &str) -> String {
+        let server_cap = r#"    { slot = 0, endpoint = "service", rights = ["read"] },
+"#;
+        assert!(text.contains(server_cap), "test bug: no server capability");
+        text.replacen(
+            server_cap,
+            &format!("{server_cap}    {{ slot = 2, irq = 40, rights = [\"read\"] }},\n"),
+            1,
+        ) + IRQ_ON_BELL
+    }
 
     fn crates() -> BTreeSet<String> {
         ["guest-counter".to_string()].into_iter().collect()
@@ -941,13 +1072,17 @@ caps = [
         assert_eq!(info.devices.get(0).unwrap().physical, 0x1000_a000);
         assert_eq!((info.endpoints, info.notifications), (1, 1));
         assert!(info.partitions.get(2).unwrap().passive);
-        assert_eq!(info.caps.len(), 2);
-        assert_eq!(info.caps.get(0).unwrap().object, CapObjectInfo::Endpoint(0));
         assert_eq!(
-            info.caps.get(1).unwrap().object,
+            info.caps.len(),
+            3,
+            "b's call capability and the server's two"
+        );
+        assert_eq!(info.caps.get(1).unwrap().object, CapObjectInfo::Endpoint(0));
+        assert_eq!(
+            info.caps.get(2).unwrap().object,
             CapObjectInfo::Notification(0)
         );
-        assert_eq!(info.caps.get(1).unwrap().rights, 0b11);
+        assert_eq!(info.caps.get(2).unwrap().rights, 0b11);
     }
 
     #[test]
@@ -1024,7 +1159,7 @@ caps = [
             "stop_after_ms = 500\nstop_notification = \"bell\"\n",
             1,
         );
-        let error = check(&(stops_on_bell.clone() + IRQ_ON_BELL)).unwrap_err();
+        let error = check(&with_irq_on_bell(&stops_on_bell)).unwrap_err();
         assert_eq!(error.file, Path::new("systems/test.toml"));
         assert_eq!(error.field, "system.stop_notification");
         assert!(
@@ -1045,10 +1180,15 @@ caps = [
 
     #[test]
     fn rejects_bad_interrupt_bindings() {
-        let base = GOOD.to_string() + IRQ_ON_BELL;
+        let base = with_irq_on_bell(GOOD);
         let check_with = |from: &str, to: &str| check(&base.replacen(from, to, 1));
         assert!(check_with("", "").is_ok());
-        let error = check_with("number = 40", "number = 29").unwrap_err();
+        let error = check(
+            &base
+                .replace("number = 40", "number = 29")
+                .replace("irq = 40", "irq = 29"),
+        )
+        .unwrap_err();
         assert_eq!(
             (
                 error.field.as_str(),
@@ -1067,11 +1207,26 @@ caps = [
         let with_cap = base.replacen(
             r#"{ slot = 1, notification = "bell", rights = ["read", "write"] },"#,
             r#"{ slot = 1, notification = "bell", rights = ["read", "write"] },
-    { slot = 2, irq = 41, rights = ["read"] },"#,
+    { slot = 3, irq = 41, rights = ["read"] },"#,
             1,
         );
         let error = check(&with_cap).unwrap_err();
-        assert_eq!(error.field, "partition[2].caps[2].irq", "{error}");
+        assert_eq!(error.field, "partition[2].caps[3].irq", "{error}");
+    }
+
+    #[test]
+    fn an_interrupt_nobody_acknowledges_or_waits_for_is_rejected() {
+        let error = check(&(GOOD.to_string() + IRQ_ON_BELL)).unwrap_err();
+        assert_eq!(error.field, "irq[0].number", "{error}");
+        assert!(error.reason.contains("acknowledge"), "{error}");
+        let unwaited = with_irq_on_bell(&GOOD.replacen(
+            r#"notification = "bell", rights = ["read", "write"]"#,
+            r#"notification = "bell", rights = ["write"]"#,
+            1,
+        ));
+        let error = check(&unwaited).unwrap_err();
+        assert_eq!(error.field, "irq[0].notification", "{error}");
+        assert!(error.reason.contains("wake nobody"), "{error}");
     }
 
     #[test]
@@ -1121,14 +1276,15 @@ caps = [
         );
     }
 
-    /// `GOOD` with `extra` more passive partitions of `threads` threads.
+    /// `GOOD` with `extra` more passive partitions of `threads` threads,
+    /// receiving on the endpoint `b` calls.
     fn with_partitions(extra: usize, threads: usize) -> String {
         let thread = |t: usize| format!("{{ name = \"t{t}\", priority = 1, stack_kib = 4 }}");
         let threads: Vec<String> = (0..threads).map(thread).collect();
         let mut text = GOOD.to_string();
         for p in 0..extra {
             text += &format!(
-                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nconfig = {{ run_ms = 1 }}\nmemory_kib = {}\npassive = true\nthreads = [{}]\n",
+                "\n[[partition]]\nname = \"extra-{p}\"\ncrate = \"guest-counter\"\nconfig = {{ run_ms = 1 }}\nmemory_kib = {}\npassive = true\nthreads = [{}]\ncaps = [{{ slot = 0, endpoint = \"service\", rights = [\"read\"] }}]\n",
                 (threads.len() as u32 + 2) * 8,
                 threads.join(", ")
             );
@@ -1386,6 +1542,48 @@ config"#,
             "physical = 0x1000a010",
             "device[0].physical",
             "page aligned",
+        );
+    }
+
+    #[test]
+    fn rejects_devices_the_kernel_drives_shares_or_that_wrap() {
+        rejected(
+            "physical = 0x1000a000",
+            "physical = 0x10009000",
+            "device[0].physical",
+            "the console UART",
+        );
+        rejected(
+            "physical = 0x1000a000",
+            "physical = 0x1E001000",
+            "device[0].physical",
+            "the MPCore private region",
+        );
+        rejected(
+            "physical = 0x1000a000\nsize_kib = 4",
+            "physical = 0xFFFFF000\nsize_kib = 8",
+            "device[0].size_kib",
+            "beyond the 32-bit physical address space",
+        );
+        let twin = "\n[[device]]\nname = \"uart1-again\"\npartition = \"a\"\nphysical = 0x1000a000\nsize_kib = 4\naddress = 0x30000000\n";
+        let error = check(&format!("{GOOD}{twin}")).unwrap_err();
+        assert_eq!(error.field, "device[1].physical", "{error}");
+        assert!(error.reason.contains("device `uart1`"), "{error}");
+    }
+
+    #[test]
+    fn rejects_a_passive_partition_nobody_can_call() {
+        rejected(
+            r#"caps = [{ slot = 0, endpoint = "service", rights = ["write"] }]"#,
+            r#"caps = [{ slot = 0, endpoint = "service", rights = ["read"] }]"#,
+            "partition[2].passive",
+            "no other partition can call",
+        );
+        rejected(
+            r#"caps = [{ slot = 0, endpoint = "service", rights = ["write"] }]"#,
+            "",
+            "partition[2].passive",
+            "no other partition can call",
         );
     }
 

@@ -116,6 +116,9 @@ pub struct Tmem {
     pub refuse_percent: u8,
     pub capacity: usize,
     pub fail_loads: bool,
+    /// Stores reach the pool but their replies are lost: the page is kept
+    /// and the caller hears `Failed`.
+    pub lose_store_replies: bool,
 }
 
 impl Tmem {
@@ -126,6 +129,7 @@ impl Tmem {
             refuse_percent,
             capacity,
             fail_loads: false,
+            lose_store_replies: false,
         }
     }
 }
@@ -138,6 +142,9 @@ impl Frontswap for Tmem {
             return Err(FrontswapError::Refused);
         }
         self.pages.insert((swap_type, offset), Box::new(*page));
+        if self.lose_store_replies {
+            return Err(FrontswapError::Failed);
+        }
         Ok(())
     }
 
