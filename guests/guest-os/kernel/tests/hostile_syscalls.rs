@@ -7,25 +7,18 @@
 //! unmapped it.
 
 mod fake_kernel;
+mod rig;
 
-use fake_kernel::FakeKernel;
+use rig::{Quiet, FRAMES};
+
 use guest_mm::{Page, ProcessId, PAGE_SIZE};
 use guest_os_kernel::file_calls::Caller;
-use guest_os_kernel::guest;
-use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::process_server::{serve, Answer, Event, Host};
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::synthetic_files::SyntheticFiles;
-use guest_os_kernel::{GuestReport, Machine, Ports, Reporter};
 use guest_process::{Errno, ProcessTable, SyscallNumber};
 use proptest::prelude::*;
-
-struct Quiet;
-
-impl Reporter for Quiet {
-    fn periodic(&mut self, _: &GuestReport) {}
-}
 
 /// A console that keeps nothing, a clock, and no program image.
 struct Host0;
@@ -40,7 +33,6 @@ impl Host for Host0 {
     }
 }
 
-const FRAMES: u32 = 8;
 const P: ProcessId = ProcessId(0);
 const HEAP: u32 = 0x0002_0000;
 /// The byte the process writes in its marker page.
@@ -86,30 +78,7 @@ fn run(calls: Vec<(u32, [u32; 4])>) -> Result<(), TestCaseError> {
     let mut files = SyntheticFiles::new(2, 3);
     let mut device = NoSwapDevice;
     let mut reporter = Quiet;
-    let ports = Ports {
-        memory: &mut memory,
-        frontswap: None,
-        cleancache: None,
-        swap_device: &mut device,
-        files: &mut files,
-    };
-    let layout = SlotLayout {
-        first_space: 40,
-        spaces: 1,
-        first_frame: 100,
-        frames: FRAMES,
-    };
-    let kernel = FakeKernel {
-        budget: 64,
-        ..FakeKernel::default()
-    };
-    let mut machine = Machine::with_spaces(
-        guest::vm_config(FRAMES, guest::SWAP_SLOTS),
-        KernelSpaces::new(kernel, layout),
-        ports,
-        &mut reporter,
-        0,
-    );
+    let mut machine = rig::machine(&mut memory, &mut files, &mut device, &mut reporter);
     machine.create_process(P, HEAP).unwrap();
     let mut table = ProcessTable::new(1);
     let caller = Caller {

@@ -7,29 +7,15 @@
 //! path.
 
 mod fake_kernel;
+mod rig;
 
-use fake_kernel::FakeKernel;
+use rig::{Quiet, FRAMES, LAYOUT};
+
 use guest_mm::{Access, Page, ProcessId, Protection, SegfaultReason, VmError, Vpn, PAGE_SIZE};
-use guest_os_kernel::guest;
-use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::synthetic_files::SyntheticFiles;
-use guest_os_kernel::{GuestReport, Machine, Ports, Reporter};
 
-struct Quiet;
-
-impl Reporter for Quiet {
-    fn periodic(&mut self, _: &GuestReport) {}
-}
-
-const FRAMES: u32 = 8;
-const LAYOUT: SlotLayout = SlotLayout {
-    first_space: 40,
-    spaces: 2,
-    first_frame: 100,
-    frames: FRAMES,
-};
 const P: ProcessId = ProcessId(1);
 
 #[test]
@@ -39,24 +25,7 @@ fn faults_map_pages_in_the_kernel_and_bad_ones_map_nothing() {
     let mut files = SyntheticFiles::new(1, 1);
     let mut device = NoSwapDevice;
     let mut reporter = Quiet;
-    let ports = Ports {
-        memory: &mut memory,
-        frontswap: None,
-        cleancache: None,
-        swap_device: &mut device,
-        files: &mut files,
-    };
-    let kernel = FakeKernel {
-        budget: 64,
-        ..FakeKernel::default()
-    };
-    let mut machine = Machine::with_spaces(
-        guest::vm_config(FRAMES, guest::SWAP_SLOTS),
-        KernelSpaces::new(kernel, LAYOUT),
-        ports,
-        &mut reporter,
-        0,
-    );
+    let mut machine = rig::machine(&mut memory, &mut files, &mut device, &mut reporter);
     machine.create_process(P, 0x0001_0000).unwrap();
     let base = machine.mmap(P, 2).unwrap();
     let space = LAYOUT.first_space + 1;

@@ -5,25 +5,19 @@
 //! outside them or an undefined instruction kills the process.
 
 mod fake_kernel;
+mod rig;
 
-use fake_kernel::FakeKernel;
+use rig::{Quiet, FRAMES};
+
 use guest_mm::{Access, Page, ProcessId, SegfaultReason, VmError, PAGE_SIZE};
 use guest_os_config::file_set::{file_byte, file_name};
 use guest_os_kernel::file_calls::{Caller, FIRST_FILE_FD, READ_MAX};
-use guest_os_kernel::guest;
-use guest_os_kernel::kernel_spaces::{KernelSpaces, SlotLayout};
 use guest_os_kernel::no_swap::NoSwapDevice;
 use guest_os_kernel::process_server::{serve, Answer, Event, Host, Kill, WRITE_MAX};
 use guest_os_kernel::ram::GuestRam;
 use guest_os_kernel::synthetic_files::SyntheticFiles;
-use guest_os_kernel::{GuestReport, Machine, Ports, Reporter};
+use guest_os_kernel::Machine;
 use guest_process::{Errno, ProcessState, ProcessTable, SyscallNumber, MAX_OPEN_FILES};
-
-struct Quiet;
-
-impl Reporter for Quiet {
-    fn periodic(&mut self, _: &GuestReport) {}
-}
 
 /// The console, the clock and one read-only image page of process `P`.
 #[derive(Default)]
@@ -56,7 +50,6 @@ impl Host for Console {
     }
 }
 
-const FRAMES: u32 = 8;
 const P: ProcessId = ProcessId(0);
 
 fn call(number: SyscallNumber, args: [u32; 4]) -> Event {
@@ -77,30 +70,7 @@ fn a_process_is_served_and_killed_for_a_wild_fault() {
     let mut files = SyntheticFiles::new(1, 1);
     let mut device = NoSwapDevice;
     let mut reporter = Quiet;
-    let ports = Ports {
-        memory: &mut memory,
-        frontswap: None,
-        cleancache: None,
-        swap_device: &mut device,
-        files: &mut files,
-    };
-    let layout = SlotLayout {
-        first_space: 40,
-        spaces: 1,
-        first_frame: 100,
-        frames: FRAMES,
-    };
-    let kernel = FakeKernel {
-        budget: 64,
-        ..FakeKernel::default()
-    };
-    let mut machine = Machine::with_spaces(
-        guest::vm_config(FRAMES, guest::SWAP_SLOTS),
-        KernelSpaces::new(kernel, layout),
-        ports,
-        &mut reporter,
-        0,
-    );
+    let mut machine = rig::machine(&mut memory, &mut files, &mut device, &mut reporter);
     machine.create_process(P, 0x0002_0000).unwrap();
     let mut console = Console::default();
     let mut table = ProcessTable::new(1);
@@ -224,39 +194,6 @@ fn a_process_is_served_and_killed_for_a_wild_fault() {
     );
 }
 
-/// A machine over `pages` with two synthetic files of two pages each.
-fn file_machine<'p>(
-    memory: &'p mut GuestRam<'p>,
-    files: &'p mut SyntheticFiles,
-    device: &'p mut NoSwapDevice,
-    reporter: &'p mut Quiet,
-) -> Machine<'p, KernelSpaces<FakeKernel>> {
-    let ports = Ports {
-        memory,
-        frontswap: None,
-        cleancache: None,
-        swap_device: device,
-        files,
-    };
-    let layout = SlotLayout {
-        first_space: 40,
-        spaces: 1,
-        first_frame: 100,
-        frames: FRAMES,
-    };
-    let kernel = FakeKernel {
-        budget: 64,
-        ..FakeKernel::default()
-    };
-    Machine::with_spaces(
-        guest::vm_config(FRAMES, guest::SWAP_SLOTS),
-        KernelSpaces::new(kernel, layout),
-        ports,
-        reporter,
-        0,
-    )
-}
-
 /// The file's bytes `[offset, offset + len)`.
 fn file_bytes(file: u32, offset: u32, len: u32) -> Vec<u8> {
     (offset..offset + len)
@@ -271,7 +208,7 @@ fn a_process_opens_reads_and_closes_files_by_name() {
     let mut memory = GuestRam::new(&mut pages);
     let mut files = SyntheticFiles::new(2, 2);
     let (mut device, mut reporter) = (NoSwapDevice, Quiet);
-    let mut machine = file_machine(&mut memory, &mut files, &mut device, &mut reporter);
+    let mut machine = rig::machine(&mut memory, &mut files, &mut device, &mut reporter);
     machine.create_process(P, 0x0002_0000).unwrap();
     let mut console = Console::default();
     let mut table = ProcessTable::new(1);
@@ -474,7 +411,7 @@ fn sleep_asks_not_to_run_before_its_time() {
     let mut memory = GuestRam::new(&mut pages);
     let mut files = SyntheticFiles::new(1, 1);
     let (mut device, mut reporter) = (NoSwapDevice, Quiet);
-    let mut machine = file_machine(&mut memory, &mut files, &mut device, &mut reporter);
+    let mut machine = rig::machine(&mut memory, &mut files, &mut device, &mut reporter);
     machine.create_process(P, 0x0002_0000).unwrap();
     let mut console = Console::default();
     let mut table = ProcessTable::new(1);
