@@ -229,6 +229,29 @@ impl UserSpace {
 
     /// Adds a region.
     pub fn add(&mut self, region: Region) -> Result<(), SpaceError> {
+        // Point of no return once it may be added: nothing below fails.
+        match self.check_add(&region)? {
+            Some(pages) => self.grants.insert(region, pages),
+            None => {
+                self.regions.push(region)?;
+                let end = region.virt + region.size;
+                let window_end = GRANT_WINDOW + GRANT_WINDOW_SIZE;
+                if region.virt < window_end && GRANT_WINDOW < end {
+                    self.regions_touch_window = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that [`add`](Self::add) would take `region`, changing
+    /// nothing (for a caller that must know before it commits to
+    /// anything else); the grant-window pages it would take, if it lies
+    /// in the window.
+    pub fn check_add(
+        &self,
+        region: &Region,
+    ) -> Result<Option<core::ops::Range<usize>>, SpaceError> {
         let aligned = region.virt.is_multiple_of(PAGE_SIZE)
             && region.size.is_multiple_of(PAGE_SIZE)
             && region.phys.is_multiple_of(PAGE_SIZE as usize);
@@ -245,19 +268,10 @@ impl UserSpace {
         }
         match grant_pages {
             Some(pages) if self.grants.any_taken(pages.clone()) => Err(SpaceError::Overlap),
-            Some(pages) => {
-                self.grants.insert(region, pages);
-                Ok(())
-            }
+            Some(pages) => Ok(Some(pages)),
             None if self.grants.iter().any(overlaps) => Err(SpaceError::Overlap),
-            None => {
-                self.regions.push(region)?;
-                let window_end = GRANT_WINDOW + GRANT_WINDOW_SIZE;
-                if region.virt < window_end && GRANT_WINDOW < end {
-                    self.regions_touch_window = true;
-                }
-                Ok(())
-            }
+            None if self.regions.len == self.regions.room.len() => Err(SpaceError::TooManyRegions),
+            None => Ok(None),
         }
     }
 

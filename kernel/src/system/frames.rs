@@ -27,7 +27,7 @@ use super::System;
 use crate::cap::layout::SlotRef;
 use crate::cap::mapping::Mapping;
 use crate::cap::space::checked;
-use crate::cap::{CapObject, CapSlot};
+use crate::cap::{CapObject, CapSlot, Capability};
 use crate::ipc::ThreadId;
 use crate::machine::Machine;
 use crate::mm::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
@@ -74,39 +74,18 @@ impl<'a> System<'a> {
         // One translation of the slot, shared by the capability and
         // mapping tables (they have one layout).
         let global = self.objects.caps.global(at)?;
-        let cap = *checked(
-            self.objects.caps.get_global(global)?,
-            CapKind::Frame,
-            Rights::READ,
-        )?;
-        if !rights.contains(Rights::READ)
-            || !rights.is_subset_of(cap.rights)
-            || rights.contains(Rights::EXECUTE)
-        {
-            return Err(SyscallError::MissingRights);
-        }
-        let CapObject::Frame { base, pages } = cap.object else {
-            return Err(SyscallError::WrongType);
-        };
+        let (base, pages) = frame_to_map(self.objects.caps.get_global(global)?, rights)?;
         if (POOL_REGION..POOL_REGION + POOL_REGION_SIZE).contains(&virt) {
             return self.map_pool(at, virt, base, pages, rights, machine);
         }
-        let size = pages
-            .checked_mul(PAGE_SIZE)
-            .ok_or(SyscallError::InvalidArgument)?;
-        let in_window = virt >= GRANT_WINDOW
-            && virt.is_multiple_of(PAGE_SIZE)
-            && size <= GRANT_WINDOW_SIZE - (virt - GRANT_WINDOW).min(GRANT_WINDOW_SIZE);
-        if !in_window || size == 0 {
-            return Err(SyscallError::InvalidArgument);
-        }
+        let region = window_region(base, pages, virt, rights)?;
         let partition = at.partition as usize;
         if self.objects.mappings.get_global(global).is_some() {
             return Err(SyscallError::SlotOccupied);
         }
         self.partitions[partition]
             .space
-            .add(Region::ram(virt, size, base, region_rights(rights)))
+            .add(region)
             .map_err(|_| SyscallError::SlotOccupied)?;
         // Point of no return: the range was free and the capability unmapped.
         self.objects
@@ -121,6 +100,26 @@ impl<'a> System<'a> {
         }
         machine.page_tables_changed(None);
         Ok(pages)
+    }
+
+    /// Checks, changing nothing, that [`System::map_at`] would map `cap`
+    /// at `virt` in the grant window of `partition` with `rights`, were
+    /// `cap` in an unmapped slot of it: for a caller that must know
+    /// before it puts the capability there (a pager's frame).
+    pub(super) fn check_window_map(
+        &self,
+        partition: usize,
+        cap: &Capability,
+        virt: u32,
+        rights: Rights,
+    ) -> Result<(), SyscallError> {
+        let (base, pages) = frame_to_map(cap, rights)?;
+        let region = window_region(base, pages, virt, rights)?;
+        self.partitions[partition]
+            .space
+            .check_add(&region)
+            .map_err(|_| SyscallError::SlotOccupied)?;
+        Ok(())
     }
 
     /// Maps the frame (`pages` pages at `base`) through `at` at `virt` in
@@ -364,6 +363,44 @@ fn region_rights(rights: Rights) -> RegionRights {
     } else {
         RegionRights::Read
     }
+}
+
+/// The frame (its base and pages) of `cap`, if it is a frame capability
+/// that may be mapped with `rights`: `READ`, never `EXECUTE`, and no
+/// right the capability lacks.
+fn frame_to_map(cap: &Capability, rights: Rights) -> Result<(usize, u32), SyscallError> {
+    checked(cap, CapKind::Frame, Rights::READ)?;
+    if !rights.contains(Rights::READ)
+        || !rights.is_subset_of(cap.rights)
+        || rights.contains(Rights::EXECUTE)
+    {
+        return Err(SyscallError::MissingRights);
+    }
+    match cap.object {
+        CapObject::Frame { base, pages } => Ok((base, pages)),
+        _ => Err(SyscallError::WrongType),
+    }
+}
+
+/// The region that maps the frame of `pages` pages at `base` whole at
+/// `virt` in the grant window with `rights`: `InvalidArgument` unless it
+/// starts on a page in the window and ends inside it.
+fn window_region(
+    base: usize,
+    pages: u32,
+    virt: u32,
+    rights: Rights,
+) -> Result<Region, SyscallError> {
+    let size = pages
+        .checked_mul(PAGE_SIZE)
+        .ok_or(SyscallError::InvalidArgument)?;
+    let in_window = virt >= GRANT_WINDOW
+        && virt.is_multiple_of(PAGE_SIZE)
+        && size <= GRANT_WINDOW_SIZE - (virt - GRANT_WINDOW).min(GRANT_WINDOW_SIZE);
+    if !in_window || size == 0 {
+        return Err(SyscallError::InvalidArgument);
+    }
+    Ok(Region::ram(virt, size, base, region_rights(rights)))
 }
 
 /// Descriptor attributes of a frame mapped with `rights`: user access,
