@@ -164,6 +164,14 @@ impl RegionList {
     }
 }
 
+/// A region [`UserSpace::check_add`] accepted, and where it goes: the
+/// grant-window pages it takes, or none if it lies outside the window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedRegion {
+    region: Region,
+    grant_pages: Option<core::ops::Range<usize>>,
+}
+
 /// A partition's regions.
 #[derive(Debug)]
 pub struct UserSpace {
@@ -229,29 +237,15 @@ impl UserSpace {
 
     /// Adds a region.
     pub fn add(&mut self, region: Region) -> Result<(), SpaceError> {
-        // Point of no return once it may be added: nothing below fails.
-        match self.check_add(&region)? {
-            Some(pages) => self.grants.insert(region, pages),
-            None => {
-                self.regions.push(region)?;
-                let end = region.virt + region.size;
-                let window_end = GRANT_WINDOW + GRANT_WINDOW_SIZE;
-                if region.virt < window_end && GRANT_WINDOW < end {
-                    self.regions_touch_window = true;
-                }
-            }
-        }
+        let checked = self.check_add(region)?;
+        self.commit_add(checked);
         Ok(())
     }
 
-    /// Checks that [`add`](Self::add) would take `region`, changing
-    /// nothing (for a caller that must know before it commits to
-    /// anything else); the grant-window pages it would take, if it lies
-    /// in the window.
-    pub fn check_add(
-        &self,
-        region: &Region,
-    ) -> Result<Option<core::ops::Range<usize>>, SpaceError> {
+    /// Checks that `region` may be added, changing nothing: for a caller
+    /// that must know before it commits to anything else, and then adds
+    /// it with [`commit_add`](Self::commit_add).
+    pub fn check_add(&self, region: Region) -> Result<CheckedRegion, SpaceError> {
         let aligned = region.virt.is_multiple_of(PAGE_SIZE)
             && region.size.is_multiple_of(PAGE_SIZE)
             && region.phys.is_multiple_of(PAGE_SIZE as usize);
@@ -268,10 +262,33 @@ impl UserSpace {
         }
         match grant_pages {
             Some(pages) if self.grants.any_taken(pages.clone()) => Err(SpaceError::Overlap),
-            Some(pages) => Ok(Some(pages)),
             None if self.grants.iter().any(overlaps) => Err(SpaceError::Overlap),
             None if self.regions.len == self.regions.room.len() => Err(SpaceError::TooManyRegions),
-            None => Ok(None),
+            grant_pages => Ok(CheckedRegion {
+                region,
+                grant_pages,
+            }),
+        }
+    }
+
+    /// Adds the region [`check_add`](Self::check_add) accepted, the space
+    /// unchanged since. Cannot fail.
+    pub fn commit_add(&mut self, checked: CheckedRegion) {
+        let CheckedRegion {
+            region,
+            grant_pages,
+        } = checked;
+        match grant_pages {
+            Some(pages) => self.grants.insert(region, pages),
+            None => {
+                let pushed = self.regions.push(region);
+                debug_assert!(pushed.is_ok(), "check_add counted the room");
+                let end = region.virt + region.size;
+                let window_end = GRANT_WINDOW + GRANT_WINDOW_SIZE;
+                if region.virt < window_end && GRANT_WINDOW < end {
+                    self.regions_touch_window = true;
+                }
+            }
         }
     }
 

@@ -32,7 +32,7 @@ use crate::ipc::ThreadId;
 use crate::machine::Machine;
 use crate::mm::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
 use crate::mm::guest_space::GuestSpaces;
-use crate::mm::user_space::{Region, Rights as RegionRights};
+use crate::mm::user_space::{CheckedRegion, Region, Rights as RegionRights};
 use crate::objects::KernelObjects;
 use crate::partition::Partition;
 
@@ -74,52 +74,92 @@ impl<'a> System<'a> {
         // One translation of the slot, shared by the capability and
         // mapping tables (they have one layout).
         let global = self.objects.caps.global(at)?;
-        let (base, pages) = frame_to_map(self.objects.caps.get_global(global)?, rights)?;
+        let cap = self.objects.caps.get_global(global)?;
         if (POOL_REGION..POOL_REGION + POOL_REGION_SIZE).contains(&virt) {
+            let (base, pages) = frame_to_map(cap, rights)?;
             return self.map_pool(at, virt, base, pages, rights, machine);
         }
-        let region = window_region(base, pages, virt, rights)?;
-        let partition = at.partition as usize;
+        let map = self.check_window_map(at.partition, cap, virt, rights)?;
         if self.objects.mappings.get_global(global).is_some() {
             return Err(SyscallError::SlotOccupied);
         }
-        self.partitions[partition]
-            .space
-            .add(region)
-            .map_err(|_| SyscallError::SlotOccupied)?;
         // Point of no return: the range was free and the capability unmapped.
-        self.objects
+        Ok(self.commit_window_map(global, map, machine))
+    }
+
+    /// Checks, changing nothing, that the frame capability `cap` may be
+    /// mapped at `virt` in the grant window of `partition` with `rights`:
+    /// the mapping [`System::commit_window_map`] then makes through an
+    /// unmapped slot of that partition holding it. (A caller may check
+    /// before the capability is in that slot: a pager's frame.)
+    pub(super) fn check_window_map(
+        &self,
+        partition: u8,
+        cap: &Capability,
+        virt: u32,
+        rights: Rights,
+    ) -> Result<WindowMap, SyscallError> {
+        let (base, pages) = frame_to_map(cap, rights)?;
+        let size = pages
+            .checked_mul(PAGE_SIZE)
+            .ok_or(SyscallError::InvalidArgument)?;
+        let in_window = virt >= GRANT_WINDOW
+            && virt.is_multiple_of(PAGE_SIZE)
+            && size <= GRANT_WINDOW_SIZE - (virt - GRANT_WINDOW).min(GRANT_WINDOW_SIZE);
+        if !in_window || size == 0 {
+            return Err(SyscallError::InvalidArgument);
+        }
+        let region = self.partitions[usize::from(partition)]
+            .space
+            .check_add(Region::ram(virt, size, base, region_rights(rights)))
+            .map_err(|_| SyscallError::SlotOccupied)?;
+        Ok(WindowMap {
+            partition,
+            region,
+            virt,
+            base,
+            pages,
+            rights,
+        })
+    }
+
+    /// Makes the grant-window mapping `map` through the slot with global
+    /// number `global` (of `map`'s partition, holding the frame capability
+    /// checked, and unmapped); returns the frame's size in pages. Cannot
+    /// fail.
+    pub(super) fn commit_window_map(
+        &mut self,
+        global: usize,
+        map: WindowMap,
+        machine: &mut impl Machine,
+    ) -> u32 {
+        let WindowMap {
+            partition,
+            region,
+            virt,
+            base,
+            pages,
+            rights,
+        } = map;
+        let space = &mut self.partitions[usize::from(partition)];
+        space.space.commit_add(region);
+        let recorded = self
+            .objects
             .mappings
-            .record_global(global, at.partition, None, virt, pages)?;
+            .record_global(global, partition, None, virt, pages);
+        debug_assert!(
+            recorded.is_ok(),
+            "an unmapped slot, a frame of a window's pages"
+        );
         let attrs = user_attributes(rights);
-        let table = self.partitions[partition].grant_table;
+        let table = space.grant_table;
         for page in 0..pages {
             let va = virt + page * PAGE_SIZE;
             let entry = L2Entry::small_page(base + (page * PAGE_SIZE) as usize, attrs);
             machine.write_phys(entry_address(table, va), &entry.0.to_le_bytes());
         }
         machine.page_tables_changed(None);
-        Ok(pages)
-    }
-
-    /// Checks, changing nothing, that [`System::map_at`] would map `cap`
-    /// at `virt` in the grant window of `partition` with `rights`, were
-    /// `cap` in an unmapped slot of it: for a caller that must know
-    /// before it puts the capability there (a pager's frame).
-    pub(super) fn check_window_map(
-        &self,
-        partition: usize,
-        cap: &Capability,
-        virt: u32,
-        rights: Rights,
-    ) -> Result<(), SyscallError> {
-        let (base, pages) = frame_to_map(cap, rights)?;
-        let region = window_region(base, pages, virt, rights)?;
-        self.partitions[partition]
-            .space
-            .check_add(&region)
-            .map_err(|_| SyscallError::SlotOccupied)?;
-        Ok(())
+        pages
     }
 
     /// Maps the frame (`pages` pages at `base`) through `at` at `virt` in
@@ -382,25 +422,15 @@ fn frame_to_map(cap: &Capability, rights: Rights) -> Result<(usize, u32), Syscal
     }
 }
 
-/// The region that maps the frame of `pages` pages at `base` whole at
-/// `virt` in the grant window with `rights`: `InvalidArgument` unless it
-/// starts on a page in the window and ends inside it.
-fn window_region(
+/// A grant-window mapping [`System::check_window_map`] accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct WindowMap {
+    partition: u8,
+    region: CheckedRegion,
+    virt: u32,
     base: usize,
     pages: u32,
-    virt: u32,
     rights: Rights,
-) -> Result<Region, SyscallError> {
-    let size = pages
-        .checked_mul(PAGE_SIZE)
-        .ok_or(SyscallError::InvalidArgument)?;
-    let in_window = virt >= GRANT_WINDOW
-        && virt.is_multiple_of(PAGE_SIZE)
-        && size <= GRANT_WINDOW_SIZE - (virt - GRANT_WINDOW).min(GRANT_WINDOW_SIZE);
-    if !in_window || size == 0 {
-        return Err(SyscallError::InvalidArgument);
-    }
-    Ok(Region::ram(virt, size, base, region_rights(rights)))
 }
 
 /// Descriptor attributes of a frame mapped with `rights`: user access,

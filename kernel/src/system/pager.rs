@@ -203,8 +203,10 @@ impl<'a> System<'a> {
         // there (not a frame, too large, over another mapping) stays with
         // the pager, and the fault stays fatal.
         let landed = Capability { rights, ..cap };
-        self.check_window_map(usize::from(partition), &landed, page, wanted)
+        let map = self
+            .check_window_map(partition, &landed, page, wanted)
             .ok()?;
+        let global = self.objects.caps.global(dest).ok()?;
         // Point of no return: the capability may move and then be mapped.
         match grant.kind {
             GrantKind::Transfer => {
@@ -222,9 +224,8 @@ impl<'a> System<'a> {
             }
             _ => self.objects.caps.derive(source, dest, grant.rights).ok()?,
         }
-        let mapped = self.map_at(dest, page, wanted, machine);
-        debug_assert!(mapped.is_ok(), "checked before the capability moved");
-        mapped.ok().map(|_| ())
+        self.commit_window_map(global, map, machine);
+        Some(())
     }
 }
 
