@@ -164,14 +164,6 @@ impl RegionList {
     }
 }
 
-/// A region [`UserSpace::check_add`] accepted, and where it goes: the
-/// grant-window pages it takes, or none if it lies outside the window.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckedRegion {
-    region: Region,
-    grant_pages: Option<core::ops::Range<usize>>,
-}
-
 /// A partition's regions.
 #[derive(Debug)]
 pub struct UserSpace {
@@ -237,15 +229,15 @@ impl UserSpace {
 
     /// Adds a region.
     pub fn add(&mut self, region: Region) -> Result<(), SpaceError> {
-        let checked = self.check_add(region)?;
-        self.commit_add(checked);
+        self.check_add(&region)?;
+        self.commit_add(region);
         Ok(())
     }
 
     /// Checks that `region` may be added, changing nothing: for a caller
     /// that must know before it commits to anything else, and then adds
     /// it with [`commit_add`](Self::commit_add).
-    pub fn check_add(&self, region: Region) -> Result<CheckedRegion, SpaceError> {
+    pub fn check_add(&self, region: &Region) -> Result<(), SpaceError> {
         let aligned = region.virt.is_multiple_of(PAGE_SIZE)
             && region.size.is_multiple_of(PAGE_SIZE)
             && region.phys.is_multiple_of(PAGE_SIZE as usize);
@@ -264,21 +256,14 @@ impl UserSpace {
             Some(pages) if self.grants.any_taken(pages.clone()) => Err(SpaceError::Overlap),
             None if self.grants.iter().any(overlaps) => Err(SpaceError::Overlap),
             None if self.regions.len == self.regions.room.len() => Err(SpaceError::TooManyRegions),
-            grant_pages => Ok(CheckedRegion {
-                region,
-                grant_pages,
-            }),
+            _ => Ok(()),
         }
     }
 
-    /// Adds the region [`check_add`](Self::check_add) accepted, the space
-    /// unchanged since. Cannot fail.
-    pub fn commit_add(&mut self, checked: CheckedRegion) {
-        let CheckedRegion {
-            region,
-            grant_pages,
-        } = checked;
-        match grant_pages {
+    /// Adds `region`, which [`check_add`](Self::check_add) accepted, the
+    /// space unchanged since. Cannot fail.
+    pub fn commit_add(&mut self, region: Region) {
+        match pages_of(region.virt, region.size) {
             Some(pages) => self.grants.insert(region, pages),
             None => {
                 let pushed = self.regions.push(region);

@@ -32,7 +32,7 @@ use crate::ipc::ThreadId;
 use crate::machine::Machine;
 use crate::mm::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
 use crate::mm::guest_space::GuestSpaces;
-use crate::mm::user_space::{CheckedRegion, Region, Rights as RegionRights};
+use crate::mm::user_space::{Region, Rights as RegionRights};
 use crate::objects::KernelObjects;
 use crate::partition::Partition;
 
@@ -109,13 +109,12 @@ impl<'a> System<'a> {
         if !in_window || size == 0 {
             return Err(SyscallError::InvalidArgument);
         }
-        let region = self.partitions[usize::from(partition)]
+        self.partitions[usize::from(partition)]
             .space
-            .check_add(Region::ram(virt, size, base, region_rights(rights)))
+            .check_add(&Region::ram(virt, size, base, region_rights(rights)))
             .map_err(|_| SyscallError::SlotOccupied)?;
         Ok(WindowMap {
             partition,
-            region,
             virt,
             base,
             pages,
@@ -135,13 +134,14 @@ impl<'a> System<'a> {
     ) -> u32 {
         let WindowMap {
             partition,
-            region,
             virt,
             base,
             pages,
             rights,
         } = map;
         let space = &mut self.partitions[usize::from(partition)];
+        let size = pages * PAGE_SIZE;
+        let region = Region::ram(virt, size, base, region_rights(rights));
         space.space.commit_add(region);
         let recorded = self
             .objects
@@ -422,11 +422,11 @@ fn frame_to_map(cap: &Capability, rights: Rights) -> Result<(usize, u32), Syscal
     }
 }
 
-/// A grant-window mapping [`System::check_window_map`] accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A grant-window mapping [`System::check_window_map`] accepted: the
+/// frame's `pages` pages at `base`, at `virt` in `partition`'s window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct WindowMap {
     partition: u8,
-    region: CheckedRegion,
     virt: u32,
     base: usize,
     pages: u32,

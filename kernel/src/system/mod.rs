@@ -420,7 +420,8 @@ impl<'a> System<'a> {
     }
 
     /// `thread_exit()` from thread `index`: it leaves IPC and ends; its
-    /// partition finishes with its last thread.
+    /// partition finishes with its last thread, and the endpoints only it
+    /// could receive on close.
     fn exit(&mut self, index: usize, machine: &mut impl Machine) -> Next {
         let partition = self.threads[index].partition;
         self.release_ipc(index, machine);
@@ -440,6 +441,9 @@ impl<'a> System<'a> {
         if !any_left {
             self.end_partition(partition, PartitionState::Finished);
             self.end_guest_objects(partition, machine);
+            // As on a stop: what only it received on closes, and whoever
+            // waits there to send is woken (`PeerGone`), not left for ever.
+            self.release_endpoints_of(partition);
             machine.report(Event::PartitionFinished {
                 partition: &self.partitions[partition].name,
             });
@@ -617,8 +621,8 @@ impl<'a> System<'a> {
         })
     }
 
-    /// `partition` was stopped: every endpoint it could receive on that no
-    /// running partition can receive on is closed, and the threads queued
+    /// `partition` was stopped or finished: every endpoint it could
+    /// receive on that no running partition can receive on is closed, and the threads queued
     /// on it are woken with `PeerGone`. O(endpoints × slots): a stop, not a
     /// hot path.
     fn release_endpoints_of(&mut self, partition: usize) {
