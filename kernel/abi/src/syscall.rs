@@ -136,7 +136,9 @@ pub enum Syscall {
     /// frame capability partition `r1` holds in slot `r2`, through a frame
     /// capability of theirs or a mapping in their address space (an audit
     /// of isolation; costs a scan of every slot and region). Out: `r1`
-    /// bit p for partition p < 32, `r2` bit p - 32 for the rest.
+    /// bit p for partition p < 32, `r2` bit p - 32 for the rest;
+    /// `InvalidArgument` if a partition past 63 can reach it (no bit says
+    /// so).
     FrameReach = 21,
     /// `space_map(space, frame, address, rights)`: map the whole frame
     /// capability in slot `r1` into the guest address space whose
