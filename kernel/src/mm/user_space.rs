@@ -237,6 +237,7 @@ impl UserSpace {
     /// Checks that `region` may be added, changing nothing: for a caller
     /// that must know before it commits to anything else, and then adds
     /// it with [`commit_add`](Self::commit_add).
+    #[inline(always)] // once each on a pager's fault path, after each other
     pub fn check_add(&self, region: &Region) -> Result<(), SpaceError> {
         let aligned = region.virt.is_multiple_of(PAGE_SIZE)
             && region.size.is_multiple_of(PAGE_SIZE)
@@ -262,6 +263,7 @@ impl UserSpace {
 
     /// Adds `region`, which [`check_add`](Self::check_add) accepted, the
     /// space unchanged since. Cannot fail.
+    #[inline(always)] // once each on a pager's fault path, after each other
     pub fn commit_add(&mut self, region: Region) {
         match pages_of(region.virt, region.size) {
             Some(pages) => self.grants.insert(region, pages),

@@ -92,6 +92,7 @@ impl<'a> System<'a> {
     /// the mapping [`System::commit_window_map`] then makes through an
     /// unmapped slot of that partition holding it. (A caller may check
     /// before the capability is in that slot: a pager's frame.)
+    #[inline(always)] // on a pager's fault path
     pub(super) fn check_window_map(
         &self,
         partition: u8,
