@@ -271,11 +271,14 @@ impl<'a> System<'a> {
             return Err(SyscallError::Busy);
         }
         // Point of no return: the slot holds a capability nobody pinned.
-        self.objects.caps.delete_global(global)?;
+        let deleted = self.objects.caps.delete_global(global)?;
         let passing = &mut self.objects.passing;
         passing.forget_global(&mut self.objects.threads, global);
         if let Some(mapping) = self.objects.mappings.take_global(global) {
             unmap(self.partitions, &mut self.objects.guests, mapping, machine);
+        }
+        if let Some(endpoint) = receive_right(&deleted) {
+            self.close_if_unserved(endpoint);
         }
         Ok(())
     }
@@ -313,18 +316,27 @@ impl<'a> System<'a> {
             ..
         } = &mut self.objects;
         let partitions = &mut *self.partitions;
-        let mut release = |slot: SlotRef, _| {
+        let mut receive_rights_went = false;
+        let mut release = |slot: SlotRef, cap: Capability| {
             lending.forget(threads, slot);
             passing.forget(threads, slot);
             if let Some(mapping) = mappings.take(slot) {
                 unmap(partitions, guests, mapping, machine);
             }
+            receive_rights_went |= receive_right(&cap).is_some();
         };
         let count = if including {
             caps.destroy(at, &mut release)?
         } else {
             caps.revoke(at, &mut release)?
         };
+        // Any number went: every endpoint is looked at (O(endpoints ×
+        // slots), only when a receive capability was destroyed).
+        if receive_rights_went {
+            for e in 0..self.objects.endpoints.count() {
+                self.close_if_unserved(crate::cap::EndpointId(e as u16));
+            }
+        }
         Ok(count)
     }
 
@@ -403,6 +415,16 @@ fn region_rights(rights: Rights) -> RegionRights {
         RegionRights::ReadWrite
     } else {
         RegionRights::Read
+    }
+}
+
+/// The endpoint `cap` may receive on, if it is an endpoint capability
+/// with `READ`: when one is destroyed, the endpoint may be left with no
+/// receiver ([`System::close_if_unserved`]).
+fn receive_right(cap: &Capability) -> Option<crate::cap::EndpointId> {
+    match cap.object {
+        CapObject::Endpoint(endpoint) if cap.rights.contains(Rights::READ) => Some(endpoint),
+        _ => None,
     }
 }
 
