@@ -40,7 +40,11 @@ pub enum Syscall {
     /// pass). Out: `r0` error, `r1`-`r4` reply words, `r5` 0, `r6`
     /// [`MessageInfo`] of the reply. The receiver gets a one-shot reply
     /// right; a passive receiver runs on the caller's time until it
-    /// replies. If the receiver is stopped first: `PeerGone`.
+    /// replies. If the receiver is stopped first: `PeerGone` — and so
+    /// when no running partition can receive on the endpoint any more (the
+    /// last one that could stopped or finished, or its last capability
+    /// with `READ` was deleted or revoked): the endpoint closes, whoever
+    /// waits there gets `PeerGone`, and so does every later send or call.
     ///
     /// A capability the call *transfers* ([`crate::cap::GrantKind::Transfer`])
     /// is the server's once delivered — but if the server leaves IPC (its
@@ -136,7 +140,9 @@ pub enum Syscall {
     /// frame capability partition `r1` holds in slot `r2`, through a frame
     /// capability of theirs or a mapping in their address space (an audit
     /// of isolation; costs a scan of every slot and region). Out: `r1`
-    /// bit p for partition p < 32, `r2` bit p - 32 for the rest.
+    /// bit p for partition p < 32, `r2` bit p - 32 for the rest;
+    /// `InvalidArgument` if a partition past 63 can reach it (no bit says
+    /// so).
     FrameReach = 21,
     /// `space_map(space, frame, address, rights)`: map the whole frame
     /// capability in slot `r1` into the guest address space whose

@@ -229,6 +229,16 @@ impl UserSpace {
 
     /// Adds a region.
     pub fn add(&mut self, region: Region) -> Result<(), SpaceError> {
+        self.check_add(&region)?;
+        self.commit_add(region);
+        Ok(())
+    }
+
+    /// Checks that `region` may be added, changing nothing: for a caller
+    /// that must know before it commits to anything else, and then adds
+    /// it with [`commit_add`](Self::commit_add).
+    #[inline(always)] // once each on a pager's fault path, after each other
+    pub fn check_add(&self, region: &Region) -> Result<(), SpaceError> {
         let aligned = region.virt.is_multiple_of(PAGE_SIZE)
             && region.size.is_multiple_of(PAGE_SIZE)
             && region.phys.is_multiple_of(PAGE_SIZE as usize);
@@ -245,18 +255,26 @@ impl UserSpace {
         }
         match grant_pages {
             Some(pages) if self.grants.any_taken(pages.clone()) => Err(SpaceError::Overlap),
-            Some(pages) => {
-                self.grants.insert(region, pages);
-                Ok(())
-            }
             None if self.grants.iter().any(overlaps) => Err(SpaceError::Overlap),
+            None if self.regions.len == self.regions.room.len() => Err(SpaceError::TooManyRegions),
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds `region`, which [`check_add`](Self::check_add) accepted, the
+    /// space unchanged since. Cannot fail.
+    #[inline(always)] // once each on a pager's fault path, after each other
+    pub fn commit_add(&mut self, region: Region) {
+        match pages_of(region.virt, region.size) {
+            Some(pages) => self.grants.insert(region, pages),
             None => {
-                self.regions.push(region)?;
+                let pushed = self.regions.push(region);
+                debug_assert!(pushed.is_ok(), "check_add counted the room");
+                let end = region.virt + region.size;
                 let window_end = GRANT_WINDOW + GRANT_WINDOW_SIZE;
                 if region.virt < window_end && GRANT_WINDOW < end {
                     self.regions_touch_window = true;
                 }
-                Ok(())
             }
         }
     }

@@ -64,10 +64,11 @@ impl<'a> System<'a> {
     /// a frame capability covering one of its pages, or a mapping of one
     /// in its address space or one of its guest address spaces (read from
     /// their page tables) — as a mask in `r1` (partitions 0-31) and `r2`
-    /// (32-63). Computed from the capability tables and the address spaces
-    /// themselves, independently of how they got that way. O(every slot +
-    /// every region + every guest page table): a monitoring call, never on
-    /// a hot path.
+    /// (32-63); `InvalidArgument` if a partition past 63 can reach it (the
+    /// two registers cannot say so). Computed from the capability tables
+    /// and the address spaces themselves, independently of how they got
+    /// that way. O(every slot + every region + every guest page table): a
+    /// monitoring call, never on a hot path.
     pub(super) fn frame_reach(
         &mut self,
         index: usize,
@@ -83,10 +84,21 @@ impl<'a> System<'a> {
         let frame = base..base + pages as usize * PAGE_SIZE as usize;
         let overlaps = |start: usize, len: usize| start < frame.end && frame.start < start + len;
         let mut reach = 0u64;
+        // A partition the mask has no bit for (past 63) sets none: the
+        // answer would be wrong (a shift past the width wraps in a release
+        // build), so the call is refused instead.
+        let mut unsayable = false;
+        let mut reaches = |partition: usize| match u32::try_from(partition)
+            .ok()
+            .and_then(|p| 1u64.checked_shl(p))
+        {
+            Some(bit) => reach |= bit,
+            None => unsayable = true,
+        };
         self.objects.caps.for_each(|holder, cap| {
             if let CapObject::Frame { base, pages } = cap.object {
                 if overlaps(base, pages as usize * PAGE_SIZE as usize) {
-                    reach |= 1 << holder.partition;
+                    reaches(usize::from(holder.partition));
                 }
             }
         });
@@ -96,7 +108,7 @@ impl<'a> System<'a> {
                 .all()
                 .any(|r| r.backing == Backing::Ram && overlaps(r.phys, r.size as usize));
             if maps {
-                reach |= 1 << p;
+                reaches(p);
             }
         }
         let guests = &self.objects.guests;
@@ -115,10 +127,13 @@ impl<'a> System<'a> {
                         .page()
                         .is_some_and(|phys| overlaps(phys, PAGE_SIZE as usize))
                     {
-                        reach |= 1 << owner;
+                        reaches(usize::from(owner));
                     }
                 }
             }
+        }
+        if unsayable {
+            return Err(SyscallError::InvalidArgument);
         }
         let context = &mut self.threads[index].context;
         context.r[1] = reach as u32;
@@ -196,5 +211,36 @@ mod tests {
             .events
             .iter()
             .any(|e| e.contains("PartitionStoppedByMonitor")));
+    }
+
+    /// The isolation audit's mask has a bit for partitions 0-63 only. In
+    /// a larger system (the description allows 255), a frame partition 65
+    /// also holds is refused, not reported as partition 1's — and in a
+    /// debug build the kernel no longer panics on the shift.
+    #[test]
+    fn the_audit_refuses_a_reach_it_cannot_say_instead_of_misreporting_it() {
+        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
+        for _ in 2..66 {
+            rig.partitions.push(super::super::tests::partition("p"));
+        }
+        let read = Rights::READ.bits();
+        let caps = [
+            (0, 2, PartitionControl, read, 0),
+            (1, 1, boot_info::CapObjectInfo::Frame(1), read, 0),
+            (1, 2, boot_info::CapObjectInfo::Frame(0), read, 0),
+            (65, 1, boot_info::CapObjectInfo::Frame(1), read, 0),
+        ];
+        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
+        let mut m = FakeMachine::new(0, 0);
+        let mut frame = TrapFrame::default();
+        system.cpu_start(&mut frame, &mut m);
+        frame.r[..3].copy_from_slice(&[2, 1, 2]);
+        frame.r[7] = Syscall::FrameReach as u32;
+        system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!((frame.r[0], frame.r[1], frame.r[2]), (0, 1 << 1, 0));
+        frame.r[..3].copy_from_slice(&[2, 1, 1]);
+        frame.r[7] = Syscall::FrameReach as u32;
+        system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!(frame.r[0], SyscallError::InvalidArgument as u32);
     }
 }

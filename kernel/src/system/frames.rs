@@ -27,7 +27,7 @@ use super::System;
 use crate::cap::layout::SlotRef;
 use crate::cap::mapping::Mapping;
 use crate::cap::space::checked;
-use crate::cap::{CapObject, CapSlot};
+use crate::cap::{CapObject, CapSlot, Capability};
 use crate::ipc::ThreadId;
 use crate::machine::Machine;
 use crate::mm::descriptor::{Access, Attributes, L1Entry, L2Entry, MemoryType};
@@ -74,23 +74,33 @@ impl<'a> System<'a> {
         // One translation of the slot, shared by the capability and
         // mapping tables (they have one layout).
         let global = self.objects.caps.global(at)?;
-        let cap = *checked(
-            self.objects.caps.get_global(global)?,
-            CapKind::Frame,
-            Rights::READ,
-        )?;
-        if !rights.contains(Rights::READ)
-            || !rights.is_subset_of(cap.rights)
-            || rights.contains(Rights::EXECUTE)
-        {
-            return Err(SyscallError::MissingRights);
-        }
-        let CapObject::Frame { base, pages } = cap.object else {
-            return Err(SyscallError::WrongType);
-        };
+        let cap = self.objects.caps.get_global(global)?;
         if (POOL_REGION..POOL_REGION + POOL_REGION_SIZE).contains(&virt) {
+            let (base, pages) = frame_to_map(cap, rights)?;
             return self.map_pool(at, virt, base, pages, rights, machine);
         }
+        let map = self.check_window_map(at.partition, cap, virt, rights)?;
+        if self.objects.mappings.get_global(global).is_some() {
+            return Err(SyscallError::SlotOccupied);
+        }
+        // Point of no return: the range was free and the capability unmapped.
+        Ok(self.commit_window_map(global, map, machine))
+    }
+
+    /// Checks, changing nothing, that the frame capability `cap` may be
+    /// mapped at `virt` in the grant window of `partition` with `rights`:
+    /// the mapping [`System::commit_window_map`] then makes through an
+    /// unmapped slot of that partition holding it. (A caller may check
+    /// before the capability is in that slot: a pager's frame.)
+    #[inline(always)] // on a pager's fault path
+    pub(super) fn check_window_map(
+        &self,
+        partition: u8,
+        cap: &Capability,
+        virt: u32,
+        rights: Rights,
+    ) -> Result<WindowMap, SyscallError> {
+        let (base, pages) = frame_to_map(cap, rights)?;
         let size = pages
             .checked_mul(PAGE_SIZE)
             .ok_or(SyscallError::InvalidArgument)?;
@@ -100,27 +110,57 @@ impl<'a> System<'a> {
         if !in_window || size == 0 {
             return Err(SyscallError::InvalidArgument);
         }
-        let partition = at.partition as usize;
-        if self.objects.mappings.get_global(global).is_some() {
-            return Err(SyscallError::SlotOccupied);
-        }
-        self.partitions[partition]
+        self.partitions[usize::from(partition)]
             .space
-            .add(Region::ram(virt, size, base, region_rights(rights)))
+            .check_add(&Region::ram(virt, size, base, region_rights(rights)))
             .map_err(|_| SyscallError::SlotOccupied)?;
-        // Point of no return: the range was free and the capability unmapped.
-        self.objects
+        Ok(WindowMap {
+            partition,
+            virt,
+            base,
+            pages,
+            rights,
+        })
+    }
+
+    /// Makes the grant-window mapping `map` through the slot with global
+    /// number `global` (of `map`'s partition, holding the frame capability
+    /// checked, and unmapped); returns the frame's size in pages. Cannot
+    /// fail.
+    pub(super) fn commit_window_map(
+        &mut self,
+        global: usize,
+        map: WindowMap,
+        machine: &mut impl Machine,
+    ) -> u32 {
+        let WindowMap {
+            partition,
+            virt,
+            base,
+            pages,
+            rights,
+        } = map;
+        let space = &mut self.partitions[usize::from(partition)];
+        let size = pages * PAGE_SIZE;
+        let region = Region::ram(virt, size, base, region_rights(rights));
+        space.space.commit_add(region);
+        let recorded = self
+            .objects
             .mappings
-            .record_global(global, at.partition, None, virt, pages)?;
+            .record_global(global, partition, None, virt, pages);
+        debug_assert!(
+            recorded.is_ok(),
+            "an unmapped slot, a frame of a window's pages"
+        );
         let attrs = user_attributes(rights);
-        let table = self.partitions[partition].grant_table;
+        let table = space.grant_table;
         for page in 0..pages {
             let va = virt + page * PAGE_SIZE;
             let entry = L2Entry::small_page(base + (page * PAGE_SIZE) as usize, attrs);
             machine.write_phys(entry_address(table, va), &entry.0.to_le_bytes());
         }
         machine.page_tables_changed(None);
-        Ok(pages)
+        pages
     }
 
     /// Maps the frame (`pages` pages at `base`) through `at` at `virt` in
@@ -231,11 +271,14 @@ impl<'a> System<'a> {
             return Err(SyscallError::Busy);
         }
         // Point of no return: the slot holds a capability nobody pinned.
-        self.objects.caps.delete_global(global)?;
+        let deleted = self.objects.caps.delete_global(global)?;
         let passing = &mut self.objects.passing;
         passing.forget_global(&mut self.objects.threads, global);
         if let Some(mapping) = self.objects.mappings.take_global(global) {
             unmap(self.partitions, &mut self.objects.guests, mapping, machine);
+        }
+        if let Some(endpoint) = receive_right(&deleted) {
+            self.close_if_unserved(endpoint);
         }
         Ok(())
     }
@@ -273,18 +316,27 @@ impl<'a> System<'a> {
             ..
         } = &mut self.objects;
         let partitions = &mut *self.partitions;
-        let mut release = |slot: SlotRef, _| {
+        let mut receive_rights_went = false;
+        let mut release = |slot: SlotRef, cap: Capability| {
             lending.forget(threads, slot);
             passing.forget(threads, slot);
             if let Some(mapping) = mappings.take(slot) {
                 unmap(partitions, guests, mapping, machine);
             }
+            receive_rights_went |= receive_right(&cap).is_some();
         };
         let count = if including {
             caps.destroy(at, &mut release)?
         } else {
             caps.revoke(at, &mut release)?
         };
+        // Any number went: every endpoint is looked at (O(endpoints ×
+        // slots), only when a receive capability was destroyed).
+        if receive_rights_went {
+            for e in 0..self.objects.endpoints.count() {
+                self.close_if_unserved(crate::cap::EndpointId(e as u16));
+            }
+        }
         Ok(count)
     }
 
@@ -364,6 +416,44 @@ fn region_rights(rights: Rights) -> RegionRights {
     } else {
         RegionRights::Read
     }
+}
+
+/// The endpoint `cap` may receive on, if it is an endpoint capability
+/// with `READ`: when one is destroyed, the endpoint may be left with no
+/// receiver ([`System::close_if_unserved`]).
+fn receive_right(cap: &Capability) -> Option<crate::cap::EndpointId> {
+    match cap.object {
+        CapObject::Endpoint(endpoint) if cap.rights.contains(Rights::READ) => Some(endpoint),
+        _ => None,
+    }
+}
+
+/// The frame (its base and pages) of `cap`, if it is a frame capability
+/// that may be mapped with `rights`: `READ`, never `EXECUTE`, and no
+/// right the capability lacks.
+fn frame_to_map(cap: &Capability, rights: Rights) -> Result<(usize, u32), SyscallError> {
+    checked(cap, CapKind::Frame, Rights::READ)?;
+    if !rights.contains(Rights::READ)
+        || !rights.is_subset_of(cap.rights)
+        || rights.contains(Rights::EXECUTE)
+    {
+        return Err(SyscallError::MissingRights);
+    }
+    match cap.object {
+        CapObject::Frame { base, pages } => Ok((base, pages)),
+        _ => Err(SyscallError::WrongType),
+    }
+}
+
+/// A grant-window mapping [`System::check_window_map`] accepted: the
+/// frame's `pages` pages at `base`, at `virt` in `partition`'s window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct WindowMap {
+    partition: u8,
+    virt: u32,
+    base: usize,
+    pages: u32,
+    rights: Rights,
 }
 
 /// Descriptor attributes of a frame mapped with `rights`: user access,

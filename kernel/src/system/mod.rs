@@ -420,7 +420,8 @@ impl<'a> System<'a> {
     }
 
     /// `thread_exit()` from thread `index`: it leaves IPC and ends; its
-    /// partition finishes with its last thread.
+    /// partition finishes with its last thread, and the endpoints only it
+    /// could receive on close.
     fn exit(&mut self, index: usize, machine: &mut impl Machine) -> Next {
         let partition = self.threads[index].partition;
         self.release_ipc(index, machine);
@@ -440,6 +441,9 @@ impl<'a> System<'a> {
         if !any_left {
             self.end_partition(partition, PartitionState::Finished);
             self.end_guest_objects(partition, machine);
+            // As on a stop: what only it received on closes, and whoever
+            // waits there to send is woken (`PeerGone`), not left for ever.
+            self.release_endpoints_of(partition);
             machine.report(Event::PartitionFinished {
                 partition: &self.partitions[partition].name,
             });
@@ -617,40 +621,45 @@ impl<'a> System<'a> {
         })
     }
 
-    /// `partition` was stopped: every endpoint it could receive on that no
-    /// running partition can receive on is closed, and the threads queued
-    /// on it are woken with `PeerGone`. O(endpoints × slots): a stop, not a
-    /// hot path.
+    /// `partition` was stopped or finished: every endpoint it could
+    /// receive on that no running partition can receive on is closed, and
+    /// the threads queued on it are woken with `PeerGone`.
+    /// O(endpoints × slots): a stop, not a hot path.
     fn release_endpoints_of(&mut self, partition: usize) {
         for e in 0..self.objects.endpoints.count() {
             let ep = crate::cap::EndpointId(e as u16);
-            if !self.can_receive(partition, ep) {
-                continue;
+            if self.can_receive(partition, ep) {
+                self.close_if_unserved(ep);
             }
-            let still_served = (0..self.partitions.len()).any(|p| {
-                p != partition
-                    && self.partitions[p].state == PartitionState::Running
-                    && self.can_receive(p, ep)
-            });
-            if still_served {
-                continue;
-            }
-            // The endpoint exists: it is below the count.
-            let closed = self.objects.endpoints.close(ep);
-            debug_assert!(closed.is_ok());
-            // Every thread queued there is woken as it leaves the queue:
-            // there is no list to overflow.
-            let threads = &mut *self.threads;
-            let caps = &self.objects.caps;
-            let cancelled =
-                self.objects
-                    .endpoints
-                    .cancel_endpoint(&mut self.objects.threads, ep, |t| {
-                        frame_return::note_undelivered_call(threads, caps, t.index());
-                        fail_blocked(threads, t.index(), SyscallError::PeerGone);
-                    });
-            debug_assert!(cancelled.is_ok(), "endpoints below the count exist");
         }
+    }
+
+    /// Closes `ep` if no running partition can receive on it (its last
+    /// receive capability went, or the last partition holding one stopped
+    /// or finished), waking every thread queued there with `PeerGone`.
+    /// O(slots).
+    pub(super) fn close_if_unserved(&mut self, ep: crate::cap::EndpointId) {
+        let served = (0..self.partitions.len()).any(|p| {
+            self.partitions[p].state == PartitionState::Running && self.can_receive(p, ep)
+        });
+        if served || ep.0 as usize >= self.objects.endpoints.count() {
+            return;
+        }
+        // The endpoint exists: it is below the count.
+        let closed = self.objects.endpoints.close(ep);
+        debug_assert!(closed.is_ok());
+        // Every thread queued there is woken as it leaves the queue:
+        // there is no list to overflow.
+        let threads = &mut *self.threads;
+        let caps = &self.objects.caps;
+        let cancelled =
+            self.objects
+                .endpoints
+                .cancel_endpoint(&mut self.objects.threads, ep, |t| {
+                    frame_return::note_undelivered_call(threads, caps, t.index());
+                    fail_blocked(threads, t.index(), SyscallError::PeerGone);
+                });
+        debug_assert!(cancelled.is_ok(), "endpoints below the count exist");
     }
 
     /// Makes a blocked thread runnable with `error` as its call's result.

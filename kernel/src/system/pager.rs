@@ -9,7 +9,9 @@
 //!   copy), the kernel puts it in the first free slot of the faulting
 //!   partition, maps it at the faulting page, and the thread resumes at
 //!   the faulting instruction. A reply without a usable frame stops the
-//!   partition with the original fault, as if it had no pager;
+//!   partition with the original fault, as if it had no pager, and a
+//!   capability it carried that could not be mapped there stays with the
+//!   pager;
 //! - a guest thread's every exception goes to its exception endpoint
 //!   (see [`super::exception`] for that message and its reply).
 //!
@@ -22,6 +24,7 @@ use kernel_abi::user_layout::{GRANT_WINDOW, GRANT_WINDOW_SIZE, PAGE_SIZE};
 
 use super::System;
 use crate::cap::layout::SlotRef;
+use crate::cap::Capability;
 use crate::fault::{AccessKind, FaultKind};
 use crate::ipc::endpoint::CallOutcome;
 use crate::ipc::message::Message;
@@ -185,12 +188,28 @@ impl<'a> System<'a> {
             .position(Option::is_none)?;
         let dest = SlotRef::new(partition, free as u16);
         let source = SlotRef::new(self.threads[server].partition as u8, grant.slot.0);
+        let cap = *self.objects.caps.get(source).ok()?;
         // The rights the capability in `dest` ends with: a transfer keeps
         // the source's, a derived copy has exactly those asked for (no
         // second look-up of the slot just filled).
         let rights = match grant.kind {
+            GrantKind::Transfer => cap.rights,
+            GrantKind::DerivedCopy => grant.rights,
+            GrantKind::Transient => return None,
+        };
+        let wanted = rights.intersection(Rights::READ.union(Rights::WRITE));
+        let page = fault.fault?.address & !(PAGE_SIZE - 1);
+        // Validate, then commit: a capability that could not be mapped
+        // there (not a frame, too large, over another mapping) stays with
+        // the pager, and the fault stays fatal.
+        let landed = Capability { rights, ..cap };
+        let map = self
+            .check_window_map(partition, &landed, page, wanted)
+            .ok()?;
+        let global = self.objects.caps.global(dest).ok()?;
+        // Point of no return: the capability may move and then be mapped.
+        match grant.kind {
             GrantKind::Transfer => {
-                let rights = self.objects.caps.get(source).ok()?.rights;
                 if let Some(mapping) = self.objects.mappings.take(source) {
                     super::frames::unmap(
                         self.partitions,
@@ -202,17 +221,11 @@ impl<'a> System<'a> {
                 let passing = &mut self.objects.passing;
                 passing.forget(&mut self.objects.threads, source);
                 self.objects.caps.move_cap(source, dest).ok()?;
-                rights
             }
-            GrantKind::DerivedCopy => {
-                self.objects.caps.derive(source, dest, grant.rights).ok()?;
-                grant.rights
-            }
-            GrantKind::Transient => return None,
-        };
-        let wanted = rights.intersection(Rights::READ.union(Rights::WRITE));
-        let page = fault.fault?.address & !(PAGE_SIZE - 1);
-        self.map_at(dest, page, wanted, machine).ok().map(|_| ())
+            _ => self.objects.caps.derive(source, dest, grant.rights).ok()?,
+        }
+        self.commit_window_map(global, map, machine);
+        Some(())
     }
 }
 
@@ -241,6 +254,7 @@ mod tests {
     use super::super::tests::{thread, Rig};
     use super::super::Next;
     use super::*;
+    use crate::cap::CapObject;
     use crate::exception::{ExceptionKind, TrapFrame};
     use crate::fault::Fault;
     use crate::machine::tests::FakeMachine;
@@ -265,22 +279,41 @@ mod tests {
         }
     }
 
-    /// Client a has a pager (slot 1); server b pages it from frame slot 3.
-    fn run(
-        reply_with_frame: bool,
-    ) -> (
-        FakeMachine,
-        std::vec::Vec<u32>,
-        PartitionState,
-        Option<usize>,
-    ) {
+    /// What a run left: the machine, the fault message the pager got,
+    /// the client's state, whether it resumed where it faulted, and every
+    /// capability the two partitions hold (slot, object).
+    struct Outcome {
+        m: FakeMachine,
+        message: std::vec::Vec<u32>,
+        state: PartitionState,
+        resumed: Option<usize>,
+        caps: std::vec::Vec<(SlotRef, CapObject)>,
+    }
+
+    /// A reply granting the pager's slot `slot` as `kind` (a copy with
+    /// `rights`).
+    fn granting(slot: u16, kind: GrantKind, rights: Rights) -> u32 {
+        GrantDescriptor {
+            slot: CapSlot(slot),
+            kind,
+            rights,
+        }
+        .encode()
+    }
+
+    /// Client a has a pager (slot 1); server b pages it, replying with
+    /// grant descriptor `grant` (0: none). b holds a two-page frame in
+    /// slot 3, a frame it may not read in slot 4 and its endpoint
+    /// capability in slot 0.
+    fn run(grant: u32) -> Outcome {
         let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
         rig.partitions[0].pager = Some(1);
         let rw = Rights::READ.union(Rights::WRITE).bits();
         let caps = [
             (0, 1, Ep(0), Rights::WRITE.bits(), 9),
-            (1, 0, Ep(0), Rights::READ.bits(), 0),
+            (1, 0, Ep(0), Rights::READ.bits() | Rights::GRANT.bits(), 0),
             (1, 3, Frame(0), rw, 0),
+            (1, 4, Frame(1), Rights::WRITE.bits(), 0),
         ];
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
         let mut m = FakeMachine::new(TABLE, 0x1000);
@@ -303,27 +336,36 @@ mod tests {
         let message = std::vec![frame.r[1], frame.r[2], frame.r[3], frame.r[5]];
         frame.r[7] = Syscall::ReplyRecv as u32;
         frame.r[0] = 0;
-        frame.r[5] = if reply_with_frame {
-            GrantDescriptor {
-                slot: CapSlot(3),
-                kind: GrantKind::Transfer,
-                rights: Rights::NONE,
-            }
-            .encode()
-        } else {
-            0
-        };
+        frame.r[5] = grant;
         frame.r[6] = 0;
         system.cpu_syscall(&mut frame, &mut m);
+        assert_eq!(system.check(), Ok(()));
         system.cpu_tick(&mut frame, &mut m); // a's window again
         let resumed = (frame.r[4] == 0x4444 && frame.pc == 0xA040).then_some(0);
         let state = system.partitions()[0].state;
-        (m, message, state, resumed)
+        let mut caps = std::vec::Vec::new();
+        system
+            .objects
+            .caps
+            .for_each(|at, cap| caps.push((at, cap.object)));
+        Outcome {
+            m,
+            message,
+            state,
+            resumed,
+            caps,
+        }
     }
 
     #[test]
     fn a_fault_in_the_grant_window_goes_to_the_pager_and_resumes_once_mapped() {
-        let (m, message, state, resumed) = run(true);
+        let Outcome {
+            m,
+            message,
+            state,
+            resumed,
+            ..
+        } = run(granting(3, GrantKind::Transfer, Rights::NONE));
         assert_eq!(
             message,
             [ADDRESS, 1, 0xA040, 9],
@@ -346,7 +388,26 @@ mod tests {
 
     #[test]
     fn a_pager_that_sends_no_frame_leaves_the_fault_fatal() {
-        let (_, _, state, _) = run(false);
-        assert_eq!(state, PartitionState::Stopped);
+        assert_eq!(run(0).state, PartitionState::Stopped);
+    }
+
+    /// A frame the pager may not read (transferred, or copied without
+    /// `READ`), or a capability that is no frame, cannot be mapped at the
+    /// fault: the fault stays fatal, as
+    /// with no frame, and the pager keeps what it sent — the bug was that
+    /// the capability moved (or was copied) into the stopped partition
+    /// first and was lost to the pager there.
+    #[test]
+    fn a_frame_the_fault_cannot_use_stays_with_the_pager() {
+        let before = run(0).caps;
+        for grant in [
+            granting(4, GrantKind::Transfer, Rights::NONE),
+            granting(3, GrantKind::DerivedCopy, Rights::WRITE),
+            granting(0, GrantKind::Transfer, Rights::NONE),
+        ] {
+            let outcome = run(grant);
+            assert_eq!(outcome.state, PartitionState::Stopped, "{grant:x}");
+            assert_eq!(outcome.caps, before, "nothing moved or copied: {grant:x}");
+        }
     }
 }
