@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use platform::Board;
 
+use super::reserve;
 use super::validate::{parse, validate};
 use crate::elf::ElfInfo;
 use crate::image::{KernelImage, Profile};
@@ -136,9 +137,16 @@ pub fn build_system(
         partitions.push((p.name.clone(), kept));
     }
     let table_bytes = boot_info::table_bytes::KERNEL_TABLES.total(&info);
+    // The kernel's share of RAM is checked twice: before the kernel is
+    // built, with the system image as a lower bound on the kernel image
+    // (no build for a system that cannot fit), then with the built ELF.
+    let reserve_info = info.clone();
     let image = boot_info::build_image(info, &elfs).map_err(|e| Error::BuildFailed {
         what: format!("the system image ({e})"),
     })?;
+    let system_image = image.len() as u64;
+    let at_least = reserve::Image::at_least(board, system_image);
+    reserve::check(file, board, &reserve::need(&reserve_info, board, at_least))?;
     let image_path = out_dir.join("system.img");
     std::fs::write(&image_path, image).map_err(|e| Error::io(&image_path, e))?;
 
@@ -151,6 +159,8 @@ pub fn build_system(
         .collect();
     image_for.system = Some((name.clone(), image_path));
     let kernel = image_for.build(toolchain)?;
+    let built = reserve::Image::of_elf(&ElfInfo::read(&kernel)?, board, system_image);
+    reserve::check(file, board, &reserve::need(&reserve_info, board, built))?;
     Ok(BuiltSystem {
         name,
         description: description.system.description,
