@@ -211,6 +211,14 @@ impl Need {
         self.parts.values().sum()
     }
 
+    /// Bytes of it that are the kernel image, from RAM's base.
+    pub fn image_bytes(&self) -> u64 {
+        [Driver::Kernel, Driver::PartitionCrates]
+            .iter()
+            .filter_map(|d| self.parts.get(d))
+            .sum()
+    }
+
     /// The description-driven part that takes the most.
     pub fn largest(&self) -> Driver {
         self.parts
