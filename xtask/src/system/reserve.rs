@@ -34,8 +34,9 @@
 //!   the rest of RAM, on a 1 MiB boundary.
 //! - Every table the kernel reads through a pointer must lie in the linear
 //!   map (`TableBeyondLinearMap` otherwise).
-//! - When an allocation does not fit, boot fails (`BootError::Memory`):
-//!   the kernel logs it and stops before any partition runs.
+//! - When an allocation does not fit, `boot` returns `BootError::Memory`
+//!   and kernel/src/main.rs panics ("cannot start the system") before any
+//!   partition runs.
 //!
 //! So xtask's split is an accounting one, and the kernel's share is not
 //! a region of its own: `validate` lets the description's own memory take
@@ -85,7 +86,8 @@ const PAGE: u64 = PAGE_SIZE as u64;
 /// or the kernel itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Driver {
-    /// The kernel's own code, data and stacks.
+    /// The kernel's own code, data and stacks, and the RAM below its load
+    /// address.
     Kernel,
     /// The system image inside the kernel: the partitions' ELFs and the
     /// boot table.
@@ -136,7 +138,7 @@ impl Driver {
 
     fn what(self) -> &'static str {
         match self {
-            Driver::Kernel => "the kernel's code and data",
+            Driver::Kernel => "the kernel image's own part, from RAM's base",
             Driver::PartitionCrates => "the partitions' ELFs and boot table in the image",
             Driver::Partitions => "partition tables",
             Driver::Threads => "threads and their IPC buffers",
