@@ -44,10 +44,13 @@ pub fn run_qemu(args: &RunQemu) -> Result<ExitCode, Error> {
     if !built.description.is_empty() {
         eprintln!("system {}: {}", built.name, built.description.trim());
     }
+    let need = &built.kernel_need;
     eprintln!(
-        "system {}: kernel tables take {} KiB",
+        "system {}: the kernel takes {} KiB of RAM at boot besides the description's (its image {} KiB), of {} KiB left for it",
         built.name,
-        built.table_bytes.div_ceil(1024)
+        need.total().div_ceil(1024),
+        need.image_bytes().div_ceil(1024),
+        built.kernel_room / 1024
     );
     let mut extra = Vec::new();
     if let Some(bytes) = built.disk_bytes {

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use platform::Board;
 
+use super::reserve;
 use super::validate::{parse, validate};
 use crate::elf::ElfInfo;
 use crate::image::{KernelImage, Profile};
@@ -30,9 +31,11 @@ pub struct BuiltSystem {
     pub disk_bytes: Option<u64>,
     /// The guests' FAT file systems to write into that image (`files` regions).
     pub disk_files: Vec<crate::fat_image::RegionImage>,
-    /// Bytes of kernel memory its tables take
-    /// (`boot_info::table_bytes::KERNEL_TABLES`).
-    pub table_bytes: u64,
+    /// What the kernel takes from RAM at boot besides the description's
+    /// own memory (its image, tables, IPC buffers, page tables, padding).
+    pub kernel_need: reserve::Need,
+    /// The RAM the description leaves it (see [`reserve::room`]).
+    pub kernel_room: u64,
 }
 
 /// The description file for `name`: a path as given if it names a file,
@@ -135,10 +138,16 @@ pub fn build_system(
         elfs.push(crate::elf::loadable_only(&built, &bytes)?);
         partitions.push((p.name.clone(), kept));
     }
-    let table_bytes = boot_info::table_bytes::KERNEL_TABLES.total(&info);
+    // The kernel's share of RAM is checked twice: before the kernel is
+    // built, with the system image as a lower bound on the kernel image
+    // (no build for a system that cannot fit), then with the built ELF.
+    let reserve_info = info.clone();
     let image = boot_info::build_image(info, &elfs).map_err(|e| Error::BuildFailed {
         what: format!("the system image ({e})"),
     })?;
+    let system_image = image.len() as u64;
+    let at_least = reserve::Image::at_least(board, system_image);
+    reserve::check(file, board, &reserve::need(&reserve_info, board, at_least))?;
     let image_path = out_dir.join("system.img");
     std::fs::write(&image_path, image).map_err(|e| Error::io(&image_path, e))?;
 
@@ -151,6 +160,9 @@ pub fn build_system(
         .collect();
     image_for.system = Some((name.clone(), image_path));
     let kernel = image_for.build(toolchain)?;
+    let built = reserve::Image::of_elf(&ElfInfo::read(&kernel)?, board, system_image);
+    let kernel_need = reserve::need(&reserve_info, board, built);
+    reserve::check(file, board, &kernel_need)?;
     Ok(BuiltSystem {
         name,
         description: description.system.description,
@@ -158,7 +170,8 @@ pub fn build_system(
         partitions,
         disk_bytes,
         disk_files,
-        table_bytes,
+        kernel_room: reserve::room(board, &kernel_need),
+        kernel_need,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod fit;
 pub mod guest;
 #[cfg(test)]
 mod mutations;
+pub mod reserve;
 pub mod restart;
 pub mod tmem;
 pub mod validate;

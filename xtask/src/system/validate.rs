@@ -23,14 +23,13 @@ use kernel_abi::user_layout::{PAGE_SIZE, USER_BASE, USER_TOP};
 use platform::Board;
 
 use super::description::{Access, Description, FrameSize, NamedObject, Right};
+use super::reserve::KERNEL_RESERVE;
 
-/// RAM kept back for the kernel image and its tables.
-pub const KERNEL_RESERVE: u64 = 8 << 20;
 /// The least RAM the board must have left for a frame that takes the rest
 /// (the kernel starts that frame on a 1 MiB boundary).
 pub const REST_MINIMUM: u64 = 2 << 20;
 /// The linear map's limit (kernel/src/mm/layout.rs: 0xC000_0000..0xF000_0000).
-const RAM_VIRT_MAX: u64 = 0x3000_0000;
+pub(super) const RAM_VIRT_MAX: u64 = 0x3000_0000;
 
 /// A rejected description.
 #[derive(Clone, Debug, PartialEq, Eq)]
