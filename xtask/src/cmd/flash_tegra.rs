@@ -85,6 +85,9 @@ pub fn flash_tegra(args: &FlashTegraArgs) -> Result<ExitCode, Error> {
     };
     let plan = Plan::new(&request)?;
     if args.dry_run {
+        // A plan the real run would refuse is no plan: check the
+        // description as the build would, building nothing.
+        xtask::system::build::check_system(board, &xtask::system::build::resolve(&request.system))?;
         print!("{}", plan.render());
         println!("dry run: nothing was built, written or run");
         return Ok(ExitCode::SUCCESS);
@@ -156,6 +159,17 @@ mod tests {
         }
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_dry_run_refuses_a_system_the_real_run_would_refuse() {
+        // The demo maps the vexpress MMCI, which lies in a Tegra's RAM.
+        let args = parse(&["--board", "harmony", "--system", "default", "--dry-run"]).unwrap();
+        let error = flash_tegra(&args).unwrap_err().to_string();
+        assert!(
+            error.contains("default.toml: device[0].physical"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use platform::Board;
 
+use super::description::Description;
 use super::reserve;
 use super::validate::{parse, validate};
 use crate::elf::ElfInfo;
@@ -86,6 +87,28 @@ pub fn workspace_crates() -> Result<&'static BTreeSet<String>, Error> {
     Ok(CRATES.get_or_init(|| names))
 }
 
+/// The description in `file` and the system's name (the file's stem).
+fn read_description(file: &Path) -> Result<(String, Description), Error> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let name = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, parse(file, &text)?))
+}
+
+/// Checks the system described in `file` for `board` as
+/// [`build_system`] does before it builds anything (the description, its
+/// disk and its file regions), and builds nothing: for a dry run that
+/// must refuse what the real run would.
+pub fn check_system(board: &'static Board, file: &Path) -> Result<(), Error> {
+    let (name, description) = read_description(file)?;
+    validate(file, &name, &description, board, workspace_crates()?)?;
+    super::disk::check(file, &description)?;
+    crate::fat_image::regions(file, &description)?;
+    Ok(())
+}
+
 /// Builds the system described in `file` for `board`.
 pub fn build_system(
     toolchain: &Toolchain,
@@ -94,12 +117,7 @@ pub fn build_system(
     file: &Path,
     selftests: bool,
 ) -> Result<BuiltSystem, Error> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-    let name = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let description = parse(file, &text)?;
+    let (name, description) = read_description(file)?;
     let info = validate(file, &name, &description, board, workspace_crates()?)?;
     let disk_bytes = super::disk::check(file, &description)?.map(|plan| plan.image_bytes);
     let disk_files = crate::fat_image::regions(file, &description)?;
