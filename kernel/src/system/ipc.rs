@@ -970,14 +970,12 @@ mod tests {
         );
     }
 
-    /// A server whose last thread exits finishes: nobody can receive on
-    /// its endpoint any more, as when it stops. A caller queued there is
-    /// woken with `PeerGone` and the next call is refused at once — the
-    /// bug was that only a stop closed the endpoint, so a caller waited
-    /// for ever (and with it the run, which waits for the caller's
-    /// partition).
-    #[test]
-    fn a_finished_server_releases_its_queued_callers_with_an_error() {
+    /// Client 0 calls the endpoint that only partition 1's thread can
+    /// receive on and is queued there; that thread then makes the system
+    /// call `leaves` sets up, after which nobody can receive there: the
+    /// caller is woken with `PeerGone`, and its next call is refused at
+    /// once.
+    fn assert_queued_caller_released(leaves: impl FnOnce(&mut TrapFrame)) {
         let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
         let caps = [(0, 0, Ep(0), WRITE, 0), (1, 0, Ep(0), READ, 0)];
         let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
@@ -987,7 +985,7 @@ mod tests {
         ipc(&mut frame, Syscall::Call, 0, &[1]);
         assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
         assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
-        frame.r[7] = Syscall::ThreadExit as u32;
+        leaves(&mut frame);
         system.cpu_syscall(&mut frame, &mut m);
         assert_eq!(system.check(), Ok(()));
         assert_eq!(system.threads[0].state, ThreadState::Ready, "woken");
@@ -1005,34 +1003,22 @@ mod tests {
         );
     }
 
+    /// A server whose last thread exits finishes: nobody can receive on
+    /// its endpoint any more, as when it stops — the bug was that only a
+    /// stop closed the endpoint, so a caller waited for ever (and with it
+    /// the run, which waits for the caller's partition).
+    #[test]
+    fn a_finished_server_releases_its_queued_callers_with_an_error() {
+        assert_queued_caller_released(|frame| frame.r[7] = Syscall::ThreadExit as u32);
+    }
+
     /// A server that deletes its only capability to receive on its
-    /// endpoint closes it: nobody can receive there any more, so a caller
-    /// queued there is woken with `PeerGone` and the next call is refused
-    /// — the bug was that the caller waited for ever.
+    /// endpoint closes it — the bug was that the caller waited for ever.
     #[test]
     fn deleting_the_last_receive_capability_releases_the_queued_callers() {
-        let mut rig = Rig::new(std::vec![thread(0, 1, 0xA000), thread(1, 1, 0xB000)]);
-        let caps = [(0, 0, Ep(0), WRITE, 0), (1, 0, Ep(0), READ, 0)];
-        let mut system = rig.system_with_caps(&[(0, 1), (1, 1)], 0, &caps);
-        let mut m = FakeMachine::new(0, 0);
-        let mut frame = TrapFrame::default();
-        assert_eq!(system.cpu_start(&mut frame, &mut m), Next::Partition(0));
-        ipc(&mut frame, Syscall::Call, 0, &[1]);
-        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Idle);
-        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(1));
-        frame.r[7] = Syscall::CapDelete as u32;
-        frame.r[0] = 0;
-        system.cpu_syscall(&mut frame, &mut m);
-        assert_eq!(frame.r[0], 0);
-        assert_eq!(system.check(), Ok(()));
-        assert_eq!(system.threads[0].state, ThreadState::Ready, "woken");
-        assert_eq!(system.cpu_tick(&mut frame, &mut m), Next::Partition(0));
-        assert_eq!(
-            (frame.pc, frame.r[0]),
-            (0xA000, SyscallError::PeerGone as u32)
-        );
-        ipc(&mut frame, Syscall::Call, 0, &[2]);
-        assert_eq!(system.cpu_syscall(&mut frame, &mut m), Next::Partition(0));
-        assert_eq!(frame.r[0], SyscallError::PeerGone as u32);
+        assert_queued_caller_released(|frame| {
+            frame.r[7] = Syscall::CapDelete as u32;
+            frame.r[0] = 0;
+        });
     }
 }
