@@ -9,17 +9,11 @@
 
 use proptest::prelude::*;
 use tmem_protocol::*;
-use tmem_server::{ClientPages, FrameCounts, ServerConfig, Service};
+use tmem_server::{ClientPages, FrameCounts, Service};
 use tmem_store::VecFrames;
 
-/// Client 1 copy, client 2 grant-map, client 3 transfer; 1 and 2 share
-/// pool 7.
-fn config() -> ServerConfig {
-    use ExchangeMode::{Copy, GrantMap, Transfer};
-    let mut modes = [None; tmem_server::MAX_CLIENTS];
-    modes[..3].copy_from_slice(&[Some(Copy), Some(GrantMap), Some(Transfer)]);
-    ServerConfig::new(modes, 0b011, 7).unwrap()
-}
+mod common;
+use common::{call, config, Memory};
 
 const CLIENTS: [u32; 3] = [1, 2, 3];
 /// Objects each client keeps in its persistent pool.
@@ -33,40 +27,21 @@ fn mode(client: u32) -> ExchangeMode {
     ][client as usize - 1]
 }
 
-/// A caller's memory: a window of two slots, and the frame passed with
-/// the call (its pages), if any.
-struct Memory {
-    window: Vec<u8>,
-    frame: Option<Vec<[u8; PAGE_SIZE]>>,
-}
-
-impl ClientPages for Memory {
-    fn block(&self, slot: Slot) -> Option<RequestBlock> {
-        slot.block(&self.window).map(RequestBlock::from_bytes)
-    }
-    fn page(&mut self, slot: Slot, i: usize) -> Option<&mut [u8; PAGE_SIZE]> {
-        match self.frame.as_mut() {
-            Some(frame) => frame.get_mut(i),
-            None => Slot::new(u32::from(slot.number()) + i as u32)?.page_mut(&mut self.window),
-        }
+/// A caller's memory: a window of two slots filled with `fill` but for
+/// its request blocks, and a frame of `frame_pages` pages, if any.
+fn memory(frame_pages: Option<usize>, fill: u8) -> Memory {
+    let mut window = vec![fill; window_size(2).unwrap()];
+    // The request blocks: a shared pool's UUID, a wide id's tail.
+    window[..REQUEST_BLOCK_SIZE * 2].fill(0);
+    Memory {
+        window,
+        frame: frame_pages.map(|pages| vec![[fill; PAGE_SIZE]; pages]),
     }
 }
 
-impl Memory {
-    fn new(frame_pages: Option<usize>, fill: u8) -> Memory {
-        let mut window = vec![fill; window_size(2).unwrap()];
-        // The request blocks: a shared pool's UUID, a wide id's tail.
-        window[..REQUEST_BLOCK_SIZE * 2].fill(0);
-        Memory {
-            window,
-            frame: frame_pages.map(|pages| vec![[fill; PAGE_SIZE]; pages]),
-        }
-    }
-
-    /// How `client` passes one page.
-    fn for_client(client: u32, fill: u8) -> Memory {
-        Memory::new((client != 1).then_some(1), fill)
-    }
+/// How `client` passes one page.
+fn memory_for(client: u32, fill: u8) -> Memory {
+    memory((client != 1).then_some(1), fill)
 }
 
 fn pattern(client: u32, object: u64) -> [u8; PAGE_SIZE] {
@@ -76,18 +51,6 @@ fn pattern(client: u32, object: u64) -> [u8; PAGE_SIZE] {
         word.copy_from_slice(&(seed.wrapping_mul(2_654_435_761) ^ i as u32).to_le_bytes());
     }
     page
-}
-
-fn call(
-    service: &mut Service<VecFrames>,
-    badge: u32,
-    memory: &mut Memory,
-    request: Request,
-) -> Reply {
-    match service.caller(badge) {
-        Some(caller) => service.serve(caller, &request, memory),
-        None => tmem_server::refusal(request.opcode(), Status::UnknownClient),
-    }
 }
 
 fn handle(pool: PoolId, object: u64) -> HandleHead {
@@ -110,7 +73,7 @@ fn stocked() -> Service<VecFrames> {
     )
     .unwrap();
     for client in CLIENTS {
-        let mut memory = Memory::for_client(client, 0);
+        let mut memory = memory_for(client, 0);
         let flags = PoolFlags {
             persistent: true,
             shared: false,
@@ -129,7 +92,7 @@ fn stocked() -> Service<VecFrames> {
         };
         assert_eq!(pool, PoolId::new(0).unwrap());
         for object in OBJECTS {
-            let mut memory = Memory::for_client(client, 0);
+            let mut memory = memory_for(client, 0);
             *memory.page(Slot::FIRST, 0).unwrap() = pattern(client, object);
             let request = Request::PutPage {
                 handle: handle(pool, object),
@@ -148,7 +111,7 @@ fn stocked() -> Service<VecFrames> {
 /// Whether `client`'s kept pages all read back as put.
 fn intact(service: &mut Service<VecFrames>, client: u32) -> bool {
     OBJECTS.iter().all(|&object| {
-        let mut memory = Memory::for_client(client, 0xEE);
+        let mut memory = memory_for(client, 0xEE);
         let request = Request::GetPage {
             handle: handle(PoolId::new(0).unwrap(), object),
             exchange: mode(client),
@@ -247,7 +210,7 @@ proptest! {
         let mut senders = std::collections::BTreeSet::new();
         for message in messages {
             let before = state(&mut service);
-            let mut memory = Memory::new(message.frame_pages, 0x5A);
+            let mut memory = memory(message.frame_pages, 0x5A);
             let decoded = Request::decode(message.words, message.len);
             let reply = match decoded {
                 Ok(request) => call(&mut service, message.badge, &mut memory, request),

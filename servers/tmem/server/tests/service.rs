@@ -4,48 +4,11 @@
 //! reply (never a crash) for anything malformed.
 
 use tmem_protocol::*;
-use tmem_server::{ClientPages, FrameCounts, ServerConfig, Service};
+use tmem_server::{ClientPages, FrameCounts, Service};
 use tmem_store::VecFrames;
 
-/// Client 1 copy, client 2 grant-map, client 3 transfer; 1 and 2 share pool 7.
-fn config() -> ServerConfig {
-    use ExchangeMode::{Copy, GrantMap, Transfer};
-    let mut modes = [None; tmem_server::MAX_CLIENTS];
-    modes[..3].copy_from_slice(&[Some(Copy), Some(GrantMap), Some(Transfer)]);
-    ServerConfig::new(modes, 0b011, 7).unwrap()
-}
-
-/// A client's memory: a window and, for the frame modes, the frame
-/// passed with the call (its pages).
-struct Memory {
-    window: Vec<u8>,
-    frame: Option<Vec<[u8; PAGE_SIZE]>>,
-}
-
-impl Memory {
-    fn new() -> Memory {
-        Memory::with_slots(1)
-    }
-
-    fn with_slots(slots: usize) -> Memory {
-        Memory {
-            window: vec![0; window_size(slots).unwrap()],
-            frame: None,
-        }
-    }
-}
-
-impl ClientPages for Memory {
-    fn block(&self, slot: Slot) -> Option<RequestBlock> {
-        slot.block(&self.window).map(RequestBlock::from_bytes)
-    }
-    fn page(&mut self, slot: Slot, i: usize) -> Option<&mut [u8; PAGE_SIZE]> {
-        match self.frame.as_mut() {
-            Some(frame) => frame.get_mut(i),
-            None => Slot::new(u32::from(slot.number()) + i as u32)?.page_mut(&mut self.window),
-        }
-    }
-}
+mod common;
+use common::{call, config, Memory};
 
 fn service() -> Service<VecFrames> {
     Service::new(
@@ -55,20 +18,6 @@ fn service() -> Service<VecFrames> {
         tmem_store::derive_index_key(b"test", &[1]),
     )
     .unwrap()
-}
-
-fn call(
-    service: &mut Service<VecFrames>,
-    badge: u32,
-    memory: &mut Memory,
-    request: Request,
-) -> Reply {
-    // As the partition does: the caller from the badge, once, then the
-    // typed request.
-    match service.caller(badge) {
-        Some(caller) => service.serve(caller, &request, memory),
-        None => tmem_server::refusal(request.opcode(), Status::UnknownClient),
-    }
 }
 
 /// Message words as the partition answers them: decoded once, a message
